@@ -1,0 +1,67 @@
+// The error family: every failure a user can cause is a typed sculpt::Error that says what went
+// wrong, where (file:field/row) and what to try. The CLI maps the type to an exit code.
+#pragma once
+
+#include <fmt/format.h>
+
+#include <stdexcept>
+#include <string>
+
+namespace sculpt {
+
+class Error : public std::runtime_error {
+ public:
+  Error(std::string what, std::string where = {}, std::string hint = {})
+      : std::runtime_error(compose(what, where, hint)),
+        what_(std::move(what)),
+        where_(std::move(where)),
+        hint_(std::move(hint)) {}
+
+  const std::string& message() const { return what_; }
+  const std::string& where() const { return where_; }
+  const std::string& hint() const { return hint_; }
+  // 2 usage/config, 3 data/IO, 4 numeric (see ARCHITECTURE.md).
+  virtual int exit_code() const { return 1; }
+  virtual const char* kind() const { return "error"; }
+
+ private:
+  static std::string compose(const std::string& what, const std::string& where,
+                             const std::string& hint) {
+    std::string s = where.empty() ? what : where + ": " + what;
+    if (!hint.empty()) s += " (hint: " + hint + ")";
+    return s;
+  }
+  std::string what_, where_, hint_;
+};
+
+#define SCULPT_ERROR_KIND(Name, code, label)                      \
+  class Name : public Error {                                     \
+   public:                                                        \
+    using Error::Error;                                           \
+    int exit_code() const override { return code; }               \
+    const char* kind() const override { return label; }           \
+  }
+
+SCULPT_ERROR_KIND(ConfigError, 2, "config error");
+SCULPT_ERROR_KIND(ShapeError, 2, "shape error");
+SCULPT_ERROR_KIND(DataError, 3, "data error");
+SCULPT_ERROR_KIND(IoError, 3, "I/O error");
+SCULPT_ERROR_KIND(NumericError, 4, "numeric error");
+
+#undef SCULPT_ERROR_KIND
+
+}  // namespace sculpt
+
+// Always-on check at API boundaries: throws ErrorType(message) when cond is false.
+#define SCULPT_CHECK(cond, ErrorType, ...)                       \
+  do {                                                           \
+    if (!(cond)) throw ErrorType(__VA_ARGS__);                   \
+  } while (0)
+
+// Internal invariant inside loops; compiled out of release builds.
+#ifdef NDEBUG
+#define SCULPT_DCHECK(cond) ((void)0)
+#else
+#include <cassert>
+#define SCULPT_DCHECK(cond) assert(cond)
+#endif

@@ -1,0 +1,52 @@
+// ParamStore: declaration, arena allocation and lookup.
+#include "core/param_store.h"
+
+#include <cstring>
+
+#include "core/error.h"
+
+namespace sculpt {
+
+namespace {
+constexpr int64_t kAlignFloats = 16;  // 64 bytes
+}
+
+size_t ParamStore::add(std::string name, Shape shape, ParamFlags flags) {
+  SCULPT_CHECK(!finalized_, ConfigError, "cannot add parameter '" + name + "' after finalize()");
+  SCULPT_CHECK(!find(name).has_value(), ConfigError, "duplicate parameter name '" + name + "'",
+               "", "give each layer a unique name");
+  ParamEntry e;
+  e.name = std::move(name);
+  e.size = numel(shape);
+  e.shape = std::move(shape);
+  e.offset = arena_size_;
+  e.flags = flags;
+  arena_size_ += (e.size + kAlignFloats - 1) / kAlignFloats * kAlignFloats;
+  entries_.push_back(std::move(e));
+  return entries_.size() - 1;
+}
+
+void ParamStore::finalize() {
+  if (finalized_) return;
+  values_.assign(static_cast<size_t>(arena_size_), 0.0f);
+  grads_.assign(static_cast<size_t>(arena_size_), 0.0f);
+  finalized_ = true;
+}
+
+std::optional<size_t> ParamStore::find(std::string_view name) const {
+  for (size_t i = 0; i < entries_.size(); ++i)
+    if (entries_[i].name == name) return i;
+  return std::nullopt;
+}
+
+int64_t ParamStore::num_params() const {
+  int64_t n = 0;
+  for (const auto& e : entries_) n += e.size;
+  return n;
+}
+
+void ParamStore::zero_grads() {
+  if (!grads_.empty()) std::memset(grads_.data(), 0, grads_.size() * sizeof(float));
+}
+
+}  // namespace sculpt

@@ -1,0 +1,47 @@
+// Batcher: walks a dataset in mini-batches, shuffled each epoch with the run's RNG. Samples are
+// gathered into buffers allocated once, so next() never allocates. The last batch of an epoch
+// may be partial (as PyTorch's DataLoader with drop_last=False).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "core/rng.h"
+#include "core/tensor.h"
+#include "data/dataset.h"
+
+namespace sculpt::data {
+
+struct Batch {
+  const float* x = nullptr;         // [n, sample...]
+  const int32_t* labels = nullptr;  // [n] (classification/binary) or nullptr
+  const float* y = nullptr;         // [n, k] (regression) or nullptr
+  int64_t n = 0;
+};
+
+class Batcher {
+ public:
+  // rng == nullptr: fixed order (evaluation). Requires batch_size > 0 (ConfigError otherwise).
+  Batcher(const Dataset& ds, int64_t batch_size, Rng* rng);
+
+  // Starts a new epoch (reshuffles when an rng was given).
+  void start_epoch();
+  // Fills `b` with the next batch; false at the end of the epoch.
+  bool next(Batch& b);
+
+  int64_t batches_per_epoch() const { return (ds_.size() + batch_ - 1) / batch_; }
+  int64_t batch_size() const { return batch_; }
+  // Position within the epoch, in samples (for resume).
+  int64_t cursor() const { return cursor_; }
+
+ private:
+  const Dataset& ds_;
+  int64_t batch_;
+  Rng* rng_;
+  std::vector<int64_t> order_;
+  int64_t cursor_ = 0;
+  AlignedVector<float> x_, y_;
+  std::vector<int32_t> labels_;
+};
+
+}  // namespace sculpt::data

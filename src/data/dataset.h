@@ -1,0 +1,39 @@
+// Dataset: samples held in memory as one float tensor [N, sample_shape...] with either class
+// labels (classification, binary 0/1) or real-valued targets [N, k] (regression).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/shape.h"
+#include "core/tensor.h"
+
+namespace sculpt::data {
+
+enum class Task { kClassification, kBinary, kRegression };
+
+struct Dataset {
+  std::string name;          // for messages: "fashion-mnist/train", "data.csv"
+  Task task = Task::kClassification;
+  Shape sample_shape;        // e.g. {1, 28, 28} or {n_features}
+  Tensor x;                  // [N, sample_shape...]
+  std::vector<int32_t> labels;  // classification/binary: N labels in [0, num_classes)
+  Tensor y;                  // regression: [N, num_targets]
+  int64_t num_classes = 0;   // classification: classes; binary: 2
+  int64_t num_targets = 0;   // regression: targets per sample
+
+  int64_t size() const { return sample_shape.empty() ? 0 : x.size() / numel(sample_shape); }
+  int64_t sample_size() const { return numel(sample_shape); }
+  // Logits the model must produce: classes, 1 for binary, targets for regression.
+  int64_t outputs() const {
+    return task == Task::kClassification ? num_classes : task == Task::kBinary ? 1 : num_targets;
+  }
+};
+
+// A training/validation/test split. val may be empty (size 0).
+struct Splits {
+  Dataset train, val, test;
+};
+
+}  // namespace sculpt::data

@@ -1,0 +1,87 @@
+// Recipe: the whole description of a run, read from TOML ([data] [model] [optim] [schedule]
+// [train] [output]). Each table is a config struct whose fields() list (name, default, range,
+// doc) drives parsing, validation, `--set table.key=value` overrides and `sculpt list`.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "nn/model.h"
+
+namespace sculpt {
+
+struct DataConfig {
+  std::string source = "fashion-mnist";  // fashion-mnist | idx | csv | synthetic-linear | synthetic-blobs
+  std::string path = "/usr/share/datasets/fashion-mnist";  // idx: directory; csv: file
+  std::string test_path;      // csv: optional separate test file
+  std::string target = "-1";  // csv: target column name or index (negative counts from the end)
+  std::string header = "auto";  // csv: auto | yes | no
+  std::string task = "auto";    // csv: auto | classification | binary | regression
+  double val_fraction = 0.1;    // carved from the training set, never from test
+  double test_fraction = 0.2;   // csv/synthetic without a test file: carved before val
+  std::string normalize = "standard";  // standard (train-split mean/std) | none
+  int64_t limit_train = 0;      // 0: all; otherwise the first N training samples (quick runs)
+  int64_t limit_test = 0;
+  // synthetic generators
+  int64_t samples = 2000;
+  int64_t features = 8;
+  double noise = 0.1;
+  double separation = 4.0;      // blobs: distance between class centres in units of sigma
+};
+
+struct ModelConfig {
+  std::string name = "mlp";     // a built-in (mlp, lenet5, seed-cnn, linear, binary-mlp) or "custom"
+  nn::ModelSpec custom;         // [[model.layers]] when name = "custom" (or layers are given)
+};
+
+struct OptimConfig {
+  std::string name = "sgd";
+  double lr = 0.1;
+  double momentum = 0.9;
+  double dampening = 0.0;
+  bool nesterov = true;
+  double weight_decay = 5e-4;
+};
+
+struct ScheduleConfig {
+  std::string name = "constant";
+};
+
+struct TrainConfig {
+  int64_t epochs = 10;
+  int64_t batch_size = 128;
+  int64_t eval_batch_size = 1000;
+  uint64_t seed = 42;
+  int64_t threads = 0;          // 0: all cores
+  std::string loss = "auto";    // auto | cross-entropy | bce | mse
+  std::string nonfinite = "stop";  // stop | skip
+};
+
+struct OutputConfig {
+  std::string dir = "runs";
+  std::string name;             // default: the recipe file's stem
+  std::string progress = "auto";  // auto (bar on a TTY) | bar | plain | none
+  bool checkpoint = true;
+};
+
+struct Recipe {
+  std::string source;  // file it came from (for messages)
+  DataConfig data;
+  ModelConfig model;
+  OptimConfig optim;
+  ScheduleConfig schedule;
+  TrainConfig train;
+  OutputConfig output;
+};
+
+// Reads and validates a recipe, then applies `overrides` ("table.key=value"). Throws
+// ConfigError naming file, table.key and a hint ("did you mean ...") for unknown keys, wrong
+// types and out-of-range values; IoError when the file cannot be read.
+Recipe load_recipe(const std::string& path, const std::vector<std::string>& overrides = {});
+Recipe parse_recipe(const std::string& toml_text, const std::string& source,
+                    const std::vector<std::string>& overrides = {});
+// The fully resolved recipe as TOML (saved in the run directory; loads back to the same Recipe).
+std::string to_toml(const Recipe& r);
+
+}  // namespace sculpt

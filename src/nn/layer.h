@@ -1,0 +1,66 @@
+// Layer: the runtime-polymorphic unit of a sequential model. Explicit forward/backward on raw
+// buffers (as llm.c); the batch size travels separately from the per-sample shapes.
+//
+// Legend: x is the input [n, in...], y the output [n, out...], dy = dL/dy, dx = dL/dx.
+// Contract, in call order:
+//   bind(in)         per-sample input shape -> per-sample output shape; throws ShapeError naming
+//                    the layer when the input does not fit. Called once.
+//   declare(store)   adds parameters named "<layer name>.<param>" (e.g. "fc1.weight").
+//   init(store, rng) PyTorch's default initialisation (Kaiming-uniform, a = sqrt(5)).
+//   reserve(n)       sizes scratch for batches of up to n samples; the step never allocates.
+//   forward          y = f(x). In Mode::kTrain a layer may keep what backward needs.
+//   backward         ADDS parameter gradients into the store's grad arena (+=) and WRITES dx
+//                    (dx may be nullptr for the first layer: then skip that work). x and y are
+//                    the buffers of the preceding forward call.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "core/param_store.h"
+#include "core/rng.h"
+#include "core/shape.h"
+
+namespace sculpt::nn {
+
+enum class Mode { kTrain, kEval };
+
+// What a forward pass needs besides its buffers.
+struct Pass {
+  Mode mode = Mode::kEval;
+  uint64_t key = 0;  // per-step random key (dropout uses counter_uniform(key ^ salt, i))
+};
+
+class Layer {
+ public:
+  explicit Layer(std::string name) : name_(std::move(name)) {}
+  virtual ~Layer() = default;
+  Layer(const Layer&) = delete;
+  Layer& operator=(const Layer&) = delete;
+
+  const std::string& name() const { return name_; }
+  virtual std::string_view kind() const = 0;
+  // One line for summaries: "fc1 Linear(784 -> 300)".
+  virtual std::string describe() const = 0;
+
+  virtual Shape bind(const Shape& in) = 0;
+  virtual void declare(ParamStore&) {}
+  virtual void init(ParamStore&, Rng&) {}
+  virtual void reserve(int64_t /*max_batch*/) {}
+  virtual void forward(ParamStore& ps, const float* x, float* y, int64_t n, const Pass& pass) = 0;
+  virtual void backward(ParamStore& ps, const float* x, const float* y, const float* dy,
+                        float* dx, int64_t n) = 0;
+
+  const Shape& in_shape() const { return in_; }
+  const Shape& out_shape() const { return out_; }
+
+ protected:
+  Shape in_, out_;  // set by bind()
+
+ private:
+  std::string name_;
+};
+
+}  // namespace sculpt::nn

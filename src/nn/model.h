@@ -1,0 +1,65 @@
+// Model: a sequential stack of layers built from a ModelSpec (a built-in name or a layer list
+// in the recipe). It owns the activation buffers, sized once by reserve(max_batch).
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/param_store.h"
+#include "nn/layer.h"
+
+namespace sculpt::nn {
+
+// One layer as the recipe writes it: [[model.layers]] type = "linear", out = 300.
+struct LayerSpec {
+  std::string type;                     // registry key: "linear", "conv2d", "relu", ...
+  std::string name;                     // empty: derived ("fc1", "conv2", "relu3", ...)
+  std::map<std::string, double> args;   // numeric arguments: out, kernel, stride, padding, p
+};
+
+struct ModelSpec {
+  std::vector<LayerSpec> layers;
+};
+
+// Built-in models by name: mlp, lenet5, seed-cnn, linear, binary-mlp. `outputs` is the number
+// of logits (classes, 1 for binary, targets for regression). Throws ConfigError for an unknown
+// name, with a "did you mean" hint.
+ModelSpec builtin_model(const std::string& name, int64_t outputs);
+std::vector<std::string> builtin_model_names();
+
+class Model {
+ public:
+  // Instantiates every layer and chains shapes from the per-sample input shape. Throws
+  // ShapeError naming the first layer whose input does not fit, ConfigError for bad specs.
+  static Model build(const ModelSpec& spec, const Shape& input);
+
+  void declare(ParamStore& ps);
+  void init(ParamStore& ps, Rng& rng);
+  void reserve(int64_t max_batch);
+  int64_t max_batch() const { return max_batch_; }
+
+  // Returns a pointer to the logits [n, outputs], valid until the next forward.
+  const float* forward(ParamStore& ps, const float* x, int64_t n, const Pass& pass);
+  // Backpropagates d(loss)/d(logits) through the stack (params' grads are accumulated).
+  void backward(ParamStore& ps, const float* x, const float* dlogits, int64_t n);
+
+  const Shape& input_shape() const { return input_; }
+  const Shape& output_shape() const { return layers_.back()->out_shape(); }
+  int64_t outputs() const { return numel(output_shape()); }
+  size_t size() const { return layers_.size(); }
+  Layer& layer(size_t i) { return *layers_[i]; }
+  const Layer& layer(size_t i) const { return *layers_[i]; }
+  // Multi-line summary: one line per layer with its output shape and parameter count.
+  std::string summary(const ParamStore& ps) const;
+
+ private:
+  Shape input_;
+  std::vector<std::unique_ptr<Layer>> layers_;
+  std::vector<AlignedVector<float>> acts_;  // acts_[i]: output of layer i, [max_batch, out_i]
+  AlignedVector<float> grad_a_, grad_b_;    // ping-pong buffers for dL/d(activation)
+  int64_t max_batch_ = 0;
+};
+
+}  // namespace sculpt::nn
