@@ -24,10 +24,15 @@ class Batcher {
   // rng == nullptr: fixed order (evaluation). Requires batch_size > 0 (ConfigError otherwise).
   Batcher(const Dataset& ds, int64_t batch_size, Rng* rng);
 
-  // Starts a new epoch (reshuffles when an rng was given).
+  // Starts a new epoch (reshuffles when an rng was given). The order depends only on the rng
+  // state at this call: it restarts from the identity permutation before shuffling.
   void start_epoch();
-  // Fills `b` with the next batch; false at the end of the epoch.
+  // Fills `b` with the next batch; false at the end of the epoch. The first call starts the
+  // first epoch if start_epoch() was not called. The pointers in `b` stay valid until the
+  // next call to next(); they point into buffers owned by the Batcher (64-byte aligned).
   bool next(Batch& b);
+  // Resume: after start_epoch(), skips the first `samples` samples of the epoch's order.
+  void skip_to(int64_t samples);
 
   int64_t batches_per_epoch() const { return (ds_.size() + batch_ - 1) / batch_; }
   int64_t batch_size() const { return batch_; }
@@ -40,6 +45,7 @@ class Batcher {
   Rng* rng_;
   std::vector<int64_t> order_;
   int64_t cursor_ = 0;
+  bool started_ = false;
   AlignedVector<float> x_, y_;
   std::vector<int32_t> labels_;
 };

@@ -1,0 +1,78 @@
+// Batcher: per-epoch shuffled order (Fisher-Yates via Rng::shuffle) and gathering of samples
+// into buffers sized once in the constructor.
+#include "data/batcher.h"
+
+#include <algorithm>
+#include <cstring>
+#include <numeric>
+
+#include "core/error.h"
+
+namespace sculpt::data {
+
+Batcher::Batcher(const Dataset& ds, int64_t batch_size, Rng* rng)
+    : ds_(ds), batch_(batch_size), rng_(rng) {
+  SCULPT_CHECK(batch_size > 0, ConfigError,
+               fmt::format("train.batch_size must be > 0 (got {})", batch_size), "",
+               "use a positive batch size such as 128");
+  const int64_t n = ds.size();
+  order_.resize(static_cast<size_t>(n));
+  std::iota(order_.begin(), order_.end(), int64_t{0});
+  // Never larger than the dataset: a batch size of 1e6 on 100 samples needs 100 rows.
+  const int64_t rows = std::min(batch_, std::max<int64_t>(n, 1));
+  x_.resize(static_cast<size_t>(rows * ds.sample_size()));
+  if (ds.task == Task::kRegression) {
+    y_.resize(static_cast<size_t>(rows * ds.num_targets));
+  } else {
+    labels_.resize(static_cast<size_t>(rows));
+  }
+}
+
+void Batcher::start_epoch() {
+  cursor_ = 0;
+  started_ = true;
+  if (rng_ != nullptr) {
+    std::iota(order_.begin(), order_.end(), int64_t{0});
+    rng_->shuffle(order_);
+  }
+}
+
+void Batcher::skip_to(int64_t samples) {
+  SCULPT_CHECK(samples >= 0 && samples <= ds_.size(), ConfigError,
+               fmt::format("cannot resume at sample {} of an epoch of {} samples", samples,
+                           ds_.size()));
+  if (!started_) start_epoch();
+  cursor_ = samples;
+}
+
+bool Batcher::next(Batch& b) {
+  if (!started_) start_epoch();
+  const int64_t n = ds_.size();
+  if (cursor_ >= n) {
+    b = Batch{};
+    return false;
+  }
+  const int64_t count = std::min(batch_, n - cursor_);
+  const int64_t ss = ds_.sample_size();
+  const int64_t nt = ds_.num_targets;
+  const bool regression = ds_.task == Task::kRegression;
+  const float* src_x = ds_.x.data();
+  for (int64_t i = 0; i < count; ++i) {
+    const int64_t s = order_[static_cast<size_t>(cursor_ + i)];
+    std::memcpy(x_.data() + i * ss, src_x + s * ss, static_cast<size_t>(ss) * sizeof(float));
+    if (regression) {
+      std::memcpy(y_.data() + i * nt, ds_.y.data() + s * nt,
+                  static_cast<size_t>(nt) * sizeof(float));
+    } else {
+      labels_[static_cast<size_t>(i)] = ds_.labels[static_cast<size_t>(s)];
+    }
+  }
+  cursor_ += count;
+  b.x = x_.data();
+  b.labels = regression ? nullptr : labels_.data();
+  b.y = regression ? y_.data() : nullptr;
+  b.n = count;
+  return true;
+}
+
+}  // namespace sculpt::data

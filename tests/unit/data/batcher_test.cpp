@@ -1,0 +1,185 @@
+// Batcher: coverage of every sample once per epoch, shuffling by the rng, partial last batch,
+// regression targets, buffer reuse and the batch-size check.
+#include "data/batcher.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <numeric>
+#include <vector>
+
+#include "core/error.h"
+
+namespace sculpt::data {
+namespace {
+
+// Sample i has features (i, -i) and label i % 7 (or target 10 i for regression).
+Dataset numbered(int64_t n, Task task = Task::kClassification) {
+  Dataset ds;
+  ds.name = "numbered";
+  ds.task = task;
+  ds.sample_shape = {2};
+  ds.x = Tensor(Shape{n, 2});
+  for (int64_t i = 0; i < n; ++i) {
+    ds.x[2 * i] = static_cast<float>(i);
+    ds.x[2 * i + 1] = -static_cast<float>(i);
+  }
+  if (task == Task::kRegression) {
+    ds.num_targets = 1;
+    ds.y = Tensor(Shape{n, 1});
+    for (int64_t i = 0; i < n; ++i) ds.y[i] = 10.0f * static_cast<float>(i);
+  } else {
+    ds.num_classes = 7;
+    for (int64_t i = 0; i < n; ++i) ds.labels.push_back(static_cast<int32_t>(i % 7));
+  }
+  return ds;
+}
+
+// One epoch's sample ids in visiting order; checks each sample's payload is consistent.
+std::vector<int64_t> epoch_order(Batcher& b, const Dataset& ds, std::vector<int64_t>* sizes = nullptr) {
+  std::vector<int64_t> ids;
+  b.start_epoch();
+  Batch batch;
+  while (b.next(batch)) {
+    if (sizes) sizes->push_back(batch.n);
+    for (int64_t i = 0; i < batch.n; ++i) {
+      const int64_t id = static_cast<int64_t>(batch.x[2 * i]);
+      EXPECT_EQ(batch.x[2 * i + 1], -static_cast<float>(id));
+      if (ds.task == Task::kRegression) {
+        EXPECT_EQ(batch.labels, nullptr);
+        EXPECT_EQ(batch.y[i], 10.0f * static_cast<float>(id));
+      } else {
+        EXPECT_EQ(batch.y, nullptr);
+        EXPECT_EQ(batch.labels[i], id % 7);
+      }
+      ids.push_back(id);
+    }
+  }
+  return ids;
+}
+
+std::vector<int64_t> iota_vec(int64_t n) {
+  std::vector<int64_t> v(static_cast<size_t>(n));
+  std::iota(v.begin(), v.end(), int64_t{0});
+  return v;
+}
+
+TEST(DataBatcher, EverySampleExactlyOncePerEpochWithPartialLastBatch) {
+  const Dataset ds = numbered(50);
+  Rng rng(1);
+  Batcher b(ds, 7, &rng);
+  EXPECT_EQ(b.batches_per_epoch(), 8);
+  for (int epoch = 0; epoch < 3; ++epoch) {
+    std::vector<int64_t> sizes;
+    std::vector<int64_t> ids = epoch_order(b, ds, &sizes);
+    EXPECT_EQ(sizes, (std::vector<int64_t>{7, 7, 7, 7, 7, 7, 7, 1}));
+    std::sort(ids.begin(), ids.end());
+    EXPECT_EQ(ids, iota_vec(50));
+  }
+}
+
+TEST(DataBatcher, ShufflesDifferentlyEachEpochAndPerSeed) {
+  const Dataset ds = numbered(64);
+  Rng r1(5), r2(5), r3(6);
+  Batcher a(ds, 10, &r1), same(ds, 10, &r2), other(ds, 10, &r3);
+  const auto e1 = epoch_order(a, ds), e2 = epoch_order(a, ds);
+  EXPECT_NE(e1, iota_vec(64));
+  EXPECT_NE(e1, e2);
+  EXPECT_EQ(epoch_order(same, ds), e1);
+  EXPECT_EQ(epoch_order(same, ds), e2);
+  EXPECT_NE(epoch_order(other, ds), e1);
+}
+
+TEST(DataBatcher, NoRngKeepsDatasetOrder) {
+  const Dataset ds = numbered(23);
+  Batcher b(ds, 5, nullptr);
+  EXPECT_EQ(epoch_order(b, ds), iota_vec(23));
+  EXPECT_EQ(epoch_order(b, ds), iota_vec(23));
+}
+
+TEST(DataBatcher, NextWithoutStartEpochStartsOne) {
+  const Dataset ds = numbered(9);
+  Rng r1(3), r2(3);
+  Batcher a(ds, 4, &r1), b(ds, 4, &r2);
+  Batch x, y;
+  ASSERT_TRUE(a.next(x));
+  b.start_epoch();
+  ASSERT_TRUE(b.next(y));
+  EXPECT_EQ(x.n, 4);
+  for (int i = 0; i < 8; ++i) EXPECT_EQ(x.x[i], y.x[i]);
+}
+
+TEST(DataBatcher, RegressionTargetsFollowTheirSamples) {
+  const Dataset ds = numbered(31, Task::kRegression);
+  Rng rng(9);
+  Batcher b(ds, 8, &rng);
+  auto ids = epoch_order(b, ds);
+  std::sort(ids.begin(), ids.end());
+  EXPECT_EQ(ids, iota_vec(31));
+}
+
+TEST(DataBatcher, ReusesItsBuffersAcrossBatches) {
+  const Dataset ds = numbered(40);
+  Rng rng(2);
+  Batcher b(ds, 8, &rng);
+  Batch first, batch;
+  ASSERT_TRUE(b.next(first));
+  const float* x = first.x;
+  const int32_t* l = first.labels;
+  while (b.next(batch)) {
+    EXPECT_EQ(batch.x, x);
+    EXPECT_EQ(batch.labels, l);
+  }
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(x) % 64, 0u);
+}
+
+TEST(DataBatcher, BatchLargerThanDatasetGivesOneBatch) {
+  const Dataset ds = numbered(6);
+  Batcher b(ds, 1000, nullptr);
+  EXPECT_EQ(b.batches_per_epoch(), 1);
+  std::vector<int64_t> sizes;
+  epoch_order(b, ds, &sizes);
+  EXPECT_EQ(sizes, std::vector<int64_t>{6});
+}
+
+TEST(DataBatcher, SkipToResumesMidEpoch) {
+  const Dataset ds = numbered(20);
+  Rng r1(4), r2(4);
+  Batcher full(ds, 3, &r1), resumed(ds, 3, &r2);
+  const auto order = epoch_order(full, ds);
+  resumed.start_epoch();
+  resumed.skip_to(9);
+  EXPECT_EQ(resumed.cursor(), 9);
+  Batch batch;
+  std::vector<int64_t> rest;
+  while (resumed.next(batch)) {
+    for (int64_t i = 0; i < batch.n; ++i) rest.push_back(static_cast<int64_t>(batch.x[2 * i]));
+  }
+  EXPECT_EQ(rest, std::vector<int64_t>(order.begin() + 9, order.end()));
+  EXPECT_THROW(resumed.skip_to(21), ConfigError);
+}
+
+TEST(DataBatcher, RejectsNonPositiveBatchSize) {
+  const Dataset ds = numbered(4);
+  for (int64_t bs : {0, -3}) {
+    try {
+      Batcher b(ds, bs, nullptr);
+      FAIL() << "expected ConfigError for batch size " << bs;
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find("train.batch_size must be > 0"), std::string::npos)
+          << e.what();
+    }
+  }
+}
+
+TEST(DataBatcher, EmptyDatasetHasNoBatches) {
+  Dataset ds;
+  ds.sample_shape = {3};
+  Batcher b(ds, 4, nullptr);
+  Batch batch;
+  EXPECT_EQ(b.batches_per_epoch(), 0);
+  EXPECT_FALSE(b.next(batch));
+}
+
+}  // namespace
+}  // namespace sculpt::data
