@@ -1,0 +1,178 @@
+// Element-wise kernels: simple loops the compiler vectorises, OpenMP above the size threshold.
+#include "kernels/elementwise.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "core/parallel.h"
+
+namespace sculpt::kernels {
+
+namespace {
+
+// Runs body(begin, end) over [0, size), split statically across threads when the total work
+// (in elements; default size) is large enough.
+template <class Body>
+inline void for_range(int64_t size, Body body, int64_t work = -1) {
+  if (work < 0) work = size;
+  if (work < kParallelThreshold || omp_in_parallel() || omp_get_max_threads() == 1) {
+    body(int64_t{0}, size);
+    return;
+  }
+#pragma omp parallel
+  {
+    const int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();
+    const int64_t chunk = (size + nt - 1) / nt;
+    const int64_t b = std::min(size, t * chunk), e = std::min(size, b + chunk);
+    body(b, e);
+  }
+}
+
+// Deterministic parallel reduction: per-thread partials combined in thread order.
+template <class T, class Body, class Combine>
+inline T reduce_range(int64_t size, T init, Body body, Combine combine) {
+  if (size < kParallelThreshold || omp_in_parallel() || omp_get_max_threads() == 1)
+    return body(int64_t{0}, size);
+  const int max_t = omp_get_max_threads();
+  // Up to 64 partials on the stack: reductions must not allocate in the hot path.
+  T partial[64];
+  int used = 0;
+#pragma omp parallel num_threads(std::min(max_t, 64))
+  {
+    const int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();
+    const int64_t chunk = (size + nt - 1) / nt;
+    const int64_t b = std::min(size, t * chunk), e = std::min(size, b + chunk);
+    partial[t] = body(b, e);
+#pragma omp single
+    used = static_cast<int>(nt);
+  }
+  T acc = init;
+  for (int t = 0; t < used; ++t) acc = combine(acc, partial[t]);
+  return acc;
+}
+
+}  // namespace
+
+void fill_rows(float* y, const float* row, int64_t n, int64_t f) {
+  for (int64_t i = 0; i < n; ++i) std::memcpy(y + i * f, row, static_cast<size_t>(f) * 4);
+}
+
+void add_rows(float* y, const float* row, int64_t n, int64_t f) {
+  for_range(
+      n,
+      [&](int64_t b, int64_t e) {
+        for (int64_t i = b; i < e; ++i) {
+          float* __restrict yi = y + i * f;
+          for (int64_t j = 0; j < f; ++j) yi[j] += row[j];
+        }
+      },
+      n * f);
+}
+
+void column_sums_add(const float* dy, int64_t n, int64_t f, float* db) {
+  // Rows accumulate into db directly: vectorised over j, one pass over dy. Columns split
+  // across threads when the matrix is large (each thread owns a slice of db).
+  auto cols = [&](int64_t b, int64_t e) {
+    for (int64_t i = 0; i < n; ++i) {
+      const float* __restrict r = dy + i * f;
+      float* __restrict d = db;
+      for (int64_t j = b; j < e; ++j) d[j] += r[j];
+    }
+  };
+  if (f < 64) {
+    cols(0, f);
+  } else {
+    for_range(f, cols, n * f);
+  }
+}
+
+void relu_forward(const float* x, float* y, int64_t size) {
+  for_range(size, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+  });
+}
+
+void relu_backward(const float* y, const float* dy, float* dx, int64_t size) {
+  for_range(size, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+  });
+}
+
+void tanh_forward(const float* x, float* y, int64_t size) {
+  for_range(size, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) y[i] = std::tanh(x[i]);
+  });
+}
+
+void tanh_backward(const float* y, const float* dy, float* dx, int64_t size) {
+  for_range(size, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) dx[i] = dy[i] * (1.0f - y[i] * y[i]);
+  });
+}
+
+void sigmoid_forward(const float* x, float* y, int64_t size) {
+  for_range(size, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) y[i] = 1.0f / (1.0f + std::exp(-x[i]));
+  });
+}
+
+void sigmoid_backward(const float* y, const float* dy, float* dx, int64_t size) {
+  for_range(size, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) dx[i] = dy[i] * y[i] * (1.0f - y[i]);
+  });
+}
+
+double sum(const float* x, int64_t size) {
+  return reduce_range<double>(
+      size, 0.0,
+      [&](int64_t b, int64_t e) {
+        double acc = 0.0;
+        for (int64_t i = b; i < e; ++i) acc += x[i];
+        return acc;
+      },
+      [](double a, double c) { return a + c; });
+}
+
+double sum_squares(const float* x, int64_t size) {
+  return reduce_range<double>(
+      size, 0.0,
+      [&](int64_t b, int64_t e) {
+        double acc = 0.0;
+        for (int64_t i = b; i < e; ++i) acc += static_cast<double>(x[i]) * x[i];
+        return acc;
+      },
+      [](double a, double c) { return a + c; });
+}
+
+float max_abs(const float* x, int64_t size) {
+  return reduce_range<float>(
+      size, 0.0f,
+      [&](int64_t b, int64_t e) {
+        float m = 0.0f;
+        bool nan = false;
+        for (int64_t i = b; i < e; ++i) {
+          m = std::max(m, std::fabs(x[i]));
+          nan |= std::isnan(x[i]);
+        }
+        return nan ? std::numeric_limits<float>::quiet_NaN() : m;
+      },
+      [](float a, float c) { return (std::isnan(a) || std::isnan(c)) ? a + c : std::max(a, c); });
+}
+
+bool all_finite(const float* x, int64_t size) {
+  // x - x is 0 for finite x and NaN for inf/NaN: a branch-free, vectorisable test.
+  return reduce_range<int>(
+             size, 1,
+             [&](int64_t b, int64_t e) {
+               float acc = 0.0f;
+               for (int64_t i = b; i < e; ++i) acc += x[i] - x[i];
+               return acc == 0.0f ? 1 : 0;
+             },
+             [](int a, int c) { return a & c; }) == 1;
+}
+
+}  // namespace sculpt::kernels

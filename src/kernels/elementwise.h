@@ -1,0 +1,50 @@
+// Element-wise kernels and reductions on flat float buffers. Loops go parallel (OpenMP) only
+// above kParallelThreshold elements. Reductions are deterministic for a fixed thread count
+// (per-thread partials summed in thread order). Every kernel has a *_reference twin
+// (elementwise_ref.cpp) written as the plainest possible loop, for tests.
+//
+// Legend: x input, y output, dy = dL/dy, dx = dL/dx; [n, f] is n rows of f features.
+#pragma once
+
+#include <cstdint>
+
+namespace sculpt::kernels {
+
+// y[i, j] = row[j] for every row i of y [n, f].
+void fill_rows(float* y, const float* row, int64_t n, int64_t f);
+// y[i, j] += row[j].
+void add_rows(float* y, const float* row, int64_t n, int64_t f);
+// db[j] += sum_i dy[i, j] (bias gradients).
+void column_sums_add(const float* dy, int64_t n, int64_t f, float* db);
+
+// Activations. Backward passes take the forward OUTPUT y (all three derivatives are functions
+// of y): relu' = [y > 0], tanh' = 1 - y^2, sigmoid' = y (1 - y). dx may alias dy.
+void relu_forward(const float* x, float* y, int64_t size);
+void relu_backward(const float* y, const float* dy, float* dx, int64_t size);
+void tanh_forward(const float* x, float* y, int64_t size);
+void tanh_backward(const float* y, const float* dy, float* dx, int64_t size);
+void sigmoid_forward(const float* x, float* y, int64_t size);
+void sigmoid_backward(const float* y, const float* dy, float* dx, int64_t size);
+
+// Reductions (accumulated in double).
+double sum(const float* x, int64_t size);
+double sum_squares(const float* x, int64_t size);
+float max_abs(const float* x, int64_t size);  // NaN if any element is NaN
+bool all_finite(const float* x, int64_t size);
+
+// Reference twins.
+void fill_rows_reference(float* y, const float* row, int64_t n, int64_t f);
+void add_rows_reference(float* y, const float* row, int64_t n, int64_t f);
+void column_sums_add_reference(const float* dy, int64_t n, int64_t f, float* db);
+void relu_forward_reference(const float* x, float* y, int64_t size);
+void relu_backward_reference(const float* y, const float* dy, float* dx, int64_t size);
+void tanh_forward_reference(const float* x, float* y, int64_t size);
+void tanh_backward_reference(const float* y, const float* dy, float* dx, int64_t size);
+void sigmoid_forward_reference(const float* x, float* y, int64_t size);
+void sigmoid_backward_reference(const float* y, const float* dy, float* dx, int64_t size);
+double sum_reference(const float* x, int64_t size);
+double sum_squares_reference(const float* x, int64_t size);
+float max_abs_reference(const float* x, int64_t size);
+bool all_finite_reference(const float* x, int64_t size);
+
+}  // namespace sculpt::kernels

@@ -1,0 +1,21 @@
+// Dense matrix multiply on row-major float matrices: C = alpha * op(A) * op(B) + beta * C, where
+// op(A) is [M, K], op(B) is [K, N] and C is [M, N]. The fast path calls oneDNN's dnnl_sgemm
+// (row-major, OpenMP-threaded; single-threaded when called inside an omp parallel region).
+#pragma once
+
+#include <cstdint>
+
+namespace sculpt::kernels {
+
+// lda/ldb/ldc are the row strides of A, B and C as stored (A is [K, M] when trans_a).
+// Throws sculpt::Error when oneDNN rejects the call. beta == 0 ignores C's old contents.
+void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+          const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
+          int64_t ldc);
+
+// Reference twin (gemm_ref.cpp): a plain triple loop accumulating in double. For tests only.
+void gemm_reference(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+                    const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
+                    int64_t ldc);
+
+}  // namespace sculpt::kernels

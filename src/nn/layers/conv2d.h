@@ -1,0 +1,50 @@
+// Conv2d: x [n, c, h, w] -> y [n, out_c, oh, ow] with W [out_c, c, k, k], b [out_c], square
+// kernel, equal stride and zero padding in both directions. im2col + gemm per image, images
+// spread over threads; per-thread column buffers and weight-gradient partials are sized in
+// reserve() and reduced in thread order (deterministic for a fixed thread count).
+#pragma once
+
+#include <cstdint>
+
+#include "core/tensor.h"
+#include "kernels/im2col.h"
+#include "nn/layer.h"
+
+namespace sculpt::nn {
+
+class Conv2d : public Layer {
+ public:
+  Conv2d(std::string name, int64_t out_channels, int64_t kernel, int64_t stride = 1,
+         int64_t padding = 0);
+
+  std::string_view kind() const override { return "conv2d"; }
+  std::string describe() const override;
+  Shape bind(const Shape& in) override;
+  void declare(ParamStore& ps) override;
+  void init(ParamStore& ps, Rng& rng) override;
+  void reserve(int64_t max_batch) override;
+  void forward(ParamStore& ps, const float* x, float* y, int64_t n, const Pass& pass) override;
+  void backward(ParamStore& ps, const float* x, const float* y, const float* dy, float* dx,
+                int64_t n) override;
+
+  const kernels::ConvGeometry& geometry() const { return g_; }
+  int64_t out_channels() const { return out_c_; }
+  size_t weight_index() const { return weight_; }
+  size_t bias_index() const { return bias_; }
+
+ private:
+  // 1x1 kernel, stride 1, no padding: the image already is its column matrix.
+  bool direct() const { return g_.kh == 1 && g_.kw == 1 && g_.stride == 1 && g_.pad == 0; }
+  // Threads to spread n images over (1: run serially and let the gemm use the threads).
+  int threads_for(int64_t n) const;
+
+  int64_t out_c_, kernel_, stride_, padding_;
+  kernels::ConvGeometry g_;
+  size_t weight_ = 0, bias_ = 0;
+  int threads_ = 0;                     // per-thread buffers reserved
+  AlignedVector<float> col_;            // [threads, c*k*k, oh*ow]
+  AlignedVector<float> dw_part_;        // [threads - 1, out_c, c*k*k] (thread 0 adds in place)
+  AlignedVector<float> db_part_;        // [threads - 1, out_c]
+};
+
+}  // namespace sculpt::nn

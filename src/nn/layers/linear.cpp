@@ -1,0 +1,65 @@
+// Linear: three sgemm calls (forward, dW, dx) plus a bias fill and a bias column-sum pass.
+#include "nn/layers/linear.h"
+
+#include <fmt/format.h>
+
+#include "core/error.h"
+#include "kernels/elementwise.h"
+#include "kernels/gemm.h"
+#include "nn/layers/init.h"
+
+namespace sculpt::nn {
+
+Linear::Linear(std::string name, int64_t out_features, int64_t in_features)
+    : Layer(std::move(name)), out_features_(out_features), in_features_(in_features) {}
+
+std::string Linear::describe() const {
+  return fmt::format("{} Linear({} -> {})", name(), in_features_, out_features_);
+}
+
+Shape Linear::bind(const Shape& in) {
+  SCULPT_CHECK(in.size() == 1, ShapeError,
+               fmt::format("layer '{}' (linear) expects a flat input [features] but receives {}",
+                           name(), to_string(in)),
+               "", "insert a flatten layer before it");
+  SCULPT_CHECK(in_features_ == 0 || in[0] == in_features_, ShapeError,
+               fmt::format("layer '{}' (linear) expects {} input features but receives {}",
+                           name(), in_features_, to_string(in)),
+               "", "check the previous layer's output size, or drop the 'in' argument");
+  in_features_ = in[0];
+  in_ = in;
+  out_ = {out_features_};
+  return out_;
+}
+
+void Linear::declare(ParamStore& ps) {
+  weight_ = ps.add(name() + ".weight", {out_features_, in_features_});
+  bias_ = ps.add(name() + ".bias", {out_features_}, {.decays = false, .prunable = false});
+}
+
+void Linear::init(ParamStore& ps, Rng& rng) {
+  init_uniform_fan_in(ps.value(weight_), out_features_ * in_features_, in_features_, rng);
+  init_uniform_fan_in(ps.value(bias_), out_features_, in_features_, rng);
+}
+
+void Linear::forward(ParamStore& ps, const float* x, float* y, int64_t n, const Pass&) {
+  // y = b (every row), then y += x W^T: the bias rides on the gemm's beta = 1.
+  kernels::fill_rows(y, ps.value(bias_), n, out_features_);
+  kernels::gemm(/*trans_a=*/false, /*trans_b=*/true, n, out_features_, in_features_, 1.0f, x,
+                in_features_, ps.value(weight_), in_features_, 1.0f, y, out_features_);
+}
+
+void Linear::backward(ParamStore& ps, const float* x, const float*, const float* dy, float* dx,
+                      int64_t n) {
+  // dW [out, in] += dy^T [out, n] x [n, in]
+  kernels::gemm(/*trans_a=*/true, /*trans_b=*/false, out_features_, in_features_, n, 1.0f, dy,
+                out_features_, x, in_features_, 1.0f, ps.grad(weight_), in_features_);
+  kernels::column_sums_add(dy, n, out_features_, ps.grad(bias_));
+  if (dx) {
+    // dx [n, in] = dy [n, out] W [out, in]
+    kernels::gemm(/*trans_a=*/false, /*trans_b=*/false, n, in_features_, out_features_, 1.0f, dy,
+                  out_features_, ps.value(weight_), in_features_, 0.0f, dx, in_features_);
+  }
+}
+
+}  // namespace sculpt::nn

@@ -1,0 +1,34 @@
+// Linear (fully connected): y = x W^T + b with W [out, in], b [out]; x [n, in], y [n, out].
+#pragma once
+
+#include <cstdint>
+
+#include "nn/layer.h"
+
+namespace sculpt::nn {
+
+class Linear : public Layer {
+ public:
+  // in_features == 0: taken from the bound input shape; else the input must match it.
+  Linear(std::string name, int64_t out_features, int64_t in_features = 0);
+
+  std::string_view kind() const override { return "linear"; }
+  std::string describe() const override;
+  Shape bind(const Shape& in) override;
+  void declare(ParamStore& ps) override;
+  void init(ParamStore& ps, Rng& rng) override;
+  void forward(ParamStore& ps, const float* x, float* y, int64_t n, const Pass& pass) override;
+  void backward(ParamStore& ps, const float* x, const float* y, const float* dy, float* dx,
+                int64_t n) override;
+
+  int64_t in_features() const { return in_features_; }
+  int64_t out_features() const { return out_features_; }
+  size_t weight_index() const { return weight_; }
+  size_t bias_index() const { return bias_; }
+
+ private:
+  int64_t out_features_, in_features_;
+  size_t weight_ = 0, bias_ = 0;
+};
+
+}  // namespace sculpt::nn

@@ -1,0 +1,119 @@
+// Model: builds the layer stack from a spec, owns the activations and the two gradient
+// buffers (ping-pong), and chains forward and backward.
+#include "nn/model.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "core/error.h"
+#include "nn/registry.h"
+
+namespace sculpt::nn {
+
+namespace {
+
+std::string default_name(const std::string& type, int k) {
+  if (type == "linear") return fmt::format("fc{}", k);
+  if (type == "conv2d") return fmt::format("conv{}", k);
+  return fmt::format("{}{}", type, k);
+}
+
+std::string with_commas(int64_t v) {
+  std::string s = std::to_string(v), out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (i && (s.size() - i) % 3 == 0) out += ',';
+    out += s[i];
+  }
+  return out;
+}
+
+}  // namespace
+
+Model Model::build(const ModelSpec& spec, const Shape& input) {
+  SCULPT_CHECK(!spec.layers.empty(), ConfigError, "the model has no layers", "model",
+               "name a built-in model or list [[model.layers]]");
+  SCULPT_CHECK(!input.empty() && numel(input) > 0, ShapeError,
+               fmt::format("the model input shape {} is empty", to_string(input)));
+  Model m;
+  m.input_ = input;
+  std::map<std::string, int> counts;
+  Shape shape = input;
+  for (const auto& ls : spec.layers) {
+    LayerSpec named = ls;
+    const int k = ++counts[ls.type];
+    if (named.name.empty()) named.name = default_name(ls.type, k);
+    auto layer = make_layer(named);
+    shape = layer->bind(shape);
+    m.layers_.push_back(std::move(layer));
+  }
+  return m;
+}
+
+void Model::declare(ParamStore& ps) {
+  for (auto& l : layers_) l->declare(ps);
+}
+
+void Model::init(ParamStore& ps, Rng& rng) {
+  for (auto& l : layers_) l->init(ps, rng);
+}
+
+void Model::reserve(int64_t max_batch) {
+  SCULPT_CHECK(max_batch >= 1, ConfigError,
+               fmt::format("batch size must be at least 1, got {}", max_batch));
+  max_batch_ = max_batch;
+  acts_.resize(layers_.size());
+  int64_t widest = numel(input_);
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    const int64_t out = numel(layers_[i]->out_shape());
+    acts_[i].assign(static_cast<size_t>(max_batch * out), 0.0f);
+    widest = std::max(widest, out);
+    layers_[i]->reserve(max_batch);
+  }
+  grad_a_.assign(static_cast<size_t>(max_batch * widest), 0.0f);
+  grad_b_.assign(static_cast<size_t>(max_batch * widest), 0.0f);
+}
+
+const float* Model::forward(ParamStore& ps, const float* x, int64_t n, const Pass& pass) {
+  SCULPT_CHECK(n >= 1 && n <= max_batch_, ShapeError,
+               fmt::format("batch of {} samples but the model reserved {}", n, max_batch_), "",
+               "call reserve() with the largest batch size");
+  const float* in = x;
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    layers_[i]->forward(ps, in, acts_[i].data(), n, pass);
+    in = acts_[i].data();
+  }
+  return in;
+}
+
+void Model::backward(ParamStore& ps, const float* x, const float* dlogits, int64_t n) {
+  SCULPT_CHECK(n >= 1 && n <= max_batch_, ShapeError,
+               fmt::format("batch of {} samples but the model reserved {}", n, max_batch_));
+  const float* dy = dlogits;
+  float* bufs[2] = {grad_a_.data(), grad_b_.data()};
+  int next = 0;
+  for (size_t i = layers_.size(); i-- > 0;) {
+    const float* xin = i == 0 ? x : acts_[i - 1].data();
+    float* dx = i == 0 ? nullptr : bufs[next];
+    layers_[i]->backward(ps, xin, acts_[i].data(), dy, dx, n);
+    dy = dx;
+    next ^= 1;
+  }
+}
+
+std::string Model::summary(const ParamStore& ps) const {
+  std::string out = fmt::format("input {}\n", to_string(input_));
+  int64_t total = 0;
+  for (const auto& l : layers_) {
+    int64_t params = 0;
+    for (const auto& e : ps.entries())
+      if (e.name.rfind(l->name() + ".", 0) == 0) params += e.size;
+    total += params;
+    out += fmt::format("  {:<48} out {:<16} params {}\n", l->describe(),
+                       to_string(l->out_shape()), with_commas(params));
+  }
+  out += fmt::format("total parameters: {}\n", with_commas(total));
+  return out;
+}
+
+}  // namespace sculpt::nn

@@ -1,0 +1,174 @@
+// The layer table. Adding a layer: write its file pair, add one row here (with an example so
+// the conformance suite checks its gradients), done.
+#include "nn/registry.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/error.h"
+#include "core/suggest.h"
+#include "nn/layers/avgpool2d.h"
+#include "nn/layers/conv2d.h"
+#include "nn/layers/dropout.h"
+#include "nn/layers/flatten.h"
+#include "nn/layers/linear.h"
+#include "nn/layers/maxpool2d.h"
+#include "nn/layers/relu.h"
+#include "nn/layers/sigmoid.h"
+#include "nn/layers/tanh.h"
+
+namespace sculpt::nn {
+
+namespace {
+
+// A positive integer argument (or >= 0 when allow_zero), checked where it is read.
+int64_t int_arg(const LayerArgs& a, const char* key, const std::string& layer, bool allow_zero) {
+  const double v = a.at(key);
+  const bool ok = std::isfinite(v) && v == std::floor(v) && (allow_zero ? v >= 0 : v >= 1) &&
+                  v < 1e9;
+  SCULPT_CHECK(ok, ConfigError,
+               fmt::format("layer '{}': argument '{}' must be {} integer, got {}", layer, key,
+                           allow_zero ? "a non-negative" : "a positive", v));
+  return static_cast<int64_t>(v);
+}
+
+std::unique_ptr<Layer> make_pool(const std::string& type, const std::string& name,
+                                 const LayerArgs& a) {
+  const int64_t k = int_arg(a, "kernel", name, false);
+  // stride = 0 (the default) means "same as the kernel", as in PyTorch.
+  int64_t s = int_arg(a, "stride", name, true);
+  if (s == 0) s = k;
+  const int64_t p = int_arg(a, "padding", name, true);
+  if (type == "maxpool2d") return std::make_unique<MaxPool2d>(name, k, s, p);
+  return std::make_unique<AvgPool2d>(name, k, s, p);
+}
+
+std::vector<LayerInfo> build_table() {
+  const std::vector<LayerArgInfo> pool_args = {
+      {"kernel", std::nullopt, "window size (square)"},
+      {"stride", 0.0, "step between windows (0: the kernel size)"},
+      {"padding", 0.0, "implicit padding on each side (at most kernel/2)"}};
+  return {
+      {"linear", "fully connected: y = x W^T + b, W [out, in]",
+       {{"out", std::nullopt, "output features"},
+        {"in", 0.0, "input features (0: inferred from the previous layer)"}},
+       [](const std::string& name, const LayerArgs& a) -> std::unique_ptr<Layer> {
+         return std::make_unique<Linear>(name, int_arg(a, "out", name, false),
+                                         int_arg(a, "in", name, true));
+       },
+       {{{{"out", 3}}, {5}}, {{{"out", 1}}, {7}}}},
+      {"conv2d", "2-D convolution over [C, H, W] with zero padding, W [out, in, k, k]",
+       {{"out", std::nullopt, "output channels"},
+        {"kernel", std::nullopt, "kernel size (square)"},
+        {"stride", 1.0, "step between windows"},
+        {"padding", 0.0, "zero padding on each side"}},
+       [](const std::string& name, const LayerArgs& a) -> std::unique_ptr<Layer> {
+         return std::make_unique<Conv2d>(name, int_arg(a, "out", name, false),
+                                         int_arg(a, "kernel", name, false),
+                                         int_arg(a, "stride", name, false),
+                                         int_arg(a, "padding", name, true));
+       },
+       {{{{"out", 3}, {"kernel", 3}}, {2, 6, 5}},
+        {{{"out", 2}, {"kernel", 3}, {"stride", 2}, {"padding", 1}}, {3, 7, 7}},
+        {{{"out", 4}, {"kernel", 1}}, {3, 4, 4}}}},
+      {"maxpool2d", "max pooling over [C, H, W] windows (PyTorch semantics, ceil_mode off)",
+       pool_args,
+       [](const std::string& name, const LayerArgs& a) { return make_pool("maxpool2d", name, a); },
+       {{{{"kernel", 2}}, {2, 6, 6}},
+        {{{"kernel", 3}, {"stride", 2}, {"padding", 1}}, {2, 7, 7}}}},
+      {"avgpool2d", "average pooling over [C, H, W] windows (count_include_pad, ceil_mode off)",
+       pool_args,
+       [](const std::string& name, const LayerArgs& a) { return make_pool("avgpool2d", name, a); },
+       {{{{"kernel", 2}}, {2, 6, 6}},
+        {{{"kernel", 3}, {"stride", 2}, {"padding", 1}}, {2, 7, 7}}}},
+      {"relu", "max(x, 0)", {},
+       [](const std::string& name, const LayerArgs&) -> std::unique_ptr<Layer> {
+         return std::make_unique<ReLU>(name);
+       },
+       {{{}, {11}}, {{}, {2, 3, 3}}}},
+      {"tanh", "hyperbolic tangent", {},
+       [](const std::string& name, const LayerArgs&) -> std::unique_ptr<Layer> {
+         return std::make_unique<Tanh>(name);
+       },
+       {{{}, {11}}}},
+      {"sigmoid", "logistic function 1 / (1 + exp(-x))", {},
+       [](const std::string& name, const LayerArgs&) -> std::unique_ptr<Layer> {
+         return std::make_unique<Sigmoid>(name);
+       },
+       {{{}, {11}}}},
+      {"flatten", "[C, H, W] -> [C*H*W]", {},
+       [](const std::string& name, const LayerArgs&) -> std::unique_ptr<Layer> {
+         return std::make_unique<Flatten>(name);
+       },
+       {{{}, {2, 3, 4}}}},
+      {"dropout", "zeroes elements with probability p in training, scales the rest by 1/(1-p)",
+       {{"p", 0.5, "drop probability in [0, 1)"}},
+       [](const std::string& name, const LayerArgs& a) -> std::unique_ptr<Layer> {
+         const double p = a.at("p");
+         SCULPT_CHECK(p >= 0.0 && p < 1.0, ConfigError,
+                      fmt::format("layer '{}': argument 'p' must be in [0, 1), got {}", name, p));
+         return std::make_unique<Dropout>(name, p);
+       },
+       {{{{"p", 0.3}}, {13}}}},
+  };
+}
+
+std::vector<std::string> type_names() {
+  std::vector<std::string> names;
+  for (const auto& info : layer_registry()) names.push_back(info.type);
+  return names;
+}
+
+}  // namespace
+
+const std::vector<LayerInfo>& layer_registry() {
+  static const std::vector<LayerInfo> table = build_table();
+  return table;
+}
+
+const LayerInfo* find_layer_info(const std::string& type) {
+  for (const auto& info : layer_registry())
+    if (info.type == type) return &info;
+  return nullptr;
+}
+
+std::unique_ptr<Layer> make_layer(const LayerSpec& spec) {
+  const LayerInfo* info = find_layer_info(spec.type);
+  const std::string name = spec.name.empty() ? spec.type : spec.name;
+  if (!info) {
+    const std::string hint = did_you_mean(spec.type, type_names());
+    throw ConfigError(fmt::format("layer '{}' has unknown type '{}'", name, spec.type), "",
+                      hint.empty() ? "known types: " + fmt::format("{}", fmt::join(type_names(), ", "))
+                                   : hint);
+  }
+  std::vector<std::string> arg_names;
+  for (const auto& a : info->args) arg_names.push_back(a.name);
+  for (const auto& [key, value] : spec.args) {
+    if (std::find(arg_names.begin(), arg_names.end(), key) != arg_names.end()) continue;
+    std::string hint = did_you_mean(key, arg_names);
+    const std::string takes =
+        arg_names.empty() ? spec.type + " takes no arguments"
+                          : spec.type + " takes " + fmt::format("{}", fmt::join(arg_names, ", "));
+    hint = hint.empty() ? takes : hint + " (" + takes + ")";
+    throw ConfigError(fmt::format("layer '{}' ({}) has unknown argument '{}'", name, spec.type, key),
+                      "", hint);
+  }
+  LayerArgs args;
+  for (const auto& a : info->args) {
+    auto it = spec.args.find(a.name);
+    if (it != spec.args.end()) {
+      args[a.name] = it->second;
+    } else if (a.default_value) {
+      args[a.name] = *a.default_value;
+    } else {
+      throw ConfigError(
+          fmt::format("layer '{}' ({}) is missing required argument '{}'", name, spec.type, a.name),
+          "", fmt::format("add {} = <{}>", a.name, a.doc));
+    }
+  }
+  return info->make(name, args);
+}
+
+}  // namespace sculpt::nn
