@@ -31,9 +31,22 @@ struct Dataset {
   }
 };
 
+inline const char* task_name(Task t) {
+  return t == Task::kClassification ? "classification" : t == Task::kBinary ? "binary"
+                                                                              : "regression";
+}
+
 // A training/validation/test split. val may be empty (size 0).
 struct Splits {
   Dataset train, val, test;
+  // Standardisation applied to x of all three parts (fitted on train): x' = (x - mean) / std.
+  // Identity (0, 1) when data.normalize = "none". Inference must apply the same to its input.
+  float norm_mean = 0.0f;
+  float norm_std = 1.0f;
+  // synthetic-linear only (empty otherwise): the generating weights and bias expressed in the
+  // space the model sees, i.e. after normalisation: y = x'.true_weights + true_bias + noise.
+  std::vector<float> true_weights;
+  float true_bias = 0.0f;
 };
 
 }  // namespace sculpt::data
