@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/fields.h"
 #include "nn/model.h"
 
 namespace sculpt {
@@ -28,11 +29,15 @@ struct DataConfig {
   int64_t features = 8;
   double noise = 0.1;
   double separation = 4.0;      // blobs: distance between class centres in units of sigma
+
+  static const std::vector<Field<DataConfig>>& fields();
 };
 
 struct ModelConfig {
   std::string name = "mlp";     // a built-in (mlp, lenet5, seed-cnn, linear, binary-mlp) or "custom"
   nn::ModelSpec custom;         // [[model.layers]] when name = "custom" (or layers are given)
+
+  static const std::vector<Field<ModelConfig>>& fields();
 };
 
 struct OptimConfig {
@@ -42,10 +47,14 @@ struct OptimConfig {
   double dampening = 0.0;
   bool nesterov = true;
   double weight_decay = 5e-4;
+
+  static const std::vector<Field<OptimConfig>>& fields();
 };
 
 struct ScheduleConfig {
   std::string name = "constant";
+
+  static const std::vector<Field<ScheduleConfig>>& fields();
 };
 
 struct TrainConfig {
@@ -56,6 +65,8 @@ struct TrainConfig {
   int64_t threads = 0;          // 0: all cores
   std::string loss = "auto";    // auto | cross-entropy | bce | mse
   std::string nonfinite = "stop";  // stop | skip
+
+  static const std::vector<Field<TrainConfig>>& fields();
 };
 
 struct OutputConfig {
@@ -63,6 +74,8 @@ struct OutputConfig {
   std::string name;             // default: the recipe file's stem
   std::string progress = "auto";  // auto (bar on a TTY) | bar | plain | none
   bool checkpoint = true;
+
+  static const std::vector<Field<OutputConfig>>& fields();
 };
 
 struct Recipe {
@@ -83,5 +96,10 @@ Recipe parse_recipe(const std::string& toml_text, const std::string& source,
                     const std::vector<std::string>& overrides = {});
 // The fully resolved recipe as TOML (saved in the run directory; loads back to the same Recipe).
 std::string to_toml(const Recipe& r);
+// Cross-field and per-field checks for a Recipe built in code (parse_recipe already runs them).
+void validate_recipe(const Recipe& r);
+// Every recipe key with its type, default, allowed values and meaning (for `sculpt list recipe`
+// and the docs); print with format_field_rows().
+std::vector<FieldRow> recipe_field_rows();
 
 }  // namespace sculpt

@@ -1,0 +1,330 @@
+// Recipe loading (toml++), `--set table.key=value` overrides and to_toml. Every table is driven
+// by its struct's fields() list; [[model.layers]] is the one hand-written part.
+#include "io/recipe.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <toml++/toml.h>
+
+#include "core/error.h"
+#include "core/suggest.h"
+
+namespace sculpt {
+
+namespace {
+
+// One [table] of a recipe, with its operations erased to plain function pointers.
+struct Table {
+  const char* name;
+  std::vector<std::string> (*keys)();
+  const FieldSpec* (*spec)(std::string_view key);
+  // Checks and stores a value; requires spec(key) != nullptr.
+  void (*set)(Recipe&, std::string_view key, FieldValue v, std::string_view where);
+  std::vector<std::pair<std::string, FieldValue>> (*values)(const Recipe&);
+  std::vector<FieldRow> (*rows)();
+  void (*validate)(const Recipe&);
+};
+
+template <class T, T Recipe::*M>
+Table make_table(const char* name) {
+  static const char* table_name = name;
+  return Table{
+      name,
+      [] { return field_names<T>(); },
+      [](std::string_view key) -> const FieldSpec* {
+        const Field<T>* f = find_field<T>(key);
+        return f ? &f->spec : nullptr;
+      },
+      [](Recipe& r, std::string_view key, FieldValue v, std::string_view where) {
+        const Field<T>& f = *find_field<T>(key);
+        set_field(r.*M, f, std::move(v), fmt::format("{}.{}", table_name, key), where);
+      },
+      [](const Recipe& r) {
+        std::vector<std::pair<std::string, FieldValue>> out;
+        for (const auto& f : T::fields()) out.emplace_back(f.name(), f.get(r.*M));
+        return out;
+      },
+      [] { return describe_fields<T>(table_name); },
+      [](const Recipe& r) { validate_fields(r.*M, table_name, r.source); },
+  };
+}
+
+const std::vector<Table>& tables() {
+  static const std::vector<Table> t = {
+      make_table<DataConfig, &Recipe::data>("data"),
+      make_table<ModelConfig, &Recipe::model>("model"),
+      make_table<OptimConfig, &Recipe::optim>("optim"),
+      make_table<ScheduleConfig, &Recipe::schedule>("schedule"),
+      make_table<TrainConfig, &Recipe::train>("train"),
+      make_table<OutputConfig, &Recipe::output>("output"),
+  };
+  return t;
+}
+
+const Table* find_table(std::string_view name) {
+  for (const Table& t : tables())
+    if (name == t.name) return &t;
+  return nullptr;
+}
+
+std::vector<std::string> table_names() {
+  std::vector<std::string> out;
+  for (const Table& t : tables()) out.emplace_back(t.name);
+  return out;
+}
+
+// Hint for a key written outside its table ("lr" -> "did you mean 'optim.lr'?").
+std::string hint_for_bare_key(std::string_view key) {
+  for (const Table& t : tables())
+    if (t.spec(key)) return fmt::format("did you mean '{}.{}'?", t.name, key);
+  return did_you_mean(key, table_names());
+}
+
+[[noreturn]] void unknown_table(std::string_view name, const std::string& where) {
+  std::string hint = did_you_mean(name, table_names());
+  if (hint.empty()) hint = "tables are: " + fmt::format("{}", fmt::join(table_names(), ", "));
+  throw ConfigError(fmt::format("unknown table '{}'", name), where, hint);
+}
+
+[[noreturn]] void unknown_key(const Table& t, std::string_view key, const std::string& where) {
+  std::string hint = did_you_mean(key, t.keys());
+  if (hint.empty()) hint = fmt::format("[{}] keys are: {}", t.name, fmt::join(t.keys(), ", "));
+  throw ConfigError(fmt::format("unknown key '{}.{}'", t.name, key), where, hint);
+}
+
+std::string position(const std::string& source, const toml::node& n) {
+  const auto& b = n.source().begin;
+  if (b.line == 0) return source;
+  return fmt::format("{}:{}:{}", source, b.line, b.column);
+}
+
+const char* node_kind(const toml::node& n) {
+  switch (n.type()) {
+    case toml::node_type::table: return "table";
+    case toml::node_type::array: return "array";
+    case toml::node_type::string: return "string";
+    case toml::node_type::integer: return "integer";
+    case toml::node_type::floating_point: return "float";
+    case toml::node_type::boolean: return "bool";
+    default: return "date/time";
+  }
+}
+
+std::optional<FieldValue> scalar(const toml::node& n) {
+  if (const auto* v = n.as_boolean()) return FieldValue(v->get());
+  if (const auto* v = n.as_integer()) return FieldValue(v->get());
+  if (const auto* v = n.as_floating_point()) return FieldValue(v->get());
+  if (const auto* v = n.as_string()) return FieldValue(v->get());
+  return std::nullopt;
+}
+
+// One [[model.layers]] entry: type (required), name (optional), every other key numeric.
+nn::LayerSpec parse_layer(const toml::node& node, size_t i, const std::string& source) {
+  const std::string where = position(source, node);
+  const std::string key = fmt::format("model.layers[{}]", i);
+  const toml::table* tbl = node.as_table();
+  if (!tbl)
+    throw ConfigError(fmt::format("{} must be a table, got {}", key, node_kind(node)), where,
+                      "write each layer as [[model.layers]] followed by type = \"...\"");
+  nn::LayerSpec spec;
+  for (const auto& [k, v] : *tbl) {
+    const std::string name(k.str());
+    const std::string vwhere = position(source, v);
+    if (name == "type" || name == "name") {
+      const auto* s = v.as_string();
+      if (!s)
+        throw ConfigError(fmt::format("{}.{} must be a string, got {}", key, name, node_kind(v)),
+                          vwhere);
+      (name == "type" ? spec.type : spec.name) = s->get();
+    } else if (const auto* d = v.as_floating_point()) {
+      spec.args[name] = d->get();
+    } else if (const auto* n = v.as_integer()) {
+      spec.args[name] = static_cast<double>(n->get());
+    } else {
+      throw ConfigError(fmt::format("{}.{} must be a number, got {}", key, name, node_kind(v)),
+                        vwhere, "layer arguments (out, kernel, stride, padding, p) are numbers");
+    }
+  }
+  if (spec.type.empty())
+    throw ConfigError(fmt::format("{}.type is missing", key), where,
+                      "add type = \"linear\" (or conv2d, relu, maxpool2d, flatten, ...)");
+  return spec;
+}
+
+void parse_layers(Recipe& r, const toml::node& node, const std::string& source) {
+  const toml::array* arr = node.as_array();
+  if (!arr)
+    throw ConfigError(fmt::format("model.layers must be an array of tables, got {}", node_kind(node)),
+                      position(source, node), "write each layer as [[model.layers]]");
+  r.model.custom.layers.clear();
+  for (size_t i = 0; i < arr->size(); ++i)
+    r.model.custom.layers.push_back(parse_layer((*arr)[i], i, source));
+}
+
+void parse_table(Recipe& r, const Table& t, const toml::table& tbl, const std::string& source) {
+  for (const auto& [k, v] : tbl) {
+    const std::string key(k.str());
+    const std::string where = position(source, v);
+    if (std::string_view(t.name) == "model" && key == "layers") {
+      parse_layers(r, v, source);
+      continue;
+    }
+    const FieldSpec* spec = t.spec(key);
+    if (!spec) unknown_key(t, key, where);
+    std::optional<FieldValue> value = scalar(v);
+    if (!value) throw_wrong_type(*spec, fmt::format("{}.{}", t.name, key), node_kind(v), where);
+    t.set(r, key, std::move(*value), where);
+  }
+}
+
+void parse_root(Recipe& r, const toml::table& root, const std::string& source) {
+  for (const auto& [k, v] : root) {
+    const std::string name(k.str());
+    const std::string where = position(source, v);
+    const Table* t = find_table(name);
+    if (!t && v.is_table()) unknown_table(name, where);
+    if (!t)
+      throw ConfigError(fmt::format("unknown key '{}' (outside any table)", name), where,
+                        hint_for_bare_key(name));
+    const toml::table* tbl = v.as_table();
+    if (!tbl)
+      throw ConfigError(fmt::format("'{}' must be a table, got {}", name, node_kind(v)), where,
+                        fmt::format("write [{}] on its own line, then key = value lines", name));
+    parse_table(r, *t, *tbl, source);
+  }
+}
+
+// "optim.lr=0.05": the same checks as the file, positioned at the --set argument.
+void apply_override(Recipe& r, const std::string& text) {
+  const std::string where = fmt::format("{}: --set {}", r.source, text);
+  const size_t eq = text.find('=');
+  if (eq == std::string::npos)
+    throw ConfigError("an override must look like table.key=value", where, "e.g. --set optim.lr=0.05");
+  auto trim = [](std::string_view s) {
+    while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
+    while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
+    return s;
+  };
+  const std::string_view lhs = trim(std::string_view(text).substr(0, eq));
+  const std::string_view value = trim(std::string_view(text).substr(eq + 1));
+  const size_t dot = lhs.find('.');
+  if (dot == std::string_view::npos)
+    throw ConfigError(fmt::format("unknown key '{}' (an override needs table.key)", lhs), where,
+                      hint_for_bare_key(lhs));
+  const std::string_view table = lhs.substr(0, dot), key = lhs.substr(dot + 1);
+  const Table* t = find_table(table);
+  if (!t) unknown_table(table, where);
+  if (table == "model" && key == "layers")
+    throw ConfigError("model.layers cannot be set with --set", where,
+                      "write [[model.layers]] in a recipe file");
+  const FieldSpec* spec = t->spec(key);
+  if (!spec) unknown_key(*t, std::string(key), where);
+  // A built-in model chosen on the command line replaces the file's custom layer list.
+  const bool drops_layers = table == "model" && key == "name";
+  t->set(r, key, parse_value_text(*spec, value), where);
+  if (drops_layers && r.model.name != "custom") r.model.custom.layers.clear();
+}
+
+// [[model.layers]] decide the model: name must then be "custom" (or absent, meaning custom).
+void resolve_model(Recipe& r, bool name_given) {
+  if (r.model.custom.layers.empty()) return;
+  if (name_given && r.model.name != "custom")
+    throw ConfigError(fmt::format("model.name = \"{}\" conflicts with [[model.layers]]", r.model.name),
+                      r.source, "remove model.name or set it to \"custom\"");
+  r.model.name = "custom";
+}
+
+std::string toml_key(std::string_view k) {
+  const bool bare = !k.empty() && std::all_of(k.begin(), k.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+  });
+  return bare ? std::string(k) : toml_quote(k);
+}
+
+// Layer arguments print as integers when they are whole numbers (out = 300, not 300.0).
+std::string format_arg(double x) {
+  if (std::isfinite(x) && std::floor(x) == x && std::fabs(x) < 9.0e15)
+    return std::to_string(static_cast<int64_t>(x));
+  return format_value(x);
+}
+
+}  // namespace
+
+void validate_recipe(const Recipe& r) {
+  for (const Table& t : tables()) t.validate(r);
+  if (r.data.val_fraction + r.data.test_fraction >= 1.0)
+    throw ConfigError(
+        fmt::format("data.val_fraction + data.test_fraction must be < 1, got {} + {}",
+                    r.data.val_fraction, r.data.test_fraction),
+        r.source, "leave some samples for training");
+  if (r.model.name == "custom" && r.model.custom.layers.empty())
+    throw ConfigError("model.name = \"custom\" needs a [[model.layers]] list", r.source,
+                      "add [[model.layers]] tables or pick a built-in model");
+}
+
+Recipe parse_recipe(const std::string& toml_text, const std::string& source,
+                    const std::vector<std::string>& overrides) {
+  Recipe r;
+  r.source = source;
+  toml::table root;
+  try {
+    root = toml::parse(toml_text, source);
+  } catch (const toml::parse_error& e) {
+    const auto& b = e.source().begin;
+    throw ConfigError(std::string(e.description()),
+                      fmt::format("{}:{}:{}", source, b.line, b.column),
+                      "this is not valid TOML");
+  }
+  parse_root(r, root, source);
+  const auto* model = root["model"].as_table();
+  resolve_model(r, model && model->contains("name"));
+  for (const std::string& o : overrides) apply_override(r, o);
+  validate_recipe(r);
+  return r;
+}
+
+Recipe load_recipe(const std::string& path, const std::vector<std::string>& overrides) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    throw IoError(fmt::format("cannot read the recipe: {}", std::strerror(errno)), path,
+                  "check the path; recipes/ holds examples");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parse_recipe(text.str(), path, overrides);
+}
+
+std::string to_toml(const Recipe& r) {
+  std::string out = "# Resolved recipe: every key with the value the run used.\n";
+  for (const Table& t : tables()) {
+    out += fmt::format("\n[{}]\n", t.name);
+    for (const auto& [key, value] : t.values(r)) out += fmt::format("{} = {}\n", key, format_value(value));
+    if (std::string_view(t.name) != "model") continue;
+    for (const nn::LayerSpec& l : r.model.custom.layers) {
+      out += fmt::format("\n[[model.layers]]\ntype = {}\n", toml_quote(l.type));
+      if (!l.name.empty()) out += fmt::format("name = {}\n", toml_quote(l.name));
+      for (const auto& [k, x] : l.args) out += fmt::format("{} = {}\n", toml_key(k), format_arg(x));
+    }
+  }
+  return out;
+}
+
+std::vector<FieldRow> recipe_field_rows() {
+  std::vector<FieldRow> rows;
+  for (const Table& t : tables()) {
+    for (FieldRow& row : t.rows()) rows.push_back(std::move(row));
+    if (std::string_view(t.name) == "model")
+      rows.push_back({"model.layers", "layers", "[]", "",
+                      "custom model: [[model.layers]] with type, optional name, numeric args"});
+  }
+  return rows;
+}
+
+}  // namespace sculpt

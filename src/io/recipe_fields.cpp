@@ -1,0 +1,95 @@
+// The field lists of the recipe tables: name, member, allowed values and one line of meaning.
+// Defaults are the structs' member initialisers in io/recipe.h. Adding a recipe key = one member
+// there + one row here; parsing, --set, to_toml and `sculpt list` follow.
+#include "io/recipe.h"
+
+namespace sculpt {
+
+const std::vector<Field<DataConfig>>& DataConfig::fields() {
+  using C = DataConfig;
+  static const std::vector<Field<C>> f = {
+      {"source", &C::source, {"fashion-mnist", "idx", "csv", "synthetic-linear", "synthetic-blobs"},
+       "where samples come from"},
+      {"path", &C::path, {}, "idx: directory of the four IDX files (.gz or not); csv: the file"},
+      {"test_path", &C::test_path, {}, "csv: separate test file (empty: carve test_fraction)"},
+      {"target", &C::target, {}, "csv: target column name or index (negative counts from the end)",
+       /*int_as_string=*/true},
+      {"header", &C::header, {"auto", "yes", "no"}, "csv: does the first row hold column names"},
+      {"task", &C::task, {"auto", "classification", "binary", "regression"},
+       "csv: what the target is (auto: guess from its values)"},
+      {"val_fraction", &C::val_fraction, half_open(0, 1),
+       "fraction of the training set held out for validation"},
+      {"test_fraction", &C::test_fraction, half_open(0, 1),
+       "csv/synthetic without a test file: fraction carved out for test"},
+      {"normalize", &C::normalize, {"standard", "none"},
+       "standard: subtract mean, divide by std (measured on the train split)"},
+      {"limit_train", &C::limit_train, at_least(0), "use only the first N training samples (0: all)"},
+      {"limit_test", &C::limit_test, at_least(0), "use only the first N test samples (0: all)"},
+      {"samples", &C::samples, at_least(2), "synthetic: number of samples generated"},
+      {"features", &C::features, at_least(1), "synthetic: number of input features"},
+      {"noise", &C::noise, at_least(0), "synthetic-linear: std of the noise added to targets"},
+      {"separation", &C::separation, at_least(0),
+       "synthetic-blobs: distance between class centres, in units of sigma"},
+  };
+  return f;
+}
+
+const std::vector<Field<ModelConfig>>& ModelConfig::fields() {
+  using C = ModelConfig;
+  static const std::vector<Field<C>> f = {
+      {"name", &C::name, {},
+       "built-in model (mlp, lenet5, seed-cnn, linear, binary-mlp) or custom ([[model.layers]])"},
+  };
+  return f;
+}
+
+const std::vector<Field<OptimConfig>>& OptimConfig::fields() {
+  using C = OptimConfig;
+  static const std::vector<Field<C>> f = {
+      {"name", &C::name, {"sgd"}, "optimizer"},
+      {"lr", &C::lr, at_least(0), "base learning rate (the schedule scales it)"},
+      {"momentum", &C::momentum, half_open(0, 1), "heavy-ball momentum coefficient"},
+      {"dampening", &C::dampening, closed(0, 1), "momentum dampening (PyTorch's meaning)"},
+      {"nesterov", &C::nesterov, "Nesterov momentum (needs momentum > 0, dampening 0)"},
+      {"weight_decay", &C::weight_decay, at_least(0), "L2 penalty added to the gradient"},
+  };
+  return f;
+}
+
+const std::vector<Field<ScheduleConfig>>& ScheduleConfig::fields() {
+  using C = ScheduleConfig;
+  static const std::vector<Field<C>> f = {
+      {"name", &C::name, {"constant"}, "learning-rate schedule"},
+  };
+  return f;
+}
+
+const std::vector<Field<TrainConfig>>& TrainConfig::fields() {
+  using C = TrainConfig;
+  static const std::vector<Field<C>> f = {
+      {"epochs", &C::epochs, at_least(1), "passes over the training set"},
+      {"batch_size", &C::batch_size, at_least(1), "samples per optimizer step"},
+      {"eval_batch_size", &C::eval_batch_size, at_least(1), "samples per evaluation batch"},
+      {"seed", &C::seed, {}, "seeds initialisation, shuffling, splits and dropout"},
+      {"threads", &C::threads, at_least(0), "worker threads (0: every core)"},
+      {"loss", &C::loss, {"auto", "cross-entropy", "bce", "mse"},
+       "auto: cross-entropy for classes, bce for binary, mse for regression"},
+      {"nonfinite", &C::nonfinite, {"stop", "skip"},
+       "on a NaN/inf gradient: stop naming the tensor, or skip the step"},
+  };
+  return f;
+}
+
+const std::vector<Field<OutputConfig>>& OutputConfig::fields() {
+  using C = OutputConfig;
+  static const std::vector<Field<C>> f = {
+      {"dir", &C::dir, {}, "parent directory of run directories"},
+      {"name", &C::name, {}, "run name (empty: the recipe file's stem)"},
+      {"progress", &C::progress, {"auto", "bar", "plain", "none"},
+       "auto: a redrawn bar on a terminal, plain lines otherwise"},
+      {"checkpoint", &C::checkpoint, "save checkpoints/last.safetensors after each epoch"},
+  };
+  return f;
+}
+
+}  // namespace sculpt
