@@ -38,9 +38,9 @@ void Batcher::start_epoch() {
 }
 
 void Batcher::skip_to(int64_t samples) {
-  SCULPT_CHECK(samples >= 0 && samples <= ds_.size(), ConfigError,
-               fmt::format("cannot resume at sample {} of an epoch of {} samples", samples,
-                           ds_.size()));
+  SCULPT_CHECK(
+      samples >= 0 && samples <= ds_.size(), ConfigError,
+      fmt::format("cannot resume at sample {} of an epoch of {} samples", samples, ds_.size()));
   if (!started_) start_epoch();
   cursor_ = samples;
 }

@@ -14,14 +14,14 @@ namespace sculpt::data {
 enum class Task { kClassification, kBinary, kRegression };
 
 struct Dataset {
-  std::string name;          // for messages: "fashion-mnist/train", "data.csv"
+  std::string name;  // for messages: "fashion-mnist/train", "data.csv"
   Task task = Task::kClassification;
-  Shape sample_shape;        // e.g. {1, 28, 28} or {n_features}
-  Tensor x;                  // [N, sample_shape...]
+  Shape sample_shape;           // e.g. {1, 28, 28} or {n_features}
+  Tensor x;                     // [N, sample_shape...]
   std::vector<int32_t> labels;  // classification/binary: N labels in [0, num_classes)
-  Tensor y;                  // regression: [N, num_targets]
-  int64_t num_classes = 0;   // classification: classes; binary: 2
-  int64_t num_targets = 0;   // regression: targets per sample
+  Tensor y;                     // regression: [N, num_targets]
+  int64_t num_classes = 0;      // classification: classes; binary: 2
+  int64_t num_targets = 0;      // regression: targets per sample
 
   int64_t size() const { return sample_shape.empty() ? 0 : x.size() / numel(sample_shape); }
   int64_t sample_size() const { return numel(sample_shape); }
@@ -32,8 +32,9 @@ struct Dataset {
 };
 
 inline const char* task_name(Task t) {
-  return t == Task::kClassification ? "classification" : t == Task::kBinary ? "binary"
-                                                                              : "regression";
+  return t == Task::kClassification ? "classification"
+         : t == Task::kBinary       ? "binary"
+                                    : "regression";
 }
 
 // A training/validation/test split. val may be empty (size 0).

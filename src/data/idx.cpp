@@ -115,8 +115,7 @@ uint64_t checked_payload(const Shape& dims, const ByteSource& src, uint64_t head
   if (!src.gzip() && header_bytes + total > src.file_size()) {
     throw DataError(fmt::format("truncated data: header declares {} items ({} bytes) but the file"
                                 " has only {} bytes after the header",
-                                dims.empty() ? 0 : dims[0], total,
-                                src.file_size() - header_bytes),
+                                dims.empty() ? 0 : dims[0], total, src.file_size() - header_bytes),
                     path, "the file is incomplete; download it again");
   }
   // Deflate cannot compress better than about 1032:1, so a larger claim is a corrupt header.
@@ -131,8 +130,8 @@ uint64_t checked_payload(const Shape& dims, const ByteSource& src, uint64_t head
 
 }  // namespace
 
-IdxArray read_idx(const std::string& path, uint32_t expected_magic,
-                  const std::string& missing_hint) {
+IdxArray read_idx(const std::string& path, uint32_t expected_magic, const std::string& missing_hint,
+                  int64_t max_items) {
   ByteSource src(path, missing_hint);
   uint8_t head[4];
   read_exact(src, head, 4, "header (magic number)");
@@ -141,21 +140,25 @@ IdxArray read_idx(const std::string& path, uint32_t expected_magic,
     const char* hint = magic == kIdxImagesMagic || magic == kIdxLabelsMagic
                            ? "images and labels files may be swapped"
                            : "not an IDX file of the expected kind";
-    throw DataError(fmt::format("bad magic number 0x{:08x}, expected 0x{:08x}", magic,
-                                expected_magic),
-                    path, hint);
+    throw DataError(
+        fmt::format("bad magic number 0x{:08x}, expected 0x{:08x}", magic, expected_magic), path,
+        hint);
   }
   const size_t ndims = expected_magic & 0xffu;
   std::vector<uint8_t> dim_bytes(4 * ndims);
   read_exact(src, dim_bytes.data(), dim_bytes.size(), "header (dimensions)");
   IdxArray out;
   for (size_t i = 0; i < ndims; ++i) out.dims.push_back(big_endian(&dim_bytes[4 * i]));
-  const uint64_t total = checked_payload(out.dims, src, 4 + 4 * ndims);
-
-  // Grow in chunks so that a lying gzip header fails on the read, not on a huge allocation.
+  uint64_t total = checked_payload(out.dims, src, 4 + 4 * ndims);
   const size_t item = out.dims.empty() || out.dims[0] == 0
                           ? 1
                           : static_cast<size_t>(total / static_cast<uint64_t>(out.dims[0]));
+  if (max_items > 0 && !out.dims.empty() && out.dims[0] > max_items) {
+    out.dims[0] = max_items;
+    total = static_cast<uint64_t>(max_items) * item;
+  }
+
+  // Grow in chunks so that a lying gzip header fails on the read, not on a huge allocation.
   size_t have = 0;
   while (have < total) {
     const size_t want = static_cast<size_t>(std::min<uint64_t>(total - have, 64u << 20));
@@ -175,15 +178,17 @@ IdxArray read_idx(const std::string& path, uint32_t expected_magic,
 }
 
 Dataset load_idx(const std::string& images_path, const std::string& labels_path,
-                 const std::string& name, int64_t num_classes) {
+                 const std::string& name, int64_t num_classes, int64_t max_items) {
   SCULPT_CHECK(num_classes >= 1 && num_classes <= 256, ConfigError,
                fmt::format("num_classes must be in [1, 256] for IDX labels, got {}", num_classes));
-  IdxArray images = read_idx(images_path, kIdxImagesMagic, kFashionHint);
-  IdxArray labels = read_idx(labels_path, kIdxLabelsMagic, kFashionHint);
+  IdxArray images = read_idx(images_path, kIdxImagesMagic, kFashionHint, max_items);
+  IdxArray labels = read_idx(labels_path, kIdxLabelsMagic, kFashionHint, max_items);
   const int64_t n = images.dims[0];
   if (labels.dims[0] != n) {
-    throw DataError(fmt::format("image and label counts differ: {} has {} images, {} has {} labels",
-                                images_path, n, labels_path, labels.dims[0]),
+    const char* more = max_items > 0 ? " (among the first items read)" : "";
+    throw DataError(fmt::format("image and label counts differ{}: {} has {} images, {} has {} "
+                                "labels",
+                                more, images_path, n, labels_path, labels.dims[0]),
                     "", "the files must come from the same split (train or t10k)");
   }
   if (n == 0) throw DataError("the file holds no images", images_path);
@@ -193,8 +198,8 @@ Dataset load_idx(const std::string& images_path, const std::string& labels_path,
   for (int64_t i = 0; i < n; ++i) {
     const int64_t l = labels.bytes[static_cast<size_t>(i)];
     if (l >= num_classes) {
-      throw DataError(
-          fmt::format("label {} at item {} is outside [0, {})", l, i, num_classes), labels_path);
+      throw DataError(fmt::format("label {} at item {} is outside [0, {})", l, i, num_classes),
+                      labels_path);
     }
   }
   const int64_t h = images.dims[1], w = images.dims[2];

@@ -25,13 +25,16 @@ struct IdxArray {
 // when it cannot be opened; DataError naming the file for a wrong magic (found vs expected),
 // an implausible header (more than 2^31 items, a dims product that overflows or exceeds what
 // the file can hold) and truncated data (expected vs read, including zlib's message).
+// max_items > 0 reads only the first max_items items (dims[0] is then the number read); the
+// header is still checked against the whole file.
 IdxArray read_idx(const std::string& path, uint32_t expected_magic,
-                  const std::string& missing_hint = {});
+                  const std::string& missing_hint = {}, int64_t max_items = 0);
 
 // Images [N, H, W] + labels [N] -> classification Dataset named `name`, sample_shape {1, H, W},
 // pixels scaled to [0, 1] (x / 255). Labels must be in [0, num_classes) (DataError naming the
 // labels file and the item); image and label counts must match (DataError naming both).
+// max_items > 0 keeps only the first max_items samples (and decompresses no further).
 Dataset load_idx(const std::string& images_path, const std::string& labels_path,
-                 const std::string& name, int64_t num_classes = 10);
+                 const std::string& name, int64_t num_classes = 10, int64_t max_items = 0);
 
 }  // namespace sculpt::data

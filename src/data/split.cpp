@@ -24,8 +24,10 @@ Dataset subset(const Dataset& ds, std::span<const int64_t> indices, const std::s
   xs.insert(xs.end(), ds.sample_shape.begin(), ds.sample_shape.end());
   out.x = Tensor(xs);
   const bool regression = ds.task == Task::kRegression;
-  if (regression) out.y = Tensor(Shape{n, ds.num_targets});
-  else out.labels.resize(static_cast<size_t>(n));
+  if (regression)
+    out.y = Tensor(Shape{n, ds.num_targets});
+  else
+    out.labels.resize(static_cast<size_t>(n));
   for (int64_t i = 0; i < n; ++i) {
     const int64_t s = indices[static_cast<size_t>(i)];
     SCULPT_DCHECK(s >= 0 && s < ds.size());

@@ -15,10 +15,10 @@ void check_sizes(int64_t samples, int64_t min_samples, int64_t features) {
                "data.samples");
   SCULPT_CHECK(features >= 1, ConfigError,
                fmt::format("data.features must be >= 1, got {}", features), "data.features");
-  SCULPT_CHECK(samples <= (int64_t{1} << 31) / features, ConfigError,
-               fmt::format("data.samples * data.features = {} * {} is too large", samples,
-                           features),
-               "data.samples");
+  SCULPT_CHECK(
+      samples <= (int64_t{1} << 31) / features, ConfigError,
+      fmt::format("data.samples * data.features = {} * {} is too large", samples, features),
+      "data.samples");
 }
 }  // namespace
 
@@ -55,8 +55,7 @@ Dataset make_linear_regression(int64_t samples, int64_t features, double noise, 
 Dataset make_blobs(int64_t samples, int64_t features, double separation, Rng& rng) {
   check_sizes(samples, 2, features);
   SCULPT_CHECK(separation >= 0.0 && std::isfinite(separation), ConfigError,
-               fmt::format("data.separation must be >= 0, got {}", separation),
-               "data.separation");
+               fmt::format("data.separation must be >= 0, got {}", separation), "data.separation");
   // A random unit direction (normal vector normalised; retry in the measure-zero case of 0).
   std::vector<double> dir(static_cast<size_t>(features));
   double len = 0.0;

@@ -36,7 +36,8 @@ Dataset numbered(int64_t n, Task task = Task::kClassification) {
 }
 
 // One epoch's sample ids in visiting order; checks each sample's payload is consistent.
-std::vector<int64_t> epoch_order(Batcher& b, const Dataset& ds, std::vector<int64_t>* sizes = nullptr) {
+std::vector<int64_t> epoch_order(Batcher& b, const Dataset& ds,
+                                 std::vector<int64_t>* sizes = nullptr) {
   std::vector<int64_t> ids;
   b.start_epoch();
   Batch batch;

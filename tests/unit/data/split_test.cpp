@@ -39,8 +39,10 @@ std::vector<int64_t> members(const Dataset& ds) {
   std::vector<int64_t> v;
   for (int64_t i = 0; i < ds.size(); ++i) {
     const int64_t id = static_cast<int64_t>(ds.x[i]);
-    if (ds.task == Task::kRegression) EXPECT_EQ(ds.y[i], -ds.x[i]);
-    else EXPECT_EQ(ds.labels[static_cast<size_t>(i)], id % 3);
+    if (ds.task == Task::kRegression)
+      EXPECT_EQ(ds.y[i], -ds.x[i]);
+    else
+      EXPECT_EQ(ds.labels[static_cast<size_t>(i)], id % 3);
     v.push_back(id);
   }
   return v;

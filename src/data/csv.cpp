@@ -1,0 +1,208 @@
+// CSV reader: tokenise lines, detect the header, resolve the target column, parse numbers with
+// std::from_chars (locale independent), then decide the task from the target values.
+#include "data/csv.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <fstream>
+#include <set>
+#include <vector>
+
+#include "core/error.h"
+#include "core/suggest.h"
+
+namespace sculpt::data {
+
+namespace {
+
+struct Row {
+  int64_t line = 0;  // 1-based line in the file
+  std::vector<std::string> cells;
+};
+
+std::string trim(std::string_view s) {
+  size_t b = 0, e = s.size();
+  while (b < e && (s[b] == ' ' || s[b] == '\t' || s[b] == '\r')) ++b;
+  while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t' || s[e - 1] == '\r')) --e;
+  s = s.substr(b, e - b);
+  if (s.size() >= 2 && s.front() == '"' && s.back() == '"') s = s.substr(1, s.size() - 2);
+  return std::string(s);
+}
+
+// A finite number, whole cell consumed; nullopt otherwise (including "nan", "inf", "").
+bool parse_number(const std::string& cell, double& out) {
+  const char* b = cell.data();
+  const char* e = b + cell.size();
+  if (b != e && *b == '+') ++b;
+  if (b == e) return false;
+  const auto r = std::from_chars(b, e, out);
+  return r.ec == std::errc() && r.ptr == e && std::isfinite(out);
+}
+
+std::vector<Row> read_rows(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    throw IoError("cannot open " + path, "", "check data.path (and data.test_path)");
+  }
+  std::vector<Row> rows;
+  std::string line;
+  for (int64_t no = 1; std::getline(in, line); ++no) {
+    if (no == 1 && line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);  // UTF-8 BOM
+    if (trim(line).empty()) continue;
+    Row r{no, {}};
+    std::string_view rest = line;
+    for (size_t pos; (pos = rest.find(',')) != std::string_view::npos;
+         rest.remove_prefix(pos + 1)) {
+      r.cells.push_back(trim(rest.substr(0, pos)));
+    }
+    r.cells.push_back(trim(rest));
+    rows.push_back(std::move(r));
+  }
+  if (in.bad()) throw IoError("error while reading " + path);
+  if (rows.empty()) throw DataError("the file is empty (no rows)", path, "check data.path");
+  return rows;
+}
+
+bool decide_header(const std::string& mode, const Row& first) {
+  if (mode == "yes") return true;
+  if (mode == "no") return false;
+  if (mode != "auto") {
+    throw ConfigError("data.header must be auto, yes or no, got '" + mode + "'", "data.header",
+                      did_you_mean(mode, {"auto", "yes", "no"}));
+  }
+  double v;
+  return std::any_of(first.cells.begin(), first.cells.end(),
+                     [&](const std::string& c) { return !parse_number(c, v); });
+}
+
+size_t resolve_target(const std::string& target, const std::vector<std::string>& names,
+                      size_t columns, const std::string& path) {
+  const std::string t = target.empty() ? "-1" : target;
+  if (auto it = std::find(names.begin(), names.end(), t); it != names.end()) {
+    return static_cast<size_t>(it - names.begin());
+  }
+  int64_t idx = 0;
+  const auto r = std::from_chars(t.data(), t.data() + t.size(), idx);
+  if (r.ec == std::errc() && r.ptr == t.data() + t.size()) {
+    const int64_t c = static_cast<int64_t>(columns);
+    if (idx < -c || idx >= c) {
+      throw ConfigError(fmt::format("data.target index {} is outside [-{}, {}) for {} ({} columns)",
+                                    idx, c, c, path, c),
+                        "data.target");
+    }
+    return static_cast<size_t>(idx < 0 ? idx + c : idx);
+  }
+  if (names.empty()) {
+    throw ConfigError("data.target '" + t + "' is a column name but " + path + " has no header row",
+                      "data.target", "use a column index, or data.header = \"yes\"");
+  }
+  throw ConfigError("data.target '" + t + "' is not a column of " + path, "data.target",
+                    did_you_mean(t, names));
+}
+
+std::string column_label(const std::vector<std::string>& names, size_t c) {
+  return names.empty() ? fmt::format("column {}", c) : "column '" + names[c] + "'";
+}
+
+Task decide_task(const std::string& task, const std::vector<double>& t) {
+  if (task == "classification") return Task::kClassification;
+  if (task == "binary") return Task::kBinary;
+  if (task == "regression") return Task::kRegression;
+  if (task != "auto") {
+    throw ConfigError(
+        "data.task must be auto, classification, binary or regression, got '" + task + "'",
+        "data.task", did_you_mean(task, {"auto", "classification", "binary", "regression"}));
+  }
+  if (t.empty()) return Task::kRegression;
+  std::set<double> distinct;
+  for (double v : t) {
+    if (v < 0 || v != std::floor(v)) return Task::kRegression;
+    distinct.insert(v);
+    if (distinct.size() > 20) return Task::kRegression;
+  }
+  return *distinct.rbegin() <= 1.0 ? Task::kBinary : Task::kClassification;
+}
+
+// Fills labels (classification/binary) or y (regression) and checks each target fits the task.
+void set_targets(Dataset& ds, const std::vector<double>& t, const std::vector<int64_t>& lines,
+                 const std::string& where, const std::string& col) {
+  const int64_t n = static_cast<int64_t>(t.size());
+  if (ds.task == Task::kRegression) {
+    ds.num_targets = 1;
+    ds.y = Tensor(Shape{n, 1});
+    for (int64_t i = 0; i < n; ++i) ds.y[i] = static_cast<float>(t[static_cast<size_t>(i)]);
+    return;
+  }
+  const bool binary = ds.task == Task::kBinary;
+  const double max_label = binary ? 1.0 : 1e6;
+  ds.labels.resize(t.size());
+  int32_t top = 0;
+  for (size_t i = 0; i < t.size(); ++i) {
+    const double v = t[i];
+    if (v < 0 || v > max_label || v != std::floor(v)) {
+      throw DataError(
+          fmt::format("{} has value {} but task {} needs {}", col, v, task_name(ds.task),
+                      binary ? "0 or 1" : "non-negative integer labels"),
+          fmt::format("{}:{}", where, lines[i]),
+          "set data.task = \"regression\" (or \"auto\") for real-valued targets");
+    }
+    ds.labels[i] = static_cast<int32_t>(v);
+    top = std::max(top, ds.labels[i]);
+  }
+  ds.num_classes = binary ? 2 : int64_t{top} + 1;
+}
+
+}  // namespace
+
+Dataset load_csv(const std::string& path, const CsvOptions& options) {
+  decide_task(options.task, {});  // validates the option before reading the file
+  std::vector<Row> rows = read_rows(path);
+  const bool has_header = decide_header(options.header, rows.front());
+  const size_t columns = rows.front().cells.size();
+  std::vector<std::string> names;
+  if (has_header) names = rows.front().cells;
+  SCULPT_CHECK(columns >= 2, DataError,
+               fmt::format("needs at least 2 columns (features and a target), found {}", columns),
+               path, "cells must be separated by commas");
+  const size_t target = resolve_target(options.target, names, columns, path);
+  const size_t first = has_header ? 1 : 0;
+  SCULPT_CHECK(rows.size() > first, DataError, "the file has a header but no data rows", path);
+
+  const int64_t n = static_cast<int64_t>(rows.size() - first);
+  const int64_t f = static_cast<int64_t>(columns) - 1;
+  Dataset ds;
+  ds.name = path;
+  ds.sample_shape = {f};
+  ds.x = Tensor(Shape{n, f});
+  std::vector<double> t(static_cast<size_t>(n));
+  std::vector<int64_t> lines(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) {
+    const Row& r = rows[first + static_cast<size_t>(i)];
+    lines[static_cast<size_t>(i)] = r.line;
+    if (r.cells.size() != columns) {
+      throw DataError(fmt::format("expected {} columns (as in the first row), found {}", columns,
+                                  r.cells.size()),
+                      fmt::format("{}:{}", path, r.line),
+                      "every row needs the same number of cells");
+    }
+    float* xr = ds.x.data() + i * f;
+    for (size_t c = 0; c < columns; ++c) {
+      double v = 0.0;
+      if (!parse_number(r.cells[c], v)) {
+        throw DataError(column_label(names, c) + " has non-numeric value '" + r.cells[c] + "'",
+                        fmt::format("{}:{}", path, r.line),
+                        "cells must be finite numbers; impute or drop missing values");
+      }
+      if (c == target)
+        t[static_cast<size_t>(i)] = v;
+      else
+        *xr++ = static_cast<float>(v);
+    }
+  }
+  ds.task = decide_task(options.task, t);
+  set_targets(ds, t, lines, path, column_label(names, target));
+  return ds;
+}
+
+}  // namespace sculpt::data
