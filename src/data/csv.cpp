@@ -97,8 +97,13 @@ size_t resolve_target(const std::string& target, const std::vector<std::string>&
     throw ConfigError("data.target '" + t + "' is a column name but " + path + " has no header row",
                       "data.target", "use a column index, or data.header = \"yes\"");
   }
-  throw ConfigError("data.target '" + t + "' is not a column of " + path, "data.target",
-                    did_you_mean(t, names));
+  std::string hint = did_you_mean(t, names);
+  if (hint.empty()) {
+    hint = "columns are";
+    for (size_t i = 0; i < names.size() && i < 12; ++i) hint += (i ? ", '" : " '") + names[i] + "'";
+    if (names.size() > 12) hint += ", ...";
+  }
+  throw ConfigError("data.target '" + t + "' is not a column of " + path, "data.target", hint);
 }
 
 std::string column_label(const std::vector<std::string>& names, size_t c) {
