@@ -1,0 +1,112 @@
+// Element-wise kernels against their reference twins, below and above the parallel threshold.
+#include "kernels/elementwise.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+
+#include "core/parallel.h"
+#include "unit/kernels/random_fill.h"
+
+namespace sculpt::kernels {
+namespace {
+
+using sculpt::testing::expect_near_all;
+using sculpt::testing::random_vector;
+
+// Sizes straddling the OpenMP threshold, odd on purpose.
+const int64_t kSizes[] = {1, 7, 1000, kParallelThreshold + 13, 3 * kParallelThreshold + 1};
+
+using Unary = void (*)(const float*, float*, int64_t);
+using Backward = void (*)(const float*, const float*, float*, int64_t);
+
+void check_activation(Unary fwd, Unary fwd_ref, Backward bwd, Backward bwd_ref, const char* name) {
+  Rng rng(3);
+  for (int64_t n : kSizes) {
+    const auto x = random_vector(size_t(n), rng, -6, 6), dy = random_vector(size_t(n), rng);
+    const size_t sz = static_cast<size_t>(n);
+    std::vector<float> y(sz), y_ref(sz), dx(sz), dx_ref(sz);
+    fwd(x.data(), y.data(), n);
+    fwd_ref(x.data(), y_ref.data(), n);
+    expect_near_all(y, y_ref, 1e-6, 1e-6, std::string(name) + " forward");
+    bwd(y_ref.data(), dy.data(), dx.data(), n);
+    bwd_ref(y_ref.data(), dy.data(), dx_ref.data(), n);
+    expect_near_all(dx, dx_ref, 1e-6, 1e-6, std::string(name) + " backward");
+  }
+}
+
+TEST(Elementwise, ActivationsMatchReference) {
+  check_activation(relu_forward, relu_forward_reference, relu_backward, relu_backward_reference,
+                   "relu");
+  check_activation(tanh_forward, tanh_forward_reference, tanh_backward, tanh_backward_reference,
+                   "tanh");
+  check_activation(sigmoid_forward, sigmoid_forward_reference, sigmoid_backward,
+                   sigmoid_backward_reference, "sigmoid");
+}
+
+TEST(Elementwise, SigmoidSaturatesWithoutNaN) {
+  const std::vector<float> x = {-1000.0f, -80.0f, 0.0f, 80.0f, 1000.0f};
+  std::vector<float> y(x.size());
+  sigmoid_forward(x.data(), y.data(), 5);
+  EXPECT_EQ(y[0], 0.0f);
+  EXPECT_EQ(y[2], 0.5f);
+  EXPECT_EQ(y[4], 1.0f);
+  EXPECT_TRUE(all_finite(y.data(), 5));
+}
+
+TEST(Elementwise, RowKernelsMatchReference) {
+  Rng rng(5);
+  for (auto [n, f] : {std::pair<int64_t, int64_t>{1, 1}, {3, 7}, {128, 300}, {257, 129}, {2, 65}}) {
+    const auto row = random_vector(size_t(f), rng), dy = random_vector(size_t(n * f), rng);
+    std::vector<float> y(size_t(n * f)), y_ref(size_t(n * f));
+    fill_rows(y.data(), row.data(), n, f);
+    fill_rows_reference(y_ref.data(), row.data(), n, f);
+    EXPECT_EQ(y, y_ref);
+    add_rows(y.data(), dy.data(), n, f);  // any [f] row works: use dy's first row
+    add_rows_reference(y_ref.data(), dy.data(), n, f);
+    expect_near_all(y, y_ref, 0, 0, "add_rows");
+    auto db = random_vector(size_t(f), rng);
+    auto db_ref = db;
+    column_sums_add(dy.data(), n, f, db.data());
+    column_sums_add_reference(dy.data(), n, f, db_ref.data());
+    expect_near_all(db, db_ref, 1e-5 * std::sqrt(double(n)), 1e-5, "column_sums_add");
+  }
+}
+
+TEST(Elementwise, ReductionsMatchReference) {
+  Rng rng(9);
+  for (int64_t n : kSizes) {
+    const auto x = random_vector(size_t(n), rng, -3, 3);
+    EXPECT_NEAR(sum(x.data(), n), sum_reference(x.data(), n), 1e-9 * n);
+    EXPECT_NEAR(sum_squares(x.data(), n), sum_squares_reference(x.data(), n), 1e-9 * n);
+    EXPECT_EQ(max_abs(x.data(), n), max_abs_reference(x.data(), n));
+    EXPECT_TRUE(all_finite(x.data(), n));
+  }
+}
+
+TEST(Elementwise, NonFiniteValuesAreDetectedAnywhere) {
+  const int64_t n = 2 * kParallelThreshold + 5;
+  for (float bad : {std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity(),
+                    std::nanf("")}) {
+    for (int64_t at : {int64_t{0}, n / 2, n - 1}) {
+      std::vector<float> x(size_t(n), 1.0f);
+      x[size_t(at)] = bad;
+      EXPECT_FALSE(all_finite(x.data(), n)) << bad << " at " << at;
+      EXPECT_EQ(all_finite(x.data(), n), all_finite_reference(x.data(), n));
+      if (std::isnan(bad)) EXPECT_TRUE(std::isnan(max_abs(x.data(), n)));
+      else EXPECT_EQ(max_abs(x.data(), n), std::numeric_limits<float>::infinity());
+    }
+  }
+}
+
+TEST(Elementwise, SumIsDeterministicForAFixedThreadCount) {
+  Rng rng(11);
+  const int64_t n = 4 * kParallelThreshold + 3;
+  const auto x = random_vector(size_t(n), rng);
+  const double first = sum(x.data(), n);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(sum(x.data(), n), first);
+}
+
+}  // namespace
+}  // namespace sculpt::kernels
