@@ -75,8 +75,10 @@ double fill_distinct(std::vector<float>& x, Rng& rng) {
   std::vector<int64_t> order(x.size());
   std::iota(order.begin(), order.end(), 0);
   rng.shuffle(order);
+  // Even m: half-step offsets; odd m: whole steps (the middle one would land on 0 otherwise).
+  const double offset = m % 2 == 0 ? 0.5 : 1.0;
   for (int64_t i = 0; i < m; ++i)
-    x[static_cast<size_t>(i)] = static_cast<float>(-1.0 + step * (double(order[i]) + 0.5));
+    x[static_cast<size_t>(i)] = static_cast<float>(-1.0 + step * (double(order[i]) + offset));
   return step;
 }
 
