@@ -1,0 +1,127 @@
+// Every layer against PyTorch (float64) golden values from scripts/make_golden.py: output,
+// input gradient and parameter gradients, built through the layer registry.
+#include "golden/golden.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "core/param_store.h"
+#include "nn/registry.h"
+
+namespace sculpt::nn {
+namespace {
+
+using nlohmann::json;
+
+LayerSpec spec_of(const json& j) {
+  LayerSpec spec{.type = j.at("type"), .name = j.at("name"), .args = {}};
+  for (const auto& [key, value] : j.at("args").items()) spec.args[key] = value.get<double>();
+  return spec;
+}
+
+// A layer bound, declared and loaded with the golden parameters.
+struct Bound {
+  std::unique_ptr<Layer> layer;
+  ParamStore ps;
+  int64_t n = 0;
+};
+
+void bind_and_load(const json& g, Bound& b) {
+  b.layer = make_layer(spec_of(g.at("spec")));
+  b.n = g.at("batch").get<int64_t>();
+  const Shape out = b.layer->bind(g.at("in_shape").get<Shape>());
+  ASSERT_EQ(out, g.at("out_shape").get<Shape>()) << "per-sample output shape";
+  b.layer->declare(b.ps);
+  b.ps.finalize();
+  ASSERT_EQ(b.ps.count(), g.at("params").size()) << "number of declared parameters";
+  for (const auto& [name, p] : g.at("params").items()) {
+    const auto idx = b.ps.find(name);
+    ASSERT_TRUE(idx.has_value()) << "the layer declares no parameter named " << name;
+    ASSERT_EQ(b.ps.entry(*idx).shape, p.at("shape").get<Shape>()) << name << " shape";
+    const std::vector<float> data = golden::floats(p.at("data"));
+    std::copy(data.begin(), data.end(), b.ps.value(*idx));
+  }
+  b.layer->reserve(b.n);
+}
+
+class LayerGolden : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(LayerGolden, ForwardAndBackwardMatchPyTorch) {
+  const json g = golden::load(GetParam());
+  ASSERT_EQ(g.value("kind", ""), "layer");
+  Bound b;
+  ASSERT_NO_FATAL_FAILURE(bind_and_load(g, b));
+  const std::vector<float> x = golden::floats(g.at("x"));
+  const std::vector<float> dy = golden::floats(g.at("dy"));
+  ASSERT_EQ(int64_t(x.size()), b.n * numel(b.layer->in_shape()));
+  ASSERT_EQ(int64_t(dy.size()), b.n * numel(b.layer->out_shape()));
+
+  std::vector<float> y(dy.size(), -7.0f), dx(x.size(), -7.0f);  // poison: all must be written
+  b.layer->forward(b.ps, x.data(), y.data(), b.n, Pass{.mode = Mode::kEval});
+  EXPECT_TRUE(golden::near("y", y.data(), g.at("y")));
+
+  b.layer->backward(b.ps, x.data(), y.data(), dy.data(), dx.data(), b.n);
+  EXPECT_TRUE(golden::near("dx", dx.data(), g.at("dx")));
+  for (const auto& [name, want] : g.at("grads").items()) {
+    EXPECT_TRUE(golden::near("grad of " + name, b.ps.grad(*b.ps.find(name)), want));
+  }
+}
+
+// backward ADDS into the grad arena, and dx == nullptr (first layer) still yields the grads.
+class ParamLayerGolden : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(ParamLayerGolden, BackwardAccumulatesAndAcceptsNullDx) {
+  const json g = golden::load(GetParam());
+  ASSERT_FALSE(g.at("grads").empty()) << "a layer case with parameters";
+  Bound b;
+  ASSERT_NO_FATAL_FAILURE(bind_and_load(g, b));
+  const std::vector<float> x = golden::floats(g.at("x"));
+  const std::vector<float> dy = golden::floats(g.at("dy"));
+  std::vector<float> y(dy.size()), dx(x.size());
+  b.layer->forward(b.ps, x.data(), y.data(), b.n, Pass{.mode = Mode::kTrain});
+  b.layer->backward(b.ps, x.data(), y.data(), dy.data(), dx.data(), b.n);
+  b.layer->backward(b.ps, x.data(), y.data(), dy.data(), nullptr, b.n);
+  for (const auto& [name, want] : g.at("grads").items()) {
+    EXPECT_TRUE(golden::near_scaled("twice-accumulated grad of " + name,
+                                    b.ps.grad(*b.ps.find(name)), want, 2.0));
+  }
+}
+
+const std::vector<std::string> kLayerCases = {
+    "linear_small",   "linear_odd",       "conv2d_k3s1p0",  "conv2d_k5s1p2",
+    "conv2d_k3s2p1",  "conv2d_k5s1p2_c1", "maxpool2d_k2s2", "maxpool2d_k3s2p1",
+    "avgpool2d_k2s2", "avgpool2d_k3s1p1", "relu",           "tanh",
+    "sigmoid",        "flatten"};
+
+const std::vector<std::string> kParamLayerCases = {"linear_small", "linear_odd", "conv2d_k3s1p0",
+                                                   "conv2d_k3s2p1"};
+
+INSTANTIATE_TEST_SUITE_P(Golden, LayerGolden, ::testing::ValuesIn(kLayerCases),
+                         [](const auto& info) { return info.param; });
+INSTANTIATE_TEST_SUITE_P(Golden, ParamLayerGolden, ::testing::ValuesIn(kParamLayerCases),
+                         [](const auto& info) { return info.param; });
+
+// A golden file that no test reads would be a silent gap.
+TEST(LayerGoldenFiles, EveryLayerFileIsTested) {
+  for (const auto& name : golden::names_of_kind("layer")) {
+    EXPECT_NE(std::find(kLayerCases.begin(), kLayerCases.end(), name), kLayerCases.end())
+        << name << ".json is not in kLayerCases";
+  }
+}
+
+// Every registered layer type except dropout (random in training, identity in eval) has one.
+TEST(LayerGoldenFiles, EveryRegisteredLayerHasGoldenValues) {
+  std::vector<std::string> covered;
+  for (const auto& name : kLayerCases) covered.push_back(golden::load(name).at("spec").at("type"));
+  for (const auto& info : layer_registry()) {
+    if (info.type == "dropout") continue;
+    EXPECT_NE(std::find(covered.begin(), covered.end(), info.type), covered.end())
+        << "layer type '" << info.type << "' has no PyTorch golden case in make_golden.py";
+  }
+}
+
+}  // namespace
+}  // namespace sculpt::nn
