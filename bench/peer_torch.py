@@ -1,0 +1,133 @@
+#!/usr/bin/python3
+# The PyTorch peer of ./bench/run: the same workloads as Sculpt's `sculpt bench CASE`, written the
+# way a PyTorch user would (see /work/shared/design/PEERS.md and docs/benchmarks.md).
+# Usage: /usr/bin/python3 bench/peer_torch.py train-mlp|train-lenet5 --threads 2 --reps 3 --json
+"""PyTorch peer for Sculpt's benchmarks.
+
+train-mlp     model A: MLP 784-300-100-10, SGD lr 0.1 momentum 0.9 Nesterov wd 5e-4, batch 128,
+              cross-entropy, Fashion-MNIST train set (60,000), shuffled each epoch.
+train-lenet5  model B: LeNet-5 (conv 1->6 k5 p2, relu, maxpool 2; conv 6->16 k5, relu, maxpool 2;
+              flatten 400; 400->120 relu; 120->84 relu; 84->10), same optimizer and batch.
+
+One warm-up epoch, then each rep is one full epoch timed end to end (batch gather, forward,
+loss, backward, optimizer step). Prints one JSON line: the per-rep samples/s and their median.
+"""
+
+import argparse
+import gzip
+import json
+import os
+import statistics
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+DATA_DIR = "/usr/share/datasets/fashion-mnist"
+MEAN, STD = 0.2860, 0.3530
+BATCH = 128
+
+
+def read_idx(path):
+    """Reads a gzipped IDX file (big-endian header: magic, dims) into a numpy array."""
+    with gzip.open(path, "rb") as f:
+        raw = f.read()
+    ndim = raw[3]
+    dims = [int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
+    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
+
+
+def load_train(data_dir):
+    images = read_idx(os.path.join(data_dir, "train-images-idx3-ubyte.gz"))
+    labels = read_idx(os.path.join(data_dir, "train-labels-idx1-ubyte.gz"))
+    x = torch.from_numpy(((images.astype(np.float32) / 255.0 - MEAN) / STD).astype(np.float32))
+    return x.reshape(-1, 1, 28, 28).contiguous(), torch.from_numpy(labels.astype(np.int64))
+
+
+def model_a():
+    return nn.Sequential(nn.Flatten(), nn.Linear(784, 300), nn.ReLU(), nn.Linear(300, 100),
+                         nn.ReLU(), nn.Linear(100, 10))
+
+
+def model_b():
+    return nn.Sequential(
+        nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+        nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10))
+
+
+CASES = {"train-mlp": model_a, "train-lenet5": model_b}
+
+
+def run_epoch(model, opt, loss_fn, x, y):
+    perm = torch.randperm(x.shape[0])
+    for start in range(0, x.shape[0], BATCH):
+        idx = perm[start:start + BATCH]
+        xb, yb = x[idx], y[idx]
+        opt.zero_grad(set_to_none=True)
+        loss = loss_fn(model(xb), yb)
+        loss.backward()
+        opt.step()
+    return loss.item()
+
+
+def blas_in_use():
+    """Names the BLAS shared object this process has mapped (after a matmul has run)."""
+    try:
+        with open("/proc/self/maps") as f:
+            libs = {line.split()[-1] for line in f if "blas" in line.lower() and "/" in line}
+    except OSError:
+        return "unknown"
+    names = sorted(os.path.basename(os.path.realpath(p)) + "@" + os.path.dirname(os.path.realpath(p))
+                   for p in libs)
+    return ",".join(names) or "none"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("case", choices=sorted(CASES))
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--reps", type=int, default=3, help="measured epochs (after one warm-up)")
+    ap.add_argument("--json", action="store_true", help="print one JSON line (default: text)")
+    ap.add_argument("--limit", type=int, default=0,
+                    help="use only the first N training samples (smoke tests; 0 = all 60,000)")
+    ap.add_argument("--data-dir", default=DATA_DIR)
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    x, y = load_train(args.data_dir)
+    if args.limit > 0:
+        x, y = x[:args.limit].contiguous(), y[:args.limit].contiguous()
+    model = CASES[args.case]()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, nesterov=True,
+                          weight_decay=5e-4)
+    loss_fn = nn.CrossEntropyLoss()
+
+    run_epoch(model, opt, loss_fn, x, y)  # warm-up: allocator, BLAS/oneDNN kernels, caches
+    rates, last_loss = [], 0.0
+    for _ in range(args.reps):
+        t0 = time.perf_counter()
+        last_loss = run_epoch(model, opt, loss_fn, x, y)
+        rates.append(x.shape[0] / (time.perf_counter() - t0))
+    result = {
+        "case": args.case, "unit": "samples/s", "samples_per_s": statistics.median(rates),
+        "reps": [round(r, 1) for r in rates], "threads": args.threads, "batch": BATCH,
+        "samples": int(x.shape[0]), "final_loss": round(last_loss, 4),
+        "torch": torch.__version__, "blas": blas_in_use(),
+        "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE", ""),
+    }
+    if args.json:
+        print(json.dumps(result), flush=True)
+    else:
+        print(f"{args.case}: {result['samples_per_s']:.0f} samples/s (median of {args.reps}; "
+              f"reps {result['reps']}; threads {args.threads}; blas {result['blas']})")
+    if not all(np.isfinite(rates)) or not np.isfinite(last_loss):
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
