@@ -1,2 +1,38 @@
-// sculpt: the command line entry point (verbs are added in cmd_<verb>.cpp).
-int main() { return 0; }
+// sculpt: the command line. Each verb lives in cmd_<verb>.cpp and registers its options here.
+// Errors from the library are sculpt::Error values; they are printed once and mapped to exit
+// codes (2 usage/config, 3 data/IO, 4 numeric).
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <cstdio>
+
+#include "cli/commands.h"
+#include "core/error.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"Sculpt: train small neural networks on the CPU, then make them smaller and faster",
+               "sculpt"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "sculpt 0.1.0");
+  sculpt::cli::add_train(app);
+  sculpt::cli::add_eval(app);
+  sculpt::cli::add_list(app);
+  sculpt::cli::add_bench(app);
+  try {
+    app.parse(argc, argv);
+    return sculpt::cli::run_selected(app);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  } catch (const sculpt::Error& e) {
+    std::fflush(stdout);
+    fmt::print(stderr, "sculpt: {}: {}\n", e.kind(), e.what());
+    return e.exit_code();
+  } catch (const std::bad_alloc&) {
+    fmt::print(stderr, "sculpt: out of memory\n");
+    return 3;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "sculpt: internal error: {}\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,17 @@
+// The verbs of the command line: each add_<verb> registers a subcommand and its options;
+// run_selected runs the one that was parsed.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace sculpt::cli {
+
+void add_train(CLI::App& app);
+void add_eval(CLI::App& app);
+void add_list(CLI::App& app);
+void add_bench(CLI::App& app);
+
+// Runs the parsed verb; returns the process exit code. Throws sculpt::Error.
+int run_selected(CLI::App& app);
+
+}  // namespace sculpt::cli

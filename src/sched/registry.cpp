@@ -1,0 +1,16 @@
+// The schedule registry: one row per family.
+#include "core/error.h"
+#include "io/recipe.h"
+#include "sched/schedule.h"
+
+namespace sculpt::sched {
+
+std::unique_ptr<Schedule> make_schedule(const ScheduleConfig& cfg, double lr, int64_t) {
+  if (cfg.name == "constant") return std::make_unique<Constant>(lr);
+  throw ConfigError("unknown schedule '" + cfg.name + "'", "schedule.name",
+                    "run `sculpt list schedules` to see the choices");
+}
+
+std::vector<std::string> schedule_names() { return {"constant"}; }
+
+}  // namespace sculpt::sched

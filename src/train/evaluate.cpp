@@ -1,0 +1,32 @@
+// Evaluation over a dataset in fixed order, batch by batch.
+#include "train/evaluate.h"
+
+#include <algorithm>
+
+#include "data/batcher.h"
+#include "train/step.h"
+
+namespace sculpt::train {
+
+EvalResult evaluate(nn::Model& model, ParamStore& ps, loss::Loss& loss, const data::Dataset& ds,
+                    int64_t batch_size) {
+  EvalResult r;
+  if (ds.size() == 0) return r;
+  data::Batcher batcher(ds, std::min(batch_size, model.max_batch()), /*rng=*/nullptr);
+  batcher.start_epoch();
+  const int64_t k = model.outputs();
+  double loss_sum = 0.0;
+  int64_t correct = 0;
+  data::Batch b;
+  while (batcher.next(b)) {
+    const float* logits = model.forward(ps, b.x, b.n, {.mode = nn::Mode::kEval});
+    loss_sum += loss.forward(logits, {.labels = b.labels, .values = b.y}, b.n, k, nullptr) * b.n;
+    correct += count_correct(logits, b, k, ds.task);
+    r.samples += b.n;
+  }
+  r.loss = loss_sum / static_cast<double>(r.samples);
+  r.accuracy = static_cast<double>(correct) / static_cast<double>(r.samples);
+  return r;
+}
+
+}  // namespace sculpt::train

@@ -1,0 +1,146 @@
+// Trainer: assembly of a run and the epoch loop around train_step.
+#include "train/trainer.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "core/error.h"
+#include "io/checkpoint.h"
+#include "loss/registry.h"
+
+namespace sculpt::train {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+nn::ModelSpec model_spec(const ModelConfig& cfg, int64_t outputs) {
+  if (cfg.name == "custom") return cfg.custom;
+  return nn::builtin_model(cfg.name, outputs);
+}
+
+// Checks that the loss fits the data's task, e.g. bce needs binary labels.
+void check_loss_fits(const std::string& loss, data::Task task) {
+  const bool ok = (loss == "cross-entropy" && task == data::Task::kClassification) ||
+                  (loss == "bce" && task == data::Task::kBinary) ||
+                  (loss == "mse" && task == data::Task::kRegression);
+  SCULPT_CHECK(ok, ConfigError, "loss '" + loss + "' does not fit the data's task",
+               "train.loss", "use train.loss = \"auto\" to pick the loss from the data");
+}
+
+}  // namespace
+
+std::string default_loss(data::Task task) {
+  switch (task) {
+    case data::Task::kClassification: return "cross-entropy";
+    case data::Task::kBinary: return "bce";
+    case data::Task::kRegression: return "mse";
+  }
+  return "mse";
+}
+
+Trainer::Trainer(Recipe recipe)
+    : recipe_(std::move(recipe)),
+      ctx_(RunContext::make(recipe_.train.seed, static_cast<int>(recipe_.train.threads))),
+      splits_(data::load_splits(recipe_.data, ctx_.data_rng)) {
+  const data::Dataset& train = splits_.train;
+  SCULPT_CHECK(train.size() > 0, DataError, "the training set is empty", recipe_.source,
+               "check data.path and data.limit_train");
+  model_ = nn::Model::build(model_spec(recipe_.model, train.outputs()), train.sample_shape);
+  SCULPT_CHECK(model_.outputs() == train.outputs(), ShapeError,
+               "the model produces " + std::to_string(model_.outputs()) + " outputs but the data needs " +
+                   std::to_string(train.outputs()),
+               "model", "make the last layer's `out` equal the number of classes/targets");
+  model_.declare(params_);
+  params_.finalize();
+  model_.init(params_, ctx_.init_rng);
+  const int64_t max_batch = std::max(recipe_.train.batch_size, recipe_.train.eval_batch_size);
+  model_.reserve(std::min(max_batch, std::max<int64_t>(train.size(), splits_.test.size())));
+  dlogits_.assign(static_cast<size_t>(model_.max_batch() * model_.outputs()), 0.0f);
+
+  const std::string loss = recipe_.train.loss == "auto" ? default_loss(train.task) : recipe_.train.loss;
+  check_loss_fits(loss, train.task);
+  loss_ = loss::make_loss(loss);
+  optimizer_ = optim::make_optimizer(recipe_.optim);
+  optimizer_->init(params_);
+  const int64_t steps_per_epoch =
+      (train.size() + recipe_.train.batch_size - 1) / recipe_.train.batch_size;
+  schedule_ = sched::make_schedule(recipe_.schedule, recipe_.optim.lr,
+                                   steps_per_epoch * recipe_.train.epochs);
+  clipper_ = std::make_unique<clip::NoClip>();
+  batcher_ = std::make_unique<data::Batcher>(train, recipe_.train.batch_size, &ctx_.data_rng);
+  dropout_key_ = ctx_.dropout_rng.next_u64();
+}
+
+EpochEvent Trainer::train_epoch(const TrainHooks& hooks) {
+  StepParts parts{.model = model_,
+                  .params = params_,
+                  .loss = *loss_,
+                  .optimizer = *optimizer_,
+                  .schedule = *schedule_,
+                  .clipper = *clipper_,
+                  .masks = masks_,
+                  .task = splits_.train.task,
+                  .nonfinite = recipe_.train.nonfinite == "skip" ? NonFinite::kSkip : NonFinite::kStop,
+                  .dlogits = dlogits_.data()};
+  EpochEvent ev;
+  ev.epoch = ++epoch_;
+  StepEvent se{.epoch = ev.epoch, .steps_per_epoch = batcher_->batches_per_epoch()};
+  double loss_sum = 0.0;
+  int64_t correct = 0, samples = 0;
+  const auto t0 = Clock::now();
+  batcher_->start_epoch();
+  data::Batch b;
+  while (batcher_->next(b)) {
+    const uint64_t key = dropout_key_ ^ (static_cast<uint64_t>(step_) * 0x9E3779B97F4A7C15ull);
+    se.result = train_step(parts, b, step_, key);
+    if (!se.result.skipped) ++step_;
+    loss_sum += se.result.loss * b.n;
+    correct += se.result.correct;
+    samples += b.n;
+    ++se.step_in_epoch;
+    se.step = step_;
+    se.samples = b.n;
+    if (hooks.on_step) hooks.on_step(se);
+  }
+  ev.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  ev.step = step_;
+  ev.train_loss = loss_sum / static_cast<double>(samples);
+  ev.train_acc = static_cast<double>(correct) / static_cast<double>(samples);
+  ev.samples_per_s = static_cast<double>(samples) / ev.seconds;
+  return ev;
+}
+
+EvalResult Trainer::evaluate_split(const data::Dataset& ds) {
+  return evaluate(model_, params_, *loss_, ds, recipe_.train.eval_batch_size);
+}
+
+EpochEvent Trainer::run(const TrainHooks& hooks) {
+  EpochEvent ev;
+  while (epoch_ < recipe_.train.epochs) {
+    ev = train_epoch(hooks);
+    ev.val = evaluate_split(splits_.val);
+    ev.test = evaluate_split(splits_.test);
+    if (hooks.on_epoch) hooks.on_epoch(ev);
+  }
+  return ev;
+}
+
+void Trainer::save_checkpoint(const std::string& path) const {
+  std::vector<io::NamedTensor> tensors = io::param_tensors(params_);
+  for (const optim::StateArray& s : optimizer_->state()) {
+    for (const ParamEntry& e : params_.entries())
+      tensors.push_back({"opt." + s.name + "." + e.name, e.shape, s.data->data() + e.offset});
+  }
+  std::map<std::string, std::string> meta{
+      {"format", "sculpt-checkpoint"},
+      {"version", "1"},
+      {"recipe", to_toml(recipe_)},
+      {"epoch", std::to_string(epoch_)},
+      {"step", std::to_string(step_)},
+      {"model", recipe_.model.name},
+  };
+  io::save_checkpoint(path, tensors, meta);
+}
+
+}  // namespace sculpt::train

@@ -1,0 +1,93 @@
+// Trainer: builds a run from a recipe (data, model, parameters, loss, optimizer, schedule) and
+// drives epochs of train_step with per-epoch validation and test evaluation. Reporting is
+// left to hooks so the loop stays free of I/O.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "clip/clipper.h"
+#include "core/param_store.h"
+#include "core/run_context.h"
+#include "data/batcher.h"
+#include "data/load.h"
+#include "io/recipe.h"
+#include "loss/loss.h"
+#include "nn/model.h"
+#include "optim/optimizer.h"
+#include "prune/mask.h"
+#include "sched/schedule.h"
+#include "train/evaluate.h"
+#include "train/step.h"
+
+namespace sculpt::train {
+
+struct StepEvent {
+  int64_t epoch = 0;          // 1-based
+  int64_t step_in_epoch = 0;  // 1-based
+  int64_t steps_per_epoch = 0;
+  int64_t step = 0;           // global, 1-based count of steps done
+  int64_t samples = 0;        // in this batch
+  StepResult result;
+};
+
+struct EpochEvent {
+  int64_t epoch = 0;
+  int64_t step = 0;
+  double train_loss = 0.0, train_acc = 0.0;
+  EvalResult val, test;
+  double seconds = 0.0;       // training time of this epoch (evaluation excluded)
+  double samples_per_s = 0.0;
+};
+
+struct TrainHooks {
+  std::function<void(const StepEvent&)> on_step;
+  std::function<void(const EpochEvent&)> on_epoch;
+};
+
+class Trainer {
+ public:
+  // Loads the data, builds and initialises the model, the loss and the optimizer.
+  explicit Trainer(Recipe recipe);
+
+  // Runs every remaining epoch of the recipe; returns the last epoch's event.
+  EpochEvent run(const TrainHooks& hooks);
+  // One pass over the training set (evaluation not included).
+  EpochEvent train_epoch(const TrainHooks& hooks);
+  EvalResult evaluate_split(const data::Dataset& ds);
+
+  // Parameters, optimizer state (opt.<state>.<param>) and metadata as a checkpoint file.
+  void save_checkpoint(const std::string& path) const;
+
+  const Recipe& recipe() const { return recipe_; }
+  nn::Model& model() { return model_; }
+  ParamStore& params() { return params_; }
+  const data::Splits& splits() const { return splits_; }
+  int64_t epoch() const { return epoch_; }
+  int64_t step() const { return step_; }
+  int threads() const { return ctx_.threads; }
+
+ private:
+  Recipe recipe_;
+  RunContext ctx_;
+  data::Splits splits_;
+  nn::Model model_;
+  ParamStore params_;
+  std::unique_ptr<loss::Loss> loss_;
+  std::unique_ptr<optim::Optimizer> optimizer_;
+  std::unique_ptr<sched::Schedule> schedule_;
+  std::unique_ptr<clip::Clipper> clipper_;
+  prune::Masks masks_;
+  std::unique_ptr<data::Batcher> batcher_;
+  AlignedVector<float> dlogits_;
+  uint64_t dropout_key_ = 0;
+  int64_t epoch_ = 0;  // epochs completed
+  int64_t step_ = 0;   // optimizer steps taken
+};
+
+// The loss a task gets when the recipe says "auto".
+std::string default_loss(data::Task task);
+
+}  // namespace sculpt::train

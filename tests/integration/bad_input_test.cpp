@@ -1,0 +1,191 @@
+// Bad input through the real CLI: one clear message naming the file/field/row, and the exit
+// code of its kind (2 usage/config, 3 data/IO), never a crash.
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "integration/cli_harness.h"
+
+namespace sculpt::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+void put_be32(std::string& s, uint32_t v) {
+  for (int sh = 24; sh >= 0; sh -= 8) s.push_back(static_cast<char>((v >> sh) & 0xff));
+}
+
+std::string idx_images(uint32_t magic, uint32_t n) {
+  std::string s;
+  put_be32(s, magic);
+  put_be32(s, n);
+  put_be32(s, 28);
+  put_be32(s, 28);
+  for (uint32_t i = 0; i < n * 28 * 28; ++i) s.push_back(static_cast<char>((i * 37) % 256));
+  return s;
+}
+
+std::string idx_labels(uint32_t n, uint8_t bad_label = 255, uint32_t bad_at = 0) {
+  std::string s;
+  put_be32(s, 0x801);
+  put_be32(s, n);
+  for (uint32_t i = 0; i < n; ++i)
+    s.push_back(static_cast<char>(i == bad_at && bad_label != 255 ? bad_label : i % 10));
+  return s;
+}
+
+// A tiny IDX dataset directory (plain files); the test then breaks one part of it.
+struct IdxDir {
+  TempDir dir{"idx"};
+  IdxDir() {
+    dir.write("train-images-idx3-ubyte", idx_images(0x803, 60));
+    dir.write("train-labels-idx1-ubyte", idx_labels(60));
+    dir.write("t10k-images-idx3-ubyte", idx_images(0x803, 20));
+    dir.write("t10k-labels-idx1-ubyte", idx_labels(20));
+  }
+  CliResult train() const {
+    return run_cli("train -q --recipe " + recipe_path("mlp.toml") + " --out " + dir.file("run") +
+                   " --set data.source=idx --set data.path=" + dir.path() +
+                   " --set train.epochs=1 --set data.val_fraction=0.1");
+  }
+};
+
+TEST(BadInput, TinyIdxDatasetTrainsCleanly) {
+  IdxDir d;
+  CliResult r = d.train();
+  EXPECT_EQ(r.code, 0) << r.output;
+}
+
+TEST(BadInput, MissingDatasetFileIsAnIoErrorNamingThePath) {
+  CliResult r = run_cli("train -q --recipe " + recipe_path("mlp.toml") +
+                        " --set data.path=/nonexistent/fashion --out /tmp/sculpt-it-missing");
+  EXPECT_EQ(r.code, 3) << r.output;
+  EXPECT_NE(r.output.find("/nonexistent/fashion"), std::string::npos) << r.output;
+  fs::remove_all("/tmp/sculpt-it-missing");
+}
+
+TEST(BadInput, TruncatedGzipIsADataErrorNamingTheFile) {
+  IdxDir d;
+  const std::string src = std::string(kFashionDir) + "/train-images-idx3-ubyte.gz";
+  if (!fs::exists(src)) GTEST_SKIP() << "Fashion-MNIST not installed";
+  fs::remove(d.dir.file("train-images-idx3-ubyte"));
+  std::ifstream in(src, std::ios::binary);
+  std::string head(20000, '\0');
+  in.read(head.data(), static_cast<std::streamsize>(head.size()));
+  d.dir.write("train-images-idx3-ubyte.gz", head);
+  CliResult r = d.train();
+  EXPECT_EQ(r.code, 3) << r.output;
+  EXPECT_NE(r.output.find("train-images-idx3-ubyte.gz"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("truncated"), std::string::npos) << r.output;
+}
+
+TEST(BadInput, WrongIdxMagicIsNamed) {
+  IdxDir d;
+  d.dir.write("train-images-idx3-ubyte", idx_images(0x1234, 60));
+  CliResult r = d.train();
+  EXPECT_EQ(r.code, 3) << r.output;
+  EXPECT_NE(r.output.find("train-images-idx3-ubyte"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("magic"), std::string::npos) << r.output;
+}
+
+TEST(BadInput, ImageLabelCountMismatchNamesBothCounts) {
+  IdxDir d;
+  d.dir.write("train-labels-idx1-ubyte", idx_labels(59));
+  CliResult r = d.train();
+  EXPECT_EQ(r.code, 3) << r.output;
+  EXPECT_NE(r.output.find("60"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("59"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("train-labels-idx1-ubyte"), std::string::npos) << r.output;
+}
+
+TEST(BadInput, LabelOutsideTheClassRangeNamesTheItem) {
+  IdxDir d;
+  d.dir.write("train-labels-idx1-ubyte", idx_labels(60, /*bad_label=*/12, /*bad_at=*/33));
+  CliResult r = d.train();
+  EXPECT_EQ(r.code, 3) << r.output;
+  EXPECT_NE(r.output.find("12"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("33"), std::string::npos) << r.output;
+}
+
+CliResult train_csv(const TempDir& dir, const std::string& csv) {
+  const std::string path = dir.write("data.csv", csv);
+  return run_cli("train -q --recipe " + recipe_path("binary.toml") + " --out " + dir.file("run") +
+                 " --set data.source=csv --set data.path=" + path + " --set data.target=label");
+}
+
+TEST(BadInput, CsvNonNumericCellNamesRowAndColumn) {
+  TempDir dir("csv1");
+  CliResult r = train_csv(dir, "a,b,label\n1,2,0\n3,x7,1\n5,6,0\n");
+  EXPECT_EQ(r.code, 3) << r.output;
+  EXPECT_NE(r.output.find("data.csv:3"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("'b'"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("x7"), std::string::npos) << r.output;
+}
+
+TEST(BadInput, CsvNaNNamesRowAndColumn) {
+  TempDir dir("csv2");
+  CliResult r = train_csv(dir, "a,b,label\n1,2,0\n3,4,1\nnan,6,0\n");
+  EXPECT_EQ(r.code, 3) << r.output;
+  EXPECT_NE(r.output.find("data.csv:4"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("'a'"), std::string::npos) << r.output;
+}
+
+TEST(BadInput, UnknownRecipeKeySuggestsTheRightOne) {
+  TempDir dir("key");
+  const std::string recipe = dir.write("r.toml", "[optim]\nlrr = 0.1\n");
+  CliResult r = run_cli("train -q --recipe " + recipe);
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(r.output.find("lrr"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("did you mean 'lr'"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("r.toml"), std::string::npos) << r.output;
+}
+
+TEST(BadInput, NegativeLearningRateIsRejectedByName) {
+  CliResult r = run_cli("train -q --recipe " + recipe_path("mlp.toml") + " --set optim.lr=-0.1");
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(r.output.find("optim.lr"), std::string::npos) << r.output;
+}
+
+TEST(BadInput, BatchSizeZeroIsRejectedByName) {
+  CliResult r = run_cli("train -q --recipe " + recipe_path("mlp.toml") + " --set train.batch_size=0");
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(r.output.find("train.batch_size"), std::string::npos) << r.output;
+}
+
+TEST(BadInput, LayersThatDoNotChainNameTheLayer) {
+  TempDir dir("chain");
+  const std::string recipe = dir.write("r.toml", R"(
+[data]
+source = "synthetic-blobs"
+[model]
+[[model.layers]]
+type = "linear"
+out = 16
+[[model.layers]]
+type = "maxpool2d"
+name = "pool_here"
+kernel = 2
+[[model.layers]]
+type = "linear"
+out = 1
+)");
+  CliResult r = run_cli("train -q --recipe " + recipe + " --out " + dir.file("run"));
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(r.output.find("pool_here"), std::string::npos) << r.output;
+}
+
+TEST(BadInput, UnknownVerbOrMissingRecipeIsAUsageError) {
+  EXPECT_EQ(run_cli("frobnicate").code, 2);
+  EXPECT_EQ(run_cli("train").code, 2);
+  CliResult r = run_cli("train --recipe /nonexistent.toml");
+  EXPECT_EQ(r.code, 3) << r.output;
+  EXPECT_NE(r.output.find("/nonexistent.toml"), std::string::npos) << r.output;
+}
+
+}  // namespace
+}  // namespace sculpt::testing
