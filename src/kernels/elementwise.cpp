@@ -98,7 +98,11 @@ void relu_forward(const float* x, float* y, int64_t size) {
 
 void relu_backward(const float* y, const float* dy, float* dx, int64_t size) {
   for_range(size, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+    // Both loads unconditional so the loop if-converts into a vector select.
+    for (int64_t i = b; i < e; ++i) {
+      const float g = dy[i], v = y[i];
+      dx[i] = v > 0.0f ? g : 0.0f;
+    }
   });
 }
 

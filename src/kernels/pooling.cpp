@@ -18,7 +18,10 @@ inline bool go_parallel(int64_t work) {
   return work >= kParallelThreshold && !omp_in_parallel() && omp_get_max_threads() > 1;
 }
 
-// Max over one window of one plane; first maximum wins, NaN propagates (as PyTorch).
+// PyTorch's rule: a value replaces the running max when it is greater or NaN (so NaN wins).
+inline bool takes_over(float v, float best) { return v > best || v != v; }
+
+// Max over one window of one plane; padding is -inf (never taken).
 inline void max_window(const float* plane, const PoolGeometry& g, int64_t oy, int64_t ox,
                        float& best, int32_t& arg) {
   const int64_t y0 = oy * g.stride - g.pad, x0 = ox * g.stride - g.pad;
@@ -29,12 +32,38 @@ inline void max_window(const float* plane, const PoolGeometry& g, int64_t oy, in
   for (int64_t y = ya; y < yb; ++y)
     for (int64_t x = xa; x < xb; ++x) {
       const float v = plane[y * g.w + x];
-      if (v > best || std::isnan(v)) {
-        best = v;
-        arg = static_cast<int32_t>(y * g.w + x);
-        if (std::isnan(v)) return;
-      }
+      if (takes_over(v, best)) best = v, arg = static_cast<int32_t>(y * g.w + x);
     }
+}
+
+// The common 2x2 window with stride 2 and no padding, written branch-free so it vectorises.
+// Same scan order and rule as max_window.
+void max_plane_2x2(const float* plane, const PoolGeometry& g, int64_t oh, int64_t ow, float* y,
+                   int32_t* arg) {
+  for (int64_t oy = 0; oy < oh; ++oy) {
+    const float* __restrict r0 = plane + 2 * oy * g.w;
+    const float* __restrict r1 = r0 + g.w;
+    float* __restrict yo = y + oy * ow;
+    int32_t* __restrict ao = arg + oy * ow;
+    const int32_t base = static_cast<int32_t>(2 * oy * g.w), w = static_cast<int32_t>(g.w);
+    for (int64_t ox = 0; ox < ow; ++ox) {
+      const int32_t i0 = base + 2 * static_cast<int32_t>(ox);
+      const float a = r0[2 * ox], b = r0[2 * ox + 1], c = r1[2 * ox], d = r1[2 * ox + 1];
+      float best = a;
+      int32_t idx = i0;
+      bool t = takes_over(b, best);
+      best = t ? b : best;
+      idx = t ? i0 + 1 : idx;
+      t = takes_over(c, best);
+      best = t ? c : best;
+      idx = t ? i0 + w : idx;
+      t = takes_over(d, best);
+      best = t ? d : best;
+      idx = t ? i0 + w + 1 : idx;
+      yo[ox] = best;
+      ao[ox] = idx;
+    }
+  }
 }
 
 }  // namespace
@@ -48,25 +77,12 @@ void maxpool2d_forward(const float* x, int64_t n, const PoolGeometry& g, float* 
     const float* plane = x + p * in_pl;
     float* yp = y + p * out_pl;
     int32_t* ap = argmax + p * out_pl;
-    for (int64_t oy = 0; oy < oh; ++oy) {
-      for (int64_t ox = 0; ox < ow; ++ox) {
-        if (k2) {
-          // The common 2x2/2 case, unrolled; same scan order as the generic window.
-          const int64_t i0 = 2 * oy * g.w + 2 * ox;
-          const int64_t idx[4] = {i0, i0 + 1, i0 + g.w, i0 + g.w + 1};
-          float best = plane[idx[0]];
-          int64_t arg = idx[0];
-          for (int t = 1; t < 4; ++t) {
-            const float v = plane[idx[t]];
-            if (v > best || (std::isnan(v) && !std::isnan(best))) best = v, arg = idx[t];
-          }
-          yp[oy * ow + ox] = best;
-          ap[oy * ow + ox] = static_cast<int32_t>(arg);
-        } else {
-          max_window(plane, g, oy, ox, yp[oy * ow + ox], ap[oy * ow + ox]);
-        }
-      }
+    if (k2) {
+      max_plane_2x2(plane, g, oh, ow, yp, ap);
+      continue;
     }
+    for (int64_t oy = 0; oy < oh; ++oy)
+      for (int64_t ox = 0; ox < ow; ++ox) max_window(plane, g, oy, ox, yp[oy * ow + ox], ap[oy * ow + ox]);
   }
 }
 

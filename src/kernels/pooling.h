@@ -1,6 +1,6 @@
 // 2-D max and average pooling over NCHW batches, like PyTorch's MaxPool2d / AvgPool2d with
 // ceil_mode=False and (for average) count_include_pad=True. Max pooling pads with -inf, breaks
-// ties by the first maximum in scan order and propagates NaN; it stores the argmax (index into
+// ties by the first maximum in scan order and lets NaN take over (PyTorch's rule); it stores the argmax (index into
 // the input plane, y*w + x) so that backward is a scatter.
 #pragma once
 

@@ -10,7 +10,8 @@ namespace sculpt::kernels {
 namespace {
 
 // Index (y*w + x) of the window's maximum over the padded plane; -1 if the window only covers
-// padding (impossible when pad <= k/2). First maximum wins; a NaN wins at once.
+// padding (impossible when pad <= k/2). The first maximum wins ties; any NaN takes over (so the
+// last NaN wins), as in PyTorch's CPU kernel.
 int64_t window_argmax(const float* plane, const PoolGeometry& g, int64_t oy, int64_t ox) {
   int64_t arg = -1;
   double best = -std::numeric_limits<double>::infinity();
@@ -19,8 +20,7 @@ int64_t window_argmax(const float* plane, const PoolGeometry& g, int64_t oy, int
       const int64_t y = oy * g.stride - g.pad + ki, x = ox * g.stride - g.pad + kj;
       if (y < 0 || y >= g.h || x < 0 || x >= g.w) continue;  // -inf padding never wins
       const float v = plane[y * g.w + x];
-      if (std::isnan(v)) return y * g.w + x;
-      if (arg < 0 || v > best) best = v, arg = y * g.w + x;
+      if (arg < 0 || v > best || std::isnan(v)) best = v, arg = y * g.w + x;
     }
   return arg;
 }
