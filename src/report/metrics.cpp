@@ -47,7 +47,8 @@ std::string to_json_line(const MetricsRecord& r) {
   return j.dump();
 }
 
-MetricsWriter::MetricsWriter(const std::string& path) : path_(path) {
+MetricsWriter::MetricsWriter(const std::string& path, bool accuracy)
+    : path_(path), accuracy_(accuracy) {
   file_.reset(std::fopen(path.c_str(), "a"));
   if (!file_)
     throw IoError(fmt::format("cannot open the metrics file: {}", std::strerror(errno)), path,
@@ -68,7 +69,7 @@ void MetricsWriter::step(int64_t step, int64_t epoch, double loss, double lr, do
   r.step = step;
   r.epoch = epoch;
   r.loss = loss;
-  r.train_acc = train_acc;
+  if (accuracy_) r.train_acc = train_acc;
   r.lr = lr;
   write(r);
 }

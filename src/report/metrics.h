@@ -29,7 +29,8 @@ std::string to_json_line(const MetricsRecord& r);
 class MetricsWriter {
  public:
   // Opens `path` (e.g. <run_dir>/metrics.jsonl) for appending. Throws IoError with the reason.
-  explicit MetricsWriter(const std::string& path);
+  // `accuracy`: false for regression, where the epoch conveniences then omit *_acc.
+  explicit MetricsWriter(const std::string& path, bool accuracy = true);
 
   // Appends one line and flushes it. Throws IoError if the write fails (disk full).
   void write(const MetricsRecord& r);
@@ -40,11 +41,11 @@ class MetricsWriter {
   // val/test {loss, accuracy, samples}, seconds, samples_per_s). Empty splits are omitted.
   template <class E>
   void epoch(const E& e) {
-    write(epoch_record("epoch", e));
+    write(epoch_record("epoch", e, accuracy_));
   }
   template <class E>
   void end(const E& last, double time_s, double samples_per_s) {
-    MetricsRecord r = epoch_record("end", last);
+    MetricsRecord r = epoch_record("end", last, accuracy_);
     r.time_s = time_s;
     r.samples_per_s = samples_per_s;
     write(r);
@@ -53,15 +54,21 @@ class MetricsWriter {
   const std::string& path() const { return path_; }
 
   template <class E>
-  static MetricsRecord epoch_record(std::string event, const E& e) {
+  static MetricsRecord epoch_record(std::string event, const E& e, bool accuracy = true) {
     MetricsRecord r;
     r.event = std::move(event);
     r.step = e.step;
     r.epoch = e.epoch;
     r.loss = e.train_loss;
-    r.train_acc = e.train_acc;
-    if (e.val.samples > 0) r.val_loss = e.val.loss, r.val_acc = e.val.accuracy;
-    if (e.test.samples > 0) r.test_loss = e.test.loss, r.test_acc = e.test.accuracy;
+    if (accuracy) r.train_acc = e.train_acc;
+    if (e.val.samples > 0) {
+      r.val_loss = e.val.loss;
+      if (accuracy) r.val_acc = e.val.accuracy;
+    }
+    if (e.test.samples > 0) {
+      r.test_loss = e.test.loss;
+      if (accuracy) r.test_acc = e.test.accuracy;
+    }
     r.time_s = e.seconds;
     r.samples_per_s = e.samples_per_s;
     return r;
@@ -72,6 +79,7 @@ class MetricsWriter {
     void operator()(std::FILE* f) const { std::fclose(f); }
   };
   std::string path_;
+  bool accuracy_;
   std::unique_ptr<std::FILE, Closer> file_;
   std::string line_;  // reused buffer
 };

@@ -96,6 +96,15 @@ TEST(Metrics, WriterAppendsOneFlushedLinePerEvent) {
   fs::remove(path);
 }
 
+TEST(Metrics, RegressionRecordsHaveNoAccuracies) {
+  const auto j = nlohmann::json::parse(
+      to_json_line(MetricsWriter::epoch_record("epoch", FakeEpoch{}, /*accuracy=*/false)));
+  EXPECT_FALSE(j.contains("train_acc"));
+  EXPECT_FALSE(j.contains("test_acc"));
+  EXPECT_EQ(j["test_loss"].get<double>(), 0.25);
+  EXPECT_EQ(j["loss"].get<double>(), 0.5);
+}
+
 TEST(Metrics, UnopenablePathIsIoError) {
   try {
     MetricsWriter w("/nonexistent-dir/metrics.jsonl");
