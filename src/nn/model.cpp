@@ -51,7 +51,14 @@ Model Model::build(const ModelSpec& spec, const Shape& input) {
 }
 
 void Model::declare(ParamStore& ps) {
-  for (auto& l : layers_) l->declare(ps);
+  // Backward can stop at the first layer that owns parameters: nothing below it needs a
+  // gradient (for the MLP this skips fc1's dx gemm, a quarter of the step's FLOPs).
+  first_trainable_ = layers_.size();
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    const size_t before = ps.count();
+    layers_[i]->declare(ps);
+    if (ps.count() > before && first_trainable_ == layers_.size()) first_trainable_ = i;
+  }
 }
 
 void Model::init(ParamStore& ps, Rng& rng) {
@@ -92,9 +99,11 @@ void Model::backward(ParamStore& ps, const float* x, const float* dlogits, int64
   const float* dy = dlogits;
   float* bufs[2] = {grad_a_.data(), grad_b_.data()};
   int next = 0;
-  for (size_t i = layers_.size(); i-- > 0;) {
+  // Layers below the first one with parameters need no gradient (see declare()).
+  const size_t stop = std::min(first_trainable_, layers_.size() - 1);
+  for (size_t i = layers_.size(); i-- > stop;) {
     const float* xin = i == 0 ? x : acts_[i - 1].data();
-    float* dx = i == 0 ? nullptr : bufs[next];
+    float* dx = i == stop ? nullptr : bufs[next];
     layers_[i]->backward(ps, xin, acts_[i].data(), dy, dx, n);
     dy = dx;
     next ^= 1;

@@ -42,7 +42,8 @@ class Model {
 
   // Returns a pointer to the logits [n, outputs], valid until the next forward.
   const float* forward(ParamStore& ps, const float* x, int64_t n, const Pass& pass);
-  // Backpropagates d(loss)/d(logits) through the stack (params' grads are accumulated).
+  // Backpropagates d(loss)/d(logits) through the stack (params' grads are accumulated). Stops
+  // at the first layer that declared parameters: layers below it get no backward call.
   void backward(ParamStore& ps, const float* x, const float* dlogits, int64_t n);
 
   const Shape& input_shape() const { return input_; }
@@ -60,6 +61,7 @@ class Model {
   std::vector<AlignedVector<float>> acts_;  // acts_[i]: output of layer i, [max_batch, out_i]
   AlignedVector<float> grad_a_, grad_b_;    // ping-pong buffers for dL/d(activation)
   int64_t max_batch_ = 0;
+  size_t first_trainable_ = 0;  // index of the first layer with parameters (set by declare())
 };
 
 }  // namespace sculpt::nn

@@ -101,6 +101,32 @@ TEST(Model, ForwardAndBackwardChainTheLayers) {
   EXPECT_THROW(m.forward(ps, x.data(), 6, {}), ShapeError);
 }
 
+TEST(Model, BackwardStopsAtTheFirstLayerWithParameters) {
+  // flatten -> relu -> linear: the linear layer gets dx = nullptr and flatten/relu no call;
+  // the parameter gradients equal those of the linear layer driven alone.
+  ModelSpec spec{{{"flatten", "", {}}, {"relu", "", {}}, {"linear", "", {{"out", 2}}}}};
+  Model m = Model::build(spec, {1, 2, 2});
+  ParamStore ps;
+  m.declare(ps);
+  ps.finalize();
+  Rng rng(2);
+  m.init(ps, rng);
+  m.reserve(3);
+  const std::vector<float> x = {1, -2, 3, 4, -1, 2, 0.5f, -3, 2, 2, -2, 1};
+  const std::vector<float> dl = {1, 2, -1, 0.5f, 3, -2};
+  m.forward(ps, x.data(), 3, {});
+  m.backward(ps, x.data(), dl.data(), 3);
+  std::vector<float> h(12), y(6);
+  ParamStore ps2;
+  m.declare(ps2);
+  ps2.finalize();
+  std::copy(ps.values().begin(), ps.values().end(), ps2.values().begin());
+  m.layer(1).forward(ps2, x.data(), h.data(), 3, {});
+  m.layer(2).forward(ps2, h.data(), y.data(), 3, {});
+  m.layer(2).backward(ps2, h.data(), y.data(), dl.data(), nullptr, 3);
+  for (size_t i = 0; i < ps.grads().size(); ++i) EXPECT_EQ(ps.grads()[i], ps2.grads()[i]) << i;
+}
+
 TEST(Model, SummaryListsLayersAndTotal) {
   Model m = Model::build(builtin_model("mlp", 10), {1, 28, 28});
   ParamStore ps;
