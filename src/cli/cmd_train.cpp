@@ -50,8 +50,9 @@ int run_train(const TrainArgs& a) {
     std::fflush(stdout);
   }
 
-  report::MetricsWriter metrics(dir + "/metrics.jsonl");
-  report::Progress progress(recipe.output.progress, recipe.train.epochs);
+  const bool regression = sp.train.task == data::Task::kRegression;
+  report::MetricsWriter metrics(dir + "/metrics.jsonl", /*accuracy=*/!regression);
+  report::Progress progress(recipe.output.progress, recipe.train.epochs, /*accuracy=*/!regression);
   train::TrainHooks hooks;
   const int64_t log_every = 50;
   hooks.on_step = [&](const train::StepEvent& e) {
@@ -73,10 +74,10 @@ int run_train(const TrainArgs& a) {
   const double train_time = progress.train_seconds();
   const double samples_per_s = train_time > 0 ? double(sp.train.size()) * double(recipe.train.epochs) / train_time : 0.0;
   metrics.end(last, wall, samples_per_s);
-  const bool regression = sp.train.task == data::Task::kRegression;
+  progress.finish();
   fmt::print("\n== summary ==\n");
   if (regression)
-    fmt::print("test loss ({}):   {:.6f}\n", "mse", last.test.loss);
+    fmt::print("test loss (mse): {:.6f}\n", last.test.loss);
   else
     fmt::print("test accuracy:   {:.2f}%  (loss {:.4f})\n", 100.0 * last.test.accuracy, last.test.loss);
   fmt::print("parameters:      {}\n", trainer.params().num_params());

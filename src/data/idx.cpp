@@ -102,14 +102,14 @@ uint64_t checked_payload(const Shape& dims, const ByteSource& src, uint64_t head
   const std::string& path = src.path();
   if (!dims.empty() && dims[0] > (int64_t{1} << 31)) {
     throw DataError(fmt::format("header declares {} items (more than 2^31)", dims[0]), path,
-                    "not a valid IDX file or a corrupt header");
+                    "the file is incomplete or not an IDX file; reinstall or download it again");
   }
   uint64_t total = 1;
   for (int64_t d : dims) {
     if (__builtin_mul_overflow(total, static_cast<uint64_t>(d), &total) ||
         total > (uint64_t{1} << 40)) {
       throw DataError("header declares dims " + to_string(dims) + " whose product is too large",
-                      path, "not a valid IDX file or a corrupt header");
+                      path, "the file is incomplete or not an IDX file; reinstall or download it again");
     }
   }
   if (!src.gzip() && header_bytes + total > src.file_size()) {
@@ -120,10 +120,10 @@ uint64_t checked_payload(const Shape& dims, const ByteSource& src, uint64_t head
   }
   // Deflate cannot compress better than about 1032:1, so a larger claim is a corrupt header.
   if (src.gzip() && total > src.file_size() * 1100 + 4096) {
-    throw DataError(fmt::format("header declares {} bytes of data, more than a {}-byte gzip file "
-                                "can hold",
+    throw DataError(fmt::format("truncated or corrupt: header declares {} bytes of data, more "
+                                "than a {}-byte gzip file can hold",
                                 total, src.file_size()),
-                    path, "not a valid IDX file or a corrupt header");
+                    path, "the file is incomplete or not an IDX file; reinstall or download it again");
   }
   return total;
 }

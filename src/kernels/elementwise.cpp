@@ -135,6 +135,7 @@ double sum(const float* x, int64_t size) {
       size, 0.0,
       [&](int64_t b, int64_t e) {
         double acc = 0.0;
+        #pragma omp simd reduction(+ : acc)
         for (int64_t i = b; i < e; ++i) acc += x[i];
         return acc;
       },
@@ -146,6 +147,7 @@ double sum_squares(const float* x, int64_t size) {
       size, 0.0,
       [&](int64_t b, int64_t e) {
         double acc = 0.0;
+        #pragma omp simd reduction(+ : acc)
         for (int64_t i = b; i < e; ++i) acc += static_cast<double>(x[i]) * x[i];
         return acc;
       },
@@ -173,6 +175,7 @@ bool all_finite(const float* x, int64_t size) {
              size, 1,
              [&](int64_t b, int64_t e) {
                float acc = 0.0f;
+               #pragma omp simd reduction(+ : acc)
                for (int64_t i = b; i < e; ++i) acc += x[i] - x[i];
                return acc == 0.0f ? 1 : 0;
              },

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <chrono>
 
+#include <fmt/format.h>
+
 #include "core/error.h"
 #include "io/checkpoint.h"
 #include "loss/registry.h"
@@ -85,7 +87,9 @@ EpochEvent Trainer::train_epoch(const TrainHooks& hooks) {
                   .dlogits = dlogits_.data()};
   EpochEvent ev;
   ev.epoch = ++epoch_;
-  StepEvent se{.epoch = ev.epoch, .steps_per_epoch = batcher_->batches_per_epoch()};
+  StepEvent se;
+  se.epoch = ev.epoch;
+  se.steps_per_epoch = batcher_->batches_per_epoch();
   double loss_sum = 0.0;
   int64_t correct = 0, samples = 0;
   const auto t0 = Clock::now();
@@ -139,6 +143,8 @@ void Trainer::save_checkpoint(const std::string& path) const {
       {"epoch", std::to_string(epoch_)},
       {"step", std::to_string(step_)},
       {"model", recipe_.model.name},
+      {"norm_mean", fmt::format("{}", splits_.norm_mean)},
+      {"norm_std", fmt::format("{}", splits_.norm_std)},
   };
   io::save_checkpoint(path, tensors, meta);
 }
