@@ -7,7 +7,8 @@
 train-mlp     model A: MLP 784-300-100-10, SGD lr 0.1 momentum 0.9 Nesterov wd 5e-4, batch 128,
               cross-entropy, Fashion-MNIST train set (60,000), shuffled each epoch.
 train-lenet5  model B: LeNet-5 (conv 1->6 k5 p2, relu, maxpool 2; conv 6->16 k5, relu, maxpool 2;
-              flatten 400; 400->120 relu; 120->84 relu; 84->10), same optimizer and batch.
+              flatten 400; 400->120 relu; 120->84 relu; 84->10), same optimizer with lr 0.05
+              (as `sculpt bench`), same batch.
 
 One warm-up epoch, then each rep is one full epoch timed end to end (batch gather, forward,
 loss, backward, optimizer step). Prints one JSON line: the per-rep samples/s and their median.
@@ -59,6 +60,8 @@ def model_b():
 
 
 CASES = {"train-mlp": model_a, "train-lenet5": model_b}
+# The same SGD as `sculpt bench` (src/cli/cmd_bench.cpp): lr 0.1, LeNet-5 0.05.
+LR = {"train-mlp": 0.1, "train-lenet5": 0.05}
 
 
 def run_epoch(model, opt, loss_fn, x, y):
@@ -74,15 +77,16 @@ def run_epoch(model, opt, loss_fn, x, y):
 
 
 def blas_in_use():
-    """Names the BLAS shared object this process has mapped (after a matmul has run)."""
+    """Names the BLAS this process has mapped (after a matmul ran): "<dir>/<real file name>"."""
     try:
         with open("/proc/self/maps") as f:
-            libs = {line.split()[-1] for line in f if "blas" in line.lower() and "/" in line}
+            paths = {os.path.realpath(line.split()[-1]) for line in f
+                     if "blas" in line.lower() and "/" in line}
     except OSError:
         return "unknown"
-    names = sorted(os.path.basename(os.path.realpath(p)) + "@" + os.path.dirname(os.path.realpath(p))
-                   for p in libs)
-    return ",".join(names) or "none"
+    blas = sorted(p for p in paths if "lapack" not in os.path.basename(p))
+    return ",".join(os.path.join(os.path.basename(os.path.dirname(p)), os.path.basename(p))
+                    for p in blas) or "none"
 
 
 def main():
@@ -103,7 +107,7 @@ def main():
     if args.limit > 0:
         x, y = x[:args.limit].contiguous(), y[:args.limit].contiguous()
     model = CASES[args.case]()
-    opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, nesterov=True,
+    opt = torch.optim.SGD(model.parameters(), lr=LR[args.case], momentum=0.9, nesterov=True,
                           weight_decay=5e-4)
     loss_fn = nn.CrossEntropyLoss()
 
