@@ -52,7 +52,9 @@ struct OptimConfig {
 };
 
 struct ScheduleConfig {
-  std::string name = "constant";
+  std::string name = "constant";  // constant | step
+  int64_t step_epochs = 7;        // step: epochs between decays
+  double gamma = 0.1;             // step: factor applied at each decay
 
   static const std::vector<Field<ScheduleConfig>>& fields();
 };

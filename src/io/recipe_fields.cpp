@@ -59,7 +59,9 @@ const std::vector<Field<OptimConfig>>& OptimConfig::fields() {
 const std::vector<Field<ScheduleConfig>>& ScheduleConfig::fields() {
   using C = ScheduleConfig;
   static const std::vector<Field<C>> f = {
-      {"name", &C::name, {"constant"}, "learning-rate schedule"},
+      {"name", &C::name, {"constant", "step"}, "learning-rate schedule"},
+      {"step_epochs", &C::step_epochs, at_least(1), "step: epochs between decays of the rate"},
+      {"gamma", &C::gamma, closed(0, 1), "step: factor applied to the rate at each decay"},
   };
   return f;
 }

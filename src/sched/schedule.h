@@ -2,6 +2,7 @@
 // cosine, warmup, ...) plug in through make_schedule; the foundation ships the constant rate.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -30,9 +31,26 @@ class Constant final : public Schedule {
   double lr_;
 };
 
-// Builds the schedule named by cfg.name around the base rate lr. `total_steps` is the run's
-// length (schedules that decay over the run need it).
-std::unique_ptr<Schedule> make_schedule(const ScheduleConfig& cfg, double lr, int64_t total_steps);
+// Staircase decay: eta_t = eta_0 * gamma^floor(t / k), a new value every k steps (k > 0).
+// With k = 7 epochs of steps and gamma = 0.1 over a 10-epoch run this is PyTorch's
+// MultiStepLR(milestones=[7], gamma=0.1) stepped per epoch.
+class Step final : public Schedule {
+ public:
+  Step(double lr, int64_t every, double gamma) : lr_(lr), every_(every), gamma_(gamma) {}
+  double at(int64_t step) const override {
+    return lr_ * std::pow(gamma_, static_cast<double>(step / every_));
+  }
+
+ private:
+  double lr_;
+  int64_t every_;
+  double gamma_;
+};
+
+// Builds the schedule named by cfg.name around the base rate lr. Epoch-based settings are
+// converted with `steps_per_epoch` (> 0).
+std::unique_ptr<Schedule> make_schedule(const ScheduleConfig& cfg, double lr,
+                                        int64_t steps_per_epoch);
 std::vector<std::string> schedule_names();
 
 }  // namespace sculpt::sched

@@ -67,8 +67,7 @@ Trainer::Trainer(Recipe recipe)
   optimizer_->init(params_);
   const int64_t steps_per_epoch =
       (train.size() + recipe_.train.batch_size - 1) / recipe_.train.batch_size;
-  schedule_ = sched::make_schedule(recipe_.schedule, recipe_.optim.lr,
-                                   steps_per_epoch * recipe_.train.epochs);
+  schedule_ = sched::make_schedule(recipe_.schedule, recipe_.optim.lr, steps_per_epoch);
   clipper_ = std::make_unique<clip::NoClip>();
   batcher_ = std::make_unique<data::Batcher>(train, recipe_.train.batch_size, &ctx_.data_rng);
   dropout_key_ = ctx_.dropout_rng.next_u64();

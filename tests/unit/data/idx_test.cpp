@@ -90,8 +90,8 @@ TEST_F(DataIdx, WrongMagicNamesFileFoundAndExpected) {
 }
 
 TEST_F(DataIdx, TruncatedPlainFileSaysExpectedAndAvailable) {
-  auto bytes = idx_bytes({5, 3, 4}, pixel_pattern(60));
-  bytes.resize(bytes.size() - 7);
+  const auto full = idx_bytes({5, 3, 4}, pixel_pattern(60));
+  const decltype(full) bytes(full.begin(), full.end() - 7);  // (resize trips a GCC 12 false warning)
   testing::write_plain(dir.file("short"), bytes);
   expect_error<DataError>([&] { read_idx(dir.file("short"), kIdxImagesMagic); },
                           {dir.file("short"), "5 items (60 bytes)", "only 53 bytes"});
