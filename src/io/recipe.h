@@ -62,7 +62,7 @@ struct ScheduleConfig {
 struct TrainConfig {
   int64_t epochs = 10;
   int64_t batch_size = 128;
-  int64_t eval_batch_size = 1000;
+  int64_t eval_batch_size = 256;
   uint64_t seed = 42;
   int64_t threads = 0;          // 0: all cores
   std::string loss = "auto";    // auto | cross-entropy | bce | mse
