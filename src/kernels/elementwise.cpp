@@ -170,14 +170,19 @@ float max_abs(const float* x, int64_t size) {
 }
 
 bool all_finite(const float* x, int64_t size) {
-  // x - x is 0 for finite x and NaN for inf/NaN: a branch-free, vectorisable test.
+  // A float is NaN or infinite exactly when its exponent bits are all ones. Testing the bits
+  // with an integer OR-reduction vectorises without relaxing floating-point semantics.
   return reduce_range<int>(
              size, 1,
              [&](int64_t b, int64_t e) {
-               float acc = 0.0f;
-               #pragma omp simd reduction(+ : acc)
-               for (int64_t i = b; i < e; ++i) acc += x[i] - x[i];
-               return acc == 0.0f ? 1 : 0;
+               uint32_t bad = 0;
+#pragma omp simd reduction(| : bad)
+               for (int64_t i = b; i < e; ++i) {
+                 uint32_t bits;
+                 std::memcpy(&bits, x + i, sizeof bits);
+                 bad |= static_cast<uint32_t>((bits & 0x7f800000u) == 0x7f800000u);
+               }
+               return bad == 0 ? 1 : 0;
              },
              [](int a, int c) { return a & c; }) == 1;
 }
