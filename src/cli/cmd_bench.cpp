@@ -63,8 +63,10 @@ int run_bench(const BenchArgs& a) {
   std::sort(sorted.begin(), sorted.end());
   const double median = sorted[sorted.size() / 2];
   if (a.json) {
-    nlohmann::json j{{"case", a.name},           {"unit", "samples/s"},
-                     {"samples_per_s", median}, {"reps", rates},
+    nlohmann::json j{{"case", a.name},
+                     {"unit", "samples/s"},
+                     {"samples_per_s", median},
+                     {"reps", rates},
                      {"threads", trainer.threads()}};
     fmt::print("{}\n", j.dump());
   } else {
@@ -78,7 +80,8 @@ int run_bench(const BenchArgs& a) {
 
 void add_bench(CLI::App& app) {
   auto args = std::make_shared<BenchArgs>();
-  CLI::App* sub = app.add_subcommand("bench", "Run a benchmark case (the Sculpt half of ./bench/run)");
+  CLI::App* sub =
+      app.add_subcommand("bench", "Run a benchmark case (the Sculpt half of ./bench/run)");
   sub->add_option("case", args->name, "train-mlp | train-lenet5")->required();
   sub->add_option("--threads,-t", args->threads, "Threads")->capture_default_str();
   sub->add_option("--reps", args->reps, "Measured epochs after the warm-up")->capture_default_str();

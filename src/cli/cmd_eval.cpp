@@ -26,7 +26,8 @@ struct EvalArgs {
 
 std::string checkpoint_path(const std::string& model) {
   namespace fs = std::filesystem;
-  if (fs::is_directory(model)) return (fs::path(model) / "checkpoints" / "last.safetensors").string();
+  if (fs::is_directory(model))
+    return (fs::path(model) / "checkpoints" / "last.safetensors").string();
   return model;
 }
 

@@ -31,8 +31,8 @@ void list_layers() {
   for (const nn::LayerInfo& l : nn::layer_registry()) {
     std::string args;
     for (const auto& a : l.args)
-      args += fmt::format(" {}{}", a.name,
-                          a.required() ? "" : fmt::format("={}", *a.default_value));
+      args +=
+          fmt::format(" {}{}", a.name, a.required() ? "" : fmt::format("={}", *a.default_value));
     fmt::print("  {:<10} {}{}\n", l.type, l.doc, args.empty() ? "" : "  args:" + args);
   }
 }
@@ -44,7 +44,9 @@ void list_losses() {
 
 void list_recipe() {
   std::vector<FieldRow> rows;
-  auto add = [&rows](std::vector<FieldRow> more) { rows.insert(rows.end(), more.begin(), more.end()); };
+  auto add = [&rows](std::vector<FieldRow> more) {
+    rows.insert(rows.end(), more.begin(), more.end());
+  };
   add(describe_fields<DataConfig>("data"));
   add(describe_fields<ModelConfig>("model"));
   add(describe_fields<OptimConfig>("optim"));
@@ -56,14 +58,15 @@ void list_recipe() {
 }
 
 int run_list(const std::string& what) {
-  const std::vector<std::string> kinds{"all", "optimizers", "schedules", "layers", "losses",
-                                       "models", "recipe"};
+  const std::vector<std::string> kinds{"all",    "optimizers", "schedules", "layers",
+                                       "losses", "models",     "recipe"};
   bool known = false;
   for (const auto& k : kinds) known = known || k == what;
   if (!known)
     throw ConfigError("unknown list '" + what + "'", "sculpt list",
-                      did_you_mean(what, kinds) + " choices: optimizers, schedules, layers, "
-                                                  "losses, models, recipe");
+                      did_you_mean(what, kinds) +
+                          " choices: optimizers, schedules, layers, "
+                          "losses, models, recipe");
   const bool all = what == "all";
   if (all || what == "optimizers") {
     print_names("optimizers (optim.name)", optim::optimizer_names());
@@ -81,8 +84,9 @@ int run_list(const std::string& what) {
 
 void add_list(CLI::App& app) {
   auto what = std::make_shared<std::string>("all");
-  CLI::App* sub = app.add_subcommand("list", "List optimizers, schedules, layers, losses, models "
-                                             "and recipe fields");
+  CLI::App* sub = app.add_subcommand("list",
+                                     "List optimizers, schedules, layers, losses, models "
+                                     "and recipe fields");
   sub->add_option("what", *what, "optimizers | schedules | layers | losses | models | recipe | all")
       ->capture_default_str();
   register_verb(sub, [what] { return run_list(*what); });

@@ -29,15 +29,29 @@ struct TrainArgs {
   bool quiet = false;
 };
 
+void print_summary(const train::EpochEvent& last, bool regression, int64_t params, double wall,
+                   double samples_per_s, const std::string& dir, bool checkpoint) {
+  fmt::print("\n== summary ==\n");
+  if (regression)
+    fmt::print("test loss (mse): {:.6f}\n", last.test.loss);
+  else
+    fmt::print("test accuracy:   {:.2f}%  (loss {:.4f})\n", 100.0 * last.test.accuracy,
+               last.test.loss);
+  fmt::print("parameters:      {}\n", params);
+  fmt::print("wall time:       {:.1f} s\n", wall);
+  fmt::print("samples/s:       {:.0f} (training)\n", samples_per_s);
+  fmt::print("run directory:   {}\n", dir);
+  if (checkpoint) fmt::print("evaluate with:   {} eval --model {}\n", program_name(), dir);
+}
+
 int run_train(const TrainArgs& a) {
   const auto t_start = std::chrono::steady_clock::now();
   std::vector<std::string> overrides = a.sets;
   if (a.quiet) overrides.push_back("output.progress=none");
   Recipe recipe = load_recipe(a.recipe, overrides);
+  train::Trainer trainer(recipe);  // data and model errors surface before any file is written
   const std::string dir = make_run_dir(recipe, a.recipe, a.out);
   write_text_file(dir + "/recipe.toml", to_toml(recipe));
-
-  train::Trainer trainer(recipe);
   const auto& sp = trainer.splits();
   const bool talk = recipe.output.progress != "none";
   if (talk) {
@@ -65,27 +79,19 @@ int run_train(const TrainArgs& a) {
   hooks.on_epoch = [&](const train::EpochEvent& e) {
     progress.epoch_end(e);
     metrics.epoch(e);
-    if (recipe.output.checkpoint)
-      trainer.save_checkpoint(dir + "/checkpoints/last.safetensors");
+    if (recipe.output.checkpoint) trainer.save_checkpoint(dir + "/checkpoints/last.safetensors");
   };
   const train::EpochEvent last = trainer.run(hooks);
 
-  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+  const double wall =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
   const double train_time = progress.train_seconds();
-  const double samples_per_s = train_time > 0 ? double(sp.train.size()) * double(recipe.train.epochs) / train_time : 0.0;
+  const double samples_per_s =
+      train_time > 0 ? double(sp.train.size()) * double(recipe.train.epochs) / train_time : 0.0;
   metrics.end(last, wall, samples_per_s);
   progress.finish();
-  fmt::print("\n== summary ==\n");
-  if (regression)
-    fmt::print("test loss (mse): {:.6f}\n", last.test.loss);
-  else
-    fmt::print("test accuracy:   {:.2f}%  (loss {:.4f})\n", 100.0 * last.test.accuracy, last.test.loss);
-  fmt::print("parameters:      {}\n", trainer.params().num_params());
-  fmt::print("wall time:       {:.1f} s\n", wall);
-  fmt::print("samples/s:       {:.0f} (training)\n", samples_per_s);
-  fmt::print("run directory:   {}\n", dir);
-  if (recipe.output.checkpoint)
-    fmt::print("evaluate with:   sculpt eval --model {}\n", dir);
+  print_summary(last, regression, trainer.params().num_params(), wall, samples_per_s, dir,
+                recipe.output.checkpoint);
   return 0;
 }
 

@@ -10,7 +10,22 @@ std::vector<Verb>& verbs() {
   return v;
 }
 
-void register_verb(CLI::App* sub, std::function<int()> run) { verbs().push_back({sub, std::move(run)}); }
+void register_verb(CLI::App* sub, std::function<int()> run) {
+  verbs().push_back({sub, std::move(run)});
+}
+
+namespace {
+std::string& program_storage() {
+  static std::string name = "sculpt";
+  return name;
+}
+}  // namespace
+
+void set_program_name(const char* argv0) {
+  if (argv0 && *argv0) program_storage() = argv0;
+}
+
+const std::string& program_name() { return program_storage(); }
 
 int run_selected(CLI::App&) {
   for (const Verb& v : verbs())

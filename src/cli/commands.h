@@ -11,6 +11,9 @@ void add_eval(CLI::App& app);
 void add_list(CLI::App& app);
 void add_bench(CLI::App& app);
 
+// Remembers argv[0] so that suggested commands can be pasted as they are.
+void set_program_name(const char* argv0);
+
 // Runs the parsed verb; returns the process exit code. Throws sculpt::Error.
 int run_selected(CLI::App& app);
 

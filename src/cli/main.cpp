@@ -1,9 +1,9 @@
 // sculpt: the command line. Each verb lives in cmd_<verb>.cpp and registers its options here.
 // Errors from the library are sculpt::Error values; they are printed once and mapped to exit
 // codes (2 usage/config, 3 data/IO, 4 numeric).
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
 
 #include "cli/commands.h"
@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   CLI::App app{"Sculpt: train small neural networks on the CPU, then make them smaller and faster",
                "sculpt"};
   app.require_subcommand(1);
+  sculpt::cli::set_program_name(argv[0]);
   app.set_version_flag("--version", "sculpt 0.1.0");
   sculpt::cli::add_train(app);
   sculpt::cli::add_eval(app);

@@ -19,7 +19,8 @@ std::string make_run_dir(const Recipe& r, const std::string& recipe_path, const 
   if (!out.empty()) {
     dir = out;
   } else {
-    std::string name = r.output.name.empty() ? fs::path(recipe_path).stem().string() : r.output.name;
+    std::string name =
+        r.output.name.empty() ? fs::path(recipe_path).stem().string() : r.output.name;
     char stamp[32];
     std::time_t now = std::time(nullptr);
     std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", std::localtime(&now));

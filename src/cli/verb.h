@@ -2,8 +2,8 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
-
 #include <functional>
+#include <string>
 #include <vector>
 
 namespace sculpt::cli {
@@ -14,5 +14,8 @@ struct Verb {
 };
 
 void register_verb(CLI::App* sub, std::function<int()> run);
+
+// How the user invoked us (argv[0]), for commands we suggest they run next.
+const std::string& program_name();
 
 }  // namespace sculpt::cli

@@ -3,8 +3,8 @@
 // weight decay can revive a pruned weight. Empty masks (nothing pruned) cost nothing.
 #pragma once
 
-#include "core/param_store.h"
 #include "core/parallel.h"
+#include "core/param_store.h"
 #include "core/tensor.h"
 
 namespace sculpt::prune {

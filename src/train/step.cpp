@@ -38,7 +38,8 @@ StepResult train_step(StepParts& s, const data::Batch& batch, int64_t step, uint
   r.correct = count_correct(logits, batch, k, s.task);
   s.model.backward(s.params, batch.x, s.dlogits, batch.n);
 
-  if (!std::isfinite(r.loss) || !kernels::all_finite(s.params.grads().data(), s.params.arena_size())) {
+  if (!std::isfinite(r.loss) ||
+      !kernels::all_finite(s.params.grads().data(), s.params.arena_size())) {
     if (s.nonfinite == NonFinite::kSkip) {
       r.skipped = true;
       return r;

@@ -32,11 +32,11 @@ struct StepParts {
 };
 
 struct StepResult {
-  double loss = 0.0;      // mean over the batch
-  int64_t correct = 0;    // classification/binary: samples predicted right
+  double loss = 0.0;    // mean over the batch
+  int64_t correct = 0;  // classification/binary: samples predicted right
   double lr = 0.0;
   clip::ClipReport clip;
-  bool skipped = false;   // non-finite gradients under NonFinite::kSkip
+  bool skipped = false;  // non-finite gradients under NonFinite::kSkip
 };
 
 // Runs one step. `step` counts optimizer updates from 0; `key` seeds this step's dropout.

@@ -1,10 +1,10 @@
 // Trainer: assembly of a run and the epoch loop around train_step.
 #include "train/trainer.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <chrono>
-
-#include <fmt/format.h>
 
 #include "core/error.h"
 #include "io/checkpoint.h"
@@ -26,17 +26,20 @@ void check_loss_fits(const std::string& loss, data::Task task) {
   const bool ok = (loss == "cross-entropy" && task == data::Task::kClassification) ||
                   (loss == "bce" && task == data::Task::kBinary) ||
                   (loss == "mse" && task == data::Task::kRegression);
-  SCULPT_CHECK(ok, ConfigError, "loss '" + loss + "' does not fit the data's task",
-               "train.loss", "use train.loss = \"auto\" to pick the loss from the data");
+  SCULPT_CHECK(ok, ConfigError, "loss '" + loss + "' does not fit the data's task", "train.loss",
+               "use train.loss = \"auto\" to pick the loss from the data");
 }
 
 }  // namespace
 
 std::string default_loss(data::Task task) {
   switch (task) {
-    case data::Task::kClassification: return "cross-entropy";
-    case data::Task::kBinary: return "bce";
-    case data::Task::kRegression: return "mse";
+    case data::Task::kClassification:
+      return "cross-entropy";
+    case data::Task::kBinary:
+      return "bce";
+    case data::Task::kRegression:
+      return "mse";
   }
   return "mse";
 }
@@ -50,8 +53,8 @@ Trainer::Trainer(Recipe recipe)
                "check data.path and data.limit_train");
   model_ = nn::Model::build(model_spec(recipe_.model, train.outputs()), train.sample_shape);
   SCULPT_CHECK(model_.outputs() == train.outputs(), ShapeError,
-               "the model produces " + std::to_string(model_.outputs()) + " outputs but the data needs " +
-                   std::to_string(train.outputs()),
+               "the model produces " + std::to_string(model_.outputs()) +
+                   " outputs but the data needs " + std::to_string(train.outputs()),
                "model", "make the last layer's `out` equal the number of classes/targets");
   model_.declare(params_);
   params_.finalize();
@@ -60,7 +63,8 @@ Trainer::Trainer(Recipe recipe)
   model_.reserve(std::min(max_batch, std::max<int64_t>(train.size(), splits_.test.size())));
   dlogits_.assign(static_cast<size_t>(model_.max_batch() * model_.outputs()), 0.0f);
 
-  const std::string loss = recipe_.train.loss == "auto" ? default_loss(train.task) : recipe_.train.loss;
+  const std::string loss =
+      recipe_.train.loss == "auto" ? default_loss(train.task) : recipe_.train.loss;
   check_loss_fits(loss, train.task);
   loss_ = loss::make_loss(loss);
   optimizer_ = optim::make_optimizer(recipe_.optim);
@@ -74,16 +78,17 @@ Trainer::Trainer(Recipe recipe)
 }
 
 EpochEvent Trainer::train_epoch(const TrainHooks& hooks) {
-  StepParts parts{.model = model_,
-                  .params = params_,
-                  .loss = *loss_,
-                  .optimizer = *optimizer_,
-                  .schedule = *schedule_,
-                  .clipper = *clipper_,
-                  .masks = masks_,
-                  .task = splits_.train.task,
-                  .nonfinite = recipe_.train.nonfinite == "skip" ? NonFinite::kSkip : NonFinite::kStop,
-                  .dlogits = dlogits_.data()};
+  StepParts parts{
+      .model = model_,
+      .params = params_,
+      .loss = *loss_,
+      .optimizer = *optimizer_,
+      .schedule = *schedule_,
+      .clipper = *clipper_,
+      .masks = masks_,
+      .task = splits_.train.task,
+      .nonfinite = recipe_.train.nonfinite == "skip" ? NonFinite::kSkip : NonFinite::kStop,
+      .dlogits = dlogits_.data()};
   EpochEvent ev;
   ev.epoch = ++epoch_;
   StepEvent se;

@@ -28,8 +28,8 @@ struct StepEvent {
   int64_t epoch = 0;          // 1-based
   int64_t step_in_epoch = 0;  // 1-based
   int64_t steps_per_epoch = 0;
-  int64_t step = 0;           // global, 1-based count of steps done
-  int64_t samples = 0;        // in this batch
+  int64_t step = 0;     // global, 1-based count of steps done
+  int64_t samples = 0;  // in this batch
   StepResult result;
 };
 
@@ -38,7 +38,7 @@ struct EpochEvent {
   int64_t step = 0;
   double train_loss = 0.0, train_acc = 0.0;
   EvalResult val, test;
-  double seconds = 0.0;       // training time of this epoch (evaluation excluded)
+  double seconds = 0.0;  // training time of this epoch (evaluation excluded)
   double samples_per_s = 0.0;
 };
 

@@ -152,7 +152,8 @@ TEST(BadInput, NegativeLearningRateIsRejectedByName) {
 }
 
 TEST(BadInput, BatchSizeZeroIsRejectedByName) {
-  CliResult r = run_cli("train -q --recipe " + recipe_path("mlp.toml") + " --set train.batch_size=0");
+  CliResult r =
+      run_cli("train -q --recipe " + recipe_path("mlp.toml") + " --set train.batch_size=0");
   EXPECT_EQ(r.code, 2) << r.output;
   EXPECT_NE(r.output.find("train.batch_size"), std::string::npos) << r.output;
 }
