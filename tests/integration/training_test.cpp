@@ -103,6 +103,25 @@ TEST(Training, LinearRegressionRecoversTheTrueWeights) {
   EXPECT_NEAR(b.data[0], sp.true_bias, 1e-2);
 }
 
+// Same seed and threads give the same bits; another seed gives other weights.
+TEST(Training, SameSeedSameThreadsGiveIdenticalWeights) {
+  TempDir dir("det");
+  auto train = [&](const std::string& out, int seed) {
+    CliResult r = run_cli(
+        "train -q --recipe " + recipe_path("mlp.toml") + " --out " + dir.file(out) +
+        " --set data.limit_train=3000 --set data.limit_test=500" +
+        " --set train.epochs=2 --set train.threads=2 --set train.seed=" + std::to_string(seed));
+    EXPECT_EQ(r.code, 0) << r.output;
+    return io::load_checkpoint(dir.file(out) + "/checkpoints/last.safetensors");
+  };
+  if (!have_fashion()) GTEST_SKIP() << "Fashion-MNIST not installed";
+  io::Checkpoint a = train("a", 7), b = train("b", 7), c = train("c", 8);
+  for (const char* name : {"fc1.weight", "fc3.bias", "opt.momentum.fc2.weight"}) {
+    EXPECT_EQ(a.tensors.at(name).data, b.tensors.at(name).data) << name;
+    EXPECT_NE(a.tensors.at(name).data, c.tensors.at(name).data) << name;
+  }
+}
+
 TEST(Training, ListShowsEveryTableAndRegistry) {
   CliResult r = run_cli("list");
   ASSERT_EQ(r.code, 0) << r.output;

@@ -1,0 +1,110 @@
+// The training step: one step equals forward, mean loss, backward and the SGD update done by
+// hand; non-finite gradients stop the run naming the tensor, or skip the step untouched.
+#include "train/step.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "clip/clipper.h"
+#include "core/error.h"
+#include "loss/registry.h"
+#include "optim/sgd.h"
+#include "prune/mask.h"
+#include "sched/schedule.h"
+
+namespace sculpt::train {
+namespace {
+
+// A single Linear 2 -> 1 with MSE: small enough to compute the step by hand.
+struct Tiny {
+  nn::Model model =
+      nn::Model::build({{{.type = "linear", .name = "fc1", .args = {{"out", 1}}}}}, {2});
+  ParamStore ps;
+  std::unique_ptr<loss::Loss> loss = loss::make_loss("mse");
+  optim::Sgd sgd{{}};
+  sched::Constant lr{0.5};
+  clip::NoClip clip;
+  prune::Masks masks;
+  std::vector<float> dlogits = std::vector<float>(4);
+  Tiny() {
+    model.declare(ps);
+    ps.finalize();
+    model.reserve(4);
+    sgd.init(ps);
+    ps.value(0)[0] = 1.0f;  // w = [1, -1], b = 0.5
+    ps.value(0)[1] = -1.0f;
+    ps.value(1)[0] = 0.5f;
+  }
+  StepParts parts(NonFinite policy) {
+    return {.model = model,
+            .params = ps,
+            .loss = *loss,
+            .optimizer = sgd,
+            .schedule = lr,
+            .clipper = clip,
+            .masks = masks,
+            .task = data::Task::kRegression,
+            .nonfinite = policy,
+            .dlogits = dlogits.data()};
+  }
+};
+
+// x = [[1, 2], [3, 1]], y = [0, 1]: predictions -0.5, 2.5; residuals r = -0.5, 1.5;
+// loss = mean(r^2) = 1.25; dL/dpred = r (2/n = 1); dw = [-0.5*1 + 1.5*3, -0.5*2 + 1.5*1] =
+// [4, 0.5]; db = 1; w <- w - 0.5 * dw = [-1, -1.25], b <- 0.
+TEST(TrainStep, OneStepMatchesTheUpdateWorkedByHand) {
+  Tiny t;
+  auto parts = t.parts(NonFinite::kStop);
+  const float x[] = {1, 2, 3, 1};
+  const float y[] = {0, 1};
+  StepResult r = train_step(parts, {.x = x, .y = y, .n = 2}, 0, 0);
+  EXPECT_NEAR(r.loss, 1.25, 1e-6);
+  EXPECT_EQ(r.lr, 0.5);
+  EXPECT_FALSE(r.skipped);
+  EXPECT_NEAR(t.ps.value(0)[0], -1.0f, 1e-6);
+  EXPECT_NEAR(t.ps.value(0)[1], -1.25f, 1e-6);
+  EXPECT_NEAR(t.ps.value(1)[0], 0.0f, 1e-6);
+}
+
+TEST(TrainStep, NonFiniteGradientStopsNamingTheTensor) {
+  Tiny t;
+  auto parts = t.parts(NonFinite::kStop);
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const float x[] = {nan, 2, 3, 1};
+  const float y[] = {0, 1};
+  try {
+    train_step(parts, {.x = x, .y = y, .n = 2}, 3, 0);
+    FAIL() << "expected a NumericError";
+  } catch (const NumericError& e) {
+    EXPECT_NE(std::string(e.what()).find("fc1.weight"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("step 3"), std::string::npos) << e.what();
+  }
+}
+
+TEST(TrainStep, SkipPolicyLeavesTheWeightsUntouched) {
+  Tiny t;
+  auto parts = t.parts(NonFinite::kSkip);
+  const float inf = std::numeric_limits<float>::infinity();
+  const float x[] = {1, 2, 3, 1};
+  const float y[] = {inf, 1};
+  StepResult r = train_step(parts, {.x = x, .y = y, .n = 2}, 0, 0);
+  EXPECT_TRUE(r.skipped);
+  EXPECT_EQ(t.ps.value(0)[0], 1.0f);
+  EXPECT_EQ(t.ps.value(0)[1], -1.0f);
+  EXPECT_EQ(t.ps.value(1)[0], 0.5f);
+}
+
+TEST(TrainStep, CountCorrectUsesArgmaxAndTheBinaryThreshold) {
+  const float logits3[] = {0.1f, 0.9f, 0.0f, 2.0f, 1.0f, 0.5f};
+  const int32_t labels3[] = {1, 2};
+  EXPECT_EQ(count_correct(logits3, {.labels = labels3, .n = 2}, 3, data::Task::kClassification), 1);
+  const float logits1[] = {0.3f, -0.2f, 0.1f};
+  const int32_t labels1[] = {1, 0, 0};
+  EXPECT_EQ(count_correct(logits1, {.labels = labels1, .n = 3}, 1, data::Task::kBinary), 2);
+}
+
+}  // namespace
+}  // namespace sculpt::train
