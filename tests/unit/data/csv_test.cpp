@@ -2,6 +2,7 @@
 // file, line and column in the message.
 #include "data/csv.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <string>
@@ -15,7 +16,7 @@ namespace {
 class DataCsv : public ::testing::Test {
  protected:
   std::string write(const std::string& text) {
-    const std::string p = dir.file("d" + std::to_string(count++) + ".csv");
+    const std::string p = dir.file(fmt::format("d{}.csv", count++));
     testing::write_text(p, text);
     return p;
   }
