@@ -69,11 +69,10 @@ Trainer::Trainer(Recipe recipe)
   loss_ = loss::make_loss(loss);
   optimizer_ = optim::make_optimizer(recipe_.optim);
   optimizer_->init(params_);
-  const int64_t steps_per_epoch =
-      (train.size() + recipe_.train.batch_size - 1) / recipe_.train.batch_size;
-  schedule_ = sched::make_schedule(recipe_.schedule, recipe_.optim.lr, steps_per_epoch);
-  clipper_ = std::make_unique<clip::NoClip>();
   batcher_ = std::make_unique<data::Batcher>(train, recipe_.train.batch_size, &ctx_.data_rng);
+  schedule_ = sched::make_schedule(recipe_.schedule, recipe_.optim.lr,
+                                   batcher_->batches_per_epoch());
+  clipper_ = std::make_unique<clip::NoClip>();
   dropout_key_ = ctx_.dropout_rng.next_u64();
 }
 

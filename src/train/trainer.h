@@ -51,6 +51,9 @@ class Trainer {
  public:
   // Loads the data, builds and initialises the model, the loss and the optimizer.
   explicit Trainer(Recipe recipe);
+  // The batcher refers to splits_: a Trainer stays where it was built.
+  Trainer(const Trainer&) = delete;
+  Trainer& operator=(const Trainer&) = delete;
 
   // Runs every remaining epoch of the recipe; returns the last epoch's event.
   EpochEvent run(const TrainHooks& hooks);
