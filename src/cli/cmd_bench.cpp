@@ -35,7 +35,7 @@ Recipe bench_recipe(const BenchArgs& a) {
   r.data.path = a.data;
   r.data.val_fraction = 0.0;
   r.data.limit_test = 1;
-  r.optim = {.name = "sgd", .lr = 0.1, .momentum = 0.9, .nesterov = true, .weight_decay = 5e-4};
+  r.optim.set("lr", 0.1).set("momentum", 0.9).set("nesterov", true).set("weight_decay", 5e-4);
   r.train.batch_size = 128;
   r.train.eval_batch_size = 128;
   r.train.threads = a.threads;
@@ -45,7 +45,7 @@ Recipe bench_recipe(const BenchArgs& a) {
     r.model.name = "mlp";
   } else if (a.name == "train-lenet5") {
     r.model.name = "lenet5";
-    r.optim.lr = 0.05;
+    r.optim.set("lr", 0.05);
   } else {
     throw ConfigError("unknown benchmark case '" + a.name + "'", "bench",
                       "cases: train-mlp, train-lenet5");

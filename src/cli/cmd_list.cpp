@@ -43,18 +43,22 @@ void list_losses() {
 }
 
 void list_recipe() {
-  std::vector<FieldRow> rows;
-  auto add = [&rows](std::vector<FieldRow> more) {
-    rows.insert(rows.end(), more.begin(), more.end());
-  };
-  add(describe_fields<DataConfig>("data"));
-  add(describe_fields<ModelConfig>("model"));
-  add(describe_fields<OptimConfig>("optim"));
-  add(describe_fields<ScheduleConfig>("schedule"));
-  add(describe_fields<TrainConfig>("train"));
-  add(describe_fields<OutputConfig>("output"));
   fmt::print("recipe fields (TOML tables; override with --set table.key=value):\n{}",
-             format_field_rows(rows));
+             format_field_rows(recipe_field_rows()));
+}
+
+void list_optimizers() {
+  fmt::print("optimizers (optim.name); every one also takes [[optim.groups]]:\n");
+  for (const optim::OptimizerInfo& o : optim::optimizer_infos()) {
+    fmt::print("\n{} - {}\n", o.name, o.title);
+    std::string_view rule = o.rule;
+    while (!rule.empty()) {
+      const size_t nl = rule.find('\n');
+      fmt::print("    {}\n", rule.substr(0, nl));
+      rule = nl == std::string_view::npos ? std::string_view() : rule.substr(nl + 1);
+    }
+    fmt::print("  paper: {}\n{}", o.paper, format_field_rows(o.fields));
+  }
 }
 
 int run_list(const std::string& what) {
@@ -68,10 +72,7 @@ int run_list(const std::string& what) {
                           " choices: optimizers, schedules, layers, "
                           "losses, models, recipe");
   const bool all = what == "all";
-  if (all || what == "optimizers") {
-    print_names("optimizers (optim.name)", optim::optimizer_names());
-    fmt::print("{}", format_field_rows(describe_fields<OptimConfig>("optim")));
-  }
+  if (all || what == "optimizers") list_optimizers();
   if (all || what == "schedules") print_names("schedules (schedule.name)", sched::schedule_names());
   if (all || what == "models") print_names("models (model.name)", nn::builtin_model_names());
   if (all || what == "layers") list_layers();

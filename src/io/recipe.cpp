@@ -16,6 +16,7 @@
 
 #include "core/error.h"
 #include "core/suggest.h"
+#include "optim/optimizer.h"
 
 namespace sculpt {
 
@@ -57,11 +58,68 @@ Table make_table(const char* name) {
   };
 }
 
+// [optim]: `name` is a field; every other key belongs to the chosen optimizer and is kept as
+// written until resolve (see OptimConfig). [[optim.groups]] is parsed by parse_groups.
+const FieldSpec& optim_name_spec() {
+  static const FieldSpec spec{"name", FieldType::kString, {}, optim::optimizer_names(),
+                              "optimizer (its options: `sculpt list optimizers`)"};
+  return spec;
+}
+
+Table optim_table() {
+  return Table{
+      "optim",
+      [] {
+        std::vector<std::string> keys = {"name", "groups"};
+        for (const std::string& o : optim::optimizer_names())
+          for (const std::string& k : optim::optimizer_fields(o))
+            if (std::find(keys.begin(), keys.end(), k) == keys.end()) keys.push_back(k);
+        return keys;
+      },
+      [](std::string_view key) -> const FieldSpec* {
+        return key == "name" ? &optim_name_spec() : optim::any_optimizer_field(key);
+      },
+      [](Recipe& r, std::string_view key, FieldValue v, std::string_view where) {
+        if (key == "name")
+          r.optim.name = std::get<std::string>(check_value(optim_name_spec(), std::move(v),
+                                                           "optim.name", where));
+        else
+          r.optim.options.set(std::string(key), std::move(v), std::string(where));
+      },
+      [](const Recipe& r) {
+        std::vector<std::pair<std::string, FieldValue>> out = {{"name", r.optim.name}};
+        const Options resolved = optim::resolve_options(r.optim);
+        for (const Option& o : resolved.items()) out.emplace_back(o.key, o.value);
+        return out;
+      },
+      [] {
+        std::vector<FieldRow> rows = {describe_field(optim_name_spec(), "optim", std::string("sgd"))};
+        rows.push_back({"optim.<option>", "", "", "",
+                        "the optimizer's own options (lr, momentum, beta1, ...): `sculpt list optimizers`"});
+        rows.push_back({"optim.groups.params", "globs", "[]", "",
+                        "[[optim.groups]]: parameter names the group applies to (\"*.bias\", \"fc3.*\")"});
+        for (FieldRow& row : describe_fields<ParamGroupConfig>("optim.groups")) rows.push_back(std::move(row));
+        return rows;
+      },
+      [](const Recipe& r) {
+        optim::resolve_options(r.optim);
+        for (size_t i = 0; i < r.optim.groups.size(); ++i) {
+          const ParamGroupConfig& g = r.optim.groups[i];
+          validate_fields(g, fmt::format("optim.groups[{}]", i), g.where.empty() ? r.source : g.where);
+          if (g.params.empty())
+            throw ConfigError(fmt::format("optim.groups[{}].params is missing or empty", i),
+                              g.where.empty() ? r.source : g.where,
+                              "add params = \"*.bias\" (glob patterns on parameter names)");
+        }
+      },
+  };
+}
+
 const std::vector<Table>& tables() {
   static const std::vector<Table> t = {
       make_table<DataConfig, &Recipe::data>("data"),
       make_table<ModelConfig, &Recipe::model>("model"),
-      make_table<OptimConfig, &Recipe::optim>("optim"),
+      optim_table(),
       make_table<ScheduleConfig, &Recipe::schedule>("schedule"),
       make_table<TrainConfig, &Recipe::train>("train"),
       make_table<OutputConfig, &Recipe::output>("output"),
@@ -169,12 +227,70 @@ void parse_layers(Recipe& r, const toml::node& node, const std::string& source) 
     r.model.custom.layers.push_back(parse_layer((*arr)[i], i, source));
 }
 
+// [[optim.groups]]: params (a glob or a list of globs), then ParamGroupConfig's fields.
+void parse_groups(Recipe& r, const toml::node& node, const std::string& source) {
+  const toml::array* arr = node.as_array();
+  if (!arr)
+    throw ConfigError(fmt::format("optim.groups must be an array of tables, got {}", node_kind(node)),
+                      position(source, node), "write each group as [[optim.groups]]");
+  r.optim.groups.clear();
+  for (size_t i = 0; i < arr->size(); ++i) {
+    const toml::node& gn = (*arr)[i];
+    const std::string gkey = fmt::format("optim.groups[{}]", i);
+    const toml::table* tbl = gn.as_table();
+    if (!tbl)
+      throw ConfigError(fmt::format("{} must be a table, got {}", gkey, node_kind(gn)),
+                        position(source, gn), "write each group as [[optim.groups]]");
+    ParamGroupConfig g;
+    g.where = position(source, gn);
+    for (const auto& [k, v] : *tbl) {
+      const std::string name(k.str());
+      const std::string where = position(source, v);
+      if (name == "params") {
+        const char* hint = "params = \"*.bias\" or params = [\"fc1.*\", \"fc2.*\"]";
+        if (const auto* str = v.as_string()) {
+          g.params.push_back(str->get());
+        } else if (const auto* list = v.as_array()) {
+          for (const toml::node& p : *list) {
+            const auto* ps = p.as_string();
+            if (!ps)
+              throw ConfigError(fmt::format("{}.params must hold strings, got {}", gkey, node_kind(p)),
+                                position(source, p), hint);
+            g.params.push_back(ps->get());
+          }
+        } else {
+          throw ConfigError(fmt::format("{}.params must be a string or a list of strings, got {}",
+                                        gkey, node_kind(v)),
+                            where, hint);
+        }
+        continue;
+      }
+      const Field<ParamGroupConfig>* f = find_field<ParamGroupConfig>(name);
+      if (!f) {
+        std::vector<std::string> keys = field_names<ParamGroupConfig>();
+        keys.insert(keys.begin(), "params");
+        std::string hint = did_you_mean(name, keys);
+        if (hint.empty()) hint = fmt::format("group keys are: {}", fmt::join(keys, ", "));
+        throw ConfigError(fmt::format("unknown key '{}.{}'", gkey, name), where, hint);
+      }
+      std::optional<FieldValue> value = scalar(v);
+      if (!value) throw_wrong_type(f->spec, fmt::format("{}.{}", gkey, name), node_kind(v), where);
+      set_field(g, *f, std::move(*value), fmt::format("{}.{}", gkey, name), where);
+    }
+    r.optim.groups.push_back(std::move(g));
+  }
+}
+
 void parse_table(Recipe& r, const Table& t, const toml::table& tbl, const std::string& source) {
   for (const auto& [k, v] : tbl) {
     const std::string key(k.str());
     const std::string where = position(source, v);
     if (std::string_view(t.name) == "model" && key == "layers") {
       parse_layers(r, v, source);
+      continue;
+    }
+    if (std::string_view(t.name) == "optim" && key == "groups") {
+      parse_groups(r, v, source);
       continue;
     }
     const FieldSpec* spec = t.spec(key);
@@ -225,12 +341,22 @@ void apply_override(Recipe& r, const std::string& text) {
   if (table == "model" && key == "layers")
     throw ConfigError("model.layers cannot be set with --set", where,
                       "write [[model.layers]] in a recipe file");
+  if (table == "optim" && key == "groups")
+    throw ConfigError("optim.groups cannot be set with --set", where,
+                      "write [[optim.groups]] in a recipe file");
   const FieldSpec* spec = t->spec(key);
   if (!spec) unknown_key(*t, std::string(key), where);
   // A built-in model chosen on the command line replaces the file's custom layer list.
   const bool drops_layers = table == "model" && key == "name";
   t->set(r, key, parse_value_text(*spec, value), where);
   if (drops_layers && r.model.name != "custom") r.model.custom.layers.clear();
+  // Another optimizer chosen on the command line keeps only the options it has.
+  if (table == "optim" && key == "name") {
+    std::vector<std::string> dropped;
+    for (const Option& o : r.optim.options.items())
+      if (!optim::optimizer_has_field(r.optim.name, o.key)) dropped.push_back(o.key);
+    for (const std::string& k : dropped) r.optim.options.erase(k);
+  }
 }
 
 // [[model.layers]] decide the model: name must then be "custom" (or absent, meaning custom).
@@ -288,6 +414,7 @@ Recipe parse_recipe(const std::string& toml_text, const std::string& source,
   resolve_model(r, model && model->contains("name"));
   for (const std::string& o : overrides) apply_override(r, o);
   validate_recipe(r);
+  r.optim.options = optim::resolve_options(r.optim);
   return r;
 }
 
@@ -306,6 +433,15 @@ std::string to_toml(const Recipe& r) {
   for (const Table& t : tables()) {
     out += fmt::format("\n[{}]\n", t.name);
     for (const auto& [key, value] : t.values(r)) out += fmt::format("{} = {}\n", key, format_value(value));
+    if (std::string_view(t.name) == "optim") {
+      for (const ParamGroupConfig& g : r.optim.groups) {
+        std::vector<std::string> quoted;
+        for (const std::string& p : g.params) quoted.push_back(toml_quote(p));
+        out += fmt::format("\n[[optim.groups]]\nparams = [{}]\n", fmt::join(quoted, ", "));
+        for (const auto& f : ParamGroupConfig::fields())
+          out += fmt::format("{} = {}\n", f.name(), format_value(f.get(g)));
+      }
+    }
     if (std::string_view(t.name) != "model") continue;
     for (const nn::LayerSpec& l : r.model.custom.layers) {
       out += fmt::format("\n[[model.layers]]\ntype = {}\n", toml_quote(l.type));

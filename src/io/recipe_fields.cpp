@@ -43,15 +43,13 @@ const std::vector<Field<ModelConfig>>& ModelConfig::fields() {
   return f;
 }
 
-const std::vector<Field<OptimConfig>>& OptimConfig::fields() {
-  using C = OptimConfig;
+const std::vector<Field<ParamGroupConfig>>& ParamGroupConfig::fields() {
+  using C = ParamGroupConfig;
   static const std::vector<Field<C>> f = {
-      {"name", &C::name, {"sgd"}, "optimizer"},
-      {"lr", &C::lr, at_least(0), "base learning rate (the schedule scales it)"},
-      {"momentum", &C::momentum, half_open(0, 1), "heavy-ball momentum coefficient"},
-      {"dampening", &C::dampening, closed(0, 1), "momentum dampening (PyTorch's meaning)"},
-      {"nesterov", &C::nesterov, "Nesterov momentum (needs momentum > 0, dampening 0)"},
-      {"weight_decay", &C::weight_decay, at_least(0), "L2 penalty added to the gradient"},
+      {"lr_scale", &C::lr_scale, at_least(0), "multiplies the learning rate of these tensors"},
+      {"weight_decay", &C::weight_decay, at_least(-1),
+       "weight decay of these tensors, biases included (-1: the optimizer's, none on biases)"},
+      {"frozen", &C::frozen, "never update these tensors"},
   };
   return f;
 }

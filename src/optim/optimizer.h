@@ -1,6 +1,15 @@
-// Optimizer: updates the parameter arena from its gradients. State is a set of named arrays
-// parallel to the arena (checkpointed as "opt.<state>.<param>"); the step counter lives in the
-// trainer and is passed in, so no optimizer keeps its own count.
+// Optimizer: updates the parameter arena from its gradients in one fused pass per element.
+// State is a set of named arrays parallel to the arena (checkpointed as "opt.<state>.<param>");
+// the step counter lives in the trainer and is passed in, so no optimizer keeps its own count.
+//
+// Every optimizer shares three options (OptimCommon): lr, weight_decay and decay_style:
+//   l2                  g <- g + wd * w before the rule (PyTorch's weight_decay in SGD, Adam, ...)
+//   decoupled           w <- w - lr_t * wd * w beside the rule (PyTorch's AdamW)
+//   decoupled-schedule  w <- w - (lr_t / lr) * wd * w: the decay follows the schedule's multiplier
+//                       but not the base rate (Loshchilov & Hutter, "Decoupled Weight Decay
+//                       Regularization", 2019, Algorithm 2)
+// Parameter groups ([[optim.groups]]) give tensors their own lr scale, weight decay or freeze
+// them; without a group, tensors flagged `decays = false` (biases) get no weight decay.
 #pragma once
 
 #include <cstdint>
@@ -9,35 +18,110 @@
 #include <string_view>
 #include <vector>
 
+#include "core/fields.h"
+#include "core/options.h"
 #include "core/param_store.h"
 #include "core/tensor.h"
 
 namespace sculpt {
 struct OptimConfig;
 }
+namespace sculpt::prune {
+class Masks;
+}
 
 namespace sculpt::optim {
 
-// One state array parallel to the arena, e.g. {"momentum", buffer}.
+// Options every optimizer has; each optimizer's config derives from it and sets its defaults.
+struct OptimCommon {
+  double lr = 1e-3;
+  double weight_decay = 0.0;
+  std::string decay_style = "l2";  // l2 | decoupled | decoupled-schedule
+};
+
+// The per-tensor settings after parameter groups are applied.
+struct TensorSettings {
+  double lr_scale = 1.0;
+  double weight_decay = 0.0;
+  bool frozen = false;
+};
+
+// One state array parallel to the arena, e.g. {"exp_avg", buffer}.
 struct StateArray {
   std::string name;
   AlignedVector<float>* data;
 };
 
-class Optimizer {
- public:
-  virtual ~Optimizer() = default;
-  virtual std::string_view kind() const = 0;
-  // Sizes state for the arena. Requires: ps finalized. Resets state to its initial value.
-  virtual void init(const ParamStore& ps) = 0;
-  // One update of every parameter from ps.grads(). `step` counts updates from 0.
-  virtual void step(ParamStore& ps, double lr, int64_t step) = 0;
-  // The state arrays, for checkpoints (same length as the arena).
-  virtual std::vector<StateArray> state() = 0;
+// What the fused kernels need for one tensor in one step.
+struct TensorStep {
+  double lr = 0.0;     // lr_t * lr_scale
+  float l2 = 0.0f;     // added to the gradient: g + l2 * w
+  float keep = 1.0f;   // decoupled decay: w <- keep * w before the update
+  bool frozen = false;
 };
 
-// Builds the optimizer named by cfg.name. Throws ConfigError for unknown names.
-std::unique_ptr<Optimizer> make_optimizer(const OptimConfig& cfg);
+class Optimizer {
+ public:
+  explicit Optimizer(OptimCommon common) : common_(std::move(common)) {}
+  virtual ~Optimizer() = default;
+  virtual std::string_view kind() const = 0;
+
+  // Sizes the state for the arena (resetting it) and sets each tensor's settings; empty
+  // `settings` means lr_scale 1, the optimizer's weight decay where ParamFlags::decays.
+  // Requires: ps finalized.
+  void init(const ParamStore& ps, std::vector<TensorSettings> settings = {});
+  // One update of every unfrozen tensor from ps.grads(); `lr` is the scheduled rate, `step`
+  // counts updates from 0 (Adam's bias correction uses step + 1).
+  void step(ParamStore& ps, double lr, int64_t step);
+  // Zeroes every state entry whose mask is 0 (pruned weights keep no momentum).
+  void on_mask_change(const prune::Masks& masks);
+  // The state arrays, for checkpoints (each the length of the arena).
+  virtual std::vector<StateArray> state() = 0;
+
+  double base_lr() const { return common_.lr; }
+  const OptimCommon& common() const { return common_; }
+  const std::vector<TensorSettings>& settings() const { return settings_; }
+
+ protected:
+  // Allocates the state for an arena of `n` floats at its initial value.
+  virtual void reset_state(int64_t n) = 0;
+  // The fused update; `steps[i]` belongs to ps.entry(i).
+  virtual void update(ParamStore& ps, const std::vector<TensorStep>& steps, int64_t step) = 0;
+
+  OptimCommon common_;
+
+ private:
+  std::vector<TensorSettings> settings_;
+  std::vector<TensorStep> steps_;  // reused every step
+};
+
+// Registry: one row per optimizer, with the documentation `sculpt list optimizers` and
+// docs/optimizers.md print.
+struct OptimizerInfo {
+  std::string name;
+  std::string title;    // "Adam"
+  std::string rule;     // the update rule, plain text, one formula per line
+  std::string paper;    // citation
+  std::string example;  // a recipe [optim] table
+  std::vector<FieldRow> fields;  // the options with this optimizer's defaults
+};
+
+const std::vector<OptimizerInfo>& optimizer_infos();
 std::vector<std::string> optimizer_names();
+bool optimizer_has_field(std::string_view name, std::string_view key);
+// Any optimizer's spec for `key` (to read `--set optim.key=text` before the name is final).
+const FieldSpec* any_optimizer_field(std::string_view key);
+// All the option keys the named optimizer takes, in order.
+std::vector<std::string> optimizer_fields(std::string_view name);
+
+// Checks cfg.options against the named optimizer and returns every option with its value
+// (defaults filled in). Throws ConfigError for an unknown name, key or bad value.
+Options resolve_options(const OptimConfig& cfg);
+// The base learning rate the recipe gives (optim.lr or the optimizer's default).
+double base_lr(const OptimConfig& cfg);
+
+// Builds the optimizer named by cfg.name, applies the parameter groups to `ps` and initialises
+// its state. Throws ConfigError for unknown names, bad values and groups matching nothing.
+std::unique_ptr<Optimizer> make_optimizer(const OptimConfig& cfg, const ParamStore& ps);
 
 }  // namespace sculpt::optim

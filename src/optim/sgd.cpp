@@ -2,60 +2,72 @@
 #include "optim/sgd.h"
 
 #include "core/error.h"
-#include "core/parallel.h"
+#include "optim/common_fields.h"
+#include "optim/fused.h"
 
 namespace sculpt::optim {
 
-Sgd::Sgd(SgdConfig cfg) : cfg_(cfg) {
+const std::vector<Field<SgdConfig>>& SgdConfig::fields() {
+  using C = SgdConfig;
+  static const std::vector<Field<C>> f = with_common<C>({
+      {"momentum", &C::momentum, half_open(0, 1), "momentum coefficient mu (0: plain SGD)"},
+      {"dampening", &C::dampening, closed(0, 1),
+       "pytorch form: v = mu*v + (1 - dampening)*g after the first step"},
+      {"nesterov", &C::nesterov, "Nesterov momentum (needs momentum > 0, dampening 0)"},
+      {"momentum_form", &C::momentum_form, {"pytorch", "ema"},
+       "pytorch: v = mu*v + g (v = g at first); ema: v = mu*v + (1 - mu)*g from v = 0"},
+  });
+  return f;
+}
+
+Sgd::Sgd(SgdConfig cfg) : Optimizer(cfg), cfg_(std::move(cfg)) {
   SCULPT_CHECK(!cfg_.nesterov || (cfg_.momentum > 0 && cfg_.dampening == 0), ConfigError,
                "Nesterov momentum needs momentum > 0 and dampening = 0", "optim.nesterov",
                "set optim.momentum (e.g. 0.9) or optim.nesterov = false");
+  SCULPT_CHECK(cfg_.momentum_form == "pytorch" || cfg_.dampening == 0, ConfigError,
+               "the ema momentum form has its own dampening (1 - momentum)", "optim.dampening",
+               "remove optim.dampening or use momentum_form = \"pytorch\"");
 }
 
-void Sgd::init(const ParamStore& ps) {
-  velocity_.assign(cfg_.momentum > 0 ? static_cast<size_t>(ps.arena_size()) : 0, 0.0f);
-}
+void Sgd::reset_state(int64_t n) { velocity_.assign(cfg_.momentum > 0 ? size_t(n) : 0, 0.0f); }
 
 namespace {
 
-// The update for one contiguous range; `first` selects PyTorch's v = g on the first step.
 template <bool kMomentum, bool kNesterov>
-void update_range(float* __restrict w, const float* __restrict g, float* __restrict v, int64_t n,
-                  float lr, float wd, float mu, float damp, bool first) {
-  const float keep = first ? 0.0f : mu;
-  const float take = first ? 1.0f : 1.0f - damp;
-#pragma omp parallel for simd schedule(static) if (n > kParallelThreshold)
-  for (int64_t i = 0; i < n; ++i) {
-    float d = g[i] + wd * w[i];
+void sgd_range(float* __restrict w, const float* __restrict g, float* __restrict v, int64_t lo,
+               int64_t hi, const TensorStep& s, float keep_v, float take, float mu) {
+  const float lr = static_cast<float>(s.lr), l2 = s.l2, keep = s.keep;
+#pragma omp simd
+  for (int64_t i = lo; i < hi; ++i) {
+    float d = g[i] + l2 * w[i];
     if constexpr (kMomentum) {
-      const float vi = keep * v[i] + take * d;
+      const float vi = keep_v * v[i] + take * d;
       v[i] = vi;
       d = kNesterov ? d + mu * vi : vi;
     }
-    w[i] -= lr * d;
+    w[i] = keep * w[i] - lr * d;
   }
 }
 
 }  // namespace
 
-void Sgd::step(ParamStore& ps, double lr, int64_t step) {
-  const bool first = step == 0;
+void Sgd::update(ParamStore& ps, const std::vector<TensorStep>& steps, int64_t step) {
   const float mu = static_cast<float>(cfg_.momentum);
-  const float damp = static_cast<float>(cfg_.dampening);
-  for (size_t i = 0; i < ps.count(); ++i) {
-    const ParamEntry& e = ps.entry(i);
-    const float wd = e.flags.decays ? static_cast<float>(cfg_.weight_decay) : 0.0f;
-    float* w = ps.value(i);
-    const float* g = ps.grad(i);
-    float* v = velocity_.empty() ? nullptr : velocity_.data() + e.offset;
-    const float rate = static_cast<float>(lr);
-    if (!v)
-      update_range<false, false>(w, g, v, e.size, rate, wd, mu, damp, first);
+  const bool ema = cfg_.momentum_form == "ema";
+  const bool first = step == 0 && !ema;  // PyTorch starts the buffer at the first gradient
+  const float keep_v = first ? 0.0f : mu;
+  const float take = first ? 1.0f : ema ? 1.0f - mu : 1.0f - static_cast<float>(cfg_.dampening);
+  float* w = ps.values().data();
+  const float* g = ps.grads().data();
+  float* v = velocity_.data();
+  fused_pass(ps, steps, [&](const TensorStep& s, int64_t lo, int64_t hi) {
+    if (velocity_.empty())
+      sgd_range<false, false>(w, g, v, lo, hi, s, keep_v, take, mu);
     else if (cfg_.nesterov)
-      update_range<true, true>(w, g, v, e.size, rate, wd, mu, damp, first);
+      sgd_range<true, true>(w, g, v, lo, hi, s, keep_v, take, mu);
     else
-      update_range<true, false>(w, g, v, e.size, rate, wd, mu, damp, first);
-  }
+      sgd_range<true, false>(w, g, v, lo, hi, s, keep_v, take, mu);
+  });
 }
 
 std::vector<StateArray> Sgd::state() {

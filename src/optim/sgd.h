@@ -1,8 +1,9 @@
-// SGD with optional momentum, dampening, Nesterov and L2 weight decay, as torch.optim.SGD:
-//   g = grad + wd * w                     (wd only on entries flagged `decays`)
-//   v = g                                 on the first step, else v = mu * v + (1 - dampening) * g
-//   d = g + mu * v  (Nesterov)  or  d = v
-//   w = w - lr * d
+// SGD with optional momentum, as torch.optim.SGD, plus the EMA form of the seed articles:
+//   d = g + l2 * w
+//   pytorch form: v = d on the first step, else v = mu * v + (1 - dampening) * d
+//   ema form:     v = mu * v + (1 - mu) * d, from v = 0
+//   Nesterov:     d = d + mu * v, else d = v
+//   w = keep * w - lr * d
 // Sutskever et al., "On the importance of initialization and momentum in deep learning", 2013.
 #pragma once
 
@@ -11,20 +12,24 @@
 
 namespace sculpt::optim {
 
-struct SgdConfig {
+struct SgdConfig : OptimCommon {
   double momentum = 0.0;
   double dampening = 0.0;
   bool nesterov = false;
-  double weight_decay = 0.0;
+  std::string momentum_form = "pytorch";  // pytorch | ema
+  SgdConfig() { lr = 0.01; }
+  static const std::vector<Field<SgdConfig>>& fields();
 };
 
 class Sgd final : public Optimizer {
  public:
   explicit Sgd(SgdConfig cfg);
   std::string_view kind() const override { return "sgd"; }
-  void init(const ParamStore& ps) override;
-  void step(ParamStore& ps, double lr, int64_t step) override;
   std::vector<StateArray> state() override;
+
+ protected:
+  void reset_state(int64_t n) override;
+  void update(ParamStore& ps, const std::vector<TensorStep>& steps, int64_t step) override;
 
  private:
   SgdConfig cfg_;

@@ -3,6 +3,8 @@
 // weight decay can revive a pruned weight. Empty masks (nothing pruned) cost nothing.
 #pragma once
 
+#include <span>
+
 #include "core/parallel.h"
 #include "core/param_store.h"
 #include "core/tensor.h"
@@ -15,6 +17,7 @@ class Masks {
   // Allocates an all-ones mask over the arena.
   void init(const ParamStore& ps) { keep_.assign(static_cast<size_t>(ps.arena_size()), 1.0f); }
   AlignedVector<float>& keep() { return keep_; }
+  const float* keep_data() const { return keep_.data(); }
 
   void apply_to_grads(ParamStore& ps) const { multiply(ps.grads()); }
   void apply_to_weights(ParamStore& ps) const { multiply(ps.values()); }

@@ -67,10 +67,9 @@ Trainer::Trainer(Recipe recipe)
       recipe_.train.loss == "auto" ? default_loss(train.task) : recipe_.train.loss;
   check_loss_fits(loss, train.task);
   loss_ = loss::make_loss(loss);
-  optimizer_ = optim::make_optimizer(recipe_.optim);
-  optimizer_->init(params_);
+  optimizer_ = optim::make_optimizer(recipe_.optim, params_);
   batcher_ = std::make_unique<data::Batcher>(train, recipe_.train.batch_size, &ctx_.data_rng);
-  schedule_ = sched::make_schedule(recipe_.schedule, recipe_.optim.lr,
+  schedule_ = sched::make_schedule(recipe_.schedule, optimizer_->base_lr(),
                                    batcher_->batches_per_epoch());
   clipper_ = std::make_unique<clip::NoClip>();
   dropout_key_ = ctx_.dropout_rng.next_u64();

@@ -19,6 +19,15 @@ ParamStore two_params() {
   return ps;
 }
 
+SgdConfig sgd_config(double momentum, double dampening, bool nesterov, double weight_decay) {
+  SgdConfig c;
+  c.momentum = momentum;
+  c.dampening = dampening;
+  c.nesterov = nesterov;
+  c.weight_decay = weight_decay;
+  return c;
+}
+
 void set_grads(ParamStore& ps, float g) {
   for (size_t i = 0; i < ps.count(); ++i)
     for (float& x : ps.grad_span(i)) x = g;
@@ -30,7 +39,7 @@ void set_grads(ParamStore& ps, float g) {
 //   bias:   w = 0.905, then 0.7695
 TEST(Sgd, NesterovWithDecayMatchesHandComputedSteps) {
   ParamStore ps = two_params();
-  Sgd sgd({.momentum = 0.9, .dampening = 0.0, .nesterov = true, .weight_decay = 0.01});
+  Sgd sgd(sgd_config(0.9, 0.0, true, 0.01));
   sgd.init(ps);
   set_grads(ps, 0.5f);
   sgd.step(ps, 0.1, 0);
@@ -46,7 +55,7 @@ TEST(Sgd, NesterovWithDecayMatchesHandComputedSteps) {
 //   step 1: v = 0.9 * 0.5 + 0.1 * 0.5 = 0.5, w = 0.90
 TEST(Sgd, DampenedMomentumFollowsTorchFirstStepRule) {
   ParamStore ps = two_params();
-  Sgd sgd({.momentum = 0.9, .dampening = 0.9, .nesterov = false, .weight_decay = 0.0});
+  Sgd sgd(sgd_config(0.9, 0.9, false, 0.0));
   sgd.init(ps);
   set_grads(ps, 0.5f);
   sgd.step(ps, 0.1, 0);
@@ -59,7 +68,7 @@ TEST(Sgd, DampenedMomentumFollowsTorchFirstStepRule) {
 
 TEST(Sgd, PlainSgdHasNoStateAndSubtractsLrTimesGrad) {
   ParamStore ps = two_params();
-  Sgd sgd({});
+  Sgd sgd(SgdConfig{});
   sgd.init(ps);
   set_grads(ps, 2.0f);
   sgd.step(ps, 0.25, 0);
@@ -69,7 +78,7 @@ TEST(Sgd, PlainSgdHasNoStateAndSubtractsLrTimesGrad) {
 
 TEST(Sgd, ZeroLearningRateChangesNothing) {
   ParamStore ps = two_params();
-  Sgd sgd({.momentum = 0.9, .nesterov = true, .weight_decay = 0.1});
+  Sgd sgd(sgd_config(0.9, 0.0, true, 0.1));
   sgd.init(ps);
   set_grads(ps, 3.0f);
   for (int s = 0; s < 5; ++s) sgd.step(ps, 0.0, s);
@@ -78,7 +87,7 @@ TEST(Sgd, ZeroLearningRateChangesNothing) {
 }
 
 TEST(Sgd, NesterovWithoutMomentumIsRejected) {
-  EXPECT_THROW(Sgd({.momentum = 0.0, .nesterov = true}), ConfigError);
+  EXPECT_THROW(Sgd(sgd_config(0.0, 0.0, true, 0.0)), ConfigError);
 }
 
 }  // namespace

@@ -1,0 +1,36 @@
+// AdaGrad, as torch.optim.Adagrad (t = step, counted from 0):
+//   d = g + l2 * w;   sum = sum + d^2
+//   w = keep * w - lr / (1 + t * lr_decay) * d / (sqrt(sum) + eps)
+// Duchi, Hazan & Singer, "Adaptive Subgradient Methods for Online Learning and Stochastic
+// Optimization", JMLR 2011.
+#pragma once
+
+#include "core/tensor.h"
+#include "optim/optimizer.h"
+
+namespace sculpt::optim {
+
+struct AdagradConfig : OptimCommon {
+  double lr_decay = 0.0;
+  double initial_accumulator = 0.0;
+  double eps = 1e-10;
+  AdagradConfig() { lr = 0.01; }
+  static const std::vector<Field<AdagradConfig>>& fields();
+};
+
+class Adagrad final : public Optimizer {
+ public:
+  explicit Adagrad(AdagradConfig cfg);
+  std::string_view kind() const override { return "adagrad"; }
+  std::vector<StateArray> state() override;
+
+ protected:
+  void reset_state(int64_t n) override;
+  void update(ParamStore& ps, const std::vector<TensorStep>& steps, int64_t step) override;
+
+ private:
+  AdagradConfig cfg_;
+  AlignedVector<float> sum_;
+};
+
+}  // namespace sculpt::optim

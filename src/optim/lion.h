@@ -1,0 +1,37 @@
+// Lion (EvoLved Sign Momentum):
+//   c = b1 * m + (1 - b1) * g;   w = keep * w - lr * sign(c);   m = b2 * m + (1 - b2) * g
+// (g includes the l2 term when decay_style = "l2"; the default is decoupled, as in the paper).
+// Chen et al., "Symbolic Discovery of Optimization Algorithms", NeurIPS 2023.
+#pragma once
+
+#include "core/tensor.h"
+#include "optim/optimizer.h"
+
+namespace sculpt::optim {
+
+struct LionConfig : OptimCommon {
+  double beta1 = 0.9;
+  double beta2 = 0.99;
+  LionConfig() {
+    lr = 1e-4;
+    decay_style = "decoupled";
+  }
+  static const std::vector<Field<LionConfig>>& fields();
+};
+
+class Lion final : public Optimizer {
+ public:
+  explicit Lion(LionConfig cfg);
+  std::string_view kind() const override { return "lion"; }
+  std::vector<StateArray> state() override;
+
+ protected:
+  void reset_state(int64_t n) override;
+  void update(ParamStore& ps, const std::vector<TensorStep>& steps, int64_t step) override;
+
+ private:
+  LionConfig cfg_;
+  AlignedVector<float> m_;
+};
+
+}  // namespace sculpt::optim

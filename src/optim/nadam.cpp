@@ -1,0 +1,66 @@
+// NAdam: Adam's moments with a Nesterov look-ahead on the momentum schedule, one pass.
+#include "optim/nadam.h"
+
+#include <cmath>
+
+#include "optim/common_fields.h"
+#include "optim/fused.h"
+
+namespace sculpt::optim {
+
+const std::vector<Field<NadamConfig>>& NadamConfig::fields() {
+  using C = NadamConfig;
+  static const std::vector<Field<C>> f = with_common<C>({
+      {"beta1", &C::beta1, half_open(0, 1), "decay rate of the first moment (mean of g)"},
+      {"beta2", &C::beta2, half_open(0, 1), "decay rate of the second moment (mean of g^2)"},
+      {"eps", &C::eps, greater_than(0), "added to the denominator"},
+      {"momentum_decay", &C::momentum_decay, at_least(0),
+       "psi in the momentum schedule mu_t = beta1 * (1 - 0.5 * 0.96^(t * psi))"},
+  });
+  return f;
+}
+
+Nadam::Nadam(NadamConfig cfg) : Optimizer(cfg), cfg_(std::move(cfg)) {}
+
+void Nadam::reset_state(int64_t n) {
+  m_.assign(size_t(n), 0.0f);
+  v_.assign(size_t(n), 0.0f);
+  product_step_ = 0;
+  product_ = 1.0;
+}
+
+double Nadam::mu(int64_t t) const {
+  return cfg_.beta1 * (1.0 - 0.5 * std::pow(0.96, static_cast<double>(t) * cfg_.momentum_decay));
+}
+
+void Nadam::update(ParamStore& ps, const std::vector<TensorStep>& steps, int64_t step) {
+  const int64_t t = step + 1;
+  if (product_step_ > t) product_step_ = 0, product_ = 1.0;  // stepped back: recompute
+  for (; product_step_ < t; ++product_step_) product_ *= mu(product_step_ + 1);
+  const double mu_t = mu(t), mu_next = mu(t + 1);
+  const double c_grad = (1.0 - mu_t) / (1.0 - product_);
+  const double c_mom = mu_next / (1.0 - product_ * mu_next);
+  const float inv_bc2 = float(1.0 / (1.0 - std::pow(cfg_.beta2, double(t))));
+  const float b1 = float(cfg_.beta1), b2 = float(cfg_.beta2), eps = float(cfg_.eps);
+  float* __restrict w = ps.values().data();
+  const float* __restrict g = ps.grads().data();
+  float* __restrict m = m_.data();
+  float* __restrict v = v_.data();
+  fused_pass(ps, steps, [&](const TensorStep& s, int64_t lo, int64_t hi) {
+    const float a = float(s.lr * c_grad), b = float(s.lr * c_mom), l2 = s.l2, keep = s.keep;
+#pragma omp simd
+    for (int64_t i = lo; i < hi; ++i) {
+      const float d = g[i] + l2 * w[i];
+      const float mi = b1 * m[i] + (1.0f - b1) * d;
+      const float vi = b2 * v[i] + (1.0f - b2) * d * d;
+      m[i] = mi;
+      v[i] = vi;
+      const float den = std::sqrt(vi * inv_bc2) + eps;
+      w[i] = keep * w[i] - (a * d + b * mi) / den;
+    }
+  });
+}
+
+std::vector<StateArray> Nadam::state() { return {{"exp_avg", &m_}, {"exp_avg_sq", &v_}}; }
+
+}  // namespace sculpt::optim
