@@ -47,21 +47,49 @@ void list_recipe() {
              format_field_rows(recipe_field_rows()));
 }
 
-void list_optimizers() {
-  fmt::print("optimizers (optim.name); every one also takes [[optim.groups]]:\n");
-  for (const optim::OptimizerInfo& o : optim::optimizer_infos()) {
-    fmt::print("\n{} - {}\n", o.name, o.title);
-    std::string_view rule = o.rule;
-    while (!rule.empty()) {
-      const size_t nl = rule.find('\n');
-      fmt::print("    {}\n", rule.substr(0, nl));
-      rule = nl == std::string_view::npos ? std::string_view() : rule.substr(nl + 1);
-    }
-    fmt::print("  paper: {}\n{}", o.paper, format_field_rows(o.fields));
+void print_indented(std::string_view text, std::string_view indent) {
+  while (!text.empty()) {
+    const size_t nl = text.find('\n');
+    fmt::print("{}{}\n", indent, text.substr(0, nl));
+    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
   }
 }
 
-int run_list(const std::string& what) {
+void list_optimizers() {
+  fmt::print("optimizers (optim.name); each also takes [[optim.groups]] (sculpt list recipe):\n");
+  for (const optim::OptimizerInfo& o : optim::optimizer_infos()) {
+    fmt::print("\n{} - {}\n", o.name, o.title);
+    print_indented(o.rule, "    ");
+    fmt::print("  paper: {}\n", o.paper);
+    print_indented(format_field_rows(o.fields), "  ");
+    fmt::print("  example:\n");
+    print_indented(o.example, "    ");
+  }
+}
+
+// Text for a Markdown table cell: '|' would end the cell and '*' start emphasis.
+std::string md_cell(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '|' || c == '*') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+// The same as list_optimizers, as the sections of docs/optimizers.md (scripts/make_docs.sh).
+void list_optimizers_markdown() {
+  for (const optim::OptimizerInfo& o : optim::optimizer_infos()) {
+    fmt::print("## `{}`: {}\n\n```text\n{}\n```\n\n{}\n\n", o.name, o.title, o.rule, o.paper);
+    fmt::print("| key | default | allowed | meaning |\n|---|---|---|---|\n");
+    for (const FieldRow& f : o.fields)
+      fmt::print("| `{}` | `{}` | {} | {} |\n", f.key, f.default_value, md_cell(f.allowed),
+                 md_cell(f.doc));
+    fmt::print("\n```toml\n{}```\n\n", o.example);
+  }
+}
+
+int run_list(const std::string& what, bool markdown) {
   const std::vector<std::string> kinds{"all",    "optimizers", "schedules", "layers",
                                        "losses", "models",     "recipe"};
   bool known = false;
@@ -71,6 +99,12 @@ int run_list(const std::string& what) {
                       did_you_mean(what, kinds) +
                           " choices: optimizers, schedules, layers, "
                           "losses, models, recipe");
+  if (markdown) {
+    SCULPT_CHECK(what == "optimizers", ConfigError, "--markdown is only for `sculpt list optimizers`",
+                 "sculpt list", "run `sculpt list optimizers --markdown`");
+    list_optimizers_markdown();
+    return 0;
+  }
   const bool all = what == "all";
   if (all || what == "optimizers") list_optimizers();
   if (all || what == "schedules") print_names("schedules (schedule.name)", sched::schedule_names());
@@ -90,7 +124,9 @@ void add_list(CLI::App& app) {
                                      "and recipe fields");
   sub->add_option("what", *what, "optimizers | schedules | layers | losses | models | recipe | all")
       ->capture_default_str();
-  register_verb(sub, [what] { return run_list(*what); });
+  auto markdown = std::make_shared<bool>(false);
+  sub->add_flag("--markdown", *markdown, "optimizers as the Markdown sections of docs/optimizers.md");
+  register_verb(sub, [what, markdown] { return run_list(*what, *markdown); });
 }
 
 }  // namespace sculpt::cli

@@ -151,6 +151,45 @@ TEST(BadInput, NegativeLearningRateIsRejectedByName) {
   EXPECT_NE(r.output.find("optim.lr"), std::string::npos) << r.output;
 }
 
+TEST(BadInput, AnOptionOfAnotherOptimizerNamesTheOptimizerAndItsKeys) {
+  TempDir dir("optopt");
+  const std::string recipe = dir.write("r.toml", "[optim]\nname = \"sgd\"\nbeta1 = 0.9\n");
+  CliResult r = run_cli("train -q --recipe " + recipe);
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(r.output.find("optim.beta1 is not a field of optim.name = \"sgd\""), std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("r.toml:3"), std::string::npos) << r.output;  // the line of beta1
+  EXPECT_NE(r.output.find("momentum"), std::string::npos) << r.output;  // what sgd takes
+}
+
+TEST(BadInput, AdamBetaOfOneIsRejectedByName) {
+  CliResult r = run_cli("train -q --recipe " + recipe_path("mlp.toml") +
+                        " --set optim.name=adam --set optim.beta2=1");
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(r.output.find("optim.beta2 must be in [0, 1), got 1"), std::string::npos) << r.output;
+}
+
+TEST(BadInput, UnknownOptimizerSuggestsTheClosest) {
+  CliResult r = run_cli("train -q --recipe " + recipe_path("mlp.toml") + " --set optim.name=adamm");
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(r.output.find("adamm"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("did you mean 'adam"), std::string::npos) << r.output;
+}
+
+TEST(BadInput, ParameterGroupMatchingNothingListsTheParameters) {
+  TempDir dir("groups");
+  const std::string recipe = dir.write(
+      "r.toml", "[data]\nlimit_train = 200\nlimit_test = 100\n[optim]\nname = \"adam\"\n"
+                "[[optim.groups]]\nparams = \"*.bais\"\nweight_decay = 0.0\n");
+  CliResult r = run_cli("train -q --recipe " + recipe + " --out " + dir.file("run"));
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(r.output.find("optim.groups[0].params \"*.bais\" matches no parameter"),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("fc1.bias"), std::string::npos) << r.output;
+  EXPECT_FALSE(std::filesystem::exists(dir.file("run"))) << "no run dir for a run that cannot start";
+}
+
 TEST(BadInput, BatchSizeZeroIsRejectedByName) {
   CliResult r =
       run_cli("train -q --recipe " + recipe_path("mlp.toml") + " --set train.batch_size=0");

@@ -329,3 +329,70 @@ TEST(Recipe, DefaultRecipeIsReferenceWorkloadA) {
 
 }  // namespace
 }  // namespace sculpt
+
+namespace sculpt {
+namespace {
+
+TEST(RecipeOptim, GroupsParseAndRoundTrip) {
+  const Recipe r = parse_recipe(R"([optim]
+name = "adamw"
+lr = 0.002
+[[optim.groups]]
+params = "*.bias"
+weight_decay = 0.0
+[[optim.groups]]
+params = ["fc1.*", "fc2.weight"]
+lr_scale = 0.5
+frozen = true
+)",
+                                "g.toml");
+  ASSERT_EQ(r.optim.groups.size(), 2u);
+  EXPECT_EQ(r.optim.groups[0].params, std::vector<std::string>{"*.bias"});
+  EXPECT_EQ(r.optim.groups[0].weight_decay, 0.0);
+  EXPECT_EQ(r.optim.groups[1].params, (std::vector<std::string>{"fc1.*", "fc2.weight"}));
+  EXPECT_EQ(r.optim.groups[1].lr_scale, 0.5);
+  EXPECT_TRUE(r.optim.groups[1].frozen);
+  EXPECT_EQ(r.optim.groups[0].where, "g.toml:4:1");
+  // AdamW's own defaults fill in what the file leaves out.
+  EXPECT_EQ(opt(r, "lr"), FieldValue(0.002));
+  EXPECT_EQ(opt(r, "weight_decay"), FieldValue(0.01));
+  EXPECT_EQ(opt(r, "decay_style"), FieldValue(std::string("decoupled")));
+  const std::string text = to_toml(r);
+  const Recipe back = parse_recipe(text, "back.toml");
+  EXPECT_TRUE(same_recipe(r, back)) << text;
+  EXPECT_EQ(to_toml(back), text);
+}
+
+TEST(RecipeOptim, BadGroupsAreNamed) {
+  EXPECT_EQ(parse_error("[optim]\n[[optim.groups]]\nparams = \"*\"\nlr_scal = 2\n").message(),
+            "unknown key 'optim.groups[0].lr_scal'");
+  EXPECT_EQ(parse_error("[optim]\n[[optim.groups]]\nparams = \"*\"\nlr_scal = 2\n").hint(),
+            "did you mean 'lr_scale'?");
+  EXPECT_EQ(parse_error("[optim]\n[[optim.groups]]\nparams = \"*\"\nlr_scale = -1\n").message(),
+            "optim.groups[0].lr_scale must be >= 0, got -1");
+  EXPECT_EQ(parse_error("[optim]\ngroups = 3\n").message(),
+            "optim.groups must be an array of tables, got integer");
+  EXPECT_EQ(parse_error("", {"optim.groups=1"}).message(), "optim.groups cannot be set with --set");
+}
+
+TEST(RecipeOptim, OptionsAreCheckedAgainstTheChosenOptimizer) {
+  const ConfigError e = parse_error("[optim]\nname = \"adam\"\nmomentum = 0.9\n");
+  EXPECT_EQ(e.message(), "optim.momentum is not a field of optim.name = \"adam\"");
+  EXPECT_EQ(e.where(), "r.toml:3:12");
+  EXPECT_EQ(parse_error("[optim]\nname = \"adam\"\nbeta_1 = 0.9\n").hint(), "did you mean 'beta1'?");
+  EXPECT_EQ(parse_error("[optim]\nname = \"adam\"\neps = 0\n").message(), "optim.eps must be > 0, got 0");
+  EXPECT_EQ(parse_error("", {"optim.name=rmsprop", "optim.alpha=1.5"}).message(),
+            "optim.alpha must be in [0, 1), got 1.5");
+}
+
+TEST(RecipeOptim, ChangingTheOptimizerOnTheCommandLineKeepsOnlyItsOptions) {
+  const Recipe r = parse_recipe("[optim]\nname = \"sgd\"\nlr = 0.1\nmomentum = 0.9\nnesterov = true\n",
+                                "r.toml", {"optim.name=adam"});
+  EXPECT_EQ(r.optim.name, "adam");
+  EXPECT_EQ(opt(r, "lr"), FieldValue(0.1));  // adam has lr: kept
+  EXPECT_EQ(opt(r, "beta1"), FieldValue(0.9));
+  EXPECT_EQ(r.optim.options.find("momentum"), nullptr);
+}
+
+}  // namespace
+}  // namespace sculpt
