@@ -1,8 +1,10 @@
 #!/usr/bin/python3
-# Writes the PyTorch golden vectors in tests/golden/ that the layer and loss tests compare with.
+# Writes the PyTorch golden vectors in tests/golden/ that the layer, loss and optimizer tests
+# compare with.
 # Run from the repository root with Debian's python3-torch:  /usr/bin/python3 scripts/make_golden.py
 # Deterministic: fixed seeds, inputs rounded to float32 values, references computed in float64.
-"""Golden values for Sculpt's layers and losses.
+"""Golden values for Sculpt's layers, losses and optimizers (the optimizer files are described
+above optim_inputs() below).
 
 Inputs and parameters are drawn with a fixed seed, rounded to 6 significant digits and then to
 float32, so the C++ side (float32) sees exactly the numbers torch used; torch then computes the
@@ -18,7 +20,9 @@ Tensors are flat row-major lists; layouts match ours (Linear weight [out, in], C
 [out_c, in_c, kh, kw], activations [N, C, H, W]).
 """
 
+import fnmatch
 import json
+import math
 import os
 import sys
 
@@ -161,6 +165,363 @@ def loss_cases():
               lambda z, t: F.mse_loss(z, t, reduction="mean"))
 
 
+# ----------------------------------------------------------------------------------------------
+# Optimizers. Every case runs 50 steps over two tensors, "fc.weight" [7, 5] (decays) and
+# "fc.bias" [7] (no decay unless a group says so), from shared initial values and per-step
+# gradients (tests/golden/optim_inputs.json, kind "optim-inputs"; one copy keeps the files small).
+# Each case file (kind "optim") names Sculpt's optimizer and options as a recipe would, the
+# reference it was computed with, the learning rate of every step and the weights after some
+# steps:
+#   {"kind":"optim", "optimizer", "options":{...}, "groups":[{"params","lr_scale",
+#    "weight_decay","frozen"}], "reference": "torch.optim.X" | "formula", "formula": how,
+#    "inputs": "optim_inputs", "lr":[50 values], "weights":{"<step>": {"fc.weight":[...], ...}}}
+# The references run in float64 from the float32 inputs. torch.optim is used wherever torch 1.13
+# has the rule; the rest (Lion, the EMA momentum form, decoupled decay outside AdamW, the
+# schedule-multiplied decay) is written below from the published formulas; a decoupled decay
+# outside AdamW is applied by hand around a torch.optim step taken without weight decay, and
+# such files say "formula" too, with the composition spelled out in "formula".
+#
+# The tiny-MLP files (kind "optim-mlp") train a 6 -> 5 tanh -> 3 network with cross-entropy on
+# a fixed batch for 50 steps with torch.optim and record the data, the initial and later
+# parameters and the loss of every step.
+
+OPTIM_STEPS = 50
+OPTIM_CHECK = [1, 2, 10, 50]  # steps after which the weights are recorded (2: after the
+                              # first-step special cases such as PyTorch's momentum buffer)
+OPTIM_TENSORS = {"fc.weight": ([7, 5], True), "fc.bias": ([7], False)}  # shape, decays
+
+# Sculpt's defaults where they are not PyTorch's plain l2 with weight_decay 0 (the script has to
+# know them to run the reference; the C++ test then checks the defaults too).
+OPTIM_DEFAULT_DECAY = {"adamw": (0.01, "decoupled"), "lion": (0.0, "decoupled")}
+
+
+def optim_inputs():
+    """Initial weights and per-step gradients, float32-exact. The gradient scale changes from
+    step to step (a factor between 0.1 and 3) so that second-moment estimates both grow and
+    shrink (AMSGrad's running maximum matters only when they shrink)."""
+    gen = torch.Generator().manual_seed(100)
+    init, grads = {}, {}
+    for name, (shape, _) in OPTIM_TENSORS.items():
+        init[name] = rand(gen, *shape, scale=0.8)
+    scales = torch.exp(torch.rand(OPTIM_STEPS, generator=gen, dtype=torch.float64)
+                       * math.log(30.0)) * 0.1
+    for name, (shape, _) in OPTIM_TENSORS.items():
+        grads[name] = [rand(gen, *shape, scale=float(scales[t])) for t in range(OPTIM_STEPS)]
+    write("optim_inputs", {
+        "kind": "optim-inputs",
+        "steps": OPTIM_STEPS,
+        "params": {name: {"shape": shape, "decays": decays, "init": flat_in(init[name])}
+                   for name, (shape, decays) in OPTIM_TENSORS.items()},
+        "grads": {name: [flat_in(g) for g in grads[name]] for name in OPTIM_TENSORS},
+    })
+    return init, grads
+
+
+def lr_schedule(kind, base):
+    """Per-step learning rates: constant, or a staircase (x0.3 at step 15, x0.3 again at 35)."""
+    if kind == "constant":
+        return [base] * OPTIM_STEPS
+    assert kind == "step"
+    return [base * (0.3 ** ((t >= 15) + (t >= 35))) for t in range(OPTIM_STEPS)]
+
+
+# Formula references, float64, per tensor: update(state, w, d, lr) returns the step u with
+# w <- keep * w - u, where d = g + l2 * w is already formed and state is a dict of tensors.
+
+def lion_update(beta1, beta2):
+    # Chen et al., "Symbolic Discovery of Optimization Algorithms", NeurIPS 2023, Program 1:
+    #   c = beta1 * m + (1 - beta1) * g;  w = w - lr * (sign(c) + wd * w);
+    #   m = beta2 * m + (1 - beta2) * g
+    def update(state, w, d, lr):
+        m = state.setdefault("m", torch.zeros_like(w))
+        c = beta1 * m + (1 - beta1) * d
+        # The sign must not hinge on rounding: float32 and float64 have to agree on it.
+        margin = (beta1 * m.abs() + (1 - beta1) * d.abs()) * 1e-5 + 1e-12
+        assert bool((c.abs() > margin).all()), "Lion: a momentum c is ~0; change the seed"
+        state["m"] = beta2 * m + (1 - beta2) * d
+        return lr * torch.sign(c)
+    return update
+
+
+def sgd_ema_update(mu, nesterov):
+    # The EMA ("dampened") momentum of the seed articles, e.g. Goodfellow, Bengio & Courville,
+    # "Deep Learning", 2016, 8.3.2 with (1 - mu) on the gradient:  v = mu * v + (1 - mu) * d from
+    # v = 0;  Nesterov (Sutskever et al., ICML 2013, in PyTorch's form): step along d + mu * v.
+    def update(state, w, d, lr):
+        v = state.setdefault("v", torch.zeros_like(w))
+        v = mu * v + (1 - mu) * d
+        state["v"] = v
+        return lr * (d + mu * v if nesterov else v)
+    return update
+
+
+def run_optim_case(init, grads, lrs, base_lr, settings, torch_opt=None, formula=None, style="l2"):
+    """Runs one case in float64. settings: {name: (lr_scale, weight_decay, frozen)}.
+    torch_opt: (class, kwargs) without lr/weight_decay; formula: an update() as above.
+    Decay: style l2 goes to torch's weight_decay (or d = g + wd * w for formulas); decoupled with
+    AdamW goes to AdamW's weight_decay; any other decoupled decay multiplies the weights by
+    keep = 1 - lr_t * wd ("decoupled") or 1 - (lr_t / lr) * wd ("decoupled-schedule") just before
+    the step, which is exactly w <- keep * w - u since u does not read w when there is no l2."""
+    w = {n: init[n].clone().requires_grad_(True) for n in init}
+    live = [n for n in init if not settings[n][2]]
+    native_decay = style == "l2" or (style == "decoupled" and torch_opt is not None
+                                     and torch_opt[0] is torch.optim.AdamW)
+    if torch_opt is not None:
+        assert not (style == "l2" and torch_opt[0] is torch.optim.AdamW)
+        cls, kwargs = torch_opt
+        groups = [{"params": [w[n]], "lr": lrs[0] * settings[n][0],
+                   "weight_decay": settings[n][1] if native_decay else 0.0} for n in live]
+        opt = cls(groups, **kwargs)
+    states = {n: {} for n in init}
+    record = {}
+    for t in range(OPTIM_STEPS):
+        with torch.no_grad():
+            for n in live:
+                w[n].grad = grads[n][t].clone()
+                scale, wd, _ = settings[n]
+                if not native_decay and wd != 0.0:
+                    mult = lrs[t] * scale if style == "decoupled" else lrs[t] / base_lr
+                    w[n].mul_(1.0 - mult * wd)
+            if torch_opt is not None:
+                for group, n in zip(opt.param_groups, live):
+                    group["lr"] = lrs[t] * settings[n][0]
+                opt.step()
+            else:
+                for n in live:
+                    scale, wd, _ = settings[n]
+                    d = w[n].grad + (wd * w[n] if style == "l2" else 0.0)
+                    w[n].sub_(formula(states[n], w[n], d, lrs[t] * scale))
+        if t + 1 in OPTIM_CHECK:
+            record[str(t + 1)] = {n: flat_out(w[n]) for n in init}
+    return record
+
+
+def optim_case(init, grads, fname, optimizer, options, torch_opt=None, formula=None,
+               formula_doc="", schedule="constant", groups=None, torch_lr=None):
+    """One golden file. options: Sculpt's [optim] keys (lr required unless torch_lr gives
+    torch's default); groups: Sculpt [[optim.groups]] tables (glob patterns)."""
+    base_lr = options.get("lr", torch_lr)
+    wd_default, style_default = OPTIM_DEFAULT_DECAY.get(optimizer, (0.0, "l2"))
+    wd = options.get("weight_decay", wd_default)
+    style = options.get("decay_style", style_default)
+    settings = {n: (1.0, wd if decays else 0.0, False) for n, (_, decays) in OPTIM_TENSORS.items()}
+    taken = set()
+    for g in groups or []:  # the first group whose glob matches a tensor decides
+        for n in OPTIM_TENSORS:
+            if n in taken or not any(fnmatch.fnmatchcase(n, pat) for pat in g["params"]):
+                continue
+            taken.add(n)
+            settings[n] = (g.get("lr_scale", 1.0), g.get("weight_decay", settings[n][1]),
+                           g.get("frozen", False))
+    lrs = lr_schedule(schedule, base_lr)
+    record = run_optim_case(init, grads, lrs, base_lr, settings, torch_opt, formula, style)
+    decays = any(wd != 0.0 for _, wd, frozen in settings.values() if not frozen)
+    native = not decays or style == "l2" or (
+        style == "decoupled" and torch_opt is not None and torch_opt[0] is torch.optim.AdamW)
+    if torch_opt is not None and native:
+        ref = f"torch.optim.{torch_opt[0].__name__}"
+        args = ", ".join(f"{k}={v}" for k, v in torch_opt[1].items())
+        how = f"{ref}({args})"
+    else:
+        ref = "formula"
+        how = formula_doc
+    obj = {"kind": "optim", "optimizer": optimizer, "options": options, "groups": groups or [],
+           "reference": ref, "formula" if ref == "formula" else "torch": how,
+           "schedule": schedule, "inputs": "optim_inputs", "lr": lrs, "weights": record}
+    write(fname, obj)
+
+
+def optim_cases():
+    init, grads = optim_inputs()
+    O = torch.optim
+    WD = 0.05  # l2 coefficient of the "_wd" cases
+    c = lambda *a, **k: optim_case(init, grads, *a, **k)
+
+    # SGD and its momentum forms.
+    c("optim_sgd", "sgd", {"lr": 0.05}, (O.SGD, {}))
+    c("optim_sgd_wd", "sgd", {"lr": 0.05, "weight_decay": WD}, (O.SGD, {}), schedule="step")
+    c("optim_sgd_momentum", "sgd", {"lr": 0.05, "momentum": 0.9}, (O.SGD, {"momentum": 0.9}))
+    c("optim_sgd_momentum_wd", "sgd", {"lr": 0.05, "momentum": 0.9, "weight_decay": WD},
+      (O.SGD, {"momentum": 0.9}), schedule="step")
+    c("optim_sgd_nesterov", "sgd", {"lr": 0.05, "momentum": 0.9, "nesterov": True},
+      (O.SGD, {"momentum": 0.9, "nesterov": True}))
+    c("optim_sgd_nesterov_wd", "sgd",
+      {"lr": 0.05, "momentum": 0.9, "nesterov": True, "weight_decay": WD},
+      (O.SGD, {"momentum": 0.9, "nesterov": True}))
+    # Parameter groups: the biases at half the rate and with their own decay.
+    c("optim_sgd_nesterov_wd_groups", "sgd",
+      {"lr": 0.05, "momentum": 0.9, "nesterov": True, "weight_decay": WD},
+      (O.SGD, {"momentum": 0.9, "nesterov": True}), schedule="step",
+      groups=[{"params": ["fc.bias"], "lr_scale": 0.5, "weight_decay": 0.02}])
+    c("optim_sgd_dampening", "sgd", {"lr": 0.05, "momentum": 0.8, "dampening": 0.3},
+      (O.SGD, {"momentum": 0.8, "dampening": 0.3}))
+    c("optim_sgd_dampening_wd", "sgd",
+      {"lr": 0.05, "momentum": 0.8, "dampening": 0.3, "weight_decay": WD},
+      (O.SGD, {"momentum": 0.8, "dampening": 0.3}))
+    c("optim_sgd_ema", "sgd", {"lr": 0.2, "momentum": 0.9, "momentum_form": "ema"},
+      formula=sgd_ema_update(0.9, False),
+      formula_doc="EMA momentum: v = mu*v + (1-mu)*g from v = 0; w = w - lr*v")
+    c("optim_sgd_ema_wd", "sgd",
+      {"lr": 0.2, "momentum": 0.9, "momentum_form": "ema", "weight_decay": WD},
+      formula=sgd_ema_update(0.9, False), schedule="step",
+      formula_doc="EMA momentum with l2: d = g + wd*w; v = mu*v + (1-mu)*d from v = 0; "
+                  "w = w - lr*v")
+    c("optim_sgd_ema_nesterov", "sgd",
+      {"lr": 0.2, "momentum": 0.9, "momentum_form": "ema", "nesterov": True},
+      formula=sgd_ema_update(0.9, True),
+      formula_doc="EMA momentum, Nesterov: v = mu*v + (1-mu)*g from v = 0; w = w - lr*(g + mu*v)")
+    c("optim_sgd_momentum_decoupled", "sgd",
+      {"lr": 0.05, "momentum": 0.9, "weight_decay": 0.1, "decay_style": "decoupled"},
+      (O.SGD, {"momentum": 0.9}), schedule="step",
+      formula_doc="decoupled decay (Loshchilov & Hutter 2019) w = (1 - lr_t*wd)*w, then "
+                  "torch.optim.SGD(momentum=0.9) without weight decay")
+
+    # AdaGrad with lr decay and an initial accumulator.
+    ada = {"lr_decay": 0.01, "initial_accumulator_value": 0.1}
+    c("optim_adagrad", "adagrad", {"lr": 0.05, "lr_decay": 0.01, "initial_accumulator": 0.1},
+      (O.Adagrad, ada))
+    c("optim_adagrad_wd", "adagrad",
+      {"lr": 0.05, "lr_decay": 0.01, "initial_accumulator": 0.1, "weight_decay": WD},
+      (O.Adagrad, ada), schedule="step")
+    c("optim_adagrad_defaults", "adagrad", {}, (O.Adagrad, {}), torch_lr=0.01)
+
+    # RMSprop: plain, centered, momentum.
+    c("optim_rmsprop", "rmsprop", {"lr": 0.01}, (O.RMSprop, {}))
+    c("optim_rmsprop_wd", "rmsprop", {"lr": 0.01, "weight_decay": WD}, (O.RMSprop, {}),
+      schedule="step")
+    c("optim_rmsprop_centered", "rmsprop", {"lr": 0.01, "alpha": 0.9, "centered": True},
+      (O.RMSprop, {"alpha": 0.9, "centered": True}))
+    c("optim_rmsprop_centered_wd", "rmsprop",
+      {"lr": 0.01, "alpha": 0.9, "centered": True, "weight_decay": WD},
+      (O.RMSprop, {"alpha": 0.9, "centered": True}))
+    c("optim_rmsprop_momentum", "rmsprop", {"lr": 0.005, "momentum": 0.9, "eps": 1e-6},
+      (O.RMSprop, {"momentum": 0.9, "eps": 1e-6}))
+    c("optim_rmsprop_momentum_wd", "rmsprop",
+      {"lr": 0.005, "momentum": 0.9, "eps": 1e-6, "weight_decay": WD},
+      (O.RMSprop, {"momentum": 0.9, "eps": 1e-6}), schedule="step")
+    c("optim_rmsprop_alpha_9999", "rmsprop", {"lr": 1e-4, "alpha": 0.9999},
+      (O.RMSprop, {"alpha": 0.9999}))
+    c("optim_rmsprop_centered_momentum", "rmsprop",
+      {"lr": 0.005, "momentum": 0.5, "centered": True},
+      (O.RMSprop, {"momentum": 0.5, "centered": True}))
+
+    # Adam, AMSGrad, AdamW.
+    c("optim_adam", "adam", {"lr": 0.01}, (O.Adam, {}))
+    c("optim_adam_wd", "adam", {"lr": 0.01, "beta1": 0.8, "beta2": 0.99, "weight_decay": WD},
+      (O.Adam, {"betas": (0.8, 0.99)}), schedule="step")
+    c("optim_adam_defaults", "adam", {}, (O.Adam, {}), torch_lr=1e-3)
+    # beta2 near 1: 1 - beta2 must be formed in double (1.0f - float(0.9999) is 1.7e-4 off).
+    c("optim_adam_beta2_9999", "adam", {"lr": 0.01, "beta2": 0.9999},
+      (O.Adam, {"betas": (0.9, 0.9999)}))
+    c("optim_adam_frozen_bias", "adam", {"lr": 0.01}, (O.Adam, {}),
+      groups=[{"params": ["*.bias"], "frozen": True}])
+    c("optim_adam_amsgrad", "adam", {"lr": 0.01, "amsgrad": True}, (O.Adam, {"amsgrad": True}))
+    c("optim_adam_amsgrad_wd", "adam", {"lr": 0.01, "amsgrad": True, "weight_decay": WD},
+      (O.Adam, {"amsgrad": True}), schedule="step")
+    c("optim_amsgrad", "amsgrad", {"lr": 0.01, "beta2": 0.9}, (O.Adam, {"amsgrad": True,
+                                                                        "betas": (0.9, 0.9)}))
+    c("optim_amsgrad_wd", "amsgrad", {"lr": 0.01, "weight_decay": WD}, (O.Adam, {"amsgrad": True}))
+    c("optim_adam_decoupled", "adam", {"lr": 0.01, "weight_decay": 0.1, "decay_style": "decoupled"},
+      (O.AdamW, {}), schedule="step")
+    c("optim_adamw", "adamw", {"lr": 0.01}, (O.AdamW, {}))  # default decay 0.01, decoupled
+    c("optim_adamw_nowd", "adamw", {"lr": 0.01, "weight_decay": 0.0}, (O.AdamW, {}))
+    c("optim_adamw_wd", "adamw", {"lr": 0.01, "weight_decay": 0.5, "eps": 1e-6},
+      (O.AdamW, {"eps": 1e-6}), schedule="step")
+    c("optim_adamw_amsgrad", "adamw", {"lr": 0.01, "weight_decay": 0.5, "amsgrad": True},
+      (O.AdamW, {"amsgrad": True}))
+    c("optim_adamw_schedule", "adamw",
+      {"lr": 0.01, "weight_decay": 0.01, "decay_style": "decoupled-schedule"},
+      (O.AdamW, {}), schedule="step",
+      formula_doc="schedule-multiplied decoupled decay (Loshchilov & Hutter 2019, Algorithm 2: "
+                  "eta_t * lambda * w with eta_t = lr_t / lr) w = (1 - (lr_t/lr)*wd)*w, then "
+                  "torch.optim.AdamW without weight decay")
+
+    # NAdam. torch 1.13's default (single-tensor) NAdam computes the look-ahead product as
+    # mu_product * mu * mu_next, counting mu_t twice; its foreach path and torch >= 2.0
+    # (pytorch/pytorch#92699) use mu_1 * ... * mu_t * mu_{t+1}, Dozat's rule, which Sculpt follows.
+    nadam = {"foreach": True}
+    c("optim_nadam", "nadam", {"lr": 0.01}, (O.NAdam, nadam))
+    c("optim_nadam_wd", "nadam", {"lr": 0.01, "weight_decay": WD, "momentum_decay": 0.01},
+      (O.NAdam, {**nadam, "momentum_decay": 0.01}), schedule="step")
+    c("optim_nadam_defaults", "nadam", {}, (O.NAdam, nadam), torch_lr=2e-3)
+    c("optim_nadam_beta2_9999", "nadam", {"lr": 0.01, "beta2": 0.9999},
+      (O.NAdam, {**nadam, "betas": (0.9, 0.9999)}))
+    c("optim_rmsprop_decoupled", "rmsprop",
+      {"lr": 0.01, "weight_decay": 0.1, "decay_style": "decoupled"}, (O.RMSprop, {}),
+      formula_doc="decoupled decay w = (1 - lr_t*wd)*w, then torch.optim.RMSprop without weight "
+                  "decay")
+
+    # Lion (not in torch 1.13).
+    c("optim_lion", "lion", {"lr": 0.01, "weight_decay": 0.0}, formula=lion_update(0.9, 0.99),
+      formula_doc="Lion (Chen et al. 2023): c = b1*m + (1-b1)*g; w = w - lr*sign(c); "
+                  "m = b2*m + (1-b2)*g")
+    c("optim_lion_wd", "lion", {"lr": 0.01, "weight_decay": 0.5}, formula=lion_update(0.9, 0.99),
+      schedule="step",
+      formula_doc="Lion with its decoupled decay: w = (1 - lr_t*wd)*w - lr_t*sign(c)")
+    c("optim_lion_schedule", "lion",
+      {"lr": 0.01, "beta1": 0.95, "beta2": 0.98, "weight_decay": 0.02,
+       "decay_style": "decoupled-schedule"},
+      formula=lion_update(0.95, 0.98), schedule="step",
+      formula_doc="Lion, decay w = (1 - (lr_t/lr)*wd)*w")
+    c("optim_lion_l2", "lion", {"lr": 0.01, "weight_decay": WD, "decay_style": "l2"},
+      formula=lion_update(0.9, 0.99),
+      formula_doc="Lion on d = g + wd*w (l2 penalty)")
+
+
+def mlp_case(fname, optimizer, options, torch_opt, wd_weights=0.0):
+    """A 6 -> 5 tanh -> 3 MLP, cross-entropy, one fixed batch of 8, 50 steps, constant lr."""
+    gen = torch.Generator().manual_seed(200)
+    n, fin, hidden, k = 8, 6, 5, 3
+    x = rand(gen, n, fin, scale=1.5)
+    labels = torch.randint(0, k, (n,), generator=gen)
+    shapes = {"fc1.weight": [hidden, fin], "fc1.bias": [hidden],
+              "fc2.weight": [k, hidden], "fc2.bias": [k]}
+    params = {name: rand(gen, *s, scale=0.6).requires_grad_(True) for name, s in shapes.items()}
+    init = {name: flat_in(p.detach()) for name, p in params.items()}
+    weights = [params["fc1.weight"], params["fc2.weight"]]
+    biases = [params["fc1.bias"], params["fc2.bias"]]
+    cls, kwargs = torch_opt
+    opt = cls([{"params": weights, "weight_decay": wd_weights},
+               {"params": biases, "weight_decay": 0.0}], lr=options["lr"], **kwargs)
+    losses, record = [], {}
+    for t in range(OPTIM_STEPS):
+        opt.zero_grad()
+        h = torch.tanh(F.linear(x, params["fc1.weight"], params["fc1.bias"]))
+        z = F.linear(h, params["fc2.weight"], params["fc2.bias"])
+        loss = F.cross_entropy(z, labels, reduction="mean")
+        loss.backward()
+        losses.append(float(f"{loss.item():.{OUT_DIGITS}g}"))
+        opt.step()
+        if t + 1 in OPTIM_CHECK:
+            record[str(t + 1)] = {name: flat_out(p) for name, p in params.items()}
+    write(fname, {
+        "kind": "optim-mlp",
+        "optimizer": optimizer,
+        "options": options,
+        "reference": f"torch.optim.{cls.__name__}",
+        "torch": f"torch.optim.{cls.__name__}({', '.join(f'{k}={v}' for k, v in kwargs.items())}), "
+                 f"weight_decay {wd_weights} on weights, 0 on biases",
+        "layers": [{"type": "linear", "name": "fc1", "args": {"out": hidden}},
+                   {"type": "tanh", "name": "tanh1", "args": {}},
+                   {"type": "linear", "name": "fc2", "args": {"out": k}}],
+        "loss": "cross-entropy",
+        "in_shape": [fin],
+        "n": n,
+        "x": flat_in(x),
+        "labels": labels.tolist(),
+        "params": {name: {"shape": shapes[name], "data": init[name]} for name in shapes},
+        "losses": losses,
+        "weights": record,
+    })
+
+
+def optim_mlp_cases():
+    mlp_case("optim_mlp_adam", "adam", {"lr": 0.01}, (torch.optim.Adam, {}))
+    mlp_case("optim_mlp_sgd_nesterov", "sgd",
+             {"lr": 0.1, "momentum": 0.9, "nesterov": True, "weight_decay": 0.01},
+             (torch.optim.SGD, {"momentum": 0.9, "nesterov": True}), wd_weights=0.01)
+
+
 def main():
     torch.use_deterministic_algorithms(True)
     os.makedirs(OUT_DIR, exist_ok=True)
@@ -169,6 +530,8 @@ def main():
     pool_cases()
     activation_cases()
     loss_cases()
+    optim_cases()
+    optim_mlp_cases()
     files = [f for f in os.listdir(OUT_DIR) if f.endswith(".json")]
     total = sum(os.path.getsize(os.path.join(OUT_DIR, f)) for f in files)
     print(f"wrote {len(files)} files, {total} bytes, into {os.path.normpath(OUT_DIR)}",

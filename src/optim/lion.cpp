@@ -21,6 +21,7 @@ void Lion::reset_state(int64_t n) { m_.assign(size_t(n), 0.0f); }
 
 void Lion::update(ParamStore& ps, const std::vector<TensorStep>& steps, int64_t) {
   const float b1 = float(cfg_.beta1), b2 = float(cfg_.beta2);
+  const float c1 = float(1.0 - cfg_.beta1), c2 = float(1.0 - cfg_.beta2);  // 1 - beta in double
   float* __restrict w = ps.values().data();
   const float* __restrict g = ps.grads().data();
   float* __restrict m = m_.data();
@@ -29,10 +30,10 @@ void Lion::update(ParamStore& ps, const std::vector<TensorStep>& steps, int64_t)
 #pragma omp simd
     for (int64_t i = lo; i < hi; ++i) {
       const float d = g[i] + l2 * w[i];
-      const float c = b1 * m[i] + (1.0f - b1) * d;
+      const float c = b1 * m[i] + c1 * d;
       const float sign = c > 0.0f ? 1.0f : (c < 0.0f ? -1.0f : 0.0f);
       w[i] = keep * w[i] - lr * sign;
-      m[i] = b2 * m[i] + (1.0f - b2) * d;
+      m[i] = b2 * m[i] + c2 * d;
     }
   });
 }

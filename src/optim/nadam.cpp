@@ -42,6 +42,7 @@ void Nadam::update(ParamStore& ps, const std::vector<TensorStep>& steps, int64_t
   const double c_mom = mu_next / (1.0 - product_ * mu_next);
   const float inv_bc2 = float(1.0 / (1.0 - std::pow(cfg_.beta2, double(t))));
   const float b1 = float(cfg_.beta1), b2 = float(cfg_.beta2), eps = float(cfg_.eps);
+  const float c1 = float(1.0 - cfg_.beta1), c2 = float(1.0 - cfg_.beta2);  // 1 - beta in double
   float* __restrict w = ps.values().data();
   const float* __restrict g = ps.grads().data();
   float* __restrict m = m_.data();
@@ -51,8 +52,8 @@ void Nadam::update(ParamStore& ps, const std::vector<TensorStep>& steps, int64_t
 #pragma omp simd
     for (int64_t i = lo; i < hi; ++i) {
       const float d = g[i] + l2 * w[i];
-      const float mi = b1 * m[i] + (1.0f - b1) * d;
-      const float vi = b2 * v[i] + (1.0f - b2) * d * d;
+      const float mi = b1 * m[i] + c1 * d;
+      const float vi = b2 * v[i] + c2 * d * d;
       m[i] = mi;
       v[i] = vi;
       const float den = std::sqrt(vi * inv_bc2) + eps;

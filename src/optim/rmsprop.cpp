@@ -31,8 +31,8 @@ namespace {
 template <bool kCentered, bool kMomentum>
 void rmsprop_range(float* __restrict w, const float* __restrict g, float* __restrict sq,
                    float* __restrict avg, float* __restrict buf, int64_t lo, int64_t hi,
-                   const TensorStep& s, float alpha, float eps, float mu) {
-  const float lr = float(s.lr), l2 = s.l2, keep = s.keep, c = 1.0f - alpha;
+                   const TensorStep& s, float alpha, float c, float eps, float mu) {
+  const float lr = float(s.lr), l2 = s.l2, keep = s.keep;
 #pragma omp simd
   for (int64_t i = lo; i < hi; ++i) {
     const float d = g[i] + l2 * w[i];
@@ -59,12 +59,14 @@ void rmsprop_range(float* __restrict w, const float* __restrict g, float* __rest
 
 void Rmsprop::update(ParamStore& ps, const std::vector<TensorStep>& steps, int64_t) {
   const float alpha = float(cfg_.alpha), eps = float(cfg_.eps), mu = float(cfg_.momentum);
+  const float c = float(1.0 - cfg_.alpha);  // in double: 1.0f - float(alpha) loses digits
   float* w = ps.values().data();
   const float* g = ps.grads().data();
   const bool centered = cfg_.centered, momentum = cfg_.momentum > 0;
   fused_pass(ps, steps, [&](const TensorStep& s, int64_t lo, int64_t hi) {
     auto run = [&]<bool kC, bool kM>() {
-      rmsprop_range<kC, kM>(w, g, sq_.data(), avg_.data(), buf_.data(), lo, hi, s, alpha, eps, mu);
+      rmsprop_range<kC, kM>(w, g, sq_.data(), avg_.data(), buf_.data(), lo, hi, s, alpha, c, eps,
+                            mu);
     };
     if (centered && momentum) run.template operator()<true, true>();
     else if (centered) run.template operator()<true, false>();

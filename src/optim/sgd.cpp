@@ -56,7 +56,9 @@ void Sgd::update(ParamStore& ps, const std::vector<TensorStep>& steps, int64_t s
   const bool ema = cfg_.momentum_form == "ema";
   const bool first = step == 0 && !ema;  // PyTorch starts the buffer at the first gradient
   const float keep_v = first ? 0.0f : mu;
-  const float take = first ? 1.0f : ema ? 1.0f - mu : 1.0f - static_cast<float>(cfg_.dampening);
+  // 1 - mu and 1 - dampening in double: 1.0f - float(x) loses digits for x near 1.
+  const float take = first ? 1.0f
+                     : float(1.0 - (ema ? cfg_.momentum : cfg_.dampening));
   float* w = ps.values().data();
   const float* g = ps.grads().data();
   float* v = velocity_.data();
