@@ -1,21 +1,26 @@
 // `sculpt train`: runs a recipe, writes the run directory (recipe.toml, metrics.jsonl,
-// checkpoints/last.safetensors) and prints a summary.
+// checkpoints/last.safetensors) and prints a summary; `--resume RUN_DIR` continues such a run
+// from its last checkpoint in the same directory, exactly as if it had never stopped.
 #include <fmt/format.h>
 
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cli/commands.h"
 #include "cli/run_dir.h"
 #include "cli/verb.h"
 #include "core/error.h"
+#include "io/checkpoint.h"
 #include "io/recipe.h"
 #include "report/metrics.h"
 #include "report/progress.h"
+#include "train/resume.h"
 #include "train/trainer.h"
 
 namespace sculpt::cli {
@@ -24,9 +29,16 @@ namespace {
 
 struct TrainArgs {
   std::string recipe;
+  std::string resume;
   std::vector<std::string> sets;
   std::string out;
   bool quiet = false;
+};
+
+// Where a resumed run picks up (absent for a new run).
+struct ResumePoint {
+  int64_t epoch = 0, step = 0;
+  int64_t dropped = 0;  // metrics.jsonl lines removed (see trim_metrics)
 };
 
 void print_summary(const train::EpochEvent& last, bool regression, int64_t params, double wall,
@@ -44,18 +56,18 @@ void print_summary(const train::EpochEvent& last, bool regression, int64_t param
   if (checkpoint) fmt::print("evaluate with:   {} eval --model {}\n", program_name(), dir);
 }
 
-int run_train(const TrainArgs& a) {
-  const auto t_start = std::chrono::steady_clock::now();
-  std::vector<std::string> overrides = a.sets;
-  if (a.quiet) overrides.push_back("output.progress=none");
-  Recipe recipe = load_recipe(a.recipe, overrides);
-  train::Trainer trainer(recipe);  // data and model errors surface before any file is written
-  const std::string dir = make_run_dir(recipe, a.recipe, a.out);
-  write_text_file(dir + "/recipe.toml", to_toml(recipe));
+// Trains the remaining epochs of `trainer` into the run directory `dir` and prints the summary.
+int train_into(train::Trainer& trainer, const Recipe& recipe, const std::string& dir,
+               const std::optional<ResumePoint>& resumed,
+               std::chrono::steady_clock::time_point t_start) {
   const auto& sp = trainer.splits();
   const bool talk = recipe.output.progress != "none";
   if (talk) {
-    fmt::print("sculpt: run directory {}\n", dir);
+    if (resumed)
+      fmt::print("sculpt: resuming {} at epoch {} of {} (step {})\n", dir, resumed->epoch + 1,
+                 recipe.train.epochs, resumed->step);
+    else
+      fmt::print("sculpt: run directory {}\n", dir);
     fmt::print("data: {} train, {} val, {} test samples of shape {}\n", sp.train.size(),
                sp.val.size(), sp.test.size(), to_string(sp.train.sample_shape));
     fmt::print("model: {} ({} parameters, {} threads)\n{}", recipe.model.name,
@@ -66,6 +78,14 @@ int run_train(const TrainArgs& a) {
 
   const bool regression = sp.train.task == data::Task::kRegression;
   report::MetricsWriter metrics(dir + "/metrics.jsonl", /*accuracy=*/!regression);
+  if (resumed) {
+    report::MetricsRecord r;
+    r.event = "resume";
+    r.step = resumed->step;
+    r.epoch = resumed->epoch;
+    r.extra["dropped"] = static_cast<double>(resumed->dropped);
+    metrics.write(r);
+  }
   report::Progress progress(recipe.output.progress, recipe.train.epochs, /*accuracy=*/!regression);
   train::TrainHooks hooks;
   const int64_t log_every = 50;
@@ -81,13 +101,15 @@ int run_train(const TrainArgs& a) {
     metrics.epoch(e);
     if (recipe.output.checkpoint) trainer.save_checkpoint(dir + "/checkpoints/last.safetensors");
   };
+  const int64_t first_epoch = trainer.epoch();
   const train::EpochEvent last = trainer.run(hooks);
 
   const double wall =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
   const double train_time = progress.train_seconds();
+  const double epochs_run = double(recipe.train.epochs - first_epoch);
   const double samples_per_s =
-      train_time > 0 ? double(sp.train.size()) * double(recipe.train.epochs) / train_time : 0.0;
+      train_time > 0 ? double(sp.train.size()) * epochs_run / train_time : 0.0;
   metrics.end(last, wall, samples_per_s);
   progress.finish();
   print_summary(last, regression, trainer.params().num_params(), wall, samples_per_s, dir,
@@ -95,12 +117,90 @@ int run_train(const TrainArgs& a) {
   return 0;
 }
 
+int run_new(const TrainArgs& a) {
+  const auto t_start = std::chrono::steady_clock::now();
+  SCULPT_CHECK(!a.recipe.empty(), ConfigError,
+               "give --recipe FILE to start a run or --resume RUN_DIR to continue one",
+               "sculpt train", "recipes/ holds examples");
+  std::vector<std::string> overrides = a.sets;
+  if (a.quiet) overrides.push_back("output.progress=none");
+  Recipe recipe = load_recipe(a.recipe, overrides);
+  train::Trainer trainer(recipe);  // data and model errors surface before any file is written
+  const std::string dir = make_run_dir(recipe, a.recipe, a.out);
+  write_text_file(dir + "/recipe.toml", to_toml(recipe));
+  return train_into(trainer, recipe, dir, std::nullopt, t_start);
+}
+
+std::string_view trimmed(std::string_view s) {
+  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
+  while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
+  return s;
+}
+
+// A resume continues the same run: only its length and its output may change.
+void check_resume_overrides(const std::vector<std::string>& sets) {
+  std::vector<std::string> forbidden;
+  for (const std::string& s : sets) {
+    const std::string_view key = trimmed(std::string_view(s).substr(0, s.find('=')));
+    if (!train::resume_may_change(key)) forbidden.emplace_back(key);
+  }
+  if (forbidden.empty()) return;
+  throw ConfigError(
+      fmt::format("--set {} on --resume: the run would no longer be the same run as its "
+                  "checkpoint's",
+                  fmt::join(forbidden, ", ")),
+      "sculpt train --resume",
+      "a resume may change only train.epochs and output.*; to change anything else start a new "
+      "run: sculpt train --recipe RUN_DIR/recipe.toml --set ...");
+}
+
+int run_resume(const TrainArgs& a) {
+  const auto t_start = std::chrono::steady_clock::now();
+  SCULPT_CHECK(a.recipe.empty(), ConfigError, "--recipe and --resume cannot be combined",
+               "sculpt train",
+               "a resumed run reads RUN_DIR/recipe.toml; lengthen it with --set "
+               "train.epochs=N, or drop --resume to start a new run");
+  SCULPT_CHECK(a.out.empty(), ConfigError, "--out and --resume cannot be combined", "sculpt train",
+               "a resumed run continues in its own directory");
+  check_resume_overrides(a.sets);
+  const RunFiles files = resume_files(a.resume);
+  const io::Checkpoint ck = io::load_checkpoint(files.checkpoint);
+  std::vector<std::string> overrides = a.sets;
+  if (a.quiet) overrides.push_back("output.progress=none");
+  Recipe recipe = load_recipe(files.recipe, overrides);
+
+  const train::TrainState state = train::get_state(ck.metadata, files.checkpoint);
+  if (state.epoch >= recipe.train.epochs) {
+    fmt::print(
+        "sculpt: run {} is already complete: its checkpoint is at epoch {} and "
+        "train.epochs = {}\n",
+        files.dir, state.epoch, recipe.train.epochs);
+    fmt::print("train it further with: {} train --resume {} --set train.epochs=N\n", program_name(),
+               files.dir);
+    return 0;
+  }
+  train::Trainer trainer(recipe);
+  trainer.restore(ck, files.checkpoint);
+  // From here the directory changes: recipe.toml records the new length, metrics.jsonl loses
+  // what the checkpoint does not cover.
+  write_text_file(files.recipe, to_toml(recipe));
+  const ResumePoint at{.epoch = state.epoch,
+                       .step = state.step,
+                       .dropped = trim_metrics(files.metrics, state.epoch, state.step)};
+  return train_into(trainer, recipe, files.dir, at, t_start);
+}
+
+int run_train(const TrainArgs& a) { return a.resume.empty() ? run_new(a) : run_resume(a); }
+
 }  // namespace
 
 void add_train(CLI::App& app) {
   auto args = std::make_shared<TrainArgs>();
   CLI::App* sub = app.add_subcommand("train", "Train a model from a recipe");
-  sub->add_option("--recipe,-r", args->recipe, "Recipe file (TOML)")->required();
+  sub->add_option("--recipe,-r", args->recipe, "Recipe file (TOML)");
+  sub->add_option("--resume", args->resume,
+                  "Continue the run in RUN_DIR from its last checkpoint (--set may change only "
+                  "train.epochs and output.*)");
   sub->add_option("--set,-s", args->sets, "Override a recipe value: table.key=value (repeatable)")
       ->take_all();
   sub->add_option("--out,-o", args->out, "Run directory (default: <output.dir>/<name>-<time>)");

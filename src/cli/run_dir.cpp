@@ -1,11 +1,13 @@
-// Run directory naming and creation.
+// Run directory naming and creation, and the checks and clean-up of a resumed one.
 #include "cli/run_dir.h"
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "core/error.h"
@@ -37,10 +39,15 @@ std::string make_run_dir(const Recipe& r, const std::string& recipe_path, const 
 }
 
 void write_text_file(const std::string& path, const std::string& text) {
-  std::ofstream f(path, std::ios::binary | std::ios::trunc);
-  f << text;
-  f.flush();
-  if (!f) throw IoError(std::string("cannot write: ") + std::strerror(errno), path);
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    f << text;
+    f.flush();
+    if (!f) throw IoError(std::string("cannot write: ") + std::strerror(errno), tmp);
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0)
+    throw IoError(std::string("cannot replace the file: ") + std::strerror(errno), path);
 }
 
 std::string read_text_file(const std::string& path) {
@@ -49,6 +56,64 @@ std::string read_text_file(const std::string& path) {
   std::stringstream ss;
   ss << f.rdbuf();
   return ss.str();
+}
+
+RunFiles resume_files(const std::string& dir) {
+  const fs::path d(dir);
+  RunFiles f{.dir = dir,
+             .recipe = (d / "recipe.toml").string(),
+             .checkpoint = (d / "checkpoints" / "last.safetensors").string(),
+             .metrics = (d / "metrics.jsonl").string()};
+  std::error_code ec;
+  if (!fs::is_directory(d, ec))
+    throw IoError(fs::exists(d, ec) ? "not a directory" : "no such run directory", dir,
+                  "give the run directory `sculpt train` printed, e.g. runs/<name>-<time>");
+  if (!fs::is_regular_file(f.recipe, ec))
+    throw IoError("the run directory has no recipe.toml", f.recipe,
+                  "is this a directory written by `sculpt train`?");
+  if (!fs::is_regular_file(f.checkpoint, ec))
+    throw IoError("the run has no checkpoint to resume from", f.checkpoint,
+                  "it stopped before its first epoch ended (or ran with output.checkpoint = "
+                  "false); start it again: sculpt train --recipe " +
+                      f.recipe);
+  return f;
+}
+
+namespace {
+
+// A metrics.jsonl line stays if it is a JSON object, not an "end" record, and not past the
+// checkpoint in epoch or step.
+bool keep_metrics_line(const std::string& line, int64_t epoch, int64_t step) {
+  const auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) return false;
+  if (j.value("event", std::string()) == "end") return false;
+  auto beyond = [&](const char* key, int64_t limit) {
+    const auto it = j.find(key);
+    return it != j.end() && it->is_number_integer() && it->get<int64_t>() > limit;
+  };
+  return !beyond("epoch", epoch) && !beyond("step", step);
+}
+
+}  // namespace
+
+int64_t trim_metrics(const std::string& path, int64_t epoch, int64_t step) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return 0;
+  std::string kept, line;
+  int64_t dropped = 0;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    if (!keep_metrics_line(line, epoch, step)) {
+      ++dropped;
+      continue;
+    }
+    kept += line;
+    kept += '\n';
+  }
+  if (in.bad()) throw IoError(std::string("cannot read: ") + std::strerror(errno), path);
+  in.close();
+  if (dropped > 0) write_text_file(path, kept);
+  return dropped;
 }
 
 }  // namespace sculpt::cli

@@ -1,5 +1,5 @@
 // Run directories: runs/<name>-<YYYYmmdd-HHMMSS>/ (or an explicit --out), created with their
-// checkpoints/ folder; small text files written whole.
+// checkpoints/ folder; small text files written whole; the files a resumed run reads.
 #pragma once
 
 #include <string>
@@ -10,7 +10,23 @@ namespace sculpt::cli {
 
 // Creates the directory (and checkpoints/). Throws IoError naming the path.
 std::string make_run_dir(const Recipe& r, const std::string& recipe_path, const std::string& out);
+// Writes <path>.tmp and renames it over `path`: a crash leaves the old file or the new one.
 void write_text_file(const std::string& path, const std::string& text);
 std::string read_text_file(const std::string& path);
+
+// The files of a run directory that --resume needs.
+struct RunFiles {
+  std::string dir, recipe, checkpoint, metrics;
+};
+// Checks that `dir` is a run directory with recipe.toml and checkpoints/last.safetensors.
+// Throws IoError naming the first missing one, with a hint on what to do instead.
+RunFiles resume_files(const std::string& dir);
+
+// Makes metrics.jsonl agree with a checkpoint at (epoch, step) before a resumed run appends to
+// it: drops records past the checkpoint (the run went on after its last checkpoint, e.g. it
+// died mid-epoch), lines that are not JSON (a torn last write) and earlier "end" records (the
+// resumed run writes the final one). Rewrites the file only when something is dropped; returns
+// the number of lines dropped. A missing file is not an error (0).
+int64_t trim_metrics(const std::string& path, int64_t epoch, int64_t step);
 
 }  // namespace sculpt::cli

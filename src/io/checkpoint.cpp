@@ -86,7 +86,8 @@ void save_checkpoint(const std::string& path, const std::vector<NamedTensor>& te
   const std::string tmp = path + ".tmp";
   write_file_synced(tmp, header, tensors);
   keep_previous(path);
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) io_fail("cannot move the checkpoint into place", path, errno);
+  if (std::rename(tmp.c_str(), path.c_str()) != 0)
+    io_fail("cannot move the checkpoint into place", path, errno);
   sync_directory(dir, path);
 }
 
@@ -109,29 +110,51 @@ std::vector<NamedTensor> param_tensors(const ParamStore& ps) {
   return out;
 }
 
+std::string TensorMismatch::describe(const std::string& unexpected_label) const {
+  std::vector<std::string> parts;
+  if (!missing.empty()) parts.push_back(fmt::format("missing {}", fmt::join(missing, ", ")));
+  if (!unexpected.empty())
+    parts.push_back(fmt::format("{} {}", unexpected_label, fmt::join(unexpected, ", ")));
+  if (!wrong_shape.empty())
+    parts.push_back(fmt::format("wrong shape {}", fmt::join(wrong_shape, ", ")));
+  return fmt::format("{}", fmt::join(parts, "; "));
+}
+
+void TensorMismatch::throw_if_any(const std::string& what, const std::string& where,
+                                  const std::string& hint,
+                                  const std::string& unexpected_label) const {
+  if (empty()) return;
+  const std::string msg = what + ": " + describe(unexpected_label);
+  if (missing.empty() && unexpected.empty()) throw ShapeError(msg, where, hint);
+  throw DataError(msg, where, hint);
+}
+
+TensorMismatch compare_tensors(const Checkpoint& ck, const std::vector<TensorSpec>& expected,
+                               const std::function<bool(const std::string&)>& ignore) {
+  TensorMismatch m;
+  std::map<std::string, const Shape*> wanted;
+  for (const TensorSpec& e : expected) wanted.emplace(e.name, &e.shape);
+  for (const auto& [name, shape] : wanted) {
+    const StoredTensor* t = ck.find(name);
+    if (!t)
+      m.missing.push_back(name);
+    else if (t->shape != *shape)
+      m.wrong_shape.push_back(fmt::format("{} (checkpoint {}, model {})", name, to_string(t->shape),
+                                          to_string(*shape)));
+  }
+  for (const auto& [name, t] : ck.tensors)
+    if (!wanted.contains(name) && !(ignore && ignore(name))) m.unexpected.push_back(name);
+  return m;
+}
+
 void restore_params(ParamStore& ps, const Checkpoint& ck, const std::string& where) {
-  std::vector<std::string> missing, extra, mismatched;
-  for (const ParamEntry& e : ps.entries()) {
-    const StoredTensor* t = ck.find(e.name);
-    if (!t) missing.push_back(e.name);
-    else if (t->shape != e.shape)
-      mismatched.push_back(fmt::format("{} (checkpoint {}, model {})", e.name, to_string(t->shape),
-                                       to_string(e.shape)));
-  }
-  for (const auto& [name, t] : ck.tensors) {
-    if (name.starts_with("opt.") || name.starts_with("mask.")) continue;
-    if (!ps.find(name)) extra.push_back(name);
-  }
-  if (!missing.empty() || !extra.empty() || !mismatched.empty()) {
-    std::string what = "the checkpoint does not match the model:";
-    if (!missing.empty()) what += fmt::format(" missing {};", fmt::join(missing, ", "));
-    if (!extra.empty()) what += fmt::format(" not in the model {};", fmt::join(extra, ", "));
-    if (!mismatched.empty()) what += fmt::format(" wrong shape {};", fmt::join(mismatched, ", "));
-    what.pop_back();
-    const std::string hint = "was it saved from a different model or recipe?";
-    if (missing.empty() && extra.empty()) throw ShapeError(what, where, hint);
-    throw DataError(what, where, hint);
-  }
+  std::vector<TensorSpec> expected;
+  for (const ParamEntry& e : ps.entries()) expected.push_back({e.name, e.shape});
+  compare_tensors(
+      ck, expected,
+      [](const std::string& name) { return name.starts_with("opt.") || name.starts_with("mask."); })
+      .throw_if_any("the checkpoint does not match the model", where,
+                    "was it saved from a different model or recipe?", "not in the model");
   for (size_t i = 0; i < ps.count(); ++i) {
     const StoredTensor& t = *ck.find(ps.entry(i).name);
     std::copy(t.data.begin(), t.data.end(), ps.value(i));

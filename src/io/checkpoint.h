@@ -4,6 +4,7 @@
 // "mask.<param>" (see ARCHITECTURE.md); restore_params() ignores those.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -25,6 +26,31 @@ Checkpoint load_checkpoint(const std::string& path);
 
 // One NamedTensor per parameter, keyed by its name ("fc1.weight"), viewing the store's values.
 std::vector<NamedTensor> param_tensors(const ParamStore& ps);
+
+// A tensor a checkpoint is expected to hold.
+struct TensorSpec {
+  std::string name;
+  Shape shape;
+};
+
+// Every difference between the tensors a checkpoint should hold and those it holds.
+struct TensorMismatch {
+  std::vector<std::string> missing;      // expected, absent from the checkpoint
+  std::vector<std::string> unexpected;   // in the checkpoint, not expected
+  std::vector<std::string> wrong_shape;  // "fc1.bias (checkpoint [3], model [4])"
+
+  bool empty() const { return missing.empty() && unexpected.empty() && wrong_shape.empty(); }
+  // "missing a, b; <unexpected_label> c; wrong shape d (checkpoint [2], model [3])".
+  std::string describe(const std::string& unexpected_label = "unexpected") const;
+  // DataError when names differ, ShapeError when only shapes do; does nothing when empty().
+  void throw_if_any(const std::string& what, const std::string& where, const std::string& hint,
+                    const std::string& unexpected_label = "unexpected") const;
+};
+
+// Compares `ck` with `expected` by name and shape (names in sorted order). Checkpoint names for
+// which `ignore` returns true are not reported as unexpected.
+TensorMismatch compare_tensors(const Checkpoint& ck, const std::vector<TensorSpec>& expected,
+                               const std::function<bool(const std::string&)>& ignore = {});
 
 // Copies every parameter of `ps` from `ck`. Names starting with "opt." or "mask." are not
 // parameters and are skipped. Lists every missing, extra and shape-mismatched name in one

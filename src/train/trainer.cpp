@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <set>
 
 #include "core/error.h"
 #include "io/checkpoint.h"
@@ -69,8 +70,8 @@ Trainer::Trainer(Recipe recipe)
   loss_ = loss::make_loss(loss);
   optimizer_ = optim::make_optimizer(recipe_.optim, params_);
   batcher_ = std::make_unique<data::Batcher>(train, recipe_.train.batch_size, &ctx_.data_rng);
-  schedule_ = sched::make_schedule(recipe_.schedule, optimizer_->base_lr(),
-                                   batcher_->batches_per_epoch());
+  schedule_ =
+      sched::make_schedule(recipe_.schedule, optimizer_->base_lr(), batcher_->batches_per_epoch());
   clipper_ = std::make_unique<clip::NoClip>();
   dropout_key_ = ctx_.dropout_rng.next_u64();
 }
@@ -139,16 +140,101 @@ void Trainer::save_checkpoint(const std::string& path) const {
       tensors.push_back({"opt." + s.name + "." + e.name, e.shape, s.data->data() + e.offset});
   }
   std::map<std::string, std::string> meta{
-      {"format", "sculpt-checkpoint"},
-      {"version", "1"},
       {"recipe", to_toml(recipe_)},
-      {"epoch", std::to_string(epoch_)},
-      {"step", std::to_string(step_)},
       {"model", recipe_.model.name},
+      {"optimizer", std::string(optimizer_->kind())},
       {"norm_mean", fmt::format("{}", splits_.norm_mean)},
       {"norm_std", fmt::format("{}", splits_.norm_std)},
   };
+  put_state({.epoch = epoch_,
+             .step = step_,
+             .data_rng = ctx_.data_rng.state(),
+             .dropout_rng = ctx_.dropout_rng.state(),
+             .dropout_key = dropout_key_},
+            meta);
   io::save_checkpoint(path, tensors, meta);
+}
+
+TrainState Trainer::check_checkpoint(const io::Checkpoint& ck, const std::string& where) const {
+  const TrainState state = get_state(ck.metadata, where);
+  auto meta = [&](const std::string& key) {
+    auto it = ck.metadata.find(key);
+    return it == ck.metadata.end() ? std::string() : it->second;
+  };
+
+  std::vector<io::TensorSpec> expected;
+  for (const ParamEntry& e : params_.entries()) expected.push_back({e.name, e.shape});
+  std::vector<std::string> run_states;
+  for (const optim::StateArray& s : optimizer_->state()) {
+    run_states.push_back(s.name);
+    for (const ParamEntry& e : params_.entries())
+      expected.push_back({"opt." + s.name + "." + e.name, e.shape});
+  }
+  const io::TensorMismatch mismatch = io::compare_tensors(ck, expected);
+  auto is_state = [](const std::string& n) { return n.starts_with("opt."); };
+  const bool state_differs =
+      std::any_of(mismatch.missing.begin(), mismatch.missing.end(), is_state) ||
+      std::any_of(mismatch.unexpected.begin(), mismatch.unexpected.end(), is_state);
+  std::string hint = "was it saved from a different model or recipe?";
+  if (state_differs) {
+    // State names hold no dots ("exp_avg"), parameter names may ("fc1.weight").
+    std::set<std::string> ck_states;
+    for (const auto& [name, t] : ck.tensors)
+      if (is_state(name)) ck_states.insert(name.substr(4, name.find('.', 4) - 4));
+    const std::string ck_optim = meta("optimizer");
+    hint = fmt::format(
+        "the checkpoint holds the state of {} ({}), this run's optimizer '{}' keeps {}; resume "
+        "with the optimizer the run was trained with",
+        ck_optim.empty() ? "another optimizer" : "optimizer '" + ck_optim + "'",
+        ck_states.empty() ? "none" : fmt::format("{}", fmt::join(ck_states, ", ")),
+        optimizer_->kind(),
+        run_states.empty() ? "none" : fmt::format("{}", fmt::join(run_states, ", ")));
+  }
+  mismatch.throw_if_any("the checkpoint does not match this run", where, hint);
+
+  const int64_t per_epoch = batcher_->batches_per_epoch();
+  SCULPT_CHECK(state.step <= state.epoch * per_epoch, DataError,
+               fmt::format("the checkpoint's step {} is beyond {} epochs of {} steps", state.step,
+                           state.epoch, per_epoch),
+               where, "the training data or batch size differ from the run's");
+  const std::string mean = fmt::format("{}", splits_.norm_mean);
+  const std::string sd = fmt::format("{}", splits_.norm_std);
+  SCULPT_CHECK(meta("norm_mean") == mean && meta("norm_std") == sd, DataError,
+               fmt::format("the training data differs from the checkpoint's: input mean/std {}/{} "
+                           "in the checkpoint, {}/{} now",
+                           meta("norm_mean"), meta("norm_std"), mean, sd),
+               where, "the data at data.path changed since the run started");
+
+  const std::string saved_toml = meta("recipe");
+  SCULPT_CHECK(!saved_toml.empty(), DataError, "the checkpoint has no recipe in its metadata",
+               where, "resume a run directory written by `sculpt train`");
+  const Recipe saved = parse_recipe(saved_toml, where + " (recipe)");
+  const std::vector<std::string> diff = recipe_differences(saved, recipe_);
+  SCULPT_CHECK(diff.empty(), ConfigError,
+               fmt::format("the recipe differs from the one the checkpoint was trained with, so "
+                           "this would not be the same run: {}",
+                           fmt::join(diff, ", ")),
+               where,
+               "a resume may change only train.epochs and output.*; start a new run to "
+               "change anything else");
+  return state;
+}
+
+void Trainer::restore(const io::Checkpoint& ck, const std::string& where) {
+  const TrainState state = check_checkpoint(ck, where);
+  auto copy = [&](const std::string& name, float* dst) {
+    const std::vector<float>& src = ck.find(name)->data;
+    std::copy(src.begin(), src.end(), dst);
+  };
+  for (size_t i = 0; i < params_.count(); ++i) copy(params_.entry(i).name, params_.value(i));
+  for (const optim::StateArray& s : optimizer_->state())
+    for (const ParamEntry& e : params_.entries())
+      copy("opt." + s.name + "." + e.name, s.data->data() + e.offset);
+  epoch_ = state.epoch;
+  step_ = state.step;
+  ctx_.data_rng.set_state(state.data_rng);
+  ctx_.dropout_rng.set_state(state.dropout_rng);
+  dropout_key_ = state.dropout_key;
 }
 
 }  // namespace sculpt::train

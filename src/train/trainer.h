@@ -14,12 +14,14 @@
 #include "data/batcher.h"
 #include "data/load.h"
 #include "io/recipe.h"
+#include "io/safetensors.h"
 #include "loss/loss.h"
 #include "nn/model.h"
 #include "optim/optimizer.h"
 #include "prune/mask.h"
 #include "sched/schedule.h"
 #include "train/evaluate.h"
+#include "train/resume.h"
 #include "train/step.h"
 
 namespace sculpt::train {
@@ -61,8 +63,21 @@ class Trainer {
   EpochEvent train_epoch(const TrainHooks& hooks);
   EvalResult evaluate_split(const data::Dataset& ds);
 
-  // Parameters, optimizer state (opt.<state>.<param>) and metadata as a checkpoint file.
+  // Parameters, optimizer state (opt.<state>.<param>), the training state and the recipe as a
+  // checkpoint file (docs/formats.md). Called between epochs, it holds everything the rest of
+  // the run depends on.
   void save_checkpoint(const std::string& path) const;
+  // Exact resume from a checkpoint of this run: continuing equals never having stopped, bit for
+  // bit on the same thread count. Checks everything first (see check_checkpoint) and changes
+  // nothing if a check fails; then restores the weights, optimizer state, epoch, step and the
+  // random streams. `where` names the file in errors.
+  void restore(const io::Checkpoint& ck, const std::string& where = {});
+  // The checks of restore(), in order: a Sculpt checkpoint with training state; every parameter
+  // and optimizer-state tensor by name and shape, all mismatches in one error (DataError, or
+  // ShapeError when only shapes differ); step and epoch consistent with the data; the same
+  // input normalisation (DataError: the data changed); the same recipe apart from keys a resume
+  // may change (ConfigError naming each differing key). Returns the state restore() would set.
+  TrainState check_checkpoint(const io::Checkpoint& ck, const std::string& where = {}) const;
 
   const Recipe& recipe() const { return recipe_; }
   nn::Model& model() { return model_; }

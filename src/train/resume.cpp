@@ -1,0 +1,157 @@
+// Training state as checkpoint metadata, and recipe comparison for resumed runs.
+#include "train/resume.h"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <set>
+
+#include "core/error.h"
+
+namespace sculpt::train {
+
+namespace {
+
+template <class T>
+std::optional<T> parse_int(std::string_view text, int base = 10) {
+  T v{};
+  const char* end = text.data() + text.size();
+  const auto [p, ec] = std::from_chars(text.data(), end, v, base);
+  if (ec != std::errc() || p != end || text.empty()) return std::nullopt;
+  return v;
+}
+
+// "table.key" -> value text of every line of to_toml(); [[array]] tables are numbered.
+std::map<std::string, std::string> toml_values(const std::string& toml) {
+  std::map<std::string, std::string> out;
+  std::map<std::string, int> arrays;
+  std::string section;
+  size_t pos = 0;
+  while (pos < toml.size()) {
+    size_t eol = toml.find('\n', pos);
+    if (eol == std::string::npos) eol = toml.size();
+    const std::string_view line(toml.data() + pos, eol - pos);
+    pos = eol + 1;
+    if (line.empty() || line.front() == '#') continue;
+    if (line.starts_with("[[") && line.ends_with("]]")) {
+      const std::string name(line.substr(2, line.size() - 4));
+      section = fmt::format("{}[{}]", name, arrays[name]++);
+    } else if (line.starts_with("[") && line.ends_with("]")) {
+      section = std::string(line.substr(1, line.size() - 2));
+    } else if (const size_t eq = line.find(" = "); eq != std::string_view::npos) {
+      out[section + "." + std::string(line.substr(0, eq))] = std::string(line.substr(eq + 3));
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string format_rng_state(const std::array<uint64_t, 4>& s) {
+  return fmt::format("{:016x} {:016x} {:016x} {:016x}", s[0], s[1], s[2], s[3]);
+}
+
+std::optional<std::array<uint64_t, 4>> parse_rng_state(std::string_view text) {
+  std::array<uint64_t, 4> s{};
+  for (size_t i = 0; i < s.size(); ++i) {
+    const size_t sp = text.find(' ');
+    const std::string_view word = i + 1 < s.size() ? text.substr(0, sp) : text;
+    if (word.size() != 16 || (i + 1 < s.size() && sp == std::string_view::npos))
+      return std::nullopt;
+    const auto v = parse_int<uint64_t>(word, 16);
+    if (!v) return std::nullopt;
+    s[i] = *v;
+    if (i + 1 < s.size()) text.remove_prefix(sp + 1);
+  }
+  // xoshiro's all-zero state is a fixed point: never a state a run reaches.
+  if (s == std::array<uint64_t, 4>{}) return std::nullopt;
+  return s;
+}
+
+void put_state(const TrainState& s, std::map<std::string, std::string>& meta) {
+  meta["format"] = "sculpt-checkpoint";
+  meta["version"] = std::to_string(kCheckpointVersion);
+  meta["epoch"] = std::to_string(s.epoch);
+  meta["step"] = std::to_string(s.step);
+  meta["rng.data"] = format_rng_state(s.data_rng);
+  meta["rng.dropout"] = format_rng_state(s.dropout_rng);
+  meta["dropout_key"] = fmt::format("{:016x}", s.dropout_key);
+}
+
+TrainState get_state(const std::map<std::string, std::string>& meta, const std::string& where) {
+  auto value = [&](const char* key) -> const std::string* {
+    auto it = meta.find(key);
+    return it == meta.end() ? nullptr : &it->second;
+  };
+  const std::string* format = value("format");
+  SCULPT_CHECK(
+      format && *format == "sculpt-checkpoint", DataError,
+      "not a Sculpt training checkpoint (no format = \"sculpt-checkpoint\" in its metadata)", where,
+      "resume a run directory written by `sculpt train`");
+  const std::string* version_text = value("version");
+  const auto version = version_text ? parse_int<int>(*version_text) : std::nullopt;
+  SCULPT_CHECK(version && *version >= 1, DataError, "the checkpoint has no valid format version",
+               where, "resume a run directory written by `sculpt train`");
+  SCULPT_CHECK(*version >= kCheckpointVersion, DataError,
+               fmt::format("checkpoint format version {} holds weights only, no training state "
+                           "to resume from (version {} needed)",
+                           *version, kCheckpointVersion),
+               where, "`sculpt eval` still reads it; start the run again to resume later");
+  SCULPT_CHECK(*version <= kCheckpointVersion, DataError,
+               fmt::format("checkpoint format version {} is newer than this sculpt reads ({})",
+                           *version, kCheckpointVersion),
+               where, "resume it with the sculpt version that wrote it");
+
+  TrainState s;
+  std::vector<std::string> bad;
+  auto read = [&](const char* key, auto parse, auto& into) {
+    const std::string* v = value(key);
+    const auto parsed = v ? parse(*v) : std::nullopt;
+    if (parsed)
+      into = *parsed;
+    else
+      bad.push_back(v ? fmt::format("{} (\"{}\")", key, *v) : fmt::format("{} (absent)", key));
+  };
+  auto count = [](const std::string& t) {
+    auto v = parse_int<int64_t>(t);
+    return v && *v >= 0 ? v : std::nullopt;
+  };
+  read("epoch", count, s.epoch);
+  read("step", count, s.step);
+  read("rng.data", parse_rng_state, s.data_rng);
+  read("rng.dropout", parse_rng_state, s.dropout_rng);
+  read(
+      "dropout_key",
+      [](const std::string& t) {
+        return t.size() == 16 ? parse_int<uint64_t>(t, 16) : std::nullopt;
+      },
+      s.dropout_key);
+  SCULPT_CHECK(bad.empty(), DataError,
+               fmt::format("the checkpoint's training state is damaged: {}", fmt::join(bad, ", ")),
+               where, "the file was changed after `sculpt train` wrote it");
+  return s;
+}
+
+bool resume_may_change(std::string_view key) {
+  return key == "train.epochs" || key.starts_with("output.");
+}
+
+std::vector<std::string> recipe_differences(const Recipe& saved, const Recipe& now) {
+  const auto a = toml_values(to_toml(saved)), b = toml_values(to_toml(now));
+  std::vector<std::string> out;
+  auto describe = [](const auto& m, const std::string& key) {
+    auto it = m.find(key);
+    return it == m.end() ? std::string("absent") : it->second;
+  };
+  std::set<std::string> keys;
+  for (const auto& [k, v] : a) keys.insert(k);
+  for (const auto& [k, v] : b) keys.insert(k);
+  for (const std::string& key : keys) {
+    if (resume_may_change(key)) continue;
+    const std::string x = describe(a, key), y = describe(b, key);
+    if (x != y) out.push_back(fmt::format("{} (checkpoint {}, now {})", key, x, y));
+  }
+  return out;
+}
+
+}  // namespace sculpt::train
