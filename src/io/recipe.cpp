@@ -106,6 +106,11 @@ Table optim_table() {
         for (size_t i = 0; i < r.optim.groups.size(); ++i) {
           const ParamGroupConfig& g = r.optim.groups[i];
           validate_fields(g, fmt::format("optim.groups[{}]", i), g.where.empty() ? r.source : g.where);
+          if (g.weight_decay < 0 && g.weight_decay != -1.0)
+            throw ConfigError(
+                fmt::format("optim.groups[{}].weight_decay must be -1 or >= 0, got {}", i, g.weight_decay),
+                g.where.empty() ? r.source : g.where,
+                "-1 keeps the optimizer's weight decay; 0 turns decay off for these tensors");
           if (g.params.empty())
             throw ConfigError(fmt::format("optim.groups[{}].params is missing or empty", i),
                               g.where.empty() ? r.source : g.where,

@@ -370,6 +370,8 @@ TEST(RecipeOptim, BadGroupsAreNamed) {
             "did you mean 'lr_scale'?");
   EXPECT_EQ(parse_error("[optim]\n[[optim.groups]]\nparams = \"*\"\nlr_scale = -1\n").message(),
             "optim.groups[0].lr_scale must be >= 0, got -1");
+  EXPECT_EQ(parse_error("[optim]\n[[optim.groups]]\nparams = \"*\"\nweight_decay = -0.5\n").message(),
+            "optim.groups[0].weight_decay must be -1 or >= 0, got -0.5");
   EXPECT_EQ(parse_error("[optim]\ngroups = 3\n").message(),
             "optim.groups must be an array of tables, got integer");
   EXPECT_EQ(parse_error("", {"optim.groups=1"}).message(), "optim.groups cannot be set with --set");
