@@ -17,8 +17,9 @@ bin=${1:-build/release/sculpt}
   echo
   echo "## Registries"
   echo
+  echo "Optimizers and their options: [optimizers.md](optimizers.md)."
+  echo
   echo '```'
-  "$bin" list optimizers
   "$bin" list schedules
   "$bin" list models
   "$bin" list layers
