@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 # The PyTorch peer of ./bench/run: the same workloads as Sculpt's `sculpt bench CASE`, written the
 # way a PyTorch user would (see /work/shared/design/PEERS.md and docs/benchmarks.md).
-# Usage: /usr/bin/python3 bench/peer_torch.py train-mlp|train-lenet5 --threads 2 --reps 3 --json
+# Usage: /usr/bin/python3 bench/peer_torch.py CASE --threads 2 --reps 3 --json [--foreach]
 """PyTorch peer for Sculpt's benchmarks.
 
 train-mlp     model A: MLP 784-300-100-10, SGD lr 0.1 momentum 0.9 Nesterov wd 5e-4, batch 128,
@@ -12,6 +12,15 @@ train-lenet5  model B: LeNet-5 (conv 1->6 k5 p2, relu, maxpool 2; conv 6->16 k5,
 
 One warm-up epoch, then each rep is one full epoch timed end to end (batch gather, forward,
 loss, backward, optimizer step). Prints one JSON line: the per-rep samples/s and their median.
+
+optim-adam          workload E: one torch.optim.Adam(lr=1e-3) step over model A's parameters
+                    (nn.Parameters of the same shapes, 266,610 floats), gradients set once.
+optim-sgd-nesterov  the same with torch.optim.SGD(lr=0.01, momentum=0.9, nesterov=True,
+                    weight_decay=5e-4).
+                    0.3 s of warm-up steps, then each rep times 0.5 s of opt.step(); prints
+                    the median microseconds per step. torch 1.13 defaults to the single-tensor
+                    (for-loop) implementation on CPU (foreach=None means False); --foreach
+                    selects the multi-tensor one.
 """
 
 import argparse
@@ -60,6 +69,7 @@ def model_b():
 
 
 CASES = {"train-mlp": model_a, "train-lenet5": model_b}
+OPTIM_CASES = ("optim-adam", "optim-sgd-nesterov")
 # The same SGD as `sculpt bench` (src/cli/cmd_bench.cpp): lr 0.1, LeNet-5 0.05.
 LR = {"train-mlp": 0.1, "train-lenet5": 0.05}
 
@@ -89,9 +99,57 @@ def blas_in_use():
                     for p in blas) or "none"
 
 
+def make_optimizer(case, params, foreach):
+    """foreach None is what a user gets (in torch 1.13: the single-tensor loop on CPU)."""
+    kw = {} if foreach is None else {"foreach": foreach}
+    if case == "optim-adam":
+        return torch.optim.Adam(params, lr=1e-3, **kw)
+    return torch.optim.SGD(params, lr=0.01, momentum=0.9, nesterov=True, weight_decay=5e-4, **kw)
+
+
+def run_optim(args):
+    """Workload E: the time of one opt.step() over model A's parameters, fixed gradients."""
+    torch.manual_seed(args.seed)
+    params = []
+    for p in model_a().parameters():  # the same shapes (and order) as Sculpt's ParamStore
+        q = nn.Parameter(p.detach().clone())
+        q.grad = 0.01 * torch.randn_like(q)
+        params.append(q)
+    opt = make_optimizer(args.case, params, True if args.foreach else None)
+
+    def run_for(seconds):
+        """opt.step() in batches of 16 until `seconds` have passed: (us per step, steps)."""
+        steps, t0 = 0, time.perf_counter()
+        while True:
+            for _ in range(16):
+                opt.step()
+            steps += 16
+            elapsed = time.perf_counter() - t0
+            if elapsed >= seconds:
+                return elapsed / steps * 1e6, steps
+
+    run_for(0.3)  # warm-up: state allocation, allocator, OpenMP pool, caches
+    runs = [run_for(0.5) for _ in range(args.reps)]
+    us = [u for u, _ in runs]
+    ok = all(bool(torch.isfinite(p).all()) for p in params)
+    result = {
+        "case": args.case, "unit": "us/step", "us_per_step": statistics.median(us),
+        "reps": [round(u, 2) for u in us], "steps": [n for _, n in runs], "threads": args.threads,
+        "params": sum(p.numel() for p in params), "foreach": bool(args.foreach),
+        "torch": torch.__version__,
+    }
+    if args.json:
+        print(json.dumps(result), flush=True)
+    else:
+        print(f"{args.case}: {result['us_per_step']:.1f} us/step (median of {args.reps}; "
+              f"reps {result['reps']}; threads {args.threads}; foreach {bool(args.foreach)})")
+    if not ok or not all(np.isfinite(us)):
+        sys.exit(1)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("case", choices=sorted(CASES))
+    ap.add_argument("case", choices=sorted(CASES) + list(OPTIM_CASES))
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--reps", type=int, default=3, help="measured epochs (after one warm-up)")
     ap.add_argument("--json", action="store_true", help="print one JSON line (default: text)")
@@ -99,9 +157,14 @@ def main():
                     help="use only the first N training samples (smoke tests; 0 = all 60,000)")
     ap.add_argument("--data-dir", default=DATA_DIR)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--foreach", action="store_true",
+                    help="optim-*: the multi-tensor implementation (default: torch's default)")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
+    if args.case in OPTIM_CASES:
+        run_optim(args)
+        return
     torch.manual_seed(args.seed)
     x, y = load_train(args.data_dir)
     if args.limit > 0:

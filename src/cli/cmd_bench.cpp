@@ -1,8 +1,11 @@
 // `sculpt bench CASE`: the in-binary half of ./bench/run. Runs a reference workload (PEERS.md)
-// after one warm-up epoch and prints its throughput; bench/run pairs it with the PyTorch peer.
+// after a warm-up and prints its throughput (training cases) or its time per optimizer step
+// (optim-* cases); bench/run pairs it with the PyTorch peer.
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cmath>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -11,7 +14,12 @@
 #include "cli/commands.h"
 #include "cli/verb.h"
 #include "core/error.h"
+#include "core/parallel.h"
+#include "core/param_store.h"
+#include "core/rng.h"
 #include "io/recipe.h"
+#include "nn/model.h"
+#include "optim/optimizer.h"
 #include "train/trainer.h"
 
 namespace sculpt::cli {
@@ -48,20 +56,96 @@ Recipe bench_recipe(const BenchArgs& a) {
     r.optim.set("lr", 0.05);
   } else {
     throw ConfigError("unknown benchmark case '" + a.name + "'", "bench",
-                      "cases: train-mlp, train-lenet5");
+                      "cases: train-mlp, train-lenet5, optim-adam, optim-sgd-nesterov");
   }
   return r;
 }
 
+double median_of(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+// Workload E of PEERS.md: one optimizer step over the parameters of model A (the MLP's
+// 266,610, declared by the model itself so names, shapes, flags and padding are the real ones),
+// with fixed pseudo-random weights and gradients; the gradients stay the same every step, as
+// in the peer. Adam: lr 1e-3 (its defaults); SGD: lr 0.01, momentum 0.9, Nesterov, weight
+// decay 5e-4 (biases get none, Sculpt's default: the same arithmetic either way).
+OptimConfig bench_optim(const std::string& name) {
+  OptimConfig c;
+  if (name == "optim-adam") {
+    c.name = "adam";
+    c.set("lr", 1e-3);
+  } else {
+    c.name = "sgd";
+    c.set("lr", 0.01).set("momentum", 0.9).set("nesterov", true).set("weight_decay", 5e-4);
+  }
+  return c;
+}
+
+int run_optim_bench(const BenchArgs& a) {
+  using Clock = std::chrono::steady_clock;
+  set_threads(a.threads);
+  nn::Model model = nn::Model::build(nn::builtin_model("mlp", 10), Shape{1, 28, 28});
+  ParamStore ps;
+  model.declare(ps);
+  ps.finalize();
+  Rng rng(7);
+  for (size_t i = 0; i < ps.count(); ++i) {
+    const float bound = 1.0f / std::sqrt(static_cast<float>(ps.entry(i).size));
+    for (float& w : ps.value_span(i)) w = bound * (2.0f * rng.uniform_float() - 1.0f);
+    for (float& g : ps.grad_span(i)) g = static_cast<float>(0.01 * rng.normal());
+  }
+  const OptimConfig cfg = bench_optim(a.name);
+  std::unique_ptr<optim::Optimizer> opt = optim::make_optimizer(cfg, ps);
+  const double lr = opt->base_lr();
+  int64_t step = 0;
+  // Steps in batches of 16 until `seconds` have passed; returns microseconds per step and the
+  // number of steps. Timing by duration, not by a count calibrated on the first (slowest) steps.
+  auto run_for = [&](double seconds, int64_t& steps) {
+    const auto t0 = Clock::now();
+    double elapsed = 0.0;
+    steps = 0;
+    do {
+      for (int i = 0; i < 16; ++i) opt->step(ps, lr, step++);
+      steps += 16;
+      elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
+    } while (elapsed < seconds);
+    return elapsed / static_cast<double>(steps) * 1e6;
+  };
+  int64_t n = 0;
+  run_for(0.3, n);  // warm-up: first touch of the state, OpenMP pool, caches
+  std::vector<double> us;
+  std::vector<int64_t> counts;
+  for (int i = 0; i < a.reps; ++i) {
+    us.push_back(run_for(0.5, n));
+    counts.push_back(n);
+  }
+  const double median = median_of(us);
+  const auto values = ps.values();
+  SCULPT_CHECK(std::all_of(values.begin(), values.end(), [](float x) { return std::isfinite(x); }),
+               Error, "the optimizer benchmark produced a non-finite weight", "bench");
+  if (a.json) {
+    nlohmann::json j{{"case", a.name},        {"unit", "us/step"},
+                     {"us_per_step", median}, {"reps", us},
+                     {"steps", counts},       {"params", ps.num_params()},
+                     {"optimizer", cfg.name}, {"threads", num_threads()}};
+    fmt::print("{}\n", j.dump());
+  } else {
+    fmt::print("{}: {:.1f} us/step (median of {} runs of 0.5 s, {} params, {} threads)\n", a.name,
+               median, a.reps, ps.num_params(), num_threads());
+  }
+  return 0;
+}
+
 int run_bench(const BenchArgs& a) {
   SCULPT_CHECK(a.reps >= 1, ConfigError, "--reps must be >= 1", "bench");
+  if (a.name == "optim-adam" || a.name == "optim-sgd-nesterov") return run_optim_bench(a);
   train::Trainer trainer(bench_recipe(a));
   trainer.train_epoch({});  // warm-up: page faults, oneDNN kernel selection, caches
   std::vector<double> rates;
   for (int i = 0; i < a.reps; ++i) rates.push_back(trainer.train_epoch({}).samples_per_s);
-  std::vector<double> sorted = rates;
-  std::sort(sorted.begin(), sorted.end());
-  const double median = sorted[sorted.size() / 2];
+  const double median = median_of(rates);
   if (a.json) {
     nlohmann::json j{{"case", a.name},
                      {"unit", "samples/s"},
@@ -82,9 +166,12 @@ void add_bench(CLI::App& app) {
   auto args = std::make_shared<BenchArgs>();
   CLI::App* sub =
       app.add_subcommand("bench", "Run a benchmark case (the Sculpt half of ./bench/run)");
-  sub->add_option("case", args->name, "train-mlp | train-lenet5")->required();
+  sub->add_option("case", args->name, "train-mlp | train-lenet5 | optim-adam | optim-sgd-nesterov")
+      ->required();
   sub->add_option("--threads,-t", args->threads, "Threads")->capture_default_str();
-  sub->add_option("--reps", args->reps, "Measured epochs after the warm-up")->capture_default_str();
+  sub->add_option("--reps", args->reps,
+                  "Measured epochs (optim-*: 0.5 s runs of steps) after the warm-up")
+      ->capture_default_str();
   sub->add_option("--data", args->data, "Fashion-MNIST directory")->capture_default_str();
   sub->add_flag("--json", args->json, "Print one JSON line");
   register_verb(sub, [args] { return run_bench(*args); });
