@@ -12,27 +12,17 @@
 #include <fstream>
 #include <optional>
 #include <sstream>
-#include <toml++/toml.h>
 
 #include "core/error.h"
 #include "core/suggest.h"
+#include "io/recipe_table.h"
 #include "optim/optimizer.h"
 
 namespace sculpt {
 
-namespace {
+using namespace recipe_detail;
 
-// One [table] of a recipe, with its operations erased to plain function pointers.
-struct Table {
-  const char* name;
-  std::vector<std::string> (*keys)();
-  const FieldSpec* (*spec)(std::string_view key);
-  // Checks and stores a value; requires spec(key) != nullptr.
-  void (*set)(Recipe&, std::string_view key, FieldValue v, std::string_view where);
-  std::vector<std::pair<std::string, FieldValue>> (*values)(const Recipe&);
-  std::vector<FieldRow> (*rows)();
-  void (*validate)(const Recipe&);
-};
+namespace {
 
 template <class T, T Recipe::*M>
 Table make_table(const char* name) {
@@ -55,68 +45,6 @@ Table make_table(const char* name) {
       },
       [] { return describe_fields<T>(table_name); },
       [](const Recipe& r) { validate_fields(r.*M, table_name, r.source); },
-  };
-}
-
-// [optim]: `name` is a field; every other key belongs to the chosen optimizer and is kept as
-// written until resolve (see OptimConfig). [[optim.groups]] is parsed by parse_groups.
-const FieldSpec& optim_name_spec() {
-  static const FieldSpec spec{"name", FieldType::kString, {}, optim::optimizer_names(),
-                              "optimizer (its options: `sculpt list optimizers`)"};
-  return spec;
-}
-
-Table optim_table() {
-  return Table{
-      "optim",
-      [] {
-        std::vector<std::string> keys = {"name", "groups"};
-        for (const std::string& o : optim::optimizer_names())
-          for (const std::string& k : optim::optimizer_fields(o))
-            if (std::find(keys.begin(), keys.end(), k) == keys.end()) keys.push_back(k);
-        return keys;
-      },
-      [](std::string_view key) -> const FieldSpec* {
-        return key == "name" ? &optim_name_spec() : optim::any_optimizer_field(key);
-      },
-      [](Recipe& r, std::string_view key, FieldValue v, std::string_view where) {
-        if (key == "name")
-          r.optim.name = std::get<std::string>(check_value(optim_name_spec(), std::move(v),
-                                                           "optim.name", where));
-        else
-          r.optim.options.set(std::string(key), std::move(v), std::string(where));
-      },
-      [](const Recipe& r) {
-        std::vector<std::pair<std::string, FieldValue>> out = {{"name", r.optim.name}};
-        const Options resolved = optim::resolve_options(r.optim);
-        for (const Option& o : resolved.items()) out.emplace_back(o.key, o.value);
-        return out;
-      },
-      [] {
-        std::vector<FieldRow> rows = {describe_field(optim_name_spec(), "optim", std::string("sgd"))};
-        rows.push_back({"optim.<option>", "", "", "",
-                        "the optimizer's own options (lr, momentum, beta1, ...): `sculpt list optimizers`"});
-        rows.push_back({"optim.groups.params", "globs", "[]", "",
-                        "[[optim.groups]]: parameter names the group applies to (\"*.bias\", \"fc3.*\")"});
-        for (FieldRow& row : describe_fields<ParamGroupConfig>("optim.groups")) rows.push_back(std::move(row));
-        return rows;
-      },
-      [](const Recipe& r) {
-        optim::resolve_options(r.optim);
-        for (size_t i = 0; i < r.optim.groups.size(); ++i) {
-          const ParamGroupConfig& g = r.optim.groups[i];
-          validate_fields(g, fmt::format("optim.groups[{}]", i), g.where.empty() ? r.source : g.where);
-          if (g.weight_decay < 0 && g.weight_decay != -1.0)
-            throw ConfigError(
-                fmt::format("optim.groups[{}].weight_decay must be -1 or >= 0, got {}", i, g.weight_decay),
-                g.where.empty() ? r.source : g.where,
-                "-1 keeps the optimizer's weight decay; 0 turns decay off for these tensors");
-          if (g.params.empty())
-            throw ConfigError(fmt::format("optim.groups[{}].params is missing or empty", i),
-                              g.where.empty() ? r.source : g.where,
-                              "add params = \"*.bias\" (glob patterns on parameter names)");
-        }
-      },
   };
 }
 
@@ -163,32 +91,6 @@ std::string hint_for_bare_key(std::string_view key) {
   throw ConfigError(fmt::format("unknown key '{}.{}'", t.name, key), where, hint);
 }
 
-std::string position(const std::string& source, const toml::node& n) {
-  const auto& b = n.source().begin;
-  if (b.line == 0) return source;
-  return fmt::format("{}:{}:{}", source, b.line, b.column);
-}
-
-const char* node_kind(const toml::node& n) {
-  switch (n.type()) {
-    case toml::node_type::table: return "table";
-    case toml::node_type::array: return "array";
-    case toml::node_type::string: return "string";
-    case toml::node_type::integer: return "integer";
-    case toml::node_type::floating_point: return "float";
-    case toml::node_type::boolean: return "bool";
-    default: return "date/time";
-  }
-}
-
-std::optional<FieldValue> scalar(const toml::node& n) {
-  if (const auto* v = n.as_boolean()) return FieldValue(v->get());
-  if (const auto* v = n.as_integer()) return FieldValue(v->get());
-  if (const auto* v = n.as_floating_point()) return FieldValue(v->get());
-  if (const auto* v = n.as_string()) return FieldValue(v->get());
-  return std::nullopt;
-}
-
 // One [[model.layers]] entry: type (required), name (optional), every other key numeric.
 nn::LayerSpec parse_layer(const toml::node& node, size_t i, const std::string& source) {
   const std::string where = position(source, node);
@@ -225,65 +127,12 @@ nn::LayerSpec parse_layer(const toml::node& node, size_t i, const std::string& s
 void parse_layers(Recipe& r, const toml::node& node, const std::string& source) {
   const toml::array* arr = node.as_array();
   if (!arr)
-    throw ConfigError(fmt::format("model.layers must be an array of tables, got {}", node_kind(node)),
-                      position(source, node), "write each layer as [[model.layers]]");
+    throw ConfigError(
+        fmt::format("model.layers must be an array of tables, got {}", node_kind(node)),
+        position(source, node), "write each layer as [[model.layers]]");
   r.model.custom.layers.clear();
   for (size_t i = 0; i < arr->size(); ++i)
     r.model.custom.layers.push_back(parse_layer((*arr)[i], i, source));
-}
-
-// [[optim.groups]]: params (a glob or a list of globs), then ParamGroupConfig's fields.
-void parse_groups(Recipe& r, const toml::node& node, const std::string& source) {
-  const toml::array* arr = node.as_array();
-  if (!arr)
-    throw ConfigError(fmt::format("optim.groups must be an array of tables, got {}", node_kind(node)),
-                      position(source, node), "write each group as [[optim.groups]]");
-  r.optim.groups.clear();
-  for (size_t i = 0; i < arr->size(); ++i) {
-    const toml::node& gn = (*arr)[i];
-    const std::string gkey = fmt::format("optim.groups[{}]", i);
-    const toml::table* tbl = gn.as_table();
-    if (!tbl)
-      throw ConfigError(fmt::format("{} must be a table, got {}", gkey, node_kind(gn)),
-                        position(source, gn), "write each group as [[optim.groups]]");
-    ParamGroupConfig g;
-    g.where = position(source, gn);
-    for (const auto& [k, v] : *tbl) {
-      const std::string name(k.str());
-      const std::string where = position(source, v);
-      if (name == "params") {
-        const char* hint = "params = \"*.bias\" or params = [\"fc1.*\", \"fc2.*\"]";
-        if (const auto* str = v.as_string()) {
-          g.params.push_back(str->get());
-        } else if (const auto* list = v.as_array()) {
-          for (const toml::node& p : *list) {
-            const auto* ps = p.as_string();
-            if (!ps)
-              throw ConfigError(fmt::format("{}.params must hold strings, got {}", gkey, node_kind(p)),
-                                position(source, p), hint);
-            g.params.push_back(ps->get());
-          }
-        } else {
-          throw ConfigError(fmt::format("{}.params must be a string or a list of strings, got {}",
-                                        gkey, node_kind(v)),
-                            where, hint);
-        }
-        continue;
-      }
-      const Field<ParamGroupConfig>* f = find_field<ParamGroupConfig>(name);
-      if (!f) {
-        std::vector<std::string> keys = field_names<ParamGroupConfig>();
-        keys.insert(keys.begin(), "params");
-        std::string hint = did_you_mean(name, keys);
-        if (hint.empty()) hint = fmt::format("group keys are: {}", fmt::join(keys, ", "));
-        throw ConfigError(fmt::format("unknown key '{}.{}'", gkey, name), where, hint);
-      }
-      std::optional<FieldValue> value = scalar(v);
-      if (!value) throw_wrong_type(f->spec, fmt::format("{}.{}", gkey, name), node_kind(v), where);
-      set_field(g, *f, std::move(*value), fmt::format("{}.{}", gkey, name), where);
-    }
-    r.optim.groups.push_back(std::move(g));
-  }
 }
 
 void parse_table(Recipe& r, const Table& t, const toml::table& tbl, const std::string& source) {
@@ -328,7 +177,8 @@ void apply_override(Recipe& r, const std::string& text) {
   const std::string where = fmt::format("{}: --set {}", r.source, text);
   const size_t eq = text.find('=');
   if (eq == std::string::npos)
-    throw ConfigError("an override must look like table.key=value", where, "e.g. --set optim.lr=0.05");
+    throw ConfigError("an override must look like table.key=value", where,
+                      "e.g. --set optim.lr=0.05");
   auto trim = [](std::string_view s) {
     while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
     while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
@@ -356,20 +206,16 @@ void apply_override(Recipe& r, const std::string& text) {
   t->set(r, key, parse_value_text(*spec, value), where);
   if (drops_layers && r.model.name != "custom") r.model.custom.layers.clear();
   // Another optimizer chosen on the command line keeps only the options it has.
-  if (table == "optim" && key == "name") {
-    std::vector<std::string> dropped;
-    for (const Option& o : r.optim.options.items())
-      if (!optim::optimizer_has_field(r.optim.name, o.key)) dropped.push_back(o.key);
-    for (const std::string& k : dropped) r.optim.options.erase(k);
-  }
+  if (table == "optim" && key == "name") drop_foreign_options(r.optim);
 }
 
 // [[model.layers]] decide the model: name must then be "custom" (or absent, meaning custom).
 void resolve_model(Recipe& r, bool name_given) {
   if (r.model.custom.layers.empty()) return;
   if (name_given && r.model.name != "custom")
-    throw ConfigError(fmt::format("model.name = \"{}\" conflicts with [[model.layers]]", r.model.name),
-                      r.source, "remove model.name or set it to \"custom\"");
+    throw ConfigError(
+        fmt::format("model.name = \"{}\" conflicts with [[model.layers]]", r.model.name), r.source,
+        "remove model.name or set it to \"custom\"");
   r.model.name = "custom";
 }
 
@@ -392,10 +238,9 @@ std::string format_arg(double x) {
 void validate_recipe(const Recipe& r) {
   for (const Table& t : tables()) t.validate(r);
   if (r.data.val_fraction + r.data.test_fraction >= 1.0)
-    throw ConfigError(
-        fmt::format("data.val_fraction + data.test_fraction must be < 1, got {} + {}",
-                    r.data.val_fraction, r.data.test_fraction),
-        r.source, "leave some samples for training");
+    throw ConfigError(fmt::format("data.val_fraction + data.test_fraction must be < 1, got {} + {}",
+                                  r.data.val_fraction, r.data.test_fraction),
+                      r.source, "leave some samples for training");
   if (r.model.name == "custom" && r.model.custom.layers.empty())
     throw ConfigError("model.name = \"custom\" needs a [[model.layers]] list", r.source,
                       "add [[model.layers]] tables or pick a built-in model");
@@ -411,8 +256,7 @@ Recipe parse_recipe(const std::string& toml_text, const std::string& source,
   } catch (const toml::parse_error& e) {
     const auto& b = e.source().begin;
     throw ConfigError(std::string(e.description()),
-                      fmt::format("{}:{}:{}", source, b.line, b.column),
-                      "this is not valid TOML");
+                      fmt::format("{}:{}:{}", source, b.line, b.column), "this is not valid TOML");
   }
   parse_root(r, root, source);
   const auto* model = root["model"].as_table();
@@ -437,16 +281,9 @@ std::string to_toml(const Recipe& r) {
   std::string out = "# Resolved recipe: every key with the value the run used.\n";
   for (const Table& t : tables()) {
     out += fmt::format("\n[{}]\n", t.name);
-    for (const auto& [key, value] : t.values(r)) out += fmt::format("{} = {}\n", key, format_value(value));
-    if (std::string_view(t.name) == "optim") {
-      for (const ParamGroupConfig& g : r.optim.groups) {
-        std::vector<std::string> quoted;
-        for (const std::string& p : g.params) quoted.push_back(toml_quote(p));
-        out += fmt::format("\n[[optim.groups]]\nparams = [{}]\n", fmt::join(quoted, ", "));
-        for (const auto& f : ParamGroupConfig::fields())
-          out += fmt::format("{} = {}\n", f.name(), format_value(f.get(g)));
-      }
-    }
+    for (const auto& [key, value] : t.values(r))
+      out += fmt::format("{} = {}\n", key, format_value(value));
+    if (std::string_view(t.name) == "optim") out += groups_toml(r.optim);
     if (std::string_view(t.name) != "model") continue;
     for (const nn::LayerSpec& l : r.model.custom.layers) {
       out += fmt::format("\n[[model.layers]]\ntype = {}\n", toml_quote(l.type));

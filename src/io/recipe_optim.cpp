@@ -1,0 +1,194 @@
+// [optim] and [[optim.groups]] in recipes: the optimizer's name decides which other keys exist,
+// so this table checks its options against the optimizer registry instead of a fields() list.
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "core/error.h"
+#include "core/suggest.h"
+#include "io/recipe_table.h"
+#include "optim/optimizer.h"
+
+namespace sculpt::recipe_detail {
+
+std::string position(const std::string& source, const toml::node& n) {
+  const auto& b = n.source().begin;
+  if (b.line == 0) return source;
+  return fmt::format("{}:{}:{}", source, b.line, b.column);
+}
+
+const char* node_kind(const toml::node& n) {
+  switch (n.type()) {
+    case toml::node_type::table:
+      return "table";
+    case toml::node_type::array:
+      return "array";
+    case toml::node_type::string:
+      return "string";
+    case toml::node_type::integer:
+      return "integer";
+    case toml::node_type::floating_point:
+      return "float";
+    case toml::node_type::boolean:
+      return "bool";
+    default:
+      return "date/time";
+  }
+}
+
+std::optional<FieldValue> scalar(const toml::node& n) {
+  if (const auto* v = n.as_boolean()) return FieldValue(v->get());
+  if (const auto* v = n.as_integer()) return FieldValue(v->get());
+  if (const auto* v = n.as_floating_point()) return FieldValue(v->get());
+  if (const auto* v = n.as_string()) return FieldValue(v->get());
+  return std::nullopt;
+}
+
+namespace {
+
+const FieldSpec& optim_name_spec() {
+  static const FieldSpec spec{"name",
+                              FieldType::kString,
+                              {},
+                              optim::optimizer_names(),
+                              "optimizer (its options: `sculpt list optimizers`)"};
+  return spec;
+}
+
+}  // namespace
+
+Table optim_table() {
+  return Table{
+      "optim",
+      [] {
+        std::vector<std::string> keys = {"name", "groups"};
+        for (const std::string& o : optim::optimizer_names())
+          for (const std::string& k : optim::optimizer_fields(o))
+            if (std::find(keys.begin(), keys.end(), k) == keys.end()) keys.push_back(k);
+        return keys;
+      },
+      [](std::string_view key) -> const FieldSpec* {
+        return key == "name" ? &optim_name_spec() : optim::any_optimizer_field(key);
+      },
+      [](Recipe& r, std::string_view key, FieldValue v, std::string_view where) {
+        if (key == "name")
+          r.optim.name = std::get<std::string>(
+              check_value(optim_name_spec(), std::move(v), "optim.name", where));
+        else
+          r.optim.options.set(std::string(key), std::move(v), std::string(where));
+      },
+      [](const Recipe& r) {
+        std::vector<std::pair<std::string, FieldValue>> out = {{"name", r.optim.name}};
+        const Options resolved = optim::resolve_options(r.optim);
+        for (const Option& o : resolved.items()) out.emplace_back(o.key, o.value);
+        return out;
+      },
+      [] {
+        std::vector<FieldRow> rows = {
+            describe_field(optim_name_spec(), "optim", std::string("sgd"))};
+        rows.push_back(
+            {"optim.<option>", "", "", "",
+             "the optimizer's own options (lr, momentum, beta1, ...): `sculpt list optimizers`"});
+        rows.push_back(
+            {"optim.groups.params", "globs", "[]", "",
+             "[[optim.groups]]: parameter names the group applies to (\"*.bias\", \"fc3.*\")"});
+        for (FieldRow& row : describe_fields<ParamGroupConfig>("optim.groups"))
+          rows.push_back(std::move(row));
+        return rows;
+      },
+      [](const Recipe& r) {
+        optim::resolve_options(r.optim);
+        for (size_t i = 0; i < r.optim.groups.size(); ++i) {
+          const ParamGroupConfig& g = r.optim.groups[i];
+          validate_fields(g, fmt::format("optim.groups[{}]", i),
+                          g.where.empty() ? r.source : g.where);
+          if (g.weight_decay < 0 && g.weight_decay != -1.0)
+            throw ConfigError(
+                fmt::format("optim.groups[{}].weight_decay must be -1 or >= 0, got {}", i,
+                            g.weight_decay),
+                g.where.empty() ? r.source : g.where,
+                "-1 keeps the optimizer's weight decay; 0 turns decay off for these tensors");
+          if (g.params.empty())
+            throw ConfigError(fmt::format("optim.groups[{}].params is missing or empty", i),
+                              g.where.empty() ? r.source : g.where,
+                              "add params = \"*.bias\" (glob patterns on parameter names)");
+        }
+      },
+  };
+}
+
+void parse_groups(Recipe& r, const toml::node& node, const std::string& source) {
+  const toml::array* arr = node.as_array();
+  if (!arr)
+    throw ConfigError(
+        fmt::format("optim.groups must be an array of tables, got {}", node_kind(node)),
+        position(source, node), "write each group as [[optim.groups]]");
+  r.optim.groups.clear();
+  for (size_t i = 0; i < arr->size(); ++i) {
+    const toml::node& gn = (*arr)[i];
+    const std::string gkey = fmt::format("optim.groups[{}]", i);
+    const toml::table* tbl = gn.as_table();
+    if (!tbl)
+      throw ConfigError(fmt::format("{} must be a table, got {}", gkey, node_kind(gn)),
+                        position(source, gn), "write each group as [[optim.groups]]");
+    ParamGroupConfig g;
+    g.where = position(source, gn);
+    for (const auto& [k, v] : *tbl) {
+      const std::string name(k.str());
+      const std::string where = position(source, v);
+      if (name == "params") {
+        const char* hint = "params = \"*.bias\" or params = [\"fc1.*\", \"fc2.*\"]";
+        if (const auto* str = v.as_string()) {
+          g.params.push_back(str->get());
+        } else if (const auto* list = v.as_array()) {
+          for (const toml::node& p : *list) {
+            const auto* ps = p.as_string();
+            if (!ps)
+              throw ConfigError(
+                  fmt::format("{}.params must hold strings, got {}", gkey, node_kind(p)),
+                  position(source, p), hint);
+            g.params.push_back(ps->get());
+          }
+        } else {
+          throw ConfigError(fmt::format("{}.params must be a string or a list of strings, got {}",
+                                        gkey, node_kind(v)),
+                            where, hint);
+        }
+        continue;
+      }
+      const Field<ParamGroupConfig>* f = find_field<ParamGroupConfig>(name);
+      if (!f) {
+        std::vector<std::string> keys = field_names<ParamGroupConfig>();
+        keys.insert(keys.begin(), "params");
+        std::string hint = did_you_mean(name, keys);
+        if (hint.empty()) hint = fmt::format("group keys are: {}", fmt::join(keys, ", "));
+        throw ConfigError(fmt::format("unknown key '{}.{}'", gkey, name), where, hint);
+      }
+      std::optional<FieldValue> value = scalar(v);
+      if (!value) throw_wrong_type(f->spec, fmt::format("{}.{}", gkey, name), node_kind(v), where);
+      set_field(g, *f, std::move(*value), fmt::format("{}.{}", gkey, name), where);
+    }
+    r.optim.groups.push_back(std::move(g));
+  }
+}
+
+void drop_foreign_options(OptimConfig& cfg) {
+  std::vector<std::string> dropped;
+  for (const Option& o : cfg.options.items())
+    if (!optim::optimizer_has_field(cfg.name, o.key)) dropped.push_back(o.key);
+  for (const std::string& k : dropped) cfg.options.erase(k);
+}
+
+std::string groups_toml(const OptimConfig& cfg) {
+  std::string out;
+  for (const ParamGroupConfig& g : cfg.groups) {
+    std::vector<std::string> quoted;
+    for (const std::string& p : g.params) quoted.push_back(toml_quote(p));
+    out += fmt::format("\n[[optim.groups]]\nparams = [{}]\n", fmt::join(quoted, ", "));
+    for (const auto& f : ParamGroupConfig::fields())
+      out += fmt::format("{} = {}\n", f.name(), format_value(f.get(g)));
+  }
+  return out;
+}
+
+}  // namespace sculpt::recipe_detail

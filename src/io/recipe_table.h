@@ -1,0 +1,47 @@
+// Internals of the recipe reader shared by its translation units (recipe.cpp: the tables and
+// the generic parsing; recipe_optim.cpp: [optim], whose keys depend on its name, and
+// [[optim.groups]]). Not part of the library's API.
+#pragma once
+
+#include <toml++/toml.h>
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/fields.h"
+#include "io/recipe.h"
+
+namespace sculpt::recipe_detail {
+
+// One [table] of a recipe, with its operations erased to plain function pointers.
+struct Table {
+  const char* name;
+  std::vector<std::string> (*keys)();
+  const FieldSpec* (*spec)(std::string_view key);
+  // Checks and stores a value; requires spec(key) != nullptr.
+  void (*set)(Recipe&, std::string_view key, FieldValue v, std::string_view where);
+  std::vector<std::pair<std::string, FieldValue>> (*values)(const Recipe&);
+  std::vector<FieldRow> (*rows)();
+  void (*validate)(const Recipe&);
+};
+
+// "file:line:col" of a node (the file alone when toml++ has no position).
+std::string position(const std::string& source, const toml::node& n);
+const char* node_kind(const toml::node& n);  // "table", "integer", ...
+// The value of a scalar node; nullopt for tables, arrays and dates.
+std::optional<FieldValue> scalar(const toml::node& n);
+
+// [optim]: `name` is a field; every other key is an option of the chosen optimizer, kept as
+// written until optim::resolve_options checks it.
+Table optim_table();
+// [[optim.groups]]: params (a glob or a list of globs), then ParamGroupConfig's fields.
+void parse_groups(Recipe& r, const toml::node& node, const std::string& source);
+// Drops the options the (newly chosen) optimizer does not have.
+void drop_foreign_options(OptimConfig& cfg);
+// The [[optim.groups]] tables of a resolved recipe, as TOML.
+std::string groups_toml(const OptimConfig& cfg);
+
+}  // namespace sculpt::recipe_detail
