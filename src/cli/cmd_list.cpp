@@ -100,8 +100,9 @@ int run_list(const std::string& what, bool markdown) {
                           " choices: optimizers, schedules, layers, "
                           "losses, models, recipe");
   if (markdown) {
-    SCULPT_CHECK(what == "optimizers", ConfigError, "--markdown is only for `sculpt list optimizers`",
-                 "sculpt list", "run `sculpt list optimizers --markdown`");
+    SCULPT_CHECK(what == "optimizers", ConfigError,
+                 "--markdown is only for `sculpt list optimizers`", "sculpt list",
+                 "run `sculpt list optimizers --markdown`");
     list_optimizers_markdown();
     return 0;
   }
@@ -125,7 +126,8 @@ void add_list(CLI::App& app) {
   sub->add_option("what", *what, "optimizers | schedules | layers | losses | models | recipe | all")
       ->capture_default_str();
   auto markdown = std::make_shared<bool>(false);
-  sub->add_flag("--markdown", *markdown, "optimizers as the Markdown sections of docs/optimizers.md");
+  sub->add_flag("--markdown", *markdown,
+                "optimizers as the Markdown sections of docs/optimizers.md");
   register_verb(sub, [what, markdown] { return run_list(*what, *markdown); });
 }
 

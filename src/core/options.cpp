@@ -25,8 +25,9 @@ void Options::erase(std::string_view key) {
 }
 
 bool Options::operator==(const Options& o) const {
-  return std::equal(items_.begin(), items_.end(), o.items_.begin(), o.items_.end(),
-                    [](const Option& a, const Option& b) { return a.key == b.key && a.value == b.value; });
+  return std::equal(
+      items_.begin(), items_.end(), o.items_.begin(), o.items_.end(),
+      [](const Option& a, const Option& b) { return a.key == b.key && a.value == b.value; });
 }
 
 }  // namespace sculpt

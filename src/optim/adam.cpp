@@ -80,8 +80,8 @@ void Adam::update(ParamStore& ps, const std::vector<TensorStep>& steps, int64_t 
       adam_range<true>(w, g, m_.data(), v_.data(), vmax_.data(), lo, hi, s, b1, b2, c1, c2,
                        step_size, inv_sqrt_bc2, eps);
     else
-      adam_range<false>(w, g, m_.data(), v_.data(), nullptr, lo, hi, s, b1, b2, c1, c2,
-                        step_size, inv_sqrt_bc2, eps);
+      adam_range<false>(w, g, m_.data(), v_.data(), nullptr, lo, hi, s, b1, b2, c1, c2, step_size,
+                        inv_sqrt_bc2, eps);
   });
 }
 

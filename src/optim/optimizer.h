@@ -54,9 +54,9 @@ struct StateArray {
 
 // What the fused kernels need for one tensor in one step.
 struct TensorStep {
-  double lr = 0.0;     // lr_t * lr_scale
-  float l2 = 0.0f;     // added to the gradient: g + l2 * w
-  float keep = 1.0f;   // decoupled decay: w <- keep * w before the update
+  double lr = 0.0;    // lr_t * lr_scale
+  float l2 = 0.0f;    // added to the gradient: g + l2 * w
+  float keep = 1.0f;  // decoupled decay: w <- keep * w before the update
   bool frozen = false;
 };
 
@@ -99,10 +99,10 @@ class Optimizer {
 // docs/optimizers.md print.
 struct OptimizerInfo {
   std::string name;
-  std::string title;    // "Adam"
-  std::string rule;     // the update rule, plain text, one formula per line
-  std::string paper;    // citation
-  std::string example;  // a recipe [optim] table
+  std::string title;             // "Adam"
+  std::string rule;              // the update rule, plain text, one formula per line
+  std::string paper;             // citation
+  std::string example;           // a recipe [optim] table
   std::vector<FieldRow> fields;  // the options with this optimizer's defaults
 };
 

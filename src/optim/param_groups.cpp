@@ -50,8 +50,9 @@ std::vector<TensorSettings> tensor_settings(const ParamStore& ps,
         out[i].frozen = grp.frozen;
       }
       if (!any)
-        throw ConfigError(fmt::format("optim.groups[{}].params \"{}\" matches no parameter", g, pattern),
-                          grp.where, fmt::format("the model's parameters are: {}", fmt::join(names, ", ")));
+        throw ConfigError(
+            fmt::format("optim.groups[{}].params \"{}\" matches no parameter", g, pattern),
+            grp.where, fmt::format("the model's parameters are: {}", fmt::join(names, ", ")));
     }
   }
   return out;

@@ -52,11 +52,13 @@ const std::vector<Row>& rows() {
           "w = keep*w - lr_t*d",
           "Robbins & Monro, \"A Stochastic Approximation Method\", 1951; Sutskever et al., \"On "
           "the importance of initialization and momentum in deep learning\", ICML 2013",
-          "[optim]\nname = \"sgd\"\nlr = 0.1\nmomentum = 0.9\nnesterov = true\nweight_decay = 5e-4\n",
+          "[optim]\nname = \"sgd\"\nlr = 0.1\nmomentum = 0.9\nnesterov = true\nweight_decay = "
+          "5e-4\n",
           [](SgdConfig c) { return std::make_unique<Sgd>(std::move(c)); }),
       row<AdagradConfig>(
           "adagrad", "AdaGrad",
-          "d = g + l2*w\nsum = sum + d^2\nw = keep*w - lr_t / (1 + t*lr_decay) * d / (sqrt(sum) + eps)",
+          "d = g + l2*w\nsum = sum + d^2\nw = keep*w - lr_t / (1 + t*lr_decay) * d / (sqrt(sum) + "
+          "eps)",
           "Duchi, Hazan & Singer, \"Adaptive Subgradient Methods for Online Learning and "
           "Stochastic Optimization\", JMLR 2011",
           "[optim]\nname = \"adagrad\"\nlr = 0.01\n",
@@ -72,14 +74,13 @@ const std::vector<Row>& rows() {
           "2012; centered: Graves, \"Generating Sequences With Recurrent Neural Networks\", 2013",
           "[optim]\nname = \"rmsprop\"\nlr = 0.001\nalpha = 0.99\n",
           [](RmspropConfig c) { return std::make_unique<Rmsprop>(std::move(c)); }),
-      row<AdamConfig>(
-          "adam", "Adam",
-          "d = g + l2*w\nm = beta1*m + (1 - beta1)*d\nv = beta2*v + (1 - beta2)*d^2\n"
-          "amsgrad: vmax = max(vmax, v), used in place of v\n"
-          "w = keep*w - lr_t / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)",
-          "Kingma & Ba, \"Adam: A Method for Stochastic Optimization\", ICLR 2015",
-          "[optim]\nname = \"adam\"\nlr = 0.001\n",
-          [](AdamConfig c) { return std::make_unique<Adam>("adam", std::move(c)); }),
+      row<AdamConfig>("adam", "Adam",
+                      "d = g + l2*w\nm = beta1*m + (1 - beta1)*d\nv = beta2*v + (1 - beta2)*d^2\n"
+                      "amsgrad: vmax = max(vmax, v), used in place of v\n"
+                      "w = keep*w - lr_t / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)",
+                      "Kingma & Ba, \"Adam: A Method for Stochastic Optimization\", ICLR 2015",
+                      "[optim]\nname = \"adam\"\nlr = 0.001\n",
+                      [](AdamConfig c) { return std::make_unique<Adam>("adam", std::move(c)); }),
       row<AdamWConfig>(
           "adamw", "AdamW (decoupled weight decay)",
           "Adam's rule with decay_style = \"decoupled\": w = (1 - lr_t*wd)*w - (Adam step)\n"

@@ -68,10 +68,14 @@ void Rmsprop::update(ParamStore& ps, const std::vector<TensorStep>& steps, int64
       rmsprop_range<kC, kM>(w, g, sq_.data(), avg_.data(), buf_.data(), lo, hi, s, alpha, c, eps,
                             mu);
     };
-    if (centered && momentum) run.template operator()<true, true>();
-    else if (centered) run.template operator()<true, false>();
-    else if (momentum) run.template operator()<false, true>();
-    else run.template operator()<false, false>();
+    if (centered && momentum)
+      run.template operator()<true, true>();
+    else if (centered)
+      run.template operator()<true, false>();
+    else if (momentum)
+      run.template operator()<false, true>();
+    else
+      run.template operator()<false, false>();
   });
 }
 

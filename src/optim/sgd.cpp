@@ -14,7 +14,9 @@ const std::vector<Field<SgdConfig>>& SgdConfig::fields() {
       {"dampening", &C::dampening, closed(0, 1),
        "pytorch form: v = mu*v + (1 - dampening)*g after the first step"},
       {"nesterov", &C::nesterov, "Nesterov momentum (needs momentum > 0, dampening 0)"},
-      {"momentum_form", &C::momentum_form, {"pytorch", "ema"},
+      {"momentum_form",
+       &C::momentum_form,
+       {"pytorch", "ema"},
        "pytorch: v = mu*v + g (v = g at first); ema: v = mu*v + (1 - mu)*g from v = 0"},
   });
   return f;
@@ -57,8 +59,7 @@ void Sgd::update(ParamStore& ps, const std::vector<TensorStep>& steps, int64_t s
   const bool first = step == 0 && !ema;  // PyTorch starts the buffer at the first gradient
   const float keep_v = first ? 0.0f : mu;
   // 1 - mu and 1 - dampening in double: 1.0f - float(x) loses digits for x near 1.
-  const float take = first ? 1.0f
-                     : float(1.0 - (ema ? cfg_.momentum : cfg_.dampening));
+  const float take = first ? 1.0f : float(1.0 - (ema ? cfg_.momentum : cfg_.dampening));
   float* w = ps.values().data();
   const float* g = ps.grads().data();
   float* v = velocity_.data();
