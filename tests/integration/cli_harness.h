@@ -7,7 +7,9 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 namespace sculpt::testing {
 
@@ -55,5 +57,18 @@ inline std::string recipe_path(const std::string& name) {
 }
 
 inline const char* kFashionDir = "/usr/share/datasets/fashion-mnist";
+
+inline bool have_fashion() {
+  return std::filesystem::exists(std::string(kFashionDir) + "/train-images-idx3-ubyte.gz");
+}
+
+// Every record of a run directory's metrics.jsonl, in order.
+inline std::vector<nlohmann::json> read_metrics(const std::string& run) {
+  std::vector<nlohmann::json> out;
+  std::ifstream f(run + "/metrics.jsonl");
+  std::string line;
+  while (std::getline(f, line)) out.push_back(nlohmann::json::parse(line));
+  return out;
+}
 
 }  // namespace sculpt::testing

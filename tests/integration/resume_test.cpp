@@ -21,16 +21,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-bool have_fashion() { return fs::exists(std::string(kFashionDir) + "/train-images-idx3-ubyte.gz"); }
-
-std::vector<nlohmann::json> read_metrics(const std::string& run) {
-  std::vector<nlohmann::json> out;
-  std::ifstream f(run + "/metrics.jsonl");
-  std::string line;
-  while (std::getline(f, line)) out.push_back(nlohmann::json::parse(line));
-  return out;
-}
-
 std::vector<nlohmann::json> events(const std::vector<nlohmann::json>& m, const std::string& ev) {
   std::vector<nlohmann::json> out;
   for (const auto& j : m)

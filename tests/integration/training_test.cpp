@@ -20,21 +20,11 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::vector<nlohmann::json> read_metrics(const std::string& run) {
-  std::vector<nlohmann::json> out;
-  std::ifstream f(run + "/metrics.jsonl");
-  std::string line;
-  while (std::getline(f, line)) out.push_back(nlohmann::json::parse(line));
-  return out;
-}
-
 nlohmann::json last_event(const std::vector<nlohmann::json>& m, const std::string& ev) {
   for (auto it = m.rbegin(); it != m.rend(); ++it)
     if ((*it)["event"] == ev) return *it;
   return {};
 }
-
-bool have_fashion() { return fs::exists(std::string(kFashionDir) + "/train-images-idx3-ubyte.gz"); }
 
 // The must-show of the foundation: the default recipe (the MLP, 10 epochs) reaches 88%.
 TEST(Training, DefaultRecipeTrainsTheMlpAbove88PercentAndEvalAgrees) {
