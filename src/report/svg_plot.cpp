@@ -1,0 +1,341 @@
+// SVG line charts: data ranges become axis domains widened to whole ticks (a 1/2/5 x 10^k step on
+// linear axes, whole decades on log axes), series become one <path> each with a subpath per run
+// of drawable points, and every number is printed with a fixed format.
+#include "report/svg_plot.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <iterator>
+#include <limits>
+
+#include "core/error.h"
+
+namespace sculpt::report {
+
+namespace {
+
+constexpr double kEps = 1e-9;      // slack when a range edge falls on a tick
+constexpr size_t kMaxTicks = 100;  // guards the loops against absurd ranges
+// Tableau 10: distinguishable, and readable on white.
+constexpr const char* kPalette[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+                                    "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
+
+// 10^e, correctly rounded for |e| <= 22 (the division keeps 1e-7 exact to the last bit).
+double pow10(int e) { return e >= 0 ? std::pow(10.0, e) : 1.0 / std::pow(10.0, -e); }
+
+// A tick step m x 10^e with m in {1, 2, 5}; tick k is computed as k*m scaled by a power of ten
+// so that 3 x 0.2 prints and compares as 0.6.
+struct Step {
+  double m = 1;
+  int e = 0;
+  double at(double k) const {
+    const double v = e >= 0 ? k * m * pow10(e) : k * m / pow10(-e);
+    return v == 0 ? 0.0 : v;  // no "-0"
+  }
+  double value() const { return at(1); }
+};
+
+Step nice_step(double range, int target) {
+  const double raw = range / std::max(target, 1);
+  const int e = static_cast<int>(std::floor(std::log10(raw)));
+  const double norm = raw / pow10(e);
+  if (norm <= 1 + kEps) return {1, e};
+  if (norm <= 2 + kEps) return {2, e};
+  if (norm <= 5 + kEps) return {5, e};
+  return {1, e + 1};
+}
+
+std::vector<double> ticks_with_step(double lo, double hi, Step s) {
+  std::vector<double> ticks;
+  const double step = s.value();
+  if (!(step > 0) || !std::isfinite(step)) return ticks;
+  const double k0 = std::ceil(lo / step - kEps), k1 = std::floor(hi / step + kEps);
+  for (double k = k0; k <= k1 && ticks.size() < kMaxTicks; ++k) ticks.push_back(s.at(k));
+  return ticks;
+}
+
+struct Axis {
+  bool log = false;
+  double lo = 0, hi = 1;    // domain in data units
+  double px0 = 0, px1 = 1;  // pixels of lo and hi
+  std::vector<double> ticks;
+
+  double t(double v) const { return log ? std::log10(v) : v; }
+  double map(double v) const { return px0 + (t(v) - t(lo)) / (t(hi) - t(lo)) * (px1 - px0); }
+};
+
+// The domain covering the data range [lo, hi], widened to whole ticks.
+Axis make_axis(double lo, double hi, bool log, int target, double px0, double px1) {
+  Axis a{.log = log, .px0 = px0, .px1 = px1, .ticks = {}};
+  if (log) {
+    a.lo = pow10(static_cast<int>(std::floor(std::log10(lo) + kEps)));
+    a.hi = pow10(static_cast<int>(std::ceil(std::log10(hi) - kEps)));
+    if (a.lo >= a.hi) {  // a single decade value: one decade either side
+      a.lo /= 10;
+      a.hi *= 10;
+    }
+    a.ticks = decade_ticks(a.lo, a.hi);
+    return a;
+  }
+  if (hi - lo <= kEps * std::max(std::abs(lo), std::abs(hi))) {  // one value: centre it
+    const double pad = lo == 0 ? 1.0 : std::abs(lo) * 0.1;
+    lo -= pad, hi += pad;
+  }
+  const Step s = nice_step(hi - lo, target);
+  a.lo = s.at(std::floor(lo / s.value() + kEps));
+  a.hi = s.at(std::ceil(hi / s.value() - kEps));
+  a.ticks = ticks_with_step(a.lo, a.hi, s);
+  return a;
+}
+
+using Point = std::pair<double, double>;
+using Run = std::vector<Point>;
+
+struct Drawn {
+  size_t index;  // in Plot::series, for the palette
+  const Series* s;
+  std::vector<Run> runs;
+};
+
+std::string px(double v) { return fmt::format("{:.2f}", v); }
+
+}  // namespace
+
+std::vector<double> nice_ticks(double lo, double hi, int target) {
+  if (!std::isfinite(lo) || !std::isfinite(hi) || hi < lo) return {};
+  if (hi == lo) return {lo};
+  return ticks_with_step(lo, hi, nice_step(hi - lo, target));
+}
+
+std::vector<double> decade_ticks(double lo, double hi) {
+  std::vector<double> ticks;
+  if (!(lo > 0) || !(hi >= lo) || !std::isfinite(hi)) return ticks;
+  const int e0 = static_cast<int>(std::ceil(std::log10(lo) - kEps));
+  const int e1 = static_cast<int>(std::floor(std::log10(hi) + kEps));
+  const int n = e1 - e0 + 1;
+  const int stride = n > 12 ? (n + 9) / 10 : 1;
+  // Start on a multiple of the stride so that 1 (10^0) stays a tick when it is in range.
+  const int first = static_cast<int>(std::ceil(double(e0) / stride)) * stride;
+  for (int e = first; e <= e1; e += stride) ticks.push_back(pow10(e));
+  return ticks;
+}
+
+std::string format_tick(double v) {
+  if (v == 0) return "0";
+  std::string s = fmt::format("{:.6g}", v);
+  const size_t e = s.find('e');
+  if (e == std::string::npos) return s;
+  return fmt::format("{}e{}", s.substr(0, e), std::stoi(s.substr(e + 1)));  // 1e-07 -> 1e-7
+}
+
+std::string escape_xml(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (const char c : s) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
+      default:
+        // XML 1.0 forbids most control characters even as entities.
+        out += (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n') ? ' ' : c;
+    }
+  }
+  return out;
+}
+
+std::string render_svg(const Plot& p) {
+  SCULPT_CHECK(p.width >= 200 && p.height >= 120, ConfigError,
+               fmt::format("plot size must be at least 200 x 120, got {} x {}", p.width, p.height));
+  for (const Series& s : p.series)
+    SCULPT_CHECK(s.x.empty() || s.x.size() == s.y.size(), ConfigError,
+                 fmt::format("plot series \"{}\" has {} x values and {} y values", s.name,
+                             s.x.size(), s.y.size()));
+
+  // Runs of drawable points and the data range.
+  const auto ok_x = [&](double v) { return std::isfinite(v) && (!p.log_x || v > 0); };
+  const auto ok_y = [&](double v) { return std::isfinite(v) && (!p.log_y || v > 0); };
+  constexpr double kInf = std::numeric_limits<double>::infinity();
+  double xlo = kInf, xhi = -kInf, ylo = kInf, yhi = -kInf;
+  std::vector<Drawn> drawn;
+  for (size_t i = 0; i < p.series.size(); ++i) {
+    const Series& s = p.series[i];
+    Drawn d{i, &s, {}};
+    bool in_run = false;
+    for (size_t j = 0; j < s.y.size(); ++j) {
+      const double x = s.x.empty() ? double(j) : s.x[j], y = s.y[j];
+      if (!ok_x(x) || !ok_y(y)) {
+        in_run = false;
+        continue;
+      }
+      if (!in_run) d.runs.emplace_back();
+      in_run = true;
+      d.runs.back().emplace_back(x, y);
+      xlo = std::min(xlo, x), xhi = std::max(xhi, x);
+      ylo = std::min(ylo, y), yhi = std::max(yhi, y);
+    }
+    if (!d.runs.empty()) drawn.push_back(std::move(d));
+  }
+  if (!drawn.empty())
+    for (const Marker& m : p.markers)
+      if (ok_x(m.x)) xlo = std::min(xlo, m.x), xhi = std::max(xhi, m.x);
+
+  const int w = p.width, h = p.height;
+  const double left = 72, right = w - 16.0, top = p.title.empty() ? 16.0 : 36.0,
+               bottom = h - (p.x_label.empty() ? 30.0 : 46.0);
+  std::string out;
+  auto o = std::back_inserter(out);
+  fmt::format_to(o,
+                 "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                 "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{0}\" height=\"{1}\" "
+                 "viewBox=\"0 0 {0} {1}\" font-family=\"sans-serif\" font-size=\"12\">\n"
+                 "<rect width=\"{0}\" height=\"{1}\" fill=\"white\"/>\n",
+                 w, h);
+  if (!p.title.empty())
+    fmt::format_to(o,
+                   "<text x=\"{}\" y=\"22\" text-anchor=\"middle\" font-size=\"14\" "
+                   "font-weight=\"bold\">{}</text>\n",
+                   px(w / 2.0), escape_xml(p.title));
+  if (!p.x_label.empty())
+    fmt::format_to(o, "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n",
+                   px((left + right) / 2), px(h - 10.0), escape_xml(p.x_label));
+  if (!p.y_label.empty())
+    fmt::format_to(o,
+                   "<text transform=\"translate(18 {}) rotate(-90)\" "
+                   "text-anchor=\"middle\">{}</text>\n",
+                   px((top + bottom) / 2), escape_xml(p.y_label));
+  const std::string frame = fmt::format(
+      "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#444\"/>\n",
+      px(left), px(top), px(right - left), px(bottom - top));
+  if (drawn.empty()) {
+    out += frame;
+    fmt::format_to(o,
+                   "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" fill=\"#888\">no data</text>\n",
+                   px((left + right) / 2), px((top + bottom) / 2));
+    out += "</svg>\n";
+    return out;
+  }
+
+  const int x_target = std::max(2, static_cast<int>((right - left) / 80));
+  const int y_target = std::max(2, static_cast<int>((bottom - top) / 45));
+  const Axis ax = make_axis(xlo, xhi, p.log_x, x_target, left, right);
+  const Axis ay = make_axis(ylo, yhi, p.log_y, y_target, bottom, top);
+
+  // Grid, tick labels, frame.
+  out += "<g stroke=\"#e6e6e6\">\n";
+  for (double t : ax.ticks)
+    fmt::format_to(o, "<line x1=\"{0}\" y1=\"{1}\" x2=\"{0}\" y2=\"{2}\"/>\n", px(ax.map(t)),
+                   px(top), px(bottom));
+  for (double t : ay.ticks)
+    fmt::format_to(o, "<line x1=\"{1}\" y1=\"{0}\" x2=\"{2}\" y2=\"{0}\"/>\n", px(ay.map(t)),
+                   px(left), px(right));
+  out += "</g>\n<g fill=\"#333\" font-size=\"11\">\n";
+  for (double t : ax.ticks)
+    fmt::format_to(o, "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", px(ax.map(t)),
+                   px(bottom + 16), format_tick(t));
+  for (double t : ay.ticks)
+    fmt::format_to(o, "<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>\n", px(left - 6),
+                   px(ay.map(t) + 4), format_tick(t));
+  out += "</g>\n" + frame;
+
+  const auto color = [&](const Drawn& d) {
+    return d.s->color.empty() ? std::string(kPalette[d.index % std::size(kPalette)])
+                              : escape_xml(d.s->color);
+  };
+  const char* dash = " stroke-dasharray=\"6 4\"";
+
+  // Series: one path with a subpath per run of two or more points; lone points as dots.
+  for (const Drawn& d : drawn) {
+    std::string path;
+    for (const Run& r : d.runs) {
+      if (r.size() < 2) continue;
+      for (size_t j = 0; j < r.size(); ++j)
+        fmt::format_to(std::back_inserter(path), "{}{} {} ", j == 0 ? 'M' : 'L',
+                       px(ax.map(r[j].first)), px(ay.map(r[j].second)));
+    }
+    if (!path.empty()) {
+      path.pop_back();
+      fmt::format_to(o,
+                     "<path d=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"1.5\" "
+                     "stroke-linejoin=\"round\"{}/>\n",
+                     path, color(d), d.s->dashed ? dash : "");
+    }
+    for (const Run& r : d.runs)
+      if (r.size() == 1)
+        fmt::format_to(o, "<circle cx=\"{}\" cy=\"{}\" r=\"2\" fill=\"{}\"/>\n",
+                       px(ax.map(r[0].first)), px(ay.map(r[0].second)), color(d));
+  }
+
+  // Markers: a dashed vertical line, the label inside the plot on the side with room.
+  for (const Marker& m : p.markers) {
+    if (!ok_x(m.x)) continue;
+    const double x = ax.map(m.x);
+    const bool flip = x > left + 0.75 * (right - left);
+    fmt::format_to(o,
+                   "<g class=\"marker\"><line x1=\"{0}\" y1=\"{1}\" x2=\"{0}\" y2=\"{2}\" "
+                   "stroke=\"#666\" stroke-dasharray=\"3 3\"/><text x=\"{3}\" y=\"{4}\" "
+                   "text-anchor=\"{5}\" font-size=\"11\" fill=\"#444\">{6}</text></g>\n",
+                   px(x), px(top), px(bottom), px(flip ? x - 4 : x + 4), px(top + 12),
+                   flip ? "end" : "start", escape_xml(m.label));
+  }
+
+  // Legend in the top right corner when there is more than one line to tell apart.
+  if (drawn.size() > 1) {
+    std::vector<std::string> names;
+    size_t longest = 0;
+    for (const Drawn& d : drawn) {
+      names.push_back(d.s->name.empty() ? fmt::format("series {}", d.index + 1) : d.s->name);
+      longest = std::max(longest, names.back().size());
+    }
+    const double bw = 40 + 6.5 * double(longest), bh = 18.0 * double(drawn.size()) + 6;
+    const double bx = right - 8 - bw, by = top + 8;
+    fmt::format_to(o,
+                   "<g class=\"legend\" font-size=\"11\">\n<rect x=\"{}\" y=\"{}\" width=\"{}\" "
+                   "height=\"{}\" fill=\"white\" fill-opacity=\"0.85\" stroke=\"#ccc\"/>\n",
+                   px(bx), px(by), px(bw), px(bh));
+    for (size_t i = 0; i < drawn.size(); ++i) {
+      const double cy = by + 12 + 18.0 * double(i);
+      fmt::format_to(o,
+                     "<line x1=\"{0}\" y1=\"{2}\" x2=\"{1}\" y2=\"{2}\" stroke=\"{3}\" "
+                     "stroke-width=\"2\"{4}/><text x=\"{5}\" y=\"{6}\">{7}</text>\n",
+                     px(bx + 8), px(bx + 30), px(cy), color(drawn[i]),
+                     drawn[i].s->dashed ? dash : "", px(bx + 36), px(cy + 4), escape_xml(names[i]));
+    }
+    out += "</g>\n";
+  }
+  out += "</svg>\n";
+  return out;
+}
+
+void write_svg(const Plot& p, const std::string& path) {
+  const std::string svg = render_svg(p);
+  std::FILE* f = std::fopen(path.c_str(), "wb");
+  if (!f)
+    throw IoError(fmt::format("cannot open the plot file for writing: {}", std::strerror(errno)),
+                  path, "check that the directory exists and is writable");
+  const bool written = std::fwrite(svg.data(), 1, svg.size(), f) == svg.size();
+  const int saved = errno;
+  if (std::fclose(f) != 0 || !written)
+    throw IoError(
+        fmt::format("cannot write the plot file: {}", std::strerror(written ? errno : saved)),
+        path);
+}
+
+}  // namespace sculpt::report
