@@ -42,6 +42,7 @@ const char* type_name(FieldType t) {
     case FieldType::kDouble: return "number";
     case FieldType::kBool: return "bool";
     case FieldType::kString: return "string";
+    case FieldType::kList: return "list";
   }
   return "?";
 }
@@ -55,6 +56,7 @@ const char* expected_phrase(FieldType t) {
     case FieldType::kDouble: return "a number";
     case FieldType::kBool: return "true or false";
     case FieldType::kString: return "a string";
+    case FieldType::kList: return "a list of numbers";
   }
   return "?";
 }
@@ -64,6 +66,7 @@ std::string describe_got(const FieldValue& v) {
   if (const auto* b = std::get_if<bool>(&v)) return *b ? "bool true" : "bool false";
   if (const auto* i = std::get_if<int64_t>(&v)) return fmt::format("integer {}", *i);
   if (const auto* d = std::get_if<double>(&v)) return fmt::format("float {}", *d);
+  if (const auto* l = std::get_if<NumberList>(&v)) return "list " + format_value(*l);
   return "string " + toml_quote(std::get<std::string>(v));
 }
 
@@ -121,6 +124,15 @@ FieldValue check_string(const FieldSpec& f, const FieldValue& v, std::string_vie
   return s;
 }
 
+FieldValue check_list(const FieldSpec& f, const FieldValue& v, std::string_view key,
+                      std::string_view where) {
+  const auto* l = std::get_if<NumberList>(&v);
+  if (!l) throw_wrong_type(f, key, describe_got(v), where);
+  for (size_t i = 0; i < l->size(); ++i)
+    check_range(f, (*l)[i], fmt::format("{}", (*l)[i]), fmt::format("{}[{}]", key, i), where);
+  return v;
+}
+
 template <class N>
 bool parse_number(std::string_view text, N& out) {
   if (!text.empty() && text.front() == '+') text.remove_prefix(1);
@@ -147,6 +159,7 @@ FieldValue check_value(const FieldSpec& f, FieldValue v, std::string_view key,
       if (!std::holds_alternative<bool>(v)) throw_wrong_type(f, key, describe_got(v), where);
       return v;
     case FieldType::kString: return check_string(f, v, key, where);
+    case FieldType::kList: return check_list(f, v, key, where);
   }
   return v;
 }
@@ -168,6 +181,24 @@ FieldValue parse_value_text(const FieldSpec& f, std::string_view text) {
       if (parse_number(text, i)) return i;
       if (parse_number(text, d)) return d;
       break;
+    }
+    case FieldType::kList: {
+      std::string_view body = text;
+      if (body.size() >= 2 && body.front() == '[' && body.back() == ']')
+        body = body.substr(1, body.size() - 2);
+      NumberList list;
+      while (!body.empty()) {
+        const size_t comma = body.find(',');
+        std::string_view item = body.substr(0, comma);
+        while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+        while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+        double d = 0;
+        if (!parse_number(item, d)) return std::string(text);  // reported as a wrong type
+        list.push_back(d);
+        if (comma == std::string_view::npos) break;
+        body.remove_prefix(comma + 1);
+      }
+      return list;
     }
     case FieldType::kString: break;
   }
@@ -196,6 +227,11 @@ std::string toml_quote(std::string_view s) {
 std::string format_value(const FieldValue& v) {
   if (const auto* b = std::get_if<bool>(&v)) return *b ? "true" : "false";
   if (const auto* i = std::get_if<int64_t>(&v)) return std::to_string(*i);
+  if (const auto* l = std::get_if<NumberList>(&v)) {
+    std::string out = "[";
+    for (size_t k = 0; k < l->size(); ++k) out += (k ? ", " : "") + format_value((*l)[k]);
+    return out + "]";
+  }
   if (const auto* d = std::get_if<double>(&v)) {
     // fmt's "{}" prints the shortest text that reads back to the same double.
     std::string s = fmt::format("{}", *d);

@@ -13,11 +13,13 @@
 
 namespace sculpt {
 
-enum class FieldType { kInt, kUint, kDouble, kBool, kString };
+enum class FieldType { kInt, kUint, kDouble, kBool, kString, kList };
 
 // A value as read from TOML or from the command line, before it is checked against a field.
 // Unsigned fields travel as int64 (they are capped at INT64_MAX so that TOML can hold them).
-using FieldValue = std::variant<bool, int64_t, double, std::string>;
+// Lists are lists of numbers (milestones = [30, 60]); every element must lie in the field's range.
+using NumberList = std::vector<double>;
+using FieldValue = std::variant<bool, int64_t, double, std::string, NumberList>;
 
 // Allowed interval for a number; unbounded sides are infinite.
 struct Range {
@@ -48,12 +50,13 @@ struct FieldSpec {
 // and choices. `key` is "table.key" for messages, `where` the file position. Throws ConfigError.
 FieldValue check_value(const FieldSpec& f, FieldValue v, std::string_view key,
                        std::string_view where);
-// Reads a `--set` value for this field: "0.1", "true", "abc", '"abc"'. Not yet checked.
+// Reads a `--set` value for this field: "0.1", "true", "abc", '"abc"', "[30, 60]" or "30,60"
+// (lists). Not yet checked.
 FieldValue parse_value_text(const FieldSpec& f, std::string_view text);
 // Throws ConfigError "<key> must be <a number|an integer|...>, got <got>".
 [[noreturn]] void throw_wrong_type(const FieldSpec& f, std::string_view key, std::string_view got,
                                    std::string_view where);
-// TOML literal for a value: 0.1, 10, true, "text" (floats always keep a '.' or exponent and
+// TOML literal for a value: 0.1, 10, true, "text", [30.0, 60.0] (floats always keep a '.' or exponent and
 // print the shortest text that reads back to the same double).
 std::string format_value(const FieldValue& v);
 std::string toml_quote(std::string_view s);
@@ -62,7 +65,7 @@ const char* type_name(FieldType t);  // "integer", "number", "bool", "string"
 template <class T>
 struct Field {
   using Member = std::variant<int64_t T::*, uint64_t T::*, double T::*, bool T::*,
-                              std::string T::*>;
+                              std::string T::*, NumberList T::*>;
   FieldSpec spec;
   Member member;
 
@@ -72,6 +75,8 @@ struct Field {
       : spec{std::move(name), FieldType::kUint, r, {}, std::move(doc)}, member(m) {}
   Field(std::string name, double T::*m, Range r, std::string doc)
       : spec{std::move(name), FieldType::kDouble, r, {}, std::move(doc)}, member(m) {}
+  Field(std::string name, NumberList T::*m, Range r, std::string doc)
+      : spec{std::move(name), FieldType::kList, r, {}, std::move(doc)}, member(m) {}
   Field(std::string name, bool T::*m, std::string doc)
       : spec{std::move(name), FieldType::kBool, {}, {}, std::move(doc)}, member(m) {}
   Field(std::string name, std::string T::*m, std::vector<std::string> choices, std::string doc,

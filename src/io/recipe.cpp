@@ -17,6 +17,7 @@
 #include "core/suggest.h"
 #include "io/recipe_table.h"
 #include "optim/optimizer.h"
+#include "sched/schedule.h"
 
 namespace sculpt {
 
@@ -53,7 +54,7 @@ const std::vector<Table>& tables() {
       make_table<DataConfig, &Recipe::data>("data"),
       make_table<ModelConfig, &Recipe::model>("model"),
       optim_table(),
-      make_table<ScheduleConfig, &Recipe::schedule>("schedule"),
+      schedule_table(),
       make_table<TrainConfig, &Recipe::train>("train"),
       make_table<OutputConfig, &Recipe::output>("output"),
   };
@@ -147,6 +148,14 @@ void parse_table(Recipe& r, const Table& t, const toml::table& tbl, const std::s
       parse_groups(r, v, source);
       continue;
     }
+    if (std::string_view(t.name) == "schedule" && key == "phases") {
+      parse_phases(r, v, source);
+      continue;
+    }
+    if (std::string_view(t.name) == "schedule" && key == "plateau") {
+      parse_plateau(r, v, source);
+      continue;
+    }
     const FieldSpec* spec = t.spec(key);
     if (!spec) unknown_key(t, key, where);
     std::optional<FieldValue> value = scalar(v);
@@ -199,6 +208,9 @@ void apply_override(Recipe& r, const std::string& text) {
   if (table == "optim" && key == "groups")
     throw ConfigError("optim.groups cannot be set with --set", where,
                       "write [[optim.groups]] in a recipe file");
+  if (table == "schedule" && key == "phases")
+    throw ConfigError("schedule.phases cannot be set with --set", where,
+                      "write [[schedule.phases]] in a recipe file");
   const FieldSpec* spec = t->spec(key);
   if (!spec) unknown_key(*t, std::string(key), where);
   // A built-in model chosen on the command line replaces the file's custom layer list.
@@ -207,6 +219,7 @@ void apply_override(Recipe& r, const std::string& text) {
   if (drops_layers && r.model.name != "custom") r.model.custom.layers.clear();
   // Another optimizer chosen on the command line keeps only the options it has.
   if (table == "optim" && key == "name") drop_foreign_options(r.optim);
+  if (table == "schedule" && key == "name") drop_foreign_options(r.schedule);
 }
 
 // [[model.layers]] decide the model: name must then be "custom" (or absent, meaning custom).
@@ -264,6 +277,9 @@ Recipe parse_recipe(const std::string& toml_text, const std::string& source,
   for (const std::string& o : overrides) apply_override(r, o);
   validate_recipe(r);
   r.optim.options = optim::resolve_options(r.optim);
+  r.schedule.options = sched::resolve_options(r.schedule);
+  for (size_t i = 0; i < r.schedule.phases.size(); ++i)
+    r.schedule.phases[i].options = sched::resolve_phase_options(r.schedule.phases[i], i);
   return r;
 }
 
@@ -284,6 +300,7 @@ std::string to_toml(const Recipe& r) {
     for (const auto& [key, value] : t.values(r))
       out += fmt::format("{} = {}\n", key, format_value(value));
     if (std::string_view(t.name) == "optim") out += groups_toml(r.optim);
+    if (std::string_view(t.name) == "schedule") out += schedule_subtables_toml(r.schedule);
     if (std::string_view(t.name) != "model") continue;
     for (const nn::LayerSpec& l : r.model.custom.layers) {
       out += fmt::format("\n[[model.layers]]\ntype = {}\n", toml_quote(l.type));

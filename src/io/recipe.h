@@ -10,6 +10,7 @@
 #include "core/fields.h"
 #include "core/options.h"
 #include "nn/model.h"
+#include "sched/schedule.h"
 
 namespace sculpt {
 
@@ -67,12 +68,28 @@ struct OptimConfig {
   }
 };
 
-struct ScheduleConfig {
-  std::string name = "constant";  // constant | step
-  int64_t step_epochs = 7;        // step: epochs between decays
-  double gamma = 0.1;             // step: factor applied at each decay
+// One [[schedule.phases]] table of name = "sequence": a family, its options and its length.
+struct SchedulePhase {
+  std::string name;
+  Options options;    // the family's keys and `length` (in the schedule's unit)
+  std::string where;  // position in the recipe (for messages)
+};
 
-  static const std::vector<Field<ScheduleConfig>>& fields();
+// [schedule]: `name` picks the family and decides which other keys exist (sched/schedule.h,
+// `sculpt list schedules`); every family also takes unit, update, warmup and warmup_start.
+// `options` holds the keys as written until parse_recipe resolves them.
+struct ScheduleConfig {
+  std::string name = "constant";
+  Options options;
+  std::vector<SchedulePhase> phases;  // name = "sequence"
+  sched::PlateauConfig plateau;       // [schedule.plateau]
+
+  // For recipes built in code: r.schedule.set("name", "cosine").set("warmup", 1).
+  ScheduleConfig& set(std::string key, FieldValue value) {
+    if (key == "name") name = std::get<std::string>(value);
+    else options.set(std::move(key), std::move(value), "schedule");
+    return *this;
+  }
 };
 
 struct TrainConfig {

@@ -54,16 +54,6 @@ const std::vector<Field<ParamGroupConfig>>& ParamGroupConfig::fields() {
   return f;
 }
 
-const std::vector<Field<ScheduleConfig>>& ScheduleConfig::fields() {
-  using C = ScheduleConfig;
-  static const std::vector<Field<C>> f = {
-      {"name", &C::name, {"constant", "step"}, "learning-rate schedule"},
-      {"step_epochs", &C::step_epochs, at_least(1), "step: epochs between decays of the rate"},
-      {"gamma", &C::gamma, closed(0, 1), "step: factor applied to the rate at each decay"},
-  };
-  return f;
-}
-
 const std::vector<Field<TrainConfig>>& TrainConfig::fields() {
   using C = TrainConfig;
   static const std::vector<Field<C>> f = {

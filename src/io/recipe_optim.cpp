@@ -41,6 +41,15 @@ std::optional<FieldValue> scalar(const toml::node& n) {
   if (const auto* v = n.as_integer()) return FieldValue(v->get());
   if (const auto* v = n.as_floating_point()) return FieldValue(v->get());
   if (const auto* v = n.as_string()) return FieldValue(v->get());
+  if (const auto* a = n.as_array()) {
+    NumberList list;
+    for (const toml::node& e : *a) {
+      if (const auto* i = e.as_integer()) list.push_back(static_cast<double>(i->get()));
+      else if (const auto* d = e.as_floating_point()) list.push_back(d->get());
+      else return std::nullopt;
+    }
+    return FieldValue(std::move(list));
+  }
   return std::nullopt;
 }
 

@@ -31,7 +31,8 @@ struct Table {
 // "file:line:col" of a node (the file alone when toml++ has no position).
 std::string position(const std::string& source, const toml::node& n);
 const char* node_kind(const toml::node& n);  // "table", "integer", ...
-// The value of a scalar node; nullopt for tables, arrays and dates.
+// The value of a scalar node or of an array of numbers; nullopt for tables, other arrays and
+// dates.
 std::optional<FieldValue> scalar(const toml::node& n);
 
 // [optim]: `name` is a field; every other key is an option of the chosen optimizer, kept as
@@ -43,5 +44,17 @@ void parse_groups(Recipe& r, const toml::node& node, const std::string& source);
 void drop_foreign_options(OptimConfig& cfg);
 // The [[optim.groups]] tables of a resolved recipe, as TOML.
 std::string groups_toml(const OptimConfig& cfg);
+
+// [schedule]: `name` is a field; `plateau.<key>` sets [schedule.plateau]; every other key is an
+// option of the chosen family, kept as written until sched::resolve_options checks it.
+Table schedule_table();
+// [[schedule.phases]] (name = "sequence"): name, then the family's keys and length.
+void parse_phases(Recipe& r, const toml::node& node, const std::string& source);
+// [schedule.plateau]: PlateauConfig's fields; writing the table turns it on.
+void parse_plateau(Recipe& r, const toml::node& node, const std::string& source);
+// Drops the options the (newly chosen) family does not have.
+void drop_foreign_options(ScheduleConfig& cfg);
+// The [[schedule.phases]] and [schedule.plateau] tables of a resolved recipe, as TOML.
+std::string schedule_subtables_toml(const ScheduleConfig& cfg);
 
 }  // namespace sculpt::recipe_detail

@@ -41,6 +41,7 @@ class Adam final : public Optimizer {
   Adam(std::string kind, AdamConfig cfg);
   std::string_view kind() const override { return kind_; }
   std::vector<StateArray> state() override;
+  double* momentum_slot() override { return &cfg_.beta1; }
 
  protected:
   void reset_state(int64_t n) override;

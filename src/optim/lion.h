@@ -24,6 +24,7 @@ class Lion final : public Optimizer {
   explicit Lion(LionConfig cfg);
   std::string_view kind() const override { return "lion"; }
   std::vector<StateArray> state() override;
+  double* momentum_slot() override { return &cfg_.beta1; }
 
  protected:
   void reset_state(int64_t n) override;

@@ -26,6 +26,7 @@ class Nadam final : public Optimizer {
   explicit Nadam(NadamConfig cfg);
   std::string_view kind() const override { return "nadam"; }
   std::vector<StateArray> state() override;
+  double* momentum_slot() override { return &cfg_.beta1; }
 
  protected:
   void reset_state(int64_t n) override;

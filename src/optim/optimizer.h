@@ -77,6 +77,10 @@ class Optimizer {
   void on_mask_change(const prune::Masks& masks);
   // The state arrays, for checkpoints (each the length of the arena).
   virtual std::vector<StateArray> state() = 0;
+  // The coefficient a schedule may cycle inversely to the rate (one-cycle, cyclic): SGD's and
+  // RMSprop's momentum when > 0, beta1 of Adam, NAdam and Lion; nullptr when there is none.
+  // Read at every step, so writing it between steps takes effect at the next one.
+  virtual double* momentum_slot() { return nullptr; }
 
   double base_lr() const { return common_.lr; }
   const OptimCommon& common() const { return common_; }

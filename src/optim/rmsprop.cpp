@@ -62,7 +62,7 @@ void Rmsprop::update(ParamStore& ps, const std::vector<TensorStep>& steps, int64
   const float c = float(1.0 - cfg_.alpha);  // in double: 1.0f - float(alpha) loses digits
   float* w = ps.values().data();
   const float* g = ps.grads().data();
-  const bool centered = cfg_.centered, momentum = cfg_.momentum > 0;
+  const bool centered = cfg_.centered, momentum = !buf_.empty();
   fused_pass(ps, steps, [&](const TensorStep& s, int64_t lo, int64_t hi) {
     auto run = [&]<bool kC, bool kM>() {
       rmsprop_range<kC, kM>(w, g, sq_.data(), avg_.data(), buf_.data(), lo, hi, s, alpha, c, eps,
@@ -82,7 +82,7 @@ void Rmsprop::update(ParamStore& ps, const std::vector<TensorStep>& steps, int64
 std::vector<StateArray> Rmsprop::state() {
   std::vector<StateArray> s = {{"square_avg", &sq_}};
   if (cfg_.centered) s.push_back({"grad_avg", &avg_});
-  if (cfg_.momentum > 0) s.push_back({"momentum", &buf_});
+  if (!buf_.empty()) s.push_back({"momentum", &buf_});
   return s;
 }
 

@@ -27,6 +27,7 @@ class Rmsprop final : public Optimizer {
   explicit Rmsprop(RmspropConfig cfg);
   std::string_view kind() const override { return "rmsprop"; }
   std::vector<StateArray> state() override;
+  double* momentum_slot() override { return buf_.empty() ? nullptr : &cfg_.momentum; }
 
  protected:
   void reset_state(int64_t n) override;

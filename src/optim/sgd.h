@@ -26,6 +26,7 @@ class Sgd final : public Optimizer {
   explicit Sgd(SgdConfig cfg);
   std::string_view kind() const override { return "sgd"; }
   std::vector<StateArray> state() override;
+  double* momentum_slot() override { return velocity_.empty() ? nullptr : &cfg_.momentum; }
 
  protected:
   void reset_state(int64_t n) override;

@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <cmath>
+#include <cstdlib>
 #include <set>
 
 #include "core/error.h"
@@ -68,6 +70,37 @@ std::optional<std::array<uint64_t, 4>> parse_rng_state(std::string_view text) {
   return s;
 }
 
+std::string format_plateau_state(const sched::PlateauState& s) {
+  return fmt::format("{:a} {:a} {} {} {} {}", s.scale, s.best, s.bad_epochs, s.cooldown_left,
+                     s.epochs, s.reductions);
+}
+
+std::optional<sched::PlateauState> parse_plateau_state(std::string_view text) {
+  std::vector<std::string> words;
+  for (size_t pos = 0; pos <= text.size();) {
+    const size_t sp = std::min(text.find(' ', pos), text.size());
+    words.emplace_back(text.substr(pos, sp - pos));
+    pos = sp + 1;
+  }
+  if (words.size() != 6) return std::nullopt;
+  sched::PlateauState s;
+  double* reals[] = {&s.scale, &s.best};
+  for (int i = 0; i < 2; ++i) {
+    char* end = nullptr;
+    *reals[i] = std::strtod(words[i].c_str(), &end);
+    if (words[i].empty() || *end != '\0') return std::nullopt;
+  }
+  int64_t* counts[] = {&s.bad_epochs, &s.cooldown_left, &s.epochs, &s.reductions};
+  for (int i = 0; i < 4; ++i) {
+    const auto v = parse_int<int64_t>(words[i + 2]);
+    if (!v || *v < 0) return std::nullopt;
+    *counts[i] = *v;
+  }
+  if (!(std::isfinite(s.scale) && s.scale > 0 && s.scale <= 1) || std::isnan(s.best))
+    return std::nullopt;
+  return s;
+}
+
 void put_state(const TrainState& s, std::map<std::string, std::string>& meta) {
   meta["format"] = "sculpt-checkpoint";
   meta["version"] = std::to_string(kCheckpointVersion);
@@ -76,6 +109,7 @@ void put_state(const TrainState& s, std::map<std::string, std::string>& meta) {
   meta["rng.data"] = format_rng_state(s.data_rng);
   meta["rng.dropout"] = format_rng_state(s.dropout_rng);
   meta["dropout_key"] = fmt::format("{:016x}", s.dropout_key);
+  if (s.plateau) meta["plateau"] = format_plateau_state(*s.plateau);
 }
 
 TrainState get_state(const std::map<std::string, std::string>& meta, const std::string& where) {
@@ -126,6 +160,7 @@ TrainState get_state(const std::map<std::string, std::string>& meta, const std::
         return t.size() == 16 ? parse_int<uint64_t>(t, 16) : std::nullopt;
       },
       s.dropout_key);
+  if (value("plateau")) read("plateau", parse_plateau_state, s.plateau);
   SCULPT_CHECK(bad.empty(), DataError,
                fmt::format("the checkpoint's training state is damaged: {}", fmt::join(bad, ", ")),
                where, "the file was changed after `sculpt train` wrote it");

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "io/recipe.h"
+#include "sched/schedule.h"
 
 namespace sculpt::train {
 
@@ -20,16 +21,19 @@ namespace sculpt::train {
 inline constexpr int kCheckpointVersion = 2;
 
 // What the next epoch reads besides the weights and the optimizer state. Schedules are pure
-// functions of the step and the clipper keeps no history yet, so neither has state here.
+// functions of the step apart from reduce-on-plateau, whose state is here; the clipper keeps
+// no history yet.
 struct TrainState {
   int64_t epoch = 0;                      // epochs completed
   int64_t step = 0;                       // optimizer steps taken
   std::array<uint64_t, 4> data_rng{};     // shuffling stream, before the next epoch's shuffle
   std::array<uint64_t, 4> dropout_rng{};  // dropout stream
   uint64_t dropout_key = 0;               // every step's dropout key derives from it and the step
+  std::optional<sched::PlateauState> plateau;  // when the schedule reduces on plateau
 };
 
-// Adds "format", "version", "epoch", "step", "rng.data", "rng.dropout" and "dropout_key".
+// Adds "format", "version", "epoch", "step", "rng.data", "rng.dropout", "dropout_key" and, with a
+// plateau, "plateau" (scale, best, bad epochs, cooldown left, epochs, reductions; hex floats).
 void put_state(const TrainState& s, std::map<std::string, std::string>& meta);
 // Reads them back. DataError naming `where`: not a Sculpt checkpoint, a version without training
 // state, or (in one message) every absent or malformed key.
@@ -38,6 +42,8 @@ TrainState get_state(const std::map<std::string, std::string>& meta, const std::
 // Four 16-digit hex words separated by spaces, and back (nullopt when malformed).
 std::string format_rng_state(const std::array<uint64_t, 4>& s);
 std::optional<std::array<uint64_t, 4>> parse_rng_state(std::string_view text);
+std::string format_plateau_state(const sched::PlateauState& s);
+std::optional<sched::PlateauState> parse_plateau_state(std::string_view text);
 
 // Recipe keys ("table.key") a resumed run may change: train.epochs and output.*. Changing any
 // other would make it a different run than the one the checkpoint continues.

@@ -53,6 +53,7 @@ StepResult train_step(StepParts& s, const data::Batch& batch, int64_t step, uint
   r.clip = s.clipper.apply(s.params);
   s.masks.apply_to_grads(s.params);
   r.lr = s.schedule.at(step);
+  if (s.momentum) r.momentum = *s.momentum = s.schedule.momentum_at(step).value_or(s.default_momentum);
   s.optimizer.step(s.params, r.lr, step);
   s.masks.apply_to_weights(s.params);
   return r;

@@ -29,12 +29,17 @@ struct StepParts {
   data::Task task;
   NonFinite nonfinite = NonFinite::kStop;
   float* dlogits = nullptr;  // workspace [max_batch, outputs]
+  // When the schedule cycles momentum: the optimizer's coefficient (Optimizer::momentum_slot)
+  // and its configured value, used where the schedule gives none (e.g. during warmup).
+  double* momentum = nullptr;
+  double default_momentum = 0.0;
 };
 
 struct StepResult {
   double loss = 0.0;    // mean over the batch
   int64_t correct = 0;  // classification/binary: samples predicted right
   double lr = 0.0;
+  double momentum = 0.0;  // the momentum/beta1 used, when the schedule cycles it
   clip::ClipReport clip;
   bool skipped = false;  // non-finite gradients under NonFinite::kSkip
 };

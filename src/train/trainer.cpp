@@ -70,8 +70,19 @@ Trainer::Trainer(Recipe recipe)
   loss_ = loss::make_loss(loss);
   optimizer_ = optim::make_optimizer(recipe_.optim, params_);
   batcher_ = std::make_unique<data::Batcher>(train, recipe_.train.batch_size, &ctx_.data_rng);
-  schedule_ =
-      sched::make_schedule(recipe_.schedule, optimizer_->base_lr(), batcher_->batches_per_epoch());
+  schedule_ = std::make_unique<sched::Schedule>(sched::make_schedule(
+      recipe_.schedule, optimizer_->base_lr(),
+      {.steps_per_epoch = steps_per_epoch(), .total_steps = total_steps()}));
+  if (schedule_->cycles_momentum()) {
+    momentum_ = optimizer_->momentum_slot();
+    SCULPT_CHECK(momentum_, ConfigError,
+                 fmt::format("schedule '{}' cycles the momentum, but optimizer '{}' has none",
+                             recipe_.schedule.name, optimizer_->kind()),
+                 "schedule.cycle_momentum",
+                 "set optim.momentum (e.g. 0.9), use an Adam-family optimizer, or set "
+                 "schedule.cycle_momentum = false");
+    default_momentum_ = *momentum_;
+  }
   clipper_ = std::make_unique<clip::NoClip>();
   dropout_key_ = ctx_.dropout_rng.next_u64();
 }
@@ -87,7 +98,9 @@ EpochEvent Trainer::train_epoch(const TrainHooks& hooks) {
       .masks = masks_,
       .task = splits_.train.task,
       .nonfinite = recipe_.train.nonfinite == "skip" ? NonFinite::kSkip : NonFinite::kStop,
-      .dlogits = dlogits_.data()};
+      .dlogits = dlogits_.data(),
+      .momentum = momentum_,
+      .default_momentum = default_momentum_};
   EpochEvent ev;
   ev.epoch = ++epoch_;
   StepEvent se;
@@ -128,9 +141,20 @@ EpochEvent Trainer::run(const TrainHooks& hooks) {
     ev = train_epoch(hooks);
     ev.val = evaluate_split(splits_.val);
     ev.test = evaluate_split(splits_.test);
+    ev.lr_reduced = observe_epoch(ev);
     if (hooks.on_epoch) hooks.on_epoch(ev);
   }
   return ev;
+}
+
+bool Trainer::observe_epoch(const EpochEvent& ev) {
+  if (!schedule_->watches()) return false;
+  const std::string& m = schedule_->metric();
+  const double value = m == "val_loss"     ? ev.val.loss
+                       : m == "val_acc"    ? ev.val.accuracy
+                       : m == "train_loss" ? ev.train_loss
+                                           : ev.train_acc;
+  return schedule_->observe(value);
 }
 
 void Trainer::save_checkpoint(const std::string& path) const {
@@ -150,7 +174,10 @@ void Trainer::save_checkpoint(const std::string& path) const {
              .step = step_,
              .data_rng = ctx_.data_rng.state(),
              .dropout_rng = ctx_.dropout_rng.state(),
-             .dropout_key = dropout_key_},
+             .dropout_key = dropout_key_,
+             .plateau = schedule_->watches()
+                            ? std::optional<sched::PlateauState>(schedule_->plateau_state())
+                            : std::nullopt},
             meta);
   io::save_checkpoint(path, tensors, meta);
 }
@@ -217,6 +244,15 @@ TrainState Trainer::check_checkpoint(const io::Checkpoint& ck, const std::string
                where,
                "a resume may change only train.epochs and output.*; start a new run to "
                "change anything else");
+  SCULPT_CHECK(state.plateau.has_value() || !schedule_->watches(), DataError,
+               "the checkpoint holds no reduce-on-plateau state", where,
+               "it was saved by an older Sculpt; start a new run");
+  if (saved.train.epochs != recipe_.train.epochs && sched::depends_on_run_length(recipe_.schedule))
+    throw ConfigError(
+        fmt::format("train.epochs cannot change on resume ({} -> {}): schedule '{}' spans the "
+                    "whole run, so its every rate would change",
+                    saved.train.epochs, recipe_.train.epochs, recipe_.schedule.name),
+        where, "set the schedule's length explicitly (e.g. schedule.total) in a new run");
   return state;
 }
 
@@ -235,6 +271,7 @@ void Trainer::restore(const io::Checkpoint& ck, const std::string& where) {
   ctx_.data_rng.set_state(state.data_rng);
   ctx_.dropout_rng.set_state(state.dropout_rng);
   dropout_key_ = state.dropout_key;
+  if (state.plateau) schedule_->set_plateau_state(*state.plateau);
 }
 
 }  // namespace sculpt::train

@@ -42,6 +42,7 @@ struct EpochEvent {
   EvalResult val, test;
   double seconds = 0.0;  // training time of this epoch (evaluation excluded)
   double samples_per_s = 0.0;
+  bool lr_reduced = false;  // reduce-on-plateau lowered the rate after this epoch
 };
 
 struct TrainHooks {
@@ -83,6 +84,12 @@ class Trainer {
   nn::Model& model() { return model_; }
   ParamStore& params() { return params_; }
   const data::Splits& splits() const { return splits_; }
+  const sched::Schedule& schedule() const { return *schedule_; }
+  int64_t steps_per_epoch() const { return batcher_->batches_per_epoch(); }
+  int64_t total_steps() const { return recipe_.train.epochs * steps_per_epoch(); }
+  // Feeds the epoch's metrics to reduce-on-plateau (run() does it after evaluation); returns
+  // whether the rate was lowered.
+  bool observe_epoch(const EpochEvent& ev);
   int64_t epoch() const { return epoch_; }
   int64_t step() const { return step_; }
   int threads() const { return ctx_.threads; }
@@ -96,6 +103,8 @@ class Trainer {
   std::unique_ptr<loss::Loss> loss_;
   std::unique_ptr<optim::Optimizer> optimizer_;
   std::unique_ptr<sched::Schedule> schedule_;
+  double* momentum_ = nullptr;  // the optimizer's coefficient, when the schedule cycles it
+  double default_momentum_ = 0.0;
   std::unique_ptr<clip::Clipper> clipper_;
   prune::Masks masks_;
   std::unique_ptr<data::Batcher> batcher_;

@@ -52,6 +52,17 @@ bool same_optim(const OptimConfig& a, const OptimConfig& b) {
          same_groups(a.groups, b.groups);
 }
 
+bool same_schedule(const ScheduleConfig& a, const ScheduleConfig& b) {
+  if (a.name != b.name || sched::resolve_options(a) != sched::resolve_options(b) ||
+      !fields_equal(a.plateau, b.plateau) || a.phases.size() != b.phases.size())
+    return false;
+  for (size_t i = 0; i < a.phases.size(); ++i)
+    if (a.phases[i].name != b.phases[i].name ||
+        sched::resolve_phase_options(a.phases[i], i) != sched::resolve_phase_options(b.phases[i], i))
+      return false;
+  return true;
+}
+
 // The resolved value of an optimizer option.
 FieldValue opt(const Recipe& r, std::string_view key) {
   const Options o = optim::resolve_options(r.optim);
@@ -60,7 +71,7 @@ FieldValue opt(const Recipe& r, std::string_view key) {
 
 bool same_recipe(const Recipe& a, const Recipe& b) {
   return fields_equal(a.data, b.data) && fields_equal(a.model, b.model) &&
-         same_optim(a.optim, b.optim) && fields_equal(a.schedule, b.schedule) &&
+         same_optim(a.optim, b.optim) && same_schedule(a.schedule, b.schedule) &&
          fields_equal(a.train, b.train) && fields_equal(a.output, b.output) &&
          same_layers(a.model.custom, b.model.custom);
 }
@@ -130,7 +141,7 @@ TEST(Recipe, WrongTypeSaysWhatWasExpected) {
             "optim.nesterov must be true or false, got integer 1");
   EXPECT_EQ(parse_error("[data]\nsource = 3\n").message(),
             "data.source must be a string, got integer 3");
-  EXPECT_EQ(parse_error("[optim]\nlr = [0.1]\n").message(), "optim.lr must be a number, got array");
+  EXPECT_EQ(parse_error("[optim]\nlr = [0.1]\n").message(), "optim.lr must be a number, got list [0.1]");
   EXPECT_EQ(parse_error("optim = 3\n").message(), "'optim' must be a table, got integer");
 }
 

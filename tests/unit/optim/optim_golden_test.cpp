@@ -167,7 +167,7 @@ TEST_P(OptimMlpGolden, TrainingMatchesTorch) {
   const OptimConfig cfg = config_of(g);
   std::unique_ptr<Optimizer> opt = make_optimizer(cfg, ps);
   std::unique_ptr<loss::Loss> loss = loss::make_loss(g.at("loss").get<std::string>());
-  sched::Constant schedule(base_lr(cfg));
+  sched::Schedule schedule = sched::Schedule::constant(base_lr(cfg));
   clip::NoClip clip;
   prune::Masks masks;
   std::vector<float> dlogits(size_t(n * model.outputs()));

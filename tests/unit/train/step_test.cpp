@@ -25,7 +25,7 @@ struct Tiny {
   ParamStore ps;
   std::unique_ptr<loss::Loss> loss = loss::make_loss("mse");
   optim::Sgd sgd{{}};
-  sched::Constant lr{0.5};
+  sched::Schedule lr = sched::Schedule::constant(0.5);
   clip::NoClip clip;
   prune::Masks masks;
   std::vector<float> dlogits = std::vector<float>(4);

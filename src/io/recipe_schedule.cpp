@@ -1,0 +1,183 @@
+// [schedule], [[schedule.phases]] and [schedule.plateau] in recipes: the family's name decides
+// which keys exist, so the table checks its options against the schedule registry.
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "core/error.h"
+#include "core/suggest.h"
+#include "io/recipe_table.h"
+#include "sched/schedule.h"
+
+namespace sculpt::recipe_detail {
+
+namespace {
+
+const FieldSpec& schedule_name_spec() {
+  static const FieldSpec spec{"name",
+                              FieldType::kString,
+                              {},
+                              sched::schedule_names(),
+                              "schedule family (its keys: `sculpt list schedules`)"};
+  return spec;
+}
+
+constexpr std::string_view kPlateau = "plateau.";
+
+const Field<sched::PlateauConfig>* plateau_field(std::string_view key) {
+  if (!key.starts_with(kPlateau)) return nullptr;
+  return find_field<sched::PlateauConfig>(key.substr(kPlateau.size()));
+}
+
+// Sets one [schedule.plateau] key; writing any key but `enabled` turns the plateau on.
+void set_plateau(sched::PlateauConfig& p, const Field<sched::PlateauConfig>& f, FieldValue v,
+                 std::string_view where) {
+  set_field(p, f, std::move(v), "schedule.plateau." + f.name(), where);
+  if (f.name() != "enabled") p.enabled = true;
+}
+
+const toml::table& table_or_throw(const toml::node& n, const std::string& key,
+                                  const std::string& source, const char* hint) {
+  const toml::table* t = n.as_table();
+  if (!t)
+    throw ConfigError(fmt::format("{} must be a table, got {}", key, node_kind(n)),
+                      position(source, n), hint);
+  return *t;
+}
+
+}  // namespace
+
+Table schedule_table() {
+  return Table{
+      "schedule",
+      [] {
+        std::vector<std::string> keys = {"name", "phases", "plateau"};
+        for (const std::string& s : sched::schedule_names())
+          for (const std::string& k : sched::schedule_fields(s))
+            if (std::find(keys.begin(), keys.end(), k) == keys.end()) keys.push_back(k);
+        return keys;
+      },
+      [](std::string_view key) -> const FieldSpec* {
+        if (key == "name") return &schedule_name_spec();
+        if (const auto* f = plateau_field(key)) return &f->spec;
+        return sched::any_schedule_field(key);
+      },
+      [](Recipe& r, std::string_view key, FieldValue v, std::string_view where) {
+        if (key == "name")
+          r.schedule.name = std::get<std::string>(
+              check_value(schedule_name_spec(), std::move(v), "schedule.name", where));
+        else if (const auto* f = plateau_field(key))
+          set_plateau(r.schedule.plateau, *f, std::move(v), where);
+        else
+          r.schedule.options.set(std::string(key), std::move(v), std::string(where));
+      },
+      [](const Recipe& r) {
+        std::vector<std::pair<std::string, FieldValue>> out = {{"name", r.schedule.name}};
+        const Options resolved = sched::resolve_options(r.schedule);
+        for (const Option& o : resolved.items()) out.emplace_back(o.key, o.value);
+        return out;
+      },
+      [] {
+        std::vector<FieldRow> rows = {
+            describe_field(schedule_name_spec(), "schedule", std::string("constant"))};
+        for (FieldRow& row : sched::common_schedule_rows()) rows.push_back(std::move(row));
+        rows.push_back({"schedule.<option>", "", "", "",
+                        "the family's own keys (step_size, total, max_lr, ...): `sculpt list "
+                        "schedules`"});
+        rows.push_back({"schedule.phases", "tables", "[]", "",
+                        "name = \"sequence\": [[schedule.phases]] with name, the family's keys "
+                        "and length"});
+        for (FieldRow& row : describe_fields<sched::PlateauConfig>("schedule.plateau"))
+          rows.push_back(std::move(row));
+        return rows;
+      },
+      [](const Recipe& r) {
+        sched::resolve_options(r.schedule);
+        for (size_t i = 0; i < r.schedule.phases.size(); ++i)
+          sched::resolve_phase_options(r.schedule.phases[i], i);
+        validate_fields(r.schedule.plateau, "schedule.plateau", r.source);
+      },
+  };
+}
+
+void parse_phases(Recipe& r, const toml::node& node, const std::string& source) {
+  const toml::array* arr = node.as_array();
+  if (!arr)
+    throw ConfigError(
+        fmt::format("schedule.phases must be an array of tables, got {}", node_kind(node)),
+        position(source, node), "write each phase as [[schedule.phases]]");
+  r.schedule.phases.clear();
+  for (size_t i = 0; i < arr->size(); ++i) {
+    const std::string key = fmt::format("schedule.phases[{}]", i);
+    const toml::table& tbl =
+        table_or_throw((*arr)[i], key, source, "write each phase as [[schedule.phases]]");
+    SchedulePhase ph;
+    ph.where = position(source, (*arr)[i]);
+    for (const auto& [k, v] : tbl) {
+      const std::string name(k.str());
+      const std::string where = position(source, v);
+      std::optional<FieldValue> value = scalar(v);
+      if (!value)
+        throw ConfigError(fmt::format("{}.{} must be a value, got {}", key, name, node_kind(v)),
+                          where, "phases hold name, the family's keys and length");
+      if (name == "name") {
+        const auto* s = std::get_if<std::string>(&*value);
+        if (!s)
+          throw ConfigError(fmt::format("{}.name must be a string, got {}", key, node_kind(v)),
+                            where, "e.g. name = \"cosine\"");
+        ph.name = *s;
+      } else {
+        ph.options.set(name, std::move(*value), where);
+      }
+    }
+    if (ph.name.empty())
+      throw ConfigError(fmt::format("{}.name is missing", key), ph.where,
+                        "give each phase a family: name = \"linear\", \"cosine\", ...");
+    r.schedule.phases.push_back(std::move(ph));
+  }
+}
+
+void parse_plateau(Recipe& r, const toml::node& node, const std::string& source) {
+  const toml::table& tbl = table_or_throw(node, "schedule.plateau", source,
+                                          "write [schedule.plateau] followed by its keys");
+  r.schedule.plateau.enabled = true;
+  for (const auto& [k, v] : tbl) {
+    const std::string name(k.str());
+    const std::string where = position(source, v);
+    const Field<sched::PlateauConfig>* f = find_field<sched::PlateauConfig>(name);
+    if (!f) {
+      const std::vector<std::string> keys = field_names<sched::PlateauConfig>();
+      std::string hint = did_you_mean(name, keys);
+      if (hint.empty()) hint = fmt::format("[schedule.plateau] keys are: {}", fmt::join(keys, ", "));
+      throw ConfigError(fmt::format("unknown key 'schedule.plateau.{}'", name), where, hint);
+    }
+    std::optional<FieldValue> value = scalar(v);
+    if (!value) throw_wrong_type(f->spec, "schedule.plateau." + name, node_kind(v), where);
+    set_field(r.schedule.plateau, *f, std::move(*value), "schedule.plateau." + name, where);
+  }
+}
+
+void drop_foreign_options(ScheduleConfig& cfg) {
+  std::vector<std::string> dropped;
+  for (const Option& o : cfg.options.items())
+    if (!sched::schedule_has_field(cfg.name, o.key)) dropped.push_back(o.key);
+  for (const std::string& k : dropped) cfg.options.erase(k);
+}
+
+std::string schedule_subtables_toml(const ScheduleConfig& cfg) {
+  std::string out;
+  for (size_t i = 0; i < cfg.phases.size(); ++i) {
+    out += fmt::format("\n[[schedule.phases]]\nname = {}\n", toml_quote(cfg.phases[i].name));
+    const Options resolved = sched::resolve_phase_options(cfg.phases[i], i);
+    for (const Option& o : resolved.items())
+      out += fmt::format("{} = {}\n", o.key, format_value(o.value));
+  }
+  if (cfg.plateau.enabled) {
+    out += "\n[schedule.plateau]\n";
+    for (const auto& f : sched::PlateauConfig::fields())
+      out += fmt::format("{} = {}\n", f.name(), format_value(f.get(cfg.plateau)));
+  }
+  return out;
+}
+
+}  // namespace sculpt::recipe_detail
