@@ -18,6 +18,10 @@ outputs and gradients in float64. Each file holds one case:
 
 Tensors are flat row-major lists; layouts match ours (Linear weight [out, in], Conv2d weight
 [out_c, in_c, kh, kw], activations [N, C, H, W]).
+
+Schedules: the learning-rate schedule files (tests/golden/sched_*.json, kind "schedule": a
+recipe and the rate torch.optim.lr_scheduler gives at every step) come from a separate script,
+scripts/make_sched_golden.py (run it the same way; this script's main() does not call it).
 """
 
 import fnmatch
