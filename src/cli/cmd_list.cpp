@@ -67,6 +67,22 @@ void list_optimizers() {
   }
 }
 
+void list_schedules() {
+  fmt::print("schedules (schedule.name); every family also takes:\n");
+  print_indented(format_field_rows(sched::common_schedule_rows()), "  ");
+  fmt::print("and [schedule.plateau] (reduce on plateau, scaling any family):\n");
+  print_indented(format_field_rows(describe_fields<sched::PlateauConfig>("schedule.plateau")),
+                 "  ");
+  for (const sched::ScheduleInfo& s : sched::schedule_infos()) {
+    fmt::print("\n{} - {}{}\n", s.name, s.title,
+               s.torch.empty() ? "" : fmt::format("  (PyTorch: {})", s.torch));
+    print_indented(s.formula, "    ");
+    if (!s.fields.empty()) print_indented(format_field_rows(s.fields), "  ");
+    fmt::print("  example:\n");
+    print_indented(s.example, "    ");
+  }
+}
+
 // Text for a Markdown table cell: '|' would end the cell and '*' start emphasis.
 std::string md_cell(std::string_view text) {
   std::string out;
@@ -77,15 +93,38 @@ std::string md_cell(std::string_view text) {
   return out;
 }
 
+void print_rows_markdown(const std::vector<FieldRow>& rows) {
+  fmt::print("| key | default | allowed | meaning |\n|---|---|---|---|\n");
+  for (const FieldRow& f : rows)
+    fmt::print("| `{}` | `{}` | {} | {} |\n", f.key, f.default_value, md_cell(f.allowed),
+               md_cell(f.doc));
+}
+
 // The same as list_optimizers, as the sections of docs/optimizers.md (scripts/make_docs.sh).
 void list_optimizers_markdown() {
   for (const optim::OptimizerInfo& o : optim::optimizer_infos()) {
     fmt::print("## `{}`: {}\n\n```text\n{}\n```\n\n{}\n\n", o.name, o.title, o.rule, o.paper);
-    fmt::print("| key | default | allowed | meaning |\n|---|---|---|---|\n");
-    for (const FieldRow& f : o.fields)
-      fmt::print("| `{}` | `{}` | {} | {} |\n", f.key, f.default_value, md_cell(f.allowed),
-                 md_cell(f.doc));
+    print_rows_markdown(o.fields);
     fmt::print("\n```toml\n{}```\n\n", o.example);
+  }
+}
+
+// The sections of docs/schedules.md (scripts/make_docs.sh); each shows the plot
+// img/schedule-<name>.svg that the script draws with `sculpt schedule --plot`.
+void list_schedules_markdown() {
+  fmt::print("## Keys of every family\n\n");
+  print_rows_markdown(sched::common_schedule_rows());
+  fmt::print("\n## `[schedule.plateau]`: reduce on plateau\n\n");
+  print_rows_markdown(describe_fields<sched::PlateauConfig>("schedule.plateau"));
+  for (const sched::ScheduleInfo& s : sched::schedule_infos()) {
+    fmt::print("\n## `{}`: {}\n\n```text\n{}\n```\n\n", s.name, s.title, s.formula);
+    if (!s.torch.empty()) fmt::print("PyTorch: `{}`.\n\n", s.torch);
+    if (!s.fields.empty()) {
+      print_rows_markdown(s.fields);
+      fmt::print("\n");
+    }
+    fmt::print("```toml\n{}```\n\n![{} schedule](img/schedule-{}.svg)\n", s.example, s.name,
+               s.name);
   }
 }
 
@@ -100,15 +139,16 @@ int run_list(const std::string& what, bool markdown) {
                           " choices: optimizers, schedules, layers, "
                           "losses, models, recipe");
   if (markdown) {
-    SCULPT_CHECK(what == "optimizers", ConfigError,
-                 "--markdown is only for `sculpt list optimizers`", "sculpt list",
-                 "run `sculpt list optimizers --markdown`");
-    list_optimizers_markdown();
+    SCULPT_CHECK(what == "optimizers" || what == "schedules", ConfigError,
+                 "--markdown is only for `sculpt list optimizers` and `sculpt list schedules`",
+                 "sculpt list", "run `sculpt list optimizers --markdown`");
+    if (what == "optimizers") list_optimizers_markdown();
+    else list_schedules_markdown();
     return 0;
   }
   const bool all = what == "all";
   if (all || what == "optimizers") list_optimizers();
-  if (all || what == "schedules") print_names("schedules (schedule.name)", sched::schedule_names());
+  if (all || what == "schedules") list_schedules();
   if (all || what == "models") print_names("models (model.name)", nn::builtin_model_names());
   if (all || what == "layers") list_layers();
   if (all || what == "losses") list_losses();
@@ -127,7 +167,7 @@ void add_list(CLI::App& app) {
       ->capture_default_str();
   auto markdown = std::make_shared<bool>(false);
   sub->add_flag("--markdown", *markdown,
-                "optimizers as the Markdown sections of docs/optimizers.md");
+                "optimizers or schedules as the Markdown sections of their docs page");
   register_verb(sub, [what, markdown] { return run_list(*what, *markdown); });
 }
 

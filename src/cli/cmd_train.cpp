@@ -89,16 +89,31 @@ int train_into(train::Trainer& trainer, const Recipe& recipe, const std::string&
   report::Progress progress(recipe.output.progress, recipe.train.epochs, /*accuracy=*/!regression);
   train::TrainHooks hooks;
   const int64_t log_every = 50;
+  const sched::Schedule& schedule = trainer.schedule();
+  const bool cycles_momentum = schedule.cycles_momentum();
   hooks.on_step = [&](const train::StepEvent& e) {
     progress.tick(e.epoch, e.step_in_epoch, e.steps_per_epoch, e.result.loss, e.result.correct,
                   e.samples, e.result.lr);
     if (e.step % log_every == 0)
       metrics.step(e.step, e.epoch, e.result.loss, e.result.lr,
-                   e.samples ? double(e.result.correct) / double(e.samples) : 0.0);
+                   e.samples ? double(e.result.correct) / double(e.samples) : 0.0,
+                   cycles_momentum ? std::optional<double>(e.result.momentum) : std::nullopt);
   };
   hooks.on_epoch = [&](const train::EpochEvent& e) {
     progress.epoch_end(e);
-    metrics.epoch(e);
+    report::MetricsRecord r = report::MetricsWriter::epoch_record("epoch", e, !regression);
+    r.lr = schedule.at(e.step);  // the rate the next step uses
+    if (schedule.watches()) {
+      r.extra["lr_scale"] = schedule.plateau_state().scale;
+      if (e.lr_reduced) {
+        r.extra["lr_reduced"] = 1;
+        if (recipe.output.progress != "none")
+          fmt::print("reduce-on-plateau: {} stalled, the rate is now {:.4g} (x{:.4g} of the "
+                     "schedule)\n",
+                     schedule.metric(), r.lr.value(), schedule.plateau_state().scale);
+      }
+    }
+    metrics.write(r);
     if (recipe.output.checkpoint) trainer.save_checkpoint(dir + "/checkpoints/last.safetensors");
   };
   const int64_t first_epoch = trainer.epoch();

@@ -9,6 +9,7 @@
 #include <array>
 #include <cstring>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <string>
 #include <vector>
@@ -129,6 +130,75 @@ TEST_F(ResumeTest, DropoutModelResumeEqualsTheStraightRunBitForBit) {
   const std::string r = blobs_recipe(kNesterov, kDropoutModel);
   const io::Checkpoint straight = io::load_checkpoint(train(r, 2, "straight.safetensors"));
   expect_same_checkpoint(straight, resume(r, train(r, 1, "e1.safetensors")));
+}
+
+// A schedule with state: one-cycle cycles the momentum from the step, and reduce-on-plateau
+// (patience 0, so it acts every stalled epoch) carries best/bad epochs/scale across the resume.
+// Run with run(): epoch 1 with train.epochs = 1 then resumed with 2, against 2 straight.
+TEST_F(ResumeTest, PlateauAndOneCycleResumeEqualsTheStraightRunBitForBit) {
+  const std::string r = blobs_recipe(kNesterov) +
+                        "[schedule]\nname = \"one-cycle\"\ntotal = 2\nmax_lr = 0.3\n"
+                        "[schedule.plateau]\npatience = 0\nthreshold = 0.5\nfactor = 0.5\n";
+  Trainer straight(parse_recipe(r, "test"));
+  straight.run({});
+  EXPECT_EQ(straight.schedule().plateau_state().epochs, 2);
+  EXPECT_EQ(straight.schedule().plateau_state().reductions, 1);  // epoch 2 is not 50% better
+  straight.save_checkpoint(path("straight.safetensors"));
+  Trainer first(parse_recipe(r, "test", {"train.epochs=1"}));
+  first.run({});
+  first.save_checkpoint(path("e1.safetensors"));
+  Trainer resumed(parse_recipe(r, "test"));
+  resumed.restore(io::load_checkpoint(path("e1.safetensors")));
+  EXPECT_EQ(resumed.schedule().plateau_state(), first.schedule().plateau_state());
+  resumed.run({});
+  resumed.save_checkpoint(path("resumed.safetensors"));
+  const io::Checkpoint a = io::load_checkpoint(path("straight.safetensors"));
+  const io::Checkpoint b = io::load_checkpoint(path("resumed.safetensors"));
+  expect_same_checkpoint(a, b);
+  EXPECT_EQ(a.metadata.at("plateau"), b.metadata.at("plateau"));
+}
+
+// A schedule over "the whole run" (cosine with total = 0) would change every rate if the run
+// got longer: train.epochs may then not change on resume.
+TEST_F(ResumeTest, LengthMayNotChangeWhenTheScheduleSpansTheRun) {
+  const std::string r = blobs_recipe(kNesterov) + "[schedule]\nname = \"cosine\"\n";
+  const io::Checkpoint ck = io::load_checkpoint(train(r, 1, "c.safetensors"));
+  Trainer longer(parse_recipe(r, "test", {"train.epochs=5"}));
+  try {
+    longer.restore(ck);
+    FAIL() << "no exception";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(e.message().find("train.epochs cannot change on resume (2 -> 5)"), std::string::npos)
+        << e.message();
+  }
+  EXPECT_EQ(longer.epoch(), 0);
+  Trainer fixed(parse_recipe(r, "test", {"schedule.total=2", "train.epochs=5"}));
+  EXPECT_THROW(fixed.restore(ck), ConfigError);  // schedule.total differs from the checkpoint's
+  Trainer same(parse_recipe(r, "test"));
+  EXPECT_NO_THROW(same.restore(ck));
+}
+
+TEST(ResumeState, PlateauStateRoundTripsExactlyAndMalformedTextIsRejected) {
+  const sched::PlateauState s{.scale = 0.1 * 0.1 * 0.3,
+                              .best = 0.123456789012345678,
+                              .bad_epochs = 2,
+                              .cooldown_left = 1,
+                              .epochs = 17,
+                              .reductions = 3};
+  EXPECT_EQ(parse_plateau_state(format_plateau_state(s)), s);
+  sched::PlateauState fresh;
+  fresh.best = std::numeric_limits<double>::infinity();
+  EXPECT_EQ(parse_plateau_state(format_plateau_state(fresh)), fresh);
+  for (const char* bad : {"", "0x1p+0 0x1p+0 1 2 3", "0x1p+0 nan 1 2 3 4", "0x1p+1 0 1 2 3 4",
+                          "0x1p-1 0 -1 2 3 4", "0x1p-1 0 1 2 3 4 5", "0x1p-1 0 1 2 3 x"})
+    EXPECT_FALSE(parse_plateau_state(bad).has_value()) << bad;
+  std::map<std::string, std::string> meta;
+  put_state({.epoch = 1, .step = 3, .data_rng = {1, 2, 3, 4}, .dropout_rng = {5, 6, 7, 8},
+             .plateau = s},
+            meta);
+  EXPECT_EQ(get_state(meta, "x").plateau, s);
+  meta["plateau"] = "broken";
+  EXPECT_THROW(get_state(meta, "x"), DataError);
 }
 
 // The control: with the shuffling stream of another epoch, the same weights and optimizer state
