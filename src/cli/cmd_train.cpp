@@ -73,6 +73,14 @@ int train_into(train::Trainer& trainer, const Recipe& recipe, const std::string&
     fmt::print("model: {} ({} parameters, {} threads)\n{}", recipe.model.name,
                trainer.params().num_params(), trainer.threads(),
                trainer.model().summary(trainer.params()));
+    const sched::Schedule& sc = trainer.schedule();
+    const int64_t last = trainer.total_steps() - 1;
+    fmt::print("schedule: {}, lr {:.4g} at the start, {:.4g} at mid-run, {:.4g} at the end{}{} "
+               "(`{} schedule` prints every step)\n",
+               recipe.schedule.name, sc.at(0), sc.at(last / 2), sc.at(last),
+               sc.cycles_momentum() ? "; cycles the momentum" : "",
+               sc.watches() ? fmt::format("; lowered when {} stalls", sc.metric()) : "",
+               program_name());
     std::fflush(stdout);
   }
 

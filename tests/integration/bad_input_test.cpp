@@ -2,6 +2,9 @@
 // code of its kind (2 usage/config, 3 data/IO), never a crash.
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
@@ -188,6 +191,35 @@ TEST(BadInput, ParameterGroupMatchingNothingListsTheParameters) {
       << r.output;
   EXPECT_NE(r.output.find("fc1.bias"), std::string::npos) << r.output;
   EXPECT_FALSE(std::filesystem::exists(dir.file("run"))) << "no run dir for a run that cannot start";
+}
+
+// The list for schedules: T <= 0, milestones not increasing, plateau factor >= 1,
+// warmup longer than the run, a misspelled unit: exit 2, one line naming the field, no run dir.
+TEST(BadInput, BadScheduleValuesNameTheField) {
+  TempDir dir("sched");
+  const std::string base = "[data]\nlimit_train = 300\nlimit_test = 100\n[train]\nepochs = 2\n";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"[schedule]\nname = \"step\"\nstep_size = 0\n", "schedule.step_size must be > 0, got 0"},
+      {"[schedule]\nname = \"cosine-restarts\"\nperiod = -1\n", "schedule.period must be > 0"},
+      {"[schedule]\nname = \"cosine\"\ntotal = -2\n", "schedule.total must be >= 0, got -2"},
+      {"[schedule]\nname = \"multistep\"\nmilestones = [2, 1]\n",
+       "schedule.milestones must increase, but 1 follows 2"},
+      {"[schedule]\n[schedule.plateau]\nfactor = 1.5\n", "schedule.plateau.factor must be in (0, 1)"},
+      {"[schedule]\nname = \"cosine\"\nwarmup = 3\n",
+       "schedule.warmup = 3 epochs is not shorter than the run (2 epochs)"},
+      {"[schedule]\nunit = \"epochs\"\n", "schedule.unit must be one of epoch | step"},
+      {"[schedule]\nname = \"cosine\"\nstep_size = 2\n",
+       "schedule.step_size is not a field of schedule.name = \"cosine\""},
+  };
+  for (size_t i = 0; i < cases.size(); ++i) {
+    const std::string recipe = dir.write(fmt::format("r{}.toml", i), base + cases[i].first);
+    const std::string run = dir.file(fmt::format("run{}", i));
+    CliResult r = run_cli("train -q --recipe " + recipe + " --out " + run);
+    EXPECT_EQ(r.code, 2) << r.output;
+    EXPECT_NE(r.output.find(cases[i].second), std::string::npos) << r.output;
+    EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+    EXPECT_FALSE(fs::exists(run)) << "no run dir for a run that cannot start";
+  }
 }
 
 TEST(BadInput, BatchSizeZeroIsRejectedByName) {
