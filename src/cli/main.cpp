@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   sculpt::cli::add_eval(app);
   sculpt::cli::add_list(app);
   sculpt::cli::add_bench(app);
+  sculpt::cli::add_schedule(app);
   try {
     app.parse(argc, argv);
     return sculpt::cli::run_selected(app);
