@@ -11,6 +11,7 @@ void add_eval(CLI::App& app);
 void add_list(CLI::App& app);
 void add_bench(CLI::App& app);
 void add_schedule(CLI::App& app);
+void add_lr_find(CLI::App& app);
 
 // Remembers argv[0] so that suggested commands can be pasted as they are.
 void set_program_name(const char* argv0);

@@ -274,4 +274,62 @@ void Trainer::restore(const io::Checkpoint& ck, const std::string& where) {
   if (state.plateau) schedule_->set_plateau_state(*state.plateau);
 }
 
+Trainer::Snapshot Trainer::snapshot() const {
+  Snapshot s;
+  const std::span<const float> values = params_.values();
+  s.params.assign(values.begin(), values.end());
+  for (const optim::StateArray& a : optimizer_->state()) s.optimizer_state.push_back(*a.data);
+  s.momentum = momentum_ ? *momentum_ : 0.0;
+  s.epoch = epoch_;
+  s.step = step_;
+  s.data_rng = ctx_.data_rng.state();
+  return s;
+}
+
+void Trainer::restore(const Snapshot& s) {
+  const std::vector<optim::StateArray> state = optimizer_->state();
+  SCULPT_CHECK(
+      s.params.size() == params_.values().size() && s.optimizer_state.size() == state.size(),
+      ConfigError, "the snapshot was taken from another trainer", "Trainer::restore",
+      "restore a snapshot into the trainer that took it");
+  std::copy(s.params.begin(), s.params.end(), params_.values().begin());
+  for (size_t i = 0; i < state.size(); ++i) *state[i].data = s.optimizer_state[i];
+  if (momentum_) *momentum_ = s.momentum;
+  epoch_ = s.epoch;
+  step_ = s.step;
+  ctx_.data_rng.set_state(s.data_rng);
+}
+
+int64_t Trainer::train_steps(int64_t max_steps, const sched::Schedule& schedule,
+                             const std::function<bool(const StepResult&)>& keep_going) {
+  StepParts parts{
+      .model = model_,
+      .params = params_,
+      .loss = *loss_,
+      .optimizer = *optimizer_,
+      .schedule = schedule,
+      .clipper = *clipper_,
+      .masks = masks_,
+      .task = splits_.train.task,
+      .nonfinite = recipe_.train.nonfinite == "skip" ? NonFinite::kSkip : NonFinite::kStop,
+      .dlogits = dlogits_.data(),
+      .momentum = momentum_,
+      .default_momentum = default_momentum_};
+  batcher_->start_epoch();
+  data::Batch b;
+  int64_t done = 0;
+  while (done < max_steps) {
+    if (!batcher_->next(b)) {
+      batcher_->start_epoch();
+      continue;
+    }
+    const uint64_t key = dropout_key_ ^ (static_cast<uint64_t>(step_) * 0x9E3779B97F4A7C15ull);
+    const StepResult r = train_step(parts, b, step_, key);
+    if (!r.skipped) ++step_;
+    ++done;
+    if (!keep_going(r)) break;
+  }
+  return done;
+}
+
 }  // namespace sculpt::train

@@ -112,6 +112,36 @@ class Trainer {
   uint64_t dropout_key_ = 0;
   int64_t epoch_ = 0;  // epochs completed
   int64_t step_ = 0;   // optimizer steps taken
+
+ public:
+  // Side runs: steps with another schedule that must leave no trace (the LR range test,
+  // train/lr_find.h). Take a snapshot, run train_steps, restore the snapshot.
+
+  // Everything train_steps changes: the weights, the optimizer state and its momentum
+  // coefficient (when the schedule cycles it), the step counter and the data-order stream. The
+  // batcher's position is not kept: train_epoch starts every epoch by reshuffling from the
+  // stream, so take snapshots between epochs (not from a step hook).
+  struct Snapshot {
+    AlignedVector<float> params;                        // the whole arena
+    std::vector<AlignedVector<float>> optimizer_state;  // in the order of optimizer state()
+    double momentum = 0.0;
+    int64_t epoch = 0, step = 0;
+    std::array<uint64_t, 4> data_rng{};
+  };
+  Snapshot snapshot() const;
+  // Puts back exactly (bit for bit) what snapshot() saw. Requires a snapshot of this trainer.
+  void restore(const Snapshot& s);
+
+  // Runs up to `max_steps` training steps with `schedule` in place of the recipe's, through the
+  // same train_step (optimizer, clipping, masks, the non-finite policy and the configured
+  // momentum, all as the recipe says). Batches come from the training set: a new epoch (a fresh
+  // shuffle) starts at the first step and whenever one runs out. The step counter advances as
+  // in train_epoch, so the schedule and the optimizer see global steps (the first is step());
+  // the epoch counter does not move. After each step `keep_going(result)` decides whether to
+  // continue. Returns the steps run (skipped ones included). Throws NumericError as train_step
+  // does, after the steps before it took effect.
+  int64_t train_steps(int64_t max_steps, const sched::Schedule& schedule,
+                      const std::function<bool(const StepResult&)>& keep_going);
 };
 
 // The loss a task gets when the recipe says "auto".
