@@ -99,11 +99,11 @@ echo "wrote docs/optimizers.md"
 mkdir -p docs/img
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-for name in $("$bin" list schedules --markdown | sed -n 's/^## `\([a-z0-9-]*\)`: .*/\1/p'); do
+"$bin" list schedules --markdown > "$tmp/schedules.md"
+for name in $(sed -n 's/^## `\([a-z0-9-]*\)`: .*/\1/p' "$tmp/schedules.md"); do
   # the family's example [schedule] table on recipes/mlp.toml (its other tables kept)
-  "$bin" list schedules --markdown |
-    awk -v n="$name" '$0 ~ "^## `"n"`:" {f=1} f && /^```toml$/ {t=1; next} t && /^```$/ {exit} t' \
-      > "$tmp/schedule.toml"
+  awk -v n="$name" '$0 ~ "^## `"n"`:" {f=1} f && /^```toml$/ {t=1; next} t && /^```$/ {exit} t' \
+    "$tmp/schedules.md" > "$tmp/schedule.toml"
   sed '/^\[schedule\]/,$d' recipes/mlp.toml > "$tmp/$name.toml"
   cat "$tmp/schedule.toml" >> "$tmp/$name.toml"
   printf '\n[train]\nepochs = 10\nbatch_size = 128\n' >> "$tmp/$name.toml"
@@ -174,6 +174,6 @@ not have (or has without an end value), are tested against their closed forms.
 MD
   cat docs/data/sched_accuracy.md
   echo
-  "$bin" list schedules --markdown
+  cat "$tmp/schedules.md"
 } > docs/schedules.md
 echo "wrote docs/schedules.md"
