@@ -1,28 +1,88 @@
 // Clipper: rescales or clips the gradient arena after accumulation, before the optimizer, and
-// reports what it did. The foundation runs without clipping (NoClip); by-value, by-norm and
-// global-norm clippers plug in behind the same interface.
+// reports what it did. The rules (none, value, norm, global-norm, agc, autoclip) are rows of the
+// registry in clip/registry.cpp; `sculpt list clippers` and docs/clipping.md print them.
+//
+// Masked (pruned) entries are excluded without any special case: the training step zeroes
+// their gradients before the clipper runs, and a zero contributes nothing to any norm and is
+// left zero by every rule. Requires finite gradients (the step's non-finite check comes first).
 #pragma once
 
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "clip/arena_norms.h"
+#include "core/fields.h"
+#include "core/options.h"
 #include "core/param_store.h"
+
+namespace sculpt {
+struct ClipConfig;
+}
 
 namespace sculpt::clip {
 
 struct ClipReport {
-  double norm_before = 0.0;  // global L2 norm of the gradients before clipping (0 if unmeasured)
-  double scale = 1.0;        // factor applied (1: untouched)
-  int64_t clipped = 0;       // elements (by value) or tensors (by norm) that were changed
+  double norm_before = 0.0;  // global L2 norm of every gradient before clipping (double sums)
+  double norm_after = 0.0;   // the same after (from the sums and the factors applied)
+  // global-norm and autoclip: the factor applied to every gradient; norm and agc: the smallest
+  // factor applied to a tensor or unit; value: norm_after / norm_before; 1 when untouched.
+  double scale = 1.0;
+  // value: elements changed; norm: tensors; agc: units (rows); global-norm, autoclip: 1 or 0.
+  int64_t clipped = 0;
+  bool clipped_any = false;
 };
 
 class Clipper {
  public:
   virtual ~Clipper() = default;
-  // Ensures: after apply, the clipper's norm is <= its limit; below the limit nothing changes.
+  // Requires: ps finalized, finite gradients. Ensures: afterwards the rule's own norm is at most
+  // its limit (within float rounding); when it already was, the gradients are unchanged bit
+  // for bit. The result does not depend on the thread count.
   virtual ClipReport apply(ParamStore& ps) = 0;
+  // What the rule has learned from past steps (autoclip: its history of norms), for
+  // checkpoints; empty for stateless rules. set_state(state()) restores the same behaviour.
+  virtual std::vector<double> state() const { return {}; }
+  // Throws NumericError for a state this rule cannot hold (wrong length, non-finite values).
+  virtual void set_state(std::vector<double> state);
 };
 
+// name = "none": gradients untouched; the report still carries the global norm (telemetry).
 class NoClip final : public Clipper {
  public:
-  ClipReport apply(ParamStore&) override { return {}; }
+  ClipReport apply(ParamStore& ps) override;
+
+ private:
+  ArenaNorms norms_;
 };
+
+// ---- Registry ----
+
+struct ClipperInfo {
+  std::string name;
+  std::string title;    // "Global norm"
+  std::string formula;  // plain text, one formula per line
+  std::string paper;    // citation ("" when the rule has none)
+  std::string torch;    // the PyTorch call it matches ("" when PyTorch has no such rule)
+  std::string example;  // a recipe [clip] table
+  std::vector<FieldRow> fields;
+};
+
+const std::vector<ClipperInfo>& clipper_infos();
+std::vector<std::string> clipper_names();
+bool clipper_has_field(std::string_view name, std::string_view key);
+// Any clipper's spec for `key` (to read `--set clip.key=text` before the name is final).
+const FieldSpec* any_clipper_field(std::string_view key);
+// The option keys the named clipper takes, in order.
+std::vector<std::string> clipper_fields(std::string_view name);
+
+// Checks cfg.options against the named clipper and returns every option with its value
+// (defaults filled in). Throws ConfigError naming the field for an unknown name or key
+// (with a "did you mean") and for values out of range (max_norm <= 0, percentile > 100, ...).
+Options resolve_options(const ClipConfig& cfg);
+// Builds the clipper cfg names. Throws like resolve_options.
+std::unique_ptr<Clipper> make_clipper(const ClipConfig& cfg);
 
 }  // namespace sculpt::clip

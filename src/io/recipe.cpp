@@ -13,6 +13,7 @@
 #include <optional>
 #include <sstream>
 
+#include "clip/clipper.h"
 #include "core/error.h"
 #include "core/suggest.h"
 #include "io/recipe_table.h"
@@ -55,6 +56,7 @@ const std::vector<Table>& tables() {
       make_table<ModelConfig, &Recipe::model>("model"),
       optim_table(),
       schedule_table(),
+      clip_table(),
       make_table<TrainConfig, &Recipe::train>("train"),
       make_table<OutputConfig, &Recipe::output>("output"),
   };
@@ -220,6 +222,7 @@ void apply_override(Recipe& r, const std::string& text) {
   // Another optimizer chosen on the command line keeps only the options it has.
   if (table == "optim" && key == "name") drop_foreign_options(r.optim);
   if (table == "schedule" && key == "name") drop_foreign_options(r.schedule);
+  if (table == "clip" && key == "name") drop_foreign_options(r.clip);
 }
 
 // [[model.layers]] decide the model: name must then be "custom" (or absent, meaning custom).
@@ -280,6 +283,7 @@ Recipe parse_recipe(const std::string& toml_text, const std::string& source,
   r.schedule.options = sched::resolve_options(r.schedule);
   for (size_t i = 0; i < r.schedule.phases.size(); ++i)
     r.schedule.phases[i].options = sched::resolve_phase_options(r.schedule.phases[i], i);
+  r.clip.options = clip::resolve_options(r.clip);
   return r;
 }
 

@@ -1,6 +1,6 @@
 // Recipe: the whole description of a run, read from TOML ([data] [model] [optim] [schedule]
-// [train] [output]). Each table is a config struct whose fields() list (name, default, range,
-// doc) drives parsing, validation, `--set table.key=value` overrides and `sculpt list`.
+// [clip] [train] [output]). Each table is a config struct whose fields() list (name, default,
+// range, doc) drives parsing, validation, `--set table.key=value` overrides and `sculpt list`.
 #pragma once
 
 #include <cstdint>
@@ -92,6 +92,21 @@ struct ScheduleConfig {
   }
 };
 
+// [clip]: `name` picks the gradient clipping rule and decides which other keys exist
+// (clip/clipper.h, `sculpt list clippers`). `options` holds them as written until
+// parse_recipe resolves them (every key, defaults filled in).
+struct ClipConfig {
+  std::string name = "none";
+  Options options;
+
+  // For recipes built in code: r.clip.set("name", "global-norm").set("max_norm", 1.0).
+  ClipConfig& set(std::string key, FieldValue value) {
+    if (key == "name") name = std::get<std::string>(value);
+    else options.set(std::move(key), std::move(value), "clip");
+    return *this;
+  }
+};
+
 struct TrainConfig {
   int64_t epochs = 10;
   int64_t batch_size = 128;
@@ -119,6 +134,7 @@ struct Recipe {
   ModelConfig model;
   OptimConfig optim;
   ScheduleConfig schedule;
+  ClipConfig clip;
   TrainConfig train;
   OutputConfig output;
 };

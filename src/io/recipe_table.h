@@ -1,6 +1,6 @@
 // Internals of the recipe reader shared by its translation units (recipe.cpp: the tables and
 // the generic parsing; recipe_optim.cpp: [optim], whose keys depend on its name, and
-// [[optim.groups]]). Not part of the library's API.
+// [[optim.groups]]; recipe_schedule.cpp and recipe_clip.cpp: [schedule] and [clip], likewise). Not part of the library's API.
 #pragma once
 
 #include <toml++/toml.h>
@@ -56,5 +56,11 @@ void parse_plateau(Recipe& r, const toml::node& node, const std::string& source)
 void drop_foreign_options(ScheduleConfig& cfg);
 // The [[schedule.phases]] and [schedule.plateau] tables of a resolved recipe, as TOML.
 std::string schedule_subtables_toml(const ScheduleConfig& cfg);
+
+// [clip]: `name` is a field; every other key is an option of the chosen clipper, kept as
+// written until clip::resolve_options checks it.
+Table clip_table();
+// Drops the options the (newly chosen) clipper does not have.
+void drop_foreign_options(ClipConfig& cfg);
 
 }  // namespace sculpt::recipe_detail

@@ -1,0 +1,31 @@
+// Clipping by the global norm of all gradients together (torch.nn.utils.clip_grad_norm_ over
+// every parameter):
+//   N = ||(g_1, ..., g_n)||  (L2: sqrt of the sum of every g^2, accumulated in double; inf: max
+//   |g|) f = min(1, max_norm / (N + eps));  g <- f * g
+// Keeps the direction of the whole update. One parallel region: block sums, the factor, and
+// the scaling pass only when f < 1.
+#pragma once
+
+#include "clip/by_norm.h"
+
+namespace sculpt::clip {
+
+struct GlobalNormConfig {
+  double max_norm = 1.0;
+  std::string norm_type = "2";
+  double eps = 1e-6;
+
+  static const std::vector<Field<GlobalNormConfig>>& fields();
+};
+
+class GlobalNormClipper final : public Clipper {
+ public:
+  explicit GlobalNormClipper(GlobalNormConfig cfg) : cfg_(std::move(cfg)) {}
+  ClipReport apply(ParamStore& ps) override;
+
+ private:
+  GlobalNormConfig cfg_;
+  ArenaNorms norms_;
+};
+
+}  // namespace sculpt::clip
