@@ -115,6 +115,8 @@ struct TrainConfig {
   int64_t threads = 0;          // 0: all cores
   std::string loss = "auto";    // auto | cross-entropy | bce | mse
   std::string nonfinite = "stop";  // stop | skip
+  int64_t max_skips = 10;          // skip: stop after this many skipped steps in a row
+  int64_t accumulate = 1;          // micro-batches (of batch_size) per optimizer step
 
   static const std::vector<Field<TrainConfig>>& fields();
 };

@@ -65,7 +65,11 @@ const std::vector<Field<TrainConfig>>& TrainConfig::fields() {
       {"loss", &C::loss, {"auto", "cross-entropy", "bce", "mse"},
        "auto: cross-entropy for classes, bce for binary, mse for regression"},
       {"nonfinite", &C::nonfinite, {"stop", "skip"},
-       "on a NaN/inf gradient: stop naming the tensor, or skip the step"},
+       "on a NaN/inf loss or gradient: stop naming the tensor, or skip the step"},
+      {"max_skips", &C::max_skips, at_least(1),
+       "nonfinite = \"skip\": stop after this many skipped steps in a row"},
+      {"accumulate", &C::accumulate, at_least(1),
+       "micro-batches of batch_size whose gradients add up to one optimizer step"},
   };
   return f;
 }

@@ -90,6 +90,12 @@ void column_sums_add(const float* dy, int64_t n, int64_t f, float* db) {
   }
 }
 
+void scale(float* x, int64_t size, float f) {
+  for_range(size, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) x[i] *= f;
+  });
+}
+
 void relu_forward(const float* x, float* y, int64_t size) {
   for_range(size, [&](int64_t b, int64_t e) {
     for (int64_t i = b; i < e; ++i) y[i] = x[i] > 0.0f ? x[i] : 0.0f;

@@ -17,6 +17,9 @@ void add_rows(float* y, const float* row, int64_t n, int64_t f);
 // db[j] += sum_i dy[i, j] (bias gradients).
 void column_sums_add(const float* dy, int64_t n, int64_t f, float* db);
 
+// x[i] *= f.
+void scale(float* x, int64_t size, float f);
+
 // Activations. Backward passes take the forward OUTPUT y (all three derivatives are functions
 // of y): relu' = [y > 0], tanh' = 1 - y^2, sigmoid' = y (1 - y). dx may alias dy.
 void relu_forward(const float* x, float* y, int64_t size);
@@ -36,6 +39,7 @@ bool all_finite(const float* x, int64_t size);
 void fill_rows_reference(float* y, const float* row, int64_t n, int64_t f);
 void add_rows_reference(float* y, const float* row, int64_t n, int64_t f);
 void column_sums_add_reference(const float* dy, int64_t n, int64_t f, float* db);
+void scale_reference(float* x, int64_t size, float f);
 void relu_forward_reference(const float* x, float* y, int64_t size);
 void relu_backward_reference(const float* y, const float* dy, float* dx, int64_t size);
 void tanh_forward_reference(const float* x, float* y, int64_t size);

@@ -25,6 +25,10 @@ void column_sums_add_reference(const float* dy, int64_t n, int64_t f, float* db)
   }
 }
 
+void scale_reference(float* x, int64_t size, float f) {
+  for (int64_t i = 0; i < size; ++i) x[i] = x[i] * f;
+}
+
 void relu_forward_reference(const float* x, float* y, int64_t size) {
   for (int64_t i = 0; i < size; ++i) y[i] = std::max(x[i], 0.0f);
 }

@@ -1,7 +1,8 @@
 // THE training step: read it top to bottom. Every stage is one call, in this order:
-//   zero grads -> forward -> loss -> backward -> non-finite check -> clip -> mask grads ->
-//   learning rate -> optimizer -> mask weights.
-// Later stages (gradient accumulation, pruning updates, checkpoints) hang off the trainer.
+//   zero grads -> (forward -> loss -> backward) per micro-batch, gradients adding up ->
+//   non-finite check -> mask grads -> clip -> learning rate (and momentum) -> optimizer ->
+//   mask weights.
+// Pruning updates and checkpoints hang off the trainer.
 #include "train/step.h"
 
 #include <cmath>
@@ -20,42 +21,62 @@ std::string blame_nonfinite(const ParamStore& ps) {
     for (int64_t j = 0; j < ps.entry(i).size; ++j)
       if (!std::isfinite(g[j])) return ps.entry(i).name;
   }
-  return "?";
+  return "";
+}
+
+std::string nonfinite_message(const ParamStore& ps, bool loss_finite) {
+  const std::string tensor = blame_nonfinite(ps);
+  if (tensor.empty()) return "the loss is non-finite (the gradients are finite)";
+  return "non-finite gradient in '" + tensor + "'" +
+         (loss_finite ? " (the loss is finite)" : " (the loss itself is non-finite)");
 }
 
 loss::Targets targets_of(const data::Batch& b) { return {.labels = b.labels, .values = b.y}; }
 
 }  // namespace
 
-StepResult train_step(StepParts& s, const data::Batch& batch, int64_t step, uint64_t key) {
-  StepResult r;
-  const int64_t k = s.model.outputs();
+void begin_step(StepParts& s) { s.params.zero_grads(); }
 
-  s.params.zero_grads();
+MicroResult accumulate(StepParts& s, const data::Batch& batch, double weight, uint64_t key) {
+  const int64_t k = s.model.outputs();
+  MicroResult m;
   const float* logits =
       s.model.forward(s.params, batch.x, batch.n, {.mode = nn::Mode::kTrain, .key = key});
-  r.loss = s.loss.forward(logits, targets_of(batch), batch.n, k, s.dlogits);
-  r.correct = count_correct(logits, batch, k, s.task);
+  m.loss = s.loss.forward(logits, targets_of(batch), batch.n, k, s.dlogits);
+  m.correct = count_correct(logits, batch, k, s.task);
+  if (weight != 1.0) kernels::scale(s.dlogits, batch.n * k, static_cast<float>(weight));
   s.model.backward(s.params, batch.x, s.dlogits, batch.n);
+  return m;
+}
 
-  if (!std::isfinite(r.loss) ||
-      !kernels::all_finite(s.params.grads().data(), s.params.arena_size())) {
-    if (s.nonfinite == NonFinite::kSkip) {
-      r.skipped = true;
-      return r;
-    }
-    throw NumericError("non-finite gradient in '" + blame_nonfinite(s.params) + "' (loss " +
-                           std::to_string(r.loss) + ")",
-                       "step " + std::to_string(step),
-                       "lower optim.lr, check the data for NaN, or set train.nonfinite = \"skip\"");
+StepResult finish_step(StepParts& s, double loss, double grad_scale, int64_t step) {
+  StepResult r;
+  r.loss = loss;
+  float* g = s.params.grads().data();
+  if (grad_scale != 1.0) kernels::scale(g, s.params.arena_size(), static_cast<float>(grad_scale));
+
+  const bool loss_finite = std::isfinite(loss);
+  if (!loss_finite || !kernels::all_finite(g, s.params.arena_size())) {
+    r.skipped = true;
+    r.nonfinite = nonfinite_message(s.params, loss_finite);
+    if (s.nonfinite == NonFinite::kSkip) return r;
+    throw NumericError(r.nonfinite, "step " + std::to_string(step), kNonFiniteHint);
   }
 
-  r.clip = s.clipper.apply(s.params);
   s.masks.apply_to_grads(s.params);
+  r.clip = s.clipper.apply(s.params);
   r.lr = s.schedule.at(step);
   if (s.momentum) r.momentum = *s.momentum = s.schedule.momentum_at(step).value_or(s.default_momentum);
   s.optimizer.step(s.params, r.lr, step);
   s.masks.apply_to_weights(s.params);
+  return r;
+}
+
+StepResult train_step(StepParts& s, const data::Batch& batch, int64_t step, uint64_t key) {
+  begin_step(s);
+  const MicroResult m = accumulate(s, batch, 1.0, key);
+  StepResult r = finish_step(s, m.loss, 1.0, step);
+  r.correct = m.correct;
   return r;
 }
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "clip/clipper.h"
 #include "core/param_store.h"
@@ -41,11 +42,38 @@ struct StepResult {
   double lr = 0.0;
   double momentum = 0.0;  // the momentum/beta1 used, when the schedule cycles it
   clip::ClipReport clip;
-  bool skipped = false;  // non-finite gradients under NonFinite::kSkip
+  bool skipped = false;   // non-finite loss or gradients under NonFinite::kSkip
+  std::string nonfinite;  // what was non-finite, when skipped
 };
 
-// Runs one step. `step` counts optimizer updates from 0; `key` seeds this step's dropout.
-// Throws NumericError naming the first parameter with a non-finite gradient (kStop).
+inline constexpr const char* kNonFiniteHint =
+    "lower optim.lr, enable clipping ([clip] name = \"global-norm\"), check the data for NaN, "
+    "or set train.nonfinite = \"skip\"";
+
+// A step over N micro-batches (gradient accumulation) is begin_step, N x accumulate, then
+// finish_step; train_step is the one-batch case. With weights n_i / (N * batch_size) and
+// grad_scale = N * batch_size / sum(n_i) (1 unless the epoch's last group is short), the
+// gradient is that of the mean loss over all the samples, as one batch of them would give.
+
+// Zeroes the gradients.
+void begin_step(StepParts& s);
+
+struct MicroResult {
+  double loss = 0.0;    // mean over the micro-batch
+  int64_t correct = 0;
+};
+// Forward and backward of one micro-batch; its mean-loss gradient, times `weight`, is added to
+// the gradients. `key` seeds its dropout.
+MicroResult accumulate(StepParts& s, const data::Batch& batch, double weight, uint64_t key);
+
+// Scales the accumulated gradients by grad_scale, then: non-finite check, mask, clip, rate,
+// optimizer, mask. `loss` is the step's mean loss (for the check and the result); `step`
+// counts optimizer updates from 0. A non-finite loss or gradient never reaches the weights:
+// kStop throws NumericError naming the step and the first tensor with a NaN/Inf gradient (and
+// whether the loss itself was non-finite); kSkip returns skipped = true with that message.
+StepResult finish_step(StepParts& s, double loss, double grad_scale, int64_t step);
+
+// One step over one batch; `key` seeds its dropout.
 StepResult train_step(StepParts& s, const data::Batch& batch, int64_t step, uint64_t key);
 
 // Samples whose prediction is right: argmax for classification, logit > 0 for binary, 0 for

@@ -9,6 +9,7 @@
 
 #include "core/error.h"
 #include "io/checkpoint.h"
+#include "kernels/elementwise.h"
 #include "loss/registry.h"
 
 namespace sculpt::train {
@@ -87,13 +88,13 @@ Trainer::Trainer(Recipe recipe)
   dropout_key_ = ctx_.dropout_rng.next_u64();
 }
 
-EpochEvent Trainer::train_epoch(const TrainHooks& hooks) {
-  StepParts parts{
+StepParts Trainer::step_parts(const sched::Schedule& schedule) {
+  return StepParts{
       .model = model_,
       .params = params_,
       .loss = *loss_,
       .optimizer = *optimizer_,
-      .schedule = *schedule_,
+      .schedule = schedule,
       .clipper = *clipper_,
       .masks = masks_,
       .task = splits_.train.task,
@@ -101,26 +102,66 @@ EpochEvent Trainer::train_epoch(const TrainHooks& hooks) {
       .dlogits = dlogits_.data(),
       .momentum = momentum_,
       .default_momentum = default_momentum_};
+}
+
+uint64_t Trainer::dropout_key(int64_t micro) const {
+  return dropout_key_ ^ (static_cast<uint64_t>(step_) * 0x9E3779B97F4A7C15ull) ^
+         (static_cast<uint64_t>(micro) * 0xD1B54A32D192ED03ull);
+}
+
+void Trainer::count_skip(const StepResult& r) {
+  if (!r.skipped) {
+    skips_in_a_row_ = 0;
+    return;
+  }
+  if (++skips_in_a_row_ >= recipe_.train.max_skips)
+    throw NumericError(fmt::format("{}, {} steps in a row", r.nonfinite, skips_in_a_row_),
+                       fmt::format("step {}", step_), kNonFiniteHint);
+}
+
+EpochEvent Trainer::train_epoch(const TrainHooks& hooks) {
+  StepParts parts = step_parts(*schedule_);
+  const int64_t group = recipe_.train.accumulate;  // micro-batches per step
+  const double nominal = static_cast<double>(group * recipe_.train.batch_size);
+  const int64_t batches = batcher_->batches_per_epoch();
   EpochEvent ev;
   ev.epoch = ++epoch_;
   StepEvent se;
   se.epoch = ev.epoch;
-  se.steps_per_epoch = batcher_->batches_per_epoch();
+  se.steps_per_epoch = steps_per_epoch();
   double loss_sum = 0.0;
   int64_t correct = 0, samples = 0;
   const auto t0 = Clock::now();
   batcher_->start_epoch();
   data::Batch b;
-  while (batcher_->next(b)) {
-    const uint64_t key = dropout_key_ ^ (static_cast<uint64_t>(step_) * 0x9E3779B97F4A7C15ull);
-    se.result = train_step(parts, b, step_, key);
-    if (!se.result.skipped) ++step_;
-    loss_sum += se.result.loss * b.n;
-    correct += se.result.correct;
-    samples += b.n;
+  for (int64_t i = 0; batcher_->next(b); ++i) {
+    // Micro-batch i % group of this step; the step ends with its group or the epoch.
+    const int64_t micro = i % group;
+    if (micro == 0) {
+      begin_step(parts);
+      se.samples = 0;
+      se.result = {};
+    }
+    const double weight = group == 1 ? 1.0 : static_cast<double>(b.n) / nominal;
+    const MicroResult m = accumulate(parts, b, weight, dropout_key(micro));
+    se.result.loss += m.loss * static_cast<double>(b.n);
+    se.result.correct += m.correct;
+    se.samples += b.n;
+    if (micro + 1 < group && i + 1 < batches) continue;
+
+    const double n = static_cast<double>(se.samples);
+    const double grad_scale = group == 1 ? 1.0 : nominal / n;
+    const int64_t step_correct = se.result.correct;
+    se.result = finish_step(parts, se.result.loss / n, grad_scale, step_);
+    se.result.correct = step_correct;
+    count_skip(se.result);
+    if (se.result.skipped) ++ev.skipped;
+    else ++step_;
+    loss_sum += se.result.loss * n;
+    correct += step_correct;
+    samples += se.samples;
     ++se.step_in_epoch;
     se.step = step_;
-    se.samples = b.n;
     if (hooks.on_step) hooks.on_step(se);
   }
   ev.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
@@ -158,6 +199,11 @@ bool Trainer::observe_epoch(const EpochEvent& ev) {
 }
 
 void Trainer::save_checkpoint(const std::string& path) const {
+  // A diverged update can overflow a weight; such a model is never written (the previous
+  // checkpoint stays as it was).
+  SCULPT_CHECK(kernels::all_finite(params_.values().data(), params_.arena_size()), NumericError,
+               fmt::format("the weights hold NaN or infinity after step {}; not saved", step_), path,
+               "lower optim.lr or enable clipping; the previous checkpoint is kept");
   std::vector<io::NamedTensor> tensors = io::param_tensors(params_);
   for (const optim::StateArray& s : optimizer_->state()) {
     for (const ParamEntry& e : params_.entries())
@@ -219,7 +265,7 @@ TrainState Trainer::check_checkpoint(const io::Checkpoint& ck, const std::string
   }
   mismatch.throw_if_any("the checkpoint does not match this run", where, hint);
 
-  const int64_t per_epoch = batcher_->batches_per_epoch();
+  const int64_t per_epoch = steps_per_epoch();
   SCULPT_CHECK(state.step <= state.epoch * per_epoch, DataError,
                fmt::format("the checkpoint's step {} is beyond {} epochs of {} steps", state.step,
                            state.epoch, per_epoch),
@@ -302,19 +348,7 @@ void Trainer::restore(const Snapshot& s) {
 
 int64_t Trainer::train_steps(int64_t max_steps, const sched::Schedule& schedule,
                              const std::function<bool(const StepResult&)>& keep_going) {
-  StepParts parts{
-      .model = model_,
-      .params = params_,
-      .loss = *loss_,
-      .optimizer = *optimizer_,
-      .schedule = schedule,
-      .clipper = *clipper_,
-      .masks = masks_,
-      .task = splits_.train.task,
-      .nonfinite = recipe_.train.nonfinite == "skip" ? NonFinite::kSkip : NonFinite::kStop,
-      .dlogits = dlogits_.data(),
-      .momentum = momentum_,
-      .default_momentum = default_momentum_};
+  StepParts parts = step_parts(schedule);
   batcher_->start_epoch();
   data::Batch b;
   int64_t done = 0;
@@ -323,8 +357,7 @@ int64_t Trainer::train_steps(int64_t max_steps, const sched::Schedule& schedule,
       batcher_->start_epoch();
       continue;
     }
-    const uint64_t key = dropout_key_ ^ (static_cast<uint64_t>(step_) * 0x9E3779B97F4A7C15ull);
-    const StepResult r = train_step(parts, b, step_, key);
+    const StepResult r = train_step(parts, b, step_, dropout_key(0));
     if (!r.skipped) ++step_;
     ++done;
     if (!keep_going(r)) break;

@@ -28,10 +28,10 @@ namespace sculpt::train {
 
 struct StepEvent {
   int64_t epoch = 0;          // 1-based
-  int64_t step_in_epoch = 0;  // 1-based
+  int64_t step_in_epoch = 0;  // 1-based, in optimizer steps
   int64_t steps_per_epoch = 0;
   int64_t step = 0;     // global, 1-based count of steps done
-  int64_t samples = 0;  // in this batch
+  int64_t samples = 0;  // in this step (all its micro-batches)
   StepResult result;
 };
 
@@ -43,6 +43,7 @@ struct EpochEvent {
   double seconds = 0.0;  // training time of this epoch (evaluation excluded)
   double samples_per_s = 0.0;
   bool lr_reduced = false;  // reduce-on-plateau lowered the rate after this epoch
+  int64_t skipped = 0;      // steps dropped for non-finite values (train.nonfinite = "skip")
 };
 
 struct TrainHooks {
@@ -85,7 +86,10 @@ class Trainer {
   ParamStore& params() { return params_; }
   const data::Splits& splits() const { return splits_; }
   const sched::Schedule& schedule() const { return *schedule_; }
-  int64_t steps_per_epoch() const { return batcher_->batches_per_epoch(); }
+  // Optimizer steps per epoch: batches grouped by train.accumulate (the last group may be short).
+  int64_t steps_per_epoch() const {
+    return (batcher_->batches_per_epoch() + recipe_.train.accumulate - 1) / recipe_.train.accumulate;
+  }
   int64_t total_steps() const { return recipe_.train.epochs * steps_per_epoch(); }
   // Feeds the epoch's metrics to reduce-on-plateau (run() does it after evaluation); returns
   // whether the rate was lowered.
@@ -94,26 +98,6 @@ class Trainer {
   int64_t step() const { return step_; }
   int threads() const { return ctx_.threads; }
 
- private:
-  Recipe recipe_;
-  RunContext ctx_;
-  data::Splits splits_;
-  nn::Model model_;
-  ParamStore params_;
-  std::unique_ptr<loss::Loss> loss_;
-  std::unique_ptr<optim::Optimizer> optimizer_;
-  std::unique_ptr<sched::Schedule> schedule_;
-  double* momentum_ = nullptr;  // the optimizer's coefficient, when the schedule cycles it
-  double default_momentum_ = 0.0;
-  std::unique_ptr<clip::Clipper> clipper_;
-  prune::Masks masks_;
-  std::unique_ptr<data::Batcher> batcher_;
-  AlignedVector<float> dlogits_;
-  uint64_t dropout_key_ = 0;
-  int64_t epoch_ = 0;  // epochs completed
-  int64_t step_ = 0;   // optimizer steps taken
-
- public:
   // Side runs: steps with another schedule that must leave no trace (the LR range test,
   // train/lr_find.h). Take a snapshot, run train_steps, restore the snapshot.
 
@@ -142,6 +126,33 @@ class Trainer {
   // does, after the steps before it took effect.
   int64_t train_steps(int64_t max_steps, const sched::Schedule& schedule,
                       const std::function<bool(const StepResult&)>& keep_going);
+
+ private:
+  Recipe recipe_;
+  RunContext ctx_;
+  data::Splits splits_;
+  nn::Model model_;
+  ParamStore params_;
+  std::unique_ptr<loss::Loss> loss_;
+  std::unique_ptr<optim::Optimizer> optimizer_;
+  // The parts of a step for `schedule`, and the dropout key of micro-batch `micro` of the step.
+  StepParts step_parts(const sched::Schedule& schedule);
+  uint64_t dropout_key(int64_t micro) const;
+  // Counts consecutive skipped steps; throws NumericError at train.max_skips of them.
+  void count_skip(const StepResult& r);
+
+  std::unique_ptr<sched::Schedule> schedule_;
+  int64_t skips_in_a_row_ = 0;
+  double* momentum_ = nullptr;  // the optimizer's coefficient, when the schedule cycles it
+  double default_momentum_ = 0.0;
+  std::unique_ptr<clip::Clipper> clipper_;
+  prune::Masks masks_;
+  std::unique_ptr<data::Batcher> batcher_;
+  AlignedVector<float> dlogits_;
+  uint64_t dropout_key_ = 0;
+  int64_t epoch_ = 0;  // epochs completed
+  int64_t step_ = 0;   // optimizer steps taken
+
 };
 
 // The loss a task gets when the recipe says "auto".

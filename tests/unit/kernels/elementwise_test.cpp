@@ -45,6 +45,17 @@ TEST(Elementwise, ActivationsMatchReference) {
                    sigmoid_backward_reference, "sigmoid");
 }
 
+TEST(Elementwise, ScaleMatchesReference) {
+  Rng rng(5);
+  for (int64_t n : kSizes) {
+    auto x = random_vector(size_t(n), rng), x_ref = x;
+    scale(x.data(), n, 0.37f);
+    scale_reference(x_ref.data(), n, 0.37f);
+    EXPECT_EQ(x, x_ref) << n;
+    EXPECT_NE(x[0], 0.0f);
+  }
+}
+
 TEST(Elementwise, SigmoidSaturatesWithoutNaN) {
   const std::vector<float> x = {-1000.0f, -80.0f, 0.0f, 80.0f, 1000.0f};
   std::vector<float> y(x.size());
