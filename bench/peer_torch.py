@@ -21,6 +21,16 @@ optim-sgd-nesterov  the same with torch.optim.SGD(lr=0.01, momentum=0.9, nestero
                     the median microseconds per step. torch 1.13 defaults to the single-tensor
                     (for-loop) implementation on CPU (foreach=None means False); --foreach
                     selects the multi-tensor one.
+
+clip-global-norm    workload E, clipping: torch.nn.utils.clip_grad_norm_(params, 1.0) over model
+                    A's parameters with the gradients of optim-* (global norm about 5.2, so the
+                    gradients are scaled every call). The gradients are restored with
+                    p.grad.copy_ before each call, outside the timed region (as Sculpt does);
+                    0.3 s of warm-up calls, then each rep sums the time of the calls alone over
+                    0.5 s; prints the median microseconds per call. torch 1.13's clip_grad_norm_
+                    has one implementation (a norm per tensor, stack, norm, a mul_ per tensor);
+                    --foreach runs the multi-tensor form later torch versions use by default
+                    (torch._foreach_norm, then torch._foreach_mul_ by the clamped coefficient).
 """
 
 import argparse
@@ -70,6 +80,7 @@ def model_b():
 
 CASES = {"train-mlp": model_a, "train-lenet5": model_b}
 OPTIM_CASES = ("optim-adam", "optim-sgd-nesterov")
+CLIP_CASES = ("clip-global-norm",)
 # The same SGD as `sculpt bench` (src/cli/cmd_bench.cpp): lr 0.1, LeNet-5 0.05.
 LR = {"train-mlp": 0.1, "train-lenet5": 0.05}
 
@@ -147,9 +158,63 @@ def run_optim(args):
         sys.exit(1)
 
 
+def clip_grad_norm_foreach(params, max_norm):
+    """clip_grad_norm_ (L2) the way torch >= 2.0 does it with foreach=True on CPU."""
+    grads = [p.grad for p in params if p.grad is not None]
+    norms = torch._foreach_norm(grads, 2.0)
+    total = torch.linalg.vector_norm(torch.stack(norms), 2.0)
+    coef = torch.clamp(max_norm / (total + 1e-6), max=1.0)
+    torch._foreach_mul_(grads, coef.item())
+    return total
+
+
+def run_clip(args):
+    """Workload E, clipping: the time of one clip_grad_norm_ call over model A's parameters."""
+    torch.manual_seed(args.seed)
+    params = []
+    for p in model_a().parameters():  # the same shapes (and order) as Sculpt's ParamStore
+        q = nn.Parameter(p.detach().clone())
+        q.grad = 0.01 * torch.randn_like(q)
+        params.append(q)
+    saved = [p.grad.clone() for p in params]
+    clip = clip_grad_norm_foreach if args.foreach else torch.nn.utils.clip_grad_norm_
+
+    def run_for(seconds):
+        """Restore, then time one call, until `seconds` have passed: (us per call, calls)."""
+        calls, timed, start = 0, 0.0, time.perf_counter()
+        while True:
+            for p, g in zip(params, saved):
+                p.grad.copy_(g)
+            t0 = time.perf_counter()
+            norm = clip(params, 1.0)
+            timed += time.perf_counter() - t0
+            calls += 1
+            if time.perf_counter() - start >= seconds:
+                return timed / calls * 1e6, calls, float(norm)
+
+    run_for(0.3)  # warm-up: allocator, OpenMP pool, caches
+    runs = [run_for(0.5) for _ in range(args.reps)]
+    us = [u for u, _, _ in runs]
+    after = float(torch.cat([p.grad.reshape(-1) for p in params]).norm())
+    result = {
+        "case": args.case, "unit": "us/call", "us_per_call": statistics.median(us),
+        "reps": [round(u, 2) for u in us], "calls": [n for _, n, _ in runs],
+        "threads": args.threads, "params": sum(p.numel() for p in params),
+        "norm_before": runs[-1][2], "norm_after": after, "foreach": bool(args.foreach),
+        "torch": torch.__version__,
+    }
+    if args.json:
+        print(json.dumps(result), flush=True)
+    else:
+        print(f"{args.case}: {result['us_per_call']:.1f} us/call (median of {args.reps}; "
+              f"reps {result['reps']}; threads {args.threads}; foreach {bool(args.foreach)})")
+    if abs(after - 1.0) > 1e-4 or not all(np.isfinite(us)):
+        sys.exit(1)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("case", choices=sorted(CASES) + list(OPTIM_CASES))
+    ap.add_argument("case", choices=sorted(CASES) + list(OPTIM_CASES) + list(CLIP_CASES))
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--reps", type=int, default=3, help="measured epochs (after one warm-up)")
     ap.add_argument("--json", action="store_true", help="print one JSON line (default: text)")
@@ -158,12 +223,16 @@ def main():
     ap.add_argument("--data-dir", default=DATA_DIR)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--foreach", action="store_true",
-                    help="optim-*: the multi-tensor implementation (default: torch's default)")
+                    help="optim-*, clip-*: the multi-tensor implementation (default: torch's "
+                         "default)")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
     if args.case in OPTIM_CASES:
         run_optim(args)
+        return
+    if args.case in CLIP_CASES:
+        run_clip(args)
         return
     torch.manual_seed(args.seed)
     x, y = load_train(args.data_dir)

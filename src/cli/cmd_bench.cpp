@@ -1,6 +1,7 @@
 // `sculpt bench CASE`: the in-binary half of ./bench/run. Runs a reference workload (PEERS.md)
-// after a warm-up and prints its throughput (training cases) or its time per optimizer step
-// (optim-* cases); bench/run pairs it with the PyTorch peer.
+// after a warm-up and prints its throughput (training cases), its time per optimizer step
+// (optim-* cases) or per clipping call (clip-global-norm); bench/run pairs it with the PyTorch
+// peer.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -13,6 +14,7 @@
 
 #include "cli/commands.h"
 #include "cli/verb.h"
+#include "clip/clipper.h"
 #include "core/error.h"
 #include "core/parallel.h"
 #include "core/param_store.h"
@@ -56,7 +58,8 @@ Recipe bench_recipe(const BenchArgs& a) {
     r.optim.set("lr", 0.05);
   } else {
     throw ConfigError("unknown benchmark case '" + a.name + "'", "bench",
-                      "cases: train-mlp, train-lenet5, optim-adam, optim-sgd-nesterov");
+                      "cases: train-mlp, train-lenet5, optim-adam, optim-sgd-nesterov, "
+                      "clip-global-norm");
   }
   return r;
 }
@@ -83,11 +86,11 @@ OptimConfig bench_optim(const std::string& name) {
   return c;
 }
 
-int run_optim_bench(const BenchArgs& a) {
-  using Clock = std::chrono::steady_clock;
-  set_threads(a.threads);
+// The parameters of model A (the MLP's 266,610, declared by the model itself so names, shapes,
+// flags and padding are the real ones), with fixed pseudo-random weights and gradients
+// N(0, 0.01^2) (global norm about 5.2).
+void mlp_params(ParamStore& ps) {
   nn::Model model = nn::Model::build(nn::builtin_model("mlp", 10), Shape{1, 28, 28});
-  ParamStore ps;
   model.declare(ps);
   ps.finalize();
   Rng rng(7);
@@ -96,6 +99,79 @@ int run_optim_bench(const BenchArgs& a) {
     for (float& w : ps.value_span(i)) w = bound * (2.0f * rng.uniform_float() - 1.0f);
     for (float& g : ps.grad_span(i)) g = static_cast<float>(0.01 * rng.normal());
   }
+}
+
+// Runs setup() then body() until `seconds` of wall time have passed; returns the mean
+// microseconds of body() alone and sets `calls`.
+template <class Setup, class Body>
+double time_body(double seconds, int64_t& calls, Setup&& setup, Body&& body) {
+  using Clock = std::chrono::steady_clock;
+  const auto start = Clock::now();
+  double timed = 0.0;
+  calls = 0;
+  do {
+    setup();
+    const auto t0 = Clock::now();
+    body();
+    timed += std::chrono::duration<double>(Clock::now() - t0).count();
+    ++calls;
+  } while (std::chrono::duration<double>(Clock::now() - start).count() < seconds);
+  return timed / static_cast<double>(calls) * 1e6;
+}
+
+// Workload E, clipping: torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0) over model A's
+// parameters. Every call must do both passes (the norm, then the scaling), so the gradients are
+// restored from a copy before each call, outside the timed region (the peer does the same with
+// p.grad.copy_); like after a backward pass, the gradients are then fresh in the cache.
+int run_clip_bench(const BenchArgs& a) {
+  set_threads(a.threads);
+  ParamStore ps;
+  mlp_params(ps);
+  const std::vector<float> saved(ps.grads().begin(), ps.grads().end());
+  ClipConfig cfg;
+  cfg.set("name", std::string("global-norm")).set("max_norm", 1.0);
+  std::unique_ptr<clip::Clipper> clipper = clip::make_clipper(cfg);
+  const auto grads = ps.grads();
+  auto restore = [&] { std::copy(saved.begin(), saved.end(), grads.begin()); };
+  clip::ClipReport last;
+  auto clip_once = [&] { last = clipper->apply(ps); };
+  int64_t n = 0;
+  time_body(0.3, n, restore, clip_once);  // warm-up: OpenMP pool, caches
+  std::vector<double> us;
+  std::vector<int64_t> counts;
+  for (int i = 0; i < a.reps; ++i) {
+    us.push_back(time_body(0.5, n, restore, clip_once));
+    counts.push_back(n);
+  }
+  SCULPT_CHECK(last.clipped_any && std::abs(last.norm_after - 1.0) < 1e-4, Error,
+               fmt::format("the clipping benchmark did not clip to 1 (norm {} -> {})",
+                           last.norm_before, last.norm_after),
+               "bench");
+  const double median = median_of(us);
+  if (a.json) {
+    nlohmann::json j{{"case", a.name},
+                     {"unit", "us/call"},
+                     {"us_per_call", median},
+                     {"reps", us},
+                     {"calls", counts},
+                     {"params", ps.num_params()},
+                     {"norm_before", last.norm_before},
+                     {"threads", num_threads()}};
+    fmt::print("{}\n", j.dump());
+  } else {
+    fmt::print(
+        "{}: {:.1f} us/call (median of {} runs of 0.5 s; {} params, norm {:.3f} -> 1, "
+        "{} threads)\n",
+        a.name, median, a.reps, ps.num_params(), last.norm_before, num_threads());
+  }
+  return 0;
+}
+
+int run_optim_bench(const BenchArgs& a) {
+  using Clock = std::chrono::steady_clock;
+  set_threads(a.threads);
+  ParamStore ps;
+  mlp_params(ps);
   const OptimConfig cfg = bench_optim(a.name);
   std::unique_ptr<optim::Optimizer> opt = optim::make_optimizer(cfg, ps);
   const double lr = opt->base_lr();
@@ -141,6 +217,7 @@ int run_optim_bench(const BenchArgs& a) {
 int run_bench(const BenchArgs& a) {
   SCULPT_CHECK(a.reps >= 1, ConfigError, "--reps must be >= 1", "bench");
   if (a.name == "optim-adam" || a.name == "optim-sgd-nesterov") return run_optim_bench(a);
+  if (a.name == "clip-global-norm") return run_clip_bench(a);
   train::Trainer trainer(bench_recipe(a));
   trainer.train_epoch({});  // warm-up: page faults, oneDNN kernel selection, caches
   std::vector<double> rates;
@@ -166,11 +243,12 @@ void add_bench(CLI::App& app) {
   auto args = std::make_shared<BenchArgs>();
   CLI::App* sub =
       app.add_subcommand("bench", "Run a benchmark case (the Sculpt half of ./bench/run)");
-  sub->add_option("case", args->name, "train-mlp | train-lenet5 | optim-adam | optim-sgd-nesterov")
+  sub->add_option("case", args->name,
+                  "train-mlp | train-lenet5 | optim-adam | optim-sgd-nesterov | clip-global-norm")
       ->required();
   sub->add_option("--threads,-t", args->threads, "Threads")->capture_default_str();
   sub->add_option("--reps", args->reps,
-                  "Measured epochs (optim-*: 0.5 s runs of steps) after the warm-up")
+                  "Measured epochs (optim-*, clip-*: 0.5 s runs of steps) after the warm-up")
       ->capture_default_str();
   sub->add_option("--data", args->data, "Fashion-MNIST directory")->capture_default_str();
   sub->add_flag("--json", args->json, "Print one JSON line");

@@ -7,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "cli/verb.h"
+#include "clip/clipper.h"
 #include "core/error.h"
 #include "core/fields.h"
 #include "core/suggest.h"
@@ -83,6 +84,19 @@ void list_schedules() {
   }
 }
 
+void list_clippers() {
+  fmt::print("gradient clippers (clip.name); they run after accumulation, before the optimizer:\n");
+  for (const clip::ClipperInfo& c : clip::clipper_infos()) {
+    fmt::print("\n{} - {}\n", c.name, c.title);
+    print_indented(c.formula, "    ");
+    if (!c.torch.empty()) fmt::print("  PyTorch: {}\n", c.torch);
+    if (!c.paper.empty()) fmt::print("  paper: {}\n", c.paper);
+    if (!c.fields.empty()) print_indented(format_field_rows(c.fields), "  ");
+    fmt::print("  example:\n");
+    print_indented(c.example, "    ");
+  }
+}
+
 // Text for a Markdown table cell: '|' would end the cell and '*' start emphasis.
 std::string md_cell(std::string_view text) {
   std::string out;
@@ -128,27 +142,46 @@ void list_schedules_markdown() {
   }
 }
 
+// The sections of docs/clipping.md (scripts/make_docs.sh).
+void list_clippers_markdown() {
+  for (const clip::ClipperInfo& c : clip::clipper_infos()) {
+    fmt::print("## `{}`: {}\n\n```text\n{}\n```\n\n", c.name, c.title, c.formula);
+    if (!c.torch.empty()) fmt::print("PyTorch: `{}`.\n\n", c.torch);
+    if (!c.paper.empty()) fmt::print("{}\n\n", c.paper);
+    if (!c.fields.empty()) {
+      print_rows_markdown(c.fields);
+      fmt::print("\n");
+    }
+    fmt::print("```toml\n{}```\n\n", c.example);
+  }
+}
+
 int run_list(const std::string& what, bool markdown) {
-  const std::vector<std::string> kinds{"all",    "optimizers", "schedules", "layers",
-                                       "losses", "models",     "recipe"};
+  const std::vector<std::string> kinds{"all",    "optimizers", "schedules", "clippers",
+                                       "layers", "losses",     "models",    "recipe"};
   bool known = false;
   for (const auto& k : kinds) known = known || k == what;
   if (!known)
     throw ConfigError("unknown list '" + what + "'", "sculpt list",
                       did_you_mean(what, kinds) +
-                          " choices: optimizers, schedules, layers, "
+                          " choices: optimizers, schedules, clippers, layers, "
                           "losses, models, recipe");
   if (markdown) {
-    SCULPT_CHECK(what == "optimizers" || what == "schedules", ConfigError,
-                 "--markdown is only for `sculpt list optimizers` and `sculpt list schedules`",
+    SCULPT_CHECK(what == "optimizers" || what == "schedules" || what == "clippers", ConfigError,
+                 "--markdown is only for `sculpt list optimizers`, `schedules` and `clippers`",
                  "sculpt list", "run `sculpt list optimizers --markdown`");
-    if (what == "optimizers") list_optimizers_markdown();
-    else list_schedules_markdown();
+    if (what == "optimizers")
+      list_optimizers_markdown();
+    else if (what == "schedules")
+      list_schedules_markdown();
+    else
+      list_clippers_markdown();
     return 0;
   }
   const bool all = what == "all";
   if (all || what == "optimizers") list_optimizers();
   if (all || what == "schedules") list_schedules();
+  if (all || what == "clippers") list_clippers();
   if (all || what == "models") print_names("models (model.name)", nn::builtin_model_names());
   if (all || what == "layers") list_layers();
   if (all || what == "losses") list_losses();
@@ -161,13 +194,14 @@ int run_list(const std::string& what, bool markdown) {
 void add_list(CLI::App& app) {
   auto what = std::make_shared<std::string>("all");
   CLI::App* sub = app.add_subcommand("list",
-                                     "List optimizers, schedules, layers, losses, models "
-                                     "and recipe fields");
-  sub->add_option("what", *what, "optimizers | schedules | layers | losses | models | recipe | all")
+                                     "List optimizers, schedules, clippers, layers, losses, "
+                                     "models and recipe fields");
+  sub->add_option("what", *what,
+                  "optimizers | schedules | clippers | layers | losses | models | recipe | all")
       ->capture_default_str();
   auto markdown = std::make_shared<bool>(false);
   sub->add_flag("--markdown", *markdown,
-                "optimizers or schedules as the Markdown sections of their docs page");
+                "optimizers, schedules or clippers as the Markdown sections of their docs page");
   register_verb(sub, [what, markdown] { return run_list(*what, *markdown); });
 }
 
