@@ -99,18 +99,41 @@ int train_into(train::Trainer& trainer, const Recipe& recipe, const std::string&
   const int64_t log_every = 50;
   const sched::Schedule& schedule = trainer.schedule();
   const bool cycles_momentum = schedule.cycles_momentum();
+  const bool clips = trainer.clips();
   hooks.on_step = [&](const train::StepEvent& e) {
+    const clip::ClipReport& c = e.result.clip;
     progress.tick(e.epoch, e.step_in_epoch, e.steps_per_epoch, e.result.loss, e.result.correct,
-                  e.samples, e.result.lr);
-    if (e.step % log_every == 0)
-      metrics.step(e.step, e.epoch, e.result.loss, e.result.lr,
-                   e.samples ? double(e.result.correct) / double(e.samples) : 0.0,
-                   cycles_momentum ? std::optional<double>(e.result.momentum) : std::nullopt);
+                  e.samples, e.result.lr, clips ? std::optional<bool>(c.clipped_any) : std::nullopt);
+    // With a clipper every step is logged (its norms are the telemetry); else every 50th.
+    if (!clips && e.step % log_every != 0) return;
+    report::MetricsRecord r;
+    r.event = e.result.skipped ? "skip" : "step";
+    r.step = e.step;
+    r.epoch = e.epoch;
+    r.loss = e.result.loss;
+    if (!regression && e.samples) r.train_acc = double(e.result.correct) / double(e.samples);
+    if (e.result.skipped) {
+      metrics.write(r);
+      return;
+    }
+    r.lr = e.result.lr;
+    r.grad_norm = c.norm_before;
+    if (clips) {
+      r.clipped = c.clipped;
+      r.extra["clip_norm"] = c.norm_after;
+    }
+    if (cycles_momentum) r.extra["momentum"] = e.result.momentum;
+    metrics.write(r);
   };
   hooks.on_epoch = [&](const train::EpochEvent& e) {
     progress.epoch_end(e);
     report::MetricsRecord r = report::MetricsWriter::epoch_record("epoch", e, !regression);
     r.lr = schedule.at(e.step);  // the rate the next step uses
+    r.grad_norm = e.grad_norm_mean;
+    r.extra["grad_norm_max"] = e.grad_norm_max;
+    if (clips) r.extra["clip_rate"] = e.steps ? double(e.clipped_steps) / double(e.steps) : 0.0;
+    if (e.skipped) r.extra["skipped"] = double(e.skipped);
+    for (const auto& [name, norm] : e.tensor_grad_norms) r.extra["grad_norm." + name] = norm;
     if (schedule.watches()) {
       r.extra["lr_scale"] = schedule.plateau_state().scale;
       if (e.lr_reduced) {

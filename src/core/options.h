@@ -46,7 +46,7 @@ T options_to(const Options& given, std::string_view table, std::string_view memb
     if (!f) {
       std::string hint = did_you_mean(o.key, field_names<T>());
       if (hint.empty()) {
-        hint = std::string(member) + " takes:";
+        hint = std::string(member) + (field_names<T>().empty() ? " takes no options" : " takes:");
         for (const std::string& n : field_names<T>()) hint += " " + n;
       }
       throw ConfigError(std::string(table) + "." + o.key + " is not a field of " +

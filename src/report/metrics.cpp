@@ -63,17 +63,4 @@ void MetricsWriter::write(const MetricsRecord& r) {
     throw IoError(fmt::format("cannot write the metrics file: {}", std::strerror(errno)), path_);
 }
 
-void MetricsWriter::step(int64_t step, int64_t epoch, double loss, double lr, double train_acc,
-                         std::optional<double> momentum) {
-  MetricsRecord r;
-  r.event = "step";
-  r.step = step;
-  r.epoch = epoch;
-  r.loss = loss;
-  if (accuracy_) r.train_acc = train_acc;
-  r.lr = lr;
-  if (momentum) r.extra["momentum"] = *momentum;
-  write(r);
-}
-
 }  // namespace sculpt::report

@@ -36,9 +36,6 @@ class MetricsWriter {
   void write(const MetricsRecord& r);
 
   // Conveniences for the trainer's events.
-  // `momentum`: the momentum/beta1 a cycling schedule set (one-cycle, cyclic).
-  void step(int64_t step, int64_t epoch, double loss, double lr, double train_acc,
-            std::optional<double> momentum = std::nullopt);
   // E: train::EpochEvent or anything with its fields (epoch, step, train_loss, train_acc,
   // val/test {loss, accuracy, samples}, seconds, samples_per_s). Empty splits are omitted.
   template <class E>

@@ -49,8 +49,9 @@ void render_bar(std::string& out, const BarState& s) {
   out.append(size_t(kBarWidth - filled), '.');
   fmt::format_to(it, "] {}/{} loss {:.4g}", s.step, s.steps, s.loss);
   if (s.acc) fmt::format_to(it, " acc {:.1f}%", 100.0 * *s.acc);
-  fmt::format_to(it, " lr {:.4g} {} samples/s ETA {}", s.lr, format_rate(s.samples_per_s),
-                 format_eta(s.eta_s));
+  fmt::format_to(it, " lr {:.4g}", s.lr);
+  if (s.clip_rate) fmt::format_to(it, " clip {:.0f}%", 100.0 * *s.clip_rate);
+  fmt::format_to(it, " {} samples/s ETA {}", format_rate(s.samples_per_s), format_eta(s.eta_s));
 }
 
 std::string render_bar(const BarState& s) {
@@ -67,6 +68,7 @@ std::string format_epoch_line(const EpochSummary& s) {
   if (s.val_loss) fmt::format_to(it, "  val loss {:.4g}", *s.val_loss);
   if (s.test_acc) fmt::format_to(it, "  test {:.1f}%", 100.0 * *s.test_acc);
   if (s.test_loss) fmt::format_to(it, "  test loss {:.4g}", *s.test_loss);
+  if (s.clip_rate) fmt::format_to(it, "  clipped {:.0f}%", 100.0 * *s.clip_rate);
   fmt::format_to(it, "  {:.1f}s  {} samples/s", s.seconds, format_rate(s.samples_per_s));
   return out;
 }
@@ -83,13 +85,14 @@ Progress::Progress(std::string_view mode, int64_t epochs, bool accuracy, std::FI
 Progress::~Progress() { finish(); }
 
 void Progress::tick(int64_t epoch, int64_t step, int64_t steps, double loss, int64_t correct,
-                    int64_t samples, double lr) {
+                    int64_t samples, double lr, std::optional<bool> clipped) {
   if (mode_ == ProgressMode::kNone) return;
   const Clock::time_point now = Clock::now();
   if (epoch != epoch_) {
     epoch_ = epoch;
     loss_sum_ = 0.0;
     correct_ = samples_ = 0;
+    clip_steps_ = clipped_ = 0;
     epoch_start_ = mark_;
     last_draw_ = now;
     next_plain_ = std::max<int64_t>(1, steps / 10);
@@ -97,6 +100,10 @@ void Progress::tick(int64_t epoch, int64_t step, int64_t steps, double loss, int
   loss_sum_ += loss * double(samples);
   correct_ += correct;
   samples_ += samples;
+  if (clipped) {
+    ++clip_steps_;
+    clipped_ += *clipped;
+  }
 
   bool due = false;
   if (mode_ == ProgressMode::kBar) {
@@ -116,6 +123,7 @@ void Progress::tick(int64_t epoch, int64_t step, int64_t steps, double loss, int
   s.lr = lr;
   s.loss = samples_ ? loss_sum_ / double(samples_) : 0.0;
   if (accuracy_ && samples_) s.acc = double(correct_) / double(samples_);
+  if (clip_steps_ > 0) s.clip_rate = double(clipped_) / double(clip_steps_);
   s.samples_per_s = elapsed > 0 ? double(samples_) / elapsed : 0.0;
   const int64_t remaining = (steps - step) + (epochs_ - epoch) * steps;
   s.eta_s = step > 0 && elapsed > 0 ? elapsed / double(step) * double(remaining) : -1.0;

@@ -29,10 +29,11 @@ struct BarState {
   double loss = 0.0;              // running mean over the epoch so far
   std::optional<double> acc;      // running accuracy in [0, 1]; absent for regression
   double lr = 0.0;
+  std::optional<double> clip_rate;  // fraction of the epoch's steps clipped, when clipping
   double samples_per_s = 0.0;
   double eta_s = -1.0;            // whole run; negative: unknown
 };
-// "epoch 3/10 [#####.....] 234/469 loss 0.4123 acc 85.2% lr 0.1 61.2k samples/s ETA 0:42",
+// "epoch 3/10 [#####.....] 234/469 loss 0.4123 acc 85.2% lr 0.1 clip 12% 61.2k samples/s ETA 0:42",
 // appended to `out` (so a caller can reuse one buffer).
 void render_bar(std::string& out, const BarState& s);
 std::string render_bar(const BarState& s);
@@ -42,10 +43,11 @@ struct EpochSummary {
   double train_loss = 0.0;
   std::optional<double> train_acc, val_acc, test_acc;    // classification
   std::optional<double> val_loss, test_loss;             // shown when accuracies are absent
+  std::optional<double> clip_rate;  // fraction of the epoch's steps clipped, when clipping
   double seconds = 0.0;
   double samples_per_s = 0.0;
 };
-// "epoch 3/10  loss 0.41  train 85.2%  val 86.0%  test 85.7%  12.3s  61.2k samples/s"
+// "epoch 3/10  loss 0.41  train 85.2%  val 86.0%  test 85.7%  clipped 12%  12.3s  61.2k samples/s"
 // (regression: "... loss 0.0123  val loss 0.0131  test loss 0.0125 ...").
 std::string format_epoch_line(const EpochSummary& s);
 
@@ -57,9 +59,10 @@ class Progress {
   Progress(const Progress&) = delete;
   Progress& operator=(const Progress&) = delete;
 
-  // After every step: this batch's mean loss, correct predictions and size. Cheap.
+  // After every step: this batch's mean loss, correct predictions and size; `clipped` when a
+  // clipper runs (whether it changed this step's gradients). Cheap.
   void tick(int64_t epoch, int64_t step_in_epoch, int64_t steps_per_epoch, double loss,
-            int64_t correct, int64_t samples, double lr);
+            int64_t correct, int64_t samples, double lr, std::optional<bool> clipped = {});
   void epoch_end(const EpochSummary& s);
   // E: train::EpochEvent or anything with its fields (epoch, train_loss, train_acc,
   // val/test {loss, accuracy, samples}, seconds, samples_per_s).
@@ -78,6 +81,8 @@ class Progress {
       if (accuracy_) s.test_acc = e.test.accuracy;
       else s.test_loss = e.test.loss;
     }
+    if constexpr (requires { e.clipped_steps; })
+      if (clip_steps_ > 0 && e.steps > 0) s.clip_rate = double(e.clipped_steps) / double(e.steps);
     s.seconds = e.seconds;
     s.samples_per_s = e.samples_per_s;
     epoch_end(s);
@@ -101,6 +106,7 @@ class Progress {
   int64_t epoch_ = -1;
   double loss_sum_ = 0.0;
   int64_t correct_ = 0, samples_ = 0;
+  int64_t clip_steps_ = 0, clipped_ = 0;  // steps with a clipper this epoch, and clipped ones
   Clock::time_point mark_;         // construction or the last epoch_end: the next epoch's start
   Clock::time_point epoch_start_, last_draw_;
   double train_seconds_ = 0.0;

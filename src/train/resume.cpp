@@ -110,6 +110,7 @@ void put_state(const TrainState& s, std::map<std::string, std::string>& meta) {
   meta["rng.dropout"] = format_rng_state(s.dropout_rng);
   meta["dropout_key"] = fmt::format("{:016x}", s.dropout_key);
   if (s.plateau) meta["plateau"] = format_plateau_state(*s.plateau);
+  if (!s.clip.empty()) meta["clip"] = fmt::format("{:a}", fmt::join(s.clip, " "));
 }
 
 TrainState get_state(const std::map<std::string, std::string>& meta, const std::string& where) {
@@ -161,6 +162,23 @@ TrainState get_state(const std::map<std::string, std::string>& meta, const std::
       },
       s.dropout_key);
   if (value("plateau")) read("plateau", parse_plateau_state, s.plateau);
+  if (value("clip"))
+    read(
+        "clip",
+        [](const std::string& t) -> std::optional<std::vector<double>> {
+          std::vector<double> out;
+          const char* p = t.c_str();
+          while (*p) {
+            char* end = nullptr;
+            const double v = std::strtod(p, &end);
+            if (end == p || !std::isfinite(v)) return std::nullopt;
+            out.push_back(v);
+            p = *end == ' ' ? end + 1 : end;
+            if (*end != ' ' && *end != '\0') return std::nullopt;
+          }
+          return out;
+        },
+        s.clip);
   SCULPT_CHECK(bad.empty(), DataError,
                fmt::format("the checkpoint's training state is damaged: {}", fmt::join(bad, ", ")),
                where, "the file was changed after `sculpt train` wrote it");

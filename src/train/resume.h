@@ -30,10 +30,12 @@ struct TrainState {
   std::array<uint64_t, 4> dropout_rng{};  // dropout stream
   uint64_t dropout_key = 0;               // every step's dropout key derives from it and the step
   std::optional<sched::PlateauState> plateau;  // when the schedule reduces on plateau
+  std::vector<double> clip;                    // the clipper's history (AutoClip), if any
 };
 
 // Adds "format", "version", "epoch", "step", "rng.data", "rng.dropout", "dropout_key" and, with a
-// plateau, "plateau" (scale, best, bad epochs, cooldown left, epochs, reductions; hex floats).
+// plateau, "plateau" (scale, best, bad epochs, cooldown left, epochs, reductions; hex floats);
+// with a clipper that keeps history, "clip" (its values as hex floats).
 void put_state(const TrainState& s, std::map<std::string, std::string>& meta);
 // Reads them back. DataError naming `where`: not a Sculpt checkpoint, a version without training
 // state, or (in one message) every absent or malformed key.

@@ -64,6 +64,9 @@ StepResult finish_step(StepParts& s, double loss, double grad_scale, int64_t ste
   }
 
   s.masks.apply_to_grads(s.params);
+  if (s.tensor_sumsq)
+    for (size_t i = 0; i < s.params.count(); ++i)
+      s.tensor_sumsq[i] = kernels::sum_squares(s.params.grad(i), s.params.entry(i).size);
   r.clip = s.clipper.apply(s.params);
   r.lr = s.schedule.at(step);
   if (s.momentum) r.momentum = *s.momentum = s.schedule.momentum_at(step).value_or(s.default_momentum);

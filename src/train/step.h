@@ -34,6 +34,9 @@ struct StepParts {
   // and its configured value, used where the schedule gives none (e.g. during warmup).
   double* momentum = nullptr;
   double default_momentum = 0.0;
+  // When set, finish_step stores each tensor's sum of squared gradients (before clipping,
+  // masked entries zeroed) here, one per ParamStore entry: per-layer telemetry.
+  double* tensor_sumsq = nullptr;
 };
 
 struct StepResult {

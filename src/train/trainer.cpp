@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <chrono>
 #include <set>
 
@@ -17,6 +18,8 @@ namespace sculpt::train {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+// Per-tensor gradient norms are measured on every 10th step of an epoch (one extra pass).
+constexpr int64_t kTensorNormEvery = 10;
 
 nn::ModelSpec model_spec(const ModelConfig& cfg, int64_t outputs) {
   if (cfg.name == "custom") return cfg.custom;
@@ -84,7 +87,8 @@ Trainer::Trainer(Recipe recipe)
                  "schedule.cycle_momentum = false");
     default_momentum_ = *momentum_;
   }
-  clipper_ = std::make_unique<clip::NoClip>();
+  clipper_ = clip::make_clipper(recipe_.clip);
+  tensor_sumsq_.assign(params_.count(), 0.0);
   dropout_key_ = ctx_.dropout_rng.next_u64();
 }
 
@@ -131,6 +135,8 @@ EpochEvent Trainer::train_epoch(const TrainHooks& hooks) {
   se.steps_per_epoch = steps_per_epoch();
   double loss_sum = 0.0;
   int64_t correct = 0, samples = 0;
+  std::vector<double> tensor_sums(params_.count(), 0.0);
+  int64_t sampled_steps = 0;
   const auto t0 = Clock::now();
   batcher_->start_epoch();
   data::Batch b;
@@ -152,11 +158,25 @@ EpochEvent Trainer::train_epoch(const TrainHooks& hooks) {
     const double n = static_cast<double>(se.samples);
     const double grad_scale = group == 1 ? 1.0 : nominal / n;
     const int64_t step_correct = se.result.correct;
+    const bool sampled = se.step_in_epoch % kTensorNormEvery == 0;
+    parts.tensor_sumsq = sampled ? tensor_sumsq_.data() : nullptr;
     se.result = finish_step(parts, se.result.loss / n, grad_scale, step_);
     se.result.correct = step_correct;
     count_skip(se.result);
-    if (se.result.skipped) ++ev.skipped;
-    else ++step_;
+    if (se.result.skipped) {
+      ++ev.skipped;
+    } else {
+      ++step_;
+      ++ev.steps;
+      const double norm = se.result.clip.norm_before;
+      ev.grad_norm_mean += norm;
+      ev.grad_norm_max = std::max(ev.grad_norm_max, norm);
+      ev.clipped_steps += se.result.clip.clipped_any;
+      if (sampled) {
+        for (size_t t = 0; t < tensor_sums.size(); ++t) tensor_sums[t] += tensor_sumsq_[t];
+        ++sampled_steps;
+      }
+    }
     loss_sum += se.result.loss * n;
     correct += step_correct;
     samples += se.samples;
@@ -165,6 +185,10 @@ EpochEvent Trainer::train_epoch(const TrainHooks& hooks) {
     if (hooks.on_step) hooks.on_step(se);
   }
   ev.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  if (ev.steps > 0) ev.grad_norm_mean /= static_cast<double>(ev.steps);
+  for (size_t t = 0; t < tensor_sums.size() && sampled_steps > 0; ++t)
+    ev.tensor_grad_norms.emplace_back(params_.entry(t).name,
+                                      std::sqrt(tensor_sums[t] / double(sampled_steps)));
   ev.step = step_;
   ev.train_loss = loss_sum / static_cast<double>(samples);
   ev.train_acc = static_cast<double>(correct) / static_cast<double>(samples);
@@ -223,7 +247,8 @@ void Trainer::save_checkpoint(const std::string& path) const {
              .dropout_key = dropout_key_,
              .plateau = schedule_->watches()
                             ? std::optional<sched::PlateauState>(schedule_->plateau_state())
-                            : std::nullopt},
+                            : std::nullopt,
+             .clip = clipper_->state()},
             meta);
   io::save_checkpoint(path, tensors, meta);
 }
@@ -318,6 +343,7 @@ void Trainer::restore(const io::Checkpoint& ck, const std::string& where) {
   ctx_.dropout_rng.set_state(state.dropout_rng);
   dropout_key_ = state.dropout_key;
   if (state.plateau) schedule_->set_plateau_state(*state.plateau);
+  clipper_->set_state(state.clip);
 }
 
 Trainer::Snapshot Trainer::snapshot() const {

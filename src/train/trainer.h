@@ -44,6 +44,11 @@ struct EpochEvent {
   double samples_per_s = 0.0;
   bool lr_reduced = false;  // reduce-on-plateau lowered the rate after this epoch
   int64_t skipped = 0;      // steps dropped for non-finite values (train.nonfinite = "skip")
+  // Gradient telemetry over the epoch's steps: pre-clip global norms, how many steps clipped,
+  // and per tensor the root mean square of its pre-clip norm over every 10th step.
+  int64_t steps = 0, clipped_steps = 0;
+  double grad_norm_mean = 0.0, grad_norm_max = 0.0;
+  std::vector<std::pair<std::string, double>> tensor_grad_norms;
 };
 
 struct TrainHooks {
@@ -86,6 +91,8 @@ class Trainer {
   ParamStore& params() { return params_; }
   const data::Splits& splits() const { return splits_; }
   const sched::Schedule& schedule() const { return *schedule_; }
+  const clip::Clipper& clipper() const { return *clipper_; }
+  bool clips() const { return recipe_.clip.name != "none"; }
   // Optimizer steps per epoch: batches grouped by train.accumulate (the last group may be short).
   int64_t steps_per_epoch() const {
     return (batcher_->batches_per_epoch() + recipe_.train.accumulate - 1) / recipe_.train.accumulate;
@@ -146,6 +153,7 @@ class Trainer {
   double* momentum_ = nullptr;  // the optimizer's coefficient, when the schedule cycles it
   double default_momentum_ = 0.0;
   std::unique_ptr<clip::Clipper> clipper_;
+  std::vector<double> tensor_sumsq_;  // per-tensor telemetry of a sampled step
   prune::Masks masks_;
   std::unique_ptr<data::Batcher> batcher_;
   AlignedVector<float> dlogits_;

@@ -72,7 +72,7 @@ TEST(Metrics, WriterAppendsOneFlushedLinePerEvent) {
   fs::remove(path);
   {
     MetricsWriter w(path);
-    w.step(50, 1, 0.7, 0.1, 0.75);
+    w.write({.event = "step", .step = 50, .epoch = 1, .loss = 0.7, .train_acc = 0.75, .lr = 0.1});
     EXPECT_EQ(read_lines(path).size(), 1u);  // visible before the writer closes
     w.epoch(FakeEpoch{});
   }
