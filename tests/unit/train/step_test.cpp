@@ -97,6 +97,50 @@ TEST(TrainStep, SkipPolicyLeavesTheWeightsUntouched) {
   EXPECT_EQ(t.ps.value(1)[0], 0.5f);
 }
 
+// A clipper that records the gradients it is given, to pin the order of the step's stages.
+struct SpyClipper final : clip::Clipper {
+  std::vector<float> seen;
+  int calls = 0;
+  clip::ClipReport apply(ParamStore& ps) override {
+    ++calls;
+    seen.assign(ps.grads().begin(), ps.grads().end());
+    return {};
+  }
+};
+
+// The order ARCHITECTURE.md fixes: non-finite check, then masks on the gradients, then the
+// clipper (so masked entries never count in its norms), then the optimizer, then the masks
+// on the weights. Same data as the hand-worked step: dw = [4, 0.5], db = 1.
+TEST(TrainStep, OrderIsCheckThenMaskThenClipThenOptimizerThenMask) {
+  Tiny t;
+  SpyClipper spy;
+  t.masks.init(t.ps);
+  t.masks.keep()[t.ps.entry(0).offset] = 0.0f;  // prune w[0]
+  StepParts parts{.model = t.model,
+                  .params = t.ps,
+                  .loss = *t.loss,
+                  .optimizer = t.sgd,
+                  .schedule = t.lr,
+                  .clipper = spy,
+                  .masks = t.masks,
+                  .task = data::Task::kRegression,
+                  .nonfinite = NonFinite::kStop,
+                  .dlogits = t.dlogits.data()};
+  const float x[] = {1, 2, 3, 1};
+  const float y[] = {0, 1};
+  train_step(parts, {.x = x, .y = y, .n = 2}, 0, 0);
+  ASSERT_EQ(spy.calls, 1);
+  EXPECT_EQ(spy.seen[t.ps.entry(0).offset], 0.0f);  // masked before the clipper saw it
+  EXPECT_EQ(spy.seen[t.ps.entry(0).offset + 1], 0.5f);
+  EXPECT_EQ(spy.seen[t.ps.entry(1).offset], 1.0f);
+  EXPECT_EQ(t.ps.value(0)[0], 0.0f);  // the weight is masked after the update
+  EXPECT_EQ(t.ps.value(0)[1], -1.25f);
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const float bad[] = {nan, 2, 3, 1};
+  EXPECT_THROW(train_step(parts, {.x = bad, .y = y, .n = 2}, 1, 0), NumericError);
+  EXPECT_EQ(spy.calls, 1);  // the check comes first: the clipper never sees a NaN
+}
+
 TEST(TrainStep, CountCorrectUsesArgmaxAndTheBinaryThreshold) {
   const float logits3[] = {0.1f, 0.9f, 0.0f, 2.0f, 1.0f, 0.5f};
   const int32_t labels3[] = {1, 2};
