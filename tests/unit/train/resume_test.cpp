@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <filesystem>
@@ -156,6 +157,21 @@ TEST_F(ResumeTest, PlateauAndOneCycleResumeEqualsTheStraightRunBitForBit) {
   const io::Checkpoint b = io::load_checkpoint(path("resumed.safetensors"));
   expect_same_checkpoint(a, b);
   EXPECT_EQ(a.metadata.at("plateau"), b.metadata.at("plateau"));
+}
+
+// Clipping with history (AutoClip) and gradient accumulation resume exactly too: the norms
+// seen so far travel in the checkpoint ("clip").
+TEST_F(ResumeTest, AutoClipWithAccumulationResumeEqualsTheStraightRunBitForBit) {
+  std::string r = blobs_recipe(kNesterov) +
+                  "[clip]\nname = \"autoclip\"\npercentile = 50\n";
+  r.replace(r.find("batch_size = 32"), 15, "batch_size = 16\naccumulate = 2");
+  const io::Checkpoint straight = io::load_checkpoint(train(r, 2, "straight.safetensors"));
+  const io::Checkpoint resumed = resume(r, train(r, 1, "e1.safetensors"));
+  expect_same_checkpoint(straight, resumed);
+  EXPECT_EQ(straight.metadata.at("clip"), resumed.metadata.at("clip"));
+  EXPECT_GT(std::count(straight.metadata.at("clip").begin(), straight.metadata.at("clip").end(),
+                       ' '),
+            10);  // one norm per step of both epochs
 }
 
 // A schedule over "the whole run" (cosine with total = 0) would change every rate if the run
