@@ -132,7 +132,13 @@ int run_clip_bench(const BenchArgs& a) {
   cfg.set("name", std::string("global-norm")).set("max_norm", 1.0);
   std::unique_ptr<clip::Clipper> clipper = clip::make_clipper(cfg);
   const auto grads = ps.grads();
-  auto restore = [&] { std::copy(saved.begin(), saved.end(), grads.begin()); };
+  // Restored by all threads, each its share of the arena, as torch's copy_ of a large tensor
+  // and a backward pass do: every thread finds its part of the gradients in its own cache.
+  auto restore = [&] {
+    const int64_t n = static_cast<int64_t>(saved.size());
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < n; ++i) grads[size_t(i)] = saved[size_t(i)];
+  };
   clip::ClipReport last;
   auto clip_once = [&] { last = clipper->apply(ps); };
   int64_t n = 0;
