@@ -16,15 +16,10 @@ void ArenaNorms::prepare(const ParamStore& ps) {
 
 void ArenaNorms::measure(const float* g, bool with_max) {
   const std::span<const Block> blocks = blocks_;
-  BlockSums* sums = sums_.data();
 #pragma omp parallel if (parallel())
   {
     const auto [lo, hi] = thread_share(blocks, arena_, omp_get_thread_num(), omp_get_num_threads());
-    for (size_t b = lo; b < hi; ++b) {
-      const int64_t n = blocks[b].end - blocks[b].begin;
-      sums[b] = with_max ? sum_squares<true>(g + blocks[b].begin, n)
-                         : sum_squares<false>(g + blocks[b].begin, n);
-    }
+    measure_blocks(g, with_max, lo, hi);
   }
 }
 

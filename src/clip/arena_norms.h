@@ -112,6 +112,15 @@ class ArenaNorms {
   bool parallel() const { return arena_ > kParallelThreshold; }
 
  private:
+  // The sums of blocks [lo, hi) of `g` (one thread's share).
+  void measure_blocks(const float* g, bool with_max, size_t lo, size_t hi) {
+    for (size_t b = lo; b < hi; ++b) {
+      const int64_t n = blocks_[b].end - blocks_[b].begin;
+      sums_[b] = with_max ? sum_squares<true>(g + blocks_[b].begin, n)
+                          : sum_squares<false>(g + blocks_[b].begin, n);
+    }
+  }
+
   std::vector<Block> blocks_;
   std::vector<BlockSums> sums_;
   int64_t arena_ = 0;
@@ -121,15 +130,10 @@ template <class Decide>
 float ArenaNorms::measure_and_scale(float* g, bool with_max, Decide&& decide) {
   float factor = 1.0f;
   const std::span<const Block> blocks = blocks_;
-  BlockSums* sums = sums_.data();
 #pragma omp parallel if (parallel())
   {
     const auto [lo, hi] = thread_share(blocks, arena_, omp_get_thread_num(), omp_get_num_threads());
-    for (size_t b = lo; b < hi; ++b) {
-      const int64_t n = blocks[b].end - blocks[b].begin;
-      sums[b] = with_max ? sum_squares<true>(g + blocks[b].begin, n)
-                         : sum_squares<false>(g + blocks[b].begin, n);
-    }
+    measure_blocks(g, with_max, lo, hi);
 #pragma omp barrier
 #pragma omp single
     factor = decide(total());
