@@ -20,6 +20,7 @@
 #include "io/recipe.h"
 #include "report/metrics.h"
 #include "report/progress.h"
+#include "report/prune_table.h"
 #include "train/resume.h"
 #include "train/trainer.h"
 
@@ -56,6 +57,19 @@ void print_summary(const train::EpochEvent& last, bool regression, int64_t param
   if (checkpoint) fmt::print("evaluate with:   {} eval --model {}\n", program_name(), dir);
 }
 
+// "prune: gradual magnitude (unstructured, global) to 95%, cubic ramp over steps 422..5908,
+// every 50 steps".
+void print_prune_plan(const prune::Pruner& p) {
+  const prune::PruneConfig& c = p.config();
+  std::string what = fmt::format("{} ({}, {})", c.criterion, c.granularity, c.scope);
+  if (c.when == "gradual")
+    fmt::print("prune: gradual {} to {:.4g}%, {} ramp over steps {}..{}, every {} steps\n", what,
+               100.0 * c.sparsity, c.ramp, p.begin_step(), p.end_step(), c.every);
+  else
+    fmt::print("prune: {} to {:.4g}% {}\n", what, 100.0 * c.sparsity,
+               c.when == "snip" ? "before the first step" : "after the last epoch");
+}
+
 // Trains the remaining epochs of `trainer` into the run directory `dir` and prints the summary.
 int train_into(train::Trainer& trainer, const Recipe& recipe, const std::string& dir,
                const std::optional<ResumePoint>& resumed,
@@ -81,6 +95,7 @@ int train_into(train::Trainer& trainer, const Recipe& recipe, const std::string&
                sc.cycles_momentum() ? "; cycles the momentum" : "",
                sc.watches() ? fmt::format("; lowered when {} stalls", sc.metric()) : "",
                program_name());
+    if (const prune::Pruner* p = trainer.pruner()) print_prune_plan(*p);
     std::fflush(stdout);
   }
 
@@ -101,6 +116,14 @@ int train_into(train::Trainer& trainer, const Recipe& recipe, const std::string&
   const bool cycles_momentum = schedule.cycles_momentum();
   const bool clips = trainer.clips();
   hooks.on_step = [&](const train::StepEvent& e) {
+    if (e.sparsity >= 0.0) {
+      report::MetricsRecord p;
+      p.event = "prune";
+      p.step = e.step;
+      p.epoch = e.epoch;
+      p.extra["sparsity"] = e.sparsity;
+      metrics.write(p);
+    }
     const clip::ClipReport& c = e.result.clip;
     progress.tick(e.epoch, e.step_in_epoch, e.steps_per_epoch, e.result.loss, e.result.correct,
                   e.samples, e.result.lr, clips ? std::optional<bool>(c.clipped_any) : std::nullopt);
@@ -134,6 +157,7 @@ int train_into(train::Trainer& trainer, const Recipe& recipe, const std::string&
     if (clips) r.extra["clip_rate"] = e.steps ? double(e.clipped_steps) / double(e.steps) : 0.0;
     if (e.skipped) r.extra["skipped"] = double(e.skipped);
     for (const auto& [name, norm] : e.tensor_grad_norms) r.extra["grad_norm." + name] = norm;
+    if (!trainer.masks().empty()) r.extra["sparsity"] = e.sparsity;
     if (schedule.watches()) {
       r.extra["lr_scale"] = schedule.plateau_state().scale;
       if (e.lr_reduced) {
@@ -160,6 +184,9 @@ int train_into(train::Trainer& trainer, const Recipe& recipe, const std::string&
   progress.finish();
   print_summary(last, regression, trainer.params().num_params(), wall, samples_per_s, dir,
                 recipe.output.checkpoint);
+  if (!trainer.masks().empty())
+    fmt::print("\npruned to {:.1f}% sparsity:\n{}", 100.0 * trainer.sparsity(),
+               report::format_prune_table(trainer.prunable(), trainer.prune_stats()));
   return 0;
 }
 

@@ -57,6 +57,7 @@ const std::vector<Table>& tables() {
       optim_table(),
       schedule_table(),
       clip_table(),
+      make_table<prune::PruneConfig, &Recipe::prune>("prune"),
       make_table<TrainConfig, &Recipe::train>("train"),
       make_table<OutputConfig, &Recipe::output>("output"),
   };
@@ -253,6 +254,7 @@ std::string format_arg(double x) {
 
 void validate_recipe(const Recipe& r) {
   for (const Table& t : tables()) t.validate(r);
+  prune::validate(r.prune);
   if (r.data.val_fraction + r.data.test_fraction >= 1.0)
     throw ConfigError(fmt::format("data.val_fraction + data.test_fraction must be < 1, got {} + {}",
                                   r.data.val_fraction, r.data.test_fraction),

@@ -1,5 +1,5 @@
 // Recipe: the whole description of a run, read from TOML ([data] [model] [optim] [schedule]
-// [clip] [train] [output]). Each table is a config struct whose fields() list (name, default,
+// [clip] [prune] [train] [output]). Each table is a config struct whose fields() list (name, default,
 // range, doc) drives parsing, validation, `--set table.key=value` overrides and `sculpt list`.
 #pragma once
 
@@ -10,6 +10,7 @@
 #include "core/fields.h"
 #include "core/options.h"
 #include "nn/model.h"
+#include "prune/config.h"
 #include "sched/schedule.h"
 
 namespace sculpt {
@@ -137,6 +138,7 @@ struct Recipe {
   OptimConfig optim;
   ScheduleConfig schedule;
   ClipConfig clip;
+  prune::PruneConfig prune;  // [prune]: pruning during training (prune/config.h)
   TrainConfig train;
   OutputConfig output;
 };

@@ -69,6 +69,7 @@ std::string format_epoch_line(const EpochSummary& s) {
   if (s.test_acc) fmt::format_to(it, "  test {:.1f}%", 100.0 * *s.test_acc);
   if (s.test_loss) fmt::format_to(it, "  test loss {:.4g}", *s.test_loss);
   if (s.clip_rate) fmt::format_to(it, "  clipped {:.0f}%", 100.0 * *s.clip_rate);
+  if (s.sparsity) fmt::format_to(it, "  sparsity {:.1f}%", 100.0 * *s.sparsity);
   fmt::format_to(it, "  {:.1f}s  {} samples/s", s.seconds, format_rate(s.samples_per_s));
   return out;
 }

@@ -44,10 +44,12 @@ struct EpochSummary {
   std::optional<double> train_acc, val_acc, test_acc;    // classification
   std::optional<double> val_loss, test_loss;             // shown when accuracies are absent
   std::optional<double> clip_rate;  // fraction of the epoch's steps clipped, when clipping
+  std::optional<double> sparsity;   // fraction of the weights pruned, when pruning
   double seconds = 0.0;
   double samples_per_s = 0.0;
 };
-// "epoch 3/10  loss 0.41  train 85.2%  val 86.0%  test 85.7%  clipped 12%  12.3s  61.2k samples/s"
+// "epoch 3/10  loss 0.41  train 85.2%  val 86.0%  test 85.7%  clipped 12%  sparsity 80.0%  12.3s
+// 61.2k samples/s"
 // (regression: "... loss 0.0123  val loss 0.0131  test loss 0.0125 ...").
 std::string format_epoch_line(const EpochSummary& s);
 
@@ -83,6 +85,8 @@ class Progress {
     }
     if constexpr (requires { e.clipped_steps; })
       if (clip_steps_ > 0 && e.steps > 0) s.clip_rate = double(e.clipped_steps) / double(e.steps);
+    if constexpr (requires { e.sparsity; })
+      if (e.sparsity > 0) s.sparsity = e.sparsity;
     s.seconds = e.seconds;
     s.samples_per_s = e.samples_per_s;
     epoch_end(s);

@@ -90,6 +90,7 @@ Trainer::Trainer(Recipe recipe)
   clipper_ = clip::make_clipper(recipe_.clip);
   tensor_sumsq_.assign(params_.count(), 0.0);
   dropout_key_ = ctx_.dropout_rng.next_u64();
+  setup_pruning();
 }
 
 StepParts Trainer::step_parts(const sched::Schedule& schedule) {
@@ -137,6 +138,7 @@ EpochEvent Trainer::train_epoch(const TrainHooks& hooks) {
   int64_t correct = 0, samples = 0;
   std::vector<double> tensor_sums(params_.count(), 0.0);
   int64_t sampled_steps = 0;
+  prune_at_start();
   const auto t0 = Clock::now();
   batcher_->start_epoch();
   data::Batch b;
@@ -168,6 +170,7 @@ EpochEvent Trainer::train_epoch(const TrainHooks& hooks) {
     } else {
       ++step_;
       ++ev.steps;
+      se.sparsity = after_step();
       const double norm = se.result.clip.norm_before;
       ev.grad_norm_mean += norm;
       ev.grad_norm_max = std::max(ev.grad_norm_max, norm);
@@ -193,6 +196,7 @@ EpochEvent Trainer::train_epoch(const TrainHooks& hooks) {
   ev.train_loss = loss_sum / static_cast<double>(samples);
   ev.train_acc = static_cast<double>(correct) / static_cast<double>(samples);
   ev.samples_per_s = static_cast<double>(samples) / ev.seconds;
+  ev.sparsity = sparsity();
   return ev;
 }
 
@@ -204,6 +208,10 @@ EpochEvent Trainer::run(const TrainHooks& hooks) {
   EpochEvent ev;
   while (epoch_ < recipe_.train.epochs) {
     ev = train_epoch(hooks);
+    if (epoch_ == recipe_.train.epochs) {
+      prune_at_end();
+      ev.sparsity = sparsity();
+    }
     ev.val = evaluate_split(splits_.val);
     ev.test = evaluate_split(splits_.test);
     ev.lr_reduced = observe_epoch(ev);
@@ -233,6 +241,7 @@ void Trainer::save_checkpoint(const std::string& path) const {
     for (const ParamEntry& e : params_.entries())
       tensors.push_back({"opt." + s.name + "." + e.name, e.shape, s.data->data() + e.offset});
   }
+  prune_tensors(tensors);
   std::map<std::string, std::string> meta{
       {"recipe", to_toml(recipe_)},
       {"model", recipe_.model.name},
@@ -268,7 +277,10 @@ TrainState Trainer::check_checkpoint(const io::Checkpoint& ck, const std::string
     for (const ParamEntry& e : params_.entries())
       expected.push_back({"opt." + s.name + "." + e.name, e.shape});
   }
-  const io::TensorMismatch mismatch = io::compare_tensors(ck, expected);
+  expect_prune_tensors(ck, expected, where);
+  // A criterion statistic this run does not use (e.g. fine-tuning after movement pruning).
+  const io::TensorMismatch mismatch = io::compare_tensors(
+      ck, expected, [](const std::string& name) { return name.starts_with("prune.stat."); });
   auto is_state = [](const std::string& n) { return n.starts_with("opt."); };
   const bool state_differs =
       std::any_of(mismatch.missing.begin(), mismatch.missing.end(), is_state) ||
@@ -344,6 +356,7 @@ void Trainer::restore(const io::Checkpoint& ck, const std::string& where) {
   dropout_key_ = state.dropout_key;
   if (state.plateau) schedule_->set_plateau_state(*state.plateau);
   clipper_->set_state(state.clip);
+  restore_prune_tensors(ck);
 }
 
 Trainer::Snapshot Trainer::snapshot() const {

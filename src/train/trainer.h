@@ -13,12 +13,16 @@
 #include "core/run_context.h"
 #include "data/batcher.h"
 #include "data/load.h"
+#include "io/checkpoint.h"
 #include "io/recipe.h"
 #include "io/safetensors.h"
 #include "loss/loss.h"
 #include "nn/model.h"
 #include "optim/optimizer.h"
 #include "prune/mask.h"
+#include "prune/pruner.h"
+#include "prune/select.h"
+#include "prune/structure.h"
 #include "sched/schedule.h"
 #include "train/evaluate.h"
 #include "train/resume.h"
@@ -33,6 +37,7 @@ struct StepEvent {
   int64_t step = 0;     // global, 1-based count of steps done
   int64_t samples = 0;  // in this step (all its micro-batches)
   StepResult result;
+  double sparsity = -1.0;  // >= 0: pruning updated the mask after this step (weight sparsity)
 };
 
 struct EpochEvent {
@@ -49,6 +54,7 @@ struct EpochEvent {
   int64_t steps = 0, clipped_steps = 0;
   double grad_norm_mean = 0.0, grad_norm_max = 0.0;
   std::vector<std::pair<std::string, double>> tensor_grad_norms;
+  double sparsity = 0.0;  // fraction of the prunable layers' weights that are pruned
 };
 
 struct TrainHooks {
@@ -105,6 +111,21 @@ class Trainer {
   int64_t step() const { return step_; }
   int threads() const { return ctx_.threads; }
 
+  // Pruning (trainer_prune.cpp). The masks are empty until something is pruned; [prune]
+  // with when != "none" prunes during training (train_epoch and run call it).
+  const prune::Masks& masks() const { return masks_; }
+  const std::vector<prune::PrunableLayer>& prunable() const { return prunable_; }
+  const prune::Pruner* pruner() const { return pruner_.get(); }
+  // Prunes once by `cfg` to cfg.sparsity (or cfg.threshold): criteria that need gradients
+  // sum them over cfg.batches batches of `scoring` (never the test split) without updating
+  // anything. Then clears the optimizer state of pruned entries. Returns the weight sparsity.
+  double prune_once(const prune::PruneConfig& cfg, const data::Dataset& scoring);
+  // Per-layer counts (parameters, kept, units, FLOPs) under the current masks.
+  std::vector<prune::LayerStats> prune_stats() const;
+  double sparsity() const { return prune::weight_sparsity(prunable_, params_, masks_); }
+  // The weights kept at prune.rewind_step (empty before it, or without rewinding).
+  const AlignedVector<float>& rewind_weights() const { return rewind_; }
+
   // Side runs: steps with another schedule that must leave no trace (the LR range test,
   // train/lr_find.h). Take a snapshot, run train_steps, restore the snapshot.
 
@@ -155,6 +176,24 @@ class Trainer {
   std::unique_ptr<clip::Clipper> clipper_;
   std::vector<double> tensor_sumsq_;  // per-tensor telemetry of a sampled step
   prune::Masks masks_;
+  std::vector<prune::PrunableLayer> prunable_;
+  std::unique_ptr<prune::Pruner> pruner_;  // [prune] when != "none"
+  AlignedVector<float> rewind_;            // weights at prune.rewind_step
+  void setup_pruning();  // from the constructor
+  void prune_at_start();  // when = "snip": before the first step
+  void prune_at_end();    // when = "at-end": after the last epoch, before its evaluation
+  // Sums a criterion's gradient statistic over `batches` batches of `ds` (no update).
+  void score_batches(prune::Pruner& pruner, const data::Dataset& ds, int64_t batches);
+  // After step_ steps: feeds the pruner, updates the mask when due, keeps rewind weights.
+  // Returns the new weight sparsity when the mask changed, else -1.
+  double after_step();
+  // Pruning state in checkpoints: masks (mask.<param>), the criterion's statistic
+  // (prune.stat.<param>) and rewind weights (rewind.<param>).
+  void prune_tensors(std::vector<io::NamedTensor>& out) const;
+  // Adds the pruning tensors `ck` must hold to `out`; DataError when a mask is not 0/1.
+  void expect_prune_tensors(const io::Checkpoint& ck, std::vector<io::TensorSpec>& out,
+                            const std::string& where) const;
+  void restore_prune_tensors(const io::Checkpoint& ck);
   std::unique_ptr<data::Batcher> batcher_;
   AlignedVector<float> dlogits_;
   uint64_t dropout_key_ = 0;

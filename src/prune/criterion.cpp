@@ -1,0 +1,118 @@
+// The pruning criteria. Each is a few lines: what it accumulates from gradients (if anything)
+// and how it scores an entry. Higher scores are kept.
+#include "prune/criterion.h"
+
+#include <cmath>
+
+#include "core/error.h"
+#include "core/rng.h"
+#include "core/suggest.h"
+
+namespace sculpt::prune {
+
+namespace {
+
+// |w|: the seed's `|w| <= eps` pruning and the standard baseline (Han et al. 2015).
+class Magnitude : public Criterion {
+ public:
+  using Criterion::Criterion;
+  void score(const ParamStore& ps, std::span<const float>, std::span<float> out) const override {
+    const auto w = ps.values();
+    for (size_t i = 0; i < out.size(); ++i) out[i] = std::fabs(w[i]);
+  }
+};
+
+// Sum over batches of |dL/dw|: entries the loss is insensitive to go first.
+class Gradient : public Criterion {
+ public:
+  using Criterion::Criterion;
+  void accumulate(const ParamStore& ps, std::span<float> stat) const override {
+    const auto g = ps.grads();
+    for (size_t i = 0; i < stat.size(); ++i) stat[i] += std::fabs(g[i]);
+  }
+  void score(const ParamStore&, std::span<const float> stat, std::span<float> out) const override {
+    std::copy(stat.begin(), stat.end(), out.begin());
+  }
+};
+
+// |w * sum over batches of dL/dw|: the first-order Taylor estimate of the loss change when w
+// is set to 0 (Molchanov et al. 2017/2019). SNIP is the same score taken at initialisation.
+class Taylor : public Criterion {
+ public:
+  using Criterion::Criterion;
+  void accumulate(const ParamStore& ps, std::span<float> stat) const override {
+    const auto g = ps.grads();
+    for (size_t i = 0; i < stat.size(); ++i) stat[i] += g[i];
+  }
+  void score(const ParamStore& ps, std::span<const float> stat,
+             std::span<float> out) const override {
+    const auto w = ps.values();
+    for (size_t i = 0; i < out.size(); ++i) out[i] = std::fabs(w[i] * stat[i]);
+  }
+};
+
+// -sum over steps of w * dL/dw (Sanh et al. 2020): weights moving away from zero score high.
+class Movement : public Criterion {
+ public:
+  using Criterion::Criterion;
+  void accumulate(const ParamStore& ps, std::span<float> stat) const override {
+    const auto w = ps.values();
+    const auto g = ps.grads();
+    for (size_t i = 0; i < stat.size(); ++i) stat[i] -= w[i] * g[i];
+  }
+  void score(const ParamStore&, std::span<const float> stat, std::span<float> out) const override {
+    std::copy(stat.begin(), stat.end(), out.begin());
+  }
+};
+
+// Uniform scores from the seed: the baseline every criterion must beat.
+class Random : public Criterion {
+ public:
+  Random(CriterionInfo info, uint64_t seed) : Criterion(std::move(info)), key_(splitmix64(seed)) {}
+  void score(const ParamStore&, std::span<const float>, std::span<float> out) const override {
+    for (size_t i = 0; i < out.size(); ++i) out[i] = counter_uniform(key_, i);
+  }
+
+ private:
+  uint64_t key_;
+};
+
+}  // namespace
+
+void Criterion::accumulate(const ParamStore&, std::span<float>) const {}
+
+const std::vector<CriterionInfo>& criteria() {
+  static const std::vector<CriterionInfo> rows = {
+      {"magnitude", "Magnitude", "score = |w|", "Han et al. 2015, Learning both Weights and Connections",
+       Needs::kWeights},
+      {"gradient", "Gradient", "score = sum over batches of |dL/dw|",
+       "the seed's gradient pruning", Needs::kGradients},
+      {"taylor", "First-order Taylor", "score = |w * sum over batches of dL/dw|",
+       "Molchanov et al. 2019, Importance Estimation for Neural Network Pruning",
+       Needs::kGradients},
+      {"snip", "SNIP", "score = |w * dL/dw| at initialisation, one batch",
+       "Lee et al. 2019, SNIP: Single-shot Network Pruning", Needs::kGradients},
+      {"movement", "Movement", "score = -sum over training steps of w * dL/dw",
+       "Sanh et al. 2020, Movement Pruning", Needs::kTraining},
+      {"random", "Random", "score = uniform(seed, i)", "the baseline", Needs::kWeights},
+  };
+  return rows;
+}
+
+std::unique_ptr<Criterion> make_criterion(const std::string& name, uint64_t seed) {
+  for (const CriterionInfo& info : criteria()) {
+    if (info.name != name) continue;
+    if (name == "magnitude") return std::make_unique<Magnitude>(info);
+    if (name == "gradient") return std::make_unique<Gradient>(info);
+    if (name == "taylor" || name == "snip") return std::make_unique<Taylor>(info);
+    if (name == "movement") return std::make_unique<Movement>(info);
+    if (name == "random") return std::make_unique<Random>(info, seed);
+  }
+  std::vector<std::string> names;
+  for (const CriterionInfo& info : criteria()) names.push_back(info.name);
+  const std::string hint = did_you_mean(name, names);
+  throw ConfigError(fmt::format("unknown pruning criterion '{}'", name), "prune.criterion",
+                    hint.empty() ? fmt::format("criteria: {}", fmt::join(names, ", ")) : hint);
+}
+
+}  // namespace sculpt::prune

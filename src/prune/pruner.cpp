@@ -1,0 +1,70 @@
+// The gradual-pruning clock and the criterion's statistic.
+#include "prune/pruner.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <numbers>
+
+#include "core/error.h"
+#include "prune/select.h"
+
+namespace sculpt::prune {
+
+double ramp(const std::string& shape, double x) {
+  x = std::clamp(x, 0.0, 1.0);
+  if (shape == "linear") return 1.0 - x;
+  if (shape == "cosine") return 0.5 * (1.0 + std::cos(std::numbers::pi * x));
+  if (shape == "exponential") {
+    // e^{-5x} rescaled to end exactly at 0: most of the pruning happens early.
+    const double floor = std::exp(-5.0);
+    return (std::exp(-5.0 * x) - floor) / (1.0 - floor);
+  }
+  const double r = 1.0 - x;  // cubic
+  return r * r * r;
+}
+
+Pruner::Pruner(const PruneConfig& cfg, std::vector<PrunableLayer> layers, const ParamStore& ps,
+               int64_t steps_per_epoch, int64_t total_steps, uint64_t seed)
+    : cfg_(cfg), layers_(std::move(layers)) {
+  validate(cfg_);
+  candidates(layers_, ps, cfg_);  // reject unknown layer names and bad n:m before training
+  criterion_ = make_criterion(cfg_.criterion, cfg_.seed ? cfg_.seed : seed);
+  if (criterion_->needs() != Needs::kWeights)
+    stat_.assign(static_cast<size_t>(ps.arena_size()), 0.0f);
+  scores_.assign(static_cast<size_t>(ps.arena_size()), 0.0f);
+  t0_ = std::llround(cfg_.start * double(steps_per_epoch));
+  t1_ = cfg_.end > 0 ? std::llround(cfg_.end * double(steps_per_epoch))
+                     : std::llround(double(total_steps) * 2.0 / 3.0);
+  if (cfg_.when == "gradual") {
+    SCULPT_CHECK(t0_ < t1_ && t1_ <= total_steps, ConfigError,
+                 fmt::format("the ramp from step {} to step {} does not fit in the run's {} steps",
+                             t0_, t1_, total_steps),
+                 "prune.end", "set start < end <= train.epochs");
+  }
+}
+
+double Pruner::target(int64_t step) const {
+  if (cfg_.when != "gradual") return cfg_.sparsity;
+  if (step < t0_) return 0.0;
+  const double x = double(step - t0_) / double(t1_ - t0_);
+  return cfg_.sparsity + (cfg_.initial_sparsity - cfg_.sparsity) * ramp(cfg_.ramp, x);
+}
+
+bool Pruner::due(int64_t step) const {
+  if (cfg_.when != "gradual" || step < t0_ || step > t1_) return false;
+  return (step - t0_) % cfg_.every == 0 || step == t1_;
+}
+
+bool Pruner::observes_steps() const {
+  return cfg_.when == "gradual" && criterion_->needs() != Needs::kWeights;
+}
+
+void Pruner::prune(ParamStore& ps, double sparsity, Masks& masks) {
+  criterion_->score(ps, stat_, scores_);
+  select(layers_, ps, scores_, cfg_, sparsity, masks);
+  if (criterion_->needs() == Needs::kGradients) std::fill(stat_.begin(), stat_.end(), 0.0f);
+}
+
+}  // namespace sculpt::prune

@@ -1,0 +1,249 @@
+// Scores -> mask. Every granularity reduces to "rank items, prune the lowest k": items are
+// entries (unstructured), entries within one group of m (N:M) or units (neuron/channel).
+// Already-pruned items rank lowest, so masks only grow.
+#include "prune/select.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "core/error.h"
+
+namespace sculpt::prune {
+
+namespace {
+
+constexpr float kPruned = -std::numeric_limits<float>::infinity();
+
+struct Item {
+  float score;
+  int64_t index;  // arena index (entries) or unit number
+  size_t layer;
+};
+
+// Lower score first; ties by position, so the result does not depend on sort internals.
+bool lower(const Item& a, const Item& b) {
+  return a.score < b.score || (a.score == b.score && (a.layer < b.layer ||
+                                                      (a.layer == b.layer && a.index < b.index)));
+}
+
+int64_t count_for(double sparsity, int64_t n) {
+  return std::clamp<int64_t>(static_cast<int64_t>(std::llround(sparsity * double(n))), 0, n);
+}
+
+// The lowest `k` items (all of them if k >= size), moved to the front.
+void lowest(std::vector<Item>& items, int64_t k) {
+  if (k <= 0 || k >= int64_t(items.size())) return;
+  std::nth_element(items.begin(), items.begin() + k, items.end(), lower);
+}
+
+double layer_target(const std::map<std::string, double>& table,
+                    const std::string& name, double sparsity) {
+  auto it = table.find(name);
+  return it == table.end() ? sparsity : it->second;
+}
+
+// Unstructured: items are the candidate entries themselves.
+void select_entries(const std::vector<PrunableLayer>& layers, const ParamStore& ps,
+                    const Candidates& cand, std::span<const float> scores, const PruneConfig& cfg,
+                    double sparsity, float* keep) {
+  const auto table = parse_layer_table(cfg.layers, "prune.layers");
+  std::vector<std::vector<Item>> groups(cfg.scope == "global" ? 1 : layers.size());
+  for (size_t l = 0; l < layers.size(); ++l) {
+    auto add = [&](size_t tensor) {
+      const ParamEntry& e = ps.entry(tensor);
+      auto& items = groups[cfg.scope == "global" ? 0 : l];
+      for (int64_t i = e.offset; i < e.offset + e.size; ++i)
+        items.push_back({keep[i] == 0.0f ? kPruned : scores[size_t(i)], i, l});
+    };
+    if (cand.weight[l]) add(layers[l].weight);
+    if (cand.bias[l]) add(*layers[l].bias);
+  }
+  for (auto& items : groups) {
+    if (items.empty()) continue;
+    if (cfg.threshold >= 0.0) {
+      for (const Item& it : items)
+        if (it.score <= cfg.threshold) keep[it.index] = 0.0f;
+      continue;
+    }
+    const double s = cfg.scope == "global"
+                         ? sparsity
+                         : layer_target(table, layers[items.front().layer].name, sparsity);
+    const int64_t k = count_for(s, int64_t(items.size()));
+    lowest(items, k);
+    for (int64_t i = 0; i < k; ++i) keep[items[size_t(i)].index] = 0.0f;
+  }
+}
+
+// N:M: in each run of m consecutive inputs of a row, the m - n lowest entries go.
+void select_n_m(const std::vector<PrunableLayer>& layers, const ParamStore& ps,
+                const Candidates& cand, std::span<const float> scores, const PruneConfig& cfg,
+                float* keep) {
+  std::vector<Item> group(size_t(cfg.m));
+  for (size_t l = 0; l < layers.size(); ++l) {
+    if (!cand.weight[l]) continue;
+    const ParamEntry& e = ps.entry(layers[l].weight);
+    for (int64_t g = e.offset; g < e.offset + e.size; g += cfg.m) {
+      for (int64_t j = 0; j < cfg.m; ++j)
+        group[size_t(j)] = {keep[g + j] == 0.0f ? kPruned : scores[size_t(g + j)], g + j, l};
+      lowest(group, cfg.m - cfg.n);
+      for (int64_t j = 0; j < cfg.m - cfg.n; ++j) keep[group[size_t(j)].index] = 0.0f;
+    }
+  }
+}
+
+// Whether unit u of layer p is already entirely pruned.
+bool dead(const PrunableLayer& p, const ParamStore& ps, const float* keep, int64_t u) {
+  const float* row = keep + ps.entry(p.weight).offset + u * p.fan_in;
+  return std::all_of(row, row + p.fan_in, [](float k) { return k == 0.0f; });
+}
+
+// Masks unit u of layer l: its weight row, its bias entry and the next layer's columns.
+void kill_unit(const std::vector<PrunableLayer>& layers, const ParamStore& ps, size_t l,
+               int64_t u, float* keep) {
+  const PrunableLayer& p = layers[l];
+  float* row = keep + ps.entry(p.weight).offset + u * p.fan_in;
+  std::fill(row, row + p.fan_in, 0.0f);
+  if (p.bias) keep[ps.entry(*p.bias).offset + u] = 0.0f;
+  if (!p.next) return;
+  const PrunableLayer& q = layers[*p.next];
+  float* next = keep + ps.entry(q.weight).offset;
+  for (int64_t r = 0; r < q.units; ++r)
+    std::fill_n(next + r * q.fan_in + u * p.next_spatial, p.next_spatial, 0.0f);
+}
+
+// Neuron/channel: a unit scores the mean (l1) or root mean square (l2) of its entries'
+// scores, comparable across layers of different fan-in. Each layer keeps at least one unit.
+void select_units(const std::vector<PrunableLayer>& layers, const ParamStore& ps,
+                  const Candidates& cand, std::span<const float> scores, const PruneConfig& cfg,
+                  double sparsity, float* keep) {
+  const auto table = parse_layer_table(cfg.layers, "prune.layers");
+  const bool global = cfg.scope == "global";
+  std::vector<std::vector<Item>> groups(global ? 1 : layers.size());
+  for (size_t l = 0; l < layers.size(); ++l) {
+    if (!cand.weight[l]) continue;
+    const PrunableLayer& p = layers[l];
+    const float* s = scores.data() + ps.entry(p.weight).offset;
+    for (int64_t u = 0; u < p.units; ++u) {
+      double acc = 0.0;
+      for (int64_t j = 0; j < p.fan_in; ++j) {
+        const double v = s[u * p.fan_in + j];
+        acc += cfg.group_norm == "l2" ? v * v : v;
+      }
+      acc /= double(p.fan_in);
+      const float score = dead(p, ps, keep, u) ? kPruned
+                          : cfg.group_norm == "l2" ? float(std::sqrt(acc))
+                                                   : float(acc);
+      groups[global ? 0 : l].push_back({score, u, l});
+    }
+  }
+  std::vector<int64_t> removed(layers.size(), 0);
+  for (auto& items : groups) {
+    if (items.empty()) continue;
+    const double s = global ? sparsity
+                            : layer_target(table, layers[items.front().layer].name, sparsity);
+    const int64_t k = count_for(s, int64_t(items.size()));
+    std::sort(items.begin(), items.end(), lower);
+    int64_t done = 0;
+    for (const Item& it : items) {
+      if (done == k) break;
+      if (removed[it.layer] + 1 >= layers[it.layer].units) continue;
+      kill_unit(layers, ps, it.layer, it.index, keep);
+      ++removed[it.layer];
+      ++done;
+    }
+  }
+}
+
+}  // namespace
+
+Candidates candidates(const std::vector<PrunableLayer>& layers, const ParamStore& ps,
+                      const PruneConfig& cfg) {
+  auto known = [&](const std::string& name, const std::string& key) {
+    const bool ok = std::any_of(layers.begin(), layers.end(),
+                                [&](const PrunableLayer& p) { return p.name == name; });
+    SCULPT_CHECK(ok, ConfigError, fmt::format("unknown layer '{}'", name), key,
+                 fmt::format("prunable layers: {}", layer_names(layers)));
+  };
+  const std::vector<std::string> excluded = split_names(cfg.exclude);
+  for (const std::string& name : excluded) known(name, "prune.exclude");
+  for (const auto& [name, s] : parse_layer_table(cfg.layers, "prune.layers")) known(name, "prune.layers");
+
+  Candidates c;
+  for (size_t l = 0; l < layers.size(); ++l) {
+    const PrunableLayer& p = layers[l];
+    const bool out = std::find(excluded.begin(), excluded.end(), p.name) != excluded.end();
+    bool w = !out && ps.entry(p.weight).flags.prunable;
+    if (structured(cfg) && !p.next) w = false;  // the outputs are never removed
+    c.weight.push_back(w);
+    c.bias.push_back(!out && cfg.biases && !structured(cfg) && p.bias.has_value());
+    if (w && cfg.granularity == "n:m") {
+      SCULPT_CHECK(p.fan_in % cfg.m == 0, ConfigError,
+                   fmt::format("n:m with m = {} does not divide the {} inputs per unit of '{}'",
+                               cfg.m, p.fan_in, p.name),
+                   "prune.m", fmt::format("exclude '{}' or pick an m that divides {}", p.name, p.fan_in));
+    }
+  }
+  SCULPT_CHECK(std::find(c.weight.begin(), c.weight.end(), true) != c.weight.end(), ConfigError,
+               "no layer is left to prune", "prune.exclude",
+               fmt::format("prunable layers: {}", layer_names(layers)));
+  return c;
+}
+
+void select(const std::vector<PrunableLayer>& layers, ParamStore& ps,
+            std::span<const float> scores, const PruneConfig& cfg, double sparsity,
+            Masks& masks) {
+  SCULPT_CHECK(sparsity >= 0.0 && sparsity < 1.0, ConfigError,
+               fmt::format("sparsity must be in [0, 1), got {}", sparsity), "prune.sparsity",
+               "0.9 prunes 90% of the weights");
+  SCULPT_CHECK(int64_t(scores.size()) == ps.arena_size() && !masks.empty(), ConfigError,
+               "scores or masks do not cover the parameters", "prune::select");
+  const Candidates cand = candidates(layers, ps, cfg);
+  float* keep = masks.keep().data();
+  if (cfg.granularity == "n:m") select_n_m(layers, ps, cand, scores, cfg, keep);
+  else if (structured(cfg)) select_units(layers, ps, cand, scores, cfg, sparsity, keep);
+  else select_entries(layers, ps, cand, scores, cfg, sparsity, keep);
+  masks.apply_to_weights(ps);
+}
+
+std::vector<LayerStats> layer_stats(const std::vector<PrunableLayer>& layers,
+                                    const ParamStore& ps, const Masks& masks) {
+  std::vector<LayerStats> out;
+  const float* keep = masks.empty() ? nullptr : masks.keep_data();
+  auto kept = [&](size_t tensor) {
+    const ParamEntry& e = ps.entry(tensor);
+    if (!keep) return e.size;
+    return int64_t(std::count_if(keep + e.offset, keep + e.offset + e.size,
+                                 [](float k) { return k != 0.0f; }));
+  };
+  for (const PrunableLayer& p : layers) {
+    LayerStats s;
+    s.name = p.name;
+    const int64_t w_kept = kept(p.weight);
+    s.params = ps.entry(p.weight).size + (p.bias ? ps.entry(*p.bias).size : 0);
+    s.kept = w_kept + (p.bias ? kept(*p.bias) : 0);
+    s.units = p.units;
+    for (int64_t u = 0; keep && u < p.units; ++u) s.dead_units += dead(p, ps, keep, u) ? 1 : 0;
+    s.flops = p.flops();
+    s.flops_kept = w_kept * p.out_spatial;
+    out.push_back(s);
+  }
+  return out;
+}
+
+double weight_sparsity(const std::vector<PrunableLayer>& layers, const ParamStore& ps,
+                       const Masks& masks) {
+  if (masks.empty()) return 0.0;
+  int64_t total = 0, pruned = 0;
+  const float* keep = masks.keep_data();
+  for (const PrunableLayer& p : layers) {
+    const ParamEntry& e = ps.entry(p.weight);
+    total += e.size;
+    pruned += std::count(keep + e.offset, keep + e.offset + e.size, 0.0f);
+  }
+  return total ? double(pruned) / double(total) : 0.0;
+}
+
+}  // namespace sculpt::prune
