@@ -1,0 +1,320 @@
+// Surgery: finds the dead units from the masks, folds their constant outputs into the next
+// layer's bias, then slices every per-parameter tensor of the checkpoint and shrinks the spec.
+#include "prune/surgery.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <optional>
+
+#include "core/error.h"
+#include "core/param_store.h"
+#include "core/tensor.h"
+#include "io/checkpoint.h"
+#include "nn/layers/conv2d.h"
+#include "prune/structure.h"
+
+namespace sculpt::prune {
+
+namespace {
+
+// What survives of one parameter viewed as a matrix [rows, cols]: a weight is [units, fan_in],
+// a bias [units, 1], anything else [size, 1]. An empty index list keeps everything.
+struct Keep {
+  int64_t rows = 0, cols = 1;
+  std::vector<int64_t> live_rows, live_cols;  // ascending
+  Shape shape;                                // the parameter's new shape
+};
+
+// What surgery does to one prunable layer.
+struct LayerPlan {
+  std::vector<int64_t> removed;  // dead units removed, ascending
+  std::vector<double> delta;     // added to the next layer's bias (original indexing), or empty
+};
+
+const io::StoredTensor& param(const io::Checkpoint& ck, const ParamStore& ps, size_t i) {
+  return *ck.find(ps.entry(i).name);  // present: check_params ran first
+}
+
+void check_params(const ParamStore& ps, const io::Checkpoint& ck) {
+  std::vector<io::TensorSpec> expected;
+  for (const ParamEntry& e : ps.entries()) expected.push_back({e.name, e.shape});
+  // Non-parameter tensors are expected (optimizer state, masks, statistics): only missing and
+  // misshapen parameters are errors.
+  io::compare_tensors(ck, expected, [](const std::string&) { return true; })
+      .throw_if_any("the checkpoint does not match the model", "",
+                    "was it saved from a different model or recipe?");
+}
+
+// The tensor "mask.<param>" when the checkpoint has one, checked against the parameter's size.
+const float* mask_of(const io::Checkpoint& ck, const ParamEntry& e) {
+  const io::StoredTensor* m = ck.find("mask." + e.name);
+  if (!m) return nullptr;
+  SCULPT_CHECK(
+      static_cast<int64_t>(m->data.size()) == e.size, DataError,
+      fmt::format("mask.{} has {} entries but {} has {}", e.name, m->data.size(), e.name, e.size));
+  return m->data.data();
+}
+
+// Units of `l` whose whole weight row is masked; none without a mask.
+std::vector<int64_t> dead_units(const PrunableLayer& l, const ParamStore& ps,
+                                const io::Checkpoint& ck) {
+  const float* m = mask_of(ck, ps.entry(l.weight));
+  std::vector<int64_t> dead;
+  if (!m) return dead;
+  for (int64_t u = 0; u < l.units; ++u) {
+    const float* row = m + u * l.fan_in;
+    if (std::all_of(row, row + l.fan_in, [](float k) { return k == 0.0f; })) dead.push_back(u);
+  }
+  return dead;
+}
+
+// What each unit of `l` feeds into `next` when its weight row is zero: its bias at every output
+// position, carried through the channel-wise layers in between (relu, pooling, flatten, dropout
+// in eval mode). It does not depend on the sample, so one forward of one "sample" holding the
+// biases gives it for all units at once: [l.units, next's inputs per unit of l].
+AlignedVector<float> idle_outputs(nn::Model& model, ParamStore& ps, const PrunableLayer& l,
+                                  const PrunableLayer& next, const io::Checkpoint& ck) {
+  AlignedVector<float> cur(static_cast<size_t>(l.units * l.out_spatial), 0.0f);
+  if (l.bias) {
+    const std::vector<float>& b = param(ck, ps, *l.bias).data;
+    for (int64_t u = 0; u < l.units; ++u)
+      std::fill_n(cur.begin() + u * l.out_spatial, l.out_spatial, b[static_cast<size_t>(u)]);
+  }
+  for (size_t i = l.layer_index + 1; i < next.layer_index; ++i) {
+    nn::Layer& layer = model.layer(i);
+    AlignedVector<float> out(static_cast<size_t>(numel(layer.out_shape())), 0.0f);
+    layer.forward(ps, cur.data(), out.data(), 1, nn::Pass{});
+    cur = std::move(out);
+  }
+  return cur;
+}
+
+// Adds to `delta` what unit u's idle output `a` (n values) adds to each output of `next`, whose
+// weight columns [u * cols, (u + 1) * cols) read it. False when a per-unit bias cannot express
+// it: a padded Conv2d sees the constant and the zero border, a non-uniform map varies over the
+// output positions, and a masked bias entry would be zeroed again by the trainer.
+bool fold(const PrunableLayer& next, const nn::Model& model, const io::Checkpoint& ck,
+          const ParamStore& ps, int64_t u, int64_t cols, const float* a, int64_t n,
+          std::vector<double>& delta) {
+  if (!next.bias) return false;
+  const auto* conv = dynamic_cast<const nn::Conv2d*>(&model.layer(next.layer_index));
+  const bool uniform = std::all_of(a, a + n, [&](float v) { return v == a[0]; });
+  if (conv && (conv->geometry().pad != 0 || !uniform)) return false;
+  if (!conv && n != cols) return false;  // a Linear reads each idle value through one column
+  const float* w = param(ck, ps, next.weight).data.data();
+  const float* bias_mask = mask_of(ck, ps.entry(*next.bias));
+  std::vector<double> add(static_cast<size_t>(next.units), 0.0);
+  for (int64_t o = 0; o < next.units; ++o) {
+    const float* wu = w + o * next.fan_in + u * cols;
+    double s = 0.0;
+    for (int64_t j = 0; j < cols; ++j) s += double(wu[j]) * double(conv ? a[0] : a[j]);
+    if (s != 0.0 && bias_mask && bias_mask[o] == 0.0f) return false;
+    add[static_cast<size_t>(o)] = s;
+  }
+  for (size_t o = 0; o < add.size(); ++o) delta[o] += add[o];
+  return true;
+}
+
+// Whether next's weight columns [u * cols, (u + 1) * cols) are all zero, so that unit u's output
+// reaches nothing. Structured pruning masks (hence zeroes) them along with the unit's row; only
+// a row emptied some other way (unstructured pruning) leaves them and needs a fold.
+bool unread(const PrunableLayer& next, const ParamStore& ps, const io::Checkpoint& ck, int64_t u,
+            int64_t cols) {
+  const float* w = param(ck, ps, next.weight).data.data();
+  for (int64_t o = 0; o < next.units; ++o) {
+    const float* wu = w + o * next.fan_in + u * cols;
+    if (!std::all_of(wu, wu + cols, [](float v) { return v == 0.0f; })) return false;
+  }
+  return true;
+}
+
+// Which dead units of layers[li] go, and what their idle outputs add to the next bias.
+LayerPlan plan_layer(nn::Model& model, ParamStore& ps, const std::vector<PrunableLayer>& layers,
+                     size_t li, const io::Checkpoint& ck, std::vector<std::string>& notes) {
+  const PrunableLayer& l = layers[li];
+  LayerPlan plan;
+  if (!l.next) return plan;  // the outputs
+  const std::vector<int64_t> dead = dead_units(l, ps, ck);
+  if (dead.empty()) return plan;
+  SCULPT_CHECK(static_cast<int64_t>(dead.size()) < l.units, ShapeError,
+               fmt::format("cannot remove all {} units of {}", l.units, l.name), "",
+               "every unit's weights are pruned: prune this layer less or exclude it");
+  const PrunableLayer& next = layers[*l.next];
+  const AlignedVector<float> idle = idle_outputs(model, ps, l, next, ck);
+  const int64_t n = static_cast<int64_t>(idle.size()) / l.units;
+  plan.delta.assign(static_cast<size_t>(next.units), 0.0);
+  for (const int64_t u : dead) {
+    const float* a = idle.data() + u * n;
+    const bool silent = std::all_of(a, a + n, [](float v) { return v == 0.0f; }) ||
+                        unread(next, ps, ck, u, l.next_spatial);
+    if (silent || fold(next, model, ck, ps, u, l.next_spatial, a, n, plan.delta)) {
+      plan.removed.push_back(u);
+    } else {
+      notes.push_back(
+          fmt::format("{} unit {}: kept, its constant output (first value {}) "
+                      "reaches {} in a way its bias cannot absorb",
+                      l.name, u, a[0], next.name));
+    }
+  }
+  return plan;
+}
+
+std::vector<int64_t> complement(const std::vector<int64_t>& removed, int64_t n) {
+  std::vector<int64_t> live;
+  for (int64_t i = 0, r = 0; i < n; ++i) {
+    if (r < static_cast<int64_t>(removed.size()) && removed[static_cast<size_t>(r)] == i)
+      ++r;
+    else
+      live.push_back(i);
+  }
+  return live;
+}
+
+// One Keep per ParamStore entry, from the plans.
+std::vector<Keep> make_keeps(const ParamStore& ps, const std::vector<PrunableLayer>& layers,
+                             const std::vector<LayerPlan>& plans) {
+  std::vector<Keep> keeps(ps.count());
+  for (size_t i = 0; i < ps.count(); ++i) keeps[i] = {ps.entry(i).size, 1, {}, {}, {}};
+  for (const PrunableLayer& l : layers) {
+    keeps[l.weight].rows = l.units;
+    keeps[l.weight].cols = l.fan_in;
+  }
+  for (size_t li = 0; li < layers.size(); ++li) {
+    const PrunableLayer& l = layers[li];
+    if (plans[li].removed.empty()) continue;
+    const std::vector<int64_t> live = complement(plans[li].removed, l.units);
+    keeps[l.weight].live_rows = live;
+    if (l.bias) keeps[*l.bias].live_rows = live;
+    // Unit u feeds next's columns [u * next_spatial, (u + 1) * next_spatial).
+    std::vector<int64_t>& cols = keeps[layers[*l.next].weight].live_cols;
+    for (const int64_t u : live)
+      for (int64_t j = 0; j < l.next_spatial; ++j) cols.push_back(u * l.next_spatial + j);
+  }
+  for (size_t i = 0; i < ps.count(); ++i) {
+    Keep& k = keeps[i];
+    k.shape = ps.entry(i).shape;
+    const int64_t rows = k.live_rows.empty() ? k.rows : int64_t(k.live_rows.size());
+    const int64_t cols = k.live_cols.empty() ? k.cols : int64_t(k.live_cols.size());
+    if (!k.shape.empty()) k.shape[0] = rows;
+    // [out, in] or [out, c, kh, kw]: the columns are in (or c * kh * kw), so dim 1 scales.
+    if (k.shape.size() > 1) k.shape[1] = k.shape[1] * cols / k.cols;
+  }
+  return keeps;
+}
+
+// The parameter a checkpoint tensor belongs to: the one it is named after, else the longest
+// parameter name it ends in after a '.' (so "opt.m.x.fc1.weight" picks "x.fc1.weight" over
+// "fc1.weight" if a layer is really named "x.fc1").
+std::optional<size_t> owner(const std::string& tensor, const ParamStore& ps) {
+  if (auto i = ps.find(tensor)) return i;
+  std::optional<size_t> best;
+  for (size_t i = 0; i < ps.count(); ++i) {
+    const std::string& p = ps.entry(i).name;
+    const bool match = tensor.size() > p.size() && tensor.ends_with(p) &&
+                       tensor[tensor.size() - p.size() - 1] == '.';
+    if (match && (!best || p.size() > ps.entry(*best).name.size())) best = i;
+  }
+  return best;
+}
+
+// `t` restricted to k's rows and columns. A tensor shaped like its parameter gets the new
+// parameter shape; one stored flat (same entry count) stays flat.
+io::StoredTensor slice(const std::string& name, const io::StoredTensor& t, const Keep& k,
+                       const ParamEntry& e) {
+  SCULPT_CHECK(numel(t.shape) == e.size, DataError,
+               fmt::format("tensor '{}' has {} entries but parameter {} has {}; cannot slice it "
+                           "like the parameter",
+                           name, numel(t.shape), e.name, e.size));
+  if (k.live_rows.empty() && k.live_cols.empty()) return t;
+  io::StoredTensor out;
+  const auto for_each = [](const std::vector<int64_t>& live, int64_t n, auto&& f) {
+    if (live.empty()) {
+      for (int64_t i = 0; i < n; ++i) f(i);
+    } else {
+      for (const int64_t i : live) f(i);
+    }
+  };
+  for_each(k.live_rows, k.rows, [&](int64_t r) {
+    for_each(k.live_cols, k.cols,
+             [&](int64_t c) { out.data.push_back(t.data[static_cast<size_t>(r * k.cols + c)]); });
+  });
+  out.shape = t.shape == e.shape ? k.shape : Shape{static_cast<int64_t>(out.data.size())};
+  return out;
+}
+
+// The spec, named, with the new unit counts; records the changes.
+nn::ModelSpec resize_spec(nn::ModelSpec spec, const std::vector<PrunableLayer>& layers,
+                          const std::vector<LayerPlan>& plans, std::vector<UnitChange>& changes) {
+  for (size_t li = 0; li < layers.size(); ++li) {
+    const PrunableLayer& l = layers[li];
+    if (plans[li].removed.empty()) continue;
+    const int64_t after = l.units - static_cast<int64_t>(plans[li].removed.size());
+    changes.push_back({l.name, l.units, after});
+    spec.layers[l.layer_index].args["out"] = static_cast<double>(after);
+    // A Linear normally infers `in`; when the recipe spelled it out it must follow the cut.
+    nn::LayerSpec& next = spec.layers[layers[*l.next].layer_index];
+    auto in = next.args.find("in");
+    if (next.type == "linear" && in != next.args.end() && in->second != 0)
+      in->second = static_cast<double>(after * l.next_spatial);
+  }
+  return spec;
+}
+
+}  // namespace
+
+nn::ModelSpec named_spec(const nn::Model& built, const nn::ModelSpec& spec) {
+  SCULPT_CHECK(
+      built.size() == spec.layers.size(), ConfigError,
+      fmt::format("the model has {} layers but the spec {}", built.size(), spec.layers.size()));
+  nn::ModelSpec out = spec;
+  for (size_t i = 0; i < built.size(); ++i) out.layers[i].name = built.layer(i).name();
+  return out;
+}
+
+SurgeryResult remove_dead_units(const nn::ModelSpec& spec, const Shape& input,
+                                const io::Checkpoint& ck) {
+  nn::Model model = nn::Model::build(spec, input);
+  ParamStore ps;
+  model.declare(ps);
+  ps.finalize();  // idle_outputs runs layers, which take the store (its values are unused)
+  check_params(ps, ck);
+  const std::vector<PrunableLayer> layers = prunable_layers(model, ps);
+  model.reserve(1);
+
+  SurgeryResult r;
+  std::vector<LayerPlan> plans;
+  std::map<size_t, const std::vector<double>*> deltas;  // bias entry -> what to add to it
+  for (size_t li = 0; li < layers.size(); ++li) {
+    plans.push_back(plan_layer(model, ps, layers, li, ck, r.notes));
+  }
+  for (size_t li = 0; li < layers.size(); ++li)
+    if (!plans[li].removed.empty() && layers[*layers[li].next].bias)
+      deltas[*layers[*layers[li].next].bias] = &plans[li].delta;
+
+  const std::vector<Keep> keeps = make_keeps(ps, layers, plans);
+  r.checkpoint.metadata = ck.metadata;
+  for (const auto& [name, t] : ck.tensors) {
+    const std::optional<size_t> p = owner(name, ps);
+    if (!p) {
+      r.checkpoint.tensors.emplace(name, t);
+      continue;
+    }
+    io::StoredTensor folded;
+    const io::StoredTensor* src = &t;
+    // Only the parameter itself absorbs the fold: its optimizer state and mask describe
+    // gradients and pruning, which the fold does not change.
+    if (auto d = deltas.find(*p); d != deltas.end() && name == ps.entry(*p).name) {
+      folded = t;
+      for (size_t o = 0; o < folded.data.size(); ++o)
+        folded.data[o] = static_cast<float>(double(folded.data[o]) + (*d->second)[o]);
+      src = &folded;
+    }
+    r.checkpoint.tensors.emplace(name, slice(name, *src, keeps[*p], ps.entry(*p)));
+  }
+  r.spec = resize_spec(named_spec(model, spec), layers, plans, r.changes);
+  return r;
+}
+
+}  // namespace sculpt::prune
