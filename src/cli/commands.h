@@ -12,6 +12,7 @@ void add_list(CLI::App& app);
 void add_bench(CLI::App& app);
 void add_schedule(CLI::App& app);
 void add_lr_find(CLI::App& app);
+void add_prune(CLI::App& app);  // with its `sensitivity` subcommand
 
 // Remembers argv[0] so that suggested commands can be pasted as they are.
 void set_program_name(const char* argv0);

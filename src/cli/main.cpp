@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   sculpt::cli::add_bench(app);
   sculpt::cli::add_schedule(app);
   sculpt::cli::add_lr_find(app);
+  sculpt::cli::add_prune(app);
   try {
     app.parse(argc, argv);
     return sculpt::cli::run_selected(app);

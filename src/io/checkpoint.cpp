@@ -147,12 +147,17 @@ TensorMismatch compare_tensors(const Checkpoint& ck, const std::vector<TensorSpe
   return m;
 }
 
+bool is_training_state(const std::string& name) {
+  return name.starts_with("opt.") || name.starts_with("mask.") || name.starts_with("prune.") ||
+         name.starts_with("rewind.");
+}
+
 void restore_params(ParamStore& ps, const Checkpoint& ck, const std::string& where) {
   std::vector<TensorSpec> expected;
   for (const ParamEntry& e : ps.entries()) expected.push_back({e.name, e.shape});
   compare_tensors(
       ck, expected,
-      [](const std::string& name) { return name.starts_with("opt.") || name.starts_with("mask."); })
+      [](const std::string& name) { return is_training_state(name); })
       .throw_if_any("the checkpoint does not match the model", where,
                     "was it saved from a different model or recipe?", "not in the model");
   for (size_t i = 0; i < ps.count(); ++i) {

@@ -1,7 +1,8 @@
 // Checkpoints: safetensors files written atomically (temp file, fsync, rename; the previous
 // file is kept as <path>.prev), read back with full validation, and mapped onto a ParamStore
 // by parameter name. Optimizer state is stored as "opt.<state>.<param>", masks as
-// "mask.<param>" (see ARCHITECTURE.md); restore_params() ignores those.
+// "mask.<param>" (see ARCHITECTURE.md; is_training_state lists every such prefix);
+// restore_params() ignores those.
 #pragma once
 
 #include <functional>
@@ -52,8 +53,13 @@ struct TensorMismatch {
 TensorMismatch compare_tensors(const Checkpoint& ck, const std::vector<TensorSpec>& expected,
                                const std::function<bool(const std::string&)>& ignore = {});
 
-// Copies every parameter of `ps` from `ck`. Names starting with "opt." or "mask." are not
-// parameters and are skipped. Lists every missing, extra and shape-mismatched name in one
+// Whether a checkpoint tensor is training state rather than a parameter: optimizer state
+// "opt.<state>.<param>", masks "mask.<param>", a pruning criterion's statistic
+// "prune.stat.<param>" and lottery-ticket rewind weights "rewind.<param>".
+bool is_training_state(const std::string& name);
+
+// Copies every parameter of `ps` from `ck`. Training-state tensors (is_training_state) are
+// skipped. Lists every missing, extra and shape-mismatched name in one
 // error (DataError when names differ, ShapeError when only shapes do) and changes nothing then.
 void restore_params(ParamStore& ps, const Checkpoint& ck, const std::string& where = {});
 

@@ -95,6 +95,7 @@ class Trainer {
   const Recipe& recipe() const { return recipe_; }
   nn::Model& model() { return model_; }
   ParamStore& params() { return params_; }
+  const ParamStore& params() const { return params_; }
   const data::Splits& splits() const { return splits_; }
   const sched::Schedule& schedule() const { return *schedule_; }
   const clip::Clipper& clipper() const { return *clipper_; }
@@ -123,6 +124,14 @@ class Trainer {
   // Per-layer counts (parameters, kept, units, FLOPs) under the current masks.
   std::vector<prune::LayerStats> prune_stats() const;
   double sparsity() const { return prune::weight_sparsity(prunable_, params_, masks_); }
+  // Starts from another run's weights: the parameters of `ck` and its masks (when it has
+  // any), with fresh optimizer state at step 0. For fine-tuning a pruned model with a new
+  // schedule; the checkpoint's recipe is not compared. Errors as restore_params; DataError for
+  // a mask that is not 0/1. With `rewind`, the weights come from the checkpoint's rewind.*
+  // tensors (lottery-ticket rewinding) and the masks still from its mask.* tensors.
+  void load_weights(const io::Checkpoint& ck, const std::string& where, bool rewind = false);
+  // Forgets every mask (the weights stay as they are).
+  void reset_masks() { masks_ = {}; }
   // The weights kept at prune.rewind_step (empty before it, or without rewinding).
   const AlignedVector<float>& rewind_weights() const { return rewind_; }
 
@@ -194,6 +203,9 @@ class Trainer {
   void expect_prune_tensors(const io::Checkpoint& ck, std::vector<io::TensorSpec>& out,
                             const std::string& where) const;
   void restore_prune_tensors(const io::Checkpoint& ck);
+  // Copies the tensors "<prefix><param>" of ck into an arena-sized array (padding 0).
+  void load_tensors(const io::Checkpoint& ck, const std::string& prefix,
+                    AlignedVector<float>& dst) const;
   std::unique_ptr<data::Batcher> batcher_;
   AlignedVector<float> dlogits_;
   uint64_t dropout_key_ = 0;

@@ -80,6 +80,32 @@ double Trainer::after_step() {
   return sparsity();
 }
 
+void Trainer::load_weights(const io::Checkpoint& ck, const std::string& where, bool rewind) {
+  std::vector<io::TensorSpec> masks;
+  expect_prune_tensors(ck, masks, where);  // checks that masks are 0/1
+  std::erase_if(masks, [](const io::TensorSpec& t) { return !t.name.starts_with("mask."); });
+  io::compare_tensors(ck, masks, [](const std::string& n) { return !n.starts_with("mask."); })
+      .throw_if_any("the checkpoint's masks do not match the model", where,
+                    "was it saved from a different model?");
+  io::Checkpoint source;
+  if (rewind) {
+    SCULPT_CHECK(has_prefix(ck, "rewind."), DataError, "the checkpoint holds no rewind weights",
+                 where, "train with prune.rewind_step = K to keep the weights of step K");
+    for (const auto& [name, t] : ck.tensors)
+      if (name.starts_with("rewind.")) source.tensors[name.substr(7)] = t;
+  }
+  io::restore_params(params_, rewind ? source : ck, where);
+  optimizer_->init(params_, optimizer_->settings());  // fresh state
+  if (!masks.empty()) {
+    AlignedVector<float> keep;
+    load_tensors(ck, "mask.", keep);
+    masks_.init(params_);
+    masks_.keep() = std::move(keep);
+    masks_.apply_to_weights(params_);
+    optimizer_->on_mask_change(masks_);
+  }
+}
+
 std::vector<prune::LayerStats> Trainer::prune_stats() const {
   return prune::layer_stats(prunable_, params_, masks_);
 }
@@ -111,18 +137,20 @@ void Trainer::expect_prune_tensors(const io::Checkpoint& ck, std::vector<io::Ten
   if (has_prefix(ck, "rewind.")) add("rewind.");
 }
 
+void Trainer::load_tensors(const io::Checkpoint& ck, const std::string& prefix,
+                           AlignedVector<float>& dst) const {
+  dst.assign(static_cast<size_t>(params_.arena_size()), 0.0f);
+  for (const ParamEntry& e : params_.entries()) {
+    const std::vector<float>& src = ck.find(prefix + e.name)->data;
+    std::copy(src.begin(), src.end(), dst.begin() + e.offset);
+  }
+}
+
 void Trainer::restore_prune_tensors(const io::Checkpoint& ck) {
-  auto load = [&](const std::string& prefix, AlignedVector<float>& dst) {
-    dst.assign(static_cast<size_t>(params_.arena_size()), 0.0f);
-    for (const ParamEntry& e : params_.entries()) {
-      const std::vector<float>& src = ck.find(prefix + e.name)->data;
-      std::copy(src.begin(), src.end(), dst.begin() + e.offset);
-    }
-  };
-  if (has_prefix(ck, "mask.")) load("mask.", masks_.keep());
+  if (has_prefix(ck, "mask.")) load_tensors(ck, "mask.", masks_.keep());
   if (pruner_ && !pruner_->stat().empty() && has_prefix(ck, "prune.stat."))
-    load("prune.stat.", pruner_->stat());
-  if (has_prefix(ck, "rewind.")) load("rewind.", rewind_);
+    load_tensors(ck, "prune.stat.", pruner_->stat());
+  if (has_prefix(ck, "rewind.")) load_tensors(ck, "rewind.", rewind_);
 }
 
 }  // namespace sculpt::train

@@ -1,0 +1,96 @@
+// `sculpt prune sensitivity --checkpoint C`: how much each layer can lose alone. For every
+// prunable layer and sparsity, the dense model with only that layer pruned (no fine-tuning) is
+// evaluated on the validation split; the table is printed and written as CSV and SVG.
+#include <fmt/format.h>
+
+#include <filesystem>
+
+#include "cli/prune_source.h"
+#include "cli/run_dir.h"
+#include "cli/verb.h"
+#include "core/error.h"
+#include "report/svg_plot.h"
+
+namespace sculpt::cli {
+
+namespace {
+
+struct SensitivityArgs {
+  std::string checkpoint, out;
+  std::vector<double> sparsities = {0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7,
+                                    0.8, 0.9, 0.95, 0.97, 0.99};
+  std::string criterion = "magnitude";
+  std::vector<std::string> sets;
+};
+
+int run_sensitivity(const SensitivityArgs& a) {
+  SCULPT_CHECK(!a.checkpoint.empty(), ConfigError, "--checkpoint is required",
+               "sculpt prune sensitivity", "give a run directory or a checkpoint file");
+  for (double s : a.sparsities)
+    SCULPT_CHECK(s >= 0.0 && s < 1.0, ConfigError,
+                 fmt::format("sparsities must be in [0, 1), got {}", s), "--sparsities");
+  const PruneSource src = load_prune_source(a.checkpoint);
+  auto t = trainer_from(source_recipe(src, a.sets), src.checkpoint, src.path);
+  SCULPT_CHECK(t->splits().val.size() > 0, ConfigError,
+               "sensitivity is measured on the validation split, and it is empty",
+               "data.val_fraction", "--set data.val_fraction=0.1 (the test split is never used)");
+  const train::Trainer::Snapshot dense = t->snapshot();
+
+  report::Plot plot{.title = "Sensitivity: validation accuracy with one layer pruned",
+                    .x_label = "sparsity of the layer (%)",
+                    .y_label = "validation accuracy (%)"};
+  std::string csv = "layer,sparsity,val_acc,val_loss\n";
+  fmt::print("{:<10}", "sparsity");
+  for (double s : a.sparsities) fmt::print(" {:>6.0f}%", 100.0 * s);
+  fmt::print("\n");
+  for (const prune::PrunableLayer& layer : t->prunable()) {
+    report::Series series{.name = layer.name};
+    fmt::print("{:<10}", layer.name);
+    for (double s : a.sparsities) {
+      t->restore(dense);
+      t->reset_masks();
+      prune::PruneConfig cfg;
+      cfg.criterion = a.criterion;
+      cfg.scope = "layer";
+      cfg.sparsity = 0.0;
+      cfg.layers = fmt::format("{}={}", layer.name, s);
+      t->prune_once(cfg, t->splits().val);
+      const train::EvalResult r = t->evaluate_split(t->splits().val);
+      csv += fmt::format("{},{},{},{}\n", layer.name, s, r.accuracy, r.loss);
+      series.x.push_back(100.0 * s);
+      series.y.push_back(100.0 * r.accuracy);
+      fmt::print(" {:>6.2f}%", 100.0 * r.accuracy);
+      std::fflush(stdout);
+    }
+    fmt::print("\n");
+    plot.series.push_back(std::move(series));
+  }
+  namespace fs = std::filesystem;
+  const std::string dir = !a.out.empty()        ? a.out
+                          : !src.run_dir.empty() ? src.run_dir
+                                                 : fs::path(src.path).parent_path().string();
+  std::error_code ec;
+  fs::create_directories(dir.empty() ? "." : dir, ec);
+  const std::string base = (fs::path(dir.empty() ? "." : dir) / "sensitivity").string();
+  write_text_file(base + ".csv", csv);
+  report::write_svg(plot, base + ".svg");
+  fmt::print("wrote {}.csv and {}.svg\n", base, base);
+  return 0;
+}
+
+}  // namespace
+
+void add_prune_sensitivity(CLI::App& prune) {
+  auto a = std::make_shared<SensitivityArgs>();
+  CLI::App* sub = prune.add_subcommand(
+      "sensitivity", "Validation accuracy with each layer pruned alone, at sparsities 0-99%");
+  sub->add_option("--checkpoint,-c", a->checkpoint, "Run directory or checkpoint file");
+  sub->add_option("--sparsities", a->sparsities, "Sparsities to try")->delimiter(',');
+  sub->add_option("--criterion", a->criterion, "magnitude | gradient | taylor | random")
+      ->capture_default_str();
+  sub->add_option("--out,-o", a->out, "Directory for sensitivity.csv/.svg (default: the run's)");
+  sub->add_option("--set,-s", a->sets, "Override a recipe value: table.key=value")->take_all();
+  register_verb(sub, [a] { return run_sensitivity(*a); });
+}
+
+}  // namespace sculpt::cli

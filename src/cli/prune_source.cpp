@@ -1,0 +1,57 @@
+// Loading the starting point of `sculpt prune` and handing weights from trainer to trainer.
+#include "cli/prune_source.h"
+
+#include <filesystem>
+
+#include "core/error.h"
+
+namespace sculpt::cli {
+
+PruneSource load_prune_source(const std::string& model) {
+  namespace fs = std::filesystem;
+  PruneSource src;
+  if (fs::is_directory(model)) {
+    src.run_dir = model;
+    src.path = (fs::path(model) / "checkpoints" / "last.safetensors").string();
+  } else {
+    src.path = model;
+  }
+  src.checkpoint = io::load_checkpoint(src.path);
+  auto it = src.checkpoint.metadata.find("recipe");
+  SCULPT_CHECK(it != src.checkpoint.metadata.end(), DataError,
+               "the checkpoint has no recipe in its metadata", src.path,
+               "prune a checkpoint written by `sculpt train`");
+  src.recipe_text = it->second;
+  return src;
+}
+
+Recipe source_recipe(const PruneSource& src, const std::vector<std::string>& overrides) {
+  std::vector<std::string> all = {"output.progress=none", "prune.when=none"};
+  all.insert(all.end(), overrides.begin(), overrides.end());
+  return parse_recipe(src.recipe_text, src.path + " (recipe)", all);
+}
+
+std::unique_ptr<train::Trainer> trainer_from(Recipe recipe, const io::Checkpoint& ck,
+                                             const std::string& where, bool rewind) {
+  recipe.output.progress = "none";
+  recipe.prune.when = "none";
+  auto t = std::make_unique<train::Trainer>(std::move(recipe));
+  t->load_weights(ck, where, rewind);
+  return t;
+}
+
+io::Checkpoint weights_of(const train::Trainer& t) {
+  io::Checkpoint ck;
+  const ParamStore& ps = t.params();
+  const float* keep = t.masks().empty() ? nullptr : t.masks().keep_data();
+  for (const ParamEntry& e : ps.entries()) {
+    const float* w = ps.values().data() + e.offset;
+    ck.tensors[e.name] = {e.shape, std::vector<float>(w, w + e.size)};
+    if (keep)
+      ck.tensors["mask." + e.name] = {e.shape,
+                                      std::vector<float>(keep + e.offset, keep + e.offset + e.size)};
+  }
+  return ck;
+}
+
+}  // namespace sculpt::cli
