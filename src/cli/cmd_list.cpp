@@ -16,6 +16,7 @@
 #include "nn/model.h"
 #include "nn/registry.h"
 #include "optim/optimizer.h"
+#include "prune/criterion.h"
 #include "sched/schedule.h"
 
 namespace sculpt::cli {
@@ -97,6 +98,28 @@ void list_clippers() {
   }
 }
 
+const char* needs_text(prune::Needs n) {
+  switch (n) {
+    case prune::Needs::kWeights:
+      return "the weights";
+    case prune::Needs::kGradients:
+      return "gradients of a few batches (prune.batches)";
+    case prune::Needs::kTraining:
+      return "gradients of every training step (when = \"gradual\")";
+  }
+  return "";
+}
+
+void list_criteria() {
+  fmt::print("pruning criteria (prune.criterion, sculpt prune --criterion); higher scores are "
+             "kept:\n");
+  for (const prune::CriterionInfo& c : prune::criteria())
+    fmt::print("\n{} - {}\n    {}\n  needs: {}\n  {}\n", c.name, c.title, c.formula,
+               needs_text(c.needs), c.paper);
+  fmt::print("\n[prune] keys:\n");
+  print_indented(format_field_rows(describe_fields<prune::PruneConfig>("prune")), "  ");
+}
+
 // Text for a Markdown table cell: '|' would end the cell and '*' start emphasis.
 std::string md_cell(std::string_view text) {
   std::string out;
@@ -156,32 +179,48 @@ void list_clippers_markdown() {
   }
 }
 
+// The criteria table and the [prune] keys of docs/pruning.md (scripts/make_docs.sh).
+void list_criteria_markdown() {
+  fmt::print("| criterion | score (higher is kept) | needs | source |\n|---|---|---|---|\n");
+  for (const prune::CriterionInfo& c : prune::criteria())
+    fmt::print("| `{}` | {} | {} | {} |\n", c.name, md_cell(c.formula), md_cell(needs_text(c.needs)),
+               md_cell(c.paper));
+  fmt::print("\n### `[prune]` keys\n\n");
+  print_rows_markdown(describe_fields<prune::PruneConfig>("prune"));
+}
+
 int run_list(const std::string& what, bool markdown) {
-  const std::vector<std::string> kinds{"all",    "optimizers", "schedules", "clippers",
+  const std::vector<std::string> kinds{"all",    "optimizers", "schedules", "clippers", "criteria",
                                        "layers", "losses",     "models",    "recipe"};
   bool known = false;
   for (const auto& k : kinds) known = known || k == what;
   if (!known)
     throw ConfigError("unknown list '" + what + "'", "sculpt list",
                       did_you_mean(what, kinds) +
-                          " choices: optimizers, schedules, clippers, layers, "
+                          " choices: optimizers, schedules, clippers, criteria, layers, "
                           "losses, models, recipe");
   if (markdown) {
-    SCULPT_CHECK(what == "optimizers" || what == "schedules" || what == "clippers", ConfigError,
-                 "--markdown is only for `sculpt list optimizers`, `schedules` and `clippers`",
+    SCULPT_CHECK(what == "optimizers" || what == "schedules" || what == "clippers" ||
+                     what == "criteria",
+                 ConfigError,
+                 "--markdown is only for `sculpt list optimizers`, `schedules`, `clippers` and "
+                 "`criteria`",
                  "sculpt list", "run `sculpt list optimizers --markdown`");
     if (what == "optimizers")
       list_optimizers_markdown();
     else if (what == "schedules")
       list_schedules_markdown();
-    else
+    else if (what == "clippers")
       list_clippers_markdown();
+    else
+      list_criteria_markdown();
     return 0;
   }
   const bool all = what == "all";
   if (all || what == "optimizers") list_optimizers();
   if (all || what == "schedules") list_schedules();
   if (all || what == "clippers") list_clippers();
+  if (all || what == "criteria") list_criteria();
   if (all || what == "models") print_names("models (model.name)", nn::builtin_model_names());
   if (all || what == "layers") list_layers();
   if (all || what == "losses") list_losses();
@@ -194,14 +233,16 @@ int run_list(const std::string& what, bool markdown) {
 void add_list(CLI::App& app) {
   auto what = std::make_shared<std::string>("all");
   CLI::App* sub = app.add_subcommand("list",
-                                     "List optimizers, schedules, clippers, layers, losses, "
-                                     "models and recipe fields");
+                                     "List optimizers, schedules, clippers, pruning criteria, "
+                                     "layers, losses, models and recipe fields");
   sub->add_option("what", *what,
-                  "optimizers | schedules | clippers | layers | losses | models | recipe | all")
+                  "optimizers | schedules | clippers | criteria | layers | losses | models | "
+                  "recipe | all")
       ->capture_default_str();
   auto markdown = std::make_shared<bool>(false);
   sub->add_flag("--markdown", *markdown,
-                "optimizers, schedules or clippers as the Markdown sections of their docs page");
+                "optimizers, schedules, clippers or criteria as the Markdown sections of their "
+                "docs page");
   register_verb(sub, [what, markdown] { return run_list(*what, *markdown); });
 }
 

@@ -34,6 +34,13 @@ struct PruneArgs {
 struct Outcome {
   std::unique_ptr<train::Trainer> trainer;
   train::EvalResult val, test;
+
+  bool regression() const { return trainer->splits().train.task == data::Task::kRegression; }
+  // "val 86.57%  test 85.99%", or the mean losses for regression.
+  std::string scores() const {
+    if (regression()) return fmt::format("val loss {:.6g}  test loss {:.6g}", val.loss, test.loss);
+    return fmt::format("val {:.2f}%  test {:.2f}%", 100.0 * val.accuracy, 100.0 * test.accuracy);
+  }
 };
 
 // The fine-tuning recipe: the run's, for `epochs` epochs of cosine decay from the fine-tune
@@ -83,8 +90,8 @@ Outcome prune_rounds(const PruneSource& src, const PruneArgs& a, const io::Check
     const double s = 1.0 - std::pow(1.0 - sparsity, double(r) / double(a.rounds));
     o = prune_pass(src, a, start, s, lr);
     if (a.rounds > 1)
-      fmt::print("round {}/{}: sparsity {:.1f}%, val {:.2f}%\n", r, a.rounds,
-                 100.0 * o.trainer->sparsity(), 100.0 * o.val.accuracy);
+      fmt::print("round {}/{}: sparsity {:.1f}%, {}\n", r, a.rounds, 100.0 * o.trainer->sparsity(),
+                 o.scores());
     if (r < a.rounds) {
       start = weights_of(*o.trainer);
       for (const auto& [name, tensor] : dense.tensors)
@@ -144,8 +151,10 @@ void write_outputs(const std::string& dir, const Outcome& o, const Outcome& dens
   write_text_file(dir + "/recipe.toml", to_toml(t.recipe()));
   const std::string table = report::format_prune_table(t.prunable(), t.prune_stats());
   nlohmann::json j = {{"dense", {{"val_acc", dense.val.accuracy}, {"test_acc", dense.test.accuracy},
+                                 {"val_loss", dense.val.loss}, {"test_loss", dense.test.loss},
                                  {"params", dense.trainer->params().num_params()}}},
                       {"pruned", {{"val_acc", o.val.accuracy}, {"test_acc", o.test.accuracy},
+                                  {"val_loss", o.val.loss}, {"test_loss", o.test.loss},
                                   {"params", t.params().num_params()},
                                   {"sparsity", t.sparsity()}}},
                       {"layers", nlohmann::json::array()}};
@@ -180,12 +189,15 @@ int run_prune(PruneArgs a) {
                     : run_lr       ? std::get<double>(run_lr->value) / 10.0
                                    : 0.01;
   Outcome dense = evaluate(trainer_from(base, src.checkpoint, src.path));
-  if (a.max_drop)
+  if (a.max_drop) {
     SCULPT_CHECK(dense.trainer->splits().val.size() > 0, ConfigError,
                  "--max-drop chooses the sparsity on the validation split, and it is empty",
                  "data.val_fraction", "--set data.val_fraction=0.1 (the test split is never used)");
-  fmt::print("dense:  val {:.2f}%  test {:.2f}%  ({} parameters)\n", 100.0 * dense.val.accuracy,
-             100.0 * dense.test.accuracy, dense.trainer->params().num_params());
+    SCULPT_CHECK(!dense.regression(), ConfigError,
+                 "--max-drop counts points of accuracy, and a regression model has none",
+                 "--max-drop", "prune to a fixed --sparsity and compare the losses");
+  }
+  fmt::print("dense:  {}  ({} parameters)\n", dense.scores(), dense.trainer->params().num_params());
 
   const io::Checkpoint& start = src.checkpoint;
   Outcome o = a.max_drop ? search_max_drop(src, a, start, dense.val.accuracy, lr)
@@ -199,9 +211,8 @@ int run_prune(PruneArgs a) {
   write_outputs(dir, o, dense);
   const int64_t params = o.trainer->params().num_params();
   const int64_t dense_params = dense.trainer->params().num_params();
-  fmt::print("pruned: val {:.2f}%  test {:.2f}%  ({} parameters{}, {:.1f}% of their weights "
-             "masked)\n",
-             100.0 * o.val.accuracy, 100.0 * o.test.accuracy, params,
+  fmt::print("pruned: {}  ({} parameters{}, {:.1f}% of their weights masked)\n", o.scores(),
+             params,
              params < dense_params ? fmt::format(" after surgery, {:.1f}% fewer",
                                                  100.0 * double(dense_params - params) /
                                                      double(dense_params))
