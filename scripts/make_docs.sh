@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Regenerates docs/recipes.md, docs/optimizers.md, docs/schedules.md and docs/clipping.md from
-# the registries.
+# Regenerates docs/recipes.md, docs/optimizers.md, docs/schedules.md and docs/clipping.md, and
+# the criteria section of docs/pruning.md, from the registries.
 # Usage: scripts/make_docs.sh [path/to/sculpt]   (default: build/release/sculpt)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -297,3 +297,18 @@ MD
   "$bin" list clippers --markdown
 } > docs/clipping.md
 echo "wrote docs/clipping.md"
+
+# docs/pruning.md is hand-written around generated sections: each lies between the lines
+# "<!-- NAME:begin -->" and "<!-- NAME:end -->", and replace_section swaps in new content.
+# (The prune_quality section is written by bench/prune_quality, which runs for minutes.)
+replace_section() {  # FILE NAME, content on stdin
+  local content
+  content=$(cat)
+  CONTENT="$content" awk -v b="<!-- $2:begin -->" -v e="<!-- $2:end -->" '
+    $0 == b { print; print ENVIRON["CONTENT"]; skip = 1; next }
+    $0 == e { skip = 0 }
+    !skip { print }' "$1" > "$1.tmp"
+  mv "$1.tmp" "$1"
+}
+"$bin" list criteria --markdown | replace_section docs/pruning.md criteria
+echo "wrote the criteria section of docs/pruning.md"
