@@ -321,8 +321,15 @@ TEST(Recipe, EveryShippedRecipeParsesAndRoundTrips) {
   EXPECT_GE(count, 6);
 }
 
-TEST(Recipe, DefaultRecipeIsReferenceWorkloadA) {
+// The default recipe is the combined run: workload A's MLP and optimizer with warmup + cosine,
+// global-norm clipping and gradual magnitude pruning.
+TEST(Recipe, DefaultRecipeIsTheCombinedRun) {
   const Recipe r = load_recipe(std::string(SCULPT_SOURCE_DIR) + "/recipes/default.toml");
+  EXPECT_EQ(r.schedule.name, "cosine");
+  EXPECT_EQ(r.clip.name, "global-norm");
+  EXPECT_EQ(r.prune.when, "gradual");
+  EXPECT_EQ(r.prune.criterion, "magnitude");
+  EXPECT_EQ(r.prune.sparsity, 0.9);
   EXPECT_EQ(r.model.name, "mlp");
   EXPECT_EQ(r.optim.name, "sgd");
   EXPECT_EQ(opt(r, "lr"), FieldValue(0.1));
