@@ -336,6 +336,13 @@ TrainState Trainer::check_checkpoint(const io::Checkpoint& ck, const std::string
                     "whole run, so its every rate would change",
                     saved.train.epochs, recipe_.train.epochs, recipe_.schedule.name),
         where, "set the schedule's length explicitly (e.g. schedule.total) in a new run");
+  if (saved.train.epochs != recipe_.train.epochs && recipe_.prune.when == "gradual" &&
+      recipe_.prune.end == 0.0)
+    throw ConfigError(
+        fmt::format("train.epochs cannot change on resume ({} -> {}): the pruning ramp ends at "
+                    "two thirds of the run (prune.end = 0), so every mask update would move",
+                    saved.train.epochs, recipe_.train.epochs),
+        where, "set prune.end explicitly in a new run");
   return state;
 }
 

@@ -87,6 +87,19 @@ TEST_F(PruneCli, GradualPruningDuringTrainingHitsItsTargetAndLogsIt) {
   EXPECT_NEAR(eval_accuracy(run), end["test_acc"].get<double>(), 1e-4);
 }
 
+// A ramp that ends at two thirds of the run (prune.end = 0) would move if train.epochs changed.
+TEST_F(PruneCli, ResumeCannotStretchARampThatSpansTheRun) {
+  const std::string run = out("span");
+  const CliResult r = run_cli("train --recipe " + recipe_path("prune-gradual.toml") + " --out " +
+                              run + kSmall + " --set train.epochs=2 --set prune.start=0 "
+                              "--set prune.end=0 --set schedule.name=constant");
+  ASSERT_EQ(r.code, 0) << r.output;
+  const CliResult more = run_cli("train --resume " + run + " --set train.epochs=3");
+  EXPECT_EQ(more.code, 2) << more.output;
+  EXPECT_NE(more.output.find("the pruning ramp ends at two thirds of the run"), std::string::npos)
+      << more.output;
+}
+
 TEST_F(PruneCli, OneShotPruneWritesARunThatEvalReproduces) {
   const std::string run = out("p80");
   const CliResult r = run_cli("prune --checkpoint " + dense() +
