@@ -16,6 +16,16 @@ bool has_prefix(const io::Checkpoint& ck, const std::string& prefix) {
   return it != ck.tensors.end() && it->first.starts_with(prefix);
 }
 
+// The masks "mask.<param>" of ck. The padding between tensors is not in the file; it stays 1
+// as Masks::init leaves it, so a restored mask equals the saved run's bit for bit.
+void load_masks(const ParamStore& ps, const io::Checkpoint& ck, prune::Masks& masks) {
+  masks.init(ps);
+  for (const ParamEntry& e : ps.entries()) {
+    const std::vector<float>& src = ck.find("mask." + e.name)->data;
+    std::copy(src.begin(), src.end(), masks.keep().begin() + e.offset);
+  }
+}
+
 }  // namespace
 
 void Trainer::setup_pruning() {
@@ -97,10 +107,7 @@ void Trainer::load_weights(const io::Checkpoint& ck, const std::string& where, b
   io::restore_params(params_, rewind ? source : ck, where);
   optimizer_->init(params_, optimizer_->settings());  // fresh state
   if (!masks.empty()) {
-    AlignedVector<float> keep;
-    load_tensors(ck, "mask.", keep);
-    masks_.init(params_);
-    masks_.keep() = std::move(keep);
+    load_masks(params_, ck, masks_);
     masks_.apply_to_weights(params_);
     optimizer_->on_mask_change(masks_);
   }
@@ -147,7 +154,7 @@ void Trainer::load_tensors(const io::Checkpoint& ck, const std::string& prefix,
 }
 
 void Trainer::restore_prune_tensors(const io::Checkpoint& ck) {
-  if (has_prefix(ck, "mask.")) load_tensors(ck, "mask.", masks_.keep());
+  if (has_prefix(ck, "mask.")) load_masks(params_, ck, masks_);
   if (pruner_ && !pruner_->stat().empty() && has_prefix(ck, "prune.stat."))
     load_tensors(ck, "prune.stat.", pruner_->stat());
   if (has_prefix(ck, "rewind.")) load_tensors(ck, "rewind.", rewind_);
