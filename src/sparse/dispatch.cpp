@@ -1,0 +1,203 @@
+// spmv/spmm entry points: argument checks, the run-time choice of instruction set, and the
+// split of the output across OpenMP threads (by nonzeros, so uneven rows still balance).
+#include <fmt/format.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <atomic>
+
+#include "core/error.h"
+#include "core/parallel.h"
+#include "sparse/kernels.h"
+
+namespace sculpt::sparse {
+
+namespace {
+
+enum class Isa { kScalar, kAvx2, kAvx512 };
+
+// Work (multiply-adds) per extra thread. An OpenMP fork/join measured ~3 us on the 2-core
+// development VM, about 12k spmv nonzeros or 600k spmm multiply-adds of AVX-512 work, so each
+// thread must get several times that. On the 784-300-100-10 MLP at 95% sparsity every batch-1
+// layer runs on one thread, and at batch 256 only the first layer forks.
+constexpr int64_t kSpmvParallelWork = int64_t{1} << 16;
+constexpr int64_t kSpmmParallelWork = int64_t{1} << 19;
+// spmv threads start at multiples of this many rows (see kernels_avx512.cpp: chunks are shared
+// between neighbouring rows only inside such groups, which keeps results thread-independent).
+constexpr int64_t kSpmvRowGroup = 16;
+// A row costs about this many nonzeros of work on top of its nonzeros (reduction, store).
+constexpr int64_t kRowCost = 4;
+
+Isa detect() {
+#if SCULPT_SPARSE_X86
+  __builtin_cpu_init();
+  // __builtin_cpu_supports also requires the OS to save the wider registers (XCR0).
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+      __builtin_cpu_supports("avx512vl"))
+    return Isa::kAvx512;
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return Isa::kAvx2;
+#endif
+  return Isa::kScalar;
+}
+
+Isa detected() {
+  static const Isa isa = detect();
+  return isa;
+}
+
+std::atomic<int> g_forced{-1};  // -1: use detected()
+
+Isa current() {
+  const int f = g_forced.load(std::memory_order_relaxed);
+  return f < 0 ? detected() : static_cast<Isa>(f);
+}
+
+const char* isa_name(Isa isa) {
+  switch (isa) {
+    case Isa::kAvx512:
+      return "avx512";
+    case Isa::kAvx2:
+      return "avx2";
+    case Isa::kScalar:
+      break;
+  }
+  return "scalar";
+}
+
+detail::SpmvFn spmv_kernel() {
+#if SCULPT_SPARSE_X86
+  switch (current()) {
+    case Isa::kAvx512:
+      return detail::spmv_avx512;
+    case Isa::kAvx2:
+      return detail::spmv_avx2;
+    case Isa::kScalar:
+      break;
+  }
+#endif
+  return detail::spmv_scalar;
+}
+
+detail::SpmmFn spmm_kernel() {
+#if SCULPT_SPARSE_X86
+  switch (current()) {
+    case Isa::kAvx512:
+      return detail::spmm_avx512;
+    case Isa::kAvx2:
+      return detail::spmm_avx2;
+    case Isa::kScalar:
+      break;
+  }
+#endif
+  return detail::spmm_scalar;
+}
+
+void check_matrix(const Csr& a, const char* where) {
+  SCULPT_CHECK(a.rows >= 0 && a.cols >= 0 && a.row_ptr.size() == static_cast<size_t>(a.rows) + 1,
+               ShapeError,
+               fmt::format("matrix [{}, {}] has {} row offsets", a.rows, a.cols, a.row_ptr.size()),
+               where, "build it with csr_from_dense or check it with validate");
+  const size_t idx = a.narrow() ? a.col16.size() : a.col32.size();
+  SCULPT_CHECK(idx == a.values.size() && a.row_ptr.back() == a.values.size(), ShapeError,
+               fmt::format("{} values, {} column indices, row_ptr ends at {}", a.values.size(), idx,
+                           a.row_ptr.back()),
+               where, "check the matrix with validate");
+}
+
+// First row of thread t's share when nt threads split rows by cost(r) = row_ptr[r] + kRowCost*r
+// (the work before row r). Returns 0 for t = 0 and rows for t = nt.
+int64_t row_split(const Csr& a, int64_t t, int64_t nt) {
+  const auto cost = [&](int64_t r) {
+    return int64_t{a.row_ptr[static_cast<size_t>(r)]} + kRowCost * r;
+  };
+  const int64_t target = cost(a.rows) * t / nt;
+  int64_t lo = 0, hi = a.rows;  // answer in [lo, hi]
+  while (lo < hi) {
+    const int64_t mid = lo + (hi - lo) / 2;
+    if (cost(mid) < target)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo;
+}
+
+// Threads worth using for `work` multiply-adds above `threshold`; 1 inside a parallel region.
+int threads_for(int64_t work, int64_t threshold) {
+  if (work < threshold || omp_in_parallel()) return 1;
+  return static_cast<int>(std::min<int64_t>(num_threads(), std::max<int64_t>(1, work / threshold)));
+}
+
+}  // namespace
+
+const char* kernel_isa() { return isa_name(current()); }
+
+void force_kernel_isa(const std::string& isa) {
+  if (isa.empty()) {
+    g_forced.store(-1);
+    return;
+  }
+  Isa want;
+  if (isa == "avx512")
+    want = Isa::kAvx512;
+  else if (isa == "avx2")
+    want = Isa::kAvx2;
+  else if (isa == "scalar")
+    want = Isa::kScalar;
+  else
+    throw ConfigError(fmt::format("unknown kernel instruction set '{}'", isa),
+                      "sparse::force_kernel_isa", "use avx512, avx2, scalar or \"\" for auto");
+  // Ordered by capability, so a lower level always runs where a higher one was detected.
+  SCULPT_CHECK(
+      want <= detected(), ConfigError,
+      fmt::format("this CPU cannot run the {} kernels (best: {})", isa, isa_name(detected())),
+      "sparse::force_kernel_isa");
+  g_forced.store(static_cast<int>(want));
+}
+
+void spmv(const Csr& a, const float* x, const float* bias, float* y, Act act) {
+  check_matrix(a, "sparse::spmv");
+  const detail::SpmvFn kernel = spmv_kernel();
+  const int nt = threads_for(a.nnz() + kRowCost * a.rows, kSpmvParallelWork);
+  if (nt == 1) return kernel(a, 0, a.rows, x, bias, y, act);
+  const auto group_start = [&](int64_t t, int64_t n) {
+    return t == n ? a.rows : row_split(a, t, n) / kSpmvRowGroup * kSpmvRowGroup;
+  };
+#pragma omp parallel num_threads(nt)
+  {
+    const int64_t t = omp_get_thread_num(), n = omp_get_num_threads();
+    const int64_t r0 = group_start(t, n), r1 = group_start(t + 1, n);
+    if (r0 < r1) kernel(a, r0, r1, x, bias, y, act);
+  }
+}
+
+void spmm(const Csr& a, const float* X, int64_t ldx, int64_t n, const float* bias, float* Y,
+          int64_t ldy, Act act) {
+  check_matrix(a, "sparse::spmm");
+  SCULPT_CHECK(n >= 0 && ldx >= n && ldy >= n, ShapeError,
+               fmt::format("n = {}, ldx = {}, ldy = {}: need 0 <= n <= ld", n, ldx, ldy),
+               "sparse::spmm");
+  if (n == 0) return;
+  // One contiguous column is a vector: the spmv kernel is several times faster than a
+  // one-column panel.
+  if (n == 1 && ldx == 1 && ldy == 1) return spmv(a, X, bias, Y, act);
+  const detail::SpmmFn kernel = spmm_kernel();
+  const int nt = threads_for((a.nnz() + kRowCost * a.rows) * n, kSpmmParallelWork);
+  if (nt == 1) return kernel(a, 0, a.rows, 0, n, X, ldx, bias, Y, ldy, act);
+  // Few rows (a conv layer's output channels): split the columns instead, in whole 16-column
+  // vectors so that only the last share has a masked tail.
+  const bool by_columns = a.rows < 8 * nt;
+#pragma omp parallel num_threads(nt)
+  {
+    const int64_t t = omp_get_thread_num(), k = omp_get_num_threads();
+    if (by_columns) {
+      const int64_t vecs = (n + 15) / 16;
+      const int64_t j0 = std::min(n, vecs * t / k * 16), j1 = std::min(n, vecs * (t + 1) / k * 16);
+      if (j0 < j1) kernel(a, 0, a.rows, j0, j1, X, ldx, bias, Y, ldy, act);
+    } else {
+      kernel(a, row_split(a, t, k), row_split(a, t + 1, k), 0, n, X, ldx, bias, Y, ldy, act);
+    }
+  }
+}
+
+}  // namespace sculpt::sparse
