@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/bench_infer.h"
 #include "cli/commands.h"
 #include "cli/verb.h"
 #include "clip/clipper.h"
@@ -30,6 +31,8 @@ namespace {
 
 struct BenchArgs {
   std::string name;
+  std::string model;              // infer
+  std::vector<int64_t> batches{1, 256};  // infer
   int threads = 2;
   int reps = 1;
   bool json = false;
@@ -59,14 +62,10 @@ Recipe bench_recipe(const BenchArgs& a) {
   } else {
     throw ConfigError("unknown benchmark case '" + a.name + "'", "bench",
                       "cases: train-mlp, train-lenet5, optim-adam, optim-sgd-nesterov, "
-                      "clip-global-norm");
+                      "clip-global-norm, infer, infer-mlp-b1, infer-mlp-b256, "
+                      "infer-sparse95-b1, infer-sparse95-b256, export-size-95");
   }
   return r;
-}
-
-double median_of(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
 }
 
 // Workload E of PEERS.md: one optimizer step over the parameters of model A (the MLP's
@@ -222,6 +221,8 @@ int run_optim_bench(const BenchArgs& a) {
 
 int run_bench(const BenchArgs& a) {
   SCULPT_CHECK(a.reps >= 1, ConfigError, "--reps must be >= 1", "bench");
+  if (is_infer_case(a.name))
+    return run_infer_bench({a.name, a.model, a.batches, a.threads, a.reps, a.json});
   if (a.name == "optim-adam" || a.name == "optim-sgd-nesterov") return run_optim_bench(a);
   if (a.name == "clip-global-norm") return run_clip_bench(a);
   train::Trainer trainer(bench_recipe(a));
@@ -250,8 +251,12 @@ void add_bench(CLI::App& app) {
   CLI::App* sub =
       app.add_subcommand("bench", "Run a benchmark case (the Sculpt half of ./bench/run)");
   sub->add_option("case", args->name,
-                  "train-mlp | train-lenet5 | optim-adam | optim-sgd-nesterov | clip-global-norm")
+                  "train-mlp | train-lenet5 | optim-adam | optim-sgd-nesterov | clip-global-norm "
+                  "| infer (with --model) | infer-mlp-b1 | infer-mlp-b256 | infer-sparse95-b1 | "
+                  "infer-sparse95-b256 | export-size-95")
       ->required();
+  sub->add_option("--model,-m", args->model, "infer: an export file (sculpt export)");
+  sub->add_option("--batch,-b", args->batches, "infer: batch sizes")->capture_default_str();
   sub->add_option("--threads,-t", args->threads, "Threads")->capture_default_str();
   sub->add_option("--reps", args->reps,
                   "Measured epochs (optim-*, clip-*: 0.5 s runs of steps) after the warm-up")

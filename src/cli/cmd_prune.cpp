@@ -70,7 +70,7 @@ Outcome prune_pass(const PruneSource& src, const PruneArgs& a, const io::Checkpo
   cfg.sparsity = sparsity;
   t->prune_once(cfg, t->splits().val);
   if (a.finetune_epochs > 0) {
-    io::Checkpoint pruned = weights_of(*t);
+    io::Checkpoint pruned = train::weights_of(*t);
     if (a.rewind)
       for (const auto& [name, tensor] : start.tensors)
         if (name.starts_with("rewind.")) pruned.tensors[name] = tensor;
@@ -93,7 +93,7 @@ Outcome prune_rounds(const PruneSource& src, const PruneArgs& a, const io::Check
       fmt::print("round {}/{}: sparsity {:.1f}%, {}\n", r, a.rounds, 100.0 * o.trainer->sparsity(),
                  o.scores());
     if (r < a.rounds) {
-      start = weights_of(*o.trainer);
+      start = train::weights_of(*o.trainer);
       for (const auto& [name, tensor] : dense.tensors)
         if (name.starts_with("rewind.")) start.tensors[name] = tensor;
     }
@@ -132,10 +132,9 @@ Outcome maybe_surgery(const PruneSource& src, const PruneArgs& a, Outcome o) {
   if (a.no_surgery) return o;
   train::Trainer& t = *o.trainer;
   Recipe r = t.recipe();
-  const nn::ModelSpec spec = r.model.name == "custom"
-                                 ? r.model.custom
-                                 : nn::builtin_model(r.model.name, t.model().outputs());
-  prune::SurgeryResult cut = prune::remove_dead_units(spec, t.model().input_shape(), weights_of(t));
+  const nn::ModelSpec spec = train::model_spec(r.model, t.model().outputs());
+  prune::SurgeryResult cut =
+      prune::remove_dead_units(spec, t.model().input_shape(), train::weights_of(t));
   for (const std::string& note : cut.notes) fmt::print("surgery: {}\n", note);
   if (cut.changes.empty()) return o;
   for (const prune::UnitChange& c : cut.changes)

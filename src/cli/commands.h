@@ -13,6 +13,8 @@ void add_bench(CLI::App& app);
 void add_schedule(CLI::App& app);
 void add_lr_find(CLI::App& app);
 void add_prune(CLI::App& app);  // with its `sensitivity` subcommand
+void add_export(CLI::App& app);
+void add_infer(CLI::App& app);
 
 // Remembers argv[0] so that suggested commands can be pasted as they are.
 void set_program_name(const char* argv0);

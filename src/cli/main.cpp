@@ -22,6 +22,8 @@ int main(int argc, char** argv) {
   sculpt::cli::add_schedule(app);
   sculpt::cli::add_lr_find(app);
   sculpt::cli::add_prune(app);
+  sculpt::cli::add_export(app);
+  sculpt::cli::add_infer(app);
   try {
     app.parse(argc, argv);
     return sculpt::cli::run_selected(app);

@@ -40,18 +40,4 @@ std::unique_ptr<train::Trainer> trainer_from(Recipe recipe, const io::Checkpoint
   return t;
 }
 
-io::Checkpoint weights_of(const train::Trainer& t) {
-  io::Checkpoint ck;
-  const ParamStore& ps = t.params();
-  const float* keep = t.masks().empty() ? nullptr : t.masks().keep_data();
-  for (const ParamEntry& e : ps.entries()) {
-    const float* w = ps.values().data() + e.offset;
-    ck.tensors[e.name] = {e.shape, std::vector<float>(w, w + e.size)};
-    if (keep)
-      ck.tensors["mask." + e.name] = {e.shape,
-                                      std::vector<float>(keep + e.offset, keep + e.offset + e.size)};
-  }
-  return ck;
-}
-
 }  // namespace sculpt::cli

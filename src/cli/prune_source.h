@@ -31,7 +31,4 @@ std::unique_ptr<train::Trainer> trainer_from(Recipe recipe, const io::Checkpoint
 // The recipe stored in the source with `overrides` ("table.key=value") applied.
 Recipe source_recipe(const PruneSource& src, const std::vector<std::string>& overrides);
 
-// The trainer's parameters and masks as an in-memory checkpoint (for the next trainer).
-io::Checkpoint weights_of(const train::Trainer& t);
-
 }  // namespace sculpt::cli

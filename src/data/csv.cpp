@@ -160,45 +160,55 @@ void set_targets(Dataset& ds, const std::vector<double>& t, const std::vector<in
 
 }  // namespace
 
+CsvTable read_csv_table(const std::string& path, const std::string& header) {
+  std::vector<Row> rows = read_rows(path);
+  CsvTable tab;
+  if (decide_header(header, rows.front())) tab.names = rows.front().cells;
+  const size_t first = tab.names.empty() ? 0 : 1;
+  SCULPT_CHECK(rows.size() > first, DataError, "the file has a header but no data rows", path);
+  tab.cols = static_cast<int64_t>(rows.front().cells.size());
+  tab.rows = static_cast<int64_t>(rows.size() - first);
+  tab.cells.resize(static_cast<size_t>(tab.rows * tab.cols));
+  tab.lines.resize(static_cast<size_t>(tab.rows));
+  double* cell = tab.cells.data();
+  for (size_t i = first; i < rows.size(); ++i) {
+    const Row& r = rows[i];
+    tab.lines[i - first] = r.line;
+    if (static_cast<int64_t>(r.cells.size()) != tab.cols) {
+      throw DataError(fmt::format("expected {} columns (as in the first row), found {}", tab.cols,
+                                  r.cells.size()),
+                      fmt::format("{}:{}", path, r.line),
+                      "every row needs the same number of cells");
+    }
+    for (size_t c = 0; c < r.cells.size(); ++c) {
+      if (!parse_number(r.cells[c], *cell++)) {
+        throw DataError(column_label(tab.names, c) + " has non-numeric value '" + r.cells[c] + "'",
+                        fmt::format("{}:{}", path, r.line),
+                        "cells must be finite numbers; impute or drop missing values");
+      }
+    }
+  }
+  return tab;
+}
+
 Dataset load_csv(const std::string& path, const CsvOptions& options) {
   decide_task(options.task, {});  // validates the option before reading the file
-  std::vector<Row> rows = read_rows(path);
-  const bool has_header = decide_header(options.header, rows.front());
-  const size_t columns = rows.front().cells.size();
-  std::vector<std::string> names;
-  if (has_header) names = rows.front().cells;
-  SCULPT_CHECK(columns >= 2, DataError,
-               fmt::format("needs at least 2 columns (features and a target), found {}", columns),
+  const CsvTable tab = read_csv_table(path, options.header);
+  SCULPT_CHECK(tab.cols >= 2, DataError,
+               fmt::format("needs at least 2 columns (features and a target), found {}", tab.cols),
                path, "cells must be separated by commas");
-  const size_t target = resolve_target(options.target, names, columns, path);
-  const size_t first = has_header ? 1 : 0;
-  SCULPT_CHECK(rows.size() > first, DataError, "the file has a header but no data rows", path);
-
-  const int64_t n = static_cast<int64_t>(rows.size() - first);
-  const int64_t f = static_cast<int64_t>(columns) - 1;
+  const size_t target = resolve_target(options.target, tab.names, size_t(tab.cols), path);
+  const int64_t n = tab.rows;
+  const int64_t f = tab.cols - 1;
   Dataset ds;
   ds.name = path;
   ds.sample_shape = {f};
   ds.x = Tensor(Shape{n, f});
   std::vector<double> t(static_cast<size_t>(n));
-  std::vector<int64_t> lines(static_cast<size_t>(n));
+  float* xr = ds.x.data();
   for (int64_t i = 0; i < n; ++i) {
-    const Row& r = rows[first + static_cast<size_t>(i)];
-    lines[static_cast<size_t>(i)] = r.line;
-    if (r.cells.size() != columns) {
-      throw DataError(fmt::format("expected {} columns (as in the first row), found {}", columns,
-                                  r.cells.size()),
-                      fmt::format("{}:{}", path, r.line),
-                      "every row needs the same number of cells");
-    }
-    float* xr = ds.x.data() + i * f;
-    for (size_t c = 0; c < columns; ++c) {
-      double v = 0.0;
-      if (!parse_number(r.cells[c], v)) {
-        throw DataError(column_label(names, c) + " has non-numeric value '" + r.cells[c] + "'",
-                        fmt::format("{}:{}", path, r.line),
-                        "cells must be finite numbers; impute or drop missing values");
-      }
+    for (size_t c = 0; c < size_t(tab.cols); ++c) {
+      const double v = tab.cells[size_t(i * tab.cols) + c];
       if (c == target)
         t[static_cast<size_t>(i)] = v;
       else
@@ -206,7 +216,7 @@ Dataset load_csv(const std::string& path, const CsvOptions& options) {
     }
   }
   ds.task = decide_task(options.task, t);
-  set_targets(ds, t, lines, path, column_label(names, target));
+  set_targets(ds, t, tab.lines, path, column_label(tab.names, target));
   return ds;
 }
 

@@ -2,7 +2,9 @@
 // optional header row, one target column; the rest are features ([N, F], sample_shape {F}).
 #pragma once
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "data/dataset.h"
 
@@ -19,6 +21,16 @@ struct CsvOptions {
   // classification; anything else -> regression.
   std::string task = "auto";  // auto | classification | binary | regression
 };
+
+// The cells of a CSV file as numbers: rows x cols, row-major, with the header's names (empty
+// without a header) and each row's 1-based line in the file. Errors as load_csv.
+struct CsvTable {
+  std::vector<std::string> names;
+  int64_t rows = 0, cols = 0;
+  std::vector<double> cells;
+  std::vector<int64_t> lines;
+};
+CsvTable read_csv_table(const std::string& path, const std::string& header = "auto");
 
 // Reads `path`. Blank lines are skipped; quotes around a cell are stripped (no quoted commas).
 // Throws IoError when the file cannot be read; ConfigError for bad options (naming

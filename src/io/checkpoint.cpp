@@ -2,104 +2,28 @@
 // reading, and the mapping between a ParamStore and named tensors.
 #include "io/checkpoint.h"
 
-#include <fcntl.h>
 #include <fmt/format.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "core/error.h"
+#include "io/atomic_file.h"
 
 namespace sculpt::io {
-
-namespace {
-
-[[noreturn]] void io_fail(const std::string& what, const std::string& path, int err) {
-  throw IoError(fmt::format("{}: {}", what, std::strerror(err)), path,
-                "check that the directory exists, is writable and the disk is not full");
-}
-
-// Owns a file descriptor so every error path closes it.
-struct Fd {
-  int fd = -1;
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-};
-
-void write_all(int fd, const char* p, size_t n, const std::string& path) {
-  while (n > 0) {
-    const ssize_t w = ::write(fd, p, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w < 0) io_fail("cannot write the checkpoint", path, errno);
-    p += w;
-    n -= size_t(w);
-  }
-}
-
-void write_file_synced(const std::string& path, const std::string& header,
-                       const std::vector<NamedTensor>& tensors) {
-  Fd f{::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)};
-  if (f.fd < 0) io_fail("cannot create the checkpoint", path, errno);
-  write_all(f.fd, header.data(), header.size(), path);
-  for (const NamedTensor& t : tensors)
-    write_all(f.fd, reinterpret_cast<const char*>(t.data), size_t(numel(t.shape)) * 4, path);
-  if (::fsync(f.fd) != 0) io_fail("cannot flush the checkpoint to disk", path, errno);
-  const int fd = f.fd;
-  f.fd = -1;
-  if (::close(fd) != 0) io_fail("cannot close the checkpoint", path, errno);
-}
-
-// Makes the renames durable: without this a crash can forget them.
-void sync_directory(const std::filesystem::path& dir, const std::string& path) {
-  Fd d{::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
-  if (d.fd < 0 || ::fsync(d.fd) != 0) io_fail("cannot sync the checkpoint directory", path, errno);
-}
-
-// <path> -> <path>.prev while <path> stays in place (a hard link), so a reader never finds the
-// checkpoint missing. Falls back to a copy on file systems without hard links.
-void keep_previous(const std::string& path) {
-  const std::string prev = path + ".prev";
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) return;
-  if (::unlink(prev.c_str()) != 0 && errno != ENOENT)
-    io_fail("cannot replace the previous checkpoint", prev, errno);
-  if (::link(path.c_str(), prev.c_str()) == 0) return;
-  std::filesystem::copy_file(path, prev, std::filesystem::copy_options::overwrite_existing, ec);
-  if (ec) io_fail("cannot keep the previous checkpoint", prev, ec.value());
-}
-
-}  // namespace
 
 void save_checkpoint(const std::string& path, const std::vector<NamedTensor>& tensors,
                      const std::map<std::string, std::string>& metadata) {
   const std::string header = encode_header(tensors, metadata);
-  const std::filesystem::path dir = std::filesystem::path(path).parent_path();
-  std::error_code ec;
-  if (!dir.empty()) std::filesystem::create_directories(dir, ec);
-  if (ec) io_fail("cannot create the checkpoint directory", dir.string(), ec.value());
-
-  const std::string tmp = path + ".tmp";
-  write_file_synced(tmp, header, tensors);
-  keep_previous(path);
-  if (std::rename(tmp.c_str(), path.c_str()) != 0)
-    io_fail("cannot move the checkpoint into place", path, errno);
-  sync_directory(dir, path);
+  std::vector<std::string_view> parts{header};
+  for (const NamedTensor& t : tensors)
+    parts.emplace_back(reinterpret_cast<const char*>(t.data), size_t(numel(t.shape)) * 4);
+  write_file_atomic(path, parts, "checkpoint", /*keep_previous=*/true);
 }
 
 Checkpoint load_checkpoint(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    throw IoError(fmt::format("cannot read the checkpoint: {}", std::strerror(errno)), path,
-                  "check the path (a run directory keeps checkpoints/last.safetensors)");
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  if (in.bad()) io_fail("cannot read the checkpoint", path, errno);
-  return decode_safetensors(buf.view(), path);
+  const std::string bytes = read_whole_file(
+      path, "checkpoint", "check the path (a run directory keeps checkpoints/last.safetensors)");
+  return decode_safetensors(bytes, path);
 }
 
 std::vector<NamedTensor> param_tensors(const ParamStore& ps) {

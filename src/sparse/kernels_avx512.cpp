@@ -27,7 +27,9 @@ namespace {
 // about 11 cycles where vgatherdps takes about 19 (and the gather intrinsics do not build at
 // -O0 after fmt's "GCC optimize" pragma in the precompiled header). The four 16-bit indices
 // come from one 64-bit load.
-SCULPT_AVX512 inline __m128 load4(const float* x, const uint16_t* c) {
+#define SCULPT_AVX512_INLINE SCULPT_AVX512 __attribute__((always_inline)) inline
+
+SCULPT_AVX512_INLINE __m128 load4(const float* x, const uint16_t* c) {
   uint64_t q;
   std::memcpy(&q, c, sizeof q);
   __m128 r = _mm_load_ss(x + (q & 0xFFFF));
@@ -35,11 +37,11 @@ SCULPT_AVX512 inline __m128 load4(const float* x, const uint16_t* c) {
   r = _mm_insert_ps(r, _mm_load_ss(x + ((q >> 32) & 0xFFFF)), 0x20);
   return _mm_insert_ps(r, _mm_load_ss(x + (q >> 48)), 0x30);
 }
-SCULPT_AVX512 inline __m128 load4(const float* x, const uint32_t* c) {
+SCULPT_AVX512_INLINE __m128 load4(const float* x, const uint32_t* c) {
   return _mm_setr_ps(x[c[0]], x[c[1]], x[c[2]], x[c[3]]);
 }
 template <class Col>
-SCULPT_AVX512 inline __m512 load16(const float* x, const Col* c) {
+SCULPT_AVX512_INLINE __m512 load16(const float* x, const Col* c) {
   const __m256 lo = _mm256_insertf128_ps(_mm256_castps128_ps256(load4(x, c)), load4(x, c + 4), 1);
   const __m256 hi =
       _mm256_insertf128_ps(_mm256_castps128_ps256(load4(x, c + 8)), load4(x, c + 12), 1);
@@ -55,8 +57,6 @@ SCULPT_AVX512 inline __m512 load_partial(const float* x, const Col* c, uint32_t 
   for (uint32_t i = 0; i < k; ++i) buf[i] = x[c[i]];
   return _mm512_load_ps(buf);
 }
-
-#define SCULPT_AVX512_INLINE SCULPT_AVX512 __attribute__((always_inline)) inline
 
 // spmv walks rows in order over the flat nonzero arrays, 16 nonzeros at a time from the row's
 // start. A row's last partial chunk is shared with the next row when that row covers the rest

@@ -21,11 +21,6 @@ using Clock = std::chrono::steady_clock;
 // Per-tensor gradient norms are measured on every 10th step of an epoch (one extra pass).
 constexpr int64_t kTensorNormEvery = 10;
 
-nn::ModelSpec model_spec(const ModelConfig& cfg, int64_t outputs) {
-  if (cfg.name == "custom") return cfg.custom;
-  return nn::builtin_model(cfg.name, outputs);
-}
-
 // Checks that the loss fits the data's task, e.g. bce needs binary labels.
 void check_loss_fits(const std::string& loss, data::Task task) {
   const bool ok = (loss == "cross-entropy" && task == data::Task::kClassification) ||
@@ -36,6 +31,11 @@ void check_loss_fits(const std::string& loss, data::Task task) {
 }
 
 }  // namespace
+
+nn::ModelSpec model_spec(const ModelConfig& cfg, int64_t outputs) {
+  if (cfg.name == "custom") return cfg.custom;
+  return nn::builtin_model(cfg.name, outputs);
+}
 
 std::string default_loss(data::Task task) {
   switch (task) {

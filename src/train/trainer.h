@@ -94,6 +94,7 @@ class Trainer {
 
   const Recipe& recipe() const { return recipe_; }
   nn::Model& model() { return model_; }
+  const nn::Model& model() const { return model_; }
   ParamStore& params() { return params_; }
   const ParamStore& params() const { return params_; }
   const data::Splits& splits() const { return splits_; }
@@ -216,5 +217,13 @@ class Trainer {
 
 // The loss a task gets when the recipe says "auto".
 std::string default_loss(data::Task task);
+
+// The layer list of the recipe's model: the custom layers, or the built-in one with `outputs`
+// logits.
+nn::ModelSpec model_spec(const ModelConfig& cfg, int64_t outputs);
+
+// The trainer's parameters and masks ("mask.<param>", when it has any) as an in-memory
+// checkpoint: what the next trainer, surgery or an export starts from.
+io::Checkpoint weights_of(const Trainer& t);
 
 }  // namespace sculpt::train

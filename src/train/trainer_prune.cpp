@@ -160,4 +160,18 @@ void Trainer::restore_prune_tensors(const io::Checkpoint& ck) {
   if (has_prefix(ck, "rewind.")) load_tensors(ck, "rewind.", rewind_);
 }
 
+io::Checkpoint weights_of(const Trainer& t) {
+  io::Checkpoint ck;
+  const ParamStore& ps = t.params();
+  const float* keep = t.masks().empty() ? nullptr : t.masks().keep_data();
+  for (const ParamEntry& e : ps.entries()) {
+    const float* w = ps.values().data() + e.offset;
+    ck.tensors[e.name] = {e.shape, std::vector<float>(w, w + e.size)};
+    if (keep)
+      ck.tensors["mask." + e.name] = {e.shape,
+                                      std::vector<float>(keep + e.offset, keep + e.offset + e.size)};
+  }
+  return ck;
+}
+
 }  // namespace sculpt::train

@@ -1,0 +1,186 @@
+// The inference half of `sculpt bench`: `infer --model M` (dense vs sparse kernels on an
+// export) and the ./bench/run cases infer-mlp-b1/b256, infer-sparse95-b1/b256 and
+// export-size-95, all on model A (the MLP 784-300-100-10 of PEERS.md).
+#include "cli/bench_infer.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+#include "core/parallel.h"
+#include "core/rng.h"
+#include "infer/inference_model.h"
+#include "nn/model.h"
+
+namespace sculpt::cli {
+
+namespace {
+
+constexpr double kSparsity = 0.95;
+
+// Model A with PyTorch's default initialisation; with `sparsity` > 0 the smallest-magnitude
+// fraction of each weight matrix is zeroed (per layer, so every layer keeps 5%: 13,315 of the
+// 266,200 weights). Biases stay dense.
+infer::ExportModel model_a(double sparsity) {
+  infer::ExportModel m;
+  infer::ExportHeader& h = m.header;
+  h.input = {1, 28, 28};
+  h.task = "classification";
+  h.outputs = 10;
+  h.input_format = "idx";
+  nn::Model model = nn::Model::build(nn::builtin_model("mlp", 10), h.input);
+  ParamStore ps;
+  model.declare(ps);
+  ps.finalize();
+  Rng rng(7);
+  model.init(ps, rng);
+  h.spec = nn::builtin_model("mlp", 10);
+  for (size_t i = 0; i < model.size(); ++i) h.spec.layers[i].name = model.layer(i).name();
+  for (size_t i = 0; i < ps.count(); ++i) {
+    const ParamEntry& e = ps.entry(i);
+    std::vector<float> v(ps.value(i), ps.value(i) + e.size);
+    if (sparsity > 0.0 && e.shape.size() == 2) {
+      std::vector<float> mag(v.size());
+      std::transform(v.begin(), v.end(), mag.begin(), [](float x) { return std::abs(x); });
+      const auto cut = size_t(std::llround(sparsity * double(v.size())));
+      std::nth_element(mag.begin(), mag.begin() + cut, mag.end());
+      const float threshold = mag[cut];
+      for (float& x : v)
+        if (std::abs(x) < threshold) x = 0.0f;
+    }
+    m.tensors.push_back({e.name, e.shape, std::move(v)});
+  }
+  return m;
+}
+
+// Median over `reps` runs of 0.5 s (after 0.3 s of warm-up) of the microseconds one predict()
+// of `batch` samples takes.
+std::vector<double> time_predict(InferenceModel& m, int64_t batch, int reps) {
+  using Clock = std::chrono::steady_clock;
+  Rng rng(11);
+  std::vector<float> x(size_t(batch * m.input_size()));
+  for (float& v : x) v = rng.uniform_float();
+  std::vector<float> y(size_t(batch * m.outputs()));
+  auto run_for = [&](double seconds) {
+    const auto t0 = Clock::now();
+    int64_t calls = 0;
+    double elapsed = 0.0;
+    do {
+      for (int i = 0; i < 8; ++i) m.predict(x.data(), batch, y.data());
+      calls += 8;
+      elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
+    } while (elapsed < seconds);
+    return elapsed / double(calls) * 1e6;
+  };
+  run_for(0.3);
+  std::vector<double> us;
+  for (int i = 0; i < reps; ++i) us.push_back(run_for(0.5));
+  return us;
+}
+
+int64_t case_batch(const std::string& name) {
+  return name.size() > 3 && name.compare(name.size() - 3, 3, "-b1") == 0 ? 1 : 256;
+}
+
+int run_size_case(const InferBenchArgs& a) {
+  const infer::ExportModel m = model_a(kSparsity);
+  const uint64_t bytes = infer::encode_export(m, {"auto", false}).bytes.size();
+  const uint64_t fp16 = infer::encode_export(m, {"auto", true}).bytes.size();
+  const uint64_t dense = infer::encode_export(m, {"dense", false}).bytes.size();
+  if (a.json) {
+    nlohmann::json j{{"case", a.name},       {"unit", "bytes"},     {"bytes", bytes},
+                     {"fp16_bytes", fp16},   {"dense_bytes", dense},
+                     {"vs_dense", double(dense) / double(bytes)},
+                     {"fp16_vs_dense", double(dense) / double(fp16)}};
+    fmt::print("{}\n", j.dump());
+  } else {
+    fmt::print("{}: {} bytes ({:.1f}x smaller than the dense fp32 export of {} bytes; fp16 {} "
+               "bytes, {:.1f}x)\n",
+               a.name, bytes, double(dense) / double(bytes), dense, fp16,
+               double(dense) / double(fp16));
+  }
+  return 0;
+}
+
+// One model at one batch size: dense kernels, and with `sparse` also the sparse ones.
+int run_model_case(const InferBenchArgs& a) {
+  const bool sparse = a.name.rfind("infer-sparse95", 0) == 0;
+  const int64_t batch = case_batch(a.name);
+  const infer::ExportModel m = model_a(sparse ? kSparsity : 0.0);
+  InferenceModel dense = InferenceModel::from_export(m, {"dense", batch}, a.name);
+  const double dense_us = median_of(time_predict(dense, batch, a.reps));
+  nlohmann::json j{{"case", a.name}, {"unit", "samples/s"}, {"batch", batch},
+                   {"threads", num_threads()}, {"params", dense.num_params()}};
+  double us = dense_us;
+  if (sparse) {
+    InferenceModel sp = InferenceModel::from_export(m, {"sparse", batch}, a.name);
+    const std::vector<double> reps = time_predict(sp, batch, a.reps);
+    us = median_of(reps);
+    j["reps_us"] = reps;
+    j["nonzeros"] = sp.nonzeros();
+    j["dense_samples_per_s"] = double(batch) * 1e6 / dense_us;
+    j["vs_dense"] = dense_us / us;
+  }
+  j["us_per_batch"] = us;
+  j["samples_per_s"] = double(batch) * 1e6 / us;
+  if (a.json) {
+    fmt::print("{}\n", j.dump());
+  } else if (sparse) {
+    fmt::print("{}: {:.1f} us per batch of {} ({:.0f} samples/s); dense {:.1f} us: {:.2f}x\n",
+               a.name, us, batch, double(batch) * 1e6 / us, dense_us, dense_us / us);
+  } else {
+    fmt::print("{}: {:.1f} us per batch of {} ({:.0f} samples/s)\n", a.name, us, batch,
+               double(batch) * 1e6 / us);
+  }
+  return 0;
+}
+
+// `sculpt bench infer --model M`: the export on dense and on sparse kernels at each batch size.
+int run_model_file(const InferBenchArgs& a) {
+  SCULPT_CHECK(!a.model.empty(), ConfigError, "bench infer needs --model", "--model",
+               "give a file written by `sculpt export`");
+  const infer::ExportModel m = infer::read_export(a.model);
+  fmt::print("model: {} ({} threads)\n", a.model, num_threads());
+  fmt::print("{:>6}  {:>14}  {:>14}  {:>8}  {:>16}\n", "batch", "dense us/batch",
+             "sparse us/batch", "speedup", "sparse samples/s");
+  nlohmann::json rows = nlohmann::json::array();
+  for (int64_t b : a.batches) {
+    SCULPT_CHECK(b >= 1, ConfigError, "batch sizes must be at least 1", "--batch");
+    InferenceModel dense = InferenceModel::from_export(m, {"dense", b}, a.model);
+    InferenceModel sp = InferenceModel::from_export(m, {"auto", b}, a.model);
+    const double d = median_of(time_predict(dense, b, a.reps));
+    const double s = median_of(time_predict(sp, b, a.reps));
+    fmt::print("{:>6}  {:>14.1f}  {:>14.1f}  {:>7.2f}x  {:>16.0f}\n", b, d, s, d / s,
+               double(b) * 1e6 / s);
+    rows.push_back({{"batch", b}, {"dense_us", d}, {"sparse_us", s}, {"speedup", d / s}});
+    if (b == a.batches.back()) fmt::print("kernels (auto):\n{}", sp.summary());
+  }
+  if (a.json) fmt::print("{}\n", nlohmann::json{{"model", a.model}, {"rows", rows}}.dump());
+  return 0;
+}
+
+}  // namespace
+
+double median_of(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+bool is_infer_case(const std::string& name) {
+  return name == "infer" || name == "export-size-95" || name == "infer-mlp-b1" ||
+         name == "infer-mlp-b256" || name == "infer-sparse95-b1" || name == "infer-sparse95-b256";
+}
+
+int run_infer_bench(const InferBenchArgs& a) {
+  SCULPT_CHECK(a.reps >= 1, ConfigError, "--reps must be >= 1", "bench");
+  set_threads(a.threads);
+  if (a.name == "infer") return run_model_file(a);
+  if (a.name == "export-size-95") return run_size_case(a);
+  return run_model_case(a);
+}
+
+}  // namespace sculpt::cli

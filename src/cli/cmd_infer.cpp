@@ -1,0 +1,209 @@
+// `sculpt infer --model M --input FILE [--labels FILE] [--batch B]`: runs an export on IDX
+// images or CSV rows. With labels (an IDX labels file, found next to the images or given, or a
+// CSV column beyond the model's features) it prints the accuracy (or the mean squared error);
+// without, the predictions, one line per sample (also written to --out as CSV).
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "cli/commands.h"
+#include "cli/run_dir.h"
+#include "cli/verb.h"
+#include "core/error.h"
+#include "core/parallel.h"
+#include "data/csv.h"
+#include "data/idx.h"
+#include "infer/inference_model.h"
+
+namespace sculpt::cli {
+
+namespace {
+
+struct InferArgs {
+  std::string model;
+  std::string input;
+  std::string labels;
+  std::string target = "-1";
+  std::string out;
+  std::string kernels = "auto";
+  int64_t batch = 256;
+  int threads = 0;
+};
+
+struct Inputs {
+  std::vector<float> x;
+  std::vector<double> labels;  // empty: none
+  int64_t n = 0;
+};
+
+bool looks_like_idx(const std::string& path) {
+  unsigned char b[4] = {0, 0, 0, 0};
+  if (std::FILE* f = std::fopen(path.c_str(), "rb")) {
+    const size_t got = std::fread(b, 1, 4, f);
+    std::fclose(f);
+    if (got < 2) return false;
+  }
+  return (b[0] == 0x1f && b[1] == 0x8b) || (b[0] == 0 && b[1] == 0 && b[2] == 0x08);
+}
+
+// ".../t10k-images-idx3-ubyte.gz" -> ".../t10k-labels-idx1-ubyte.gz" when that file exists.
+std::string sibling_labels(const std::string& images) {
+  namespace fs = std::filesystem;
+  const fs::path p(images);
+  std::string name = p.filename().string();
+  const auto at = name.find("images-idx3");
+  if (at == std::string::npos) return {};
+  name.replace(at, 11, "labels-idx1");
+  const fs::path labels = p.parent_path() / name;
+  return fs::exists(labels) ? labels.string() : std::string();
+}
+
+Inputs read_idx_inputs(const InferArgs& a, const InferenceModel& m) {
+  const data::IdxArray img = data::read_idx(a.input, data::kIdxImagesMagic);
+  const int64_t n = img.dims[0], per = img.dims[1] * img.dims[2];
+  SCULPT_CHECK(per == m.input_size(), ShapeError,
+               fmt::format("the images are {}x{} ({} values), the model takes [{}] ({} values)",
+                           img.dims[1], img.dims[2], per, fmt::join(m.input_shape(), ", "),
+                           m.input_size()),
+               a.input, "give images of the size the model was trained on");
+  Inputs in;
+  in.n = n;
+  in.x.resize(img.bytes.size());
+  for (size_t i = 0; i < img.bytes.size(); ++i) in.x[i] = float(img.bytes[i]) / 255.0f;
+  const std::string labels = a.labels.empty() ? sibling_labels(a.input) : a.labels;
+  if (!labels.empty()) {
+    const data::IdxArray lab = data::read_idx(labels, data::kIdxLabelsMagic);
+    SCULPT_CHECK(lab.dims[0] == n, DataError,
+                 fmt::format("{} labels for {} images in {}", lab.dims[0], n, a.input), labels,
+                 "give the labels file that belongs to the images");
+    in.labels.assign(lab.bytes.begin(), lab.bytes.end());
+  }
+  return in;
+}
+
+Inputs read_csv_inputs(const InferArgs& a, const InferenceModel& m) {
+  SCULPT_CHECK(a.labels.empty(), ConfigError, "--labels is for IDX images", "--labels",
+               "a CSV file carries its labels as a column (--target)");
+  const data::CsvTable tab = data::read_csv_table(a.input);
+  const int64_t f = m.input_size();
+  SCULPT_CHECK(tab.cols == f || tab.cols == f + 1, ShapeError,
+               fmt::format("the rows have {} columns, the model takes {} features (plus an "
+                           "optional label column)",
+                           tab.cols, f),
+               a.input, "give the feature columns the model was trained on");
+  Inputs in;
+  in.n = tab.rows;
+  int64_t target = -1;
+  if (tab.cols == f + 1) {
+    const auto named = std::find(tab.names.begin(), tab.names.end(), a.target);
+    if (named != tab.names.end()) {
+      target = named - tab.names.begin();
+    } else {
+      try {
+        target = std::stoll(a.target);
+      } catch (const std::exception&) {
+        throw ConfigError("no column '" + a.target + "'", "--target",
+                          "a column name from the header or an index (-1: the last)");
+      }
+      if (target < 0) target += tab.cols;
+      SCULPT_CHECK(target >= 0 && target < tab.cols, ConfigError,
+                   fmt::format("column {} is out of range (the rows have {})", a.target, tab.cols),
+                   "--target");
+    }
+  }
+  in.x.reserve(size_t(in.n * f));
+  for (int64_t r = 0; r < in.n; ++r)
+    for (int64_t c = 0; c < tab.cols; ++c) {
+      const double v = tab.cells[size_t(r * tab.cols + c)];
+      if (c == target)
+        in.labels.push_back(v);
+      else
+        in.x.push_back(float(v));
+    }
+  return in;
+}
+
+void report(const InferArgs& a, const InferenceModel& m, const Inputs& in,
+            const std::vector<float>& logits) {
+  const int64_t n = in.n, k = m.outputs();
+  const bool regression = m.header().task == "regression";
+  const std::vector<int32_t> cls = regression ? std::vector<int32_t>{}
+                                              : classes_of(logits.data(), n, k);
+  if (!a.out.empty()) {
+    std::string csv = regression ? "sample,value\n" : "sample,class\n";
+    for (int64_t i = 0; i < n; ++i)
+      csv += regression ? fmt::format("{},{}\n", i, fmt::join(logits.begin() + i * k,
+                                                               logits.begin() + (i + 1) * k, ","))
+                        : fmt::format("{},{}\n", i, cls[size_t(i)]);
+    write_text_file(a.out, csv);
+    fmt::print("predictions: {}\n", a.out);
+  }
+  if (in.labels.empty()) {
+    if (a.out.empty())
+      for (int64_t i = 0; i < n; ++i)
+        fmt::print("{}\n", regression ? fmt::format("{}", fmt::join(logits.begin() + i * k,
+                                                                     logits.begin() + (i + 1) * k,
+                                                                     ","))
+                                      : std::to_string(cls[size_t(i)]));
+    return;
+  }
+  if (regression) {
+    double se = 0.0;
+    for (int64_t i = 0; i < n; ++i) {
+      const double d = double(logits[size_t(i * k)]) - in.labels[size_t(i)];
+      se += d * d;
+    }
+    fmt::print("mse:      {:.6g} over {} samples\n", se / double(n), n);
+    return;
+  }
+  int64_t right = 0;
+  for (int64_t i = 0; i < n; ++i) right += double(cls[size_t(i)]) == in.labels[size_t(i)];
+  fmt::print("accuracy: {:.2f}% ({} of {})\n", 100.0 * double(right) / double(n), right, n);
+}
+
+int run_infer(const InferArgs& a) {
+  SCULPT_CHECK(a.batch >= 1, ConfigError, "--batch must be at least 1", "--batch");
+  if (a.threads > 0) set_threads(a.threads);
+  InferenceModel m = InferenceModel::load(a.model, {a.kernels, a.batch});
+  const Inputs in = looks_like_idx(a.input) ? read_idx_inputs(a, m) : read_csv_inputs(a, m);
+  using Clock = std::chrono::steady_clock;
+  const auto t0 = Clock::now();
+  const std::vector<float> logits = m.predict(in.x);
+  const double s = std::chrono::duration<double>(Clock::now() - t0).count();
+  fmt::print(stderr, "model:    {} ({} of {} parameters non-zero)\n{}", a.model, m.nonzeros(),
+             m.num_params(), m.summary());
+  fmt::print(stderr, "input:    {} ({} samples, batch {}): {:.3f} s, {:.0f} samples/s\n", a.input,
+             in.n, a.batch, s, double(in.n) / std::max(s, 1e-9));
+  report(a, m, in, logits);
+  return 0;
+}
+
+}  // namespace
+
+void add_infer(CLI::App& app) {
+  auto args = std::make_shared<InferArgs>();
+  CLI::App* sub = app.add_subcommand("infer", "Run an exported model on IDX images or CSV rows");
+  sub->add_option("--model,-m", args->model, "Export file (sculpt export)")->required();
+  sub->add_option("--input,-i", args->input, "IDX images (.gz or not) or a CSV file")->required();
+  sub->add_option("--labels", args->labels,
+                  "IDX labels (default: the *-labels-idx1-* file next to the images, if any)");
+  sub->add_option("--target", args->target,
+                  "CSV: the label column when the rows have one more column than the model's "
+                  "features (name or index; -1: the last)")
+      ->capture_default_str();
+  sub->add_option("--batch,-b", args->batch, "Samples per forward pass")->capture_default_str();
+  sub->add_option("--kernels", args->kernels, "auto | dense | sparse")
+      ->check(CLI::IsMember({"auto", "dense", "sparse"}))
+      ->capture_default_str();
+  sub->add_option("--threads,-t", args->threads, "Threads (default: all cores)");
+  sub->add_option("--out,-o", args->out, "Write the predictions to this CSV file");
+  register_verb(sub, [args] { return run_infer(*args); });
+}
+
+}  // namespace sculpt::cli

@@ -1,0 +1,304 @@
+// The inference runtime: a list of steps built from an export. Dense layers run the trainer's
+// own layer code (sample-major activations [n, features]); sparse Linear layers run SpMM on
+// feature-major activations [features, n] so the kernel vectorises over the batch, and a
+// transpose is inserted only where the layout changes (never at batch 1, where both layouts
+// are the same bytes). Sparse Conv2d runs im2col + SpMM per image, sample-major.
+#include "infer/inference_model.h"
+
+#include <fmt/format.h>
+#include <omp.h>
+
+#include <algorithm>
+
+#include "core/error.h"
+#include "core/tensor.h"
+#include "kernels/im2col.h"
+#include "kernels/transpose.h"
+#include "nn/layers/conv2d.h"
+#include "nn/layers/linear.h"
+#include "nn/registry.h"
+#include "sparse/csr.h"
+
+namespace sculpt {
+
+namespace {
+
+enum class Layout { kSample, kFeature, kAny };
+
+struct Step {
+  enum class Kind { kLayer, kSparseLinear, kSparseConv, kTranspose } kind = Kind::kLayer;
+  nn::Layer* layer = nullptr;  // kLayer
+  sparse::Csr csr;             // sparse kinds
+  const float* bias = nullptr;
+  sparse::Act act = sparse::Act::kNone;
+  kernels::ConvGeometry geom;  // kSparseConv
+  int64_t in = 0, out = 0;     // per-sample sizes
+  Layout layout = Layout::kSample;
+};
+
+bool elementwise(std::string_view kind) {
+  return kind == "relu" || kind == "sigmoid" || kind == "tanh" || kind == "dropout" ||
+         kind == "flatten";
+}
+
+}  // namespace
+
+struct InferenceModel::Impl {
+  infer::ExportHeader header;
+  std::vector<std::unique_ptr<nn::Layer>> layers;
+  ParamStore params;
+  std::vector<Step> steps;
+  std::vector<InferenceLayer> info;
+  int64_t input_size = 0, max_batch = 0, widest = 0;
+  AlignedVector<float> buf_a, buf_b, cols;  // ping-pong activations; im2col per thread
+  int64_t col_size = 0;                     // floats per thread in `cols`
+
+  void build(const infer::ExportModel& m, const InferenceOptions& o, const std::string& where);
+  void run_step(const Step& s, const float* x, float* y, int64_t n);
+  void sparse_conv(const Step& s, const float* x, float* y, int64_t n);
+};
+
+void InferenceModel::Impl::build(const infer::ExportModel& m, const InferenceOptions& o,
+                                 const std::string& where) {
+  SCULPT_CHECK(o.kernels == "auto" || o.kernels == "dense" || o.kernels == "sparse", ConfigError,
+               "unknown kernels '" + o.kernels + "'", "kernels", "auto, dense or sparse");
+  SCULPT_CHECK(o.max_batch >= 1, ConfigError, "max_batch must be at least 1", "max_batch");
+  header = m.header;
+  max_batch = o.max_batch;
+  input_size = numel(header.input);
+  // The architecture: the registry validates it as for training; its errors become the file's.
+  Shape shape = header.input;
+  std::vector<Shape> ins;
+  try {
+    for (const nn::LayerSpec& spec : header.spec.layers) {
+      layers.push_back(nn::make_layer(spec));
+      ins.push_back(shape);
+      shape = layers.back()->bind(shape);
+      layers.back()->declare(params);
+    }
+  } catch (const Error& e) {
+    throw DataError("the model's architecture does not build: " + e.message(), where,
+                    "the file is damaged or was written for another Sculpt; export it again");
+  }
+  SCULPT_CHECK(!layers.empty() && numel(shape) == header.outputs, DataError,
+               fmt::format("the layers produce {} outputs, the header says {}", numel(shape),
+                           header.outputs),
+               where, "the file is damaged; export the model again");
+  params.finalize();
+  SCULPT_CHECK(m.tensors.size() == params.count(), DataError,
+               fmt::format("the file holds {} tensors, the model has {} parameters",
+                           m.tensors.size(), params.count()),
+               where, "the file is damaged; export the model again");
+  for (size_t i = 0; i < params.count(); ++i) {
+    const ParamEntry& e = params.entry(i);
+    const infer::ExportTensor& t = m.tensors[i];
+    SCULPT_CHECK(t.name == e.name && t.shape == e.shape, DataError,
+                 fmt::format("tensor {} is '{}' [{}], the model expects '{}' [{}]", i, t.name,
+                             fmt::join(t.shape, ", "), e.name, fmt::join(e.shape, ", ")),
+                 where, "the file is damaged; export the model again");
+    std::copy(t.values.begin(), t.values.end(), params.value(i));
+  }
+
+  widest = input_size;
+  for (size_t i = 0; i < layers.size(); ++i) {
+    nn::Layer& l = *layers[i];
+    l.reserve(max_batch);
+    widest = std::max(widest, numel(l.out_shape()));
+    const std::string_view kind = l.kind();
+    Step s;
+    s.layer = &l;
+    s.in = numel(ins[i]);
+    s.out = numel(l.out_shape());
+    s.layout = elementwise(kind) ? Layout::kAny : Layout::kSample;
+    size_t weight = 0, bias = 0;
+    if (auto* lin = dynamic_cast<nn::Linear*>(&l)) {
+      weight = lin->weight_index(), bias = lin->bias_index();
+    } else if (auto* conv = dynamic_cast<nn::Conv2d*>(&l)) {
+      weight = conv->weight_index(), bias = conv->bias_index();
+      s.geom = conv->geometry();
+    } else {
+      if (kind != "flatten" && kind != "dropout") steps.push_back(std::move(s));
+      continue;  // flatten and eval-mode dropout change no bytes
+    }
+    const ParamEntry& w = params.entry(weight);
+    const int64_t rows = w.shape[0], cols = w.size / rows;
+    const int64_t nnz = w.size - std::count(params.value(weight), params.value(weight) + w.size, 0.0f);
+    const bool sparse = o.kernels == "sparse" ||
+                        (o.kernels == "auto" && double(nnz) <= kAutoSparseDensity * double(w.size));
+    info.push_back({l.name(), std::string(kind), sparse ? "sparse" : "dense", w.size, nnz});
+    if (sparse) {
+      s.csr = sparse::csr_from_dense(params.value(weight), rows, cols);
+      s.bias = params.value(bias);
+      const bool conv = kind == "conv2d";
+      s.kind = conv ? Step::Kind::kSparseConv : Step::Kind::kSparseLinear;
+      s.layout = conv ? Layout::kSample : Layout::kFeature;
+      if (conv) col_size = std::max(col_size, s.geom.col_rows() * s.geom.col_cols());
+      // A following ReLU is fused into the kernel's store.
+      if (i + 1 < layers.size() && layers[i + 1]->kind() == "relu") {
+        s.act = sparse::Act::kRelu;
+        ++i;
+        info.back().name += "+relu";
+      }
+    }
+    steps.push_back(std::move(s));
+  }
+  buf_a.assign(size_t(max_batch * widest), 0.0f);
+  buf_b.assign(size_t(max_batch * widest), 0.0f);
+  cols.assign(size_t(col_size * std::max(1, omp_get_max_threads())), 0.0f);
+}
+
+void InferenceModel::Impl::sparse_conv(const Step& s, const float* x, float* y, int64_t n) {
+  const kernels::ConvGeometry& g = s.geom;
+  const int64_t spatial = g.col_cols(), per_in = s.in, per_out = s.out;
+  const bool direct = g.kh == 1 && g.kw == 1 && g.stride == 1 && g.pad == 0;
+  auto image = [&](int64_t i, int thread) {
+    const float* col = x + i * per_in;
+    if (!direct) {
+      float* buf = cols.data() + int64_t(thread) * col_size;
+      kernels::im2col(x + i * per_in, g, buf);
+      col = buf;
+    }
+    sparse::spmm(s.csr, col, spatial, spatial, s.bias, y + i * per_out, spatial, s.act);
+  };
+  // Images over threads for batches; one image lets the kernel use the threads itself.
+  if (n == 1 || omp_get_max_threads() == 1) {
+    for (int64_t i = 0; i < n; ++i) image(i, 0);
+    return;
+  }
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < n; ++i) image(i, omp_get_thread_num());
+}
+
+void InferenceModel::Impl::run_step(const Step& s, const float* x, float* y, int64_t n) {
+  switch (s.kind) {
+    case Step::Kind::kLayer: {
+      s.layer->forward(params, x, y, n, nn::Pass{});
+      return;
+    }
+    case Step::Kind::kSparseLinear:
+      if (n == 1)
+        sparse::spmv(s.csr, x, s.bias, y, s.act);
+      else
+        sparse::spmm(s.csr, x, n, n, s.bias, y, n, s.act);
+      return;
+    case Step::Kind::kSparseConv:
+      sparse_conv(s, x, y, n);
+      return;
+    case Step::Kind::kTranspose:
+      // kSample -> kFeature when s.layout is kFeature, else back.
+      if (s.layout == Layout::kFeature)
+        kernels::transpose_affine(x, n, s.in, 0.0f, 1.0f, y);
+      else
+        kernels::transpose_affine(x, s.in, n, 0.0f, 1.0f, y);
+      return;
+  }
+}
+
+InferenceModel::InferenceModel(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+InferenceModel::InferenceModel(InferenceModel&&) noexcept = default;
+InferenceModel& InferenceModel::operator=(InferenceModel&&) noexcept = default;
+InferenceModel::~InferenceModel() = default;
+
+InferenceModel InferenceModel::load(const std::string& path, const InferenceOptions& options) {
+  return from_export(infer::read_export(path), options, path);
+}
+
+InferenceModel InferenceModel::from_export(const infer::ExportModel& m,
+                                           const InferenceOptions& options,
+                                           const std::string& where) {
+  auto impl = std::make_unique<Impl>();
+  impl->build(m, options, where);
+  return InferenceModel(std::move(impl));
+}
+
+void InferenceModel::predict(const float* x, int64_t n, float* logits) {
+  Impl& m = *impl_;
+  const float mean = m.header.norm_mean, inv_std = 1.0f / m.header.norm_std;
+  for (int64_t done = 0; done < n; done += m.max_batch) {
+    const int64_t b = std::min(m.max_batch, n - done);
+    float* cur = m.buf_a.data();
+    float* next = m.buf_b.data();
+    // The standardisation rides on the first layout change when there is one.
+    const float* in = x + done * m.input_size;
+    Layout layout = Layout::kSample;
+    if (b > 1 && !m.steps.empty() && m.steps.front().layout == Layout::kFeature) {
+      kernels::transpose_affine(in, b, m.input_size, mean, inv_std, cur);
+      layout = Layout::kFeature;
+    } else {
+      kernels::affine(in, b * m.input_size, mean, inv_std, cur);
+    }
+    for (const Step& s : m.steps) {
+      if (b > 1 && s.layout != Layout::kAny && s.layout != layout) {
+        Step t;
+        t.kind = Step::Kind::kTranspose;
+        t.layout = s.layout;
+        t.in = s.in;
+        m.run_step(t, cur, next, b);
+        std::swap(cur, next);
+        layout = s.layout;
+      }
+      m.run_step(s, cur, next, b);
+      std::swap(cur, next);
+    }
+    float* out = logits + done * m.header.outputs;
+    if (b > 1 && layout == Layout::kFeature)
+      kernels::transpose_affine(cur, m.header.outputs, b, 0.0f, 1.0f, out);
+    else
+      std::copy(cur, cur + b * m.header.outputs, out);
+  }
+}
+
+std::vector<float> InferenceModel::predict(const std::vector<float>& x) {
+  const int64_t size = impl_->input_size;
+  SCULPT_CHECK(int64_t(x.size()) % size == 0, ShapeError,
+               fmt::format("the input holds {} values, not a multiple of the model's {} per "
+                           "sample",
+                           x.size(), size),
+               "predict", fmt::format("each sample is [{}]", fmt::join(input_shape(), ", ")));
+  const int64_t n = int64_t(x.size()) / size;
+  std::vector<float> logits(size_t(n * outputs()));
+  predict(x.data(), n, logits.data());
+  return logits;
+}
+
+std::vector<int32_t> InferenceModel::classify(const std::vector<float>& x) {
+  SCULPT_CHECK(header().task != "regression", ConfigError,
+               "a regression model has no classes", "classify", "use predict() for its values");
+  const std::vector<float> logits = predict(x);
+  return classes_of(logits.data(), int64_t(logits.size()) / outputs(), outputs());
+}
+
+std::vector<int32_t> classes_of(const float* logits, int64_t n, int64_t k) {
+  std::vector<int32_t> out(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) {
+    const float* row = logits + i * k;
+    out[size_t(i)] = k == 1 ? int32_t(row[0] > 0.0f) : int32_t(std::max_element(row, row + k) - row);
+  }
+  return out;
+}
+
+const infer::ExportHeader& InferenceModel::header() const { return impl_->header; }
+const Shape& InferenceModel::input_shape() const { return impl_->header.input; }
+int64_t InferenceModel::input_size() const { return impl_->input_size; }
+int64_t InferenceModel::outputs() const { return impl_->header.outputs; }
+const std::vector<InferenceLayer>& InferenceModel::layers() const { return impl_->info; }
+int64_t InferenceModel::num_params() const { return impl_->params.num_params(); }
+
+int64_t InferenceModel::nonzeros() const {
+  int64_t nz = 0;
+  for (size_t i = 0; i < impl_->params.count(); ++i) {
+    const auto v = impl_->params.value_span(i);
+    nz += int64_t(v.size()) - std::count(v.begin(), v.end(), 0.0f);
+  }
+  return nz;
+}
+
+std::string InferenceModel::summary() const {
+  std::string out;
+  for (const InferenceLayer& l : impl_->info)
+    out += fmt::format("  {:<12} {:<7} {:<7} {:>9} / {:>9} weights ({:.1f}%)\n", l.name, l.kind,
+                       l.kernel, l.nonzeros, l.params, 100.0 * double(l.nonzeros) / double(l.params));
+  return out;
+}
+
+}  // namespace sculpt

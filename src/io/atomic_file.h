@@ -1,0 +1,23 @@
+// Whole-file I/O shared by every writer and reader of Sculpt's binary files (checkpoints,
+// exports): crash-safe writes (temp file, fsync, rename, directory fsync) and whole-file reads
+// with errors that name the file.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sculpt::io {
+
+// Writes the concatenation of `parts` to <path>.tmp, fsyncs it, (with keep_previous) keeps the
+// current <path> as <path>.prev via a hard link so <path> always exists, renames the temp file
+// over <path> and fsyncs the directory. Creates missing parent directories. `what` names the
+// file in errors ("checkpoint", "export"). Throws IoError with the path and the system's reason.
+void write_file_atomic(const std::string& path, const std::vector<std::string_view>& parts,
+                       const std::string& what, bool keep_previous = false);
+
+// The whole file. IoError "cannot read the <what>: <reason>" naming the path, with `hint`.
+std::string read_whole_file(const std::string& path, const std::string& what,
+                            const std::string& hint);
+
+}  // namespace sculpt::io

@@ -1,0 +1,121 @@
+// The inference runtime against the trainer's own forward pass: dense, sparse and auto kernels,
+// batch 1 and batches (with the layout transposes), chunking beyond max_batch, convolutions,
+// pooling and every activation; the logits within 1e-4 and the same classes. Then its errors.
+#include "infer/inference_model.h"
+
+#include <gtest/gtest.h>
+
+#include "core/error.h"
+#include "infer_test_util.h"
+
+namespace sculpt {
+namespace {
+
+using infer::testing::conv_spec;
+using infer::testing::make_net;
+using infer::testing::mlp_spec;
+using infer::testing::random_inputs;
+
+void expect_close(const std::vector<float>& got, const std::vector<float>& want) {
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < got.size(); ++i)
+    ASSERT_NEAR(got[i], want[i], 1e-4f * std::max(1.0f, std::abs(want[i]))) << "logit " << i;
+}
+
+void check_matches_reference(const nn::ModelSpec& spec, const Shape& input, double sparsity,
+                             bool dead_row) {
+  auto net = make_net(spec, input, sparsity, 5, "classification", dead_row);
+  for (const char* kernels : {"dense", "sparse", "auto"}) {
+    for (int64_t n : {1, 2, 7, 64}) {
+      SCOPED_TRACE(fmt::format("sparsity {} kernels {} n {}", sparsity, kernels, n));
+      InferenceModel m = InferenceModel::from_export(net.ex, {kernels, 16}, "test");
+      const std::vector<float> x = random_inputs(n, numel(input), uint64_t(n));
+      const std::vector<float> want = net.logits(x, n);
+      expect_close(m.predict(x), want);
+      const std::vector<int32_t> cls = m.classify(x);
+      EXPECT_EQ(cls, classes_of(want.data(), n, m.outputs()));
+    }
+  }
+}
+
+TEST(InferenceModel, MlpMatchesTheTrainersForwardPass) {
+  for (double s : {0.0, 0.6, 0.95}) check_matches_reference(mlp_spec(), {1, 6, 6}, s, s > 0.5);
+}
+
+TEST(InferenceModel, ConvNetMatchesTheTrainersForwardPass) {
+  for (double s : {0.0, 0.7}) check_matches_reference(conv_spec(), {1, 16, 16}, s, s > 0.5);
+}
+
+TEST(InferenceModel, PicksSparseKernelsBySparsityAndFusesRelu) {
+  auto net = make_net(mlp_spec(), {1, 6, 6}, 0.0, 2);
+  // Only fc2 sparse: 1 in 10 kept (in the export and the reference).
+  float* ref = net.ps.value(2);
+  for (size_t i = 0; i < net.ex.tensors[2].values.size(); ++i)
+    if (i % 10) net.ex.tensors[2].values[i] = ref[i] = 0.0f;
+  InferenceModel m = InferenceModel::from_export(net.ex, {}, "test");
+  ASSERT_EQ(m.layers().size(), 3u);
+  EXPECT_EQ(m.layers()[0].kernel, "dense");
+  EXPECT_EQ(m.layers()[1].kernel, "sparse");
+  EXPECT_EQ(m.layers()[1].name, "fc2+relu");
+  EXPECT_EQ(m.layers()[2].kernel, "dense");
+  EXPECT_EQ(m.layers()[1].nonzeros, 96);
+  int64_t nz = 0;
+  for (const auto& t : net.ex.tensors)
+    nz += int64_t(t.values.size()) - std::count(t.values.begin(), t.values.end(), 0.0f);
+  EXPECT_EQ(m.nonzeros(), nz);
+  EXPECT_EQ(m.num_params(), net.ps.num_params());
+  const std::vector<float> x = random_inputs(9, 36, 1);
+  expect_close(m.predict(x), net.logits(x, 9));
+}
+
+TEST(InferenceModel, BinaryAndRegressionOutputs) {
+  auto bin = make_net(mlp_spec(1), {1, 6, 6}, 0.5, 4, "binary");
+  InferenceModel b = InferenceModel::from_export(bin.ex, {}, "test");
+  const std::vector<float> x = random_inputs(20, 36, 2);
+  const std::vector<float> logits = bin.logits(x, 20);
+  const std::vector<int32_t> cls = b.classify(x);
+  for (size_t i = 0; i < cls.size(); ++i) EXPECT_EQ(cls[i], logits[i] > 0.0f ? 1 : 0);
+  auto reg = make_net(mlp_spec(2), {1, 6, 6}, 0.5, 4, "regression");
+  InferenceModel r = InferenceModel::from_export(reg.ex, {}, "test");
+  expect_close(r.predict(x), reg.logits(x, 20));
+  EXPECT_THROW(r.classify(x), ConfigError);
+}
+
+TEST(InferenceModel, RejectsWrongInputsAndMismatchedFiles) {
+  auto net = make_net(mlp_spec(), {1, 6, 6}, 0.5, 4);
+  InferenceModel m = InferenceModel::from_export(net.ex, {}, "model.sculpt");
+  try {
+    m.predict(std::vector<float>(37));
+    FAIL() << "no error for 37 values";
+  } catch (const ShapeError& e) {
+    EXPECT_NE(std::string(e.what()).find("not a multiple of the model's 36"), std::string::npos);
+  }
+  auto expect_data_error = [](const infer::ExportModel& ex, const std::string& part) {
+    try {
+      InferenceModel::from_export(ex, {}, "model.sculpt");
+      ADD_FAILURE() << "no error, expected " << part;
+    } catch (const DataError& e) {
+      EXPECT_NE(std::string(e.what()).find(part), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("model.sculpt"), std::string::npos) << e.what();
+    }
+  };
+  infer::ExportModel bad = net.ex;
+  bad.tensors[0].shape = {36, 40};
+  expect_data_error(bad, "the model expects 'fc1.weight' [40, 36]");
+  bad = net.ex;
+  bad.tensors.pop_back();
+  expect_data_error(bad, "holds 5 tensors, the model has 6");
+  bad = net.ex;
+  bad.header.outputs = 11;
+  expect_data_error(bad, "the header says 11");
+  bad = net.ex;
+  bad.header.spec.layers[1].type = "lineer";
+  expect_data_error(bad, "does not build");
+  bad = net.ex;
+  bad.header.input = {1, 5, 5};
+  expect_data_error(bad, "fc1");
+  EXPECT_THROW(InferenceModel::from_export(net.ex, {"fast", 16}, "x"), ConfigError);
+}
+
+}  // namespace
+}  // namespace sculpt
