@@ -12,6 +12,7 @@
 
 #include "core/error.h"
 #include "core/tensor.h"
+#include "kernels/gemm.h"
 #include "kernels/im2col.h"
 #include "kernels/transpose.h"
 #include "nn/layers/conv2d.h"
@@ -30,6 +31,7 @@ struct Step {
   nn::Layer* layer = nullptr;  // kLayer
   sparse::Csr csr;             // sparse kinds
   const float* bias = nullptr;
+  const float* weight = nullptr;  // a dense Linear's [out, in]: batch 1 runs kernels::gemv
   sparse::Act act = sparse::Act::kNone;
   kernels::ConvGeometry geom;  // kSparseConv
   int64_t in = 0, out = 0;     // per-sample sizes
@@ -126,6 +128,10 @@ void InferenceModel::Impl::build(const infer::ExportModel& m, const InferenceOpt
     const bool sparse = o.kernels == "sparse" ||
                         (o.kernels == "auto" && double(nnz) <= kAutoSparseDensity * double(w.size));
     info.push_back({l.name(), std::string(kind), sparse ? "sparse" : "dense", w.size, nnz});
+    if (!sparse && kind == "linear") {
+      s.weight = params.value(weight);
+      s.bias = params.value(bias);
+    }
     if (sparse) {
       s.csr = sparse::csr_from_dense(params.value(weight), rows, cols);
       s.bias = params.value(bias);
@@ -171,10 +177,12 @@ void InferenceModel::Impl::sparse_conv(const Step& s, const float* x, float* y, 
 
 void InferenceModel::Impl::run_step(const Step& s, const float* x, float* y, int64_t n) {
   switch (s.kind) {
-    case Step::Kind::kLayer: {
-      s.layer->forward(params, x, y, n, nn::Pass{});
+    case Step::Kind::kLayer:
+      if (n == 1 && s.weight)  // oneDNN would fork threads for a vector product
+        kernels::gemv(s.weight, s.out, s.in, x, s.bias, y);
+      else
+        s.layer->forward(params, x, y, n, nn::Pass{});
       return;
-    }
     case Step::Kind::kSparseLinear:
       if (n == 1)
         sparse::spmv(s.csr, x, s.bias, y, s.act);

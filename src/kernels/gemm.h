@@ -18,4 +18,12 @@ void gemm_reference(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,
                     const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
                     int64_t ldc);
 
+// y[r] = bias[r] + sum_k W[r, k] x[k] for W [rows, cols] row-major (bias may be null). One
+// thread, no OpenMP: for batch-1 inference, where forking a team costs more than the work
+// (about 3.5 us on the 2-core machine) and oneDNN's sgemm splits even a vector product.
+void gemv(const float* W, int64_t rows, int64_t cols, const float* x, const float* bias,
+          float* y);
+void gemv_reference(const float* W, int64_t rows, int64_t cols, const float* x, const float* bias,
+                    float* y);
+
 }  // namespace sculpt::kernels

@@ -20,4 +20,13 @@ void gemm_reference(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,
   }
 }
 
+void gemv_reference(const float* W, int64_t rows, int64_t cols, const float* x, const float* bias,
+                    float* y) {
+  for (int64_t r = 0; r < rows; ++r) {
+    double s = bias ? bias[r] : 0.0;
+    for (int64_t k = 0; k < cols; ++k) s += double(W[r * cols + k]) * double(x[k]);
+    y[r] = static_cast<float>(s);
+  }
+}
+
 }  // namespace sculpt::kernels

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "core/error.h"
+#include "core/rng.h"
 #include "unit/kernels/random_fill.h"
 
 namespace sculpt::kernels {
@@ -62,6 +63,27 @@ TEST(Gemm, BadLeadingDimensionThrows) {
   std::vector<float> A(4), B(4), C(4);
   EXPECT_THROW(gemm(false, false, 2, 2, 2, 1.0f, A.data(), 1, B.data(), 2, 0.0f, C.data(), 2),
                Error);
+}
+
+TEST(Gemv, MatchesReferenceOnEveryShape) {
+  for (int64_t rows : {1, 3, 4, 7, 300}) {
+    for (int64_t cols : {1, 15, 16, 17, 784}) {
+      Rng rng(uint64_t(rows * 1000 + cols));
+      std::vector<float> w(static_cast<size_t>(rows * cols)), x(static_cast<size_t>(cols)),
+          b(static_cast<size_t>(rows));
+      for (float& v : w) v = float(rng.normal());
+      for (float& v : x) v = float(rng.normal());
+      for (float& v : b) v = float(rng.normal());
+      for (const float* bias : std::vector<const float*>{b.data(), nullptr}) {
+        std::vector<float> got(static_cast<size_t>(rows)), want(static_cast<size_t>(rows));
+        gemv(w.data(), rows, cols, x.data(), bias, got.data());
+        gemv_reference(w.data(), rows, cols, x.data(), bias, want.data());
+        for (int64_t r = 0; r < rows; ++r)
+          ASSERT_NEAR(got[size_t(r)], want[size_t(r)], 1e-4f * std::sqrt(float(cols)))
+              << rows << "x" << cols << " row " << r;
+      }
+    }
+  }
 }
 
 }  // namespace
