@@ -2,6 +2,7 @@
 # The PyTorch peer of ./bench/run: the same workloads as Sculpt's `sculpt bench CASE`, written the
 # way a PyTorch user would (see /work/shared/design/PEERS.md and docs/benchmarks.md).
 # Usage: /usr/bin/python3 bench/peer_torch.py CASE --threads 2 --reps 3 --json [--foreach]
+#        [--mode inference|no-grad|jit-freeze] [--weights dense|csr]
 """PyTorch peer for Sculpt's benchmarks.
 
 train-mlp     model A: MLP 784-300-100-10, SGD lr 0.1 momentum 0.9 Nesterov wd 5e-4, batch 128,
@@ -31,10 +32,31 @@ clip-global-norm    workload E, clipping: torch.nn.utils.clip_grad_norm_(params,
                     has one implementation (a norm per tensor, stack, norm, a mul_ per tensor);
                     --foreach runs the multi-tensor form later torch versions use by default
                     (torch._foreach_norm, then torch._foreach_mul_ by the clamped coefficient).
+
+infer-mlp-b1        workload D: inference of model A (PyTorch's default initialisation,
+infer-mlp-b256      torch.manual_seed(7)), model.eval(), on one batch of 1 or 256 samples
+                    torch.rand(B, 1, 28, 28). --mode picks how a user would run it:
+                    inference (torch.inference_mode(), the default), no-grad (torch.no_grad()),
+                    jit-freeze (torch.jit.trace + torch.jit.freeze, called under no_grad).
+                    0.3 s of warm-up calls, then each rep times 0.5 s of calls (in groups of 8);
+                    prints the median samples/s (and microseconds per batch).
+infer-sparse95-b1   the same model with 95% of each weight matrix zeroed by
+infer-sparse95-b256 torch.nn.utils.prune.l1_unstructured(amount=0.95) per layer, then
+                    prune.remove (the smallest magnitudes; 13,310 of 266,200 weights kept, biases
+                    dense). --weights dense runs it as an ordinary nn.Linear model (what a user
+                    ships); --weights csr stores each weight as weight.to_sparse_csr() and
+                    computes torch.sparse.addmm(bias[:, None], W_csr, x.T).T (torch 1.13's CSR x
+                    dense product on CPU; F.linear with a CSR weight raises "Cannot set
+                    version_counter for inference tensor" under inference_mode in 1.13, and
+                    under no_grad it is no faster than addmm).
+export-size-95      the bytes of torch.save(model.state_dict()) of the 95% model: --weights dense
+                    (dense tensors, what a PyTorch user ships) or csr (the weights as CSR
+                    tensors, which torch.save supports). Prints {"bytes": N}.
 """
 
 import argparse
 import gzip
+import io
 import json
 import os
 import statistics
@@ -81,6 +103,11 @@ def model_b():
 CASES = {"train-mlp": model_a, "train-lenet5": model_b}
 OPTIM_CASES = ("optim-adam", "optim-sgd-nesterov")
 CLIP_CASES = ("clip-global-norm",)
+INFER_CASES = ("infer-mlp-b1", "infer-mlp-b256", "infer-sparse95-b1", "infer-sparse95-b256")
+SIZE_CASES = ("export-size-95",)
+INFER_MODES = ("inference", "no-grad", "jit-freeze")
+SPARSITY = 0.95
+INFER_SEED = 7  # the seed `sculpt bench` initialises model A with (values differ, shapes do not)
 # The same SGD as `sculpt bench` (src/cli/cmd_bench.cpp): lr 0.1, LeNet-5 0.05.
 LR = {"train-mlp": 0.1, "train-lenet5": 0.05}
 
@@ -212,9 +239,128 @@ def run_clip(args):
         sys.exit(1)
 
 
+def pruned_model_a(sparsity):
+    """Model A, PyTorch default init (seed 7), eval mode; with sparsity > 0 each weight matrix
+    pruned to that sparsity by per-layer L1 magnitude, the way a PyTorch user prunes
+    (prune.l1_unstructured, then prune.remove to make the zeros permanent)."""
+    import torch.nn.utils.prune as prune
+    torch.manual_seed(INFER_SEED)
+    model = model_a().eval()
+    if sparsity > 0:
+        for m in model:
+            if isinstance(m, nn.Linear):
+                prune.l1_unstructured(m, "weight", amount=sparsity)
+                prune.remove(m, "weight")
+    return model
+
+
+class CsrLinear(nn.Module):
+    """nn.Linear with its weight as a CSR tensor: y = (W_csr @ x^T)^T + b via torch.sparse.addmm."""
+
+    def __init__(self, linear):
+        super().__init__()
+        self.weight = linear.weight.detach().to_sparse_csr()
+        self.bias = linear.bias.detach()[:, None].contiguous()
+
+    def forward(self, x):
+        return torch.sparse.addmm(self.bias, self.weight, x.t()).t()
+
+
+def to_csr(model):
+    return nn.Sequential(*[CsrLinear(m) if isinstance(m, nn.Linear) else m for m in model]).eval()
+
+
+def weight_nonzeros(model):
+    return sum(int((m.weight != 0).sum()) for m in model if isinstance(m, nn.Linear))
+
+
+def run_infer(args):
+    """Workload D: the time of one forward pass of model A (dense or 95% pruned) on a batch."""
+    batch = 1 if args.case.endswith("-b1") else 256
+    sparse = args.case.startswith("infer-sparse95")
+    if args.weights == "csr" and not sparse:
+        sys.exit(f"{args.case}: --weights csr needs a pruned model (infer-sparse95-*)")
+    model = pruned_model_a(SPARSITY if sparse else 0.0)
+    nonzeros = weight_nonzeros(model)
+    params = sum(p.numel() for p in model.parameters())
+    torch.manual_seed(11)
+    x = torch.rand(batch, 1, 28, 28)
+    with torch.no_grad():
+        reference = model(x)
+    if args.weights == "csr":
+        model = to_csr(model)
+    if args.mode == "jit-freeze":
+        with torch.no_grad():
+            model = torch.jit.freeze(torch.jit.trace(model, x))
+        context = torch.no_grad
+    else:
+        context = torch.inference_mode if args.mode == "inference" else torch.no_grad
+
+    def run_for(seconds):
+        """model(x) in groups of 8 until `seconds` have passed: (us per call, calls)."""
+        calls, t0 = 0, time.perf_counter()
+        while True:
+            for _ in range(8):
+                y = model(x)
+            calls += 8
+            elapsed = time.perf_counter() - t0
+            if elapsed >= seconds:
+                return elapsed / calls * 1e6, calls, y
+
+    with context():
+        run_for(0.3)  # warm-up: allocator, OpenMP pool, BLAS buffers, JIT profiling runs
+        runs = [run_for(0.5) for _ in range(args.reps)]
+    us = [u for u, _, _ in runs]
+    err = float((runs[-1][2] - reference).abs().max())
+    med = statistics.median(us)
+    result = {
+        "case": args.case, "unit": "samples/s", "samples_per_s": batch * 1e6 / med,
+        "us_per_batch": med, "reps_us": [round(u, 3) for u in us],
+        "calls": [n for _, n, _ in runs], "batch": batch, "threads": args.threads,
+        "params": params, "nonzeros": nonzeros, "mode": args.mode, "weights": args.weights,
+        "max_abs_err": err, "torch": torch.__version__, "blas": blas_in_use(),
+    }
+    if args.json:
+        print(json.dumps(result), flush=True)
+    else:
+        print(f"{args.case}: {result['samples_per_s']:.0f} samples/s, {med:.1f} us per batch of "
+              f"{batch} (median of {args.reps}; mode {args.mode}; weights {args.weights}; "
+              f"threads {args.threads})")
+    if not all(np.isfinite(us)) or err > 1e-4:
+        sys.exit(1)
+
+
+def run_size(args):
+    """The bytes of torch.save(model.state_dict()) of model A pruned to 95%."""
+    model = pruned_model_a(SPARSITY)
+    state = model.state_dict()
+    if args.weights == "csr":
+        state = {k: (v.to_sparse_csr() if v.dim() == 2 else v) for k, v in state.items()}
+    buf = io.BytesIO()
+    torch.save(state, buf)
+    nbytes = len(buf.getvalue())
+    buf.seek(0)
+    back = torch.load(buf)
+    ok = all(torch.equal(back[k].to_dense() if back[k].layout != torch.strided else back[k],
+                         v.to_dense() if v.layout != torch.strided else v)
+             for k, v in state.items())
+    result = {"case": args.case, "unit": "bytes", "bytes": nbytes, "weights": args.weights,
+              "nonzeros": weight_nonzeros(model), "params": sum(v.numel() for v in
+                                                                model.state_dict().values()),
+              "torch": torch.__version__}
+    if args.json:
+        print(json.dumps(result), flush=True)
+    else:
+        print(f"{args.case}: {nbytes} bytes (torch.save of the state_dict, weights "
+              f"{args.weights})")
+    if not ok:
+        sys.exit(1)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("case", choices=sorted(CASES) + list(OPTIM_CASES) + list(CLIP_CASES))
+    ap.add_argument("case", choices=sorted(CASES) + list(OPTIM_CASES) + list(CLIP_CASES) +
+                    list(INFER_CASES) + list(SIZE_CASES))
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--reps", type=int, default=3, help="measured epochs (after one warm-up)")
     ap.add_argument("--json", action="store_true", help="print one JSON line (default: text)")
@@ -225,6 +371,12 @@ def main():
     ap.add_argument("--foreach", action="store_true",
                     help="optim-*, clip-*: the multi-tensor implementation (default: torch's "
                          "default)")
+    ap.add_argument("--mode", choices=INFER_MODES, default="inference",
+                    help="infer-*: inference (torch.inference_mode), no-grad (torch.no_grad) "
+                         "or jit-freeze (torch.jit.trace + freeze)")
+    ap.add_argument("--weights", choices=("dense", "csr"), default="dense",
+                    help="infer-sparse95-*, export-size-95: the pruned weights as dense "
+                         "tensors or as CSR tensors")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -233,6 +385,12 @@ def main():
         return
     if args.case in CLIP_CASES:
         run_clip(args)
+        return
+    if args.case in INFER_CASES:
+        run_infer(args)
+        return
+    if args.case in SIZE_CASES:
+        run_size(args)
         return
     torch.manual_seed(args.seed)
     x, y = load_train(args.data_dir)
