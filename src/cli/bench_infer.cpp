@@ -23,7 +23,7 @@ namespace {
 constexpr double kSparsity = 0.95;
 
 // Model A with PyTorch's default initialisation; with `sparsity` > 0 the smallest-magnitude
-// fraction of each weight matrix is zeroed (per layer, so every layer keeps 5%: 13,315 of the
+// fraction of each weight matrix is zeroed (per layer, so every layer keeps 5%: 13,310 of the
 // 266,200 weights). Biases stay dense.
 infer::ExportModel model_a(double sparsity) {
   infer::ExportModel m;

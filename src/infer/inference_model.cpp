@@ -125,8 +125,9 @@ void InferenceModel::Impl::build(const infer::ExportModel& m, const InferenceOpt
     const ParamEntry& w = params.entry(weight);
     const int64_t rows = w.shape[0], cols = w.size / rows;
     const int64_t nnz = w.size - std::count(params.value(weight), params.value(weight) + w.size, 0.0f);
-    const bool sparse = o.kernels == "sparse" ||
-                        (o.kernels == "auto" && double(nnz) <= kAutoSparseDensity * double(w.size));
+    const double limit = kind == "conv2d" ? kAutoSparseConv : kAutoSparseLinear;
+    const bool sparse =
+        o.kernels == "sparse" || (o.kernels == "auto" && double(nnz) <= limit * double(w.size));
     info.push_back({l.name(), std::string(kind), sparse ? "sparse" : "dense", w.size, nnz});
     if (!sparse && kind == "linear") {
       s.weight = params.value(weight);

@@ -22,14 +22,17 @@ namespace sculpt {
 
 struct InferenceOptions {
   // Kernels for Linear and Conv2d layers: auto (sparse when the weight density is at most
-  // kAutoSparseDensity), dense, or sparse (every such layer on CSR kernels).
+  // kAutoSparseLinear / kAutoSparseConv), dense, or sparse (every such layer on CSR kernels).
   std::string kernels = "auto";
   int64_t max_batch = 256;  // predict() runs larger inputs in chunks of this many samples
 };
 
-// Weight density at or below which "auto" picks the sparse kernels (measured crossover; see
-// docs/benchmarks.md).
-inline constexpr double kAutoSparseDensity = 0.35;
+// Weight density at or below which "auto" picks the sparse kernels. Convolutions switch much
+// earlier: their GEMMs have few rows (6 and 16 output channels in LeNet-5), where oneDNN is far
+// from its peak, and the sparse im2col x SpMM path was 1.7x faster on LeNet-5's 62% and 36%
+// dense convolutions (docs/benchmarks.md).
+inline constexpr double kAutoSparseLinear = 0.35;
+inline constexpr double kAutoSparseConv = 0.7;
 
 // One Linear or Conv2d layer as the runtime runs it.
 struct InferenceLayer {

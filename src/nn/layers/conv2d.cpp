@@ -77,21 +77,28 @@ void Conv2d::forward(ParamStore& ps, const float* x, float* y, int64_t n, const 
   const int64_t out_sz = out_c_ * ohw, col_sz = ckk * ohw;
   const float* w = ps.value(weight_);
   const float* b = ps.value(bias_);
+  auto image = [&](int64_t i, float* col) {
+    float* yi = y + i * out_sz;
+    for (int64_t oc = 0; oc < out_c_; ++oc) std::fill_n(yi + oc * ohw, ohw, b[oc]);
+    const float* cols = x + i * in_sz;
+    if (!direct()) {
+      kernels::im2col(cols, g_, col);
+      cols = col;
+    }
+    kernels::gemm(false, false, out_c_, ohw, ckk, 1.0f, w, ckk, cols, ohw, 1.0f, yi, ohw);
+  };
   const int nt = threads_for(n);
-#pragma omp parallel num_threads(nt) if (nt > 1)
+  if (nt == 1) {
+    // No parallel construct: a one-thread region would make the gemm's own region a nested
+    // one, whose threads libgomp creates afresh every call (batch-1 inference was 3x slower).
+    for (int64_t i = 0; i < n; ++i) image(i, col_.data());
+    return;
+  }
+#pragma omp parallel num_threads(nt)
   {
     float* col = col_.data() + omp_get_thread_num() * col_sz;
 #pragma omp for schedule(static)
-    for (int64_t i = 0; i < n; ++i) {
-      float* yi = y + i * out_sz;
-      for (int64_t oc = 0; oc < out_c_; ++oc) std::fill_n(yi + oc * ohw, ohw, b[oc]);
-      const float* cols = x + i * in_sz;
-      if (!direct()) {
-        kernels::im2col(cols, g_, col);
-        cols = col;
-      }
-      kernels::gemm(false, false, out_c_, ohw, ckk, 1.0f, w, ckk, cols, ohw, 1.0f, yi, ohw);
-    }
+    for (int64_t i = 0; i < n; ++i) image(i, col);
   }
 }
 
@@ -105,35 +112,40 @@ void Conv2d::backward(ParamStore& ps, const float* x, const float*, const float*
     std::fill_n(dw_part_.data(), (nt - 1) * w_sz, 0.0f);
     std::fill_n(db_part_.data(), (nt - 1) * out_c_, 0.0f);
   }
-#pragma omp parallel num_threads(nt) if (nt > 1)
+  auto image = [&](int64_t i, float* col, float* dw, float* db) {
+    const float* dyi = dy + i * out_sz;
+    const float* cols = x + i * in_sz;
+    if (!direct()) {
+      kernels::im2col(cols, g_, col);
+      cols = col;
+    }
+    // dW [out_c, ckk] += dy_i [out_c, ohw] cols^T [ohw, ckk]
+    kernels::gemm(false, true, out_c_, ckk, ohw, 1.0f, dyi, ohw, cols, ohw, 1.0f, dw, ckk);
+    for (int64_t oc = 0; oc < out_c_; ++oc) {
+      float s = 0.0f;
+      for (int64_t p = 0; p < ohw; ++p) s += dyi[oc * ohw + p];
+      db[oc] += s;
+    }
+    if (dx) {
+      // dcol [ckk, ohw] = W^T [ckk, out_c] dy_i [out_c, ohw], then scattered back.
+      float* dxi = dx + i * in_sz;
+      float* dcol = direct() ? dxi : col;
+      kernels::gemm(true, false, ckk, ohw, out_c_, 1.0f, w, ckk, dyi, ohw, 0.0f, dcol, ohw);
+      if (!direct()) kernels::col2im(dcol, g_, dxi);
+    }
+  };
+  if (nt == 1) {  // no parallel construct: see forward()
+    for (int64_t i = 0; i < n; ++i) image(i, col_.data(), ps.grad(weight_), ps.grad(bias_));
+    return;
+  }
+#pragma omp parallel num_threads(nt)
   {
     const int t = omp_get_thread_num();
     float* col = col_.data() + t * col_sz;
     float* dw = t == 0 ? ps.grad(weight_) : dw_part_.data() + (t - 1) * w_sz;
     float* db = t == 0 ? ps.grad(bias_) : db_part_.data() + (t - 1) * out_c_;
 #pragma omp for schedule(static)
-    for (int64_t i = 0; i < n; ++i) {
-      const float* dyi = dy + i * out_sz;
-      const float* cols = x + i * in_sz;
-      if (!direct()) {
-        kernels::im2col(cols, g_, col);
-        cols = col;
-      }
-      // dW [out_c, ckk] += dy_i [out_c, ohw] cols^T [ohw, ckk]
-      kernels::gemm(false, true, out_c_, ckk, ohw, 1.0f, dyi, ohw, cols, ohw, 1.0f, dw, ckk);
-      for (int64_t oc = 0; oc < out_c_; ++oc) {
-        float s = 0.0f;
-        for (int64_t p = 0; p < ohw; ++p) s += dyi[oc * ohw + p];
-        db[oc] += s;
-      }
-      if (dx) {
-        // dcol [ckk, ohw] = W^T [ckk, out_c] dy_i [out_c, ohw], then scattered back.
-        float* dxi = dx + i * in_sz;
-        float* dcol = direct() ? dxi : col;
-        kernels::gemm(true, false, ckk, ohw, out_c_, 1.0f, w, ckk, dyi, ohw, 0.0f, dcol, ohw);
-        if (!direct()) kernels::col2im(dcol, g_, dxi);
-      }
-    }
+    for (int64_t i = 0; i < n; ++i) image(i, col, dw, db);
   }
   float* gw = ps.grad(weight_);
   float* gb = ps.grad(bias_);
