@@ -54,6 +54,7 @@ struct InferenceModel::Impl {
   int64_t input_size = 0, max_batch = 0, widest = 0;
   AlignedVector<float> buf_a, buf_b, cols;  // ping-pong activations; im2col per thread
   int64_t col_size = 0;                     // floats per thread in `cols`
+  int col_threads = 1;                      // threads `cols` has room for (set at load)
 
   void build(const infer::ExportModel& m, const InferenceOptions& o, const std::string& where);
   void run_step(const Step& s, const float* x, float* y, int64_t n);
@@ -124,7 +125,8 @@ void InferenceModel::Impl::build(const infer::ExportModel& m, const InferenceOpt
     }
     const ParamEntry& w = params.entry(weight);
     const int64_t rows = w.shape[0], cols = w.size / rows;
-    const int64_t nnz = w.size - std::count(params.value(weight), params.value(weight) + w.size, 0.0f);
+    const float* wv = params.value(weight);
+    const int64_t nnz = w.size - std::count(wv, wv + w.size, 0.0f);
     const double limit = kind == "conv2d" ? kAutoSparseConv : kAutoSparseLinear;
     const bool sparse =
         o.kernels == "sparse" || (o.kernels == "auto" && double(nnz) <= limit * double(w.size));
@@ -151,7 +153,8 @@ void InferenceModel::Impl::build(const infer::ExportModel& m, const InferenceOpt
   }
   buf_a.assign(size_t(max_batch * widest), 0.0f);
   buf_b.assign(size_t(max_batch * widest), 0.0f);
-  cols.assign(size_t(col_size * std::max(1, omp_get_max_threads())), 0.0f);
+  col_threads = std::max(1, omp_get_max_threads());
+  cols.assign(size_t(col_size * col_threads), 0.0f);
 }
 
 void InferenceModel::Impl::sparse_conv(const Step& s, const float* x, float* y, int64_t n) {
@@ -167,12 +170,14 @@ void InferenceModel::Impl::sparse_conv(const Step& s, const float* x, float* y, 
     }
     sparse::spmm(s.csr, col, spatial, spatial, s.bias, y + i * per_out, spatial, s.act);
   };
-  // Images over threads for batches; one image lets the kernel use the threads itself.
-  if (n == 1 || omp_get_max_threads() == 1) {
+  // Images over threads for batches; one image lets the kernel use the threads itself. Never
+  // more threads than im2col buffers, should the caller raise the count after loading.
+  const int threads = std::min(col_threads, omp_get_max_threads());
+  if (n == 1 || threads == 1) {
     for (int64_t i = 0; i < n; ++i) image(i, 0);
     return;
   }
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for num_threads(threads) schedule(static)
   for (int64_t i = 0; i < n; ++i) image(i, omp_get_thread_num());
 }
 

@@ -4,6 +4,7 @@
 #include "infer/inference_model.h"
 
 #include <gtest/gtest.h>
+#include <omp.h>
 
 #include "core/error.h"
 #include "infer_test_util.h"
@@ -44,6 +45,19 @@ TEST(InferenceModel, MlpMatchesTheTrainersForwardPass) {
 
 TEST(InferenceModel, ConvNetMatchesTheTrainersForwardPass) {
   for (double s : {0.0, 0.7}) check_matches_reference(conv_spec(), {1, 16, 16}, s, s > 0.5);
+}
+
+TEST(InferenceModel, StaysInItsBuffersWhenThreadsAreRaisedAfterLoading) {
+  // Per-thread im2col buffers are sized at load: a later, higher thread count must not index
+  // past them (ASan catches it in the debug build).
+  auto net = make_net(conv_spec(), {1, 16, 16}, 0.5, 8);
+  const int before = omp_get_max_threads();
+  omp_set_num_threads(1);
+  InferenceModel m = InferenceModel::from_export(net.ex, {"sparse", 16}, "test");
+  omp_set_num_threads(std::max(2, before));
+  const std::vector<float> x = random_inputs(8, 256, 3);
+  expect_close(m.predict(x), net.logits(x, 8));
+  omp_set_num_threads(before);
 }
 
 TEST(InferenceModel, PicksSparseKernelsBySparsityAndFusesRelu) {
