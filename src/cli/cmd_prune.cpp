@@ -4,6 +4,7 @@
 // `sculpt prune sensitivity` lives in cmd_prune_sensitivity.cpp.
 #include <fmt/format.h>
 
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -12,9 +13,11 @@
 #include "cli/commands.h"
 #include "cli/prune_source.h"
 #include "cli/run_dir.h"
+#include "cli/train_log.h"
 #include "cli/verb.h"
 #include "core/error.h"
 #include "prune/surgery.h"
+#include "report/metrics.h"
 #include "report/prune_table.h"
 
 namespace sculpt::cli {
@@ -43,6 +46,56 @@ struct Outcome {
   }
 };
 
+// The records of the run's metrics.jsonl: the dense and pruned evaluations ("eval"), each
+// pruning ("prune", with the sparsity per layer), the fine-tuning epochs and the "end". Steps
+// and epochs count the fine-tuning of every pass in sequence. Kept in memory until the run
+// directory exists (it is made once the result is known: a failed search leaves none).
+struct PruneLog {
+  std::vector<report::MetricsRecord> records;
+  int64_t epochs = 0, steps = 0;
+  double train_seconds = 0.0, train_samples = 0.0;
+
+  void eval(const Outcome& o, const char* what) {
+    report::MetricsRecord r{.event = "eval", .step = steps, .epoch = epochs};
+    scores(r, o);
+    r.extra[what] = 1;
+    records.push_back(std::move(r));
+  }
+  void pruned(const train::Trainer& t, double target) {
+    report::MetricsRecord r{.event = "prune", .step = steps, .epoch = epochs};
+    r.extra["sparsity"] = t.sparsity();
+    r.extra["target"] = target;
+    add_layer_extras(r, t.prune_stats());
+    records.push_back(std::move(r));
+  }
+  // Epoch records of a fine-tuning run of `t`.
+  train::TrainHooks hooks(const train::Trainer& t, bool regression) {
+    train::TrainHooks h;
+    h.on_epoch = [this, &t, regression](const train::EpochEvent& e) {
+      report::MetricsRecord r = epoch_record(e, t, regression);
+      r.epoch = epochs + e.epoch;
+      r.step = steps + e.step;
+      records.push_back(std::move(r));
+      train_seconds += e.seconds;
+      train_samples += double(t.splits().train.size());
+    };
+    return h;
+  }
+  void finetuned(const train::Trainer& t) {
+    epochs += t.epoch();
+    steps += t.step();
+  }
+  static void scores(report::MetricsRecord& r, const Outcome& o) {
+    const bool acc = !o.regression();
+    if (o.val.samples > 0) {
+      r.val_loss = o.val.loss;
+      if (acc) r.val_acc = o.val.accuracy;
+    }
+    r.test_loss = o.test.loss;
+    if (acc) r.test_acc = o.test.accuracy;
+  }
+};
+
 // The fine-tuning recipe: the run's, for `epochs` epochs of cosine decay from the fine-tune
 // rate (or, when rewinding, the run's own schedule from the rewound weights).
 Recipe finetune_recipe(const PruneSource& src, const PruneArgs& a, int64_t epochs, double lr) {
@@ -64,31 +117,35 @@ Outcome evaluate(std::unique_ptr<train::Trainer> t) {
 
 // One prune-then-fine-tune pass from `start` (weights + masks) to `sparsity`.
 Outcome prune_pass(const PruneSource& src, const PruneArgs& a, const io::Checkpoint& start,
-                   double sparsity, double lr) {
+                   double sparsity, double lr, PruneLog& log) {
   auto t = trainer_from(finetune_recipe(src, a, a.finetune_epochs, lr), start, src.path);
   prune::PruneConfig cfg = a.cfg;
   cfg.sparsity = sparsity;
   t->prune_once(cfg, t->splits().val);
+  log.pruned(*t, sparsity);
   if (a.finetune_epochs > 0) {
     io::Checkpoint pruned = train::weights_of(*t);
     if (a.rewind)
       for (const auto& [name, tensor] : start.tensors)
         if (name.starts_with("rewind.")) pruned.tensors[name] = tensor;
     t = trainer_from(finetune_recipe(src, a, a.finetune_epochs, lr), pruned, src.path, a.rewind);
-    t->run({});
+    t->run(log.hooks(*t, t->splits().train.task == data::Task::kRegression));
+    log.finetuned(*t);
   }
-  return evaluate(std::move(t));
+  Outcome o = evaluate(std::move(t));
+  log.eval(o, "pruned");
+  return o;
 }
 
 // Rounds of geometric sparsity 1 - (1 - s)^(r/k): each round prunes the same fraction of what
 // is left (iterative pruning; one round is one-shot).
 Outcome prune_rounds(const PruneSource& src, const PruneArgs& a, const io::Checkpoint& dense,
-                     double sparsity, double lr) {
+                     double sparsity, double lr, PruneLog& log) {
   Outcome o;
   io::Checkpoint start = dense;
   for (int64_t r = 1; r <= a.rounds; ++r) {
     const double s = 1.0 - std::pow(1.0 - sparsity, double(r) / double(a.rounds));
-    o = prune_pass(src, a, start, s, lr);
+    o = prune_pass(src, a, start, s, lr, log);
     if (a.rounds > 1)
       fmt::print("round {}/{}: sparsity {:.1f}%, {}\n", r, a.rounds, 100.0 * o.trainer->sparsity(),
                  o.scores());
@@ -104,14 +161,14 @@ Outcome prune_rounds(const PruneSource& src, const PruneArgs& a, const io::Check
 // --max-drop: the largest sparsity of a fixed ladder whose validation accuracy (after the
 // fine-tune) stays within `drop` points of the dense model's. Validation only, never test.
 Outcome search_max_drop(const PruneSource& src, const PruneArgs& a, const io::Checkpoint& dense,
-                        double dense_val, double lr) {
+                        double dense_val, double lr, PruneLog& log) {
   static const double ladder[] = {0.5, 0.7, 0.8, 0.9, 0.95, 0.97, 0.98, 0.99};
   const double floor = dense_val - *a.max_drop / 100.0;
   Outcome best;
   fmt::print("searching the largest sparsity with val accuracy >= {:.2f}% (dense {:.2f}% - {} "
              "points):\n", 100.0 * floor, 100.0 * dense_val, *a.max_drop);
   for (double s : ladder) {
-    Outcome o = prune_rounds(src, a, dense, s, lr);
+    Outcome o = prune_rounds(src, a, dense, s, lr, log);
     const bool ok = o.val.accuracy >= floor;
     fmt::print("  sparsity {:>4.1f}%  val {:.2f}%  {}\n", 100.0 * s, 100.0 * o.val.accuracy,
                ok ? "ok" : "below");
@@ -144,9 +201,18 @@ Outcome maybe_surgery(const PruneSource& src, const PruneArgs& a, Outcome o) {
   return evaluate(trainer_from(std::move(r), cut.checkpoint, src.path));
 }
 
-void write_outputs(const std::string& dir, const Outcome& o, const Outcome& dense) {
+void write_outputs(const std::string& dir, const Outcome& o, const Outcome& dense, PruneLog& log,
+                   double wall_s) {
   train::Trainer& t = *o.trainer;
   t.save_checkpoint(dir + "/checkpoints/last.safetensors");
+  report::MetricsRecord end{.event = "end", .step = log.steps, .epoch = log.epochs};
+  PruneLog::scores(end, o);
+  end.time_s = wall_s;
+  if (log.train_seconds > 0) end.samples_per_s = log.train_samples / log.train_seconds;
+  add_model_counts(end, t);
+  log.records.push_back(std::move(end));
+  report::MetricsWriter metrics(dir + "/metrics.jsonl", /*accuracy=*/!o.regression());
+  for (const report::MetricsRecord& r : log.records) metrics.write(r);
   write_text_file(dir + "/recipe.toml", to_toml(t.recipe()));
   const std::string table = report::format_prune_table(t.prunable(), t.prune_stats());
   nlohmann::json j = {{"dense", {{"val_acc", dense.val.accuracy}, {"test_acc", dense.test.accuracy},
@@ -187,7 +253,10 @@ int run_prune(PruneArgs a) {
   const double lr = a.finetune_lr > 0 ? a.finetune_lr
                     : run_lr       ? std::get<double>(run_lr->value) / 10.0
                                    : 0.01;
+  const auto t_start = std::chrono::steady_clock::now();
+  PruneLog log;
   Outcome dense = evaluate(trainer_from(base, src.checkpoint, src.path));
+  log.eval(dense, "dense");
   if (a.max_drop) {
     SCULPT_CHECK(dense.trainer->splits().val.size() > 0, ConfigError,
                  "--max-drop chooses the sparsity on the validation split, and it is empty",
@@ -199,15 +268,16 @@ int run_prune(PruneArgs a) {
   fmt::print("dense:  {}  ({} parameters)\n", dense.scores(), dense.trainer->params().num_params());
 
   const io::Checkpoint& start = src.checkpoint;
-  Outcome o = a.max_drop ? search_max_drop(src, a, start, dense.val.accuracy, lr)
-                         : prune_rounds(src, a, start, a.sparsity.value_or(0.0), lr);
+  Outcome o = a.max_drop ? search_max_drop(src, a, start, dense.val.accuracy, lr, log)
+                         : prune_rounds(src, a, start, a.sparsity.value_or(0.0), lr, log);
   o = maybe_surgery(src, a, std::move(o));
 
   Recipe named = base;
   named.output.name = (base.output.name.empty() ? std::filesystem::path(src.path).stem().string()
                                                 : base.output.name) + "-pruned";
   const std::string dir = make_run_dir(named, src.path, a.out);
-  write_outputs(dir, o, dense);
+  write_outputs(dir, o, dense, log,
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count());
   const int64_t params = o.trainer->params().num_params();
   const int64_t dense_params = dense.trainer->params().num_params();
   fmt::print("pruned: {}  ({} parameters{}, {:.1f}% of their weights masked)\n", o.scores(),
@@ -220,6 +290,7 @@ int run_prune(PruneArgs a) {
   fmt::print("\n{}\nrun directory: {}\nevaluate with: {} eval --model {}\n",
              report::format_prune_table(o.trainer->prunable(), o.trainer->prune_stats()), dir,
              program_name(), dir);
+  write_report(dir);
   return 0;
 }
 

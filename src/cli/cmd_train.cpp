@@ -14,6 +14,7 @@
 
 #include "cli/commands.h"
 #include "cli/run_dir.h"
+#include "cli/train_log.h"
 #include "cli/verb.h"
 #include "core/error.h"
 #include "io/checkpoint.h"
@@ -111,63 +112,21 @@ int train_into(train::Trainer& trainer, const Recipe& recipe, const std::string&
   }
   report::Progress progress(recipe.output.progress, recipe.train.epochs, /*accuracy=*/!regression);
   train::TrainHooks hooks;
-  const int64_t log_every = 50;
-  const sched::Schedule& schedule = trainer.schedule();
-  const bool cycles_momentum = schedule.cycles_momentum();
   const bool clips = trainer.clips();
+  StepLog step_log(metrics, trainer, regression);
   hooks.on_step = [&](const train::StepEvent& e) {
-    if (e.sparsity >= 0.0) {
-      report::MetricsRecord p;
-      p.event = "prune";
-      p.step = e.step;
-      p.epoch = e.epoch;
-      p.extra["sparsity"] = e.sparsity;
-      metrics.write(p);
-    }
-    const clip::ClipReport& c = e.result.clip;
     progress.tick(e.epoch, e.step_in_epoch, e.steps_per_epoch, e.result.loss, e.result.correct,
-                  e.samples, e.result.lr, clips ? std::optional<bool>(c.clipped_any) : std::nullopt);
-    // With a clipper every step is logged (its norms are the telemetry); else every 50th.
-    if (!clips && e.step % log_every != 0) return;
-    report::MetricsRecord r;
-    r.event = e.result.skipped ? "skip" : "step";
-    r.step = e.step;
-    r.epoch = e.epoch;
-    r.loss = e.result.loss;
-    if (!regression && e.samples) r.train_acc = double(e.result.correct) / double(e.samples);
-    if (e.result.skipped) {
-      metrics.write(r);
-      return;
-    }
-    r.lr = e.result.lr;
-    r.grad_norm = c.norm_before;
-    if (clips) {
-      r.clipped = c.clipped;
-      r.extra["clip_norm"] = c.norm_after;
-    }
-    if (cycles_momentum) r.extra["momentum"] = e.result.momentum;
-    metrics.write(r);
+                  e.samples, e.result.lr,
+                  clips ? std::optional<bool>(e.result.clip.clipped_any) : std::nullopt);
+    step_log(e);
   };
   hooks.on_epoch = [&](const train::EpochEvent& e) {
     progress.epoch_end(e);
-    report::MetricsRecord r = report::MetricsWriter::epoch_record("epoch", e, !regression);
-    r.lr = schedule.at(e.step);  // the rate the next step uses
-    r.grad_norm = e.grad_norm_mean;
-    r.extra["grad_norm_max"] = e.grad_norm_max;
-    if (clips) r.extra["clip_rate"] = e.steps ? double(e.clipped_steps) / double(e.steps) : 0.0;
-    if (e.skipped) r.extra["skipped"] = double(e.skipped);
-    for (const auto& [name, norm] : e.tensor_grad_norms) r.extra["grad_norm." + name] = norm;
-    if (!trainer.masks().empty()) r.extra["sparsity"] = e.sparsity;
-    if (schedule.watches()) {
-      r.extra["lr_scale"] = schedule.plateau_state().scale;
-      if (e.lr_reduced) {
-        r.extra["lr_reduced"] = 1;
-        if (recipe.output.progress != "none")
-          fmt::print("reduce-on-plateau: {} stalled, the rate is now {:.4g} (x{:.4g} of the "
-                     "schedule)\n",
-                     schedule.metric(), r.lr.value(), schedule.plateau_state().scale);
-      }
-    }
+    const report::MetricsRecord r = epoch_record(e, trainer, regression);
+    if (e.lr_reduced && recipe.output.progress != "none")
+      fmt::print("reduce-on-plateau: {} stalled, the rate is now {:.4g} (x{:.4g} of the "
+                 "schedule)\n",
+                 trainer.schedule().metric(), r.lr.value(), trainer.schedule().plateau_state().scale);
     metrics.write(r);
     if (recipe.output.checkpoint) trainer.save_checkpoint(dir + "/checkpoints/last.safetensors");
   };
@@ -180,13 +139,14 @@ int train_into(train::Trainer& trainer, const Recipe& recipe, const std::string&
   const double epochs_run = double(recipe.train.epochs - first_epoch);
   const double samples_per_s =
       train_time > 0 ? double(sp.train.size()) * epochs_run / train_time : 0.0;
-  metrics.end(last, wall, samples_per_s);
+  metrics.write(end_record(last, trainer, regression, wall, samples_per_s));
   progress.finish();
   print_summary(last, regression, trainer.params().num_params(), wall, samples_per_s, dir,
                 recipe.output.checkpoint);
   if (!trainer.masks().empty())
     fmt::print("\npruned to {:.1f}% sparsity:\n{}", 100.0 * trainer.sparsity(),
                report::format_prune_table(trainer.prunable(), trainer.prune_stats()));
+  write_report(dir);
   return 0;
 }
 

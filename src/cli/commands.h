@@ -15,6 +15,7 @@ void add_lr_find(CLI::App& app);
 void add_prune(CLI::App& app);  // with its `sensitivity` subcommand
 void add_export(CLI::App& app);
 void add_infer(CLI::App& app);
+void add_report(CLI::App& app);
 
 // Remembers argv[0] so that suggested commands can be pasted as they are.
 void set_program_name(const char* argv0);

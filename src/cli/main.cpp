@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   sculpt::cli::add_prune(app);
   sculpt::cli::add_export(app);
   sculpt::cli::add_infer(app);
+  sculpt::cli::add_report(app);
   try {
     app.parse(argc, argv);
     return sculpt::cli::run_selected(app);

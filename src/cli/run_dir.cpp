@@ -1,6 +1,8 @@
 // Run directory naming and creation, and the checks and clean-up of a resumed one.
 #include "cli/run_dir.h"
 
+#include <fmt/format.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -11,6 +13,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "report/html.h"
 
 namespace sculpt::cli {
 
@@ -114,6 +117,18 @@ int64_t trim_metrics(const std::string& path, int64_t epoch, int64_t step) {
   in.close();
   if (dropped > 0) write_text_file(path, kept);
   return dropped;
+}
+
+void write_report(const std::string& dir) {
+  const std::string path = (fs::path(dir) / "report.html").string();
+  try {
+    const report::RunReport r = report::write_run_report({dir}, path);
+    fmt::print("\n{}report: {}\n", report::render_text(r), path);
+  } catch (const Error& e) {
+    std::fflush(stdout);
+    fmt::print(stderr, "sculpt: warning: the run report was not written: {}\n", e.what());
+  }
+  std::fflush(stdout);
 }
 
 }  // namespace sculpt::cli

@@ -29,4 +29,8 @@ RunFiles resume_files(const std::string& dir);
 // the number of lines dropped. A missing file is not an error (0).
 int64_t trim_metrics(const std::string& path, int64_t epoch, int64_t step);
 
+// The end of a run: writes <dir>/report.html and prints the report's text summary. A report
+// that cannot be written is a warning on stderr: the run itself has succeeded.
+void write_report(const std::string& dir);
+
 }  // namespace sculpt::cli

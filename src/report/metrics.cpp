@@ -1,11 +1,15 @@
-// metrics.jsonl writing with nlohmann::json (ordered keys, shortest round-trip numbers).
+// metrics.jsonl: lines written with fmt into a reused buffer (shortest round-trip numbers, no
+// allocation per line once warm) and read back with nlohmann::json.
 #include "report/metrics.h"
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
+#include <iterator>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
@@ -14,37 +18,100 @@ namespace sculpt::report {
 
 namespace {
 
-void put(nlohmann::ordered_json& j, const char* key, const std::optional<double>& v) {
-  if (!v) return;
-  if (std::isfinite(*v)) j[key] = *v;
-  else j[key] = nullptr;
+void put_key(std::string& out, std::string_view key) {
+  out += ",\"";
+  for (const char c : key) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      fmt::format_to(std::back_inserter(out), "\\u{:04x}", static_cast<unsigned>(c));
+    } else {
+      out += c;
+    }
+  }
+  out += "\":";
 }
 
-void put(nlohmann::ordered_json& j, const char* key, const std::optional<int64_t>& v) {
-  if (v) j[key] = *v;
+void put(std::string& out, std::string_view key, const std::optional<double>& v) {
+  if (!v) return;
+  put_key(out, key);
+  if (std::isfinite(*v)) fmt::format_to(std::back_inserter(out), "{}", *v);
+  else out += "null";
+}
+
+void put(std::string& out, std::string_view key, const std::optional<int64_t>& v) {
+  if (!v) return;
+  put_key(out, key);
+  fmt::format_to(std::back_inserter(out), "{}", *v);
 }
 
 }  // namespace
 
+void append_json_line(std::string& out, const MetricsRecord& r) {
+  out += "{\"event\":";
+  out += '"';
+  out += r.event;  // a fixed word: step, epoch, ...
+  out += '"';
+  put(out, "step", r.step);
+  put(out, "epoch", r.epoch);
+  put(out, "loss", r.loss);
+  put(out, "train_acc", r.train_acc);
+  put(out, "val_loss", r.val_loss);
+  put(out, "val_acc", r.val_acc);
+  put(out, "test_loss", r.test_loss);
+  put(out, "test_acc", r.test_acc);
+  put(out, "lr", r.lr);
+  put(out, "grad_norm", r.grad_norm);
+  put(out, "clipped", r.clipped);
+  put(out, "sparsity", r.sparsity);
+  put(out, "samples_per_s", r.samples_per_s);
+  put(out, "time_s", r.time_s);
+  for (const auto& [k, v] : r.extra) put(out, k, std::optional<double>(v));
+  out += '}';
+}
+
 std::string to_json_line(const MetricsRecord& r) {
-  nlohmann::ordered_json j;
-  j["event"] = r.event;
-  put(j, "step", r.step);
-  put(j, "epoch", r.epoch);
-  put(j, "loss", r.loss);
-  put(j, "train_acc", r.train_acc);
-  put(j, "val_loss", r.val_loss);
-  put(j, "val_acc", r.val_acc);
-  put(j, "test_loss", r.test_loss);
-  put(j, "test_acc", r.test_acc);
-  put(j, "lr", r.lr);
-  put(j, "grad_norm", r.grad_norm);
-  put(j, "clipped", r.clipped);
-  put(j, "sparsity", r.sparsity);
-  put(j, "samples_per_s", r.samples_per_s);
-  put(j, "time_s", r.time_s);
-  for (const auto& [k, v] : r.extra) put(j, k.c_str(), std::optional<double>(v));
-  return j.dump();
+  std::string out;
+  append_json_line(out, r);
+  return out;
+}
+
+std::optional<MetricsRecord> parse_metrics_line(std::string_view line) {
+  using Num = std::optional<double> MetricsRecord::*;
+  using Count = std::optional<int64_t> MetricsRecord::*;
+  static const std::pair<const char*, Num> kNums[] = {
+      {"loss", &MetricsRecord::loss},           {"train_acc", &MetricsRecord::train_acc},
+      {"val_loss", &MetricsRecord::val_loss},   {"val_acc", &MetricsRecord::val_acc},
+      {"test_loss", &MetricsRecord::test_loss}, {"test_acc", &MetricsRecord::test_acc},
+      {"lr", &MetricsRecord::lr},               {"grad_norm", &MetricsRecord::grad_norm},
+      {"sparsity", &MetricsRecord::sparsity},   {"samples_per_s", &MetricsRecord::samples_per_s},
+      {"time_s", &MetricsRecord::time_s}};
+  static const std::pair<const char*, Count> kCounts[] = {
+      {"step", &MetricsRecord::step}, {"epoch", &MetricsRecord::epoch},
+      {"clipped", &MetricsRecord::clipped}};
+
+  const nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return std::nullopt;
+  const auto ev = j.find("event");
+  if (ev == j.end() || !ev->is_string()) return std::nullopt;
+  MetricsRecord r;
+  r.event = ev->get<std::string>();
+  for (const auto& [key, v] : j.items()) {
+    if (!v.is_number() && !v.is_null()) continue;
+    const double d = v.is_number() ? v.get<double>() : std::numeric_limits<double>::quiet_NaN();
+    const auto count = std::find_if(std::begin(kCounts), std::end(kCounts),
+                                    [&](const auto& e) { return key == e.first; });
+    if (count != std::end(kCounts)) {
+      if (std::abs(d) < 9e15) r.*(count->second) = static_cast<int64_t>(d);  // null: absent
+      continue;
+    }
+    const auto n = std::find_if(std::begin(kNums), std::end(kNums),
+                                [&](const auto& e) { return key == e.first; });
+    if (n != std::end(kNums)) r.*(n->second) = d;
+    else r.extra[key] = d;
+  }
+  return r;
 }
 
 MetricsWriter::MetricsWriter(const std::string& path, bool accuracy)
@@ -56,7 +123,8 @@ MetricsWriter::MetricsWriter(const std::string& path, bool accuracy)
 }
 
 void MetricsWriter::write(const MetricsRecord& r) {
-  line_ = to_json_line(r);
+  line_.clear();
+  append_json_line(line_, r);
   line_ += '\n';
   if (std::fwrite(line_.data(), 1, line_.size(), file_.get()) != line_.size() ||
       std::fflush(file_.get()) != 0)

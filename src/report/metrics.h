@@ -9,22 +9,31 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace sculpt::report {
 
 struct MetricsRecord {
-  std::string event;  // step | epoch | eval | prune | end
-  std::optional<int64_t> step, epoch;
-  std::optional<double> loss, train_acc, val_loss, val_acc, test_loss, test_acc;
-  std::optional<double> lr, grad_norm, sparsity, samples_per_s, time_s;
-  std::optional<int64_t> clipped;  // elements or tensors the clipper changed
-  std::map<std::string, double> extra;  // event-specific numbers (e.g. "pruned")
+  std::string event{};  // step | epoch | eval | prune | end
+  std::optional<int64_t> step{}, epoch{};
+  std::optional<double> loss{}, train_acc{}, val_loss{}, val_acc{}, test_loss{}, test_acc{};
+  std::optional<double> lr{}, grad_norm{}, sparsity{}, samples_per_s{}, time_s{};
+  std::optional<int64_t> clipped{};  // elements or tensors the clipper changed
+  std::map<std::string, double> extra{};  // event-specific numbers (e.g. "pruned")
 };
 
 // The record as one line of JSON (no newline). Keys in a fixed order: event, step, epoch, the
 // losses and accuracies, lr, grad_norm, clipped, sparsity, samples_per_s, time_s, extras.
-// Non-finite numbers become null (JSON has no NaN).
+// Non-finite numbers become null (JSON has no NaN); numbers are the shortest text that reads
+// back to the same double.
 std::string to_json_line(const MetricsRecord& r);
+// The same appended to `out`: no allocation once `out` has grown to a line's size (a training
+// step logs through it).
+void append_json_line(std::string& out, const MetricsRecord& r);
+// One line of metrics.jsonl read back: a JSON object with a string "event"; the known keys fill
+// their fields, other numeric keys go to `extra` (null becomes NaN), anything else is ignored.
+// Returns nothing for a line that is not such an object (a torn write, garbage).
+std::optional<MetricsRecord> parse_metrics_line(std::string_view line);
 
 class MetricsWriter {
  public:

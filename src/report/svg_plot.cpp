@@ -162,6 +162,10 @@ std::string escape_xml(std::string_view s) {
 }
 
 std::string render_svg(const Plot& p) {
+  return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" + render_svg_element(p);
+}
+
+std::string render_svg_element(const Plot& p) {
   SCULPT_CHECK(p.width >= 200 && p.height >= 120, ConfigError,
                fmt::format("plot size must be at least 200 x 120, got {} x {}", p.width, p.height));
   for (const Series& s : p.series)
@@ -193,9 +197,12 @@ std::string render_svg(const Plot& p) {
     }
     if (!d.runs.empty()) drawn.push_back(std::move(d));
   }
-  if (!drawn.empty())
+  if (!drawn.empty()) {
     for (const Marker& m : p.markers)
       if (ok_x(m.x)) xlo = std::min(xlo, m.x), xhi = std::max(xhi, m.x);
+    for (const Threshold& t : p.thresholds)
+      if (ok_y(t.y)) ylo = std::min(ylo, t.y), yhi = std::max(yhi, t.y);
+  }
 
   const int w = p.width, h = p.height;
   const double left = 72, right = w - 16.0, top = p.title.empty() ? 16.0 : 36.0,
@@ -203,11 +210,12 @@ std::string render_svg(const Plot& p) {
   std::string out;
   auto o = std::back_inserter(out);
   fmt::format_to(o,
-                 "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-                 "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{0}\" height=\"{1}\" "
+                 "<svg xmlns=\"http://www.w3.org/2000/svg\"{2} width=\"{0}\" height=\"{1}\" "
                  "viewBox=\"0 0 {0} {1}\" font-family=\"sans-serif\" font-size=\"12\">\n"
                  "<rect width=\"{0}\" height=\"{1}\" fill=\"white\"/>\n",
-                 w, h);
+                 w, h,
+                 p.id.empty() ? std::string()
+                              : fmt::format(" class=\"chart\" data-chart=\"{}\"", escape_xml(p.id)));
   if (!p.title.empty())
     fmt::format_to(o,
                    "<text x=\"{}\" y=\"22\" text-anchor=\"middle\" font-size=\"14\" "
@@ -263,6 +271,11 @@ std::string render_svg(const Plot& p) {
 
   // Series: one path with a subpath per run of two or more points; lone points as dots.
   for (const Drawn& d : drawn) {
+    size_t points = 0;
+    for (const Run& r : d.runs) points += r.size();
+    fmt::format_to(o, "<g class=\"series\" data-name=\"{0}\" data-points=\"{1}\"><title>{0} ({1} "
+                   "points)</title>\n",
+                   escape_xml(d.s->name), points);
     std::string path;
     for (const Run& r : d.runs) {
       if (r.size() < 2) continue;
@@ -278,9 +291,26 @@ std::string render_svg(const Plot& p) {
                      path, color(d), d.s->dashed ? dash : "");
     }
     for (const Run& r : d.runs)
-      if (r.size() == 1)
-        fmt::format_to(o, "<circle cx=\"{}\" cy=\"{}\" r=\"2\" fill=\"{}\"/>\n",
-                       px(ax.map(r[0].first)), px(ay.map(r[0].second)), color(d));
+      for (const Point& pt : r)
+        if (r.size() == 1 || d.s->dots)
+          fmt::format_to(o, "<circle cx=\"{}\" cy=\"{}\" r=\"{}\" fill=\"{}\">{}</circle>\n",
+                         px(ax.map(pt.first)), px(ay.map(pt.second)), d.s->dots ? "3" : "2",
+                         color(d),
+                         d.s->dots ? fmt::format("<title>{}: {}, {}</title>", escape_xml(d.s->name),
+                                                 format_tick(pt.first), format_tick(pt.second))
+                                   : "");
+    out += "</g>\n";
+  }
+
+  // Thresholds: a dashed red horizontal line, the label above its right end.
+  for (const Threshold& t : p.thresholds) {
+    if (!ok_y(t.y)) continue;
+    const double y = ay.map(t.y);
+    fmt::format_to(o,
+                   "<g class=\"threshold\"><line x1=\"{0}\" y1=\"{2}\" x2=\"{1}\" y2=\"{2}\" "
+                   "stroke=\"#d62728\" stroke-dasharray=\"6 3\"/><text x=\"{3}\" y=\"{4}\" "
+                   "text-anchor=\"end\" font-size=\"11\" fill=\"#d62728\">{5}</text></g>\n",
+                   px(left), px(right), px(y), px(right - 4), px(y - 4), escape_xml(t.label));
   }
 
   // Markers: a dashed vertical line, the label inside the plot on the side with room.

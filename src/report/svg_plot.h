@@ -14,6 +14,7 @@ struct Series {
   std::vector<double> x{}, y{};  // same length; x empty means 0, 1, 2, ...
   std::string color{};           // any SVG color; "" takes the palette entry for the series' index
   bool dashed = false;
+  bool dots = false;  // also a dot per point, with its values as a hover tooltip
 };
 
 // A vertical line across the plot with a label at its top (e.g. a suggested lr).
@@ -22,20 +23,31 @@ struct Marker {
   std::string label{};
 };
 
+// A horizontal line across the plot with a label at its right end (e.g. a clip threshold).
+struct Threshold {
+  double y = 0.0;
+  std::string label{};
+};
+
 struct Plot {
+  std::string id{};  // set: the root is <svg class="chart" data-chart="id"> (run reports)
   std::string title{}, x_label{}, y_label{};
   bool log_x = false, log_y = false;
   int width = 640, height = 360;  // pixels, at least 200 x 120
   std::vector<Series> series{};
   std::vector<Marker> markers{};
+  std::vector<Threshold> thresholds{};
 };
 
 // The complete SVG document. Requires: each series' x is empty or as long as its y, and the size
 // is at least 200 x 120 (ConfigError otherwise). Guarantees: non-finite points (and non-positive
 // ones on a log axis) are skipped and leave a gap; a series with no such point is omitted (also
 // from the legend); with no point at all the chart says "no data". Markers outside the data's x
-// range widen it; non-finite markers are skipped.
+// range widen it, thresholds its y range; non-finite ones are skipped. Each drawn series is a
+// <g class="series" data-name="..." data-points="N"> (N: its drawable points) with a <title>.
 std::string render_svg(const Plot& p);
+// The same <svg> element without the XML declaration, to be placed inside an HTML page.
+std::string render_svg_element(const Plot& p);
 
 // render_svg written to `path`. Throws IoError naming the path when it cannot be written.
 void write_svg(const Plot& p, const std::string& path);

@@ -66,6 +66,39 @@ TEST(Metrics, NumbersRoundTripExactly) {
   EXPECT_EQ(j["pruned"].get<double>(), 1234.0);
 }
 
+TEST(Metrics, LinesReadBackToTheSameRecord) {
+  MetricsRecord r{.event = "epoch", .step = 938, .epoch = 2, .loss = 0.1 + 0.2, .test_acc = 1e-7,
+                  .clipped = 4};
+  r.extra["grad_norm.fc1.weight"] = 3.25;
+  r.extra["odd \"key\""] = -1;
+  const std::optional<MetricsRecord> back = parse_metrics_line(to_json_line(r));
+  ASSERT_TRUE(back.has_value()) << to_json_line(r);
+  EXPECT_EQ(back->event, "epoch");
+  EXPECT_EQ(back->step, 938);
+  EXPECT_EQ(back->epoch, 2);
+  EXPECT_EQ(back->loss, 0.1 + 0.2);
+  EXPECT_EQ(back->test_acc, 1e-7);
+  EXPECT_EQ(back->clipped, 4);
+  EXPECT_FALSE(back->lr.has_value());
+  EXPECT_EQ(back->extra, r.extra);
+  EXPECT_FALSE(parse_metrics_line("{\"event\":\"ep").has_value());
+  EXPECT_FALSE(parse_metrics_line("{\"step\":1}").has_value());
+}
+
+TEST(Metrics, AppendingReusesTheBuffer) {
+  MetricsRecord r{.event = "step", .step = 1, .loss = 0.5, .lr = 0.1, .grad_norm = 2};
+  r.extra["clip_norm"] = 1.5;
+  std::string line;
+  append_json_line(line, r);
+  const std::string first = line;
+  const size_t capacity = line.capacity();
+  line.clear();
+  append_json_line(line, r);
+  EXPECT_EQ(line, first);
+  EXPECT_EQ(line.capacity(), capacity);
+  EXPECT_EQ(first, R"({"event":"step","step":1,"loss":0.5,"lr":0.1,"grad_norm":2,"clip_norm":1.5})");
+}
+
 TEST(Metrics, WriterAppendsOneFlushedLinePerEvent) {
   const std::string path = (fs::temp_directory_path() /
                             ("sculpt_metrics_" + std::to_string(::getpid()) + ".jsonl")).string();

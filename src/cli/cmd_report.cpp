@@ -1,0 +1,51 @@
+// `sculpt report RUN_DIR... [--out FILE]`: the HTML report of one run, or of several runs
+// overlaid (one series per run in every chart, one table row per run), and its text summary.
+// Default output: RUN_DIR/report.html for one run, ./report.html for several.
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cli/commands.h"
+#include "cli/verb.h"
+#include "core/error.h"
+#include "report/html.h"
+
+namespace sculpt::cli {
+
+namespace {
+
+struct ReportArgs {
+  std::vector<std::string> dirs;
+  std::string out;
+};
+
+int run_report(const ReportArgs& a) {
+  SCULPT_CHECK(!a.dirs.empty(), ConfigError, "give at least one run directory", "sculpt report",
+               "e.g. sculpt report runs/default-20261125-160225");
+  const std::string out =
+      !a.out.empty()        ? a.out
+      : a.dirs.size() == 1 ? (std::filesystem::path(a.dirs[0]) / "report.html").string()
+                            : std::string("report.html");
+  const report::RunReport r = report::write_run_report(a.dirs, out);
+  fmt::print("{}report: {}\n", report::render_text(r), out);
+  return 0;
+}
+
+}  // namespace
+
+void add_report(CLI::App& app) {
+  auto a = std::make_shared<ReportArgs>();
+  CLI::App* sub = app.add_subcommand(
+      "report", "Write the HTML report of a run, or compare several runs in one report");
+  sub->add_option("run_dirs", a->dirs, "Run directories (several: overlaid in the same charts)")
+      ->required();
+  sub->add_option("--out,-o", a->out,
+                  "Output file (default: RUN_DIR/report.html for one run, ./report.html for "
+                  "several)");
+  register_verb(sub, [a] { return run_report(*a); });
+}
+
+}  // namespace sculpt::cli
