@@ -99,7 +99,8 @@ std::vector<Chart> make_charts(const std::vector<RunData>& runs) {
     };
   };
   charts.push_back(chart(
-      runs, {.id = "loss", .title = "Loss per epoch", .x_label = "epoch", .y_label = "loss"},
+      runs, {.id = "loss", .title = "Loss per epoch", .x_label = "epoch", .y_label = "loss",
+              .x_integer = true},
       runs.size() == 1 ? "Mean training loss over each epoch, and the loss on the validation and "
                          "test splits after it."
                        : "Mean training loss over each epoch, one line per run.",
@@ -111,7 +112,7 @@ std::vector<Chart> make_charts(const std::vector<RunData>& runs) {
   charts.push_back(chart(
       runs,
       {.id = "accuracy", .title = "Accuracy per epoch", .x_label = "epoch",
-       .y_label = "accuracy (%)"},
+       .y_label = "accuracy (%)", .x_integer = true},
       runs.size() == 1 ? "Training accuracy over each epoch; validation and test accuracy after it."
                        : "Test accuracy after each epoch (validation when there is no test "
                          "split), one line per run.",
@@ -145,6 +146,7 @@ std::vector<Chart> make_charts(const std::vector<RunData>& runs) {
         std::vector<Series> s{pre_clip(run)};
         if (run.clipper != "none")
           s.push_back(collect(run, "step", false, extra_field("clip_norm"), "post-clip norm"));
+        s.back().dashed = s.size() > 1;  // drawn over the pre-clip line where nothing was clipped
         return s;
       },
       pre_clip);
@@ -159,13 +161,14 @@ std::vector<Chart> make_charts(const std::vector<RunData>& runs) {
   charts.push_back(chart(
       runs,
       {.id = "clip-rate", .title = "Clip rate per epoch", .x_label = "epoch",
-       .y_label = "steps clipped (%)"},
+       .y_label = "steps clipped (%)", .x_integer = true, .y_min = 0.0, .y_max = 100.0},
       "Share of each epoch's steps whose gradients the clipper changed.",
       [&](const RunData& run) { return std::vector<Series>{clip_rate(run)}; }, clip_rate));
 
   charts.push_back(chart(
       runs,
-      {.id = "sparsity", .title = "Sparsity", .x_label = "step", .y_label = "weights pruned (%)"},
+      {.id = "sparsity", .title = "Sparsity", .x_label = "step", .y_label = "weights pruned (%)",
+       .y_min = 0.0, .y_max = 100.0},
       runs.size() == 1 ? "Share of the prunable weights that are pruned, overall and per layer, "
                          "at each mask update."
                        : "Share of the prunable weights that are pruned, one line per run.",
@@ -180,8 +183,9 @@ std::vector<Chart> make_charts(const std::vector<RunData>& runs) {
 
   Chart sens{"Validation accuracy with one layer pruned alone, without fine-tuning (sculpt prune "
              "sensitivity).",
-             {.id = "sensitivity", .title = "Layer sensitivity", .x_label = "sparsity of the layer (%)",
-              .y_label = "validation accuracy (%)"}};
+             {.id = "sensitivity", .title = "Layer sensitivity",
+              .x_label = "sparsity of the layer (%)", .y_label = "validation accuracy (%)",
+              .x_integer = false, .y_min = std::nullopt, .y_max = 100.0}};
   for (const RunData& run : runs) {
     std::map<std::string, Series> by_layer;
     std::vector<std::string> order;

@@ -70,7 +70,8 @@ struct Axis {
 };
 
 // The domain covering the data range [lo, hi], widened to whole ticks.
-Axis make_axis(double lo, double hi, bool log, int target, double px0, double px1) {
+Axis make_axis(double lo, double hi, bool log, int target, double px0, double px1,
+               bool integer = false) {
   Axis a{.log = log, .px0 = px0, .px1 = px1, .ticks = {}};
   if (log) {
     a.lo = pow10(static_cast<int>(std::floor(std::log10(lo) + kEps)));
@@ -86,7 +87,8 @@ Axis make_axis(double lo, double hi, bool log, int target, double px0, double px
     const double pad = lo == 0 ? 1.0 : std::abs(lo) * 0.1;
     lo -= pad, hi += pad;
   }
-  const Step s = nice_step(hi - lo, target);
+  Step s = nice_step(hi - lo, target);
+  if (integer && s.e < 0) s = {1, 0};  // no tick between two whole numbers
   a.lo = s.at(std::floor(lo / s.value() + kEps));
   a.hi = s.at(std::ceil(hi / s.value() - kEps));
   a.ticks = ticks_with_step(a.lo, a.hi, s);
@@ -202,6 +204,8 @@ std::string render_svg_element(const Plot& p) {
       if (ok_x(m.x)) xlo = std::min(xlo, m.x), xhi = std::max(xhi, m.x);
     for (const Threshold& t : p.thresholds)
       if (ok_y(t.y)) ylo = std::min(ylo, t.y), yhi = std::max(yhi, t.y);
+    for (const std::optional<double>& y : {p.y_min, p.y_max})
+      if (y && ok_y(*y)) ylo = std::min(ylo, *y), yhi = std::max(yhi, *y);
   }
 
   const int w = p.width, h = p.height;
@@ -243,7 +247,7 @@ std::string render_svg_element(const Plot& p) {
 
   const int x_target = std::max(2, static_cast<int>((right - left) / 80));
   const int y_target = std::max(2, static_cast<int>((bottom - top) / 45));
-  const Axis ax = make_axis(xlo, xhi, p.log_x, x_target, left, right);
+  const Axis ax = make_axis(xlo, xhi, p.log_x, x_target, left, right, p.x_integer);
   const Axis ay = make_axis(ylo, yhi, p.log_y, y_target, bottom, top);
 
   // Grid, tick labels, frame.

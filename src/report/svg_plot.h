@@ -3,6 +3,7 @@
 // output is deterministic (fixed number formatting) so it can be compared in tests.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,6 +34,8 @@ struct Plot {
   std::string id{};  // set: the root is <svg class="chart" data-chart="id"> (run reports)
   std::string title{}, x_label{}, y_label{};
   bool log_x = false, log_y = false;
+  bool x_integer = false;  // x ticks on whole numbers only (epochs)
+  std::optional<double> y_min{}, y_max{};  // the y range covers these too (e.g. 0 and 100 %)
   int width = 640, height = 360;  // pixels, at least 200 x 120
   std::vector<Series> series{};
   std::vector<Marker> markers{};
@@ -43,7 +46,7 @@ struct Plot {
 // is at least 200 x 120 (ConfigError otherwise). Guarantees: non-finite points (and non-positive
 // ones on a log axis) are skipped and leave a gap; a series with no such point is omitted (also
 // from the legend); with no point at all the chart says "no data". Markers outside the data's x
-// range widen it, thresholds its y range; non-finite ones are skipped. Each drawn series is a
+// range widen it, thresholds, y_min and y_max its y range; non-finite ones are skipped. Each drawn series is a
 // <g class="series" data-name="..." data-points="N"> (N: its drawable points) with a <title>.
 std::string render_svg(const Plot& p);
 // The same <svg> element without the XML declaration, to be placed inside an HTML page.
