@@ -306,15 +306,16 @@ std::string render_svg_element(const Plot& p) {
     out += "</g>\n";
   }
 
-  // Thresholds: a dashed red horizontal line, the label above its right end.
+  // Thresholds: a dashed red horizontal line, the label above its left end (the legend is
+  // on the right).
   for (const Threshold& t : p.thresholds) {
     if (!ok_y(t.y)) continue;
     const double y = ay.map(t.y);
     fmt::format_to(o,
                    "<g class=\"threshold\"><line x1=\"{0}\" y1=\"{2}\" x2=\"{1}\" y2=\"{2}\" "
                    "stroke=\"#d62728\" stroke-dasharray=\"6 3\"/><text x=\"{3}\" y=\"{4}\" "
-                   "text-anchor=\"end\" font-size=\"11\" fill=\"#d62728\">{5}</text></g>\n",
-                   px(left), px(right), px(y), px(right - 4), px(y - 4), escape_xml(t.label));
+                   "font-size=\"11\" fill=\"#d62728\">{5}</text></g>\n",
+                   px(left), px(right), px(y), px(left + 4), px(y - 4), escape_xml(t.label));
   }
 
   // Markers: a dashed vertical line, the label inside the plot on the side with room.
