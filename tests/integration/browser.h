@@ -3,10 +3,14 @@
 // PNG screenshot. Runs as root with --no-sandbox (CI is root).
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -95,6 +99,36 @@ inline bool screenshot(const std::string& chromium, const std::string& html,
                            std::filesystem::absolute(html).string());
   std::error_code ec;
   return std::filesystem::file_size(png, ec) > 1000 && !ec;
+}
+
+// chart id -> series name -> data-points, from a page or a serialized DOM.
+inline std::map<std::string, std::map<std::string, int>> charts_in(const std::string& html) {
+  std::map<std::string, std::map<std::string, int>> out;
+  static const std::regex tag(
+      R"re(<svg [^>]*class="chart" data-chart="([^"]+)"|<g class="series" data-name="([^"]*)" data-points="(\d+)")re");
+  std::string chart;
+  for (auto it = std::sregex_iterator(html.begin(), html.end(), tag); it != std::sregex_iterator();
+       ++it) {
+    if ((*it)[1].matched) out[chart = (*it)[1]];
+    else out[chart][(*it)[2]] = std::stoi((*it)[3]);
+  }
+  return out;
+}
+
+// No console message, no script error, and every chart and series of the DOM drawn: the chart
+// has a size, the series a non-empty box.
+inline void expect_drawn_cleanly(const BrowserView& v) {
+  EXPECT_TRUE(v.console.empty()) << ::testing::PrintToString(v.console);
+  ASSERT_TRUE(v.probe.is_object()) << "the probe script did not run:\n" << v.dom.substr(0, 2000);
+  EXPECT_TRUE(v.probe["errors"].empty()) << v.probe["errors"].dump();
+  EXPECT_EQ(v.probe["charts"].size(), charts_in(v.dom).size());
+  for (const auto& c : v.probe["charts"]) {
+    EXPECT_GT(c["w"].get<double>(), 100) << c.dump();
+    EXPECT_GT(c["h"].get<double>(), 100) << c.dump();
+    EXPECT_FALSE(c["series"].empty()) << c.dump();
+    for (const auto& s : c["series"])
+      EXPECT_GT(s["w"].get<double>() + s["h"].get<double>(), 0) << c["id"] << " " << s.dump();
+  }
 }
 
 }  // namespace sculpt::testing

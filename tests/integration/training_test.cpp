@@ -10,6 +10,7 @@
 
 #include "core/run_context.h"
 #include "data/load.h"
+#include "integration/browser.h"
 #include "integration/cli_harness.h"
 #include "io/checkpoint.h"
 #include "io/recipe.h"
@@ -46,6 +47,17 @@ TEST(Training, DefaultRecipeTrainsTheMlpAbove88PercentAndEvalAgrees) {
   EXPECT_NEAR(last_event(m, "epoch")["sparsity"].get<double>(), 0.9, 1e-4);
   ASSERT_TRUE(fs::exists(run + "/recipe.toml"));
   ASSERT_TRUE(fs::exists(run + "/checkpoints/last.safetensors"));
+  // The run report's must-show: the default run's report.html opens in headless Chromium with
+  // every chart drawn (report_test.cpp tests the reports in detail).
+  ASSERT_TRUE(fs::exists(run + "/report.html"));
+  if (const std::string chromium = find_chromium(); !chromium.empty()) {
+    const BrowserView v = open_in_chromium(chromium, run + "/report.html", dir.path());
+    expect_drawn_cleanly(v);
+    const auto charts = charts_in(v.dom);
+    for (const char* id : {"loss", "accuracy", "lr", "grad-norm", "clip-rate", "sparsity"})
+      EXPECT_TRUE(charts.count(id)) << id;
+    EXPECT_EQ(charts.at("loss").at("test"), 10);
+  }
 
   CliResult e = run_cli("eval --model " + run);
   ASSERT_EQ(e.code, 0) << e.output;
