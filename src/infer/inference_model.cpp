@@ -19,6 +19,7 @@
 #include "nn/layers/linear.h"
 #include "nn/registry.h"
 #include "sparse/csr.h"
+#include "sparse/windowed.h"
 
 namespace sculpt {
 
@@ -30,6 +31,7 @@ struct Step {
   enum class Kind { kLayer, kSparseLinear, kSparseConv, kTranspose } kind = Kind::kLayer;
   nn::Layer* layer = nullptr;  // kLayer
   sparse::Csr csr;             // sparse kinds
+  sparse::Windowed windowed;   // a sparse Linear's batch-1 layout, when it is the faster one
   const float* bias = nullptr;
   const float* weight = nullptr;  // a dense Linear's [out, in]: batch 1 runs kernels::gemv
   sparse::Act act = sparse::Act::kNone;
@@ -139,6 +141,7 @@ void InferenceModel::Impl::build(const infer::ExportModel& m, const InferenceOpt
       s.csr = sparse::csr_from_dense(params.value(weight), rows, cols);
       s.bias = params.value(bias);
       const bool conv = kind == "conv2d";
+      if (!conv && sparse::windowed_is_fast()) s.windowed = sparse::windowed_from_csr(s.csr);
       s.kind = conv ? Step::Kind::kSparseConv : Step::Kind::kSparseLinear;
       s.layout = conv ? Layout::kSample : Layout::kFeature;
       if (conv) col_size = std::max(col_size, s.geom.col_rows() * s.geom.col_cols());
@@ -190,7 +193,9 @@ void InferenceModel::Impl::run_step(const Step& s, const float* x, float* y, int
         s.layer->forward(params, x, y, n, nn::Pass{});
       return;
     case Step::Kind::kSparseLinear:
-      if (n == 1)
+      if (n == 1 && s.windowed.rows > 0)
+        sparse::spmv(s.windowed, x, s.bias, y, s.act);
+      else if (n == 1)
         sparse::spmv(s.csr, x, s.bias, y, s.act);
       else
         sparse::spmm(s.csr, x, n, n, s.bias, y, n, s.act);

@@ -25,6 +25,9 @@ constexpr int64_t kSpmmParallelWork = int64_t{1} << 19;
 // spmv threads start at multiples of this many rows (see kernels_avx512.cpp: chunks are shared
 // between neighbouring rows only inside such groups, which keeps results thread-independent).
 constexpr int64_t kSpmvRowGroup = 16;
+// Windowed spmv forks only above this many slots per thread (a slot takes ~2 cycles; a
+// batch-1 MLP layer has a few thousand).
+constexpr int64_t kWindowedParallelSlots = int64_t{1} << 13;
 // A row costs about this many nonzeros of work on top of its nonzeros (reduction, store).
 constexpr int64_t kRowCost = 4;
 
@@ -168,6 +171,42 @@ void spmv(const Csr& a, const float* x, const float* bias, float* y, Act act) {
     const int64_t t = omp_get_thread_num(), n = omp_get_num_threads();
     const int64_t r0 = group_start(t, n), r1 = group_start(t + 1, n);
     if (r0 < r1) kernel(a, r0, r1, x, bias, y, act);
+  }
+}
+
+bool windowed_is_fast() { return current() == Isa::kAvx512; }
+
+void spmv(const Windowed& a, const float* x, const float* bias, float* y, Act act) {
+  SCULPT_CHECK(a.rows >= 0 && a.group_slots.size() == static_cast<size_t>((a.rows + 15) / 16) + 1 &&
+                   a.lane_col.size() == a.base.size() * 16 && a.values.size() == a.lane_col.size(),
+               ShapeError, fmt::format("windowed matrix [{}, {}] is inconsistent", a.rows, a.cols),
+               "sparse::spmv", "build it with windowed_from_csr");
+  detail::SpmvWindowedFn kernel = detail::spmv_windowed_scalar;
+#if SCULPT_SPARSE_X86
+  if (current() == Isa::kAvx512) kernel = detail::spmv_windowed_avx512;
+#endif
+  // Windows reach 32 columns: a narrower x is copied into a zero-padded one.
+  alignas(64) float padded[Windowed::kWindow] = {};
+  if (a.cols < Windowed::kWindow) {
+    std::copy(x, x + a.cols, padded);
+    x = padded;
+  }
+  const int64_t groups = a.groups();
+  const int nt = threads_for(a.slots(), kWindowedParallelSlots);
+  if (nt == 1) return kernel(a, 0, groups, x, bias, y, act);
+  // Groups split by slots, so threads get equal work.
+  const auto first_group = [&](int64_t t, int64_t n) {
+    const uint64_t target = static_cast<uint64_t>(a.slots()) * static_cast<uint64_t>(t) /
+                            static_cast<uint64_t>(n);
+    return static_cast<int64_t>(
+        std::lower_bound(a.group_slots.begin(), a.group_slots.end() - 1, target) -
+        a.group_slots.begin());
+  };
+#pragma omp parallel num_threads(nt)
+  {
+    const int64_t t = omp_get_thread_num(), n = omp_get_num_threads();
+    const int64_t g0 = t == 0 ? 0 : first_group(t, n), g1 = t + 1 == n ? groups : first_group(t + 1, n);
+    if (g0 < g1) kernel(a, g0, g1, x, bias, y, act);
   }
 }
 

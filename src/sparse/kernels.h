@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "sparse/csr.h"
+#include "sparse/windowed.h"
 
 // Function-level target attributes let one binary carry AVX-512 and AVX2 code and pick at run
 // time, whatever -march the library was built with.
@@ -25,6 +26,12 @@ using SpmmFn = void (*)(const Csr& a, int64_t r0, int64_t r1, int64_t j0, int64_
                         const float* X, int64_t ldx, const float* bias, float* Y, int64_t ldy,
                         Act act);
 
+// y for the rows of groups [g0, g1) of a Windowed matrix; x readable over max(cols, 32).
+using SpmvWindowedFn = void (*)(const Windowed& a, int64_t g0, int64_t g1, const float* x,
+                                const float* bias, float* y, Act act);
+
+void spmv_windowed_scalar(const Windowed& a, int64_t g0, int64_t g1, const float* x,
+                          const float* bias, float* y, Act act);
 void spmv_scalar(const Csr& a, int64_t r0, int64_t r1, const float* x, const float* bias, float* y,
                  Act act);
 void spmm_scalar(const Csr& a, int64_t r0, int64_t r1, int64_t j0, int64_t j1, const float* X,
@@ -34,6 +41,8 @@ void spmv_avx2(const Csr& a, int64_t r0, int64_t r1, const float* x, const float
                Act act);
 void spmm_avx2(const Csr& a, int64_t r0, int64_t r1, int64_t j0, int64_t j1, const float* X,
                int64_t ldx, const float* bias, float* Y, int64_t ldy, Act act);
+void spmv_windowed_avx512(const Windowed& a, int64_t g0, int64_t g1, const float* x,
+                          const float* bias, float* y, Act act);
 void spmv_avx512(const Csr& a, int64_t r0, int64_t r1, const float* x, const float* bias, float* y,
                  Act act);
 void spmm_avx512(const Csr& a, int64_t r0, int64_t r1, int64_t j0, int64_t j1, const float* X,

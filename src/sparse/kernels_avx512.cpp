@@ -219,7 +219,48 @@ SCULPT_AVX512 void spmm_rows(const Csr& a, const Col* col, int64_t r0, int64_t r
   }
 }
 
+// acc + (x at slot s's lanes) * (its values). Two vector loads cover the slot's window and a
+// permute puts the lanes' columns in place; lanes whose value is exactly 0 are unused and get
+// x = 0 (NaN values count as used, as in Csr), so a non-finite x elsewhere stays out.
+SCULPT_AVX512_INLINE __m512 slot_product(const Windowed& a, const float* x, uint32_t s,
+                                         __m512 acc) {
+  const float* xw = x + a.base[s];
+  const __m512 v = _mm512_load_ps(a.values.data() + size_t{s} * 16);
+  const __m512i idx = _mm512_cvtepu8_epi32(
+      _mm_loadu_si128(reinterpret_cast<const __m128i*>(a.lane_col.data() + size_t{s} * 16)));
+  const __mmask16 used = _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_NEQ_UQ);
+  const __m512 xv =
+      _mm512_maskz_permutex2var_ps(used, _mm512_loadu_ps(xw), idx, _mm512_loadu_ps(xw + 16));
+  return _mm512_fmadd_ps(xv, v, acc);
+}
+
 }  // namespace
+
+void spmv_windowed_avx512(const Windowed& a, int64_t g0, int64_t g1, const float* x,
+                          const float* bias, float* y, Act act) {
+  const __m512 zero = _mm512_setzero_ps();
+  for (int64_t g = g0; g < g1; ++g) {
+    uint32_t s = a.group_slots[static_cast<size_t>(g)];
+    const uint32_t e = a.group_slots[static_cast<size_t>(g) + 1];
+    __m512 a0 = zero, a1 = zero, a2 = zero, a3 = zero;  // slot j of the group goes to a(j % 4)
+    for (; s + 4 <= e; s += 4) {
+      a0 = slot_product(a, x, s, a0);
+      a1 = slot_product(a, x, s + 1, a1);
+      a2 = slot_product(a, x, s + 2, a2);
+      a3 = slot_product(a, x, s + 3, a3);
+    }
+    if (s < e) a0 = slot_product(a, x, s, a0);
+    if (s + 1 < e) a1 = slot_product(a, x, s + 1, a1);
+    if (s + 2 < e) a2 = slot_product(a, x, s + 2, a2);
+    __m512 sum = _mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3));
+    const int64_t r = g * 16;
+    const auto m = static_cast<__mmask16>(a.rows - r >= 16 ? 0xFFFFu : (1u << (a.rows - r)) - 1);
+    if (bias) sum = _mm512_add_ps(sum, _mm512_maskz_loadu_ps(m, bias + r));
+    // max(s, 0) returns the second operand for NaN: 0, as the scalar y > 0 ? y : 0.
+    if (act == Act::kRelu) sum = _mm512_max_ps(sum, zero);
+    _mm512_mask_storeu_ps(y + r, m, sum);
+  }
+}
 
 void spmv_avx512(const Csr& a, int64_t r0, int64_t r1, const float* x, const float* bias, float* y,
                  Act act) {
