@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -13,7 +14,9 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/run_checkpoints.h"
 #include "cli/run_dir.h"
+#include "cli/signals.h"
 #include "cli/train_log.h"
 #include "cli/verb.h"
 #include "core/error.h"
@@ -35,6 +38,11 @@ struct TrainArgs {
   std::vector<std::string> sets;
   std::string out;
   bool quiet = false;
+};
+
+// Thrown from a training hook after SIGINT/SIGTERM, once the checkpoint is written.
+struct Stopped {
+  int signal = 0;
 };
 
 // Where a resumed run picks up (absent for a new run).
@@ -114,11 +122,31 @@ int train_into(train::Trainer& trainer, const Recipe& recipe, const std::string&
   train::TrainHooks hooks;
   const bool clips = trainer.clips();
   StepLog step_log(metrics, trainer, regression);
+  // Checkpoints: at the start of a new run (so that a kill at any moment leaves one to resume
+  // from), every output.checkpoint_every steps, after each epoch, and on SIGINT/SIGTERM.
+  const bool checkpoints = recipe.output.checkpoint;
+  int64_t saved_step = -1;
+  const auto checkpoint = [&] {
+    if (!checkpoints) return;
+    save_run_checkpoint(trainer, dir, recipe.output.keep);
+    saved_step = trainer.step();
+  };
+  const auto stop_if_asked = [&] {
+    if (const int sig = stop_signal()) {
+      if (saved_step != trainer.step()) checkpoint();
+      throw Stopped{sig};
+    }
+  };
+  catch_stop_signals();
+  if (!resumed) checkpoint();
+  const int64_t every = recipe.output.checkpoint_every;
   hooks.on_step = [&](const train::StepEvent& e) {
     progress.tick(e.epoch, e.step_in_epoch, e.steps_per_epoch, e.result.loss, e.result.correct,
                   e.samples, e.result.lr,
                   clips ? std::optional<bool>(e.result.clip.clipped_any) : std::nullopt);
     step_log(e);
+    if (every > 0 && e.step % every == 0 && e.step != saved_step) checkpoint();
+    stop_if_asked();
   };
   hooks.on_epoch = [&](const train::EpochEvent& e) {
     progress.epoch_end(e);
@@ -128,10 +156,25 @@ int train_into(train::Trainer& trainer, const Recipe& recipe, const std::string&
                  "schedule)\n",
                  trainer.schedule().metric(), r.lr.value(), trainer.schedule().plateau_state().scale);
     metrics.write(r);
-    if (recipe.output.checkpoint) trainer.save_checkpoint(dir + "/checkpoints/last.safetensors");
+    checkpoint();
+    stop_if_asked();
   };
   const int64_t first_epoch = trainer.epoch();
-  const train::EpochEvent last = trainer.run(hooks);
+  train::EpochEvent last;
+  try {
+    last = trainer.run(hooks);
+  } catch (const Stopped& s) {
+    progress.finish();
+    std::fflush(stdout);
+    fmt::print(stderr, "\nsculpt: stopped by {} at step {}", s.signal == SIGINT ? "SIGINT" : "SIGTERM",
+               trainer.step());
+    if (checkpoints)
+      fmt::print(stderr, "; checkpoint saved. Continue with: {} train --resume {}\n",
+                 program_name(), dir);
+    else
+      fmt::print(stderr, "; no checkpoint (output.checkpoint = false)\n");
+    return 128 + s.signal;
+  }
 
   const double wall =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
@@ -197,12 +240,13 @@ int run_resume(const TrainArgs& a) {
                "a resumed run continues in its own directory");
   check_resume_overrides(a.sets);
   const RunFiles files = resume_files(a.resume);
-  const io::Checkpoint ck = io::load_checkpoint(files.checkpoint);
+  const LoadedCheckpoint loaded = newest_valid_checkpoint(files.dir);
+  const io::Checkpoint& ck = loaded.ck;
   std::vector<std::string> overrides = a.sets;
   if (a.quiet) overrides.push_back("output.progress=none");
   Recipe recipe = load_recipe(files.recipe, overrides);
 
-  const train::TrainState state = train::get_state(ck.metadata, files.checkpoint);
+  const train::TrainState state = train::get_state(ck.metadata, loaded.path);
   if (state.epoch >= recipe.train.epochs) {
     fmt::print(
         "sculpt: run {} is already complete: its checkpoint is at epoch {} and "
@@ -213,13 +257,15 @@ int run_resume(const TrainArgs& a) {
     return 0;
   }
   train::Trainer trainer(recipe);
-  trainer.restore(ck, files.checkpoint);
+  trainer.restore(ck, loaded.path);
   // From here the directory changes: recipe.toml records the new length, metrics.jsonl loses
   // what the checkpoint does not cover.
   write_text_file(files.recipe, to_toml(recipe));
+  // Inside an epoch, that epoch's step records up to the checkpoint stay.
+  const int64_t epoch_begun = state.epoch + (state.progress ? 1 : 0);
   const ResumePoint at{.epoch = state.epoch,
                        .step = state.step,
-                       .dropped = trim_metrics(files.metrics, state.epoch, state.step)};
+                       .dropped = trim_metrics(files.metrics, epoch_begun, state.step)};
   return train_into(trainer, recipe, files.dir, at, t_start);
 }
 

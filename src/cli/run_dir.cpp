@@ -65,7 +65,6 @@ RunFiles resume_files(const std::string& dir) {
   const fs::path d(dir);
   RunFiles f{.dir = dir,
              .recipe = (d / "recipe.toml").string(),
-             .checkpoint = (d / "checkpoints" / "last.safetensors").string(),
              .metrics = (d / "metrics.jsonl").string()};
   std::error_code ec;
   if (!fs::is_directory(d, ec))
@@ -74,11 +73,6 @@ RunFiles resume_files(const std::string& dir) {
   if (!fs::is_regular_file(f.recipe, ec))
     throw IoError("the run directory has no recipe.toml", f.recipe,
                   "is this a directory written by `sculpt train`?");
-  if (!fs::is_regular_file(f.checkpoint, ec))
-    throw IoError("the run has no checkpoint to resume from", f.checkpoint,
-                  "it stopped before its first epoch ended (or ran with output.checkpoint = "
-                  "false); start it again: sculpt train --recipe " +
-                      f.recipe);
   return f;
 }
 

@@ -16,10 +16,10 @@ std::string read_text_file(const std::string& path);
 
 // The files of a run directory that --resume needs.
 struct RunFiles {
-  std::string dir, recipe, checkpoint, metrics;
+  std::string dir, recipe, metrics;
 };
-// Checks that `dir` is a run directory with recipe.toml and checkpoints/last.safetensors.
-// Throws IoError naming the first missing one, with a hint on what to do instead.
+// Checks that `dir` is a run directory with recipe.toml (its checkpoint is chosen by
+// newest_valid_checkpoint). Throws IoError naming what is missing, with a hint.
 RunFiles resume_files(const std::string& dir);
 
 // Makes metrics.jsonl agree with a checkpoint at (epoch, step) before a resumed run appends to

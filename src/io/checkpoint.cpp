@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include <zlib.h>
+
 #include <cstring>
 
 #include "core/error.h"
@@ -11,19 +13,52 @@
 
 namespace sculpt::io {
 
+namespace {
+
+constexpr const char* kCrcKey = "crc32";
+
+uint32_t crc32_update(uint32_t crc, std::string_view bytes) {
+  return static_cast<uint32_t>(
+      crc32_z(crc, reinterpret_cast<const Bytef*>(bytes.data()), bytes.size()));
+}
+
+}  // namespace
+
 void save_checkpoint(const std::string& path, const std::vector<NamedTensor>& tensors,
                      const std::map<std::string, std::string>& metadata) {
-  const std::string header = encode_header(tensors, metadata);
-  std::vector<std::string_view> parts{header};
-  for (const NamedTensor& t : tensors)
+  std::vector<std::string_view> parts{{}};  // the header goes first, once the CRC is known
+  uint32_t crc = crc32_update(0, {});
+  for (const NamedTensor& t : tensors) {
     parts.emplace_back(reinterpret_cast<const char*>(t.data), size_t(numel(t.shape)) * 4);
+    crc = crc32_update(crc, parts.back());
+  }
+  std::map<std::string, std::string> meta = metadata;
+  meta[kCrcKey] = fmt::format("{:08x}", crc);
+  const std::string header = encode_header(tensors, meta);
+  parts.front() = header;
   write_file_atomic(path, parts, "checkpoint", /*keep_previous=*/true);
 }
 
 Checkpoint load_checkpoint(const std::string& path) {
   const std::string bytes = read_whole_file(
       path, "checkpoint", "check the path (a run directory keeps checkpoints/last.safetensors)");
-  return decode_safetensors(bytes, path);
+  Checkpoint ck = decode_safetensors(bytes, path);
+  // Files from other tools carry no checksum; ours always do (a damaged one is refused).
+  const auto it = ck.metadata.find(kCrcKey);
+  if (it != ck.metadata.end()) {
+    uint64_t header = 0;
+    std::memcpy(&header, bytes.data(), sizeof header);  // decode checked it fits the file
+    const std::string want = fmt::format(
+        "{:08x}", crc32_update(crc32_update(0, {}), std::string_view(bytes).substr(8 + header)));
+    SCULPT_CHECK(it->second == want, DataError,
+                 fmt::format("checksum mismatch: the tensor data is damaged (crc32 {} in the "
+                             "header, {} computed)",
+                             it->second, want),
+                 path,
+                 "the file changed after it was written; a run directory keeps older "
+                 "checkpoints/step-*.safetensors to resume from");
+  }
+  return ck;
 }
 
 std::vector<NamedTensor> param_tensors(const ParamStore& ps) {

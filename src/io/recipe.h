@@ -127,6 +127,8 @@ struct OutputConfig {
   std::string name;             // default: the recipe file's stem
   std::string progress = "auto";  // auto (bar on a TTY) | bar | plain | none
   bool checkpoint = true;
+  int64_t checkpoint_every = 0;  // steps; 0: at epoch ends only
+  int64_t keep = 3;
 
   static const std::vector<Field<OutputConfig>>& fields();
 };

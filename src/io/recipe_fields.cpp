@@ -81,7 +81,11 @@ const std::vector<Field<OutputConfig>>& OutputConfig::fields() {
       {"name", &C::name, {}, "run name (empty: the recipe file's stem)"},
       {"progress", &C::progress, {"auto", "bar", "plain", "none"},
        "auto: a redrawn bar on a terminal, plain lines otherwise"},
-      {"checkpoint", &C::checkpoint, "save checkpoints/last.safetensors after each epoch"},
+      {"checkpoint", &C::checkpoint,
+       "save checkpoints at the start, after each epoch and every checkpoint_every steps"},
+      {"checkpoint_every", &C::checkpoint_every, at_least(0),
+       "steps between checkpoints inside an epoch (0: at epoch ends only)"},
+      {"keep", &C::keep, at_least(1), "checkpoints/step-*.safetensors files kept (the newest)"},
   };
   return f;
 }

@@ -23,6 +23,24 @@ std::optional<T> parse_int(std::string_view text, int base = 10) {
   return v;
 }
 
+std::vector<std::string_view> split_words(std::string_view text) {
+  std::vector<std::string_view> words;
+  for (size_t pos = 0; pos <= text.size();) {
+    const size_t sp = std::min(text.find(' ', pos), text.size());
+    words.push_back(text.substr(pos, sp - pos));
+    pos = sp + 1;
+  }
+  return words;
+}
+
+std::optional<double> parse_real(std::string_view word) {
+  const std::string w(word);
+  char* end = nullptr;
+  const double v = std::strtod(w.c_str(), &end);
+  if (w.empty() || *end != '\0' || !std::isfinite(v)) return std::nullopt;
+  return v;
+}
+
 // "table.key" -> value text of every line of to_toml(); [[array]] tables are numbered.
 std::map<std::string, std::string> toml_values(const std::string& toml) {
   std::map<std::string, std::string> out;
@@ -76,29 +94,65 @@ std::string format_plateau_state(const sched::PlateauState& s) {
 }
 
 std::optional<sched::PlateauState> parse_plateau_state(std::string_view text) {
-  std::vector<std::string> words;
-  for (size_t pos = 0; pos <= text.size();) {
-    const size_t sp = std::min(text.find(' ', pos), text.size());
-    words.emplace_back(text.substr(pos, sp - pos));
-    pos = sp + 1;
-  }
+  const std::vector<std::string_view> words = split_words(text);
   if (words.size() != 6) return std::nullopt;
   sched::PlateauState s;
-  double* reals[] = {&s.scale, &s.best};
-  for (int i = 0; i < 2; ++i) {
-    char* end = nullptr;
-    *reals[i] = std::strtod(words[i].c_str(), &end);
-    if (words[i].empty() || *end != '\0') return std::nullopt;
-  }
+  const auto scale = parse_real(words[0]);
+  // best starts at +-infinity (nothing observed yet), so it is parsed without the finite check.
+  const std::string best(words[1]);
+  char* end = nullptr;
+  s.best = std::strtod(best.c_str(), &end);
+  if (!scale || best.empty() || *end != '\0') return std::nullopt;
+  s.scale = *scale;
   int64_t* counts[] = {&s.bad_epochs, &s.cooldown_left, &s.epochs, &s.reductions};
   for (int i = 0; i < 4; ++i) {
-    const auto v = parse_int<int64_t>(words[i + 2]);
+    const auto v = parse_int<int64_t>(words[size_t(i) + 2]);
     if (!v || *v < 0) return std::nullopt;
     *counts[i] = *v;
   }
-  if (!(std::isfinite(s.scale) && s.scale > 0 && s.scale <= 1) || std::isnan(s.best))
-    return std::nullopt;
+  if (!(s.scale > 0 && s.scale <= 1) || std::isnan(s.best)) return std::nullopt;
   return s;
+}
+
+std::string format_epoch_progress(const EpochProgress& p) {
+  std::string out = fmt::format("{} {} {} {} {} {} {} {} {} {:a} {:a} {:a} {:a}", p.batches,
+                                p.steps_in_epoch, p.samples, p.correct, p.steps, p.skipped,
+                                p.clipped_steps, p.sampled_steps, p.skips_in_a_row, p.loss_sum,
+                                p.grad_norm_sum, p.grad_norm_max, p.seconds);
+  for (double v : p.tensor_sums) out += fmt::format(" {:a}", v);
+  return out;
+}
+
+std::optional<EpochProgress> parse_epoch_progress(std::string_view text) {
+  const std::vector<std::string_view> words = split_words(text);
+  constexpr size_t kCounts = 9, kReals = 4;
+  if (words.size() < kCounts + kReals) return std::nullopt;
+  EpochProgress p;
+  int64_t* counts[kCounts] = {&p.batches, &p.steps_in_epoch, &p.samples,
+                              &p.correct, &p.steps,          &p.skipped,
+                              &p.clipped_steps, &p.sampled_steps, &p.skips_in_a_row};
+  for (size_t i = 0; i < kCounts; ++i) {
+    const auto v = parse_int<int64_t>(words[i]);
+    if (!v || *v < 0) return std::nullopt;
+    *counts[i] = *v;
+  }
+  double* reals[kReals] = {&p.loss_sum, &p.grad_norm_sum, &p.grad_norm_max, &p.seconds};
+  for (size_t i = 0; i < kReals; ++i) {
+    const auto v = parse_real(words[kCounts + i]);
+    if (!v) return std::nullopt;
+    *reals[i] = *v;
+  }
+  for (size_t i = kCounts + kReals; i < words.size(); ++i) {
+    const auto v = parse_real(words[i]);
+    if (!v) return std::nullopt;
+    p.tensor_sums.push_back(*v);
+  }
+  // A step consumes at least one batch and is counted once; samples come in whole batches.
+  if (p.batches < 1 || p.steps_in_epoch < 1 || p.steps_in_epoch > p.batches ||
+      p.steps + p.skipped != p.steps_in_epoch || p.correct > p.samples ||
+      p.clipped_steps > p.steps || p.sampled_steps > p.steps)
+    return std::nullopt;
+  return p;
 }
 
 void put_state(const TrainState& s, std::map<std::string, std::string>& meta) {
@@ -111,6 +165,7 @@ void put_state(const TrainState& s, std::map<std::string, std::string>& meta) {
   meta["dropout_key"] = fmt::format("{:016x}", s.dropout_key);
   if (s.plateau) meta["plateau"] = format_plateau_state(*s.plateau);
   if (!s.clip.empty()) meta["clip"] = fmt::format("{:a}", fmt::join(s.clip, " "));
+  if (s.progress) meta["epoch_progress"] = format_epoch_progress(*s.progress);
 }
 
 TrainState get_state(const std::map<std::string, std::string>& meta, const std::string& where) {
@@ -179,6 +234,7 @@ TrainState get_state(const std::map<std::string, std::string>& meta, const std::
           return out;
         },
         s.clip);
+  if (value("epoch_progress")) read("epoch_progress", parse_epoch_progress, s.progress);
   SCULPT_CHECK(bad.empty(), DataError,
                fmt::format("the checkpoint's training state is damaged: {}", fmt::join(bad, ", ")),
                where, "the file was changed after `sculpt train` wrote it");

@@ -20,6 +20,19 @@ namespace sculpt::train {
 // reads them, resume does not).
 inline constexpr int kCheckpointVersion = 2;
 
+// Where a checkpoint taken inside an epoch stands in it, and the epoch's metrics so far, so that
+// the resumed epoch reports what an uninterrupted one would. The epoch's order is rebuilt from
+// TrainState::data_rng, which for such a checkpoint is the stream before the epoch's shuffle.
+struct EpochProgress {
+  int64_t batches = 0;         // micro-batches consumed (whole optimizer steps only)
+  int64_t steps_in_epoch = 0;  // optimizer steps of this epoch, skipped ones included
+  int64_t samples = 0, correct = 0;
+  int64_t steps = 0, skipped = 0, clipped_steps = 0, sampled_steps = 0, skips_in_a_row = 0;
+  double loss_sum = 0.0, grad_norm_sum = 0.0, grad_norm_max = 0.0;
+  double seconds = 0.0;             // training time spent in the epoch before the checkpoint
+  std::vector<double> tensor_sums;  // per parameter tensor: sum of sampled squared norms
+};
+
 // What the next epoch reads besides the weights and the optimizer state. Schedules are pure
 // functions of the step apart from reduce-on-plateau, whose state is here; the clipper keeps
 // no history yet.
@@ -31,11 +44,13 @@ struct TrainState {
   uint64_t dropout_key = 0;               // every step's dropout key derives from it and the step
   std::optional<sched::PlateauState> plateau;  // when the schedule reduces on plateau
   std::vector<double> clip;                    // the clipper's history (AutoClip), if any
+  std::optional<EpochProgress> progress;       // a checkpoint inside epoch `epoch + 1`
 };
 
 // Adds "format", "version", "epoch", "step", "rng.data", "rng.dropout", "dropout_key" and, with a
 // plateau, "plateau" (scale, best, bad epochs, cooldown left, epochs, reductions; hex floats);
-// with a clipper that keeps history, "clip" (its values as hex floats).
+// with a clipper that keeps history, "clip" (its values as hex floats); inside an epoch,
+// "epoch_progress" (its counts, then its sums as hex floats).
 void put_state(const TrainState& s, std::map<std::string, std::string>& meta);
 // Reads them back. DataError naming `where`: not a Sculpt checkpoint, a version without training
 // state, or (in one message) every absent or malformed key.
@@ -45,6 +60,8 @@ TrainState get_state(const std::map<std::string, std::string>& meta, const std::
 std::string format_rng_state(const std::array<uint64_t, 4>& s);
 std::optional<std::array<uint64_t, 4>> parse_rng_state(std::string_view text);
 std::string format_plateau_state(const sched::PlateauState& s);
+std::string format_epoch_progress(const EpochProgress& p);
+std::optional<EpochProgress> parse_epoch_progress(std::string_view text);
 std::optional<sched::PlateauState> parse_plateau_state(std::string_view text);
 
 // Recipe keys ("table.key") a resumed run may change: train.epochs and output.*. Changing any

@@ -134,15 +134,24 @@ EpochEvent Trainer::train_epoch(const TrainHooks& hooks) {
   StepEvent se;
   se.epoch = ev.epoch;
   se.steps_per_epoch = steps_per_epoch();
-  double loss_sum = 0.0;
-  int64_t correct = 0, samples = 0;
-  std::vector<double> tensor_sums(params_.count(), 0.0);
-  int64_t sampled_steps = 0;
+  // The epoch's counts live in progress_ so that a checkpoint from a step hook carries them;
+  // a checkpoint taken inside this epoch continues from its own.
+  EpochProgress& p = progress_;
+  p = resume_progress_.value_or(EpochProgress{});
+  p.tensor_sums.resize(params_.count(), 0.0);
+  if (resume_progress_) skips_in_a_row_ = p.skips_in_a_row;
+  const double seconds_before = p.seconds;
+  epoch_rng_ = ctx_.data_rng.state();
+  in_epoch_ = true;
   prune_at_start();
   const auto t0 = Clock::now();
   batcher_->start_epoch();
+  if (resume_progress_)
+    batcher_->skip_to(std::min(p.batches * batcher_->batch_size(), splits_.train.size()));
+  resume_progress_.reset();
+  se.step_in_epoch = p.steps_in_epoch;
   data::Batch b;
-  for (int64_t i = 0; batcher_->next(b); ++i) {
+  for (int64_t i = p.batches; batcher_->next(b); ++i) {
     // Micro-batch i % group of this step; the step ends with its group or the epoch.
     const int64_t micro = i % group;
     if (micro == 0) {
@@ -166,36 +175,44 @@ EpochEvent Trainer::train_epoch(const TrainHooks& hooks) {
     se.result.correct = step_correct;
     count_skip(se.result);
     if (se.result.skipped) {
-      ++ev.skipped;
+      ++p.skipped;
     } else {
       ++step_;
-      ++ev.steps;
+      ++p.steps;
       se.sparsity = after_step();
       const double norm = se.result.clip.norm_before;
-      ev.grad_norm_mean += norm;
-      ev.grad_norm_max = std::max(ev.grad_norm_max, norm);
-      ev.clipped_steps += se.result.clip.clipped_any;
+      p.grad_norm_sum += norm;
+      p.grad_norm_max = std::max(p.grad_norm_max, norm);
+      p.clipped_steps += se.result.clip.clipped_any;
       if (sampled) {
-        for (size_t t = 0; t < tensor_sums.size(); ++t) tensor_sums[t] += tensor_sumsq_[t];
-        ++sampled_steps;
+        for (size_t t = 0; t < p.tensor_sums.size(); ++t) p.tensor_sums[t] += tensor_sumsq_[t];
+        ++p.sampled_steps;
       }
     }
-    loss_sum += se.result.loss * n;
-    correct += step_correct;
-    samples += se.samples;
-    ++se.step_in_epoch;
+    p.loss_sum += se.result.loss * n;
+    p.correct += step_correct;
+    p.samples += se.samples;
+    p.batches = i + 1;
+    p.steps_in_epoch = ++se.step_in_epoch;
+    p.skips_in_a_row = skips_in_a_row_;
+    p.seconds = seconds_before + std::chrono::duration<double>(Clock::now() - t0).count();
     se.step = step_;
     if (hooks.on_step) hooks.on_step(se);
   }
-  ev.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
-  if (ev.steps > 0) ev.grad_norm_mean /= static_cast<double>(ev.steps);
-  for (size_t t = 0; t < tensor_sums.size() && sampled_steps > 0; ++t)
+  in_epoch_ = false;
+  ev.seconds = seconds_before + std::chrono::duration<double>(Clock::now() - t0).count();
+  ev.steps = p.steps;
+  ev.skipped = p.skipped;
+  ev.clipped_steps = p.clipped_steps;
+  ev.grad_norm_max = p.grad_norm_max;
+  if (p.steps > 0) ev.grad_norm_mean = p.grad_norm_sum / static_cast<double>(p.steps);
+  for (size_t t = 0; t < p.tensor_sums.size() && p.sampled_steps > 0; ++t)
     ev.tensor_grad_norms.emplace_back(params_.entry(t).name,
-                                      std::sqrt(tensor_sums[t] / double(sampled_steps)));
+                                      std::sqrt(p.tensor_sums[t] / double(p.sampled_steps)));
   ev.step = step_;
-  ev.train_loss = loss_sum / static_cast<double>(samples);
-  ev.train_acc = static_cast<double>(correct) / static_cast<double>(samples);
-  ev.samples_per_s = static_cast<double>(samples) / ev.seconds;
+  ev.train_loss = p.loss_sum / static_cast<double>(p.samples);
+  ev.train_acc = static_cast<double>(p.correct) / static_cast<double>(p.samples);
+  ev.samples_per_s = static_cast<double>(p.samples) / ev.seconds;
   ev.sparsity = sparsity();
   return ev;
 }
@@ -249,15 +266,18 @@ void Trainer::save_checkpoint(const std::string& path) const {
       {"norm_mean", fmt::format("{}", splits_.norm_mean)},
       {"norm_std", fmt::format("{}", splits_.norm_std)},
   };
-  put_state({.epoch = epoch_,
+  // Inside an epoch (from a step hook) the epoch is not complete yet, and its order is rebuilt
+  // from the stream as it was before the epoch's shuffle.
+  put_state({.epoch = in_epoch_ ? epoch_ - 1 : epoch_,
              .step = step_,
-             .data_rng = ctx_.data_rng.state(),
+             .data_rng = in_epoch_ ? epoch_rng_ : ctx_.data_rng.state(),
              .dropout_rng = ctx_.dropout_rng.state(),
              .dropout_key = dropout_key_,
              .plateau = schedule_->watches()
                             ? std::optional<sched::PlateauState>(schedule_->plateau_state())
                             : std::nullopt,
-             .clip = clipper_->state()},
+             .clip = clipper_->state(),
+             .progress = in_epoch_ ? std::optional<EpochProgress>(progress_) : std::nullopt},
             meta);
   io::save_checkpoint(path, tensors, meta);
 }
@@ -303,10 +323,21 @@ TrainState Trainer::check_checkpoint(const io::Checkpoint& ck, const std::string
   mismatch.throw_if_any("the checkpoint does not match this run", where, hint);
 
   const int64_t per_epoch = steps_per_epoch();
-  SCULPT_CHECK(state.step <= state.epoch * per_epoch, DataError,
+  const int64_t epochs_begun = state.epoch + (state.progress ? 1 : 0);
+  SCULPT_CHECK(state.step <= epochs_begun * per_epoch, DataError,
                fmt::format("the checkpoint's step {} is beyond {} epochs of {} steps", state.step,
-                           state.epoch, per_epoch),
+                           epochs_begun, per_epoch),
                where, "the training data or batch size differ from the run's");
+  if (const auto& p = state.progress) {
+    SCULPT_CHECK(p->batches <= batcher_->batches_per_epoch() &&
+                     p->tensor_sums.size() == params_.count() && state.epoch < recipe_.train.epochs,
+                 DataError,
+                 fmt::format("the checkpoint's position in epoch {} ({} batches of {}, {} tensor "
+                             "norms for {} tensors) does not fit this run",
+                             state.epoch + 1, p->batches, batcher_->batches_per_epoch(),
+                             p->tensor_sums.size(), params_.count()),
+                 where, "the training data or batch size differ from the run's");
+  }
   const std::string mean = fmt::format("{}", splits_.norm_mean);
   const std::string sd = fmt::format("{}", splits_.norm_std);
   SCULPT_CHECK(meta("norm_mean") == mean && meta("norm_std") == sd, DataError,
@@ -364,6 +395,7 @@ void Trainer::restore(const io::Checkpoint& ck, const std::string& where) {
   if (state.plateau) schedule_->set_plateau_state(*state.plateau);
   clipper_->set_state(state.clip);
   restore_prune_tensors(ck);
+  resume_progress_ = state.progress;
 }
 
 Trainer::Snapshot Trainer::snapshot() const {

@@ -77,8 +77,8 @@ class Trainer {
   EvalResult evaluate_split(const data::Dataset& ds);
 
   // Parameters, optimizer state (opt.<state>.<param>), the training state and the recipe as a
-  // checkpoint file (docs/formats.md). Called between epochs, it holds everything the rest of
-  // the run depends on.
+  // checkpoint file (docs/formats.md): everything the rest of the run depends on. Between
+  // epochs, or from a step hook (then with the epoch's position and counts so far).
   void save_checkpoint(const std::string& path) const;
   // Exact resume from a checkpoint of this run: continuing equals never having stopped, bit for
   // bit on the same thread count. Checks everything first (see check_checkpoint) and changes
@@ -212,6 +212,13 @@ class Trainer {
   uint64_t dropout_key_ = 0;
   int64_t epoch_ = 0;  // epochs completed
   int64_t step_ = 0;   // optimizer steps taken
+  // The epoch train_epoch is in: its counts so far (a checkpoint from a step hook carries
+  // them) and the data stream before its shuffle. resume_progress_ is a checkpoint's, for the
+  // next train_epoch to continue from.
+  bool in_epoch_ = false;
+  EpochProgress progress_;
+  std::array<uint64_t, 4> epoch_rng_{};
+  std::optional<EpochProgress> resume_progress_;
 
 };
 

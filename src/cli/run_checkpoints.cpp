@@ -1,0 +1,107 @@
+// Numbered checkpoints in a run directory: writing, rotation and choosing one to resume from.
+#include "cli/run_checkpoints.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+
+#include "core/error.h"
+#include "io/checkpoint.h"
+
+namespace sculpt::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kPrefix = "step-";
+constexpr const char* kSuffix = ".safetensors";
+
+bool is_step_file(const std::string& name) {
+  return name.size() > 5 + 12 && name.starts_with(kPrefix) && name.ends_with(kSuffix) &&
+         std::all_of(name.begin() + 5, name.end() - 12, [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// Step files, oldest first (zero-padded names sort by step).
+std::vector<fs::path> step_files(const fs::path& cdir) {
+  std::vector<fs::path> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(cdir, ec))
+    if (is_step_file(e.path().filename().string())) out.push_back(e.path());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+[[noreturn]] void fail(const std::string& what, const std::string& path, int err) {
+  throw IoError(fmt::format("{}: {}", what, std::strerror(err)), path,
+                "check that the run directory is writable and the disk is not full");
+}
+
+// `link` names the same file as `target`, replaced atomically: a reader finds the old link or
+// the new one, never none.
+void relink(const fs::path& target, const fs::path& link) {
+  const std::string tmp = link.string() + ".tmp";
+  ::unlink(tmp.c_str());
+  if (::link(target.c_str(), tmp.c_str()) != 0) fail("cannot link the checkpoint", tmp, errno);
+  if (std::rename(tmp.c_str(), link.c_str()) != 0)
+    fail("cannot move the checkpoint link into place", link.string(), errno);
+  const int fd = ::open(link.parent_path().c_str(), O_RDONLY | O_DIRECTORY);
+  if (fd < 0) fail("cannot open the checkpoint directory", link.parent_path().string(), errno);
+  const int rc = ::fsync(fd);
+  const int err = errno;
+  ::close(fd);
+  if (rc != 0) fail("cannot sync the checkpoint directory", link.parent_path().string(), err);
+}
+
+}  // namespace
+
+void save_run_checkpoint(const train::Trainer& t, const std::string& dir, int64_t keep) {
+  const fs::path cdir = fs::path(dir) / "checkpoints";
+  const fs::path file = cdir / fmt::format("{}{:09d}{}", kPrefix, t.step(), kSuffix);
+  t.save_checkpoint(file.string());
+  relink(file, cdir / "last.safetensors");
+  std::vector<fs::path> files = step_files(cdir);
+  for (size_t i = 0; i + static_cast<size_t>(keep) < files.size(); ++i) {
+    std::error_code ec;
+    fs::remove(files[i], ec);  // a file that will not go away is only disk space
+  }
+}
+
+std::vector<std::string> checkpoint_candidates(const std::string& dir) {
+  const fs::path cdir = fs::path(dir) / "checkpoints";
+  std::vector<std::string> out;
+  const std::vector<fs::path> files = step_files(cdir);
+  for (auto it = files.rbegin(); it != files.rend(); ++it) out.push_back(it->string());
+  std::error_code ec;
+  if (fs::is_regular_file(cdir / "last.safetensors", ec))
+    out.push_back((cdir / "last.safetensors").string());
+  return out;
+}
+
+LoadedCheckpoint newest_valid_checkpoint(const std::string& dir) {
+  const std::vector<std::string> candidates = checkpoint_candidates(dir);
+  SCULPT_CHECK(!candidates.empty(), IoError, "the run has no checkpoint to resume from",
+               (fs::path(dir) / "checkpoints").string(),
+               "it stopped before its first checkpoint (or ran with output.checkpoint = false); "
+               "start it again: sculpt train --recipe " +
+                   (fs::path(dir) / "recipe.toml").string());
+  std::exception_ptr first_error;
+  for (const std::string& path : candidates) {
+    try {
+      return {path, io::load_checkpoint(path)};
+    } catch (const Error& e) {
+      if (!first_error) first_error = std::current_exception();
+      std::fflush(stdout);
+      fmt::print(stderr, "sculpt: warning: skipping a damaged checkpoint: {}\n", e.what());
+    }
+  }
+  std::rethrow_exception(first_error);
+}
+
+}  // namespace sculpt::cli

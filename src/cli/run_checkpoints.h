@@ -1,0 +1,32 @@
+// A run directory's checkpoints: checkpoints/step-<step>.safetensors written atomically, the
+// newest `keep` of them kept, and checkpoints/last.safetensors a hard link to the newest (what
+// `eval`, `export` and `prune` read). Resuming takes the newest one that loads and validates.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "io/safetensors.h"
+#include "train/trainer.h"
+
+namespace sculpt::cli {
+
+// Saves the trainer's checkpoint as checkpoints/step-<step>.safetensors (temp file, fsync,
+// rename, directory fsync), points last.safetensors at it (a link renamed into place), then
+// removes the oldest step files beyond `keep`. A failure (disk full, read-only directory)
+// throws IoError naming the file; the checkpoints written before stay intact.
+void save_run_checkpoint(const train::Trainer& t, const std::string& dir, int64_t keep);
+
+// The step files of `dir`, newest first, then last.safetensors when it exists.
+std::vector<std::string> checkpoint_candidates(const std::string& dir);
+
+struct LoadedCheckpoint {
+  std::string path;
+  io::Checkpoint ck;
+};
+// The newest candidate that reads and validates (checksum included). Each one skipped is a
+// warning on stderr naming the file and why. Throws the newest one's error when none loads, or
+// IoError when there is no checkpoint at all.
+LoadedCheckpoint newest_valid_checkpoint(const std::string& dir);
+
+}  // namespace sculpt::cli
