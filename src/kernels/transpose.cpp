@@ -4,8 +4,10 @@
 
 // GCC 12 flags the deliberately undefined registers inside the AVX-512 intrinsic headers.
 #pragma GCC diagnostic push
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include <immintrin.h>
 #pragma GCC diagnostic pop
 #include <omp.h>

@@ -101,13 +101,13 @@ std::optional<MetricsRecord> parse_metrics_line(std::string_view line) {
     if (!v.is_number() && !v.is_null()) continue;
     const double d = v.is_number() ? v.get<double>() : std::numeric_limits<double>::quiet_NaN();
     const auto count = std::find_if(std::begin(kCounts), std::end(kCounts),
-                                    [&](const auto& e) { return key == e.first; });
+                                    [&k = key](const auto& e) { return k == e.first; });
     if (count != std::end(kCounts)) {
       if (std::abs(d) < 9e15) r.*(count->second) = static_cast<int64_t>(d);  // null: absent
       continue;
     }
     const auto n = std::find_if(std::begin(kNums), std::end(kNums),
-                                [&](const auto& e) { return key == e.first; });
+                                [&k = key](const auto& e) { return k == e.first; });
     if (n != std::end(kNums)) r.*(n->second) = d;
     else r.extra[key] = d;
   }
