@@ -63,7 +63,7 @@ struct PruneLog {
   }
   void pruned(const train::Trainer& t, double target) {
     report::MetricsRecord r{.event = "prune", .step = steps, .epoch = epochs};
-    r.extra["sparsity"] = t.sparsity();
+    r.sparsity = t.sparsity();
     r.extra["target"] = target;
     add_layer_extras(r, t.prune_stats());
     records.push_back(std::move(r));

@@ -24,7 +24,7 @@ StepLog::StepLog(report::MetricsWriter& out, const train::Trainer& trainer, bool
 void StepLog::operator()(const train::StepEvent& e) {
   if (e.sparsity >= 0.0) {  // a mask update: rare, may allocate
     report::MetricsRecord p{.event = "prune", .step = e.step, .epoch = e.epoch};
-    p.extra["sparsity"] = e.sparsity;
+    p.sparsity = e.sparsity;
     add_layer_extras(p, trainer_.prune_stats());
     out_.write(p);
   }

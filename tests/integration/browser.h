@@ -8,14 +8,13 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <map>
 #include <nlohmann/json.hpp>
-#include <regex>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "integration/cli_harness.h"
+#include "unit/report/chart_dom.h"
 
 namespace sculpt::testing {
 
@@ -99,20 +98,6 @@ inline bool screenshot(const std::string& chromium, const std::string& html,
                            std::filesystem::absolute(html).string());
   std::error_code ec;
   return std::filesystem::file_size(png, ec) > 1000 && !ec;
-}
-
-// chart id -> series name -> data-points, from a page or a serialized DOM.
-inline std::map<std::string, std::map<std::string, int>> charts_in(const std::string& html) {
-  std::map<std::string, std::map<std::string, int>> out;
-  static const std::regex tag(
-      R"re(<svg [^>]*class="chart" data-chart="([^"]+)"|<g class="series" data-name="([^"]*)" data-points="(\d+)")re");
-  std::string chart;
-  for (auto it = std::sregex_iterator(html.begin(), html.end(), tag); it != std::sregex_iterator();
-       ++it) {
-    if ((*it)[1].matched) out[chart = (*it)[1]];
-    else out[chart][(*it)[2]] = std::stoi((*it)[3]);
-  }
-  return out;
 }
 
 // No console message, no script error, and every chart and series of the DOM drawn: the chart

@@ -5,33 +5,16 @@
 #include <gtest/gtest.h>
 
 #include <map>
-#include <regex>
 #include <string>
 
+#include "unit/report/chart_dom.h"
 #include "unit/report/report_fixtures.h"
 
 namespace sculpt::report {
 namespace {
 
+using sculpt::testing::charts_in;
 using testing::fake_run;
-
-// chart id -> series name -> data-points, read from the page as a test of the DOM would.
-std::map<std::string, std::map<std::string, int>> charts_in(const std::string& html) {
-  std::map<std::string, std::map<std::string, int>> out;
-  static const std::regex tag(
-      R"re(<svg [^>]*class="chart" data-chart="([^"]+)"|<g class="series" data-name="([^"]*)" data-points="(\d+)")re");
-  std::string chart;
-  for (auto it = std::sregex_iterator(html.begin(), html.end(), tag); it != std::sregex_iterator();
-       ++it) {
-    if ((*it)[1].matched) {
-      chart = (*it)[1];
-      out[chart];
-    } else {
-      out[chart][(*it)[2]] = std::stoi((*it)[3]);
-    }
-  }
-  return out;
-}
 
 TEST(Html, EveryChartAndSeriesCarriesItsIdNameAndPointCount) {
   const auto charts = charts_in(render_html(build_report({fake_run("a", 4)})));
