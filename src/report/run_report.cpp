@@ -220,6 +220,7 @@ SummaryRow summary(const RunData& run) {
   row.test_acc = last->test_acc;
   row.val_acc = last->val_acc;
   if (!row.test_acc) row.test_loss = last->test_loss;
+  if (!row.val_acc) row.val_loss = last->val_loss;
   if (const auto p = extra(*last, "params")) row.params = int64_t(*p);
   if (const auto n = extra(*last, "nonzero")) row.nonzero = int64_t(*n);
   row.sparsity = last->sparsity;

@@ -25,7 +25,7 @@ struct Chart {
 struct SummaryRow {
   std::string run{}, optimizer{};
   std::optional<int64_t> epochs{};
-  std::optional<double> test_acc{}, val_acc{}, test_loss{};  // fractions; loss when no accuracy
+  std::optional<double> test_acc{}, val_acc{}, test_loss{}, val_loss{};  // losses: regression
   std::optional<int64_t> params{}, nonzero{};
   std::optional<double> sparsity{}, samples_per_s{}, wall_s{};
   std::vector<FileSize> files{};

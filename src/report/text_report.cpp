@@ -45,6 +45,11 @@ std::string sparkline(const std::vector<double>& y) {
 
 std::string pct(std::optional<double> v) { return v ? fmt::format("{:.2f}%", 100 * *v) : "-"; }
 
+// An accuracy in %, else a loss (regression), else "-".
+std::string score(std::optional<double> acc, std::optional<double> loss) {
+  return acc ? pct(acc) : loss ? fmt::format("loss {:.4g}", *loss) : "-";
+}
+
 std::string number(std::optional<int64_t> v) { return v ? fmt::format("{}", *v) : "-"; }
 
 std::string file_sizes(const std::vector<FileSize>& files) {
@@ -92,9 +97,8 @@ std::vector<std::string> summary_cells(const SummaryRow& r) {
   return {r.run + (r.finished ? "" : " (unfinished)"),
           r.optimizer.empty() ? "-" : r.optimizer,
           number(r.epochs),
-          r.test_acc ? pct(r.test_acc)
-                     : (r.test_loss ? fmt::format("loss {:.4g}", *r.test_loss) : "-"),
-          pct(r.val_acc),
+          score(r.test_acc, r.test_loss),
+          score(r.val_acc, r.val_loss),
           number(r.params),
           number(r.nonzero),
           r.sparsity ? fmt::format("{:.1f}%", 100 * *r.sparsity) : "-",

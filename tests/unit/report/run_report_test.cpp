@@ -111,6 +111,18 @@ TEST(RunReport, UnfinishedRunUsesItsLastEpoch) {
   EXPECT_EQ(summary_cells(r.rows[0])[0], "a (unfinished)");
 }
 
+TEST(RunReport, RegressionShowsLossesAndNoAccuracyChart) {
+  RunData run = fake_run("lin", 2);
+  for (MetricsRecord& m : run.records) m.train_acc = m.val_acc = m.test_acc = std::nullopt;
+  run.records.back().val_loss = 0.0125;
+  run.records.back().test_loss = 0.011;
+  const RunReport r = build_report({run});
+  EXPECT_EQ(find_chart(r, "accuracy"), nullptr);
+  const std::vector<std::string> cells = summary_cells(r.rows[0]);
+  EXPECT_EQ(cells[3], "loss 0.011");
+  EXPECT_EQ(cells[4], "loss 0.0125");
+}
+
 TEST(RunReport, NoRunIsAnError) { EXPECT_THROW(build_report({}), ConfigError); }
 
 TEST(Thin, KeepsAtMostMaxPointsAndTheExtremes) {
