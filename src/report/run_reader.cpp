@@ -63,6 +63,13 @@ void read_sizes(const fs::path& dir, RunData& run) {
   }
   std::sort(run.files.begin(), run.files.end(),
             [](const FileSize& a, const FileSize& b) { return a.path < b.path; });
+  // The numbered step checkpoints are older copies of last.safetensors (which links the newest).
+  const bool has_last = std::any_of(run.files.begin(), run.files.end(), [](const FileSize& f) {
+    return f.path == "checkpoints/last.safetensors";
+  });
+  if (has_last)
+    std::erase_if(run.files,
+                  [](const FileSize& f) { return f.path.starts_with("checkpoints/step-"); });
 }
 
 void read_sensitivity(const fs::path& path, RunData& run) {

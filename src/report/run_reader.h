@@ -1,7 +1,7 @@
 // Reading a run directory back for reports: metrics.jsonl (a missing file, a torn last line or
 // garbage lines become notes, never errors: a run killed mid-write still has a report),
-// recipe.toml (its text and the few keys the charts need), the sizes of its checkpoint and
-// export files, and the layer sensitivity table of `sculpt prune sensitivity` when present.
+// recipe.toml (its text and the few keys the charts need), the sizes of its checkpoint
+// (last.safetensors) and export files, and the layer sensitivity table of `sculpt prune sensitivity` when present.
 #pragma once
 
 #include <cstdint>

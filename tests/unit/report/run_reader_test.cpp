@@ -97,6 +97,7 @@ TEST_F(RunDir, ReadsClipLimitFileSizesAndSensitivity) {
   write("recipe.toml", "[clip]\nname = \"global-norm\"\nmax_norm = 2.5\n");
   write("metrics.jsonl", kTwoLines);
   write("checkpoints/last.safetensors", std::string(1234, 'x'));
+  write("checkpoints/step-000000020.safetensors", std::string(1234, 'x'));  // an older copy
   write("model.sculpt", std::string(99, 'x'));
   write("sensitivity.csv", "layer,sparsity,val_acc,val_loss\nfc1,0,0.9,0.3\nfc1,0.5,0.8,0.4\n");
   const RunData run = read_run(dir_.string());
