@@ -66,11 +66,13 @@ void save_run_checkpoint(const train::Trainer& t, const std::string& dir, int64_
   const fs::path file = cdir / fmt::format("{}{:09d}{}", kPrefix, t.step(), kSuffix);
   t.save_checkpoint(file.string());
   relink(file, cdir / "last.safetensors");
+  // The oldest step files beyond `keep`, and temporary files a killed run left behind (this
+  // process writes nothing else now). A file that will not go away is only disk space.
   std::vector<fs::path> files = step_files(cdir);
-  for (size_t i = 0; i + static_cast<size_t>(keep) < files.size(); ++i) {
-    std::error_code ec;
-    fs::remove(files[i], ec);  // a file that will not go away is only disk space
-  }
+  std::error_code ec;
+  for (size_t i = 0; i + static_cast<size_t>(keep) < files.size(); ++i) fs::remove(files[i], ec);
+  for (const auto& e : fs::directory_iterator(cdir, ec))
+    if (e.path().extension() == ".tmp") fs::remove(e.path(), ec);
 }
 
 std::vector<std::string> checkpoint_candidates(const std::string& dir) {
@@ -91,17 +93,21 @@ LoadedCheckpoint newest_valid_checkpoint(const std::string& dir) {
                "it stopped before its first checkpoint (or ran with output.checkpoint = false); "
                "start it again: sculpt train --recipe " +
                    (fs::path(dir) / "recipe.toml").string());
-  std::exception_ptr first_error;
+  std::exception_ptr newest_error;
+  std::vector<std::string> skipped;
   for (const std::string& path : candidates) {
     try {
-      return {path, io::load_checkpoint(path)};
-    } catch (const Error& e) {
-      if (!first_error) first_error = std::current_exception();
+      LoadedCheckpoint out{path, io::load_checkpoint(path)};
       std::fflush(stdout);
-      fmt::print(stderr, "sculpt: warning: skipping a damaged checkpoint: {}\n", e.what());
+      for (const std::string& why : skipped)
+        fmt::print(stderr, "sculpt: warning: skipping a damaged checkpoint: {}\n", why);
+      return out;
+    } catch (const Error& e) {
+      if (!newest_error) newest_error = std::current_exception();
+      skipped.emplace_back(e.what());
     }
   }
-  std::rethrow_exception(first_error);
+  std::rethrow_exception(newest_error);
 }
 
 }  // namespace sculpt::cli

@@ -13,8 +13,9 @@ namespace sculpt::cli {
 
 // Saves the trainer's checkpoint as checkpoints/step-<step>.safetensors (temp file, fsync,
 // rename, directory fsync), points last.safetensors at it (a link renamed into place), then
-// removes the oldest step files beyond `keep`. A failure (disk full, read-only directory)
-// throws IoError naming the file; the checkpoints written before stay intact.
+// removes the oldest step files beyond `keep` and temporary files a killed run left. A failure
+// (disk full, read-only directory) throws IoError naming the file; the checkpoints written
+// before stay intact.
 void save_run_checkpoint(const train::Trainer& t, const std::string& dir, int64_t keep);
 
 // The step files of `dir`, newest first, then last.safetensors when it exists.
@@ -24,9 +25,9 @@ struct LoadedCheckpoint {
   std::string path;
   io::Checkpoint ck;
 };
-// The newest candidate that reads and validates (checksum included). Each one skipped is a
-// warning on stderr naming the file and why. Throws the newest one's error when none loads, or
-// IoError when there is no checkpoint at all.
+// The newest candidate that reads and validates (checksum included); each newer one skipped is
+// then a warning on stderr naming the file and why. When none loads, throws the newest one's
+// error (one line); IoError when there is no checkpoint at all.
 LoadedCheckpoint newest_valid_checkpoint(const std::string& dir);
 
 }  // namespace sculpt::cli

@@ -187,26 +187,55 @@ TEST(Resume, MissingRunDirectoryIsAnIoErrorNamingIt) {
   EXPECT_NE(r.output.find("recipe.toml"), std::string::npos) << r.output;
 }
 
-TEST(Resume, MissingOrTruncatedCheckpointIsOneErrorNamingTheFile) {
+// The step files of a run, newest first.
+std::vector<std::string> step_checkpoints(const std::string& run) {
+  std::vector<std::string> out;
+  for (const auto& e : fs::directory_iterator(run + "/checkpoints"))
+    if (e.path().filename().string().starts_with("step-")) out.push_back(e.path().string());
+  std::sort(out.rbegin(), out.rend());
+  return out;
+}
+
+// A damaged newest checkpoint (a truncated file, a flipped data byte) is skipped with a warning
+// naming it, and the run resumes from the one before.
+TEST(Resume, DamagedNewestCheckpointIsSkippedWithAWarning) {
   TempDir dir("resume-trunc");
   const std::string run = quick_binary_run(dir, "run");
-  const std::string ck = run + "/checkpoints/last.safetensors";
-  const auto size = fs::file_size(ck);
-  fs::resize_file(ck, size / 2);
+  const std::vector<std::string> steps = step_checkpoints(run);
+  ASSERT_EQ(steps.size(), 2u);  // at the start and after the epoch
+  fs::resize_file(steps[0], fs::file_size(steps[0]) / 2);  // last.safetensors is the same file
+  CliResult r =
+      run_cli("train --resume " + run + " --set train.epochs=2 --set output.progress=plain");
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("warning: skipping a damaged checkpoint: " + steps[0]),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("resuming " + run + " at epoch 1 of 2 (step 0)"), std::string::npos)
+      << r.output;
+}
+
+// When no checkpoint loads, the newest one's error is the only line.
+TEST(Resume, NoLoadableCheckpointIsOneErrorNamingTheNewest) {
+  TempDir dir("resume-bad");
+  const std::string run = quick_binary_run(dir, "run");
+  const std::vector<std::string> steps = step_checkpoints(run);
+  for (const std::string& f : steps) {
+    std::fstream io(f, std::ios::in | std::ios::out | std::ios::binary);
+    io.seekp(-3, std::ios::end);
+    io.put('\x7f');  // inside the last tensor's data: only the checksum notices
+  }
   CliResult r = run_cli("train --resume " + run + " --set train.epochs=2");
   EXPECT_EQ(r.code, 3) << r.output;
-  EXPECT_NE(r.output.find(ck), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find(steps[0] + ": checksum mismatch"), std::string::npos) << r.output;
   EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
 
-  fs::resize_file(ck, 5);  // shorter than the header length itself
+  fs::remove_all(run + "/checkpoints");
+  fs::create_directories(run + "/checkpoints");
   r = run_cli("train --resume " + run + " --set train.epochs=2");
   EXPECT_EQ(r.code, 3) << r.output;
-  EXPECT_NE(r.output.find(ck), std::string::npos) << r.output;
-
-  fs::remove(ck);
-  r = run_cli("train --resume " + run + " --set train.epochs=2");
-  EXPECT_EQ(r.code, 3) << r.output;
-  EXPECT_NE(r.output.find(ck + ": the run has no checkpoint"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find(run + "/checkpoints: the run has no checkpoint"), std::string::npos)
+      << r.output;
+  EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
 }
 
 TEST(Resume, ForbiddenChangesAreConfigErrorsNamingTheKey) {

@@ -116,6 +116,38 @@ TEST_F(CheckpointTest, TruncatedFileIsDataErrorNamingTheFile) {
   }
 }
 
+// Every byte of the data section is covered by the crc32 in the header: a flipped bit anywhere
+// in it is refused, naming the file; a file without a checksum (another tool's) still loads.
+TEST_F(CheckpointTest, ChecksumCatchesEveryDamagedDataByte) {
+  const float w[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+  save_checkpoint(path("c.safetensors"), {{"w", {8}, w}}, {{"step", "3"}});
+  const std::string bytes = read_bytes(path("c.safetensors"));
+  uint64_t n = 0;
+  std::memcpy(&n, bytes.data(), 8);
+  EXPECT_EQ(nlohmann::json::parse(bytes.substr(8, n))["__metadata__"]["crc32"].get<std::string>().size(),
+            8u);
+  for (size_t i = 8 + n; i < bytes.size(); ++i) {
+    std::string bad = bytes;
+    bad[i] = static_cast<char>(bad[i] ^ 0x10);
+    std::ofstream(path("d.safetensors"), std::ios::binary) << bad;
+    try {
+      load_checkpoint(path("d.safetensors"));
+      ADD_FAILURE() << "accepted a flipped bit at byte " << i;
+    } catch (const DataError& e) {
+      EXPECT_EQ(e.where(), path("d.safetensors"));
+      EXPECT_NE(std::string(e.what()).find("checksum"), std::string::npos) << e.what();
+    }
+  }
+  // Without the key (as Hugging Face's library writes): no check.
+  std::string header = bytes.substr(8, n);
+  const size_t at = header.find("\"crc32\"");
+  ASSERT_NE(at, std::string::npos);
+  header.replace(at, 7, "\"crc00\"");
+  std::ofstream(path("e.safetensors"), std::ios::binary) << bytes.substr(0, 8) << header
+                                                          << bytes.substr(8 + n);
+  EXPECT_EQ(load_checkpoint(path("e.safetensors")).find("w")->data[7], 8.0f);
+}
+
 TEST_F(CheckpointTest, ParamsRoundTripByName) {
   const ParamStore src = make_store({{"fc1.weight", {3, 2}}, {"fc1.bias", {3}}}, 1.0f);
   std::vector<NamedTensor> tensors = param_tensors(src);

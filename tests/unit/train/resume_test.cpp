@@ -18,56 +18,12 @@
 #include "core/error.h"
 #include "io/checkpoint.h"
 #include "train/trainer.h"
+#include "unit/train/resume_fixtures.h"
 
 namespace sculpt::train {
 namespace {
 
 namespace fs = std::filesystem;
-
-// Two Gaussian blobs, a small MLP: a whole epoch takes milliseconds.
-std::string blobs_recipe(const std::string& optim,
-                         const std::string& model = "name = \"binary-mlp\"") {
-  return R"([data]
-source = "synthetic-blobs"
-samples = 600
-features = 8
-val_fraction = 0.1
-test_fraction = 0.2
-[model]
-)" + model +
-         R"(
-[optim]
-)" + optim +
-         R"(
-[train]
-epochs = 2
-batch_size = 32
-loss = "bce"
-seed = 7
-[output]
-progress = "none"
-)";
-}
-
-const char* kNesterov =
-    "name = \"sgd\"\nlr = 0.1\nmomentum = 0.9\nnesterov = true\nweight_decay = 5e-4";
-const char* kAdam = "name = \"adam\"\nlr = 0.01";
-// A custom MLP with dropout: resuming must also reproduce the dropout masks.
-const char* kDropoutModel = R"([[model.layers]]
-type = "flatten"
-[[model.layers]]
-type = "linear"
-name = "fc1"
-out = 32
-[[model.layers]]
-type = "relu"
-[[model.layers]]
-type = "dropout"
-p = 0.3
-[[model.layers]]
-type = "linear"
-name = "fc2"
-out = 1)";
 
 class ResumeTest : public ::testing::Test {
  protected:
@@ -100,18 +56,6 @@ class ResumeTest : public ::testing::Test {
   fs::path dir_;
 };
 
-// Every tensor (weights and optimizer state) and the training state, bit for bit.
-void expect_same_checkpoint(const io::Checkpoint& a, const io::Checkpoint& b) {
-  ASSERT_EQ(a.tensors.size(), b.tensors.size());
-  for (const auto& [name, t] : a.tensors) {
-    const io::StoredTensor* u = b.find(name);
-    ASSERT_NE(u, nullptr) << name;
-    EXPECT_EQ(t.shape, u->shape) << name;
-    EXPECT_EQ(0, std::memcmp(t.data.data(), u->data.data(), t.data.size() * sizeof(float))) << name;
-  }
-  for (const char* key : {"epoch", "step", "rng.data", "rng.dropout", "dropout_key"})
-    EXPECT_EQ(a.metadata.at(key), b.metadata.at(key)) << key;
-}
 
 TEST_F(ResumeTest, SgdNesterovResumeEqualsTheStraightRunBitForBit) {
   const std::string r = blobs_recipe(kNesterov);
