@@ -3,13 +3,17 @@
 #include "data/csv.h"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <fstream>
 #include <set>
+#include <sstream>
+#include <string_view>
 #include <vector>
 
 #include "core/error.h"
+#include "core/limits.h"
 #include "core/suggest.h"
 
 namespace sculpt::data {
@@ -40,11 +44,7 @@ bool parse_number(const std::string& cell, double& out) {
   return r.ec == std::errc() && r.ptr == e && std::isfinite(out);
 }
 
-std::vector<Row> read_rows(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    throw IoError("cannot open " + path, "", "check data.path (and data.test_path)");
-  }
+std::vector<Row> read_rows(std::istream& in, const std::string& path) {
   std::vector<Row> rows;
   std::string line;
   for (int64_t no = 1; std::getline(in, line); ++no) {
@@ -158,16 +158,24 @@ void set_targets(Dataset& ds, const std::vector<double>& t, const std::vector<in
   ds.num_classes = binary ? 2 : int64_t{top} + 1;
 }
 
-}  // namespace
+std::ifstream open_csv(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw IoError("cannot open " + path, "", "check data.path (and data.test_path)");
+  return in;
+}
 
-CsvTable read_csv_table(const std::string& path, const std::string& header) {
-  std::vector<Row> rows = read_rows(path);
+CsvTable table_from_rows(const std::vector<Row>& rows, const std::string& path,
+                         const std::string& header) {
   CsvTable tab;
   if (decide_header(header, rows.front())) tab.names = rows.front().cells;
   const size_t first = tab.names.empty() ? 0 : 1;
   SCULPT_CHECK(rows.size() > first, DataError, "the file has a header but no data rows", path);
   tab.cols = static_cast<int64_t>(rows.front().cells.size());
   tab.rows = static_cast<int64_t>(rows.size() - first);
+  SCULPT_CHECK(checked_numel(std::array{tab.rows, tab.cols}) >= 0, DataError,
+               fmt::format("{} rows of {} cells are more than the limit of {}", tab.rows, tab.cols,
+                           kMaxTensorText),
+               path, "split the file or keep fewer columns");
   tab.cells.resize(static_cast<size_t>(tab.rows * tab.cols));
   tab.lines.resize(static_cast<size_t>(tab.rows));
   double* cell = tab.cells.data();
@@ -191,9 +199,8 @@ CsvTable read_csv_table(const std::string& path, const std::string& header) {
   return tab;
 }
 
-Dataset load_csv(const std::string& path, const CsvOptions& options) {
-  decide_task(options.task, {});  // validates the option before reading the file
-  const CsvTable tab = read_csv_table(path, options.header);
+Dataset dataset_from_table(const CsvTable& tab, const std::string& path,
+                           const CsvOptions& options) {
   SCULPT_CHECK(tab.cols >= 2, DataError,
                fmt::format("needs at least 2 columns (features and a target), found {}", tab.cols),
                path, "cells must be separated by commas");
@@ -218,6 +225,29 @@ Dataset load_csv(const std::string& path, const CsvOptions& options) {
   ds.task = decide_task(options.task, t);
   set_targets(ds, t, tab.lines, path, column_label(tab.names, target));
   return ds;
+}
+
+}  // namespace
+
+CsvTable read_csv_table(const std::string& path, const std::string& header) {
+  std::ifstream in = open_csv(path);
+  return table_from_rows(read_rows(in, path), path, header);
+}
+
+CsvTable parse_csv_table(std::string_view text, const std::string& where,
+                         const std::string& header) {
+  std::istringstream in{std::string(text)};
+  return table_from_rows(read_rows(in, where), where, header);
+}
+
+Dataset load_csv(const std::string& path, const CsvOptions& options) {
+  decide_task(options.task, {});  // validates the option before reading the file
+  return dataset_from_table(read_csv_table(path, options.header), path, options);
+}
+
+Dataset parse_csv(std::string_view text, const std::string& where, const CsvOptions& options) {
+  decide_task(options.task, {});
+  return dataset_from_table(parse_csv_table(text, where, options.header), where, options);
 }
 
 }  // namespace sculpt::data

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "data/dataset.h"
@@ -31,6 +32,9 @@ struct CsvTable {
   std::vector<int64_t> lines;
 };
 CsvTable read_csv_table(const std::string& path, const std::string& header = "auto");
+// The same on the text of a file in memory; messages name `where` as they would the file.
+CsvTable parse_csv_table(std::string_view text, const std::string& where,
+                         const std::string& header = "auto");
 
 // Reads `path`. Blank lines are skipped; quotes around a cell are stripped (no quoted commas).
 // Throws IoError when the file cannot be read; ConfigError for bad options (naming
@@ -38,5 +42,6 @@ CsvTable read_csv_table(const std::string& path, const std::string& header = "au
 // "<file>:<line>: ..." for non-numeric or non-finite cells, ragged rows, targets that do not
 // fit the task, and for empty files. Line numbers are 1-based and count the header line.
 Dataset load_csv(const std::string& path, const CsvOptions& options);
+Dataset parse_csv(std::string_view text, const std::string& where, const CsvOptions& options);
 
 }  // namespace sculpt::data

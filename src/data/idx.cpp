@@ -9,8 +9,11 @@
 #include <cstring>
 #include <filesystem>
 #include <limits>
+#include <memory>
+#include <string_view>
 
 #include "core/error.h"
+#include "core/limits.h"
 
 namespace sculpt::data {
 
@@ -20,7 +23,8 @@ constexpr const char* kFashionHint =
     "check data.path; for Fashion-MNIST install Debian's dataset-fashion-mnist "
     "(apt install dataset-fashion-mnist, files in /usr/share/datasets/fashion-mnist)";
 
-// Sequential reader over a plain or gzip file; the format is chosen by the first two bytes.
+// Sequential reader over a plain or gzip file, or over bytes in memory; the format is chosen by
+// the first two bytes.
 class ByteSource {
  public:
   ByteSource(const std::string& path, const std::string& hint) : path_(path) {
@@ -46,9 +50,22 @@ class ByteSource {
       file_ = f;
     }
   }
+  ByteSource(std::string_view bytes, const std::string& where) : path_(where), mem_(bytes) {
+    gzip_ = bytes.size() >= 2 && uint8_t(bytes[0]) == 0x1f && uint8_t(bytes[1]) == 0x8b;
+    file_size_ = bytes.size();
+    if (gzip_) {
+      zs_ = std::make_unique<z_stream>();
+      // 16 + MAX_WBITS: a gzip wrapper, as gzread expects.
+      if (inflateInit2(zs_.get(), 16 + MAX_WBITS) != Z_OK) {
+        zs_.reset();
+        throw DataError("cannot start zlib's decoder", where);
+      }
+    }
+  }
   ~ByteSource() {
     if (file_) std::fclose(file_);
     if (gz_) gzclose(gz_);
+    if (zs_) inflateEnd(zs_.get());
   }
   ByteSource(const ByteSource&) = delete;
   ByteSource& operator=(const ByteSource&) = delete;
@@ -56,6 +73,13 @@ class ByteSource {
   // Reads up to n bytes; returns how many were read (fewer at the end of the data).
   size_t read(uint8_t* dst, size_t n) {
     if (file_) return std::fread(dst, 1, n, file_);
+    if (zs_) return inflate_memory(dst, n);
+    if (!gz_) {
+      const size_t got = std::min(n, mem_.size() - mem_pos_);
+      std::memcpy(dst, mem_.data() + mem_pos_, got);
+      mem_pos_ += got;
+      return got;
+    }
     size_t total = 0;
     while (total < n) {
       const unsigned chunk = static_cast<unsigned>(std::min<size_t>(n - total, 1u << 30));
@@ -67,6 +91,7 @@ class ByteSource {
   }
   // zlib's explanation of a short read ("unexpected end of file", "invalid distance ..."), or "".
   std::string zlib_error() const {
+    if (zs_) return zs_error_;
     if (!gz_) return {};
     int code = Z_OK;
     const char* msg = gzerror(gz_, &code);
@@ -77,11 +102,39 @@ class ByteSource {
   const std::string& path() const { return path_; }
 
  private:
+  size_t inflate_memory(uint8_t* dst, size_t n) {
+    size_t total = 0;
+    while (total < n && zs_error_.empty()) {
+      if (zs_->avail_in == 0 && mem_pos_ < mem_.size()) {
+        const size_t in = std::min<size_t>(mem_.size() - mem_pos_, 1u << 30);
+        zs_->next_in = reinterpret_cast<Bytef*>(const_cast<char*>(mem_.data() + mem_pos_));
+        zs_->avail_in = static_cast<uInt>(in);
+        mem_pos_ += in;
+      }
+      const size_t out = std::min<size_t>(n - total, 1u << 30);
+      zs_->next_out = dst + total;
+      zs_->avail_out = static_cast<uInt>(out);
+      const int rc = inflate(zs_.get(), Z_NO_FLUSH);
+      total += out - zs_->avail_out;
+      if (rc == Z_STREAM_END) break;
+      if (rc == Z_BUF_ERROR && zs_->avail_in == 0 && mem_pos_ == mem_.size()) {
+        zs_error_ = "unexpected end of file";
+      } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
+        zs_error_ = zs_->msg ? zs_->msg : "corrupt deflate stream";
+      }
+    }
+    return total;
+  }
+
   std::string path_;
   std::FILE* file_ = nullptr;
   gzFile gz_ = nullptr;
   bool gzip_ = false;
   uint64_t file_size_ = 0;
+  std::string_view mem_;  // memory mode
+  size_t mem_pos_ = 0;
+  std::unique_ptr<z_stream> zs_;  // memory mode, gzip
+  std::string zs_error_;
 };
 
 uint32_t big_endian(const uint8_t* p) {
@@ -104,14 +157,14 @@ uint64_t checked_payload(const Shape& dims, const ByteSource& src, uint64_t head
     throw DataError(fmt::format("header declares {} items (more than 2^31)", dims[0]), path,
                     "the file is incomplete or not an IDX file; reinstall or download it again");
   }
-  uint64_t total = 1;
-  for (int64_t d : dims) {
-    if (__builtin_mul_overflow(total, static_cast<uint64_t>(d), &total) ||
-        total > (uint64_t{1} << 40)) {
-      throw DataError("header declares dims " + to_string(dims) + " whose product is too large",
-                      path, "the file is incomplete or not an IDX file; reinstall or download it again");
-    }
+  const int64_t numel = checked_numel(dims);
+  if (numel < 0) {
+    throw DataError(fmt::format("header declares dims {}, more than the limit of {}",
+                                to_string(dims), kMaxTensorText),
+                    path,
+                    "the file is incomplete or not an IDX file; reinstall or download it again");
   }
+  const auto total = static_cast<uint64_t>(numel);
   if (!src.gzip() && header_bytes + total > src.file_size()) {
     throw DataError(fmt::format("truncated data: header declares {} items ({} bytes) but the file"
                                 " has only {} bytes after the header",
@@ -128,11 +181,8 @@ uint64_t checked_payload(const Shape& dims, const ByteSource& src, uint64_t head
   return total;
 }
 
-}  // namespace
-
-IdxArray read_idx(const std::string& path, uint32_t expected_magic, const std::string& missing_hint,
-                  int64_t max_items) {
-  ByteSource src(path, missing_hint);
+IdxArray read_from(ByteSource& src, uint32_t expected_magic, int64_t max_items) {
+  const std::string& path = src.path();
   uint8_t head[4];
   read_exact(src, head, 4, "header (magic number)");
   const uint32_t magic = big_endian(head);
@@ -175,6 +225,20 @@ IdxArray read_idx(const std::string& path, uint32_t expected_magic, const std::s
     }
   }
   return out;
+}
+
+}  // namespace
+
+IdxArray read_idx(const std::string& path, uint32_t expected_magic, const std::string& missing_hint,
+                  int64_t max_items) {
+  ByteSource src(path, missing_hint);
+  return read_from(src, expected_magic, max_items);
+}
+
+IdxArray decode_idx(std::string_view bytes, uint32_t expected_magic, const std::string& where,
+                    int64_t max_items) {
+  ByteSource src(bytes, where);
+  return read_from(src, expected_magic, max_items);
 }
 
 Dataset load_idx(const std::string& images_path, const std::string& labels_path,

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/shape.h"
@@ -23,12 +24,15 @@ struct IdxArray {
 // Reads an IDX file whose magic must equal `expected_magic` (uint8 data; the magic's low byte
 // gives the number of dims). Throws IoError "cannot open <path>" (with `missing_hint` as hint)
 // when it cannot be opened; DataError naming the file for a wrong magic (found vs expected),
-// an implausible header (more than 2^31 items, a dims product that overflows or exceeds what
-// the file can hold) and truncated data (expected vs read, including zlib's message).
+// an implausible header (more than 2^31 items, a dims product over kMaxTensorNumel of
+// core/limits.h or more than the file can hold) and truncated data (expected vs read, including zlib's message).
 // max_items > 0 reads only the first max_items items (dims[0] is then the number read); the
 // header is still checked against the whole file.
 IdxArray read_idx(const std::string& path, uint32_t expected_magic,
                   const std::string& missing_hint = {}, int64_t max_items = 0);
+// The same checks on a whole file image in memory (plain or gzip); errors name `where`.
+IdxArray decode_idx(std::string_view bytes, uint32_t expected_magic, const std::string& where,
+                    int64_t max_items = 0);
 
 // Images [N, H, W] + labels [N] -> classification Dataset named `name`, sample_shape {1, H, W},
 // pixels scaled to [0, 1] (x / 255). Labels must be in [0, num_classes) (DataError naming the

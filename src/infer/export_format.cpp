@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/limits.h"
 #include "io/atomic_file.h"
 #include "sparse/half.h"
 
@@ -25,8 +26,6 @@ constexpr size_t kPreamble = sizeof(kExportMagic) + 4 + 4;
 constexpr size_t kCrcBytes = 4;
 // Column indices fit 16 bits up to this width.
 constexpr int64_t kNarrowCols = 65536;
-// No parameter tensor of a model this runtime can hold comes near this many entries.
-constexpr int64_t kMaxTensorNumel = int64_t{1} << 31;
 
 uint32_t crc32_of(std::string_view bytes) {
   return static_cast<uint32_t>(
@@ -163,15 +162,40 @@ struct Cursor {
   float value(bool fp16) { return fp16 ? sparse::half_to_float(get<uint16_t>()) : get<float>(); }
 };
 
+// A non-negative integer field. nlohmann's get<> would convert a float such as 1e300 with a
+// cast whose result is undefined, so the type is checked first.
+template <class T>
+T integer_field(const json& j, const char* key, const std::string& what, const std::string& where) {
+  const json& v = j.at(key);
+  SCULPT_CHECK(v.is_number_unsigned() &&
+                   v.get<uint64_t>() <= uint64_t(std::numeric_limits<T>::max()),
+               DataError, fmt::format("{}: {} is not a non-negative integer", what, key), where,
+               "the file is damaged; export the model again");
+  return v.get<T>();
+}
+
+// A float field that fits a float (get<float> of 1e300 is undefined as well).
+float float_field(const json& j, const char* key, const std::string& where) {
+  const json& v = j.at(key);
+  SCULPT_CHECK(v.is_number() && std::abs(v.get<double>()) <= std::numeric_limits<float>::max(),
+               DataError, fmt::format("normalize.{} is not a finite float", key), where,
+               "the file is damaged; export the model again");
+  return v.get<float>();
+}
+
 Shape checked_shape(const json& j, const std::string& what, const std::string& where) {
-  Shape s = j.get<Shape>();
-  int64_t n = 1;
-  for (int64_t d : s) {
-    SCULPT_CHECK(d > 0 && d <= kMaxTensorNumel && n <= kMaxTensorNumel / d, DataError,
-                 fmt::format("{} has an invalid shape [{}]", what, fmt::join(s, ", ")), where,
-                 "the file is damaged; export the model again");
-    n *= d;
+  const auto fail = [&] {
+    throw DataError(fmt::format("{} has an invalid shape {} (positive integers, at most {} in "
+                                "all)", what, j.dump(), kMaxTensorText),
+                    where, "the file is damaged; export the model again");
+  };
+  if (!j.is_array()) fail();
+  Shape s;
+  for (const json& d : j) {
+    if (!d.is_number_unsigned() || d.get<uint64_t>() == 0) fail();
+    s.push_back(int64_t(std::min<uint64_t>(d.get<uint64_t>(), uint64_t(kMaxTensorNumel) + 1)));
   }
+  if (checked_numel(s) < 0) fail();
   return s;
 }
 
@@ -189,7 +213,7 @@ ExportTensor decode_tensor(const json& jt, std::string_view data, uint64_t& expe
   if (dtype != "f32" && dtype != "f16") fail("unknown dtype '" + dtype + "'");
   const bool fp16 = dtype == "f16";
   const int64_t n = numel(t.shape);
-  const auto nnz = jt.at("nnz").get<int64_t>();
+  const auto nnz = integer_field<int64_t>(jt, "nnz", what, where);
   if (nnz < 0 || nnz > n) fail(fmt::format("nnz {} is outside [0, {}]", nnz, n));
   Encoding e = Encoding::kDense;
   if (enc == "csr")
@@ -198,8 +222,8 @@ ExportTensor decode_tensor(const json& jt, std::string_view data, uint64_t& expe
     e = Encoding::kBitmask;
   else if (enc != "dense")
     fail("unknown encoding '" + enc + "'");
-  const auto offset = jt.at("offset").get<uint64_t>();
-  const auto bytes = jt.at("bytes").get<uint64_t>();
+  const auto offset = integer_field<uint64_t>(jt, "offset", what, where);
+  const auto bytes = integer_field<uint64_t>(jt, "bytes", what, where);
   const uint64_t need = stored_bytes(e, t.shape, e == Encoding::kDense ? n : nnz, fp16);
   if (offset != expected_offset) fail(fmt::format("data starts at {}, expected {}", offset, expected_offset));
   if (bytes != need) fail(fmt::format("holds {} bytes, its encoding needs {}", bytes, need));
@@ -257,9 +281,9 @@ ExportHeader decode_header(const json& j, const std::string& where) {
   h.task = j.at("task").get<std::string>();
   SCULPT_CHECK(h.task == "classification" || h.task == "binary" || h.task == "regression",
                DataError, "unknown task '" + h.task + "'", where, "");
-  h.outputs = j.at("outputs").get<int64_t>();
-  h.norm_mean = j.at("normalize").at("mean").get<float>();
-  h.norm_std = j.at("normalize").at("std").get<float>();
+  h.outputs = integer_field<int64_t>(j, "outputs", "the header", where);
+  h.norm_mean = float_field(j.at("normalize"), "mean", where);
+  h.norm_std = float_field(j.at("normalize"), "std", where);
   SCULPT_CHECK(std::isfinite(h.norm_mean) && std::isfinite(h.norm_std) && h.norm_std > 0.0f,
                DataError, fmt::format("invalid normalisation mean {} std {}", h.norm_mean, h.norm_std),
                where, "");
@@ -351,7 +375,7 @@ ExportModel decode_export(std::string_view bytes, const std::string& where,
     throw DataError(fmt::format("the header is not valid JSON ({})", e.what()), where, again);
   }
   try {
-    const auto data_bytes = j.at("data_bytes").get<uint64_t>();
+    const auto data_bytes = integer_field<uint64_t>(j, "data_bytes", "the header", where);
     const uint64_t total = kPreamble + header_bytes + data_bytes + kCrcBytes;
     SCULPT_CHECK(total == bytes.size(), DataError,
                  fmt::format("{}: the header declares {} bytes, the file has {}",

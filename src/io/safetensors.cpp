@@ -12,6 +12,7 @@
 #include <set>
 
 #include "core/error.h"
+#include "core/limits.h"
 
 namespace sculpt::io {
 
@@ -51,7 +52,7 @@ nlohmann::json parse_header(std::string_view text, const std::string& where) {
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(text.begin(), text.end(), cb);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range for 1e999
     bad(where, fmt::format("the header is not valid JSON ({})", e.what()));
   }
   if (!dup.empty()) bad(where, fmt::format("tensor '{}' appears twice in the header", dup));
@@ -90,14 +91,12 @@ Entry read_entry(const std::string& name, const nlohmann::json& j, uint64_t data
   if (!j.contains("data_offsets") || !read_uints(j["data_offsets"], offsets) || offsets.size() != 2)
     bad(where, t + " has no valid data_offsets (two non-negative integers)");
   Entry e{name, {}, offsets[0], offsets[1]};
-  uint64_t count = 1;
-  for (uint64_t d : shape) {
-    if (d > uint64_t(std::numeric_limits<int64_t>::max()) ||
-        (d != 0 && count > std::numeric_limits<uint64_t>::max() / 4 / d))
-      bad(where, t + " has an impossibly large shape");
-    count *= d;
-    e.shape.push_back(static_cast<int64_t>(d));
-  }
+  const int64_t numel = checked_numel(shape);
+  if (numel < 0)
+    bad(where, fmt::format("{} has shape [{}], more than the limit of {}", t,
+                           fmt::join(shape, ", "), kMaxTensorText));
+  const auto count = static_cast<uint64_t>(numel);
+  e.shape.assign(shape.begin(), shape.end());
   if (e.begin > e.end || e.end > data_size)
     bad(where, fmt::format("{} data_offsets [{}, {}] are outside the {} data bytes", t, e.begin,
                            e.end, data_size));

@@ -251,6 +251,60 @@ out = 1
   EXPECT_NE(r.output.find("pool_here"), std::string::npos) << r.output;
 }
 
+// Every file of tests/data/bad/<kind>/ (written by fuzz/make_corpus.py) given to the command
+// that reads that kind: a non-zero exit of its error kind, exactly one line that names the file
+// and says what is wrong, never a crash, "out of memory" or an internal error.
+CliResult run_on_bad_file(const std::string& kind, const fs::path& file, const TempDir& dir) {
+  const std::string f = file.string();
+  const std::string out = " --out " + dir.file("run");
+  if (kind == "idx") {
+    // Replaces one file of a good dataset: images-* the training images, labels-* the labels.
+    IdxDir d;
+    std::string slot = file.filename().string().rfind("labels-", 0) == 0
+                           ? "train-labels-idx1-ubyte"
+                           : "train-images-idx3-ubyte";
+    if (file.extension() == ".gz") {
+      fs::remove(d.dir.file(slot));
+      slot += ".gz";
+    }
+    fs::copy_file(file, d.dir.file(slot), fs::copy_options::overwrite_existing);
+    return d.train();
+  }
+  if (kind == "csv")
+    return run_cli("train -q --recipe " + recipe_path("binary.toml") + out +
+                   " --set data.source=csv --set data.target=label --set data.path=" + f);
+  if (kind == "recipe") return run_cli("train -q --recipe " + f + out);
+  if (kind == "checkpoint") return run_cli("export -c " + f + " -o " + dir.file("m.sculpt"));
+  const std::string csv = dir.write("x.csv", "x1,x2,x3,label\n1,2,3,0\n4,5,6,1\n");
+  return run_cli("infer -m " + f + " -i " + csv + " --target label");
+}
+
+TEST(BadInput, EveryHostileFileGivesOneClearErrorLine) {
+  const fs::path root = fs::path(SCULPT_SOURCE_DIR) / "tests/data/bad";
+  int files = 0;
+  for (const std::string kind : {"idx", "csv", "recipe", "checkpoint", "export"}) {
+    std::vector<fs::path> paths;
+    for (const auto& e : fs::directory_iterator(root / kind)) paths.push_back(e.path());
+    std::sort(paths.begin(), paths.end());
+    EXPECT_GE(paths.size(), 5u) << kind;
+    for (const fs::path& p : paths) {
+      SCOPED_TRACE(kind + "/" + p.filename().string());
+      TempDir dir("bad-" + kind);
+      const CliResult r = run_on_bad_file(kind, p, dir);
+      EXPECT_TRUE(r.code == 2 || r.code == 3) << r.code << ": " << r.output;
+      EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+      EXPECT_EQ(r.output.rfind("sculpt: ", 0), 0u) << r.output;
+      EXPECT_EQ(r.output.find("out of memory"), std::string::npos) << r.output;
+      EXPECT_EQ(r.output.find("internal error"), std::string::npos) << r.output;
+      // The message names the file (the idx case: the slot it was copied to).
+      const std::string named = kind == "idx" ? "-idx" : p.filename().string();
+      EXPECT_NE(r.output.find(named), std::string::npos) << r.output;
+      ++files;
+    }
+  }
+  EXPECT_GE(files, 40);
+}
+
 TEST(BadInput, UnknownVerbOrMissingRecipeIsAUsageError) {
   EXPECT_EQ(run_cli("frobnicate").code, 2);
   EXPECT_EQ(run_cli("train").code, 2);

@@ -147,6 +147,25 @@ TEST_F(DataCsv, BadOptionsSuggestTheIntendedValue) {
   expect_error<ConfigError>("1,2\n", {.header = "yse"}, {"data.header"});
 }
 
+TEST_F(DataCsv, ParsesTextInMemoryLikeTheFileReader) {
+  const std::string text = "a,b,label\n1,2,0\n3,4,1\n5,6,2\n";
+  const CsvOptions opt{.target = "label"};
+  const Dataset mem = parse_csv(text, "mem.csv", opt);
+  const Dataset file = load(text, opt);
+  EXPECT_EQ(mem.x.shape(), file.x.shape());
+  EXPECT_EQ(mem.labels, file.labels);
+  EXPECT_EQ(mem.num_classes, 3);
+  EXPECT_EQ(parse_csv_table(text, "mem.csv").names, (std::vector<std::string>{"a", "b", "label"}));
+  try {
+    parse_csv("a,b\n1,x\n", "mem.csv", {});
+    ADD_FAILURE() << "no exception";
+  } catch (const DataError& e) {
+    EXPECT_NE(std::string(e.what()).find("mem.csv:2: column 'b' has non-numeric value 'x'"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(DataCsvIo, MissingFileIsAnIoError) {
   try {
     load_csv("/nonexistent/x.csv", {});

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <string_view>
 
 #include "core/error.h"
 #include "data_test_util.h"
@@ -130,7 +131,11 @@ TEST_F(DataIdx, ImplausibleHeadersAreRejectedBeforeAllocation) {
                           {dir.file("many"), "2415919104 items", "2^31"});
   testing::write_plain(dir.file("overflow"), idx_bytes({16, 0xffffffffu, 0xffffffffu}, {}));
   expect_error<DataError>([&] { read_idx(dir.file("overflow"), kIdxImagesMagic); },
-                          {dir.file("overflow"), "too large"});
+                          {dir.file("overflow"), "more than the limit of 2^31 entries"});
+  // No overflow, but over the tensor limit (core/limits.h).
+  testing::write_plain(dir.file("big"), idx_bytes({65536, 256, 256}, {}));
+  expect_error<DataError>([&] { read_idx(dir.file("big"), kIdxImagesMagic); },
+                          {dir.file("big"), "[65536, 256, 256], more than the limit"});
   // A gzip file of a few dozen bytes cannot hold 60000 x 28 x 28 bytes.
   testing::write_gz(dir.file("liar.gz"), idx_bytes({60000, 28, 28}, pixel_pattern(10)));
   expect_error<DataError>([&] { read_idx(dir.file("liar.gz"), kIdxImagesMagic); },
@@ -140,6 +145,32 @@ TEST_F(DataIdx, ImplausibleHeadersAreRejectedBeforeAllocation) {
   expect_error<DataError>([&] { read_idx(dir.file("short.gz"), kIdxImagesMagic); },
                           {dir.file("short.gz"), "expected 100 items (78400 bytes)",
                            "read 2352 bytes (3 complete items)"});
+}
+
+std::string_view as_chars(const std::vector<uint8_t>& b) {
+  return {reinterpret_cast<const char*>(b.data()), b.size()};
+}
+
+TEST_F(DataIdx, DecodesFileImagesInMemoryLikeTheFileReader) {
+  for (const char* name : {"img.gz", "img.plain"}) {
+    const auto bytes = testing::read_all(dir.file(name));
+    const IdxArray mem = decode_idx(as_chars(bytes), kIdxImagesMagic, "mem.idx");
+    const IdxArray file = read_idx(dir.file(name), kIdxImagesMagic);
+    EXPECT_EQ(mem.dims, file.dims);
+    EXPECT_EQ(mem.bytes, file.bytes);
+    EXPECT_EQ(decode_idx(as_chars(bytes), kIdxImagesMagic, "mem.idx", 2).dims, (Shape{2, 3, 4}));
+  }
+  expect_error<DataError>(
+      [&] { decode_idx(as_chars(label_bytes(5)), kIdxImagesMagic, "mem.idx"); },
+      {"mem.idx: bad magic number 0x00000801", "swapped"});
+  // A gzip stream cut short, and one whose deflate data is damaged.
+  auto gz = testing::read_all(dir.file("img.gz"));
+  const decltype(gz) cut(gz.begin(), gz.begin() + 30);
+  expect_error<DataError>([&] { decode_idx(as_chars(cut), kIdxImagesMagic, "mem.gz"); },
+                          {"mem.gz: truncated", "zlib: unexpected end of file"});
+  for (size_t i = 12; i < gz.size() - 8; ++i) gz[i] ^= 0x5a;
+  expect_error<DataError>([&] { decode_idx(as_chars(gz), kIdxImagesMagic, "mem.gz"); },
+                          {"mem.gz"});
 }
 
 TEST_F(DataIdx, LabelOutsideClassesNamesFileAndItem) {

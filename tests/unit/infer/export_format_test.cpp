@@ -200,10 +200,26 @@ TEST(ExportFormat, RejectsHostileHeadersWithAValidChecksum) {
       {"unknown dtype", [](nlohmann::json& j) { j["tensors"][0]["dtype"] = "f64"; }},
       {"data starts at", [](nlohmann::json& j) { j["tensors"][1]["offset"] = 0; }},
       {"missing a field", [](nlohmann::json& j) { j.erase("tensors"); }},
-      {"wrong type", [](nlohmann::json& j) { j["input"] = "28x28"; }},
+      {"the input has an invalid shape \"28x28\"",
+       [](nlohmann::json& j) { j["input"] = "28x28"; }},
       {"unknown task", [](nlohmann::json& j) { j["task"] = "ranking"; }},
       {"normalisation", [](nlohmann::json& j) { j["normalize"]["std"] = 0.0; }},
       {"truncated", [](nlohmann::json& j) { j["data_bytes"] = 1ull << 40; }},
+      // Found by fuzz/export_fuzz: sizes and floats that nlohmann's get<> would have converted
+      // with an undefined cast (UBSan: float-cast-overflow).
+      {"data_bytes is not a non-negative integer",
+       [](nlohmann::json& j) { j["data_bytes"] = 1e300; }},
+      {"nnz is not a non-negative integer",
+       [](nlohmann::json& j) { j["tensors"][0]["nnz"] = -1e19; }},
+      {"offset is not a non-negative integer",
+       [](nlohmann::json& j) { j["tensors"][0]["offset"] = 0.5; }},
+      {"outputs is not a non-negative integer", [](nlohmann::json& j) { j["outputs"] = 1e40; }},
+      {"normalize.std is not a finite float",
+       [](nlohmann::json& j) { j["normalize"]["std"] = 1e300; }},
+      {"invalid shape [1e+300,36]",
+       [](nlohmann::json& j) { j["tensors"][0]["shape"] = {1e300, 36}; }},
+      {"at most 2^31 entries",
+       [](nlohmann::json& j) { j["tensors"][0]["shape"] = {65536, 65536}; }},
   };
   for (const Case& c : cases) {
     const std::string msg = error_of(with_header(file, c.edit));

@@ -177,6 +177,16 @@ TEST(Recipe, TomlSyntaxErrorHasFileLineColumn) {
   EXPECT_FALSE(e.message().empty());
 }
 
+// Found by fuzz/recipe_fuzz: toml++ quotes the character it did not expect as it is, so a
+// newline there split the error message over two lines.
+TEST(Recipe, TomlSyntaxErrorIsOneLineWhateverTheInput) {
+  for (const char* text : {"c=n\nm", "a = \"x\ty\n", "[optim\n", "x = 1\x01"}) {
+    const std::string what = parse_error(text).what();
+    EXPECT_EQ(what.find('\n'), std::string::npos) << what;
+    EXPECT_EQ(what.find('\t'), std::string::npos) << what;
+  }
+}
+
 TEST(Recipe, MissingFileIsAnIoErrorNamingThePath) {
   try {
     load_recipe("/nonexistent/x.toml");

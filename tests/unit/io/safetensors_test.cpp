@@ -128,7 +128,16 @@ TEST(Safetensors, DamagedFilesAreDataErrors) {
                 "appears twice");
   expect_damage(file(R"({"__metadata__": {"step": 3}})", ""), "not a string");
   expect_damage(file(one(R"({"dtype": "F32", "shape": [4611686018427387904, 4], "data_offsets": [0, 12]})"), kData),
-                "impossibly large");
+                "more than the limit of 2^31 entries");
+  // Found by fuzz/checkpoint_fuzz: a number too large for a double is nlohmann's out_of_range,
+  // not a parse_error, and escaped as an internal error.
+  expect_damage(file(R"({"a": {"dtype": "F32", "shape": [65e08216], "data_offsets": [0, 4]}})",
+                     kData),
+                "the header is not valid JSON ([json.exception.out_of_range.406] number overflow");
+  // Within 64 bits but over the tensor limit: refused before the offsets are even compared.
+  expect_damage(
+      file(one(R"({"dtype": "F32", "shape": [65536, 65536], "data_offsets": [0, 12]})"), kData),
+                "shape [65536, 65536], more than the limit of 2^31 entries");
   // A truncated file: the header promises 12 data bytes, 6 are there.
   expect_damage(file(one(ok), kData.substr(0, 6)), "outside");
 }
