@@ -13,6 +13,7 @@
 #include "io/checkpoint.h"
 #include "train/resume.h"
 #include "train/trainer.h"
+#include "unit/temp_dir_test.h"
 #include "unit/train/resume_fixtures.h"
 
 namespace sculpt::train {
@@ -22,18 +23,8 @@ namespace fs = std::filesystem;
 
 struct Interrupt {};  // thrown from the step hook once the checkpoint is written
 
-class MidEpochResume : public ::testing::Test {
+class MidEpochResume : public sculpt::testing::TempDirTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           fmt::format("sculpt_midepoch_{}_{}", ::getpid(),
-                       ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
-
   // The straight run against one stopped after step `at` (checkpoint from the hook) and resumed
   // in a new trainer: same final checkpoint bits, same epoch events.
   void check(const std::string& recipe, int64_t at) {
@@ -79,7 +70,6 @@ class MidEpochResume : public ::testing::Test {
       EXPECT_EQ(a.sparsity, b.sparsity);
     }
   }
-  fs::path dir_;
 };
 
 // 420 training samples in batches of 32: 14 steps per epoch. Stops inside epoch 1, at its last

@@ -18,6 +18,7 @@
 #include "core/error.h"
 #include "io/checkpoint.h"
 #include "train/trainer.h"
+#include "unit/temp_dir_test.h"
 #include "unit/train/resume_fixtures.h"
 
 namespace sculpt::train {
@@ -25,18 +26,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class ResumeTest : public ::testing::Test {
+class ResumeTest : public sculpt::testing::TempDirTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           fmt::format("sculpt_resume_{}_{}", ::getpid(),
-                       ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
-
   // Trains `epochs` epochs of `recipe` and returns its checkpoint file.
   std::string train(const std::string& recipe, int epochs, const std::string& name) {
     Trainer t(parse_recipe(recipe, "test"));
@@ -53,9 +44,7 @@ class ResumeTest : public ::testing::Test {
     t.save_checkpoint(path("resumed.safetensors"));
     return io::load_checkpoint(path("resumed.safetensors"));
   }
-  fs::path dir_;
 };
-
 
 TEST_F(ResumeTest, SgdNesterovResumeEqualsTheStraightRunBitForBit) {
   const std::string r = blobs_recipe(kNesterov);
