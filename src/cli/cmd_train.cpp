@@ -248,6 +248,7 @@ int run_resume(const TrainArgs& a) {
 
   const train::TrainState state = train::get_state(ck.metadata, loaded.path);
   if (state.epoch >= recipe.train.epochs) {
+    tidy_checkpoints(files.dir, state.step, recipe.output.keep);
     fmt::print(
         "sculpt: run {} is already complete: its checkpoint is at epoch {} and "
         "train.epochs = {}\n",

@@ -8,12 +8,14 @@
 #include <cstdio>
 
 #include "cli/commands.h"
+#include "cli/signals.h"
 #include "core/error.h"
 
 int main(int argc, char** argv) {
   // Past a file-size limit (ulimit -f) a write then fails with EFBIG, which becomes a clear
   // IoError naming the file, instead of SIGXFSZ killing the process mid-write.
   std::signal(SIGXFSZ, SIG_IGN);
+  sculpt::cli::start_signal_thread();
   CLI::App app{"Sculpt: train small neural networks on the CPU, then make them smaller and faster",
                "sculpt"};
   app.require_subcommand(1);

@@ -20,21 +20,37 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr const char* kPrefix = "step-";
+constexpr const char* kPrefix = "step-";  // then the step, zero-padded to 9 digits
 constexpr const char* kSuffix = ".safetensors";
 
-bool is_step_file(const std::string& name) {
-  return name.size() > 5 + 12 && name.starts_with(kPrefix) && name.ends_with(kSuffix) &&
-         std::all_of(name.begin() + 5, name.end() - 12, [](char c) { return c >= '0' && c <= '9'; });
+struct StepFile {
+  int64_t step;
+  fs::path path;
+};
+
+// step-<digits>.safetensors: the step, or -1 for any other name.
+int64_t step_of(const std::string& name) {
+  constexpr size_t kFixed = 5 + 12;  // "step-" and ".safetensors"
+  if (name.size() <= kFixed || name.size() > kFixed + 18 || !name.starts_with(kPrefix) ||
+      !name.ends_with(kSuffix))
+    return -1;
+  int64_t step = 0;
+  for (size_t i = 5; i + 12 < name.size(); ++i) {
+    if (name[i] < '0' || name[i] > '9') return -1;
+    step = step * 10 + (name[i] - '0');
+  }
+  return step;
 }
 
-// Step files, oldest first (zero-padded names sort by step).
-std::vector<fs::path> step_files(const fs::path& cdir) {
-  std::vector<fs::path> out;
+// The step files, oldest first.
+std::vector<StepFile> step_files(const fs::path& cdir) {
+  std::vector<StepFile> out;
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(cdir, ec))
-    if (is_step_file(e.path().filename().string())) out.push_back(e.path());
-  std::sort(out.begin(), out.end());
+    if (const int64_t step = step_of(e.path().filename().string()); step >= 0)
+      out.push_back({step, e.path()});
+  std::sort(out.begin(), out.end(),
+            [](const StepFile& a, const StepFile& b) { return a.step < b.step; });
   return out;
 }
 
@@ -66,20 +82,31 @@ void save_run_checkpoint(const train::Trainer& t, const std::string& dir, int64_
   const fs::path file = cdir / fmt::format("{}{:09d}{}", kPrefix, t.step(), kSuffix);
   t.save_checkpoint(file.string());
   relink(file, cdir / "last.safetensors");
-  // The oldest step files beyond `keep`, and temporary files a killed run left behind (this
-  // process writes nothing else now). A file that will not go away is only disk space.
-  std::vector<fs::path> files = step_files(cdir);
+  tidy_checkpoints(dir, t.step(), keep);
+}
+
+void tidy_checkpoints(const std::string& dir, int64_t step, int64_t keep) {
+  const fs::path cdir = fs::path(dir) / "checkpoints";
+  std::vector<fs::path> mine;  // steps up to `step`, oldest first
   std::error_code ec;
-  for (size_t i = 0; i + static_cast<size_t>(keep) < files.size(); ++i) fs::remove(files[i], ec);
-  for (const auto& e : fs::directory_iterator(cdir, ec))
-    if (e.path().extension() == ".tmp") fs::remove(e.path(), ec);
+  for (const StepFile& f : step_files(cdir)) {
+    if (f.step > step)
+      fs::remove(f.path, ec);
+    else
+      mine.push_back(f.path);
+  }
+  for (size_t i = 0; i + static_cast<size_t>(keep) < mine.size(); ++i) fs::remove(mine[i], ec);
+  for (const auto& e : fs::directory_iterator(cdir, ec)) {
+    const fs::path ext = e.path().extension();
+    if (ext == ".tmp" || ext == ".prev") fs::remove(e.path(), ec);
+  }
 }
 
 std::vector<std::string> checkpoint_candidates(const std::string& dir) {
   const fs::path cdir = fs::path(dir) / "checkpoints";
   std::vector<std::string> out;
-  const std::vector<fs::path> files = step_files(cdir);
-  for (auto it = files.rbegin(); it != files.rend(); ++it) out.push_back(it->string());
+  const std::vector<StepFile> files = step_files(cdir);
+  for (auto it = files.rbegin(); it != files.rend(); ++it) out.push_back(it->path.string());
   std::error_code ec;
   if (fs::is_regular_file(cdir / "last.safetensors", ec))
     out.push_back((cdir / "last.safetensors").string());

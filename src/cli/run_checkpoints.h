@@ -13,10 +13,15 @@ namespace sculpt::cli {
 
 // Saves the trainer's checkpoint as checkpoints/step-<step>.safetensors (temp file, fsync,
 // rename, directory fsync), points last.safetensors at it (a link renamed into place), then
-// removes the oldest step files beyond `keep` and temporary files a killed run left. A failure
-// (disk full, read-only directory) throws IoError naming the file; the checkpoints written
-// before stay intact.
+// tidies (below). A failure (disk full, read-only directory) throws IoError naming the file;
+// the checkpoints written before stay intact.
 void save_run_checkpoint(const train::Trainer& t, const std::string& dir, int64_t keep);
+
+// Removes the temporary files a killed run left (and the .prev copy io::save_checkpoint keeps
+// when a resumed run writes a step again), step files past `step` (a future the run has
+// abandoned: checkpoints a resume skipped as damaged) and all but the newest `keep` of the rest.
+// Never throws: a file that will not go away is only disk space.
+void tidy_checkpoints(const std::string& dir, int64_t step, int64_t keep);
 
 // The step files of `dir`, newest first, then last.safetensors when it exists.
 std::vector<std::string> checkpoint_candidates(const std::string& dir);

@@ -1,27 +1,52 @@
 #include "cli/signals.h"
 
+#include <pthread.h>
+#include <signal.h>
+
+#include <atomic>
 #include <csignal>
+#include <thread>
 
 namespace sculpt::cli {
 
 namespace {
 
-volatile std::sig_atomic_t g_signal = 0;
+std::atomic<bool> g_catching{false};
+std::atomic<int> g_signal{0};
 
-extern "C" void on_stop_signal(int sig) { g_signal = sig; }
+sigset_t stop_set() {
+  sigset_t s;
+  sigemptyset(&s);
+  sigaddset(&s, SIGINT);
+  sigaddset(&s, SIGTERM);
+  return s;
+}
+
+[[noreturn]] void wait_for_signals() {
+  const sigset_t set = stop_set();
+  for (;;) {
+    int sig = 0;
+    if (sigwait(&set, &sig) != 0) continue;
+    int none = 0;
+    if (g_catching.load() && g_signal.compare_exchange_strong(none, sig)) continue;
+    // Not training, or the second signal: the default action, now. raise() targets this
+    // thread, the only one where the signal is unblocked.
+    std::signal(sig, SIG_DFL);
+    pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
+    ::raise(sig);
+  }
+}
 
 }  // namespace
 
-void catch_stop_signals() {
-  struct sigaction sa {};
-  sa.sa_handler = on_stop_signal;
-  sigemptyset(&sa.sa_mask);
-  // SA_RESETHAND: the handler runs once, so a second signal stops the process at once.
-  sa.sa_flags = SA_RESTART | SA_RESETHAND;
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
+void start_signal_thread() {
+  const sigset_t set = stop_set();
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  std::thread(wait_for_signals).detach();
 }
 
-int stop_signal() { return g_signal; }
+void catch_stop_signals() { g_catching.store(true); }
+
+int stop_signal() { return g_signal.load(); }
 
 }  // namespace sculpt::cli

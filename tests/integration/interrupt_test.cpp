@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
@@ -115,16 +116,21 @@ void expect_same_run(const std::string& a, const std::string& b) {
   EXPECT_EQ(comparable_metrics(a), comparable_metrics(b));
 }
 
-// The synthetic binary recipe made long enough to be stopped mid-run: 4 epochs of 329 steps,
-// a checkpoint every 7 steps; one thread so that the bits cannot depend on scheduling.
+// The synthetic binary data with the MLP, long enough to be stopped mid-run: 4 epochs of 329
+// steps, a checkpoint every 7 steps; one thread so that the bits cannot depend on scheduling.
 const std::string kRun =
     " train -q --recipe " + recipe_path("binary.toml") +
-    " --set data.samples=30000 --set train.epochs=4 --set train.batch_size=64"
-    " --set train.threads=1 --set output.checkpoint_every=7 --set output.keep=2";
+    " --set data.samples=30000 --set model.name=mlp --set train.epochs=4"
+    " --set train.batch_size=64 --set train.threads=1 --set output.checkpoint_every=7"
+    " --set output.keep=2";
 
-std::string straight_run(const TempDir& dir) {
+// The uninterrupted run of `args`; `seconds` gets its wall time.
+std::string straight_run(const TempDir& dir, const std::string& args = kRun,
+                         double* seconds = nullptr) {
   const std::string run = dir.file("straight");
-  const CliResult r = run_cli(kRun + " --out " + run);
+  const auto t0 = Clock::now();
+  const CliResult r = run_cli(args + " --out " + run);
+  if (seconds) *seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   EXPECT_EQ(r.code, 0) << r.output;
   return run;
 }
@@ -167,9 +173,15 @@ TEST(Interrupt, SigintCheckpointsExits130AndResumesBitForBit) { stop_and_resume(
 // kill before the first checkpoint leaves nothing to resume: the run then starts over.
 TEST(Interrupt, TwentySigkillsLoseNothing) {
   TempDir dir("sigkill");
-  const std::string straight = straight_run(dir), run = dir.file("killed");
+  // 20 epochs (about 4 s on a free core): most kills land in training and checkpoint writes.
+  const std::string args = kRun + " --set train.epochs=20";
+  double seconds = 0.0;
+  const std::string straight = straight_run(dir, args, &seconds), run = dir.file("killed");
+  // Each session lives 50 ms (about the start-up) plus at most 1/25 of the straight run's time,
+  // so 20 of them cannot finish the run, whatever the machine's speed.
   std::mt19937 rng(2026);
-  std::uniform_int_distribution<int> delay_ms(20, 200);
+  const int span = std::max(10, static_cast<int>(seconds * 1000.0 / 25.0));
+  std::uniform_int_distribution<int> delay_ms(50, 50 + span);
   int kills = 0, restarts = 0;
   bool finished = false;
   const auto deadline = Clock::now() + std::chrono::seconds(120);
@@ -179,8 +191,7 @@ TEST(Interrupt, TwentySigkillsLoseNothing) {
       fs::remove_all(run);
       ++restarts;
     }
-    const std::string args = fresh ? kRun + " --out " + run : " train -q --resume " + run;
-    Background b(args, dir.file("log"));
+    Background b(fresh ? args + " --out " + run : " train -q --resume " + run, dir.file("log"));
     ASSERT_TRUE(b.started());
     int code = -1;
     // After 20 kills the run is left to finish.
@@ -201,12 +212,14 @@ TEST(Interrupt, TwentySigkillsLoseNothing) {
   expect_same_run(straight, run);
   // Only the newest output.keep step files remain, and no temporary file.
   int step_files = 0;
+  std::string names;
   for (const auto& e : fs::directory_iterator(run + "/checkpoints")) {
     const std::string name = e.path().filename().string();
     EXPECT_EQ(name.find(".tmp"), std::string::npos) << name;
     step_files += name.starts_with("step-");
+    names += " " + name;
   }
-  EXPECT_EQ(step_files, 2);
+  EXPECT_EQ(step_files, 2) << names;
 }
 
 }  // namespace
