@@ -2,7 +2,7 @@
 # Installs the Debian packages Sculpt needs, quietly and only when missing (idempotent).
 # Usage: scripts/deps.sh [extra-package...]
 set -euo pipefail
-packages=(build-essential cmake libdnnl-dev libomp-dev libcli11-dev libtomlplusplus-dev
+packages=(build-essential cmake ninja-build libdnnl-dev libomp-dev libcli11-dev libtomlplusplus-dev
           nlohmann-json3-dev libfmt-dev zlib1g-dev libgtest-dev dataset-fashion-mnist "$@")
 missing=()
 for p in "${packages[@]}"; do

@@ -25,21 +25,6 @@ namespace sculpt {
 
 namespace {
 
-enum class Layout { kSample, kFeature, kAny };
-
-struct Step {
-  enum class Kind { kLayer, kSparseLinear, kSparseConv, kTranspose } kind = Kind::kLayer;
-  nn::Layer* layer = nullptr;  // kLayer
-  sparse::Csr csr;             // sparse kinds
-  sparse::Windowed windowed;   // a sparse Linear's batch-1 layout, when it is the faster one
-  const float* bias = nullptr;
-  const float* weight = nullptr;  // a dense Linear's [out, in]: batch 1 runs kernels::gemv
-  sparse::Act act = sparse::Act::kNone;
-  kernels::ConvGeometry geom;  // kSparseConv
-  int64_t in = 0, out = 0;     // per-sample sizes
-  Layout layout = Layout::kSample;
-};
-
 bool elementwise(std::string_view kind) {
   return kind == "relu" || kind == "sigmoid" || kind == "tanh" || kind == "dropout" ||
          kind == "flatten";
@@ -48,6 +33,21 @@ bool elementwise(std::string_view kind) {
 }  // namespace
 
 struct InferenceModel::Impl {
+  enum class Layout { kSample, kFeature, kAny };
+
+  struct Step {
+    enum class Kind { kLayer, kSparseLinear, kSparseConv, kTranspose } kind = Kind::kLayer;
+    nn::Layer* layer = nullptr;  // kLayer
+    sparse::Csr csr;             // sparse kinds
+    sparse::Windowed windowed;   // a sparse Linear's batch-1 layout, when it is the faster one
+    const float* bias = nullptr;
+    const float* weight = nullptr;  // a dense Linear's [out, in]: batch 1 runs kernels::gemv
+    sparse::Act act = sparse::Act::kNone;
+    kernels::ConvGeometry geom;  // kSparseConv
+    int64_t in = 0, out = 0;     // per-sample sizes
+    Layout layout = Layout::kSample;
+  };
+
   infer::ExportHeader header;
   std::vector<std::unique_ptr<nn::Layer>> layers;
   ParamStore params;
@@ -231,6 +231,8 @@ InferenceModel InferenceModel::from_export(const infer::ExportModel& m,
 }
 
 void InferenceModel::predict(const float* x, int64_t n, float* logits) {
+  using Layout = Impl::Layout;
+  using Step = Impl::Step;
   Impl& m = *impl_;
   const float mean = m.header.norm_mean, inv_std = 1.0f / m.header.norm_std;
   for (int64_t done = 0; done < n; done += m.max_batch) {

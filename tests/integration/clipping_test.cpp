@@ -18,12 +18,12 @@ std::vector<nlohmann::json> events(const std::string& run, const std::string& ev
   return out;
 }
 
-const std::string kSmall = " --set data.limit_train=6000 --set data.limit_test=2000";
+const std::string kClipDemoData = " --set data.limit_train=6000 --set data.limit_test=2000";
 
 TEST(Clipping, TheDemoDivergesWithoutClippingAndTrainsWithIt) {
   if (!have_fashion()) GTEST_SKIP() << "Fashion-MNIST not installed";
   TempDir dir("clipdemo");
-  const std::string base = "train -q --recipe " + recipe_path("clip-demo.toml") + kSmall +
+  const std::string base = "train -q --recipe " + recipe_path("clip-demo.toml") + kClipDemoData +
                            " --set train.epochs=2";
   CliResult off = run_cli(base + " --set clip.name=none --out " + dir.file("off"));
   EXPECT_EQ(off.code, 4) << off.output;  // numeric error

@@ -19,12 +19,12 @@ namespace {
 namespace fs = std::filesystem;
 
 // The MLP on the binary data: a checkpoint of ~400 KB, far larger than the text files.
-const std::string kRun = " train -q --recipe " + recipe_path("binary.toml") +
+const std::string kDiskRun = " train -q --recipe " + recipe_path("binary.toml") +
                          " --set train.epochs=1 --set train.threads=1 --set model.name=mlp";
 
 std::string one_epoch(const TempDir& dir) {
   const std::string run = dir.file("run");
-  const CliResult r = run_cli(kRun + " --out " + run);
+  const CliResult r = run_cli(kDiskRun + " --out " + run);
   EXPECT_EQ(r.code, 0) << r.output;
   return run;
 }

@@ -15,9 +15,6 @@
 namespace sculpt::testing {
 namespace {
 
-const std::string kSmall =
-    " --set data.limit_train=5000 --set data.limit_test=2000 --set output.progress=none";
-
 // The first "<label> NN.NN%" in `text`, as a percentage (-1 when absent).
 double percent_after(const std::string& text, const std::string& label) {
   std::smatch m;
@@ -48,7 +45,7 @@ class ExportCli : public ::testing::Test {
     if (!have_fashion()) return;
     dir_ = new TempDir("export");
     CliResult r = run_cli("train --recipe " + recipe_path("mlp.toml") + " --out " +
-                          dir_->file("dense") + kSmall + " --set train.epochs=2");
+                          dir_->file("dense") + kSmallFashion + " --set train.epochs=2");
     ASSERT_EQ(r.code, 0) << r.output;
     r = run_cli("prune --checkpoint " + dir_->file("dense") + " --sparsity 0.95 " +
                 "--finetune-epochs 1 --out " + pruned());

@@ -118,14 +118,14 @@ void expect_same_run(const std::string& a, const std::string& b) {
 
 // The synthetic binary data with the MLP, long enough to be stopped mid-run: 4 epochs of 329
 // steps, a checkpoint every 7 steps; one thread so that the bits cannot depend on scheduling.
-const std::string kRun =
+const std::string kStoppableRun =
     " train -q --recipe " + recipe_path("binary.toml") +
     " --set data.samples=30000 --set model.name=mlp --set train.epochs=4"
     " --set train.batch_size=64 --set train.threads=1 --set output.checkpoint_every=7"
     " --set output.keep=2";
 
 // The uninterrupted run of `args`; `seconds` gets its wall time.
-std::string straight_run(const TempDir& dir, const std::string& args = kRun,
+std::string straight_run(const TempDir& dir, const std::string& args = kStoppableRun,
                          double* seconds = nullptr) {
   const std::string run = dir.file("straight");
   const auto t0 = Clock::now();
@@ -149,7 +149,7 @@ void stop_and_resume(int sig, int expected_code) {
   TempDir dir(sig == SIGINT ? "sigint" : "sigterm");
   const std::string straight = straight_run(dir), run = dir.file("stopped");
   {
-    Background b(kRun + " --out " + run, dir.file("log"));
+    Background b(kStoppableRun + " --out " + run, dir.file("log"));
     ASSERT_TRUE(b.started());
     wait_for_steps(run, 30);
     b.signal(sig);
@@ -174,7 +174,7 @@ TEST(Interrupt, SigintCheckpointsExits130AndResumesBitForBit) { stop_and_resume(
 TEST(Interrupt, TwentySigkillsLoseNothing) {
   TempDir dir("sigkill");
   // 20 epochs (about 4 s on a free core): most kills land in training and checkpoint writes.
-  const std::string args = kRun + " --set train.epochs=20";
+  const std::string args = kStoppableRun + " --set train.epochs=20";
   double seconds = 0.0;
   const std::string straight = straight_run(dir, args, &seconds), run = dir.file("killed");
   // Each session lives 50 ms (about the start-up) plus at most 1/25 of the straight run's time,

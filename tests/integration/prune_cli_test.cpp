@@ -15,9 +15,6 @@
 namespace sculpt::testing {
 namespace {
 
-const std::string kSmall =
-    " --set data.limit_train=5000 --set data.limit_test=2000 --set output.progress=none";
-
 nlohmann::json read_json(const std::string& path) {
   std::ifstream f(path);
   return nlohmann::json::parse(f);
@@ -39,7 +36,7 @@ class PruneCli : public ::testing::Test {
     if (!have_fashion()) return;
     dir_ = new TempDir("prune");
     const CliResult r = run_cli("train --recipe " + recipe_path("mlp.toml") + " --out " +
-                                dense() + kSmall + " --set train.epochs=2");
+                                dense() + kSmallFashion + " --set train.epochs=2");
     ASSERT_EQ(r.code, 0) << r.output;
   }
   static void TearDownTestSuite() {
@@ -58,7 +55,7 @@ TempDir* PruneCli::dir_ = nullptr;
 TEST_F(PruneCli, GradualPruningDuringTrainingHitsItsTargetAndLogsIt) {
   const std::string run = out("gradual");
   const CliResult r = run_cli("train --recipe " + recipe_path("prune-gradual.toml") + " --out " +
-                              run + kSmall +
+                              run + kSmallFashion +
                               " --set train.epochs=3 --set prune.start=0 --set prune.end=2 "
                               "--set prune.every=10 --set output.progress=plain");
   ASSERT_EQ(r.code, 0) << r.output;
@@ -91,7 +88,7 @@ TEST_F(PruneCli, GradualPruningDuringTrainingHitsItsTargetAndLogsIt) {
 TEST_F(PruneCli, ResumeCannotStretchARampThatSpansTheRun) {
   const std::string run = out("span");
   const CliResult r = run_cli("train --recipe " + recipe_path("prune-gradual.toml") + " --out " +
-                              run + kSmall + " --set train.epochs=2 --set prune.start=0 "
+                              run + kSmallFashion + " --set train.epochs=2 --set prune.start=0 "
                               "--set prune.end=0 --set schedule.name=constant");
   ASSERT_EQ(r.code, 0) << r.output;
   const CliResult more = run_cli("train --resume " + run + " --set train.epochs=3");
@@ -172,7 +169,7 @@ TEST_F(PruneCli, BadInputIsOneClearError) {
     EXPECT_FALSE(std::filesystem::exists(run));
   }
   const CliResult recipe = run_cli("train --recipe " + recipe_path("prune-gradual.toml") +
-                                   " --out " + out("badr") + kSmall + " --set prune.sparsity=1.5");
+                                   " --out " + out("badr") + kSmallFashion + " --set prune.sparsity=1.5");
   EXPECT_EQ(recipe.code, 2) << recipe.output;
   EXPECT_NE(recipe.output.find("prune.sparsity must be in [0, 1), got 1.5"), std::string::npos)
       << recipe.output;

@@ -70,11 +70,16 @@ TEST(Training, SeedCnnReaches88PercentInFiveEpochs) {
   if (!have_fashion()) GTEST_SKIP() << "Fashion-MNIST not installed";
   TempDir dir("cnn");
   const std::string run = dir.file("run");
-  CliResult r = run_cli("train -q --recipe " + recipe_path("cnn.toml") + " --out " + run);
+  // Under the sanitizers: one epoch on 6,000 images, 75% measured on 2026-11-26 (chance: 10%).
+  const std::string slice =
+      kSanitized ? " --set train.epochs=1 --set data.limit_train=6000 --set data.limit_test=2000"
+                 : "";
+  CliResult r =
+      run_cli("train -q --recipe " + recipe_path("cnn.toml") + slice + " --out " + run);
   ASSERT_EQ(r.code, 0) << r.output;
   nlohmann::json end = last_event(read_metrics(run), "end");
   ASSERT_FALSE(end.is_null());
-  EXPECT_GE(end["test_acc"].get<double>(), 0.88) << r.output;
+  EXPECT_GE(end["test_acc"].get<double>(), kSanitized ? 0.65 : 0.88) << r.output;
 }
 
 // The seed articles' MLP (100 hidden units) with Adam: 87.3% measured on 2026-11-25.

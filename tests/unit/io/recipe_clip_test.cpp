@@ -12,7 +12,7 @@
 namespace sculpt {
 namespace {
 
-ConfigError parse_error(const std::string& text, std::vector<std::string> overrides = {}) {
+ConfigError clip_parse_error(const std::string& text, std::vector<std::string> overrides = {}) {
   try {
     parse_recipe(text, "r.toml", overrides);
   } catch (const ConfigError& e) {
@@ -55,40 +55,40 @@ TEST(RecipeClip, OptionsAreResolvedWithTheClippersDefaults) {
 }
 
 TEST(RecipeClip, BadValuesNameTheField) {
-  EXPECT_EQ(parse_error("[clip]\nname = \"global-norm\"\nmax_norm = 0\n").message(),
+  EXPECT_EQ(clip_parse_error("[clip]\nname = \"global-norm\"\nmax_norm = 0\n").message(),
             "clip.max_norm must be > 0, got 0");
-  EXPECT_EQ(parse_error("[clip]\nname = \"norm\"\nmax_norm = -1.5\n").message(),
+  EXPECT_EQ(clip_parse_error("[clip]\nname = \"norm\"\nmax_norm = -1.5\n").message(),
             "clip.max_norm must be > 0, got -1.5");
-  const ConfigError v = parse_error("[clip]\nname = \"value\"\nmax_value = 0.0\n");
+  const ConfigError v = clip_parse_error("[clip]\nname = \"value\"\nmax_value = 0.0\n");
   EXPECT_EQ(v.message(), "clip.max_value must be > 0, got 0");
   EXPECT_EQ(v.where(), "r.toml:3:13");
-  EXPECT_EQ(parse_error("[clip]\nname = \"autoclip\"\npercentile = 0\n").message(),
+  EXPECT_EQ(clip_parse_error("[clip]\nname = \"autoclip\"\npercentile = 0\n").message(),
             "clip.percentile must be in (0, 100], got 0");
-  EXPECT_EQ(parse_error("[clip]\nname = \"autoclip\"\npercentile = 100.5\n").message(),
+  EXPECT_EQ(clip_parse_error("[clip]\nname = \"autoclip\"\npercentile = 100.5\n").message(),
             "clip.percentile must be in (0, 100], got 100.5");
   EXPECT_NO_THROW(parse_recipe("[clip]\nname = \"autoclip\"\npercentile = 100\n", "r.toml"));
-  EXPECT_EQ(parse_error("[clip]\nname = \"autoclip\"\nhistory = -3\n").message(),
+  EXPECT_EQ(clip_parse_error("[clip]\nname = \"autoclip\"\nhistory = -3\n").message(),
             "clip.history must be >= 0, got -3");
-  EXPECT_EQ(parse_error("[clip]\nname = \"norm\"\nnorm_type = \"l1\"\n").message(),
+  EXPECT_EQ(clip_parse_error("[clip]\nname = \"norm\"\nnorm_type = \"l1\"\n").message(),
             "clip.norm_type must be one of 2 | inf, got \"l1\"");
-  EXPECT_EQ(parse_error("", {"clip.name=value", "clip.max_value=-2"}).message(),
+  EXPECT_EQ(clip_parse_error("", {"clip.name=value", "clip.max_value=-2"}).message(),
             "clip.max_value must be > 0, got -2");
 }
 
 TEST(RecipeClip, UnknownKeysAndNamesSuggest) {
-  const ConfigError typo = parse_error("[clip]\nname = \"global-norm\"\nmax_nrom = 1\n");
+  const ConfigError typo = clip_parse_error("[clip]\nname = \"global-norm\"\nmax_nrom = 1\n");
   EXPECT_EQ(typo.message(), "unknown key 'clip.max_nrom'");
   EXPECT_EQ(typo.hint(), "did you mean 'max_norm'?");
-  const ConfigError other = parse_error("[clip]\nname = \"global-norm\"\npercentile = 50\n");
+  const ConfigError other = clip_parse_error("[clip]\nname = \"global-norm\"\npercentile = 50\n");
   EXPECT_EQ(other.message(), "clip.percentile is not a field of clip.name = \"global-norm\"");
   EXPECT_EQ(other.hint(), "global-norm takes: max_norm norm_type eps");
-  const ConfigError name = parse_error("[clip]\nname = \"globalnorm\"\n");
+  const ConfigError name = clip_parse_error("[clip]\nname = \"globalnorm\"\n");
   EXPECT_EQ(name.message(),
             "clip.name must be one of none | value | norm | global-norm | agc | autoclip, got "
             "\"globalnorm\"");
   EXPECT_EQ(name.hint(), "did you mean 'global-norm'?");
-  EXPECT_EQ(parse_error("", {"clip.name=agcc"}).hint(), "did you mean 'agc'?");
-  EXPECT_EQ(parse_error("", {"clip.maxnorm=1"}).hint(), "did you mean 'max_norm'?");
+  EXPECT_EQ(clip_parse_error("", {"clip.name=agcc"}).hint(), "did you mean 'agc'?");
+  EXPECT_EQ(clip_parse_error("", {"clip.maxnorm=1"}).hint(), "did you mean 'max_norm'?");
 }
 
 TEST(RecipeClip, ChangingTheClipperOnTheCommandLineKeepsOnlyItsKeys) {

@@ -15,7 +15,7 @@ namespace {
 using sculpt::testing::expect_near_all;
 using sculpt::testing::random_vector;
 
-const PoolGeometry kGeoms[] = {
+const PoolGeometry kPoolGeoms[] = {
     {.c = 2, .h = 6, .w = 6, .k = 2, .stride = 2, .pad = 0},
     {.c = 3, .h = 7, .w = 5, .k = 2, .stride = 2, .pad = 0},  // odd: last row/col dropped
     {.c = 2, .h = 7, .w = 7, .k = 3, .stride = 2, .pad = 1},
@@ -45,7 +45,7 @@ void check_geometry(const PoolGeometry& g, int64_t n, Rng& rng) {
 
 TEST(Pooling, MatchesReference) {
   Rng rng(1);
-  for (const auto& g : kGeoms) check_geometry(g, 3, rng);
+  for (const auto& g : kPoolGeoms) check_geometry(g, 3, rng);
 }
 
 TEST(Pooling, MatchesReferenceAboveTheParallelThreshold) {

@@ -10,10 +10,10 @@
 namespace sculpt::nn {
 namespace {
 
-struct Bound {
+struct BoundLinear {
   Linear layer;
   ParamStore ps;
-  explicit Bound(int64_t in, int64_t out) : layer("fc1", out) {
+  explicit BoundLinear(int64_t in, int64_t out) : layer("fc1", out) {
     layer.bind({in});
     layer.declare(ps);
     ps.finalize();
@@ -22,7 +22,7 @@ struct Bound {
 };
 
 TEST(Linear, ForwardAndBackwardMatchAHandComputedCase) {
-  Bound b(3, 2);
+  BoundLinear b(3, 2);
   // W = [[1, 2, 3], [-1, 0, 1]], b = [0.5, -0.5]
   const float w[] = {1, 2, 3, -1, 0, 1}, bias[] = {0.5f, -0.5f};
   std::copy(w, w + 6, b.ps.value(b.layer.weight_index()));
@@ -48,7 +48,7 @@ TEST(Linear, ForwardAndBackwardMatchAHandComputedCase) {
 }
 
 TEST(Linear, InitMatchesPyTorchDefaultBoundsAndMoments) {
-  Bound b(784, 300);
+  BoundLinear b(784, 300);
   Rng rng(1);
   b.layer.init(b.ps, rng);
   const double bound = 1.0 / std::sqrt(784.0);
@@ -70,7 +70,7 @@ TEST(Linear, InitMatchesPyTorchDefaultBoundsAndMoments) {
 }
 
 TEST(Linear, ParametersAreNamedAndFlagged) {
-  Bound b(4, 3);
+  BoundLinear b(4, 3);
   EXPECT_EQ(b.ps.entry(b.layer.weight_index()).name, "fc1.weight");
   EXPECT_EQ(b.ps.entry(b.layer.weight_index()).shape, (Shape{3, 4}));
   EXPECT_TRUE(b.ps.entry(b.layer.weight_index()).flags.decays);

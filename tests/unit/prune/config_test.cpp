@@ -19,6 +19,7 @@
 #include "prune/pruner.h"
 #include "prune/select.h"
 #include "prune/structure.h"
+#include "unit/prune/prune_test_net.h"
 
 namespace sculpt::prune {
 namespace {
@@ -162,28 +163,6 @@ TEST(PruneConfig, MalformedPerLayerTableIsRejected) {
 
 // ---- Names checked against the model ---------------------------------------------------------
 
-nn::LayerSpec L(std::string type, std::map<std::string, double> args = {}) {
-  return nn::LayerSpec{std::move(type), "", std::move(args)};
-}
-
-struct Net {
-  nn::Model model;
-  ParamStore ps;
-  std::vector<PrunableLayer> layers;
-};
-
-// fc1 reads 64 inputs per unit, fc2 32, fc3 16.
-Net build() {
-  const nn::ModelSpec spec{{L("flatten"), L("linear", {{"out", 32}}), L("relu"),
-                            L("linear", {{"out", 16}}), L("relu"), L("linear", {{"out", 4}})}};
-  Net n{nn::Model::build(spec, Shape{1, 8, 8}), {}, {}};
-  n.model.declare(n.ps);
-  n.ps.finalize();
-  Rng rng(1);
-  n.model.init(n.ps, rng);
-  n.layers = prunable_layers(n.model, n.ps);
-  return n;
-}
 
 PruneConfig at_end() {
   PruneConfig c;
@@ -192,7 +171,7 @@ PruneConfig at_end() {
 }
 
 TEST(PruneConfig, MThatDoesNotDivideAFanInNamesTheLayer) {
-  const Net net = build();
+  const test_net::Net net = test_net::build_mlp(1);
   PruneConfig c = at_end();
   c.granularity = "n:m";
   c.n = 32;
@@ -216,7 +195,7 @@ TEST(PruneConfig, MThatDoesNotDivideAFanInNamesTheLayer) {
 }
 
 TEST(PruneConfig, UnknownLayerInExcludeListsTheValidNames) {
-  const Net net = build();
+  const test_net::Net net = test_net::build_mlp(1);
   PruneConfig c = at_end();
   c.exclude = "fc2, fc9";
   const ConfigError e = config_error([&] { candidates(net.layers, net.ps, c); });
@@ -226,7 +205,7 @@ TEST(PruneConfig, UnknownLayerInExcludeListsTheValidNames) {
 }
 
 TEST(PruneConfig, UnknownLayerInPerLayerTableListsTheValidNames) {
-  const Net net = build();
+  const test_net::Net net = test_net::build_mlp(1);
   PruneConfig c = at_end();
   c.scope = "layer";
   c.layers = "fc1=0.5,fc4=0.5";
@@ -237,7 +216,7 @@ TEST(PruneConfig, UnknownLayerInPerLayerTableListsTheValidNames) {
 }
 
 TEST(PruneConfig, ExcludingEveryLayerLeavesNothingToPrune) {
-  const Net net = build();
+  const test_net::Net net = test_net::build_mlp(1);
   PruneConfig c = at_end();
   c.exclude = "fc1,fc2,fc3";
   const ConfigError e = config_error([&] { candidates(net.layers, net.ps, c); });

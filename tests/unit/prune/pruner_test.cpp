@@ -15,31 +15,11 @@
 #include "core/rng.h"
 #include "nn/model.h"
 #include "prune/structure.h"
+#include "unit/prune/prune_test_net.h"
 
 namespace sculpt::prune {
 namespace {
 
-nn::LayerSpec L(std::string type, std::map<std::string, double> args = {}) {
-  return nn::LayerSpec{std::move(type), "", std::move(args)};
-}
-
-struct Net {
-  nn::Model model;
-  ParamStore ps;
-  std::vector<PrunableLayer> layers;
-};
-
-Net build() {
-  const nn::ModelSpec spec{{L("flatten"), L("linear", {{"out", 32}}), L("relu"),
-                            L("linear", {{"out", 16}}), L("relu"), L("linear", {{"out", 4}})}};
-  Net n{nn::Model::build(spec, Shape{1, 8, 8}), {}, {}};
-  n.model.declare(n.ps);
-  n.ps.finalize();
-  Rng rng(3);
-  n.model.init(n.ps, rng);
-  n.layers = prunable_layers(n.model, n.ps);
-  return n;
-}
 
 PruneConfig gradual(double s_i, double s_f, double start, double end, int64_t every,
                     const std::string& shape = "cubic") {
@@ -62,7 +42,7 @@ double zhu_gupta(double s_i, double s_f, double t, double t0, double n_dt) {
 
 // 10 steps per epoch, 40 steps in all; the ramp runs from epoch 1 (step 10) to epoch 3 (step 30).
 TEST(PrunerRamp, CubicTargetIsZhuAndGuptasFormula) {
-  Net net = build();
+  test_net::Net net = test_net::build_mlp(3);
   const Pruner p(gradual(0.1, 0.9, 1, 3, 7), net.layers, net.ps, 10, 40, 1);
   ASSERT_EQ(p.begin_step(), 10);
   ASSERT_EQ(p.end_step(), 30);
@@ -74,7 +54,7 @@ TEST(PrunerRamp, CubicTargetIsZhuAndGuptasFormula) {
 }
 
 TEST(PrunerRamp, TargetIsZeroBeforeTheStartAndTheFinalSparsityAfterTheEnd) {
-  Net net = build();
+  test_net::Net net = test_net::build_mlp(3);
   const Pruner p(gradual(0.2, 0.85, 1, 3, 5), net.layers, net.ps, 10, 40, 1);
   for (int64_t t : {0, 1, 5, 9}) EXPECT_EQ(p.target(t), 0.0) << "t = " << t;
   for (int64_t t : {30, 31, 35, 40, 1000}) EXPECT_EQ(p.target(t), 0.85) << "t = " << t;
@@ -83,20 +63,20 @@ TEST(PrunerRamp, TargetIsZeroBeforeTheStartAndTheFinalSparsityAfterTheEnd) {
 TEST(PrunerRamp, TargetRisesWithTheSteps) {
   for (const char* shape : {"cubic", "linear", "cosine", "exponential"}) {
     SCOPED_TRACE(shape);
-    Net net = build();
+    test_net::Net net = test_net::build_mlp(3);
     const Pruner p(gradual(0.0, 0.9, 1, 3, 5, shape), net.layers, net.ps, 10, 40, 1);
     for (int64_t t = 10; t < 40; ++t) EXPECT_LE(p.target(t), p.target(t + 1)) << "t = " << t;
     EXPECT_EQ(p.target(10), 0.0);
     EXPECT_EQ(p.target(30), 0.9);
   }
-  Net net = build();
+  test_net::Net net = test_net::build_mlp(3);
   const Pruner lin(gradual(0.2, 0.8, 1, 3, 5, "linear"), net.layers, net.ps, 10, 40, 1);
   EXPECT_NEAR(lin.target(20), 0.5, 1e-12);
   EXPECT_NEAR(lin.target(15), 0.35, 1e-12);
 }
 
 TEST(PrunerRamp, DueAtTheStartEveryDtAndTheEndOnly) {
-  Net net = build();
+  test_net::Net net = test_net::build_mlp(3);
   const Pruner p(gradual(0.0, 0.9, 1, 3, 7), net.layers, net.ps, 10, 40, 1);
   const std::set<int64_t> expected{10, 17, 24, 30};
   for (int64_t t = 0; t <= 45; ++t) EXPECT_EQ(p.due(t), expected.count(t) == 1) << "t = " << t;
@@ -108,7 +88,7 @@ TEST(PrunerRamp, DueAtTheStartEveryDtAndTheEndOnly) {
 }
 
 TEST(PrunerRamp, OnlyGradualPruningHasAClock) {
-  Net net = build();
+  test_net::Net net = test_net::build_mlp(3);
   for (const char* when : {"none", "snip", "at-end"}) {
     PruneConfig c;
     c.when = when;
@@ -121,7 +101,7 @@ TEST(PrunerRamp, OnlyGradualPruningHasAClock) {
 }
 
 TEST(PrunerRamp, EndZeroMeansTwoThirdsOfTheRun) {
-  Net net = build();
+  test_net::Net net = test_net::build_mlp(3);
   const Pruner p(gradual(0.0, 0.9, 0, 0, 5), net.layers, net.ps, 10, 40, 1);
   EXPECT_EQ(p.begin_step(), 0);
   EXPECT_EQ(p.end_step(), 27);  // 40 * 2 / 3 = 26.67
@@ -131,7 +111,7 @@ TEST(PrunerRamp, EndZeroMeansTwoThirdsOfTheRun) {
 }
 
 TEST(PrunerRamp, ARampBeyondTheRunIsAConfigError) {
-  Net net = build();
+  test_net::Net net = test_net::build_mlp(3);
   try {
     Pruner p(gradual(0.0, 0.9, 1, 5, 5), net.layers, net.ps, 10, 40, 1);
     FAIL() << "no exception";
@@ -172,7 +152,7 @@ TEST(PrunerRamp, EveryShapeRunsFromOneToZeroWithoutRising) {
 TEST(PrunerStatistic, ClearedAfterAPruneExceptForMovement) {
   for (const char* crit : {"gradient", "taylor", "movement"}) {
     SCOPED_TRACE(crit);
-    Net net = build();
+    test_net::Net net = test_net::build_mlp(3);
     PruneConfig c = gradual(0.0, 0.5, 0, 2, 5);
     c.criterion = crit;
     Pruner p(c, net.layers, net.ps, 10, 40, 1);
@@ -190,7 +170,7 @@ TEST(PrunerStatistic, ClearedAfterAPruneExceptForMovement) {
     p.prune(net.ps, 0.3, masks);
     EXPECT_EQ(nonzero(), std::string(crit) == "movement");
   }
-  Net net = build();
+  test_net::Net net = test_net::build_mlp(3);
   Pruner mag(gradual(0.0, 0.5, 0, 2, 5), net.layers, net.ps, 10, 40, 1);
   EXPECT_FALSE(mag.observes_steps());
   EXPECT_TRUE(mag.stat().empty());

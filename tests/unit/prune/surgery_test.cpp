@@ -11,13 +11,12 @@
 #include "core/rng.h"
 #include "io/checkpoint.h"
 #include "prune/structure.h"
+#include "unit/prune/prune_test_net.h"
 
 namespace sculpt::prune {
 namespace {
 
-nn::LayerSpec L(std::string type, std::map<std::string, double> args = {}) {
-  return nn::LayerSpec{std::move(type), "", std::move(args)};
-}
+using test_net::L;
 
 nn::ModelSpec mlp_spec() {
   return {{L("flatten"), L("linear", {{"out", 12}}), L("relu"), L("linear", {{"out", 8}}),
@@ -32,7 +31,7 @@ nn::ModelSpec conv_spec() {
 }
 const Shape kConvInput{1, 10, 10};
 
-struct Net {
+struct SurgeryNet {
   nn::Model model;
   ParamStore ps;
   std::vector<PrunableLayer> layers;
@@ -60,8 +59,8 @@ struct Net {
   }
 };
 
-Net build(const nn::ModelSpec& spec, const Shape& input, uint64_t seed = 7) {
-  Net n{nn::Model::build(spec, input), {}, {}, {}};
+SurgeryNet build(const nn::ModelSpec& spec, const Shape& input, uint64_t seed = 7) {
+  SurgeryNet n{nn::Model::build(spec, input), {}, {}, {}};
   n.model.declare(n.ps);
   n.ps.finalize();
   Rng rng(seed);
@@ -80,7 +79,7 @@ float planted_m(float v) { return 2.0f * v + 1.0f; }
 
 // Parameters, masks, optimizer state opt.m = 2 w + 1, a flat per-parameter array holding each
 // entry's original index, and a tensor of no parameter.
-io::Checkpoint checkpoint(const Net& n, bool with_masks = true) {
+io::Checkpoint checkpoint(const SurgeryNet& n, bool with_masks = true) {
   io::Checkpoint ck;
   ck.metadata["recipe"] = "test";
   ck.tensors["opt.step"] = {{1}, {42.0f}};
@@ -98,8 +97,8 @@ io::Checkpoint checkpoint(const Net& n, bool with_masks = true) {
 }
 
 // The model of a surgery result, loaded with its parameters.
-Net rebuild(const SurgeryResult& r, const Shape& input) {
-  Net n{nn::Model::build(r.spec, input), {}, {}, {}};
+SurgeryNet rebuild(const SurgeryResult& r, const Shape& input) {
+  SurgeryNet n{nn::Model::build(r.spec, input), {}, {}, {}};
   n.model.declare(n.ps);
   n.ps.finalize();
   io::Checkpoint params;
@@ -109,7 +108,7 @@ Net rebuild(const SurgeryResult& r, const Shape& input) {
   return n;
 }
 
-std::vector<float> forward(Net& n, const std::vector<float>& x, int64_t batch) {
+std::vector<float> forward(SurgeryNet& n, const std::vector<float>& x, int64_t batch) {
   n.model.reserve(batch);
   const float* y = n.model.forward(n.ps, x.data(), batch, nn::Pass{});
   return {y, y + batch * n.model.outputs()};
@@ -122,8 +121,8 @@ std::vector<float> random_inputs(const Shape& input, int64_t batch, uint64_t see
   return x;
 }
 
-void expect_same_outputs(Net& masked, const SurgeryResult& r, const Shape& input) {
-  Net small = rebuild(r, input);
+void expect_same_outputs(SurgeryNet& masked, const SurgeryResult& r, const Shape& input) {
+  SurgeryNet small = rebuild(r, input);
   const std::vector<float> x = random_inputs(input, 5);
   const std::vector<float> a = forward(masked, x, 5), b = forward(small, x, 5);
   ASSERT_EQ(a.size(), b.size());
@@ -135,7 +134,7 @@ int64_t params_of(const SurgeryResult& r, const Shape& input) {
 }
 
 TEST(Surgery, MlpMatchesMaskedModel) {
-  Net n = build(mlp_spec(), kMlpInput);
+  SurgeryNet n = build(mlp_spec(), kMlpInput);
   n.kill("fc1", 3);
   n.kill("fc1", 11);
   n.kill("fc2", 0);
@@ -161,7 +160,7 @@ TEST(Surgery, MlpMatchesMaskedModel) {
 }
 
 TEST(Surgery, ConvNetMatchesMaskedModel) {
-  Net n = build(conv_spec(), kConvInput);
+  SurgeryNet n = build(conv_spec(), kConvInput);
   // conv1 [4,1,3,3] -> [4,8,8] -> pool [4,4,4]; conv2 [5,4,3,3] -> [5,4,4]; fc1 [6,80].
   ASSERT_EQ(n.layers[0].next_spatial, 9);
   ASSERT_EQ(n.layers[1].next_spatial, 16);
@@ -181,14 +180,14 @@ TEST(Surgery, ConvNetMatchesMaskedModel) {
 }
 
 TEST(Surgery, SlicesEveryPerParameterTensorLikeItsParameter) {
-  Net n = build(mlp_spec(), kMlpInput);
+  SurgeryNet n = build(mlp_spec(), kMlpInput);
   n.kill("fc1", 3);
   n.kill("fc2", 5);
   n.apply_masks();
   const io::Checkpoint ck = checkpoint(n);
   const SurgeryResult r = remove_dead_units(mlp_spec(), kMlpInput, ck);
   // Optimizer state and masks follow their parameter entry for entry.
-  const Net small = rebuild(r, kMlpInput);
+  const SurgeryNet small = rebuild(r, kMlpInput);
   for (const auto& e : small.ps.entries()) {
     const auto& w = r.checkpoint.tensors.at(e.name);
     const auto& m = r.checkpoint.tensors.at("opt.m." + e.name);
@@ -213,7 +212,7 @@ TEST(Surgery, SlicesEveryPerParameterTensorLikeItsParameter) {
 }
 
 TEST(Surgery, NoMasksChangesNothing) {
-  Net n = build(conv_spec(), kConvInput);
+  SurgeryNet n = build(conv_spec(), kConvInput);
   const io::Checkpoint ck = checkpoint(n, /*with_masks=*/false);
   const SurgeryResult r = remove_dead_units(conv_spec(), kConvInput, ck);
   EXPECT_TRUE(r.changes.empty());
@@ -229,7 +228,7 @@ TEST(Surgery, NoMasksChangesNothing) {
 }
 
 TEST(Surgery, KillingEveryUnitOfALayerIsAShapeError) {
-  Net n = build(mlp_spec(), kMlpInput);
+  SurgeryNet n = build(mlp_spec(), kMlpInput);
   for (int u = 0; u < 12; ++u) n.kill("fc1", u);
   n.apply_masks();
   try {
@@ -242,7 +241,7 @@ TEST(Surgery, KillingEveryUnitOfALayerIsAShapeError) {
 }
 
 TEST(Surgery, MissingParameterIsADataError) {
-  Net n = build(mlp_spec(), kMlpInput);
+  SurgeryNet n = build(mlp_spec(), kMlpInput);
   io::Checkpoint ck = checkpoint(n);
   ck.tensors.erase("fc2.bias");
   EXPECT_THROW(remove_dead_units(mlp_spec(), kMlpInput, ck), DataError);
@@ -254,7 +253,7 @@ TEST(Surgery, FoldsConstantOutputsOfDeadUnitsIntoTheNextBias) {
   const nn::ModelSpec spec{{L("flatten"), L("linear", {{"out", 6}}), L("sigmoid"),
                             L("linear", {{"out", 5}, {"in", 6}}), L("relu"),
                             L("linear", {{"out", 3}})}};
-  Net n = build(spec, kMlpInput);
+  SurgeryNet n = build(spec, kMlpInput);
   n.kill("fc1", 1, /*row_only=*/true);
   n.kill("fc1", 4, /*row_only=*/true);
   n.kill("fc2", 2, /*row_only=*/true);
@@ -279,7 +278,7 @@ TEST(Surgery, ConvFoldsWithoutPaddingAndKeepsAnUnfoldableUnit) {
   for (const double pad : {0.0, 1.0}) {
     for (const bool row_only : {false, true}) {
       SCOPED_TRACE(testing::Message() << "padding " << pad << " row_only " << row_only);
-      Net n = build(spec(pad), input);
+      SurgeryNet n = build(spec(pad), input);
       n.kill("conv1", 1, row_only);
       n.apply_masks();
       const SurgeryResult r = remove_dead_units(spec(pad), input, checkpoint(n));
