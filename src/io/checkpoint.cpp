@@ -40,8 +40,13 @@ void save_checkpoint(const std::string& path, const std::vector<NamedTensor>& te
 }
 
 Checkpoint load_checkpoint(const std::string& path) {
-  const std::string bytes = read_whole_file(
-      path, "checkpoint", "check the path (a run directory keeps checkpoints/last.safetensors)");
+  return decode_checkpoint(
+      read_whole_file(path, "checkpoint",
+                      "check the path (a run directory keeps checkpoints/last.safetensors)"),
+      path);
+}
+
+Checkpoint decode_checkpoint(std::string_view bytes, const std::string& path) {
   Checkpoint ck = decode_safetensors(bytes, path);
   // Files from other tools carry no checksum; ours always do (a damaged one is refused).
   const auto it = ck.metadata.find(kCrcKey);
@@ -49,7 +54,7 @@ Checkpoint load_checkpoint(const std::string& path) {
     uint64_t header = 0;
     std::memcpy(&header, bytes.data(), sizeof header);  // decode checked it fits the file
     const std::string want = fmt::format(
-        "{:08x}", crc32_update(crc32_update(0, {}), std::string_view(bytes).substr(8 + header)));
+        "{:08x}", crc32_update(crc32_update(0, {}), bytes.substr(8 + header)));
     SCULPT_CHECK(it->second == want, DataError,
                  fmt::format("checksum mismatch: the tensor data is damaged (crc32 {} in the "
                              "header, {} computed)",

@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/param_store.h"
@@ -21,9 +22,13 @@ namespace sculpt::io {
 void save_checkpoint(const std::string& path, const std::vector<NamedTensor>& tensors,
                      const std::map<std::string, std::string>& metadata);
 
-// Reads and validates the whole file (see decode_safetensors). IoError if it cannot be read,
-// DataError naming the file if it is not a valid F32 safetensors file.
+// Reads and validates the whole file (see decode_checkpoint). IoError if it cannot be read.
 Checkpoint load_checkpoint(const std::string& path);
+
+// Validates a whole file image: DataError naming `path` if it is not a valid F32 safetensors
+// file (see decode_safetensors) or its data does not match the crc32 in its metadata. Files
+// without a crc32 (from other tools) are accepted unchecked.
+Checkpoint decode_checkpoint(std::string_view bytes, const std::string& path);
 
 // One NamedTensor per parameter, keyed by its name ("fc1.weight"), viewing the store's values.
 std::vector<NamedTensor> param_tensors(const ParamStore& ps);
