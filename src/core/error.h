@@ -25,11 +25,23 @@ class Error : public std::runtime_error {
   virtual const char* kind() const { return "error"; }
 
  private:
+  // One line whatever the parts hold: a file's text quoted in a message (a tensor name, a
+  // metadata value, the character a parser did not expect) may contain control characters,
+  // which are shown escaped (\n, \t, \xNN).
   static std::string compose(const std::string& what, const std::string& where,
                              const std::string& hint) {
     std::string s = where.empty() ? what : where + ": " + what;
     if (!hint.empty()) s += " (hint: " + hint + ")";
-    return s;
+    std::string out;
+    out.reserve(s.size());
+    for (const char c : s) {
+      const auto u = static_cast<unsigned char>(c);
+      if (c == '\n') out += "\\n";
+      else if (c == '\t') out += "\\t";
+      else if (u < 0x20 || u == 0x7f) out += fmt::format("\\x{:02x}", u);
+      else out += c;
+    }
+    return out;
   }
   std::string what_, where_, hint_;
 };

@@ -250,19 +250,6 @@ std::string format_arg(double x) {
   return format_value(x);
 }
 
-// toml++ quotes the offending character as it is; a newline or tab there would break the
-// one-line error message, so control characters are shown escaped.
-std::string printable(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '\n') out += "\\n";
-    else if (c == '\t') out += "\\t";
-    else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
-      out += fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
-    else out += c;
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -287,7 +274,7 @@ Recipe parse_recipe(const std::string& toml_text, const std::string& source,
     root = toml::parse(toml_text, source);
   } catch (const toml::parse_error& e) {
     const auto& b = e.source().begin;
-    throw ConfigError(printable(e.description()),
+    throw ConfigError(std::string(e.description()),
                       fmt::format("{}:{}:{}", source, b.line, b.column), "this is not valid TOML");
   }
   parse_root(r, root, source);

@@ -134,6 +134,17 @@ TEST(Safetensors, DamagedFilesAreDataErrors) {
   expect_damage(file(R"({"a": {"dtype": "F32", "shape": [65e08216], "data_offsets": [0, 4]}})",
                      kData),
                 "the header is not valid JSON ([json.exception.out_of_range.406] number overflow");
+  // Found by fuzz/checkpoint_fuzz: a tensor name holding a newline, quoted in the message.
+  try {
+    decode_safetensors(file(R"({"a\nb": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]},
+                                "c": {"dtype": "F32", "shape": [1], "data_offsets": [8, 12]}})",
+                            kData),
+                       "bad.safetensors");
+    ADD_FAILURE() << "accepted a file with unused bytes";
+  } catch (const DataError& e) {
+    EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("before tensor 'a\\nb'"), std::string::npos) << e.what();
+  }
   // Within 64 bits but over the tensor limit: refused before the offsets are even compared.
   expect_damage(
       file(one(R"({"dtype": "F32", "shape": [65536, 65536], "data_offsets": [0, 12]})"), kData),

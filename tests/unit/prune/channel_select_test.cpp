@@ -11,13 +11,12 @@
 #include "prune/criterion.h"
 #include "prune/select.h"
 #include "prune/surgery.h"
+#include "unit/prune/prune_test_net.h"
 
 namespace sculpt::prune {
 namespace {
 
-nn::LayerSpec L(std::string type, std::map<std::string, double> args = {}) {
-  return nn::LayerSpec{std::move(type), "", std::move(args)};
-}
+using test_net::L;
 
 // conv1 6 -> pool -> conv2 8 (no padding) -> flatten -> fc1 10 -> fc2 3, on [1, 12, 12].
 nn::ModelSpec spec() {

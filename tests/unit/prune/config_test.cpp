@@ -163,7 +163,6 @@ TEST(PruneConfig, MalformedPerLayerTableIsRejected) {
 
 // ---- Names checked against the model ---------------------------------------------------------
 
-
 PruneConfig at_end() {
   PruneConfig c;
   c.when = "at-end";

@@ -20,7 +20,6 @@
 namespace sculpt::prune {
 namespace {
 
-
 PruneConfig gradual(double s_i, double s_f, double start, double end, int64_t every,
                     const std::string& shape = "cubic") {
   PruneConfig c;
