@@ -63,7 +63,8 @@ EXCLUDED = {
 
 # Run directories the README's placeholders stand for, trained before the first command.
 RUN = "runs/readme-run"
-PLACEHOLDERS = {"runs/<run>": RUN}
+MLP_RUN = "runs/readme-mlp"
+PLACEHOLDERS = {"runs/<run>": RUN, "runs/<mlp-run>": MLP_RUN}
 
 # Fashion-MNIST training shortened to a subset: 1,000 training images (900 after the validation
 # split, 8 steps an epoch at batch 128) make a default-recipe run about a second and the seed
@@ -74,10 +75,11 @@ SHORT_FASHION = {
     "output.progress": "none",
 }
 
-# Trained before the README's commands: the run `runs/<run>` names and the three runs
-# `sculpt report runs/a runs/b runs/c` compares (default recipe, three rates).
+# Trained before the README's commands: the runs `runs/<run>` and `runs/<mlp-run>` name, and the
+# three runs `sculpt report runs/a runs/b runs/c` compares (default recipe, three rates).
 SETUP = [
     ["train", "--recipe", "recipes/default.toml", "--out", RUN],
+    ["train", "--recipe", "recipes/mlp.toml", "--out", MLP_RUN],
     ["train", "--recipe", "recipes/default.toml", "--out", "runs/a", "--set", "optim.lr=0.1"],
     ["train", "--recipe", "recipes/default.toml", "--out", "runs/b", "--set", "optim.lr=0.05"],
     ["train", "--recipe", "recipes/default.toml", "--out", "runs/c", "--set", "optim.lr=0.02"],
@@ -226,6 +228,11 @@ def expected_files(args, output):
     files = []
     verb = args[0] if args else ""
     if verb == "train":
+        resumed = option(args, "--resume")
+        # A resume of a run that has already finished says so and changes nothing (the resume
+        # of a stopped run is tested by tests/integration/interrupt_test.cpp).
+        if resumed is not None and f"run {resumed} is already complete" in output:
+            return []
         m = re.search(r"^run directory:\s*(\S+)", output, re.M)
         if not m:
             return [("(none)", "a 'run directory:' line in the summary")]
