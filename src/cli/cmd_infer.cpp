@@ -169,7 +169,7 @@ void report(const InferArgs& a, const InferenceModel& m, const Inputs& in,
 
 int run_infer(const InferArgs& a) {
   SCULPT_CHECK(a.batch >= 1, ConfigError, "--batch must be at least 1", "--batch");
-  if (a.threads > 0) set_threads(a.threads);
+  set_threads(a.threads, "--threads");
   InferenceModel m = InferenceModel::load(a.model, {a.kernels, a.batch});
   const Inputs in = looks_like_idx(a.input) ? read_idx_inputs(a, m) : read_csv_inputs(a, m);
   using Clock = std::chrono::steady_clock;

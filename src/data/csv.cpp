@@ -6,7 +6,6 @@
 #include <array>
 #include <charconv>
 #include <cmath>
-#include <fstream>
 #include <set>
 #include <sstream>
 #include <string_view>
@@ -14,6 +13,7 @@
 
 #include "core/error.h"
 #include "core/limits.h"
+#include "core/read_file.h"
 #include "core/suggest.h"
 
 namespace sculpt::data {
@@ -158,12 +158,6 @@ void set_targets(Dataset& ds, const std::vector<double>& t, const std::vector<in
   ds.num_classes = binary ? 2 : int64_t{top} + 1;
 }
 
-std::ifstream open_csv(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw IoError("cannot open " + path, "", "check data.path (and data.test_path)");
-  return in;
-}
-
 CsvTable table_from_rows(const std::vector<Row>& rows, const std::string& path,
                          const std::string& header) {
   CsvTable tab;
@@ -230,8 +224,10 @@ Dataset dataset_from_table(const CsvTable& tab, const std::string& path,
 }  // namespace
 
 CsvTable read_csv_table(const std::string& path, const std::string& header) {
-  std::ifstream in = open_csv(path);
-  return table_from_rows(read_rows(in, path), path, header);
+  const std::string text = read_file_capped(
+      path, {.what = "CSV file", .max_bytes = kMaxCsvBytes,
+             .hint = "check data.path (and data.test_path)"});
+  return parse_csv_table(text, path, header);
 }
 
 CsvTable parse_csv_table(std::string_view text, const std::string& where,

@@ -413,7 +413,7 @@ std::vector<StoredInfo> write_export(const std::string& path, const ExportModel&
 
 ExportModel read_export(const std::string& path, std::vector<StoredInfo>* stored) {
   const std::string bytes =
-      io::read_whole_file(path, "model", "give a file written by `sculpt export`");
+      io::read_whole_file(path, "model", "give a file written by `sculpt export`", kMaxExportBytes);
   return decode_export(bytes, path, stored);
 }
 

@@ -9,10 +9,9 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "core/error.h"
+#include "core/read_file.h"
 
 namespace sculpt::io {
 
@@ -92,14 +91,9 @@ void write_file_atomic(const std::string& path, const std::vector<std::string_vi
 }
 
 std::string read_whole_file(const std::string& path, const std::string& what,
-                            const std::string& hint) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    throw IoError(fmt::format("cannot read the {}: {}", what, std::strerror(errno)), path, hint);
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  if (in.bad()) io_fail("cannot read the " + what, path, errno);
-  return std::move(buf).str();
+                            const std::string& hint, int64_t max_bytes) {
+  return read_file_capped(path,
+                          {.what = what, .max_bytes = max_bytes, .regular_only = true, .hint = hint});
 }
 
 }  // namespace sculpt::io

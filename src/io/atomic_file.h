@@ -3,6 +3,7 @@
 // with errors that name the file.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,8 +17,10 @@ namespace sculpt::io {
 void write_file_atomic(const std::string& path, const std::vector<std::string_view>& parts,
                        const std::string& what, bool keep_previous = false);
 
-// The whole file. IoError "cannot read the <what>: <reason>" naming the path, with `hint`.
+// The whole of a regular file of at most `max_bytes` (read_file_capped): IoError "cannot read
+// the <what>: <reason>" naming the path, with `hint`, also for a directory, a pipe or a device;
+// DataError for a larger file.
 std::string read_whole_file(const std::string& path, const std::string& what,
-                            const std::string& hint);
+                            const std::string& hint, int64_t max_bytes);
 
 }  // namespace sculpt::io

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "core/error.h"
+#include "core/limits.h"
 #include "io/atomic_file.h"
 
 namespace sculpt::io {
@@ -42,7 +43,8 @@ void save_checkpoint(const std::string& path, const std::vector<NamedTensor>& te
 Checkpoint load_checkpoint(const std::string& path) {
   return decode_checkpoint(
       read_whole_file(path, "checkpoint",
-                      "check the path (a run directory keeps checkpoints/last.safetensors)"),
+                      "check the path (a run directory keeps checkpoints/last.safetensors)",
+                      kMaxCheckpointBytes),
       path);
 }
 

@@ -3,6 +3,8 @@
 // there + one row here; parsing, --set, to_toml and `sculpt list` follow.
 #include "io/recipe.h"
 
+#include "core/limits.h"
+
 namespace sculpt {
 
 const std::vector<Field<DataConfig>>& DataConfig::fields() {
@@ -61,7 +63,8 @@ const std::vector<Field<TrainConfig>>& TrainConfig::fields() {
       {"batch_size", &C::batch_size, at_least(1), "samples per optimizer step"},
       {"eval_batch_size", &C::eval_batch_size, at_least(1), "samples per evaluation batch"},
       {"seed", &C::seed, {}, "seeds initialisation, shuffling, splits and dropout"},
-      {"threads", &C::threads, at_least(0), "worker threads (0: every core)"},
+      {"threads", &C::threads, closed(0, double(kMaxThreads)),
+       "worker threads (0: every core)"},
       {"loss", &C::loss, {"auto", "cross-entropy", "bce", "mse"},
        "auto: cross-entropy for classes, bce for binary, mse for regression"},
       {"nonfinite", &C::nonfinite, {"stop", "skip"},

@@ -51,7 +51,7 @@ std::string default_loss(data::Task task) {
 
 Trainer::Trainer(Recipe recipe)
     : recipe_(std::move(recipe)),
-      ctx_(RunContext::make(recipe_.train.seed, static_cast<int>(recipe_.train.threads))),
+      ctx_(RunContext::make(recipe_.train.seed, recipe_.train.threads)),
       splits_(data::load_splits(recipe_.data, ctx_.data_rng)) {
   const data::Dataset& train = splits_.train;
   SCULPT_CHECK(train.size() > 0, DataError, "the training set is empty", recipe_.source,
