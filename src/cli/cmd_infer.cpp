@@ -13,6 +13,7 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "cli/output_guard.h"
 #include "cli/run_dir.h"
 #include "cli/verb.h"
 #include "core/error.h"
@@ -34,6 +35,7 @@ struct InferArgs {
   std::string kernels = "auto";
   int64_t batch = 256;
   int threads = 0;
+  bool force = false;
 };
 
 struct Inputs {
@@ -170,6 +172,10 @@ void report(const InferArgs& a, const InferenceModel& m, const Inputs& in,
 int run_infer(const InferArgs& a) {
   SCULPT_CHECK(a.batch >= 1, ConfigError, "--batch must be at least 1", "--batch");
   set_threads(a.threads, "--threads");
+  if (!a.out.empty())
+    check_output_file({.path = a.out, .option = "--out", .what = "predictions file",
+                       .begins = {"sample,"}, .inputs = {a.model, a.input, a.labels},
+                       .force = a.force});
   InferenceModel m = InferenceModel::load(a.model, {a.kernels, a.batch});
   const Inputs in = looks_like_idx(a.input) ? read_idx_inputs(a, m) : read_csv_inputs(a, m);
   using Clock = std::chrono::steady_clock;
@@ -203,6 +209,7 @@ void add_infer(CLI::App& app) {
       ->capture_default_str();
   sub->add_option("--threads,-t", args->threads, "Threads (default: all cores)");
   sub->add_option("--out,-o", args->out, "Write the predictions to this CSV file");
+  add_force_flag(sub, args->force);
   register_verb(sub, [args] { return run_infer(*args); });
 }
 

@@ -11,6 +11,7 @@
 #include <optional>
 
 #include "cli/commands.h"
+#include "cli/output_guard.h"
 #include "cli/prune_source.h"
 #include "cli/run_dir.h"
 #include "cli/train_log.h"
@@ -30,7 +31,7 @@ struct PruneArgs {
   prune::PruneConfig cfg;  // criterion, granularity, scope, n, m, exclude, layers, batches
   int64_t rounds = 1, finetune_epochs = 2;
   double finetune_lr = 0.0;  // 0: a tenth of the run's optim.lr
-  bool rewind = false, no_surgery = false;
+  bool rewind = false, no_surgery = false, force = false;
   std::vector<std::string> sets;
 };
 
@@ -248,6 +249,7 @@ int run_prune(PruneArgs a) {
   prune::validate(a.cfg, "prune");
 
   const PruneSource src = load_prune_source(a.checkpoint);
+  if (!a.out.empty()) check_run_dir(a.out, {src.path, src.run_dir}, a.force);
   const Recipe base = source_recipe(src, a.sets);
   const Option* run_lr = base.optim.options.find("lr");
   const double lr = a.finetune_lr > 0 ? a.finetune_lr
@@ -275,6 +277,7 @@ int run_prune(PruneArgs a) {
   Recipe named = base;
   named.output.name = (base.output.name.empty() ? std::filesystem::path(src.path).stem().string()
                                                 : base.output.name) + "-pruned";
+  if (a.force && !a.out.empty()) clear_previous_run(a.out);
   const std::string dir = make_run_dir(named, src.path, a.out);
   write_outputs(dir, o, dense, log,
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count());
@@ -326,6 +329,7 @@ void add_prune(CLI::App& app) {
                 "Lottery ticket: retrain from the weights kept at prune.rewind_step");
   sub->add_flag("--no-surgery", a->no_surgery, "Keep dead neurons/channels in place");
   sub->add_option("--out,-o", a->out, "Output run directory (default runs/<name>-pruned-<time>)");
+  add_force_flag(sub, a->force);
   sub->add_option("--set,-s", a->sets, "Override a recipe value: table.key=value")->take_all();
   add_prune_sensitivity(*sub);  // registered first: run_selected runs it when it was parsed
   register_verb(sub, [a] {

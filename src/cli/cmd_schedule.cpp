@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/output_guard.h"
 #include "cli/verb.h"
 #include "core/error.h"
 #include "io/recipe.h"
@@ -32,6 +33,7 @@ struct ScheduleArgs {
   int64_t every = 0;  // 0: about 25 rows
   int64_t steps = 0;  // 0: the whole run
   std::string plot;
+  bool force = false;
 };
 
 // Rows printed for `total` steps every `k`: 0, k, 2k, ... and the last step.
@@ -107,6 +109,10 @@ void write_plots(const ScheduleArgs& a, const Recipe& recipe, const sched::Sched
 
 int run_schedule(const ScheduleArgs& a) {
   const Recipe recipe = load_recipe(a.recipe, a.sets);
+  if (!a.plot.empty())
+    for (const std::string& p : {a.plot, momentum_path(a.plot)})
+      check_output_file({.path = p, .option = "--plot", .what = "plot", .begins = {"<svg"},
+                         .inputs = {a.recipe}, .force = a.force});
   const train::Trainer trainer(recipe);  // loads the data: the steps per epoch come from it
   const sched::Schedule& s = trainer.schedule();
   const int64_t per_epoch = trainer.steps_per_epoch();
@@ -166,6 +172,7 @@ void add_schedule(CLI::App& app) {
   sub->add_option("--plot", args->plot,
                   "Write the lr curve over every step as SVG (and FILE-momentum.svg when the "
                   "schedule cycles the momentum)");
+  add_force_flag(sub, args->force);
   register_verb(sub, [args] { return run_schedule(*args); });
 }
 

@@ -411,10 +411,13 @@ std::vector<StoredInfo> write_export(const std::string& path, const ExportModel&
   return std::move(e.tensors);
 }
 
+std::string read_export_bytes(const std::string& path) {
+  return io::read_whole_file(path, "model", "give a file written by `sculpt export`",
+                             kMaxExportBytes);
+}
+
 ExportModel read_export(const std::string& path, std::vector<StoredInfo>* stored) {
-  const std::string bytes =
-      io::read_whole_file(path, "model", "give a file written by `sculpt export`", kMaxExportBytes);
-  return decode_export(bytes, path, stored);
+  return decode_export(read_export_bytes(path), path, stored);
 }
 
 }  // namespace sculpt::infer

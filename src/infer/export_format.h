@@ -93,5 +93,7 @@ ExportModel decode_export(std::string_view bytes, const std::string& where,
 std::vector<StoredInfo> write_export(const std::string& path, const ExportModel& m,
                                      const ExportOptions& options);
 ExportModel read_export(const std::string& path, std::vector<StoredInfo>* stored = nullptr);
+// The file's bytes, read as read_export reads them (a regular file of at most kMaxExportBytes).
+std::string read_export_bytes(const std::string& path);
 
 }  // namespace sculpt::infer

@@ -210,7 +210,9 @@ TEST(ScheduleCli, MissingRecipeIsAnIoErrorNamingThePath) {
 TEST(ScheduleCli, UnwritablePlotIsAnIoErrorNamingThePath) {
   TempDir dir("sched-badplot");
   const std::string recipe = dir.write("s.toml", recipe_text("name = \"step\"\n"));
-  const std::string plot = dir.file("missing/lr.svg");
+  // A missing directory is created; one that cannot be (a file is in its place) is an error.
+  dir.write("file", "");
+  const std::string plot = dir.file("file/lr.svg");
   const CliResult r = run_cli("schedule --recipe " + recipe + " --plot " + plot);
   EXPECT_EQ(r.code, 3) << r.output;
   EXPECT_NE(r.output.find(plot), std::string::npos) << r.output;
