@@ -86,10 +86,22 @@ def train_and_export(sculpt, work):
     }
 
 
-def safetensors(header, data=b""):
-    text = json.dumps(header).encode()
+def safetensors(header, data=b"", compact=False):
+    text = json.dumps(header, separators=(",", ":") if compact else None).encode()
     text += b" " * ((8 - len(text) % 8) % 8)
     return struct.pack("<Q", len(text)) + text + data
+
+
+def sculpt_checkpoint(header, data=b"", **meta_values):
+    """A checkpoint as Sculpt writes it (format version 3): compact JSON, and the crc32 of the
+    whole file with its own value read as 00000000 (docs/formats.md). `meta_values` replace
+    metadata values (format, version) before the checksum is computed."""
+    h = json.loads(json.dumps(header))
+    meta = h.setdefault("__metadata__", {})
+    meta.update({"format": "sculpt-checkpoint", "version": "3", **meta_values, "crc32": "00000000"})
+    b = safetensors(h, data, compact=True)
+    field = b.index(b'"crc32":"00000000"') + len(b'"crc32":"')
+    return b[:field] + b"%08x" % zlib.crc32(b) + b[field + 8:]
 
 
 def split_safetensors(b):
@@ -192,7 +204,21 @@ def checkpoint_files(ck, pruned):
     bad["damaged-data.safetensors"] = bytes(flipped)
     h = json.loads(json.dumps(header))
     h["__metadata__"]["recipe"] = "[optim]\nlrr = 1\n"
-    bad["bad-recipe-metadata.safetensors"] = safetensors(h, data)
+    bad["bad-recipe-metadata.safetensors"] = sculpt_checkpoint(h, data)
+    # The recipe changed after writing: the checksum covers the metadata.
+    changed = ck.replace(b"epochs = 2", b"epochs = 9")
+    assert changed != ck
+    bad["changed-recipe.safetensors"] = changed
+    h = json.loads(json.dumps(header))
+    del h["__metadata__"]["crc32"]
+    bad["no-checksum.safetensors"] = safetensors(h, data, compact=True)
+    bad["other-format.safetensors"] = sculpt_checkpoint(header, data, format="pytorch")
+    bad["newer-version.safetensors"] = sculpt_checkpoint(header, data, version="4")
+    # A stored recipe declaring a layer of 2,000,000 units: refused before any allocation.
+    h = json.loads(json.dumps(header))
+    h["__metadata__"]["recipe"] = h["__metadata__"]["recipe"].replace("out = 4", "out = 2000000")
+    assert "out = 2000000" in h["__metadata__"]["recipe"]
+    bad["huge-layer-recipe.safetensors"] = sculpt_checkpoint(h, data)
     seeds = {"checkpoint.safetensors": ck, "pruned.safetensors": pruned,
              "empty-tensors.safetensors": safetensors({"__metadata__": {"a": "b"}})}
     seeds.update({k: bad[k] for k in ("huge-shape.safetensors", "offsets-past-end.safetensors")})

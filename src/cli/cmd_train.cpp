@@ -251,7 +251,10 @@ int run_resume(const TrainArgs& a) {
   if (a.quiet) overrides.push_back("output.progress=none");
   Recipe recipe = load_recipe(files.recipe, overrides);
 
-  const train::TrainState state = train::get_state(ck.metadata, loaded.path);
+  // Everything is checked (training state, tensors, data, recipe) before the run is called
+  // complete: a checkpoint claiming 2^63 epochs is damage, not a finished run.
+  train::Trainer trainer(recipe);
+  const train::TrainState state = trainer.check_checkpoint(ck, loaded.path);
   if (state.epoch >= recipe.train.epochs) {
     tidy_checkpoints(files.dir, state.step, recipe.output.keep);
     fmt::print(
@@ -262,7 +265,6 @@ int run_resume(const TrainArgs& a) {
                files.dir);
     return 0;
   }
-  train::Trainer trainer(recipe);
   trainer.restore(ck, loaded.path);
   // From here the directory changes: recipe.toml records the new length, metrics.jsonl loses
   // what the checkpoint does not cover.

@@ -23,6 +23,11 @@ class Error : public std::runtime_error {
   // 2 usage/config, 3 data/IO, 4 numeric (see ARCHITECTURE.md).
   virtual int exit_code() const { return 1; }
   virtual const char* kind() const { return "error"; }
+  // Throws the same kind of error placed inside `outer` ("run/ck.safetensors (recipe): model:
+  // ..."): for errors raised by what a file holds, to name the file.
+  [[noreturn]] virtual void rethrow_within(const std::string& outer) const {
+    throw Error(what_, within(outer), hint_);
+  }
 
  private:
   // One line whatever the parts hold: a file's text quoted in a message (a tensor name, a
@@ -44,6 +49,11 @@ class Error : public std::runtime_error {
     return out;
   }
   std::string what_, where_, hint_;
+
+ protected:
+  std::string within(const std::string& outer) const {
+    return where_.empty() ? outer : outer + ": " + where_;
+  }
 };
 
 #define SCULPT_ERROR_KIND(Name, code, label)                      \
@@ -52,6 +62,9 @@ class Error : public std::runtime_error {
     using Error::Error;                                           \
     int exit_code() const override { return code; }               \
     const char* kind() const override { return label; }           \
+    [[noreturn]] void rethrow_within(const std::string& outer) const override { \
+      throw Name(message(), within(outer), hint());               \
+    }                                                             \
   }
 
 SCULPT_ERROR_KIND(ConfigError, 2, "config error");

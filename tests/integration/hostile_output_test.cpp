@@ -4,7 +4,9 @@
 // is meant); a device given as the output is written in place and stays a device.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
+#include <limits>
 #include <string>
 
 #include "integration/hostile_harness.h"
@@ -30,11 +32,11 @@ void poison_checkpoint(const std::string& run, float value) {
 
 TEST(HostileOutput, ExportOfANonFiniteCheckpointKeepsThePreviousExport) {
   TempDir dir("ho-nan-export");
-  const std::string run = hostile_run(dir);
-  const std::string model = hostile_export(run);
-  const std::string before = file_bytes(model);
   for (const float bad : {std::numeric_limits<float>::quiet_NaN(),
                           std::numeric_limits<float>::infinity()}) {
+    const std::string run = hostile_run(dir, std::isnan(bad) ? "nan" : "inf");
+    const std::string model = hostile_export(run);
+    const std::string before = file_bytes(model);
     poison_checkpoint(run, bad);
     const CliResult r = run_cli("export -c " + run);
     EXPECT_TRUE(r.code == 3 || r.code == 4) << r.output;
