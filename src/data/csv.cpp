@@ -100,14 +100,16 @@ size_t resolve_target(const std::string& target, const std::vector<std::string>&
   std::string hint = did_you_mean(t, names);
   if (hint.empty()) {
     hint = "columns are";
-    for (size_t i = 0; i < names.size() && i < 12; ++i) hint += (i ? ", '" : " '") + names[i] + "'";
+    for (size_t i = 0; i < names.size() && i < 12; ++i)
+      hint += (i ? ", '" : " '") + excerpt(names[i]) + "'";
     if (names.size() > 12) hint += ", ...";
   }
-  throw ConfigError("data.target '" + t + "' is not a column of " + path, "data.target", hint);
+  throw ConfigError("data.target '" + excerpt(t) + "' is not a column of " + path, "data.target",
+                    hint);
 }
 
 std::string column_label(const std::vector<std::string>& names, size_t c) {
-  return names.empty() ? fmt::format("column {}", c) : "column '" + names[c] + "'";
+  return names.empty() ? fmt::format("column {}", c) : "column '" + excerpt(names[c]) + "'";
 }
 
 Task decide_task(const std::string& task, const std::vector<double>& t) {
@@ -184,7 +186,8 @@ CsvTable table_from_rows(const std::vector<Row>& rows, const std::string& path,
     }
     for (size_t c = 0; c < r.cells.size(); ++c) {
       if (!parse_number(r.cells[c], *cell++)) {
-        throw DataError(column_label(tab.names, c) + " has non-numeric value '" + r.cells[c] + "'",
+        throw DataError(column_label(tab.names, c) + " has non-numeric value '" +
+                            excerpt(r.cells[c]) + "'",
                         fmt::format("{}:{}", path, r.line),
                         "cells must be finite numbers; impute or drop missing values");
       }

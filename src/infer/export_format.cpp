@@ -277,6 +277,13 @@ ExportHeader decode_header(const json& j, const std::string& where) {
   ExportHeader h;
   SCULPT_CHECK(j.at("format").get<std::string>() == "sculpt-model", DataError,
                "the header's format is not sculpt-model", where, "");
+  // The JSON repeats the binary version; both are covered by the CRC, so a difference is a
+  // writer's bug or a forged file.
+  SCULPT_CHECK(integer_field<uint32_t>(j, "version", "the header", where) == kExportVersion,
+               DataError,
+               fmt::format("the header's version {} differs from the file's version {}",
+                           j.at("version").dump(), kExportVersion),
+               where, "the file is damaged; export the model again");
   h.input = checked_shape(j.at("input"), "the input", where);
   h.task = j.at("task").get<std::string>();
   SCULPT_CHECK(h.task == "classification" || h.task == "binary" || h.task == "regression",

@@ -306,6 +306,13 @@ void validate_recipe(const Recipe& r) {
     throw ConfigError(fmt::format("data.val_fraction + data.test_fraction must be < 1, got {} + {}",
                                   r.data.val_fraction, r.data.test_fraction),
                       r.source, "leave some samples for training");
+  // The run directory is <output.dir>/<output.name>-<time>: a name holding a path would put it
+  // anywhere ("../../x").
+  const std::string& name = r.output.name;
+  if (name.find('/') != std::string::npos || name.find('\\') != std::string::npos ||
+      name.find('\0') != std::string::npos || name == "." || name == "..")
+    throw ConfigError(fmt::format("output.name \"{}\" is a path, not a name", name), r.source,
+                      "give a plain name; choose the place with output.dir or --out");
   if (r.model.name == "custom" && r.model.custom.layers.empty())
     throw ConfigError("model.name = \"custom\" needs a [[model.layers]] list", r.source,
                       "add [[model.layers]] tables or pick a built-in model");

@@ -32,6 +32,8 @@ threads = 1
 progress = "none"
 )";
 
+inline const std::string kLastCheckpoint = "/checkpoints/last.safetensors";
+
 // <dir>/blobs.toml.
 inline std::string hostile_recipe(const TempDir& dir) {
   return dir.write("blobs.toml", kHostileRecipe);
