@@ -411,6 +411,17 @@ ExportModel decode_export(std::string_view bytes, const std::string& where,
   }
 }
 
+ExportHeader decode_export_header(std::string_view json_text, const std::string& where) {
+  try {
+    const json j = json::parse(json_text);
+    SCULPT_CHECK(j.is_object(), DataError, "the header is not a JSON object", where, "");
+    return decode_header(j, where);
+  } catch (const json::exception& e) {
+    throw DataError(fmt::format("the header is not valid or is missing a field ({})", e.what()),
+                    where, "export the model again");
+  }
+}
+
 std::vector<StoredInfo> write_export(const std::string& path, const ExportModel& m,
                                      const ExportOptions& options) {
   EncodedExport e = encode_export(m, options);
