@@ -91,7 +91,7 @@ int run_lr_find(const LrFindArgs& a) {
   fs::path csv = plot;
   csv.replace_extension(".csv");
   check_output_file({.path = plot.string(), .option = "--plot", .what = "plot",
-                     .begins = {"<svg"}, .inputs = {a.recipe}, .force = a.force});
+                     .begins = {"<svg", "<?xml"}, .inputs = {a.recipe}, .force = a.force});
   check_output_file({.path = csv.string(), .option = "--plot", .what = "lr-find CSV file",
                      .begins = {"lr,loss,"}, .inputs = {a.recipe}, .force = a.force});
   train::Trainer trainer(recipe);

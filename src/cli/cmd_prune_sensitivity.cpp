@@ -40,7 +40,7 @@ int run_sensitivity(const SensitivityArgs& a) {
   check_output_file({.path = base + ".csv", .option = "--out", .what = "sensitivity CSV file",
                      .begins = {"layer,sparsity,"}, .inputs = {src.path}, .force = a.force});
   check_output_file({.path = base + ".svg", .option = "--out", .what = "plot",
-                     .begins = {"<svg"}, .inputs = {src.path}, .force = a.force});
+                     .begins = {"<svg", "<?xml"}, .inputs = {src.path}, .force = a.force});
   auto t = trainer_from(source_recipe(src, a.sets), src.checkpoint, src.path);
   SCULPT_CHECK(t->splits().val.size() > 0, ConfigError,
                "sensitivity is measured on the validation split, and it is empty",
