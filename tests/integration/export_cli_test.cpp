@@ -14,6 +14,7 @@
 
 #include "cli_harness.h"
 #include "core/rng.h"
+#include "skip.h"
 
 namespace sculpt::testing {
 namespace {
@@ -73,7 +74,7 @@ class ExportCli : public ::testing::Test {
     dir_ = nullptr;
   }
   void SetUp() override {
-    if (!have_fashion()) GTEST_SKIP() << "Fashion-MNIST is not installed";
+    SCULPT_REQUIRE(have_fashion(), "Fashion-MNIST is not installed (scripts/deps.sh installs dataset-fashion-mnist)");
   }
   static std::string pruned() { return dir_->file("p95"); }
   static std::string file(const std::string& name) { return dir_->file(name); }
