@@ -2,8 +2,11 @@
 # Installs the Debian packages Sculpt needs, quietly and only when missing (idempotent).
 # Usage: scripts/deps.sh [extra-package...]
 set -euo pipefail
-packages=(build-essential cmake ninja-build libdnnl-dev libomp-dev libcli11-dev libtomlplusplus-dev
-          nlohmann-json3-dev libfmt-dev zlib1g-dev libgtest-dev dataset-fashion-mnist "$@")
+# ocl-icd-opencl-dev: Debian's libdnnl-dev CMake config calls find_package(OpenCL), but the
+# package only Recommends it and we install with --no-install-recommends.
+packages=(build-essential cmake ninja-build libdnnl-dev ocl-icd-opencl-dev libomp-dev libcli11-dev
+          libtomlplusplus-dev nlohmann-json3-dev libfmt-dev zlib1g-dev libgtest-dev
+          dataset-fashion-mnist "$@")
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

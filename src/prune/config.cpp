@@ -29,8 +29,11 @@ const std::vector<Field<PruneConfig>>& PruneConfig::fields() {
       {"layers", &C::layers, {}, "scope = layer: per-layer sparsities, \"fc1=0.97,fc2=0.9\""},
       {"biases", &C::biases, "also prune biases (unstructured only)"},
       {"initial_sparsity", &C::initial_sparsity, half_open(0, 1), "gradual: s_i at `start`"},
-      {"start", &C::start, at_least(0), "gradual: epoch the ramp starts (t0)"},
-      {"end", &C::end, at_least(0), "gradual: epoch the target is reached (0: 2/3 of the run)"},
+      {"unit", &C::unit, {"epoch", "run"},
+       "gradual: what start and end count: epochs, or fractions of the whole run (0.1 = a tenth)"},
+      {"start", &C::start, at_least(0), "gradual: when the ramp starts (t0), in `unit`"},
+      {"end", &C::end, at_least(0),
+       "gradual: when the target is reached, in `unit` (0: 2/3 of the run)"},
       {"every", &C::every, at_least(1), "gradual: steps between mask updates (dt)"},
       {"ramp", &C::ramp, {"cubic", "linear", "cosine", "exponential"},
        "gradual: shape of the sparsity ramp (cubic: Zhu & Gupta 2017)"},
@@ -94,6 +97,11 @@ void validate(const PruneConfig& c, const std::string& table) {
                key("initial_sparsity"));
   SCULPT_CHECK(c.end == 0.0 || c.end > c.start, ConfigError,
                fmt::format("end {} must come after start {}", c.end, c.start), key("end"));
+  SCULPT_CHECK(c.unit != "run" || (c.start < 1.0 && c.end <= 1.0), ConfigError,
+               fmt::format("with unit = \"run\", start and end are fractions of the run, got "
+                           "start {} and end {}",
+                           c.start, c.end),
+               key(c.start >= 1.0 ? "start" : "end"), "e.g. start = 0.1, end = 0.7");
   SCULPT_CHECK(c.criterion != "movement" || c.when == "gradual", ConfigError,
                "movement scores accumulate during training", key("criterion"),
                "use it with when = \"gradual\"");

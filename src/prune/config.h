@@ -30,8 +30,10 @@ struct PruneConfig {
   std::string layers;             // scope = layer: per-layer sparsities, "fc1=0.97,fc2=0.9"
   bool biases = false;            // also prune biases (unstructured only)
   // gradual: the ramp s_t = s_f + (s_i - s_f) * ramp((t - t0) / (n * dt)), updated every `every`
-  // steps from epoch `start` to epoch `end` (0: two thirds of the run).
+  // steps from `start` to `end` (0: two thirds of the run), counted in epochs, or with
+  // unit = "run" as fractions of the whole run (so the ramp scales with train.epochs).
   double initial_sparsity = 0.0;
+  std::string unit = "epoch";  // epoch | run
   double start = 0.0;
   double end = 0.0;
   int64_t every = 50;

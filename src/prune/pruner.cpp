@@ -34,14 +34,19 @@ Pruner::Pruner(const PruneConfig& cfg, std::vector<PrunableLayer> layers, const 
   if (criterion_->needs() != Needs::kWeights)
     stat_.assign(static_cast<size_t>(ps.arena_size()), 0.0f);
   scores_.assign(static_cast<size_t>(ps.arena_size()), 0.0f);
-  t0_ = std::llround(cfg_.start * double(steps_per_epoch));
-  t1_ = cfg_.end > 0 ? std::llround(cfg_.end * double(steps_per_epoch))
+  const double steps_per_unit =
+      double(cfg_.unit == "run" ? total_steps : steps_per_epoch);
+  t0_ = std::llround(cfg_.start * steps_per_unit);
+  t1_ = cfg_.end > 0 ? std::llround(cfg_.end * steps_per_unit)
                      : std::llround(double(total_steps) * 2.0 / 3.0);
   if (cfg_.when == "gradual") {
     SCULPT_CHECK(t0_ < t1_ && t1_ <= total_steps, ConfigError,
                  fmt::format("the ramp from step {} to step {} does not fit in the run's {} steps",
                              t0_, t1_, total_steps),
-                 "prune.end", "set start < end <= train.epochs");
+                 "prune.end",
+                 cfg_.unit == "run" ? "train for more steps, or move start and end apart"
+                                    : "set start < end <= train.epochs, or unit = \"run\" to "
+                                      "give them as fractions of the run");
   }
 }
 

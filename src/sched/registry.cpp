@@ -53,7 +53,9 @@ struct CommonCfg {
   static const std::vector<Field<CommonCfg>>& fields() {
     using C = CommonCfg;
     static const std::vector<Field<C>> f = {
-        {"unit", &C::unit, {"epoch", "step"}, "what lengths and milestones count"},
+        {"unit", &C::unit, {"epoch", "step", "run"},
+         "what lengths and milestones count: epochs, steps, or fractions of the whole run (0.1 = "
+         "a tenth), which scale with train.epochs"},
         {"update", &C::update, {"step", "epoch"},
          "step: a new rate every step (smooth); epoch: constant within an epoch (PyTorch's "
          "scheduler.step() per epoch)"},
@@ -522,6 +524,7 @@ Options resolve_phase_options(const SchedulePhase& ph, size_t i) {
 bool depends_on_run_length(const ScheduleConfig& cfg) {
   Options common, own;
   split(cfg.options, common, own);
+  if (options_to<CommonCfg>(common, "schedule", cfg.name).unit == "run") return true;
   if (cfg.name != "sequence") return find_row(cfg.name, "schedule.name", "").uses_run_length(own);
   for (size_t i = 0; i < cfg.phases.size(); ++i) {
     double length = 0;
@@ -537,7 +540,9 @@ Schedule make_schedule(const ScheduleConfig& cfg, double lr, RunLength run) {
   Options common_opts, own;
   split(cfg.options, common_opts, own);
   const CommonCfg common = options_to<CommonCfg>(common_opts, "schedule", cfg.name);
-  const int64_t per_unit = common.unit == "epoch" ? run.steps_per_epoch : 1;
+  const int64_t per_unit = common.unit == "epoch" ? run.steps_per_epoch
+                           : common.unit == "run" ? run.total_steps
+                                                  : 1;
   const double run_units = static_cast<double>(run.total_steps) / static_cast<double>(per_unit);
   const std::string where = cfg.options.empty() ? "schedule" : cfg.options.items()[0].where;
   if (common.warmup >= run_units)

@@ -138,8 +138,8 @@ std::vector<FieldRow> common_schedule_rows();
 Options resolve_options(const ScheduleConfig& cfg);
 // The same for phase i of a sequence (its family's keys and `length`).
 Options resolve_phase_options(const SchedulePhase& phase, size_t i);
-// Whether the schedule's values depend on the run's length (a "total = 0" field, or warmup
-// given as a fraction): then train.epochs cannot change on resume.
+// Whether the schedule's values depend on the run's length (a "total = 0" field, a last phase
+// without a length, or unit = "run"): then train.epochs cannot change on resume.
 bool depends_on_run_length(const ScheduleConfig& cfg);
 
 }  // namespace sculpt::sched

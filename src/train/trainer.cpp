@@ -368,12 +368,15 @@ TrainState Trainer::check_checkpoint(const io::Checkpoint& ck, const std::string
                     saved.train.epochs, recipe_.train.epochs, recipe_.schedule.name),
         where, "set the schedule's length explicitly (e.g. schedule.total) in a new run");
   if (saved.train.epochs != recipe_.train.epochs && recipe_.prune.when == "gradual" &&
-      recipe_.prune.end == 0.0)
+      (recipe_.prune.end == 0.0 || recipe_.prune.unit == "run"))
     throw ConfigError(
-        fmt::format("train.epochs cannot change on resume ({} -> {}): the pruning ramp ends at "
-                    "two thirds of the run (prune.end = 0), so every mask update would move",
-                    saved.train.epochs, recipe_.train.epochs),
-        where, "set prune.end explicitly in a new run");
+        fmt::format("train.epochs cannot change on resume ({} -> {}): {}, so every mask update "
+                    "would move",
+                    saved.train.epochs, recipe_.train.epochs,
+                    recipe_.prune.unit == "run"
+                        ? "the pruning ramp is given in fractions of the run (prune.unit = \"run\")"
+                        : "the pruning ramp ends at two thirds of the run (prune.end = 0)"),
+        where, "give prune.start and prune.end in epochs (prune.unit = \"epoch\") in a new run");
   return state;
 }
 

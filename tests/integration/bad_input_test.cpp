@@ -207,7 +207,7 @@ TEST(BadInput, BadScheduleValuesNameTheField) {
       {"[schedule]\n[schedule.plateau]\nfactor = 1.5\n", "schedule.plateau.factor must be in (0, 1)"},
       {"[schedule]\nname = \"cosine\"\nwarmup = 3\n",
        "schedule.warmup = 3 epochs is not shorter than the run (2 epochs)"},
-      {"[schedule]\nunit = \"epochs\"\n", "schedule.unit must be one of epoch | step"},
+      {"[schedule]\nunit = \"epochs\"\n", "schedule.unit must be one of epoch | step | run"},
       {"[schedule]\nname = \"cosine\"\nstep_size = 2\n",
        "schedule.step_size is not a field of schedule.name = \"cosine\""},
   };

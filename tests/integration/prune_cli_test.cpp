@@ -56,7 +56,7 @@ TEST_F(PruneCli, GradualPruningDuringTrainingHitsItsTargetAndLogsIt) {
   const std::string run = out("gradual");
   const CliResult r = run_cli("train --recipe " + recipe_path("prune-gradual.toml") + " --out " +
                               run + kSmallFashion +
-                              " --set train.epochs=3 --set prune.start=0 --set prune.end=2 "
+                              " --set train.epochs=3 --set prune.unit=epoch --set prune.start=0 --set prune.end=2 "
                               "--set prune.every=10 --set output.progress=plain");
   ASSERT_EQ(r.code, 0) << r.output;
   EXPECT_NE(r.output.find("prune: gradual magnitude (unstructured, global) to 95%"),
@@ -84,17 +84,30 @@ TEST_F(PruneCli, GradualPruningDuringTrainingHitsItsTargetAndLogsIt) {
   EXPECT_NEAR(eval_accuracy(run), end["test_acc"].get<double>(), 1e-4);
 }
 
-// A ramp that ends at two thirds of the run (prune.end = 0) would move if train.epochs changed.
+// A ramp that ends at two thirds of the run (prune.end = 0), or one given in fractions of the
+// run (prune.unit = "run"), would move if train.epochs changed.
 TEST_F(PruneCli, ResumeCannotStretchARampThatSpansTheRun) {
   const std::string run = out("span");
   const CliResult r = run_cli("train --recipe " + recipe_path("prune-gradual.toml") + " --out " +
-                              run + kSmallFashion + " --set train.epochs=2 --set prune.start=0 "
-                              "--set prune.end=0 --set schedule.name=constant");
+                              run + kSmallFashion + " --set train.epochs=2 --set prune.unit=epoch "
+                              "--set prune.start=0 --set prune.end=0 --set schedule.name=constant "
+                              "--set schedule.unit=epoch --set schedule.warmup=0");
   ASSERT_EQ(r.code, 0) << r.output;
   const CliResult more = run_cli("train --resume " + run + " --set train.epochs=3");
   EXPECT_EQ(more.code, 2) << more.output;
   EXPECT_NE(more.output.find("the pruning ramp ends at two thirds of the run"), std::string::npos)
       << more.output;
+
+  const std::string fractions = out("span-fractions");
+  const CliResult f = run_cli("train --recipe " + recipe_path("prune-gradual.toml") + " --out " +
+                              fractions + kSmallFashion +
+                              " --set train.epochs=2 --set schedule.name=constant"
+                              " --set schedule.unit=epoch --set schedule.warmup=0");
+  ASSERT_EQ(f.code, 0) << f.output;
+  const CliResult longer = run_cli("train --resume " + fractions + " --set train.epochs=3");
+  EXPECT_EQ(longer.code, 2) << longer.output;
+  EXPECT_NE(longer.output.find("fractions of the run (prune.unit = \"run\")"), std::string::npos)
+      << longer.output;
 }
 
 TEST_F(PruneCli, OneShotPruneWritesARunThatEvalReproduces) {

@@ -109,6 +109,33 @@ TEST(PrunerRamp, EndZeroMeansTwoThirdsOfTheRun) {
   EXPECT_EQ(p.target(27), 0.9);
 }
 
+// unit = "run": start and end are fractions of the run's steps, whatever its length, so the
+// same recipe fits runs of any number of epochs; with 10 epochs it is the epoch ramp 1..7.
+TEST(PrunerRamp, RunUnitScalesTheRampWithTheRun) {
+  test_net::Net net = test_net::build_mlp(3);
+  PruneConfig c = gradual(0.0, 0.9, 0.1, 0.7, 5);
+  c.unit = "run";
+  for (int64_t epochs : {1, 2, 3, 10, 25}) {
+    const int64_t total = 422 * epochs;
+    const Pruner p(c, net.layers, net.ps, 422, total, 1);
+    EXPECT_EQ(p.begin_step(), std::llround(0.1 * double(total))) << epochs;
+    EXPECT_EQ(p.end_step(), std::llround(0.7 * double(total))) << epochs;
+    EXPECT_EQ(p.target(p.end_step()), 0.9);
+  }
+  const Pruner run_unit(c, net.layers, net.ps, 422, 4220, 1);
+  const Pruner epoch_unit(gradual(0.0, 0.9, 1, 7, 5), net.layers, net.ps, 422, 4220, 1);
+  EXPECT_EQ(run_unit.begin_step(), epoch_unit.begin_step());
+  EXPECT_EQ(run_unit.end_step(), epoch_unit.end_step());
+  // A fraction past the run is refused when the config is checked, naming the field.
+  c.end = 1.5;
+  try {
+    validate(c);
+    FAIL() << "no exception";
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(e.where(), "prune.end");
+  }
+}
+
 TEST(PrunerRamp, ARampBeyondTheRunIsAConfigError) {
   test_net::Net net = test_net::build_mlp(3);
   try {

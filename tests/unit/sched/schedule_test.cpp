@@ -35,6 +35,27 @@ std::string error_of(const std::string& schedule, int64_t spe = 10, int64_t epoc
   return "no error";
 }
 
+// unit = "run": lengths are fractions of the run. A warmup of 0.1 before a cosine is the
+// epoch-unit warmup of 1 epoch in a 10-epoch run, and keeps its share of any run length.
+TEST(Schedule, RunUnitIsAFractionOfTheRun) {
+  const std::string run = "[schedule]\nname = \"cosine\"\nunit = \"run\"\nwarmup = 0.1\n";
+  const Schedule a = build(run, 10, 10);
+  const Schedule b = build("[schedule]\nname = \"cosine\"\nwarmup = 1\n", 10, 10);
+  for (int64_t t = 0; t <= 100; ++t) EXPECT_NEAR(a.at(t), b.at(t), 1e-15) << t;
+  for (int64_t epochs : {1, 3, 7, 40}) {
+    const Schedule s = build(run, 10, epochs);
+    const int64_t total = 10 * epochs;
+    EXPECT_NEAR(s.at(total / 10), 0.1, 1e-12) << epochs;  // the peak, after the warmup
+    EXPECT_LT(s.at(total / 20), 0.1) << epochs;            // still warming up
+    EXPECT_NEAR(s.at(total), 0.0, 1e-12) << epochs;        // the cosine ends at min_lr
+  }
+  const Recipe r = parse_recipe("[optim]\nlr = 0.1\n" + run, "test.toml");
+  EXPECT_TRUE(depends_on_run_length(r.schedule));
+  EXPECT_NE(error_of("[schedule]\nname = \"cosine\"\nunit = \"run\"\nwarmup = 1\n")
+                .find("schedule.warmup"),
+            std::string::npos);
+}
+
 TEST(Schedule, ConstantIsTheBaseRateAtEveryStep) {
   const Schedule c = Schedule::constant(0.3);
   for (int64_t s : {0, 1, 1000, 1 << 30}) EXPECT_EQ(c.at(s), 0.3);
