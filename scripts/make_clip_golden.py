@@ -27,6 +27,7 @@ Per-tensor cases ("norm") call clip_grad_norm_ once per parameter, which is what
 import json
 import os
 
+import peer_deps  # noqa: F401  (installs torch and NumPy when missing)
 import torch
 
 OUT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "golden")

@@ -30,6 +30,7 @@ import math
 import os
 import sys
 
+import peer_deps  # noqa: F401  (installs torch and NumPy when missing)
 import torch
 import torch.nn.functional as F
 

@@ -47,6 +47,7 @@ import os
 import sys
 import warnings
 
+import peer_deps  # noqa: F401  (installs torch and NumPy when missing)
 import torch
 from torch.optim import lr_scheduler as L
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "integration/cli_harness.h"
+#include "skip.h"
 
 namespace sculpt::testing {
 namespace {
@@ -75,7 +76,7 @@ TEST(BadInput, MissingDatasetFileIsAnIoErrorNamingThePath) {
 TEST(BadInput, TruncatedGzipIsADataErrorNamingTheFile) {
   IdxDir d;
   const std::string src = std::string(kFashionDir) + "/train-images-idx3-ubyte.gz";
-  if (!fs::exists(src)) GTEST_SKIP() << "Fashion-MNIST not installed";
+  SCULPT_REQUIRE(fs::exists(src), "Fashion-MNIST not installed (scripts/deps.sh installs dataset-fashion-mnist)");
   fs::remove(d.dir.file("train-images-idx3-ubyte"));
   std::ifstream in(src, std::ios::binary);
   std::string head(20000, '\0');

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "integration/cli_harness.h"
+#include "skip.h"
 
 namespace sculpt::testing {
 namespace {
@@ -21,7 +22,7 @@ std::vector<nlohmann::json> events(const std::string& run, const std::string& ev
 const std::string kClipDemoData = " --set data.limit_train=6000 --set data.limit_test=2000";
 
 TEST(Clipping, TheDemoDivergesWithoutClippingAndTrainsWithIt) {
-  if (!have_fashion()) GTEST_SKIP() << "Fashion-MNIST not installed";
+  SCULPT_REQUIRE(have_fashion(), "Fashion-MNIST not installed (scripts/deps.sh installs dataset-fashion-mnist)");
   TempDir dir("clipdemo");
   const std::string base = "train -q --recipe " + recipe_path("clip-demo.toml") + kClipDemoData +
                            " --set train.epochs=2";
@@ -42,7 +43,7 @@ TEST(Clipping, TheDemoDivergesWithoutClippingAndTrainsWithIt) {
 }
 
 TEST(Clipping, SeedCnnRecipeLogsTheClipRate) {
-  if (!have_fashion()) GTEST_SKIP() << "Fashion-MNIST not installed";
+  SCULPT_REQUIRE(have_fashion(), "Fashion-MNIST not installed (scripts/deps.sh installs dataset-fashion-mnist)");
   TempDir dir("clipcnn");
   CliResult r = run_cli("train --recipe " + recipe_path("cnn.toml") +
                         " --set data.limit_train=2000 --set data.limit_test=500 --set "

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "integration/cli_harness.h"
+#include "skip.h"
 
 namespace sculpt::testing {
 namespace {
@@ -49,7 +50,7 @@ double accuracy_at(const TempDir& dir, double lr, const std::string& name) {
 }
 
 TEST(LrFind, SuggestedRateOnTheMlpTrainsAtLeastAsWellAsOneHundredth) {
-  if (!have_fashion()) GTEST_SKIP() << "Fashion-MNIST not installed";
+  SCULPT_REQUIRE(have_fashion(), "Fashion-MNIST not installed (scripts/deps.sh installs dataset-fashion-mnist)");
   TempDir dir("lrfind-mlp");
   const std::string out = dir.file("find");
   const CliResult r = run_cli("lr-find --recipe " + recipe_path("mlp.toml") +

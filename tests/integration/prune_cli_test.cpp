@@ -11,6 +11,7 @@
 #include <regex>
 
 #include "cli_harness.h"
+#include "skip.h"
 
 namespace sculpt::testing {
 namespace {
@@ -44,7 +45,7 @@ class PruneCli : public ::testing::Test {
     dir_ = nullptr;
   }
   void SetUp() override {
-    if (!have_fashion()) GTEST_SKIP() << "Fashion-MNIST is not installed";
+    SCULPT_REQUIRE(have_fashion(), "Fashion-MNIST is not installed (scripts/deps.sh installs dataset-fashion-mnist)");
   }
   static std::string dense() { return dir_->file("dense"); }
   static std::string out(const std::string& name) { return dir_->file(name); }

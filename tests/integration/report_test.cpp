@@ -13,6 +13,7 @@
 
 #include "integration/browser.h"
 #include "integration/cli_harness.h"
+#include "skip.h"
 
 namespace sculpt::testing {
 namespace {
@@ -100,7 +101,7 @@ TEST_F(Report, TrainWritesReportHtmlAndATextSummary) {
 TEST_F(Report, OpensInHeadlessChromiumWithEveryChartDrawn) {
   ASSERT_EQ(outputs_["sgd"].code, 0) << outputs_["sgd"].output;
   const std::string chromium = find_chromium();
-  if (chromium.empty()) GTEST_SKIP() << "chromium not found (scripts/deps.sh installs it)";
+  SCULPT_REQUIRE(!chromium.empty(), "chromium not found (scripts/deps.sh installs it)");
   const std::string html = run("sgd") + "/report.html";
   const BrowserView v = open_in_chromium(chromium, html, dir_->path());
   expect_drawn_cleanly(v);
@@ -134,7 +135,7 @@ TEST_F(Report, OpensInHeadlessChromiumWithEveryChartDrawn) {
 TEST_F(Report, BrowserCheckCatchesAnInjectedScriptError) {
   ASSERT_EQ(outputs_["sgd"].code, 0);
   const std::string chromium = find_chromium();
-  if (chromium.empty()) GTEST_SKIP() << "chromium not found (scripts/deps.sh installs it)";
+  SCULPT_REQUIRE(!chromium.empty(), "chromium not found (scripts/deps.sh installs it)");
   std::string page = read_file(run("sgd") + "/report.html");
   page.insert(page.rfind("</body>"), "<script>no_such_function();</script>");
   const std::string broken = dir_->write("broken.html", page);

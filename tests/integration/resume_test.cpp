@@ -15,6 +15,7 @@
 
 #include "integration/cli_harness.h"
 #include "io/checkpoint.h"
+#include "skip.h"
 
 namespace sculpt::testing {
 namespace {
@@ -120,18 +121,18 @@ void straight_vs_resumed(const std::string& recipe, const std::string& extra) {
 }
 
 TEST(Resume, SgdNesterovResumedEqualsStraightBitForBit) {
-  if (!have_fashion()) GTEST_SKIP() << "Fashion-MNIST not installed";
+  SCULPT_REQUIRE(have_fashion(), "Fashion-MNIST not installed (scripts/deps.sh installs dataset-fashion-mnist)");
   straight_vs_resumed(recipe_path("mlp.toml"), "");
 }
 
 TEST(Resume, AdamResumedEqualsStraightBitForBit) {
-  if (!have_fashion()) GTEST_SKIP() << "Fashion-MNIST not installed";
+  SCULPT_REQUIRE(have_fashion(), "Fashion-MNIST not installed (scripts/deps.sh installs dataset-fashion-mnist)");
   straight_vs_resumed(recipe_path("mlp.toml"), " --set optim.name=adam --set optim.lr=0.001");
 }
 
 // No built-in recipe has dropout: the MLP with a dropout layer, written here.
 TEST(Resume, DropoutModelResumedEqualsStraightBitForBit) {
-  if (!have_fashion()) GTEST_SKIP() << "Fashion-MNIST not installed";
+  SCULPT_REQUIRE(have_fashion(), "Fashion-MNIST not installed (scripts/deps.sh installs dataset-fashion-mnist)");
   TempDir dir("dropout-recipe");
   const std::string recipe = dir.write("dropout.toml", R"([data]
 source = "fashion-mnist"

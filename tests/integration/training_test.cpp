@@ -15,6 +15,7 @@
 #include "io/checkpoint.h"
 #include "io/recipe.h"
 #include "optim/optimizer.h"
+#include "skip.h"
 
 namespace sculpt::testing {
 namespace {
@@ -30,7 +31,7 @@ nlohmann::json last_event(const std::vector<nlohmann::json>& m, const std::strin
 // The must-show of the foundation: the default recipe (the MLP, 10 epochs, now pruned to 90%
 // on the way) reaches 88%.
 TEST(Training, DefaultRecipeTrainsTheMlpAbove88PercentAndEvalAgrees) {
-  if (!have_fashion()) GTEST_SKIP() << "Fashion-MNIST not installed";
+  SCULPT_REQUIRE(have_fashion(), "Fashion-MNIST not installed (scripts/deps.sh installs dataset-fashion-mnist)");
   TempDir dir("mlp");
   const std::string run = dir.file("run");
   CliResult r = run_cli("train --recipe " + recipe_path("default.toml") + " --out " + run);
@@ -50,24 +51,27 @@ TEST(Training, DefaultRecipeTrainsTheMlpAbove88PercentAndEvalAgrees) {
   // The run report's must-show: the default run's report.html opens in headless Chromium with
   // every chart drawn (report_test.cpp tests the reports in detail).
   ASSERT_TRUE(fs::exists(run + "/report.html"));
-  if (const std::string chromium = find_chromium(); !chromium.empty()) {
-    const BrowserView v = open_in_chromium(chromium, run + "/report.html", dir.path());
-    expect_drawn_cleanly(v);
-    const auto charts = charts_in(v.dom);
-    for (const char* id : {"loss", "accuracy", "lr", "grad-norm", "clip-rate", "sparsity"})
-      EXPECT_TRUE(charts.count(id)) << id;
-    EXPECT_EQ(charts.at("loss").at("test"), 10);
-  }
 
   CliResult e = run_cli("eval --model " + run);
   ASSERT_EQ(e.code, 0) << e.output;
   char expect[32];
   std::snprintf(expect, sizeof expect, "%.2f%%", 100.0 * acc);
   EXPECT_NE(e.output.find(expect), std::string::npos) << e.output << " expected " << expect;
+
+  // Last, so that without a browser the checks above have run and the test shows as skipped
+  // (a failure under CI=true), never as a pass that quietly left this half out.
+  const std::string chromium = find_chromium();
+  SCULPT_REQUIRE(!chromium.empty(), "chromium not found: the report was not opened in a browser");
+  const BrowserView v = open_in_chromium(chromium, run + "/report.html", dir.path());
+  expect_drawn_cleanly(v);
+  const auto charts = charts_in(v.dom);
+  for (const char* id : {"loss", "accuracy", "lr", "grad-norm", "clip-rate", "sparsity"})
+    EXPECT_TRUE(charts.count(id)) << id;
+  EXPECT_EQ(charts.at("loss").at("test"), 10);
 }
 
 TEST(Training, SeedCnnReaches88PercentInFiveEpochs) {
-  if (!have_fashion()) GTEST_SKIP() << "Fashion-MNIST not installed";
+  SCULPT_REQUIRE(have_fashion(), "Fashion-MNIST not installed (scripts/deps.sh installs dataset-fashion-mnist)");
   TempDir dir("cnn");
   const std::string run = dir.file("run");
   // Under the sanitizers: one epoch on 6,000 images, 75% measured on 2026-11-26 (chance: 10%).
@@ -84,7 +88,7 @@ TEST(Training, SeedCnnReaches88PercentInFiveEpochs) {
 
 // The seed articles' MLP (100 hidden units) with Adam: 87.3% measured on 2026-11-25.
 TEST(Training, SeedAdamMlpReaches86Percent) {
-  if (!have_fashion()) GTEST_SKIP() << "Fashion-MNIST not installed";
+  SCULPT_REQUIRE(have_fashion(), "Fashion-MNIST not installed (scripts/deps.sh installs dataset-fashion-mnist)");
   TempDir dir("adam");
   const std::string run = dir.file("run");
   CliResult r = run_cli("train -q --recipe " + recipe_path("mlp-adam.toml") + " --out " + run);
@@ -97,7 +101,7 @@ TEST(Training, SeedAdamMlpReaches86Percent) {
 // Every registered optimizer, with its own defaults (SGD: lr 0.1, its default 0.01 is for
 // momentum), learns the MLP: 2 epochs on 10,000 images give 76-81% (chance: 10%).
 TEST(Training, EveryOptimizerTrainsTheMlpWithItsDefaults) {
-  if (!have_fashion()) GTEST_SKIP() << "Fashion-MNIST not installed";
+  SCULPT_REQUIRE(have_fashion(), "Fashion-MNIST not installed (scripts/deps.sh installs dataset-fashion-mnist)");
   TempDir dir("every-optim");
   for (const std::string& name : optim::optimizer_names()) {
     SCOPED_TRACE(name);
@@ -155,7 +159,7 @@ TEST(Training, SameSeedSameThreadsGiveIdenticalWeights) {
     EXPECT_EQ(r.code, 0) << r.output;
     return io::load_checkpoint(dir.file(out) + "/checkpoints/last.safetensors");
   };
-  if (!have_fashion()) GTEST_SKIP() << "Fashion-MNIST not installed";
+  SCULPT_REQUIRE(have_fashion(), "Fashion-MNIST not installed (scripts/deps.sh installs dataset-fashion-mnist)");
   io::Checkpoint a = train("a", 7), b = train("b", 7), c = train("c", 8);
   for (const char* name : {"fc1.weight", "fc3.bias", "opt.momentum.fc2.weight"}) {
     EXPECT_EQ(a.tensors.at(name).data, b.tensors.at(name).data) << name;

@@ -9,6 +9,7 @@
 
 #include "core/error.h"
 #include "data_test_util.h"
+#include "skip.h"
 
 namespace sculpt::data {
 namespace {
@@ -190,7 +191,7 @@ TEST_F(DataIdx, CountMismatchNamesBothFiles) {
 }
 
 TEST(DataIdxReal, FashionMnistTestSetShapesAndLabels) {
-  if (!testing::have_fashion_mnist()) GTEST_SKIP() << "dataset-fashion-mnist not installed";
+  SCULPT_REQUIRE(testing::have_fashion_mnist(), "dataset-fashion-mnist not installed (scripts/deps.sh installs it)");
   const std::string d = testing::kFashionDir;
   const Dataset ds =
       load_idx(d + "/t10k-images-idx3-ubyte.gz", d + "/t10k-labels-idx1-ubyte.gz", "test");

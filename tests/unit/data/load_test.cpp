@@ -12,6 +12,7 @@
 #include "data/split.h"
 #include "data/synthetic.h"
 #include "data_test_util.h"
+#include "skip.h"
 
 namespace sculpt::data {
 namespace {
@@ -237,7 +238,7 @@ TEST(DataLoad, MissingIdxDirectoryNamesTheFileAndThePackage) {
 }
 
 TEST(DataLoad, RealFashionMnistWithLimits) {
-  if (!testing::have_fashion_mnist()) GTEST_SKIP() << "dataset-fashion-mnist not installed";
+  SCULPT_REQUIRE(testing::have_fashion_mnist(), "dataset-fashion-mnist not installed (scripts/deps.sh installs it)");
   DataConfig cfg;  // the defaults: fashion-mnist from /usr/share/datasets
   cfg.limit_train = 1000;
   cfg.limit_test = 500;

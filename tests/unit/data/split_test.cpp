@@ -12,6 +12,7 @@
 #include "core/error.h"
 #include "data/idx.h"
 #include "data_test_util.h"
+#include "skip.h"
 
 namespace sculpt::data {
 namespace {
@@ -120,7 +121,7 @@ TEST(DataSplit, StandardiserOfConstantDataKeepsUnitStd) {
 }
 
 TEST(DataSplit, StandardiserOnFashionMnistTrainMatchesKnownStatistics) {
-  if (!testing::have_fashion_mnist()) GTEST_SKIP() << "dataset-fashion-mnist not installed";
+  SCULPT_REQUIRE(testing::have_fashion_mnist(), "dataset-fashion-mnist not installed (scripts/deps.sh installs it)");
   const std::string dir = testing::kFashionDir;
   const Dataset train = load_idx(dir + "/train-images-idx3-ubyte.gz",
                                  dir + "/train-labels-idx1-ubyte.gz", "fashion-mnist/train");
