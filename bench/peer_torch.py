@@ -2,7 +2,8 @@
 # The PyTorch peer of ./bench/run: the same workloads as Sculpt's `sculpt bench CASE`, written the
 # way a PyTorch user would (see /work/shared/design/PEERS.md and docs/benchmarks.md).
 # Usage: /usr/bin/python3 bench/peer_torch.py CASE --threads 2 --reps 3 --json [--foreach]
-#        [--mode inference|no-grad|jit-freeze] [--weights dense|csr]
+#        [--mode inference|no-grad|jit-freeze|jit-optimize]
+#        [--weights dense|csr|csr32|csr-parts-i16] [--model EXPORT] [--legacy-format]
 """PyTorch peer for Sculpt's benchmarks.
 
 train-mlp     model A: MLP 784-300-100-10, SGD lr 0.1 momentum 0.9 Nesterov wd 5e-4, batch 128,
@@ -37,7 +38,10 @@ infer-mlp-b1        workload D: inference of model A (PyTorch's default initiali
 infer-mlp-b256      torch.manual_seed(7)), model.eval(), on one batch of 1 or 256 samples
                     torch.rand(B, 1, 28, 28). --mode picks how a user would run it:
                     inference (torch.inference_mode(), the default), no-grad (torch.no_grad()),
-                    jit-freeze (torch.jit.trace + torch.jit.freeze, called under no_grad).
+                    jit-freeze (torch.jit.trace + torch.jit.freeze, called under no_grad),
+                    jit-optimize (torch.jit.optimize_for_inference of the trace: frozen, then
+                    convolutions on oneDNN tensors and Linear as matmul by a pre-transposed
+                    weight; called under no_grad).
                     0.3 s of warm-up calls, then each rep times 0.5 s of calls (in groups of 8);
                     prints the median samples/s (and microseconds per batch).
 infer-sparse95-b1   the same model with 95% of each weight matrix zeroed by
@@ -49,9 +53,26 @@ infer-sparse95-b256 torch.nn.utils.prune.l1_unstructured(amount=0.95) per layer,
                     dense product on CPU; F.linear with a CSR weight raises "Cannot set
                     version_counter for inference tensor" under inference_mode in 1.13, and
                     under no_grad it is no faster than addmm).
-export-size-95      the bytes of torch.save(model.state_dict()) of the 95% model: --weights dense
-                    (dense tensors, what a PyTorch user ships) or csr (the weights as CSR
-                    tensors, which torch.save supports). Prints {"bytes": N}.
+infer-trained95-b1  the same timing on a trained and pruned model read from Sculpt's export
+infer-trained95-b256 (--model FILE, bench/sculpt_export.py): the weights Sculpt runs, as an
+infer-lenet90-b1    nn.Sequential built from the export's layer list (./bench/run trains them:
+infer-lenet90-b256  the MLP of recipes/prune-gradual.toml at 95%, LeNet-5 at 90%). The input
+                    standardisation of the export is part of the model (folded into the first
+                    Linear when only a flatten precedes it, else one elementwise op); the batch
+                    is the first B Fashion-MNIST test images; the output adds the model's test
+                    accuracy on the 10,000 test images (--data-dir), which ./bench/run checks
+                    against Sculpt's. --weights csr makes the Linear layers CSR as above
+                    (convolutions stay dense).
+export-size-95      the bytes of torch.save(model.state_dict()) of the 95% model; --weights picks
+                    how the three weight matrices are stored: dense (what a PyTorch user ships),
+                    csr (CSR tensors, int64 indices, which torch.save supports), csr32 (CSR
+                    tensors with int32 indices) or csr-parts-i16 (the CSR parts as plain tensors:
+                    int32 row pointers, int16 column indices, the values; the index widths of
+                    Sculpt's own CSR encoding, loaded back by hand). --legacy-format writes
+                    torch.save's older non-zip format (_use_new_zipfile_serialization=False),
+                    which has no per-record zip headers. Prints {"bytes": N}.
+export-size-95-fp16 the same with every value in half precision (state_dict values .half()),
+                    against `sculpt export --fp16`.
 """
 
 import argparse
@@ -66,7 +87,8 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from peer_torch_infer import INFER_CASES, INFER_MODES, SIZE_CASES, run_infer, run_size
+from peer_torch_infer import (INFER_CASES, INFER_MODES, SIZE_CASES, WEIGHT_FORMS,
+                              run_infer, run_size)
 
 DATA_DIR = "/usr/share/datasets/fashion-mnist"
 MEAN, STD = 0.2860, 0.3530
@@ -250,11 +272,16 @@ def main():
                     help="optim-*, clip-*: the multi-tensor implementation (default: torch's "
                          "default)")
     ap.add_argument("--mode", choices=INFER_MODES, default="inference",
-                    help="infer-*: inference (torch.inference_mode), no-grad (torch.no_grad) "
-                         "or jit-freeze (torch.jit.trace + freeze)")
-    ap.add_argument("--weights", choices=("dense", "csr"), default="dense",
-                    help="infer-sparse95-*, export-size-95: the pruned weights as dense "
-                         "tensors or as CSR tensors")
+                    help="infer-*: inference (torch.inference_mode), no-grad (torch.no_grad), "
+                         "jit-freeze (torch.jit.trace + freeze) or jit-optimize "
+                         "(torch.jit.optimize_for_inference of the trace)")
+    ap.add_argument("--weights", choices=WEIGHT_FORMS, default="dense",
+                    help="infer-sparse95-*, infer-trained95-*, infer-lenet90-*: dense or csr "
+                         "(CSR tensors); export-size-*: also csr32 and csr-parts-i16 (see above)")
+    ap.add_argument("--model", default="",
+                    help="infer-trained95-*, infer-lenet90-*: the `sculpt export` file to run")
+    ap.add_argument("--legacy-format", action="store_true",
+                    help="export-size-*: torch.save's legacy (non-zip) serialization")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)

@@ -1,11 +1,14 @@
 // The inference half of `sculpt bench`: `infer --model M` (dense vs sparse kernels on an
-// export) and the ./bench/run cases infer-mlp-b1/b256, infer-sparse95-b1/b256 and
-// export-size-95, all on model A (the MLP 784-300-100-10 of PEERS.md).
+// export), the ./bench/run cases infer-mlp-b1/b256, infer-sparse95-b1/b256, export-size-95 and
+// export-size-95-fp16 on model A (the MLP 784-300-100-10 of PEERS.md), and
+// infer-trained95-b1/b256, infer-lenet90-b1/b256 on a trained and pruned export (--model) fed
+// Fashion-MNIST test images.
 #include "cli/bench_infer.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <nlohmann/json.hpp>
@@ -13,6 +16,7 @@
 #include "core/error.h"
 #include "core/parallel.h"
 #include "core/rng.h"
+#include "data/idx.h"
 #include "infer/inference_model.h"
 #include "nn/model.h"
 
@@ -57,13 +61,19 @@ infer::ExportModel model_a(double sparsity) {
   return m;
 }
 
-// Median over `reps` runs of 0.5 s (after 0.3 s of warm-up) of the microseconds one predict()
-// of `batch` samples takes.
-std::vector<double> time_predict(InferenceModel& m, int64_t batch, int reps) {
+// The ./bench/run cases on a trained export given by --model.
+constexpr std::array<const char*, 4> kTrainedCases = {"infer-trained95-b1", "infer-trained95-b256",
+                                                      "infer-lenet90-b1", "infer-lenet90-b256"};
+
+bool is_trained_case(const std::string& name) {
+  return std::find(kTrainedCases.begin(), kTrainedCases.end(), name) != kTrainedCases.end();
+}
+
+// The microseconds one predict() of `batch` samples of `x` (batch * input_size() values) takes,
+// for each of `reps` runs of 0.5 s after 0.3 s of warm-up.
+std::vector<double> time_predict(InferenceModel& m, const std::vector<float>& x, int64_t batch,
+                                 int reps) {
   using Clock = std::chrono::steady_clock;
-  Rng rng(11);
-  std::vector<float> x(size_t(batch * m.input_size()));
-  for (float& v : x) v = rng.uniform_float();
   std::vector<float> y(size_t(batch * m.outputs()));
   auto run_for = [&](double seconds) {
     const auto t0 = Clock::now();
@@ -82,26 +92,102 @@ std::vector<double> time_predict(InferenceModel& m, int64_t batch, int reps) {
   return us;
 }
 
+// The same on `batch` pseudo-random inputs in [0, 1) (seed 11).
+std::vector<double> time_predict(InferenceModel& m, int64_t batch, int reps) {
+  Rng rng(11);
+  std::vector<float> x(size_t(batch * m.input_size()));
+  for (float& v : x) v = rng.uniform_float();
+  return time_predict(m, x, batch, reps);
+}
+
 int64_t case_batch(const std::string& name) {
   return name.size() > 3 && name.compare(name.size() - 3, 3, "-b1") == 0 ? 1 : 256;
 }
 
+// export-size-95: the `auto` fp32 export of model A at 95%; export-size-95-fp16: the same with
+// --fp16. `bytes` is the case's figure; both also give the other one and the dense fp32 size.
 int run_size_case(const InferBenchArgs& a) {
   const infer::ExportModel m = model_a(kSparsity);
-  const uint64_t bytes = infer::encode_export(m, {"auto", false}).bytes.size();
+  const uint64_t fp32 = infer::encode_export(m, {"auto", false}).bytes.size();
   const uint64_t fp16 = infer::encode_export(m, {"auto", true}).bytes.size();
   const uint64_t dense = infer::encode_export(m, {"dense", false}).bytes.size();
+  const bool half = a.name == "export-size-95-fp16";
+  const uint64_t bytes = half ? fp16 : fp32;
   if (a.json) {
-    nlohmann::json j{{"case", a.name},       {"unit", "bytes"},     {"bytes", bytes},
-                     {"fp16_bytes", fp16},   {"dense_bytes", dense},
+    nlohmann::json j{{"case", a.name},
+                     {"unit", "bytes"},
+                     {"bytes", bytes},
+                     {"dtype", half ? "f16" : "f32"},
+                     {"fp32_bytes", fp32},
+                     {"fp16_bytes", fp16},
+                     {"dense_bytes", dense},
                      {"vs_dense", double(dense) / double(bytes)},
                      {"fp16_vs_dense", double(dense) / double(fp16)}};
     fmt::print("{}\n", j.dump());
   } else {
-    fmt::print("{}: {} bytes ({:.1f}x smaller than the dense fp32 export of {} bytes; fp16 {} "
-               "bytes, {:.1f}x)\n",
-               a.name, bytes, double(dense) / double(bytes), dense, fp16,
-               double(dense) / double(fp16));
+    fmt::print("{}: {} bytes ({}; {:.1f}x smaller than the dense fp32 export of {} bytes; fp32 "
+               "{} bytes, fp16 {} bytes)\n",
+               a.name, bytes, half ? "fp16" : "fp32", double(dense) / double(bytes), dense, fp32,
+               fp16);
+  }
+  return 0;
+}
+
+// The trained cases: the export given by --model, the first `batch` Fashion-MNIST test images
+// as input (pixels / 255, the export's `idx` units), timed on the dense kernels and then on
+// `auto` (the figure); the `auto` model's test accuracy over all test images checks that the
+// peer, which reads the same file, runs the same model.
+int run_trained_case(const InferBenchArgs& a) {
+  SCULPT_CHECK(!a.model.empty(), ConfigError, a.name + " needs --model", "--model",
+               "give the export of the trained model (./bench/run trains and exports it)");
+  const int64_t batch = case_batch(a.name);
+  const infer::ExportModel m = infer::read_export(a.model);
+  InferenceModel dense = InferenceModel::from_export(m, {"dense", batch}, a.model);
+  InferenceModel best = InferenceModel::from_export(m, {"auto", batch}, a.model);
+  const data::Dataset test = data::load_idx(a.data + "/t10k-images-idx3-ubyte.gz",
+                                            a.data + "/t10k-labels-idx1-ubyte.gz",
+                                            "fashion-mnist/test");
+  SCULPT_CHECK(test.sample_size() == best.input_size(), ShapeError,
+               fmt::format("the test images have {} values, the model takes {}",
+                           test.sample_size(), best.input_size()),
+               a.model, "give a model trained on 28x28 images");
+  SCULPT_CHECK(test.size() >= batch, DataError,
+               fmt::format("{} test images, the batch is {}", test.size(), batch), a.data);
+  const std::vector<float> x(test.x.data(), test.x.data() + batch * best.input_size());
+  const double dense_us = median_of(time_predict(dense, x, batch, a.reps));
+  const std::vector<double> reps = time_predict(best, x, batch, a.reps);
+  const double us = median_of(reps);
+  // Accuracy of the model just timed (it runs the test set in chunks of `batch`).
+  const std::vector<float> all(test.x.data(), test.x.data() + test.x.size());
+  const std::vector<int32_t> cls = best.classify(all);
+  int64_t right = 0;
+  for (size_t i = 0; i < cls.size(); ++i) right += cls[i] == test.labels[i];
+  const double acc = double(right) / double(test.size());
+  std::string kernels;
+  for (const InferenceLayer& l : best.layers())
+    kernels += (kernels.empty() ? "" : ",") + l.name + ":" + l.kernel;
+  if (a.json) {
+    nlohmann::json j{{"case", a.name},
+                     {"unit", "samples/s"},
+                     {"batch", batch},
+                     {"threads", num_threads()},
+                     {"model", a.model},
+                     {"params", best.num_params()},
+                     {"nonzeros", best.nonzeros()},
+                     {"kernels", kernels},
+                     {"reps_us", reps},
+                     {"us_per_batch", us},
+                     {"samples_per_s", double(batch) * 1e6 / us},
+                     {"dense_samples_per_s", double(batch) * 1e6 / dense_us},
+                     {"vs_dense", dense_us / us},
+                     {"test_acc", acc},
+                     {"test_samples", test.size()}};
+    fmt::print("{}\n", j.dump());
+  } else {
+    fmt::print("{}: {:.1f} us per batch of {} ({:.0f} samples/s, kernels {}); dense {:.1f} us: "
+               "{:.2f}x; test accuracy {:.2f}%\n",
+               a.name, us, batch, double(batch) * 1e6 / us, kernels, dense_us, dense_us / us,
+               100.0 * acc);
   }
   return 0;
 }
@@ -171,15 +257,17 @@ double median_of(std::vector<double> v) {
 }
 
 bool is_infer_case(const std::string& name) {
-  return name == "infer" || name == "export-size-95" || name == "infer-mlp-b1" ||
-         name == "infer-mlp-b256" || name == "infer-sparse95-b1" || name == "infer-sparse95-b256";
+  return name == "infer" || name == "export-size-95" || name == "export-size-95-fp16" ||
+         name == "infer-mlp-b1" || name == "infer-mlp-b256" || name == "infer-sparse95-b1" ||
+         name == "infer-sparse95-b256" || is_trained_case(name);
 }
 
 int run_infer_bench(const InferBenchArgs& a) {
   SCULPT_CHECK(a.reps >= 1, ConfigError, "--reps must be >= 1", "bench");
   set_threads(a.threads, "--threads");
   if (a.name == "infer") return run_model_file(a);
-  if (a.name == "export-size-95") return run_size_case(a);
+  if (a.name == "export-size-95" || a.name == "export-size-95-fp16") return run_size_case(a);
+  if (is_trained_case(a.name)) return run_trained_case(a);
   return run_model_case(a);
 }
 

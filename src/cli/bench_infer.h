@@ -9,11 +9,12 @@ namespace sculpt::cli {
 
 struct InferBenchArgs {
   std::string name;              // infer | infer-mlp-b1 | ... | export-size-95
-  std::string model;             // infer: the export file
+  std::string model;             // infer, infer-trained95-*, infer-lenet90-*: the export file
   std::vector<int64_t> batches;  // infer: batch sizes
   int threads = 2;
   int reps = 1;
   bool json = false;
+  std::string data;  // infer-trained95-*, infer-lenet90-*: the Fashion-MNIST directory
 };
 
 bool is_infer_case(const std::string& name);

@@ -63,7 +63,9 @@ Recipe bench_recipe(const BenchArgs& a) {
     throw ConfigError("unknown benchmark case '" + a.name + "'", "bench",
                       "cases: train-mlp, train-lenet5, optim-adam, optim-sgd-nesterov, "
                       "clip-global-norm, infer, infer-mlp-b1, infer-mlp-b256, "
-                      "infer-sparse95-b1, infer-sparse95-b256, export-size-95");
+                      "infer-sparse95-b1, infer-sparse95-b256, infer-trained95-b1, "
+                      "infer-trained95-b256, infer-lenet90-b1, infer-lenet90-b256, "
+                      "export-size-95, export-size-95-fp16");
   }
   return r;
 }
@@ -222,7 +224,7 @@ int run_optim_bench(const BenchArgs& a) {
 int run_bench(const BenchArgs& a) {
   SCULPT_CHECK(a.reps >= 1, ConfigError, "--reps must be >= 1", "bench");
   if (is_infer_case(a.name))
-    return run_infer_bench({a.name, a.model, a.batches, a.threads, a.reps, a.json});
+    return run_infer_bench({a.name, a.model, a.batches, a.threads, a.reps, a.json, a.data});
   if (a.name == "optim-adam" || a.name == "optim-sgd-nesterov") return run_optim_bench(a);
   if (a.name == "clip-global-norm") return run_clip_bench(a);
   train::Trainer trainer(bench_recipe(a));
@@ -253,15 +255,21 @@ void add_bench(CLI::App& app) {
   sub->add_option("case", args->name,
                   "train-mlp | train-lenet5 | optim-adam | optim-sgd-nesterov | clip-global-norm "
                   "| infer (with --model) | infer-mlp-b1 | infer-mlp-b256 | infer-sparse95-b1 | "
-                  "infer-sparse95-b256 | export-size-95")
+                  "infer-sparse95-b256 | infer-trained95-b1 | infer-trained95-b256 | "
+                  "infer-lenet90-b1 | infer-lenet90-b256 (these four with --model) | "
+                  "export-size-95 | export-size-95-fp16")
       ->required();
-  sub->add_option("--model,-m", args->model, "infer: an export file (sculpt export)");
+  sub->add_option("--model,-m", args->model,
+                  "infer, infer-trained95-*, infer-lenet90-*: an export file (sculpt export)");
   sub->add_option("--batch,-b", args->batches, "infer: batch sizes")->capture_default_str();
   sub->add_option("--threads,-t", args->threads, "Threads")->capture_default_str();
   sub->add_option("--reps", args->reps,
                   "Measured epochs (optim-*, clip-*: 0.5 s runs of steps) after the warm-up")
       ->capture_default_str();
-  sub->add_option("--data", args->data, "Fashion-MNIST directory")->capture_default_str();
+  sub->add_option("--data", args->data,
+                  "Fashion-MNIST directory (train-*: training images; infer-trained95-*, "
+                  "infer-lenet90-*: test images)")
+      ->capture_default_str();
   sub->add_flag("--json", args->json, "Print one JSON line");
   register_verb(sub, [args] { return run_bench(*args); });
 }

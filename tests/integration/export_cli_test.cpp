@@ -1,12 +1,15 @@
 // Export and inference end to end: a pruned Fashion-MNIST MLP exported (fp32 and fp16) and run
 // by `sculpt infer`, the C++ example and `sculpt bench infer` gives the checkpoint's own
-// accuracy; a CSV-trained model infers from CSV rows; damaged, truncated, future-version and
+// accuracy; the trained-model cases of `sculpt bench` (infer-trained95-*, infer-lenet90-*) run
+// the export they are given and report its test accuracy; export-size-95-fp16 reports the fp16
+// export; a CSV-trained model infers from CSV rows; damaged, truncated, future-version and
 // mismatched inputs are one clear error line with a non-zero exit code.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <regex>
 
 #include "cli_harness.h"
@@ -21,6 +24,20 @@ double percent_after(const std::string& text, const std::string& label) {
   std::smatch m;
   if (!std::regex_search(text, m, std::regex(label + "\\s*([0-9.]+)%"))) return -1.0;
   return std::stod(m[1]);
+}
+
+// The last line of `text` that is a JSON object (null when there is none).
+nlohmann::json last_json(const std::string& text) {
+  nlohmann::json out;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    if (text[start] == '{')
+      out = nlohmann::json::parse(text.substr(start, end - start), nullptr, false);
+    start = end + 1;
+  }
+  return out;
 }
 
 std::string read_bytes(const std::string& path) {
@@ -97,6 +114,43 @@ TEST_F(ExportCli, ExportAndInferReproduceTheCheckpoint) {
       << b.output;
 }
 
+// The ./bench/run cases on a trained model run the export they are given, on the test images,
+// and report the accuracy `sculpt infer` gives it over the same 10,000 images: the figure the
+// peer's accuracy is checked against.
+TEST_F(ExportCli, BenchTrainedCasesRunTheGivenExport) {
+  const std::string model = file("bench.sculpt");
+  ASSERT_EQ(run_cli("export --checkpoint " + pruned() + " -o " + model).code, 0);
+  const CliResult in = run_cli("infer --model " + model + " --input " + images());
+  ASSERT_EQ(in.code, 0) << in.output;
+  const double want = percent_after(in.output, "accuracy:");
+  std::smatch nz;
+  ASSERT_TRUE(std::regex_search(in.output, nz, std::regex("\\(([0-9]+) of ([0-9]+) parameters")))
+      << in.output;
+  for (const char* name : {"infer-trained95-b1", "infer-trained95-b256", "infer-lenet90-b1"}) {
+    const CliResult b = run_cli(fmt::format("bench {} --model {} --reps 1 --json", name, model));
+    ASSERT_EQ(b.code, 0) << b.output;
+    const nlohmann::json j = last_json(b.output);
+    ASSERT_TRUE(j.is_object()) << b.output;
+    EXPECT_EQ(j["case"], name);
+    EXPECT_EQ(j["batch"], std::string(name).ends_with("-b1") ? 1 : 256);
+    EXPECT_EQ(j["test_samples"], 10000);
+    EXPECT_NEAR(100.0 * j["test_acc"].get<double>(), want, 0.005) << b.output;
+    EXPECT_EQ(j["nonzeros"], std::stoll(nz[1])) << b.output;
+    EXPECT_EQ(j["params"], std::stoll(nz[2])) << b.output;
+    // At 95% the first layer runs sparse under `auto`, the figure; dense is timed as well.
+    EXPECT_NE(j["kernels"].get<std::string>().find("fc1+relu:sparse"), std::string::npos)
+        << b.output;
+    EXPECT_GT(j["samples_per_s"].get<double>(), 0.0);
+    EXPECT_GT(j["dense_samples_per_s"].get<double>(), 0.0);
+    EXPECT_NEAR(j["vs_dense"].get<double>(),
+                j["samples_per_s"].get<double>() / j["dense_samples_per_s"].get<double>(),
+                1e-6 * j["vs_dense"].get<double>());
+  }
+  expect_one_error(run_cli("bench infer-trained95-b1 --reps 1"), "needs --model");
+  expect_one_error(run_cli("bench infer-lenet90-b1 --reps 1 --model " + file("none.sculpt")),
+                   "cannot read the model");
+}
+
 TEST_F(ExportCli, Fp16AndFormatsTradeSizeAsReported) {
   const std::string dense = file("dense.sculpt"), auto32 = file("auto.sculpt"),
                     half = file("half.sculpt");
@@ -147,6 +201,28 @@ TEST_F(ExportCli, BadModelFilesAreOneClearError) {
 }
 
 }  // namespace
+
+// export-size-95-fp16 is the fp16 export of the model export-size-95 measures in fp32: smaller,
+// but more than half the size (the indices stay), and the two cases agree on every size.
+TEST(BenchSize, Fp16CaseReportsTheFp16Export) {
+  const CliResult a = run_cli("bench export-size-95 --json");
+  const CliResult h = run_cli("bench export-size-95-fp16 --json");
+  ASSERT_EQ(a.code, 0) << a.output;
+  ASSERT_EQ(h.code, 0) << h.output;
+  const nlohmann::json ja = last_json(a.output), jh = last_json(h.output);
+  ASSERT_TRUE(ja.is_object() && jh.is_object()) << a.output << h.output;
+  EXPECT_EQ(ja["dtype"], "f32");
+  EXPECT_EQ(jh["dtype"], "f16");
+  EXPECT_EQ(ja["bytes"], ja["fp32_bytes"]);
+  EXPECT_EQ(jh["bytes"], jh["fp16_bytes"]);
+  EXPECT_EQ(jh["bytes"], ja["fp16_bytes"]);
+  EXPECT_EQ(jh["fp32_bytes"], ja["bytes"]);
+  EXPECT_EQ(jh["dense_bytes"], ja["dense_bytes"]);
+  const auto fp32 = ja["bytes"].get<int64_t>(), fp16 = jh["bytes"].get<int64_t>();
+  EXPECT_LT(fp16, fp32);
+  EXPECT_GT(2 * fp16, fp32);
+  EXPECT_NEAR(jh["vs_dense"].get<double>(), jh["dense_bytes"].get<double>() / double(fp16), 1e-9);
+}
 
 // A binary classifier trained on a CSV file, exported, run on its own rows (labels in the last
 // column) and on the features alone (one prediction a line).

@@ -49,7 +49,7 @@ INLINE_COMMAND = re.compile(r"^(\./|build/|cmake )")
 # Commands that are not run, each with the reason. Keys are the command with its comment
 # removed and whitespace collapsed; a key ending in "*" matches every command it begins.
 EXCLUDED = {
-    "./test": "runs this very test (and builds both presets and runs the whole suite)",
+    "./test*": "runs this very test (and builds both presets and runs the whole suite)",
     "cmake --install build/release --prefix /your/prefix":
         "/your/prefix is a placeholder outside the temporary directory; the consumer_find_package "
         "test installs the package into a scratch prefix and builds a project against it",
