@@ -61,5 +61,6 @@ void build_model(std::string_view text) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  return sculpt::fuzz::expect_clean_errors([&] { build_model(sculpt::fuzz::as_bytes(data, size)); });
+  return sculpt::fuzz::expect_clean_errors(
+      [&] { build_model(sculpt::fuzz::as_bytes(data, size)); });
 }

@@ -116,9 +116,14 @@ void check_export(train::Trainer& t, const infer::ExportModel& written, const Ex
 int run_export(const ExportArgs& a) {
   const PruneSource src = load_prune_source(a.checkpoint);
   const std::string out = a.out.empty() ? default_out(src) : a.out;
-  check_output_file({.path = out, .option = "--out", .what = "export", .begins = {"SCULPTMD"},
-                     .inputs = {src.path}, .force = a.force});
-  std::unique_ptr<train::Trainer> t = trainer_from(source_recipe(src, {}), src.checkpoint, src.path);
+  check_output_file({.path = out,
+                     .option = "--out",
+                     .what = "export",
+                     .begins = {"SCULPTMD"},
+                     .inputs = {src.path},
+                     .force = a.force});
+  std::unique_ptr<train::Trainer> t =
+      trainer_from(source_recipe(src, {}), src.checkpoint, src.path);
   infer::ExportSource ex = infer::export_from_trainer(*t, src.path);
   for (const std::string& note : ex.notes) fmt::print("surgery:  {}\n", note);
   for (const prune::UnitChange& c : ex.surgery)
@@ -130,8 +135,8 @@ int run_export(const ExportArgs& a) {
                         [&](const std::string& tmp) {
                           const std::string back = infer::read_export_bytes(tmp);
                           SCULPT_CHECK(back == encoded.bytes, IoError,
-                                       "the export read back differs from what was written",
-                                       tmp, "check the disk; the previous export is kept");
+                                       "the export read back differs from what was written", tmp,
+                                       "check the disk; the previous export is kept");
                           infer::decode_export(back, tmp);
                         });
   const uint64_t size = encoded.bytes.size();

@@ -189,8 +189,11 @@ int run_infer(const InferArgs& a) {
   SCULPT_CHECK(a.batch >= 1, ConfigError, "--batch must be at least 1", "--batch");
   set_threads(a.threads, "--threads");
   if (!a.out.empty())
-    check_output_file({.path = a.out, .option = "--out", .what = "predictions file",
-                       .begins = {"sample,"}, .inputs = {a.model, a.input, a.labels},
+    check_output_file({.path = a.out,
+                       .option = "--out",
+                       .what = "predictions file",
+                       .begins = {"sample,"},
+                       .inputs = {a.model, a.input, a.labels},
                        .force = a.force});
   const infer::ExportModel exported = infer::read_export(a.model);
   const Inputs in = looks_like_idx(a.input) ? read_idx_inputs(a, exported.header)

@@ -90,10 +90,18 @@ int run_lr_find(const LrFindArgs& a) {
   const fs::path plot = a.plot.empty() ? out / "lr-find.svg" : fs::path(a.plot);
   fs::path csv = plot;
   csv.replace_extension(".csv");
-  check_output_file({.path = plot.string(), .option = "--plot", .what = "plot",
-                     .begins = {"<svg", "<?xml"}, .inputs = {a.recipe}, .force = a.force});
-  check_output_file({.path = csv.string(), .option = "--plot", .what = "lr-find CSV file",
-                     .begins = {"lr,loss,"}, .inputs = {a.recipe}, .force = a.force});
+  check_output_file({.path = plot.string(),
+                     .option = "--plot",
+                     .what = "plot",
+                     .begins = {"<svg", "<?xml"},
+                     .inputs = {a.recipe},
+                     .force = a.force});
+  check_output_file({.path = csv.string(),
+                     .option = "--plot",
+                     .what = "lr-find CSV file",
+                     .begins = {"lr,loss,"},
+                     .inputs = {a.recipe},
+                     .force = a.force});
   train::Trainer trainer(recipe);
   const train::LrFindConfig& c = a.config;
   fmt::print("lr-find: {} ({} parameters, optimizer {}, batch {}, {} steps per epoch)\n", stem,

@@ -246,15 +246,15 @@ int run_prune(PruneArgs a) {
   // CLI11 reads "nan" and "inf" as numbers: each option says what it takes.
   if (a.threshold)
     SCULPT_CHECK(std::isfinite(*a.threshold), ConfigError,
-                 fmt::format("must be a finite number, got {}", *a.threshold),
-                 "--threshold", "e.g. --threshold 0.01 prunes entries with |w| <= 0.01");
+                 fmt::format("must be a finite number, got {}", *a.threshold), "--threshold",
+                 "e.g. --threshold 0.01 prunes entries with |w| <= 0.01");
   if (a.max_drop)
     SCULPT_CHECK(std::isfinite(*a.max_drop) && *a.max_drop >= 0, ConfigError,
                  fmt::format("must be a finite number of points >= 0, got {}", *a.max_drop),
                  "--max-drop", "e.g. --max-drop 1 allows one point of validation accuracy");
   SCULPT_CHECK(std::isfinite(a.finetune_lr) && a.finetune_lr >= 0, ConfigError,
-               fmt::format("must be a finite rate >= 0, got {}", a.finetune_lr),
-               "--finetune-lr", "leave it out for a tenth of the run's optim.lr");
+               fmt::format("must be a finite rate >= 0, got {}", a.finetune_lr), "--finetune-lr",
+               "leave it out for a tenth of the run's optim.lr");
   if (a.threshold) a.cfg.threshold = *a.threshold;
   SCULPT_CHECK(a.rounds >= 1 && a.finetune_epochs >= 0, ConfigError,
                "--rounds must be >= 1 and --finetune-epochs >= 0", "sculpt prune");

@@ -33,14 +33,22 @@ int run_sensitivity(const SensitivityArgs& a) {
                  fmt::format("sparsities must be in [0, 1), got {}", s), "--sparsities");
   const PruneSource src = load_prune_source(a.checkpoint);
   namespace fs = std::filesystem;
-  const std::string dir = !a.out.empty()        ? a.out
+  const std::string dir = !a.out.empty()         ? a.out
                           : !src.run_dir.empty() ? src.run_dir
                                                  : fs::path(src.path).parent_path().string();
   const std::string base = (fs::path(dir.empty() ? "." : dir) / "sensitivity").string();
-  check_output_file({.path = base + ".csv", .option = "--out", .what = "sensitivity CSV file",
-                     .begins = {"layer,sparsity,"}, .inputs = {src.path}, .force = a.force});
-  check_output_file({.path = base + ".svg", .option = "--out", .what = "plot",
-                     .begins = {"<svg", "<?xml"}, .inputs = {src.path}, .force = a.force});
+  check_output_file({.path = base + ".csv",
+                     .option = "--out",
+                     .what = "sensitivity CSV file",
+                     .begins = {"layer,sparsity,"},
+                     .inputs = {src.path},
+                     .force = a.force});
+  check_output_file({.path = base + ".svg",
+                     .option = "--out",
+                     .what = "plot",
+                     .begins = {"<svg", "<?xml"},
+                     .inputs = {src.path},
+                     .force = a.force});
   auto t = trainer_from(source_recipe(src, a.sets), src.checkpoint, src.path);
   SCULPT_CHECK(t->splits().val.size() > 0, ConfigError,
                "sensitivity is measured on the validation split, and it is empty",

@@ -31,8 +31,12 @@ int run_report(const ReportArgs& a) {
       !a.out.empty()        ? a.out
       : a.dirs.size() == 1 ? (std::filesystem::path(a.dirs[0]) / "report.html").string()
                             : std::string("report.html");
-  check_output_file({.path = out, .option = "--out", .what = "report",
-                     .begins = {"<!DOCTYPE html>"}, .inputs = a.dirs, .force = a.force});
+  check_output_file({.path = out,
+                     .option = "--out",
+                     .what = "report",
+                     .begins = {"<!DOCTYPE html>"},
+                     .inputs = a.dirs,
+                     .force = a.force});
   const report::RunReport r = report::write_run_report(a.dirs, out);
   fmt::print("{}report: {}\n", report::render_text(r), out);
   return 0;

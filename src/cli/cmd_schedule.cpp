@@ -124,8 +124,12 @@ int run_schedule(const ScheduleArgs& a) {
   const Recipe recipe = load_recipe(a.recipe, a.sets);
   if (!a.plot.empty())
     for (const std::string& p : {a.plot, momentum_path(a.plot)})
-      check_output_file({.path = p, .option = "--plot", .what = "plot", .begins = {"<svg", "<?xml"},
-                         .inputs = {a.recipe}, .force = a.force});
+      check_output_file({.path = p,
+                         .option = "--plot",
+                         .what = "plot",
+                         .begins = {"<svg", "<?xml"},
+                         .inputs = {a.recipe},
+                         .force = a.force});
   const train::Trainer trainer(recipe);  // loads the data: the steps per epoch come from it
   const sched::Schedule& s = trainer.schedule();
   const int64_t per_epoch = trainer.steps_per_epoch();

@@ -46,18 +46,18 @@ std::string head_of(const std::string& path, size_t n) {
   return s;
 }
 
-const char* const kRunFiles[] = {"checkpoints",  "metrics.jsonl", "recipe.toml",
-                                 "report.html",  "model.sculpt",  "prune.json",
-                                 "prune.txt",    "sensitivity.csv", "sensitivity.svg"};
+const char* const kRunFiles[] = {"checkpoints", "metrics.jsonl",   "recipe.toml",
+                                 "report.html", "model.sculpt",    "prune.json",
+                                 "prune.txt",   "sensitivity.csv", "sensitivity.svg"};
 
 }  // namespace
 
 void check_output_file(const OutputFile& o) {
   for (const std::string& in : o.inputs)
-    SCULPT_CHECK(!holds(o.path, in), ConfigError,
-                 fmt::format("the {} would be written over {}, which this command reads", o.what,
-                             in),
-                 o.option + " " + o.path, "write it somewhere else");
+    SCULPT_CHECK(
+        !holds(o.path, in), ConfigError,
+        fmt::format("the {} would be written over {}, which this command reads", o.what, in),
+        o.option + " " + o.path, "write it somewhere else");
   switch (io::output_kind(o.path)) {
     case io::OutputKind::kNew:
     case io::OutputKind::kStream:
@@ -66,9 +66,9 @@ void check_output_file(const OutputFile& o) {
       throw ConfigError(fmt::format("is a directory; the {} needs a file name", o.what),
                         o.option + " " + o.path, "e.g. " + (fs::path(o.path) / "out").string());
     case io::OutputKind::kOther:
-      throw ConfigError(fmt::format("is a block device or a socket, not a place for the {}",
-                                    o.what),
-                        o.option + " " + o.path, "give a file name");
+      throw ConfigError(
+          fmt::format("is a block device or a socket, not a place for the {}", o.what),
+          o.option + " " + o.path, "give a file name");
     case io::OutputKind::kRegular:
       break;
   }
@@ -80,7 +80,8 @@ void check_output_file(const OutputFile& o) {
   const std::string head = head_of(o.path, longest);
   for (std::string_view b : o.begins)
     if (std::string_view(head).substr(0, b.size()) == b) return;
-  const bool vowel = !o.what.empty() && std::string_view("aeiou").find(o.what[0]) != std::string_view::npos;
+  const bool vowel =
+      !o.what.empty() && std::string_view("aeiou").find(o.what[0]) != std::string_view::npos;
   throw ConfigError(fmt::format("exists and is not {} {} written by Sculpt, so it is not replaced",
                                 vowel ? "an" : "a", o.what),
                     o.option + " " + o.path, "give another path, or --force to replace it");
@@ -110,10 +111,10 @@ void check_run_dir(const std::string& dir, const std::vector<std::string>& input
   const bool run = fs::exists(fs::path(dir) / "recipe.toml", ec);
   const std::string what =
       run ? "holds a run (its recipe.toml, checkpoints and metrics would be replaced)"
-          : fmt::format("is not empty ({}{})", fmt::join(held.begin(),
-                                                          held.begin() + std::min<size_t>(held.size(), 3),
-                                                          ", "),
-                        held.size() > 3 ? ", ..." : "");
+          : fmt::format(
+                "is not empty ({}{})",
+                fmt::join(held.begin(), held.begin() + std::min<size_t>(held.size(), 3), ", "),
+                held.size() > 3 ? ", ..." : "");
   throw ConfigError(what, where,
                     run ? fmt::format("continue it with `sculpt train --resume {}`, give a new "
                                       "directory, or --force to replace it",

@@ -15,10 +15,10 @@ namespace sculpt::cli {
 
 struct OutputFile {
   std::string path;
-  std::string option;                     // "--out", "--plot": names it in errors
-  std::string what;                       // "export", "predictions", "report", "plot"
-  std::vector<std::string_view> begins;   // how a file this command writes begins
-  std::vector<std::string> inputs;        // paths the command reads (files or directories)
+  std::string option;                    // "--out", "--plot": names it in errors
+  std::string what;                      // "export", "predictions", "report", "plot"
+  std::vector<std::string_view> begins;  // how a file this command writes begins
+  std::vector<std::string> inputs;       // paths the command reads (files or directories)
   bool force = false;
 };
 

@@ -46,9 +46,12 @@ class Error : public std::runtime_error {
       if (c == '\n') out += "\\n";
       else if (c == '\t') out += "\\t";
       else if (u < 0x20 || u == 0x7f) out += fmt::format("\\x{:02x}", u);
-      else if (u < 0x80) out += c;
-      else if (const size_t n = utf8_length(s, i)) out.append(s, i, n), i += n - 1;
-      else out += fmt::format("\\x{:02x}", u);
+      else if (u < 0x80)
+        out += c;
+      else if (const size_t n = utf8_length(s, i))
+        out.append(s, i, n), i += n - 1;
+      else
+        out += fmt::format("\\x{:02x}", u);
     }
     return out;
   }
@@ -56,8 +59,10 @@ class Error : public std::runtime_error {
   static size_t utf8_length(const std::string& s, size_t i) {
     const auto b = [&](size_t k) { return static_cast<unsigned char>(s[i + k]); };
     const unsigned char lead = b(0);
-    const size_t n = lead >= 0xc2 && lead <= 0xdf ? 2 : lead >= 0xe0 && lead <= 0xef ? 3
-                     : lead >= 0xf0 && lead <= 0xf4 ? 4 : 0;
+    const size_t n = lead >= 0xc2 && lead <= 0xdf   ? 2
+                     : lead >= 0xe0 && lead <= 0xef ? 3
+                     : lead >= 0xf0 && lead <= 0xf4 ? 4
+                                                    : 0;
     if (n == 0 || i + n > s.size()) return 0;
     for (size_t k = 1; k < n; ++k)
       if ((b(k) & 0xc0) != 0x80) return 0;
@@ -74,15 +79,15 @@ class Error : public std::runtime_error {
   }
 };
 
-#define SCULPT_ERROR_KIND(Name, code, label)                      \
-  class Name : public Error {                                     \
-   public:                                                        \
-    using Error::Error;                                           \
-    int exit_code() const override { return code; }               \
-    const char* kind() const override { return label; }           \
+#define SCULPT_ERROR_KIND(Name, code, label)                                    \
+  class Name : public Error {                                                   \
+   public:                                                                      \
+    using Error::Error;                                                         \
+    int exit_code() const override { return code; }                             \
+    const char* kind() const override { return label; }                         \
     [[noreturn]] void rethrow_within(const std::string& outer) const override { \
-      throw Name(message(), within(outer), hint());               \
-    }                                                             \
+      throw Name(message(), within(outer), hint());                             \
+    }                                                                           \
   }
 
 SCULPT_ERROR_KIND(ConfigError, 2, "config error");

@@ -25,10 +25,10 @@ struct OpenFd {
 // `size`: the file's size, or empty for a pipe or device that went on past the limit.
 [[noreturn]] void too_big(const std::string& path, const FileRead& spec, const std::string& size) {
   const std::string limit = human_bytes_binary(double(spec.max_bytes));
-  throw DataError(size.empty() ? fmt::format("more than {} read, the limit for a {}", limit,
-                                             spec.what)
-                               : fmt::format("the file is {}, more than the limit of {} for a {}",
-                                             size, limit, spec.what),
+  throw DataError(size.empty()
+                      ? fmt::format("more than {} read, the limit for a {}", limit, spec.what)
+                      : fmt::format("the file is {}, more than the limit of {} for a {}", size,
+                                    limit, spec.what),
                   path, "is this the right file?");
 }
 
@@ -47,9 +47,9 @@ std::string read_file_capped(const std::string& path, const FileRead& spec) {
     throw IoError(fmt::format("is a directory, not a {}", spec.what), path, spec.hint);
   const bool regular = S_ISREG(st.st_mode);
   if (!regular && spec.regular_only)
-    throw IoError(fmt::format("is not a regular file (a device, a pipe or a socket), so not a {}",
-                              spec.what),
-                  path, spec.hint);
+    throw IoError(
+        fmt::format("is not a regular file (a device, a pipe or a socket), so not a {}", spec.what),
+        path, spec.hint);
   if (regular && st.st_size > spec.max_bytes)
     too_big(path, spec, human_bytes_binary(double(st.st_size)));
   // Blocking reads from here (O_NONBLOCK only kept open() from waiting for a FIFO's writer).

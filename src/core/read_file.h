@@ -10,10 +10,10 @@
 namespace sculpt {
 
 struct FileRead {
-  std::string what;             // "recipe", "CSV file", "checkpoint": names the file in errors
-  int64_t max_bytes = 0;        // the reader's limit (core/limits.h)
-  bool regular_only = false;    // binary formats: refuse pipes and devices
-  std::string hint;             // for a file that cannot be opened
+  std::string what;           // "recipe", "CSV file", "checkpoint": names the file in errors
+  int64_t max_bytes = 0;      // the reader's limit (core/limits.h)
+  bool regular_only = false;  // binary formats: refuse pipes and devices
+  std::string hint;           // for a file that cannot be opened
 };
 
 // The whole file. IoError naming `path` when it cannot be opened or read, is a directory, or

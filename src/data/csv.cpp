@@ -186,10 +186,10 @@ CsvTable table_from_rows(const std::vector<Row>& rows, const std::string& path,
     }
     for (size_t c = 0; c < r.cells.size(); ++c) {
       if (!parse_number(r.cells[c], *cell++)) {
-        throw DataError(column_label(tab.names, c) + " has non-numeric value '" +
-                            excerpt(r.cells[c]) + "'",
-                        fmt::format("{}:{}", path, r.line),
-                        "cells must be finite numbers; impute or drop missing values");
+        throw DataError(
+            column_label(tab.names, c) + " has non-numeric value '" + excerpt(r.cells[c]) + "'",
+            fmt::format("{}:{}", path, r.line),
+            "cells must be finite numbers; impute or drop missing values");
       }
     }
   }
@@ -227,9 +227,9 @@ Dataset dataset_from_table(const CsvTable& tab, const std::string& path,
 }  // namespace
 
 CsvTable read_csv_table(const std::string& path, const std::string& header) {
-  const std::string text = read_file_capped(
-      path, {.what = "CSV file", .max_bytes = kMaxCsvBytes,
-             .hint = "check data.path (and data.test_path)"});
+  const std::string text = read_file_capped(path, {.what = "CSV file",
+                                                   .max_bytes = kMaxCsvBytes,
+                                                   .hint = "check data.path (and data.test_path)"});
   return parse_csv_table(text, path, header);
 }
 

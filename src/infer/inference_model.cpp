@@ -106,8 +106,7 @@ void InferenceModel::Impl::build(const infer::ExportModel& m, const InferenceOpt
   SCULPT_CHECK(floats <= kMaxActivationFloats, ConfigError,
                fmt::format("a batch of {} samples needs {} of activations for this model, more "
                            "than the limit of {}",
-                           max_batch, human_bytes_binary(4.0 * double(floats)),
-                           kMaxActivationText),
+                           max_batch, human_bytes_binary(4.0 * double(floats)), kMaxActivationText),
                where, "use a smaller batch (--batch)");
   params.finalize();
   SCULPT_CHECK(m.tensors.size() == params.count(), DataError,

@@ -2,8 +2,8 @@
 #include "io/atomic_file.h"
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <fmt/format.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -134,8 +134,8 @@ void write_file_atomic(const std::string& path, const std::vector<std::string_vi
 
 std::string read_whole_file(const std::string& path, const std::string& what,
                             const std::string& hint, int64_t max_bytes) {
-  return read_file_capped(path,
-                          {.what = what, .max_bytes = max_bytes, .regular_only = true, .hint = hint});
+  return read_file_capped(
+      path, {.what = what, .max_bytes = max_bytes, .regular_only = true, .hint = hint});
 }
 
 }  // namespace sculpt::io

@@ -3,7 +3,6 @@
 #include "io/checkpoint.h"
 
 #include <fmt/format.h>
-
 #include <zlib.h>
 
 #include <algorithm>
@@ -55,18 +54,17 @@ int checked_version(const Checkpoint& ck, const std::string& path) {
   SCULPT_CHECK(format != ck.metadata.end(), DataError,
                "not a Sculpt checkpoint: its metadata has no format", path,
                "give a checkpoint written by `sculpt train` or `sculpt prune`");
-  SCULPT_CHECK(format->second == kFormat, DataError,
-               fmt::format("not a Sculpt checkpoint: its format is '{}', not '{}'",
-                           format->second, kFormat),
-               path, "give a checkpoint written by `sculpt train` or `sculpt prune`");
+  SCULPT_CHECK(
+      format->second == kFormat, DataError,
+      fmt::format("not a Sculpt checkpoint: its format is '{}', not '{}'", format->second, kFormat),
+      path, "give a checkpoint written by `sculpt train` or `sculpt prune`");
   const auto text = ck.metadata.find("version");
   const std::optional<int> version =
       text == ck.metadata.end() ? std::nullopt : parse_version(text->second);
   SCULPT_CHECK(version && *version >= 1, DataError,
                text == ck.metadata.end()
                    ? std::string("the checkpoint's metadata has no format version")
-                   : fmt::format("the checkpoint's format version '{}' is not valid",
-                                 text->second),
+                   : fmt::format("the checkpoint's format version '{}' is not valid", text->second),
                path, kDamagedHint);
   SCULPT_CHECK(*version <= kCheckpointVersion, DataError,
                fmt::format("checkpoint format version {} is newer than this sculpt reads ({})",
@@ -119,15 +117,15 @@ void check_crc(std::string_view bytes, Checkpoint& ck, int version, const std::s
 // Every value finite; masks 0 or 1.
 void check_values(const Checkpoint& ck, const std::string& path) {
   for (const auto& [name, t] : ck.tensors) {
-    const auto bad = std::find_if(t.data.begin(), t.data.end(),
-                                  [](float v) { return !std::isfinite(v); });
+    const auto bad =
+        std::find_if(t.data.begin(), t.data.end(), [](float v) { return !std::isfinite(v); });
     if (bad != t.data.end())
-      throw NumericError(fmt::format("tensor '{}' entry {} is not finite ({})", name,
-                                     bad - t.data.begin(), *bad),
-                         path, "the run diverged or the file was changed; use an earlier checkpoint");
+      throw NumericError(
+          fmt::format("tensor '{}' entry {} is not finite ({})", name, bad - t.data.begin(), *bad),
+          path, "the run diverged or the file was changed; use an earlier checkpoint");
     if (!name.starts_with("mask.")) continue;
-    const auto odd = std::find_if(t.data.begin(), t.data.end(),
-                                  [](float k) { return k != 0.0f && k != 1.0f; });
+    const auto odd =
+        std::find_if(t.data.begin(), t.data.end(), [](float k) { return k != 0.0f && k != 1.0f; });
     SCULPT_CHECK(odd == t.data.end(), DataError,
                  fmt::format("mask '{}' entry {} is {}; masks hold only 0 and 1", name,
                              odd - t.data.begin(), *odd),
@@ -145,8 +143,8 @@ void save_checkpoint(const std::string& path, const std::vector<NamedTensor>& te
   meta[kCrcKey] = kCrcZero;
   std::string header = encode_header(tensors, meta);
   const size_t at = header.find(std::string(kCrcField) + std::string(kCrcZero));
-  SCULPT_CHECK(at != std::string::npos, DataError, "the checkpoint header has no crc32 field",
-               path, "please report this");
+  SCULPT_CHECK(at != std::string::npos, DataError, "the checkpoint header has no crc32 field", path,
+               "please report this");
   std::vector<std::string_view> parts{{}};  // the header goes first, once the CRC is known
   uint32_t crc = crc32_update(0, std::string_view(header).substr(0, at + kCrcField.size()));
   crc = crc32_update(crc, kCrcZero);

@@ -251,7 +251,6 @@ std::string format_arg(double x) {
   return format_value(x);
 }
 
-
 // toml++ builds a table per dotted part ([a.b.c] or a.b.c = 1) and recurses over them when it
 // parses and frees them: 100,000 parts overflow the stack. A recipe nests three deep at most,
 // so a key of more than kMaxKeyParts parts is refused before toml++ sees it. The scan skips
@@ -289,8 +288,8 @@ void check_key_depth(std::string_view text, const std::string& source) {
             fmt::format("a key or table name has more than {} dotted parts", kMaxKeyParts),
             fmt::format("{}:{}", source, line),
             "recipe tables nest three deep at most, e.g. [schedule.plateau]");
-    } else if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' ||
-                 c == ' ' || c == '\t')) {
+    } else if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == ' ' ||
+                 c == '\t')) {
       dots = 0;
       if (c == '\n') ++line;
     }
@@ -349,9 +348,10 @@ Recipe parse_recipe(const std::string& toml_text, const std::string& source,
 }
 
 Recipe load_recipe(const std::string& path, const std::vector<std::string>& overrides) {
-  const std::string text = read_file_capped(
-      path, {.what = "recipe", .max_bytes = kMaxRecipeBytes,
-             .hint = "check the path; recipes/ holds examples"});
+  const std::string text =
+      read_file_capped(path, {.what = "recipe",
+                              .max_bytes = kMaxRecipeBytes,
+                              .hint = "check the path; recipes/ holds examples"});
   return parse_recipe(text, path, overrides);
 }
 

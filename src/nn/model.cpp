@@ -3,7 +3,6 @@
 #include "nn/model.h"
 
 #include <fmt/format.h>
-
 #include <omp.h>
 
 #include <algorithm>
@@ -50,9 +49,9 @@ Model Model::build(const ModelSpec& spec, const Shape& input) {
     shape = layer->bind(shape);
     SCULPT_CHECK(checked_numel(shape) > 0, ShapeError,
                  fmt::format("layer '{}' outputs {} per sample: {}", named.name, to_string(shape),
-                             checked_numel(shape) == 0 ? "no values"
-                                                       : std::string("more than the limit of ") +
-                                                             kMaxTensorText),
+                             checked_numel(shape) == 0
+                                 ? "no values"
+                                 : std::string("more than the limit of ") + kMaxTensorText),
                  "model", "make the layer smaller (out, kernel, padding)");
     m.layers_.push_back(std::move(layer));
   }
@@ -91,10 +90,10 @@ void Model::reserve(int64_t max_batch) {
   SCULPT_CHECK(floats <= kMaxActivationFloats, ConfigError,
                fmt::format("a batch of {} samples needs {} of activations for this model, more "
                            "than the limit of {}",
-                           max_batch, human_bytes_binary(4.0 * double(floats)),
-                           kMaxActivationText),
-               "model", "use a smaller batch (train.batch_size, train.eval_batch_size, --batch) "
-                        "or smaller layers");
+                           max_batch, human_bytes_binary(4.0 * double(floats)), kMaxActivationText),
+               "model",
+               "use a smaller batch (train.batch_size, train.eval_batch_size, --batch) "
+               "or smaller layers");
   max_batch_ = max_batch;
   acts_.resize(layers_.size());
   int64_t widest = numel(input_);

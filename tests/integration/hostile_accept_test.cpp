@@ -4,7 +4,6 @@
 // bad `sculpt prune` options, a checkpoint of another format or of a newer version, and an
 // epoch count no run reaches.
 #include <gtest/gtest.h>
-
 #include <zlib.h>
 
 #include <cmath>
@@ -52,9 +51,10 @@ TEST(HostileAccept, ADirectoryAsTheRecipeIsAnIoError) {
 TEST(HostileAccept, ACsvTooSmallForATestSplitIsADataError) {
   TempDir dir("ha-one-row");
   const std::string csv = dir.write("one.csv", "a,b,label\n1,2,0\n");
-  const CliResult r = run_cli("train -q -r " + recipe_path("binary.toml") +
-                              " --set data.source=csv --set data.target=label --set data.path=" +
-                              csv + " -o " + dir.file("run"));
+  const CliResult r =
+      run_cli("train -q -r " + recipe_path("binary.toml") +
+              " --set data.source=csv --set data.target=label --set data.path=" + csv + " -o " +
+              dir.file("run"));
   expect_one_error_line(r, 3, "the test split of " + csv + "/test is empty (1 sample in all)");
   EXPECT_NE(r.output.find("data.test_fraction"), std::string::npos) << r.output;
   EXPECT_FALSE(std::filesystem::exists(dir.file("run")));
@@ -77,12 +77,11 @@ TEST(HostileAccept, InferLabelsOutsideTheModelsClassesAreADataErrorNamingTheRow)
 
 TEST(HostileAccept, NonFiniteWeightsWithAValidChecksumAreRefusedByEval) {
   TempDir dir("ha-nan-eval");
-  for (const float bad : {std::numeric_limits<float>::quiet_NaN(),
-                          -std::numeric_limits<float>::infinity()}) {
+  for (const float bad :
+       {std::numeric_limits<float>::quiet_NaN(), -std::numeric_limits<float>::infinity()}) {
     const std::string run = hostile_run(dir, std::isnan(bad) ? "nan" : "inf");
     rewrite_checkpoint(run, [&](io::Checkpoint& ck) { ck.tensors.at("fc2.bias").data[1] = bad; });
-    expect_one_error_line(run_cli("eval -m " + run), 4,
-                          "tensor 'fc2.bias' entry 1 is not finite");
+    expect_one_error_line(run_cli("eval -m " + run), 4, "tensor 'fc2.bias' entry 1 is not finite");
   }
 }
 
@@ -104,7 +103,8 @@ TEST(HostileAccept, AMaskOfOneHalfIsRefusedByEval) {
   });
   const CliResult ok = run_cli("eval -m " + run);
   EXPECT_EQ(ok.code, 0) << ok.output;
-  rewrite_checkpoint(run, [](io::Checkpoint& ck) { ck.tensors.at("mask.fc1.weight").data[5] = 0.5f; });
+  rewrite_checkpoint(run,
+                     [](io::Checkpoint& ck) { ck.tensors.at("mask.fc1.weight").data[5] = 0.5f; });
   expect_one_error_line(run_cli("eval -m " + run), 3,
                         "mask 'mask.fc1.weight' entry 5 is 0.5; masks hold only 0 and 1");
 }
@@ -141,8 +141,9 @@ TEST(HostileAccept, ACheckpointOfAnotherFormatOrANewerVersionIsRefused) {
     originals.emplace_back(path, file_bytes(path));
     std::filesystem::remove(path);  // its own inode: hard links would share the edits below
   }
-  // The metadata as written, then one value changed in place (same length: the offsets hold) (the checksum then fails too, so
-  // the message says which check came first: the format and the version are read before it).
+  // The metadata as written, then one value changed in place (same length: the offsets hold) (the
+  // checksum then fails too, so the message says which check came first: the format and the version
+  // are read before it).
   const std::vector<std::tuple<std::string, std::string, std::string>> cases = {
       {R"("format":"sculpt-checkpoint")", R"("format":"pytorch-statedict")",
        "not a Sculpt checkpoint: its format is 'pytorch-statedict', not 'sculpt-checkpoint'"},
@@ -177,8 +178,9 @@ TEST(HostileAccept, AnEpochCountNoRunReachesIsNotTakenAsComplete) {
   // A count within the limits but beyond the checkpoint's own recipe.
   rewrite_checkpoint(run, [](io::Checkpoint& ck) { ck.metadata["epoch"] = "5"; });
   r = run_cli("train -q --resume " + run);
-  expect_one_error_line(r, 3, "the checkpoint says 5 epochs are done, but its own recipe has "
-                              "train.epochs = 1");
+  expect_one_error_line(r, 3,
+                        "the checkpoint says 5 epochs are done, but its own recipe has "
+                        "train.epochs = 1");
 }
 
 }  // namespace

@@ -14,16 +14,16 @@ TEST(HostileCrash, TrainThreadsBeyondTheCapIsOneConfigError) {
   TempDir dir("hc-threads");
   std::string text = kHostileRecipe;
   text.replace(text.find("threads = 1"), 11, "threads = 100000");
-  const CliResult r = run_cli_within(120, "train -q -r " + dir.write("r.toml", text) + " -o " +
-                                              dir.file("run"));
+  const CliResult r =
+      run_cli_within(120, "train -q -r " + dir.write("r.toml", text) + " -o " + dir.file("run"));
   expect_one_error_line(r, 2, "train.threads must be in [0, 256], got 100000");
   EXPECT_FALSE(std::filesystem::exists(dir.file("run")));
   // --set gives the same error, and the cap itself still trains.
-  const CliResult s = run_cli_within(120, "train -q -r " + hostile_recipe(dir) +
-                                              " --set train.threads=257 -o " + dir.file("run"));
+  const CliResult s = run_cli_within(
+      120, "train -q -r " + hostile_recipe(dir) + " --set train.threads=257 -o " + dir.file("run"));
   expect_one_error_line(s, 2, "train.threads must be in [0, 256], got 257");
-  const CliResult ok = run_cli_within(120, "train -q -r " + hostile_recipe(dir) +
-                                               " --set train.threads=256 -o " + dir.file("ok"));
+  const CliResult ok = run_cli_within(
+      120, "train -q -r " + hostile_recipe(dir) + " --set train.threads=256 -o " + dir.file("ok"));
   EXPECT_EQ(ok.code, 0) << ok.output;
 }
 
@@ -59,7 +59,8 @@ TEST(HostileCrash, DeeplyDottedTableHeaderIsOneConfigErrorNamingTheLine) {
   const std::string fine = dir.write(
       "fine.toml", std::string(kHostileRecipe) +
                        "[schedule]\nname = \"constant\"\n[schedule.plateau]\nfactor = 0.5\n"
-                       "# " + header + "[clip]\nname = \"none\" # " + header);
+                       "# " +
+                       header + "[clip]\nname = \"none\" # " + header);
   r = run_cli_within(60, "schedule -r " + fine);
   EXPECT_EQ(r.code, 0) << r.output;
 }

@@ -57,8 +57,7 @@ inline std::string hostile_export(const std::string& run) {
 
 // `sculpt ARGS` killed after `seconds` (exit 124 from timeout(1)): a hang fails, not blocks.
 inline CliResult run_cli_within(int seconds, const std::string& args) {
-  return run_cli_binary("timeout " + std::to_string(seconds) + " " + std::string(SCULPT_CLI),
-                        args);
+  return run_cli_binary("timeout " + std::to_string(seconds) + " " + std::string(SCULPT_CLI), args);
 }
 
 inline std::string file_bytes(const std::string& path) {

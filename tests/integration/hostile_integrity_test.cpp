@@ -4,7 +4,6 @@
 // file's; output.name cannot lead out of output.dir. Every command-line mistake is one line;
 // a CSV error shows binary bytes escaped; a checkpoint write that fails leaves no .tmp file.
 #include <gtest/gtest.h>
-
 #include <zlib.h>
 
 #include <cstring>
@@ -22,8 +21,7 @@ namespace fs = std::filesystem;
 
 // Replaces `from` by `to` (same length) in every checkpoint file of the run, each made its own
 // file first (the last checkpoint is a hard link to the newest step file).
-void edit_checkpoint_bytes(const std::string& run, const std::string& from,
-                           const std::string& to) {
+void edit_checkpoint_bytes(const std::string& run, const std::string& from, const std::string& to) {
   ASSERT_EQ(from.size(), to.size());
   for (const auto& e : fs::directory_iterator(run + "/checkpoints")) {
     std::string bytes = file_bytes(e.path().string());
@@ -41,8 +39,7 @@ TEST(HostileIntegrity, TheChecksumCoversTheMetadataAndCannotBeRemoved) {
   // The stored recipe changed after writing (one character, the file still parses).
   edit_checkpoint_bytes(run, "samples = 400", "samples = 500");
   for (const std::string verb : {"eval -m ", "export -c ", "train -q --resume "})
-    expect_one_error_line(run_cli(verb + run), 3,
-                          "checksum mismatch: the file is damaged (crc32 ");
+    expect_one_error_line(run_cli(verb + run), 3, "checksum mismatch: the file is damaged (crc32 ");
   const std::string again = dir.file("again");
   ASSERT_EQ(run_cli("train -q -r " + hostile_recipe(dir) + " -o " + again).code, 0);
   // Deleting the checksum does not turn checking off.
@@ -62,8 +59,8 @@ void downgrade_to_version_2(const std::string& path) {
     tensors.push_back({name, t.shape, t.data.data()});
     data.append(reinterpret_cast<const char*>(t.data.data()), t.data.size() * 4);
   }
-  meta["crc32"] = fmt::format(
-      "{:08x}", crc32_z(0, reinterpret_cast<const Bytef*>(data.data()), data.size()));
+  meta["crc32"] =
+      fmt::format("{:08x}", crc32_z(0, reinterpret_cast<const Bytef*>(data.data()), data.size()));
   fs::remove(path);
   put_file_bytes(path, io::encode_header(tensors, meta) + data);
 }
@@ -110,9 +107,9 @@ TEST(HostileIntegrity, AnExportWhoseHeaderVersionDiffersIsRefused) {
 TEST(HostileIntegrity, OutputNameCannotLeaveOutputDir) {
   TempDir dir("hi-name");
   fs::create_directories(dir.file("a/b"));
-  const std::string recipe = dir.write(
-      "a/b/r.toml", std::string(kHostileRecipe) + "dir = \"" + dir.file("a/b/runs") +
-                        "\"\nname = \"../../x\"\n");
+  const std::string recipe =
+      dir.write("a/b/r.toml", std::string(kHostileRecipe) + "dir = \"" + dir.file("a/b/runs") +
+                                  "\"\nname = \"../../x\"\n");
   expect_one_error_line(run_cli("train -q -r " + recipe), 2,
                         "output.name \"../../x\" is a path, not a name");
   for (const auto& e : fs::recursive_directory_iterator(dir.path()))
@@ -121,8 +118,9 @@ TEST(HostileIntegrity, OutputNameCannotLeaveOutputDir) {
 
 TEST(HostileMessages, CommandLineMistakesAreOneLine) {
   const std::vector<std::pair<std::string, std::string>> cases = {
-      {"train --bogus", "The following argument was not expected: --bogus (hint: see `sculpt "
-                        "train --help`)"},
+      {"train --bogus",
+       "The following argument was not expected: --bogus (hint: see `sculpt "
+       "train --help`)"},
       {"infer -m model.sculpt", "--input is required (hint: see `sculpt infer --help`)"},
       {"export -c run --format zzz", "--format: zzz not in {auto,dense,sparse}"},
       {"infer -m a -i b -t many", "Could not convert: --threads = many"},
@@ -147,10 +145,12 @@ TEST(HostileMessages, ACsvErrorShowsBinaryBytesEscapedAndShort) {
   cell += "\xc3\xa9";  // é: valid UTF-8 stays as it is
   cell += std::string(5000, 'z');
   const std::string csv = dir.write("b.csv", "a,b,label\n1,2,0\n3," + cell + ",1\n");
-  const CliResult r = run_cli("train -q -r " + recipe_path("binary.toml") +
-                              " --set data.source=csv --set data.target=label --set data.path=" +
-                              csv + " -o " + dir.file("run"));
-  expect_one_error_line(r, 3, "b.csv:3: column 'b' has non-numeric value '\\xff\\xfe\\x01\\x02\xc3\xa9zzz");
+  const CliResult r =
+      run_cli("train -q -r " + recipe_path("binary.toml") +
+              " --set data.source=csv --set data.target=label --set data.path=" + csv + " -o " +
+              dir.file("run"));
+  expect_one_error_line(
+      r, 3, "b.csv:3: column 'b' has non-numeric value '\\xff\\xfe\\x01\\x02\xc3\xa9zzz");
   EXPECT_LT(r.output.size(), 400u) << r.output;
   for (const char c : r.output)
     EXPECT_TRUE(c == '\n' || static_cast<unsigned char>(c) >= 0x20) << r.output;
@@ -161,9 +161,9 @@ TEST(HostileMessages, AFailedCheckpointWriteLeavesNoTemporaryFile) {
   const std::string run = hostile_run(dir);
   const auto size = fs::file_size(run + kLastCheckpoint);
   // Below one checkpoint: the next write fails with EFBIG (as a full disk would).
-  const CliResult r = run_cli_binary("ulimit -f " + std::to_string(size / 1024 / 2) + "; " +
-                                         std::string(SCULPT_CLI),
-                                     "train -q --resume " + run + " --set train.epochs=2");
+  const CliResult r = run_cli_binary(
+      "ulimit -f " + std::to_string(size / 1024 / 2) + "; " + std::string(SCULPT_CLI),
+      "train -q --resume " + run + " --set train.epochs=2");
   expect_one_error_line(r, 3, "File too large");
   for (const auto& e : fs::directory_iterator(run + "/checkpoints"))
     EXPECT_NE(e.path().extension(), ".tmp") << e.path();

@@ -39,7 +39,8 @@ epochs = 1
 threads = 1
 [output]
 progress = "none"
-)", features, out));
+)",
+                                                          features, out));
 }
 
 TEST(HostileLimits, AStoredRecipeDeclaringAHugeLayerIsRefusedBeforeAllocating) {
@@ -78,23 +79,24 @@ TEST(HostileLimits, AHugeLayerInARecipeIsRefusedByParametersOrActivations) {
   TempDir dir("hl-recipe");
   // 100 x 2e6 weights: over the parameter limit.
   expect_one_error_line(
-      run_cli_capped("train -q -r " + layered_recipe(dir, 100, "2000000") + " -o " +
-                     dir.file("a")),
+      run_cli_capped("train -q -r " + layered_recipe(dir, 100, "2000000") + " -o " + dir.file("a")),
       2, "parameter 'fc1.weight' [2000000, 100] brings the model to 200000000 parameters");
   // 4 x 2e6 weights fit, but a batch of 256 needs 2e6 floats per sample in three buffers.
-  const CliResult r = run_cli_capped("train -q -r " + layered_recipe(dir, 4, "2000000") +
-                                     " -o " + dir.file("b"));
-  expect_one_error_line(r, 2, "a batch of 256 samples needs 7.63 GiB of activations for this "
-                              "model, more than the limit of 2^30 floats (4 GiB)");
+  const CliResult r =
+      run_cli_capped("train -q -r " + layered_recipe(dir, 4, "2000000") + " -o " + dir.file("b"));
+  expect_one_error_line(r, 2,
+                        "a batch of 256 samples needs 7.63 GiB of activations for this "
+                        "model, more than the limit of 2^30 floats (4 GiB)");
   EXPECT_NE(r.output.find("train.batch_size"), std::string::npos) << r.output;
   EXPECT_FALSE(std::filesystem::exists(dir.file("a")));
   EXPECT_FALSE(std::filesystem::exists(dir.file("b")));
   // A smaller batch of the same model trains.
-  EXPECT_EQ(run_cli_capped("train -q -r " + layered_recipe(dir, 4, "200000") + " -o " +
-                           dir.file("c") + " --set train.batch_size=8 --set "
-                                           "train.eval_batch_size=8")
-                .code,
-            0);
+  EXPECT_EQ(
+      run_cli_capped("train -q -r " + layered_recipe(dir, 4, "200000") + " -o " + dir.file("c") +
+                     " --set train.batch_size=8 --set "
+                     "train.eval_batch_size=8")
+          .code,
+      0);
 }
 
 TEST(HostileLimits, InferBatchLargerThanTheInputRunsAsTheInput) {
@@ -110,34 +112,34 @@ TEST(HostileLimits, EndlessDevicesAsRecipeOrCsvAreReadOnlyUpToTheLimit) {
   TempDir dir("hl-zero");
   expect_one_error_line(run_cli_capped("train -q -r /dev/zero -o " + dir.file("a")), 3,
                         "/dev/zero: more than 1 MiB read, the limit for a recipe");
-  expect_one_error_line(run_cli_capped("train -q -r " + recipe_path("binary.toml") +
-                                       " --set data.source=csv --set data.path=/dev/zero -o " +
-                                       dir.file("b")),
-                        3, "/dev/zero: more than 256 MiB read, the limit for a CSV file");
+  expect_one_error_line(
+      run_cli_capped("train -q -r " + recipe_path("binary.toml") +
+                     " --set data.source=csv --set data.path=/dev/zero -o " + dir.file("b")),
+      3, "/dev/zero: more than 256 MiB read, the limit for a CSV file");
   // A regular file over the limit is refused by its size, before it is read.
   const std::string big = dir.file("big.toml");
   std::filesystem::resize_file(dir.write("big.toml", ""), 5 << 20);
   expect_one_error_line(run_cli_capped("train -q -r " + big), 3,
                         "big.toml: the file is 5 MiB, more than the limit of 1 MiB for a recipe");
   // A pipe is fine: only its size is limited.
-  const CliResult ok = run_cli_binary("cat " + hostile_recipe(dir) + " | " + SCULPT_CLI,
-                                      "schedule -r /dev/stdin");
+  const CliResult ok =
+      run_cli_binary("cat " + hostile_recipe(dir) + " | " + SCULPT_CLI, "schedule -r /dev/stdin");
   EXPECT_EQ(ok.code, 0) << ok.output;
 }
 
 TEST(HostileLimits, StepCountsAreCheckedForOverflowAndPlotsStaySmall) {
   TempDir dir("hl-steps");
   const std::string recipe = hostile_recipe(dir);
-  const CliResult r = run_cli_capped("schedule -r " + recipe +
-                                     " --set train.epochs=9223372036854775807");
+  const CliResult r =
+      run_cli_capped("schedule -r " + recipe + " --set train.epochs=9223372036854775807");
   expect_one_error_line(r, 2, "train.epochs = 9223372036854775807 of ");
   EXPECT_NE(r.output.find("more than the limit of 2^40 steps"), std::string::npos) << r.output;
-  expect_one_error_line(run_cli_capped("schedule -r " + recipe + " --steps 9223372036854775807"),
-                        2, "--steps: must be at most 2^40");
+  expect_one_error_line(run_cli_capped("schedule -r " + recipe + " --steps 9223372036854775807"), 2,
+                        "--steps: must be at most 2^40");
   // A million epochs: the table and the plot stay small (the plot: about 10,000 points).
   const std::string plot = dir.file("lr.svg");
-  const CliResult big = run_cli_within(
-      120, "schedule -r " + recipe + " --set train.epochs=1000000 --plot " + plot);
+  const CliResult big =
+      run_cli_within(120, "schedule -r " + recipe + " --set train.epochs=1000000 --plot " + plot);
   EXPECT_EQ(big.code, 0) << big.output;
   EXPECT_LT(std::count(big.output.begin(), big.output.end(), '\n'), 40) << big.output;
   EXPECT_LT(std::filesystem::file_size(plot), 2u << 20);

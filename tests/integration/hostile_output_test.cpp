@@ -32,8 +32,8 @@ void poison_checkpoint(const std::string& run, float value) {
 
 TEST(HostileOutput, ExportOfANonFiniteCheckpointKeepsThePreviousExport) {
   TempDir dir("ho-nan-export");
-  for (const float bad : {std::numeric_limits<float>::quiet_NaN(),
-                          std::numeric_limits<float>::infinity()}) {
+  for (const float bad :
+       {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity()}) {
     const std::string run = hostile_run(dir, std::isnan(bad) ? "nan" : "inf");
     const std::string model = hostile_export(run);
     const std::string before = file_bytes(model);
@@ -50,8 +50,8 @@ TEST(HostileOutput, ExportOfANonFiniteCheckpointKeepsThePreviousExport) {
 TEST(HostileOutput, TrainIntoAnExistingRunIsRefusedAndTheRunKept) {
   TempDir dir("ho-train-over");
   const std::string run = hostile_run(dir);
-  const std::string other = dir.write(
-      "other.toml", std::string(kHostileRecipe) + "[optim]\nname = \"adam\"\n");
+  const std::string other =
+      dir.write("other.toml", std::string(kHostileRecipe) + "[optim]\nname = \"adam\"\n");
   const auto files_before = fs::directory_iterator(run + "/checkpoints");
   std::vector<std::string> before;
   for (const auto& e : files_before) before.push_back(e.path().filename().string());
@@ -101,8 +101,8 @@ TEST(HostileOutput, PruneIntoTheRunItReadsIsRefusedEvenWithForce) {
     EXPECT_EQ(file_bytes(run + "/checkpoints/last.safetensors"), last);
   }
   // The same through a checkpoint file of the run, and through another spelling of the path.
-  const CliResult r = run_cli("prune -c " + run + "/checkpoints/last.safetensors -o " +
-                              dir.path() + "/./run/ --sparsity 0.5 --force");
+  const CliResult r = run_cli("prune -c " + run + "/checkpoints/last.safetensors -o " + dir.path() +
+                              "/./run/ --sparsity 0.5 --force");
   expect_one_error_line(r, 2, "which this command reads");
   EXPECT_EQ(file_bytes(run + "/checkpoints/last.safetensors"), last);
 }

@@ -2,9 +2,10 @@
 // restoring a ParamStore by name with every mismatch listed.
 #include "io/checkpoint.h"
 
-#include <gtest/gtest.h>
 #include <fmt/format.h>
+#include <gtest/gtest.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <cmath>
 #include <cstring>
@@ -12,8 +13,6 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <tuple>
-
-#include <zlib.h>
 
 #include "core/error.h"
 
@@ -165,8 +164,8 @@ TEST_F(CheckpointTest, ChecksumCatchesEveryDamagedDataByte) {
 TEST_F(CheckpointTest, OlderVersionsLoadWithAWarning) {
   const float w[3] = {1, 2, 3};
   const std::string data(reinterpret_cast<const char*>(w), sizeof w);
-  const auto crc = fmt::format(
-      "{:08x}", crc32_z(0, reinterpret_cast<const Bytef*>(data.data()), data.size()));
+  const auto crc =
+      fmt::format("{:08x}", crc32_z(0, reinterpret_cast<const Bytef*>(data.data()), data.size()));
   std::map<std::string, std::string> meta = {{"format", "sculpt-checkpoint"}, {"version", "2"}};
   std::ofstream(path("no-crc.safetensors"), std::ios::binary)
       << encode_header({{"w", {3}, w}}, meta) << data;
