@@ -31,11 +31,15 @@ int run_report(const ReportArgs& a) {
       !a.out.empty()        ? a.out
       : a.dirs.size() == 1 ? (std::filesystem::path(a.dirs[0]) / "report.html").string()
                             : std::string("report.html");
+  std::vector<std::string> inputs = a.dirs;  // and what is read from each
+  for (const std::string& d : a.dirs)
+    for (const char* f : {"metrics.jsonl", "recipe.toml"})
+      inputs.push_back((std::filesystem::path(d) / f).string());
   check_output_file({.path = out,
                      .option = "--out",
                      .what = "report",
                      .begins = {"<!DOCTYPE html>"},
-                     .inputs = a.dirs,
+                     .inputs = inputs,
                      .force = a.force});
   const report::RunReport r = report::write_run_report(a.dirs, out);
   fmt::print("{}report: {}\n", report::render_text(r), out);

@@ -132,6 +132,11 @@ TEST(HostileOutput, ExportOverItsOwnCheckpointOrAnotherFileIsRefused) {
       << "an export replaces an export";
   EXPECT_EQ(run_cli("export -c " + run + " -o " + recipe + " --force").code, 0);
   EXPECT_EQ(file_bytes(recipe).substr(0, 8), "SCULPTMD");
+  // A report never replaces the metrics it is drawn from.
+  const std::string metrics = file_bytes(run + "/metrics.jsonl");
+  expect_one_error_line(run_cli("report " + run + " -o " + run + "/metrics.jsonl --force"), 2,
+                        "which this command reads");
+  EXPECT_EQ(file_bytes(run + "/metrics.jsonl"), metrics);
 }
 
 // As root, a device node in a scratch directory stands in for /dev/null and /dev/full.
