@@ -86,10 +86,22 @@ def train_and_export(sculpt, work):
     }
 
 
-def safetensors(header, data=b""):
-    text = json.dumps(header).encode()
+def safetensors(header, data=b"", compact=False):
+    text = json.dumps(header, separators=(",", ":") if compact else None).encode()
     text += b" " * ((8 - len(text) % 8) % 8)
     return struct.pack("<Q", len(text)) + text + data
+
+
+def sculpt_checkpoint(header, data=b"", **meta_values):
+    """A checkpoint as Sculpt writes it (format version 3): compact JSON, and the crc32 of the
+    whole file with its own value read as 00000000 (docs/formats.md). `meta_values` replace
+    metadata values (format, version) before the checksum is computed."""
+    h = json.loads(json.dumps(header))
+    meta = h.setdefault("__metadata__", {})
+    meta.update({"format": "sculpt-checkpoint", "version": "3", **meta_values, "crc32": "00000000"})
+    b = safetensors(h, data, compact=True)
+    field = b.index(b'"crc32":"00000000"') + len(b'"crc32":"')
+    return b[:field] + b"%08x" % zlib.crc32(b) + b[field + 8:]
 
 
 def split_safetensors(b):
@@ -192,7 +204,21 @@ def checkpoint_files(ck, pruned):
     bad["damaged-data.safetensors"] = bytes(flipped)
     h = json.loads(json.dumps(header))
     h["__metadata__"]["recipe"] = "[optim]\nlrr = 1\n"
-    bad["bad-recipe-metadata.safetensors"] = safetensors(h, data)
+    bad["bad-recipe-metadata.safetensors"] = sculpt_checkpoint(h, data)
+    # The recipe changed after writing: the checksum covers the metadata.
+    changed = ck.replace(b"epochs = 2", b"epochs = 9")
+    assert changed != ck
+    bad["changed-recipe.safetensors"] = changed
+    h = json.loads(json.dumps(header))
+    del h["__metadata__"]["crc32"]
+    bad["no-checksum.safetensors"] = safetensors(h, data, compact=True)
+    bad["other-format.safetensors"] = sculpt_checkpoint(header, data, format="pytorch")
+    bad["newer-version.safetensors"] = sculpt_checkpoint(header, data, version="4")
+    # A stored recipe declaring a layer of 2,000,000 units: refused before any allocation.
+    h = json.loads(json.dumps(header))
+    h["__metadata__"]["recipe"] = h["__metadata__"]["recipe"].replace("out = 4", "out = 2000000")
+    assert "out = 2000000" in h["__metadata__"]["recipe"]
+    bad["huge-layer-recipe.safetensors"] = sculpt_checkpoint(h, data)
     seeds = {"checkpoint.safetensors": ck, "pruned.safetensors": pruned,
              "empty-tensors.safetensors": safetensors({"__metadata__": {"a": "b"}})}
     seeds.update({k: bad[k] for k in ("huge-shape.safetensors", "offsets-past-end.safetensors")})
@@ -228,14 +254,84 @@ def export_files(dense, csr, bitmask):
     return seeds, bad
 
 
-def store(kind, seeds, bad):
+def model_export_files(dense, csr, bitmask):
+    """Headers of exports (the JSON the model is built from), and a few layer lists more."""
+    seeds = {name + ".json": json.dumps(export_parts(b)[0]).encode()
+             for name, b in (("dense", dense), ("csr-fp16", csr), ("bitmask", bitmask))}
+    base = {"format": "sculpt-model", "version": 1, "task": "classification",
+            "normalize": {"mean": 0.25, "std": 0.5}, "input_format": "idx", "info": {},
+            "tensors": [], "data_bytes": 0}
+    layer = lambda t, name, **args: {"type": t, "name": name, "args": args}
+    seeds["conv.json"] = json.dumps({**base, "input": [1, 9, 9], "outputs": 3, "layers": [
+        layer("conv2d", "conv1", out=2, kernel=3, padding=1), layer("relu", "relu1"),
+        layer("maxpool2d", "pool1", kernel=2), layer("conv2d", "conv2", out=3, kernel=2, stride=2),
+        layer("avgpool2d", "pool2", kernel=2), layer("flatten", "flatten1"),
+        layer("dropout", "drop1", p=0.2), layer("linear", "fc1", out=3)]}).encode()
+    seeds["mlp-tanh.json"] = json.dumps({**base, "input": [6], "outputs": 1, "task": "binary",
+                                         "layers": [layer("linear", "fc1", out=5),
+                                                    layer("tanh", "tanh1"),
+                                                    layer("sigmoid", "sig1"),
+                                                    layer("linear", "fc2", out=1)]}).encode()
+    bad = {"huge-layer.json": json.dumps({**base, "input": [784], "outputs": 1, "layers": [
+               layer("linear", "fc1", out=2000000), layer("linear", "fc2", out=1)]}).encode(),
+           "huge-activations.json": json.dumps({**base, "input": [3, 2000, 2000], "outputs": 1,
+               "layers": [layer("conv2d", "c", out=64, kernel=1), layer("flatten", "f"),
+                          layer("linear", "fc", out=1)]}).encode(),
+           "same-names.json": json.dumps({**base, "input": [4], "outputs": 2, "layers": [
+               layer("linear", "fc", out=3), layer("linear", "fc", out=2)]}).encode()}
+    return seeds, bad
+
+
+def model_recipe_files(ck):
+    """Recipes as checkpoints store them (resolved, every key), and the recipes/ examples."""
+    seeds = {p.name: p.read_text() for p in sorted((ROOT / "recipes").glob("*.toml"))}
+    seeds["stored.toml"] = split_safetensors(ck)[0]["__metadata__"]["recipe"]
+    seeds["custom-layers.toml"] = TINY_RECIPE.format(csv="tiny.csv", runs="runs")
+    seeds["dropout-pool.toml"] = """[data]
+source = "idx"
+[[model.layers]]
+type = "conv2d"
+out = 2
+kernel = 5
+stride = 3
+[[model.layers]]
+type = "avgpool2d"
+kernel = 2
+[[model.layers]]
+type = "flatten"
+[[model.layers]]
+type = "dropout"
+p = 0.5
+[[model.layers]]
+type = "linear"
+out = 10
+[train]
+batch_size = 4
+eval_batch_size = 8
+"""
+    huge = TINY_RECIPE.format(csv="tiny.csv", runs="runs").replace("out = 4", "out = 2000000")
+    bad = {"huge-layer.toml": huge.replace('source = "csv"', 'source = "fashion-mnist"'),
+           "huge-batch.toml": huge.replace("out = 2000000", "out = 200000").replace(
+               "batch_size = 8", "batch_size = 4000000"),
+           "deep-dotted.toml": "[" + ".".join(["a"] * 1000) + "]\n",
+           "threads.toml": "[train]\nthreads = 100000\n"}
+    return seeds, bad
+
+
+def store(kind, seeds, bad, bad_tests=True):
+    """Seeds and bad- seeds in fuzz/corpus/<kind>/; the bad ones also in tests/data/bad/<kind>/
+    (which BadInput.EveryHostileFileGivesOneClearErrorLine runs) when bad_tests."""
+    # found-* seeds are inputs a fuzzing run found (kept by hand, with their regression test).
     for d in (CORPUS / kind, BAD / kind):
-        shutil.rmtree(d, ignore_errors=True)
+        for f in d.glob("*") if d.is_dir() else []:
+            if not f.name.startswith("found-"):
+                f.unlink()
     for name, b in seeds.items():
         write(CORPUS / kind / name, b)
     for name, b in bad.items():
         write(CORPUS / kind / ("bad-" + name), b)
-        write(BAD / kind / name, b)
+        if bad_tests:
+            write(BAD / kind / name, b)
 
 
 def main():
@@ -247,6 +343,10 @@ def main():
     store("recipe", *recipe_files())
     store("checkpoint", *checkpoint_files(made["checkpoint"], made["pruned"]))
     store("export", *export_files(made["dense"], made["csr"], made["bitmask"]))
+    # Model targets: seeds only (their hostile inputs are tested through the files above).
+    store("model_export", *model_export_files(made["dense"], made["csr"], made["bitmask"]),
+          bad_tests=False)
+    store("model_recipe", *model_recipe_files(made["checkpoint"]), bad_tests=False)
 
 
 if __name__ == "__main__":

@@ -264,7 +264,7 @@ bool is_infer_case(const std::string& name) {
 
 int run_infer_bench(const InferBenchArgs& a) {
   SCULPT_CHECK(a.reps >= 1, ConfigError, "--reps must be >= 1", "bench");
-  set_threads(a.threads);
+  set_threads(a.threads, "--threads");
   if (a.name == "infer") return run_model_file(a);
   if (a.name == "export-size-95" || a.name == "export-size-95-fp16") return run_size_case(a);
   if (is_trained_case(a.name)) return run_trained_case(a);

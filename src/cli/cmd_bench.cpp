@@ -125,7 +125,7 @@ double time_body(double seconds, int64_t& calls, Setup&& setup, Body&& body) {
 // restored from a copy before each call, outside the timed region (the peer does the same with
 // p.grad.copy_); like after a backward pass, the gradients are then fresh in the cache.
 int run_clip_bench(const BenchArgs& a) {
-  set_threads(a.threads);
+  set_threads(a.threads, "--threads");
   ParamStore ps;
   mlp_params(ps);
   const std::vector<float> saved(ps.grads().begin(), ps.grads().end());
@@ -176,7 +176,7 @@ int run_clip_bench(const BenchArgs& a) {
 
 int run_optim_bench(const BenchArgs& a) {
   using Clock = std::chrono::steady_clock;
-  set_threads(a.threads);
+  set_threads(a.threads, "--threads");
   ParamStore ps;
   mlp_params(ps);
   const OptimConfig cfg = bench_optim(a.name);

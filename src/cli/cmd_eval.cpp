@@ -7,6 +7,8 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "cli/prune_source.h"
+#include "cli/run_checkpoints.h"
 #include "cli/verb.h"
 #include "core/error.h"
 #include "io/checkpoint.h"
@@ -33,7 +35,7 @@ std::string checkpoint_path(const std::string& model) {
 
 int run_eval(const EvalArgs& a) {
   const std::string path = checkpoint_path(a.model);
-  const io::Checkpoint ckpt = io::load_checkpoint(path);
+  const io::Checkpoint ckpt = load_checkpoint_warning(path);
   auto it = ckpt.metadata.find("recipe");
   SCULPT_CHECK(it != ckpt.metadata.end(), DataError, "checkpoint has no recipe in its metadata",
                path, "evaluate a checkpoint written by `sculpt train`");
@@ -42,8 +44,9 @@ int run_eval(const EvalArgs& a) {
   if (!a.data.empty()) overrides.push_back("data.path=" + a.data);
   Recipe recipe = parse_recipe(it->second, path + " (recipe)", overrides);
 
-  train::Trainer trainer(recipe);
-  io::restore_params(trainer.params(), ckpt);
+  // The weights and masks (checked to be 0/1), errors naming the checkpoint.
+  const std::unique_ptr<train::Trainer> t = trainer_from(recipe, ckpt, path);
+  train::Trainer& trainer = *t;
   const auto& sp = trainer.splits();
   const data::Dataset* ds = a.split == "test" ? &sp.test : a.split == "val" ? &sp.val : &sp.train;
   SCULPT_CHECK(ds->size() > 0, DataError, "the " + a.split + " split is empty", path,

@@ -10,11 +10,13 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "cli/output_guard.h"
 #include "cli/prune_source.h"
 #include "cli/verb.h"
 #include "core/error.h"
 #include "infer/from_trainer.h"
 #include "infer/inference_model.h"
+#include "io/atomic_file.h"
 
 namespace sculpt::cli {
 
@@ -25,6 +27,7 @@ struct ExportArgs {
   std::string out;
   std::string format = "auto";
   bool fp16 = false;
+  bool force = false;
 };
 
 // Logits of x (n samples) under the trainer's own model.
@@ -65,7 +68,7 @@ std::string default_out(const PruneSource& src) {
   return fs::path(src.path).replace_extension(".sculpt").string();
 }
 
-// Reads the written file back and compares it with the checkpoint's model on the test split.
+// Compares an export (decoded from its bytes) with the checkpoint's model on the test split.
 void check_export(train::Trainer& t, const infer::ExportModel& written, const ExportArgs& a,
                   const std::string& out) {
   const data::Splits& sp = t.splits();
@@ -107,29 +110,46 @@ void check_export(train::Trainer& t, const infer::ExportModel& written, const Ex
                out, "please report this with the checkpoint");
 }
 
+// The export is encoded, decoded and checked against the checkpoint in memory, then written to
+// a temporary file that is read back and decoded again before it replaces the previous export:
+// a failed check, a full disk or a bad read-back leaves the old file as it was.
 int run_export(const ExportArgs& a) {
   const PruneSource src = load_prune_source(a.checkpoint);
-  std::unique_ptr<train::Trainer> t = trainer_from(source_recipe(src, {}), src.checkpoint, src.path);
   const std::string out = a.out.empty() ? default_out(src) : a.out;
+  check_output_file({.path = out,
+                     .option = "--out",
+                     .what = "export",
+                     .begins = {"SCULPTMD"},
+                     .inputs = {src.path},
+                     .force = a.force});
+  std::unique_ptr<train::Trainer> t =
+      trainer_from(source_recipe(src, {}), src.checkpoint, src.path);
   infer::ExportSource ex = infer::export_from_trainer(*t, src.path);
   for (const std::string& note : ex.notes) fmt::print("surgery:  {}\n", note);
   for (const prune::UnitChange& c : ex.surgery)
     fmt::print("surgery:  {} {} -> {} units (dead units removed)\n", c.layer, c.before, c.after);
 
-  const infer::ExportOptions opts{a.format, a.fp16};
-  const std::vector<infer::StoredInfo> stored = infer::write_export(out, ex.model, opts);
-  const uint64_t size = std::filesystem::file_size(out);
+  const infer::EncodedExport encoded = infer::encode_export(ex.model, {a.format, a.fp16});
+  check_export(*t, infer::decode_export(encoded.bytes, out), a, out);
+  io::write_file_atomic(out, {encoded.bytes}, "export", /*keep_previous=*/false,
+                        [&](const std::string& tmp) {
+                          const std::string back = infer::read_export_bytes(tmp);
+                          SCULPT_CHECK(back == encoded.bytes, IoError,
+                                       "the export read back differs from what was written", tmp,
+                                       "check the disk; the previous export is kept");
+                          infer::decode_export(back, tmp);
+                        });
+  const uint64_t size = encoded.bytes.size();
   // What shipping the model unpruned would cost: the trained architecture, dense, fp32.
   const uint64_t dense =
       infer::encode_export(infer::export_from_trainer(*t, src.path, false).model, {"dense", false})
           .bytes.size();
   fmt::print("export:   {} ({}; the dense fp32 export is {}: {:.1f}x smaller)\n", out,
              human_bytes(size), human_bytes(dense), double(dense) / double(size));
-  for (const infer::StoredInfo& s : stored)
+  for (const infer::StoredInfo& s : encoded.tensors)
     fmt::print("  {:<16} [{}]  {:<7} {}  {:>8} nonzeros  {}\n", s.name, fmt::join(s.shape, ", "),
                infer::encoding_name(s.encoding), s.fp16 ? "f16" : "f32", s.nnz,
                human_bytes(s.bytes));
-  check_export(*t, infer::read_export(out), a, out);
   return 0;
 }
 
@@ -149,6 +169,7 @@ void add_export(CLI::App& app) {
       ->check(CLI::IsMember({"auto", "dense", "sparse"}))
       ->capture_default_str();
   sub->add_flag("--fp16", args->fp16, "Store values in half precision (reports the accuracy change)");
+  add_force_flag(sub, args->force);
   register_verb(sub, [args] { return run_export(*args); });
 }
 

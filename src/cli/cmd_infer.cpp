@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -13,6 +14,7 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "cli/output_guard.h"
 #include "cli/run_dir.h"
 #include "cli/verb.h"
 #include "core/error.h"
@@ -34,6 +36,7 @@ struct InferArgs {
   std::string kernels = "auto";
   int64_t batch = 256;
   int threads = 0;
+  bool force = false;
 };
 
 struct Inputs {
@@ -64,13 +67,25 @@ std::string sibling_labels(const std::string& images) {
   return fs::exists(labels) ? labels.string() : std::string();
 }
 
-Inputs read_idx_inputs(const InferArgs& a, const InferenceModel& m) {
+// A label the model can predict: a class in [0, outputs) (0 or 1 for a binary model); any
+// value for regression. DataError naming where it is otherwise: an accuracy against labels
+// the model cannot produce means the wrong labels or the wrong model.
+void check_label(double v, const infer::ExportHeader& h, const std::string& where) {
+  if (h.task == "regression") return;
+  const int64_t classes = h.task == "binary" ? 2 : h.outputs;
+  SCULPT_CHECK(v >= 0 && v < double(classes) && v == std::floor(v), DataError,
+               fmt::format("label {} is not one of the model's {} classes (0 to {})", v, classes,
+                           classes - 1),
+               where, "give the labels that belong to the inputs, or the model trained on them");
+}
+
+Inputs read_idx_inputs(const InferArgs& a, const infer::ExportHeader& h) {
   const data::IdxArray img = data::read_idx(a.input, data::kIdxImagesMagic);
   const int64_t n = img.dims[0], per = img.dims[1] * img.dims[2];
-  SCULPT_CHECK(per == m.input_size(), ShapeError,
+  const int64_t want = numel(h.input);
+  SCULPT_CHECK(per == want, ShapeError,
                fmt::format("the images are {}x{} ({} values), the model takes [{}] ({} values)",
-                           img.dims[1], img.dims[2], per, fmt::join(m.input_shape(), ", "),
-                           m.input_size()),
+                           img.dims[1], img.dims[2], per, fmt::join(h.input, ", "), want),
                a.input, "give images of the size the model was trained on");
   Inputs in;
   in.n = n;
@@ -83,15 +98,17 @@ Inputs read_idx_inputs(const InferArgs& a, const InferenceModel& m) {
                  fmt::format("{} labels for {} images in {}", lab.dims[0], n, a.input), labels,
                  "give the labels file that belongs to the images");
     in.labels.assign(lab.bytes.begin(), lab.bytes.end());
+    for (size_t i = 0; i < in.labels.size(); ++i)
+      check_label(in.labels[i], h, fmt::format("{}: item {}", labels, i));
   }
   return in;
 }
 
-Inputs read_csv_inputs(const InferArgs& a, const InferenceModel& m) {
+Inputs read_csv_inputs(const InferArgs& a, const infer::ExportHeader& h) {
   SCULPT_CHECK(a.labels.empty(), ConfigError, "--labels is for IDX images", "--labels",
                "a CSV file carries its labels as a column (--target)");
   const data::CsvTable tab = data::read_csv_table(a.input);
-  const int64_t f = m.input_size();
+  const int64_t f = numel(h.input);
   SCULPT_CHECK(tab.cols == f || tab.cols == f + 1, ShapeError,
                fmt::format("the rows have {} columns, the model takes {} features (plus an "
                            "optional label column)",
@@ -121,9 +138,10 @@ Inputs read_csv_inputs(const InferArgs& a, const InferenceModel& m) {
   for (int64_t r = 0; r < in.n; ++r)
     for (int64_t c = 0; c < tab.cols; ++c) {
       const double v = tab.cells[size_t(r * tab.cols + c)];
-      if (c == target)
+      if (c == target) {
+        check_label(v, h, fmt::format("{}:{}", a.input, tab.lines[size_t(r)]));
         in.labels.push_back(v);
-      else
+      } else
         in.x.push_back(float(v));
     }
   return in;
@@ -169,9 +187,20 @@ void report(const InferArgs& a, const InferenceModel& m, const Inputs& in,
 
 int run_infer(const InferArgs& a) {
   SCULPT_CHECK(a.batch >= 1, ConfigError, "--batch must be at least 1", "--batch");
-  if (a.threads > 0) set_threads(a.threads);
-  InferenceModel m = InferenceModel::load(a.model, {a.kernels, a.batch});
-  const Inputs in = looks_like_idx(a.input) ? read_idx_inputs(a, m) : read_csv_inputs(a, m);
+  set_threads(a.threads, "--threads");
+  if (!a.out.empty())
+    check_output_file({.path = a.out,
+                       .option = "--out",
+                       .what = "predictions file",
+                       .begins = {"sample,"},
+                       .inputs = {a.model, a.input, a.labels},
+                       .force = a.force});
+  const infer::ExportModel exported = infer::read_export(a.model);
+  const Inputs in = looks_like_idx(a.input) ? read_idx_inputs(a, exported.header)
+                                            : read_csv_inputs(a, exported.header);
+  // Buffers for no more samples than there are: --batch 2147483647 on ten rows runs as 10.
+  const int64_t batch = std::min(a.batch, std::max<int64_t>(in.n, 1));
+  InferenceModel m = InferenceModel::from_export(exported, {a.kernels, batch}, a.model);
   using Clock = std::chrono::steady_clock;
   const auto t0 = Clock::now();
   const std::vector<float> logits = m.predict(in.x);
@@ -179,7 +208,7 @@ int run_infer(const InferArgs& a) {
   fmt::print(stderr, "model:    {} ({} of {} parameters non-zero)\n{}", a.model, m.nonzeros(),
              m.num_params(), m.summary());
   fmt::print(stderr, "input:    {} ({} samples, batch {}): {:.3f} s, {:.0f} samples/s\n", a.input,
-             in.n, a.batch, s, double(in.n) / std::max(s, 1e-9));
+             in.n, batch, s, double(in.n) / std::max(s, 1e-9));
   report(a, m, in, logits);
   return 0;
 }
@@ -203,6 +232,7 @@ void add_infer(CLI::App& app) {
       ->capture_default_str();
   sub->add_option("--threads,-t", args->threads, "Threads (default: all cores)");
   sub->add_option("--out,-o", args->out, "Write the predictions to this CSV file");
+  add_force_flag(sub, args->force);
   register_verb(sub, [args] { return run_infer(*args); });
 }
 

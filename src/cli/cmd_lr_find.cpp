@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/output_guard.h"
 #include "cli/run_dir.h"
 #include "cli/verb.h"
 #include "core/error.h"
@@ -32,6 +33,7 @@ struct LrFindArgs {
   train::LrFindConfig config;
   std::string plot;  // default: <out>/lr-find.svg
   std::string out;   // default: <output.dir>/lr-find-<recipe stem>
+  bool force = false;
 };
 
 std::string csv_text(const train::LrFindResult& r) {
@@ -82,8 +84,25 @@ void print_table(const train::LrFindResult& r) {
 int run_lr_find(const LrFindArgs& a) {
   train::check_lr_find_config(a.config);  // option errors before the data is loaded
   const Recipe recipe = load_recipe(a.recipe, a.sets);
-  train::Trainer trainer(recipe);
   const std::string stem = fs::path(a.recipe).stem().string();
+  const fs::path out =
+      a.out.empty() ? fs::path(recipe.output.dir) / ("lr-find-" + stem) : fs::path(a.out);
+  const fs::path plot = a.plot.empty() ? out / "lr-find.svg" : fs::path(a.plot);
+  fs::path csv = plot;
+  csv.replace_extension(".csv");
+  check_output_file({.path = plot.string(),
+                     .option = "--plot",
+                     .what = "plot",
+                     .begins = {"<svg", "<?xml"},
+                     .inputs = {a.recipe},
+                     .force = a.force});
+  check_output_file({.path = csv.string(),
+                     .option = "--plot",
+                     .what = "lr-find CSV file",
+                     .begins = {"lr,loss,"},
+                     .inputs = {a.recipe},
+                     .force = a.force});
+  train::Trainer trainer(recipe);
   const train::LrFindConfig& c = a.config;
   fmt::print("lr-find: {} ({} parameters, optimizer {}, batch {}, {} steps per epoch)\n", stem,
              trainer.params().num_params(), recipe.optim.name, recipe.train.batch_size,
@@ -109,11 +128,6 @@ int run_lr_find(const LrFindArgs& a) {
   }
   if (!r.note.empty()) fmt::print("note: {}\n", r.note);
 
-  const fs::path out =
-      a.out.empty() ? fs::path(recipe.output.dir) / ("lr-find-" + stem) : fs::path(a.out);
-  const fs::path plot = a.plot.empty() ? out / "lr-find.svg" : fs::path(a.plot);
-  fs::path csv = plot;
-  csv.replace_extension(".csv");
   std::error_code ec;
   if (plot.has_parent_path()) fs::create_directories(plot.parent_path(), ec);
   if (ec)
@@ -149,6 +163,7 @@ void add_lr_find(CLI::App& app) {
                   "it with the extension .csv");
   sub->add_option("--out,-o", args->out,
                   "Output directory (default: <output.dir>/lr-find-<recipe name>)");
+  add_force_flag(sub, args->force);
   register_verb(sub, [args] { return run_lr_find(*args); });
 }
 

@@ -11,6 +11,7 @@
 #include <optional>
 
 #include "cli/commands.h"
+#include "cli/output_guard.h"
 #include "cli/prune_source.h"
 #include "cli/run_dir.h"
 #include "cli/train_log.h"
@@ -30,7 +31,7 @@ struct PruneArgs {
   prune::PruneConfig cfg;  // criterion, granularity, scope, n, m, exclude, layers, batches
   int64_t rounds = 1, finetune_epochs = 2;
   double finetune_lr = 0.0;  // 0: a tenth of the run's optim.lr
-  bool rewind = false, no_surgery = false;
+  bool rewind = false, no_surgery = false, force = false;
   std::vector<std::string> sets;
 };
 
@@ -242,12 +243,25 @@ int run_prune(PruneArgs a) {
     SCULPT_CHECK(*a.sparsity >= 0.0 && *a.sparsity < 1.0, ConfigError,
                  fmt::format("--sparsity must be in [0, 1), got {}", *a.sparsity), "--sparsity",
                  "0.9 prunes 90% of the weights");
+  // CLI11 reads "nan" and "inf" as numbers: each option says what it takes.
+  if (a.threshold)
+    SCULPT_CHECK(std::isfinite(*a.threshold), ConfigError,
+                 fmt::format("must be a finite number, got {}", *a.threshold), "--threshold",
+                 "e.g. --threshold 0.01 prunes entries with |w| <= 0.01");
+  if (a.max_drop)
+    SCULPT_CHECK(std::isfinite(*a.max_drop) && *a.max_drop >= 0, ConfigError,
+                 fmt::format("must be a finite number of points >= 0, got {}", *a.max_drop),
+                 "--max-drop", "e.g. --max-drop 1 allows one point of validation accuracy");
+  SCULPT_CHECK(std::isfinite(a.finetune_lr) && a.finetune_lr >= 0, ConfigError,
+               fmt::format("must be a finite rate >= 0, got {}", a.finetune_lr), "--finetune-lr",
+               "leave it out for a tenth of the run's optim.lr");
   if (a.threshold) a.cfg.threshold = *a.threshold;
   SCULPT_CHECK(a.rounds >= 1 && a.finetune_epochs >= 0, ConfigError,
                "--rounds must be >= 1 and --finetune-epochs >= 0", "sculpt prune");
   prune::validate(a.cfg, "prune");
 
   const PruneSource src = load_prune_source(a.checkpoint);
+  if (!a.out.empty()) check_run_dir(a.out, {src.path, src.run_dir}, a.force);
   const Recipe base = source_recipe(src, a.sets);
   const Option* run_lr = base.optim.options.find("lr");
   const double lr = a.finetune_lr > 0 ? a.finetune_lr
@@ -275,6 +289,7 @@ int run_prune(PruneArgs a) {
   Recipe named = base;
   named.output.name = (base.output.name.empty() ? std::filesystem::path(src.path).stem().string()
                                                 : base.output.name) + "-pruned";
+  if (a.force && !a.out.empty()) clear_previous_run(a.out);
   const std::string dir = make_run_dir(named, src.path, a.out);
   write_outputs(dir, o, dense, log,
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count());
@@ -326,6 +341,7 @@ void add_prune(CLI::App& app) {
                 "Lottery ticket: retrain from the weights kept at prune.rewind_step");
   sub->add_flag("--no-surgery", a->no_surgery, "Keep dead neurons/channels in place");
   sub->add_option("--out,-o", a->out, "Output run directory (default runs/<name>-pruned-<time>)");
+  add_force_flag(sub, a->force);
   sub->add_option("--set,-s", a->sets, "Override a recipe value: table.key=value")->take_all();
   add_prune_sensitivity(*sub);  // registered first: run_selected runs it when it was parsed
   register_verb(sub, [a] {

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 
+#include "cli/output_guard.h"
 #include "cli/prune_source.h"
 #include "cli/run_dir.h"
 #include "cli/verb.h"
@@ -21,6 +22,7 @@ struct SensitivityArgs {
                                     0.8, 0.9, 0.95, 0.97, 0.99};
   std::string criterion = "magnitude";
   std::vector<std::string> sets;
+  bool force = false;
 };
 
 int run_sensitivity(const SensitivityArgs& a) {
@@ -30,6 +32,23 @@ int run_sensitivity(const SensitivityArgs& a) {
     SCULPT_CHECK(s >= 0.0 && s < 1.0, ConfigError,
                  fmt::format("sparsities must be in [0, 1), got {}", s), "--sparsities");
   const PruneSource src = load_prune_source(a.checkpoint);
+  namespace fs = std::filesystem;
+  const std::string dir = !a.out.empty()         ? a.out
+                          : !src.run_dir.empty() ? src.run_dir
+                                                 : fs::path(src.path).parent_path().string();
+  const std::string base = (fs::path(dir.empty() ? "." : dir) / "sensitivity").string();
+  check_output_file({.path = base + ".csv",
+                     .option = "--out",
+                     .what = "sensitivity CSV file",
+                     .begins = {"layer,sparsity,"},
+                     .inputs = {src.path},
+                     .force = a.force});
+  check_output_file({.path = base + ".svg",
+                     .option = "--out",
+                     .what = "plot",
+                     .begins = {"<svg", "<?xml"},
+                     .inputs = {src.path},
+                     .force = a.force});
   auto t = trainer_from(source_recipe(src, a.sets), src.checkpoint, src.path);
   SCULPT_CHECK(t->splits().val.size() > 0, ConfigError,
                "sensitivity is measured on the validation split, and it is empty",
@@ -65,13 +84,8 @@ int run_sensitivity(const SensitivityArgs& a) {
     fmt::print("\n");
     plot.series.push_back(std::move(series));
   }
-  namespace fs = std::filesystem;
-  const std::string dir = !a.out.empty()        ? a.out
-                          : !src.run_dir.empty() ? src.run_dir
-                                                 : fs::path(src.path).parent_path().string();
   std::error_code ec;
   fs::create_directories(dir.empty() ? "." : dir, ec);
-  const std::string base = (fs::path(dir.empty() ? "." : dir) / "sensitivity").string();
   write_text_file(base + ".csv", csv);
   report::write_svg(plot, base + ".svg");
   fmt::print("wrote {}.csv and {}.svg\n", base, base);
@@ -90,6 +104,7 @@ void add_prune_sensitivity(CLI::App& prune) {
       ->capture_default_str();
   sub->add_option("--out,-o", a->out, "Directory for sensitivity.csv/.svg (default: the run's)");
   sub->add_option("--set,-s", a->sets, "Override a recipe value: table.key=value")->take_all();
+  add_force_flag(sub, a->force);
   register_verb(sub, [a] { return run_sensitivity(*a); });
 }
 

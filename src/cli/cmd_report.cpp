@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/output_guard.h"
 #include "cli/verb.h"
 #include "core/error.h"
 #include "report/html.h"
@@ -20,6 +21,7 @@ namespace {
 struct ReportArgs {
   std::vector<std::string> dirs;
   std::string out;
+  bool force = false;
 };
 
 int run_report(const ReportArgs& a) {
@@ -29,6 +31,16 @@ int run_report(const ReportArgs& a) {
       !a.out.empty()        ? a.out
       : a.dirs.size() == 1 ? (std::filesystem::path(a.dirs[0]) / "report.html").string()
                             : std::string("report.html");
+  std::vector<std::string> inputs = a.dirs;  // and what is read from each
+  for (const std::string& d : a.dirs)
+    for (const char* f : {"metrics.jsonl", "recipe.toml"})
+      inputs.push_back((std::filesystem::path(d) / f).string());
+  check_output_file({.path = out,
+                     .option = "--out",
+                     .what = "report",
+                     .begins = {"<!DOCTYPE html>"},
+                     .inputs = inputs,
+                     .force = a.force});
   const report::RunReport r = report::write_run_report(a.dirs, out);
   fmt::print("{}report: {}\n", report::render_text(r), out);
   return 0;
@@ -45,6 +57,7 @@ void add_report(CLI::App& app) {
   sub->add_option("--out,-o", a->out,
                   "Output file (default: RUN_DIR/report.html for one run, ./report.html for "
                   "several)");
+  add_force_flag(sub, a->force);
   register_verb(sub, [a] { return run_report(*a); });
 }
 

@@ -14,8 +14,10 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/output_guard.h"
 #include "cli/verb.h"
 #include "core/error.h"
+#include "core/limits.h"
 #include "io/recipe.h"
 #include "optim/optimizer.h"
 #include "report/svg_plot.h"
@@ -32,6 +34,7 @@ struct ScheduleArgs {
   int64_t every = 0;  // 0: about 25 rows
   int64_t steps = 0;  // 0: the whole run
   std::string plot;
+  bool force = false;
 };
 
 // Rows printed for `total` steps every `k`: 0, k, 2k, ... and the last step.
@@ -46,7 +49,10 @@ int64_t default_every(int64_t total, int64_t steps_per_epoch) {
   std::vector<int64_t> candidates;
   for (int64_t d = 1; d <= steps_per_epoch; ++d)
     if (steps_per_epoch % d == 0) candidates.push_back(steps_per_epoch / d);
-  for (int64_t m = 2; m * steps_per_epoch < total; ++m) candidates.push_back(m * steps_per_epoch);
+  // Multiples of an epoch while they still give 20 rows (a run of 2^40 steps must not loop).
+  for (int64_t m = 2; m * steps_per_epoch < total && row_count(total, m * steps_per_epoch) >= 20;
+       ++m)
+    candidates.push_back(m * steps_per_epoch);
   int64_t best = 0;
   const auto off = [&](int64_t k) { return std::abs(row_count(total, k) - 25); };
   for (int64_t k : candidates)
@@ -77,11 +83,20 @@ std::string positive_count(const std::string& text) {
              : "must be a positive whole number, got " + text;
 }
 
+// A plot is at most this many points: a million epochs drawn step by step would be a file of
+// hundreds of megabytes that no viewer opens.
+constexpr int64_t kMaxPlotPoints = 10000;
+
 void write_plots(const ScheduleArgs& a, const Recipe& recipe, const sched::Schedule& s,
                  int64_t steps, int64_t steps_per_epoch) {
   const double nan = std::numeric_limits<double>::quiet_NaN();
   report::Series lr{.name = "lr"}, momentum{.name = "momentum"};
-  for (int64_t step = 0; step < steps; ++step) {
+  // Every step of a short run; else about kMaxPlotPoints evenly spaced ones, the last included.
+  const int64_t stride = std::max<int64_t>(1, (steps + kMaxPlotPoints - 2) / (kMaxPlotPoints - 1));
+  std::vector<int64_t> points;
+  for (int64_t step = 0; step < steps; step += stride) points.push_back(step);
+  if (points.back() != steps - 1) points.push_back(steps - 1);
+  for (const int64_t step : points) {
     const double epoch = double(step) / double(steps_per_epoch);
     lr.x.push_back(epoch);
     lr.y.push_back(s.at(step));
@@ -107,9 +122,20 @@ void write_plots(const ScheduleArgs& a, const Recipe& recipe, const sched::Sched
 
 int run_schedule(const ScheduleArgs& a) {
   const Recipe recipe = load_recipe(a.recipe, a.sets);
+  if (!a.plot.empty())
+    for (const std::string& p : {a.plot, momentum_path(a.plot)})
+      check_output_file({.path = p,
+                         .option = "--plot",
+                         .what = "plot",
+                         .begins = {"<svg", "<?xml"},
+                         .inputs = {a.recipe},
+                         .force = a.force});
   const train::Trainer trainer(recipe);  // loads the data: the steps per epoch come from it
   const sched::Schedule& s = trainer.schedule();
   const int64_t per_epoch = trainer.steps_per_epoch();
+  SCULPT_CHECK(a.steps <= kMaxSteps, ConfigError,
+               fmt::format("must be at most 2^40, got {}", a.steps), "--steps",
+               "no run is longer (train.epochs x steps per epoch is checked against it too)");
   const int64_t steps = a.steps > 0 ? a.steps : trainer.total_steps();
   SCULPT_CHECK(steps > 0, ConfigError, "the run has no steps", a.recipe,
                "set train.epochs >= 1 or give --steps N");
@@ -166,6 +192,7 @@ void add_schedule(CLI::App& app) {
   sub->add_option("--plot", args->plot,
                   "Write the lr curve over every step as SVG (and FILE-momentum.svg when the "
                   "schedule cycles the momentum)");
+  add_force_flag(sub, args->force);
   register_verb(sub, [args] { return run_schedule(*args); });
 }
 

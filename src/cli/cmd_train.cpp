@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/output_guard.h"
 #include "cli/run_checkpoints.h"
 #include "cli/run_dir.h"
 #include "cli/signals.h"
@@ -38,6 +39,7 @@ struct TrainArgs {
   std::vector<std::string> sets;
   std::string out;
   bool quiet = false;
+  bool force = false;
 };
 
 // Thrown from a training hook after SIGINT/SIGTERM, once the checkpoint is written.
@@ -201,7 +203,10 @@ int run_new(const TrainArgs& a) {
   std::vector<std::string> overrides = a.sets;
   if (a.quiet) overrides.push_back("output.progress=none");
   Recipe recipe = load_recipe(a.recipe, overrides);
+  if (!a.out.empty())
+    check_run_dir(a.out, {a.recipe, recipe.data.path, recipe.data.test_path}, a.force);
   train::Trainer trainer(recipe);  // data and model errors surface before any file is written
+  if (a.force && !a.out.empty()) clear_previous_run(a.out);
   const std::string dir = make_run_dir(recipe, a.recipe, a.out);
   write_text_file(dir + "/recipe.toml", to_toml(recipe));
   return train_into(trainer, recipe, dir, std::nullopt, t_start);
@@ -246,7 +251,10 @@ int run_resume(const TrainArgs& a) {
   if (a.quiet) overrides.push_back("output.progress=none");
   Recipe recipe = load_recipe(files.recipe, overrides);
 
-  const train::TrainState state = train::get_state(ck.metadata, loaded.path);
+  // Everything is checked (training state, tensors, data, recipe) before the run is called
+  // complete: a checkpoint claiming 2^63 epochs is damage, not a finished run.
+  train::Trainer trainer(recipe);
+  const train::TrainState state = trainer.check_checkpoint(ck, loaded.path);
   if (state.epoch >= recipe.train.epochs) {
     tidy_checkpoints(files.dir, state.step, recipe.output.keep);
     fmt::print(
@@ -257,7 +265,6 @@ int run_resume(const TrainArgs& a) {
                files.dir);
     return 0;
   }
-  train::Trainer trainer(recipe);
   trainer.restore(ck, loaded.path);
   // From here the directory changes: recipe.toml records the new length, metrics.jsonl loses
   // what the checkpoint does not cover.
@@ -285,6 +292,7 @@ void add_train(CLI::App& app) {
       ->take_all();
   sub->add_option("--out,-o", args->out, "Run directory (default: <output.dir>/<name>-<time>)");
   sub->add_flag("--quiet,-q", args->quiet, "No progress output (summary only)");
+  add_force_flag(sub, args->force);
   register_verb(sub, [args] { return run_train(*args); });
 }
 

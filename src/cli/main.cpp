@@ -10,6 +10,7 @@
 #include "cli/commands.h"
 #include "cli/signals.h"
 #include "core/error.h"
+#include "core/suggest.h"
 
 int main(int argc, char** argv) {
   // Past a file-size limit (ulimit -f) a write then fails with EFBIG, which becomes a clear
@@ -32,11 +33,36 @@ int main(int argc, char** argv) {
   sculpt::cli::add_infer(app);
   sculpt::cli::add_report(app);
   try {
+    // A mistyped verb: CLI11 would only say that a subcommand is required.
+    std::vector<std::string> verbs;
+    bool known = false;
+    for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+      verbs.push_back(sub->get_name());
+      known = known || (argc > 1 && sub->check_name(argv[1]));
+    }
+    if (argc > 1 && argv[1][0] != '-' && !known) {
+      const std::string guess = sculpt::did_you_mean(argv[1], verbs);
+      fmt::print(stderr, "sculpt: usage error: {}\n",
+                 sculpt::Error(fmt::format("unknown command '{}'", argv[1]), "",
+                               (guess.empty() ? "" : guess + " ") +
+                                   fmt::format("commands: {}", fmt::join(verbs, ", ")))
+                     .what());
+      return 2;
+    }
     app.parse(argc, argv);
     return sculpt::cli::run_selected(app);
   } catch (const CLI::ParseError& e) {
-    const int code = app.exit(e);
-    return code == 0 ? 0 : 2;
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    // One line, as every other error: what CLI11 found, and where the help is.
+    std::string command = "sculpt";
+    for (const CLI::App* sub = &app; sub;) {
+      const auto parsed = sub->get_subcommands();
+      sub = parsed.empty() ? nullptr : parsed.front();
+      if (sub) command += " " + sub->get_name();
+    }
+    fmt::print(stderr, "sculpt: usage error: {}\n",
+               sculpt::Error(e.what(), "", "see `" + command + " --help`").what());
+    return 2;
   } catch (const sculpt::Error& e) {
     std::fflush(stdout);
     fmt::print(stderr, "sculpt: {}: {}\n", e.kind(), e.what());

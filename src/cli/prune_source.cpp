@@ -3,6 +3,7 @@
 
 #include <filesystem>
 
+#include "cli/run_checkpoints.h"
 #include "core/error.h"
 
 namespace sculpt::cli {
@@ -16,7 +17,7 @@ PruneSource load_prune_source(const std::string& model) {
   } else {
     src.path = model;
   }
-  src.checkpoint = io::load_checkpoint(src.path);
+  src.checkpoint = load_checkpoint_warning(src.path);
   auto it = src.checkpoint.metadata.find("recipe");
   SCULPT_CHECK(it != src.checkpoint.metadata.end(), DataError,
                "the checkpoint has no recipe in its metadata", src.path,
@@ -35,7 +36,12 @@ std::unique_ptr<train::Trainer> trainer_from(Recipe recipe, const io::Checkpoint
                                              const std::string& where, bool rewind) {
   recipe.output.progress = "none";
   recipe.prune.when = "none";
-  auto t = std::make_unique<train::Trainer>(std::move(recipe));
+  std::unique_ptr<train::Trainer> t;
+  try {
+    t = std::make_unique<train::Trainer>(std::move(recipe));
+  } catch (const Error& e) {  // the model or the data the checkpoint's recipe describes
+    e.rethrow_within(where + " (recipe)");
+  }
   t->load_weights(ck, where, rewind);
   return t;
 }

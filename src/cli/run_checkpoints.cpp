@@ -128,6 +128,7 @@ LoadedCheckpoint newest_valid_checkpoint(const std::string& dir) {
       std::fflush(stdout);
       for (const std::string& why : skipped)
         fmt::print(stderr, "sculpt: warning: skipping a damaged checkpoint: {}\n", why);
+      print_checkpoint_warnings(out.ck, path);
       return out;
     } catch (const Error& e) {
       if (!newest_error) newest_error = std::current_exception();
@@ -135,6 +136,18 @@ LoadedCheckpoint newest_valid_checkpoint(const std::string& dir) {
     }
   }
   std::rethrow_exception(newest_error);
+}
+
+void print_checkpoint_warnings(const io::Checkpoint& ck, const std::string& path) {
+  std::fflush(stdout);
+  for (const std::string& w : ck.warnings)
+    fmt::print(stderr, "sculpt: warning: {}\n", Error(w, path).what());
+}
+
+io::Checkpoint load_checkpoint_warning(const std::string& path) {
+  io::Checkpoint ck = io::load_checkpoint(path);
+  print_checkpoint_warnings(ck, path);
+  return ck;
 }
 
 }  // namespace sculpt::cli

@@ -35,4 +35,9 @@ struct LoadedCheckpoint {
 // error (one line); IoError when there is no checkpoint at all.
 LoadedCheckpoint newest_valid_checkpoint(const std::string& dir);
 
+// io::load_checkpoint, then each of its warnings (an older format) on stderr:
+// "sculpt: warning: <path>: ...".
+io::Checkpoint load_checkpoint_warning(const std::string& path);
+void print_checkpoint_warnings(const io::Checkpoint& ck, const std::string& path);
+
 }  // namespace sculpt::cli

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "io/atomic_file.h"
 #include "report/html.h"
 
 namespace sculpt::cli {
@@ -42,15 +43,7 @@ std::string make_run_dir(const Recipe& r, const std::string& recipe_path, const 
 }
 
 void write_text_file(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    f << text;
-    f.flush();
-    if (!f) throw IoError(std::string("cannot write: ") + std::strerror(errno), tmp);
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0)
-    throw IoError(std::string("cannot replace the file: ") + std::strerror(errno), path);
+  io::write_file_atomic(path, {text}, "file");
 }
 
 std::string read_text_file(const std::string& path) {

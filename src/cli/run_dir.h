@@ -10,7 +10,7 @@ namespace sculpt::cli {
 
 // Creates the directory (and checkpoints/). Throws IoError naming the path.
 std::string make_run_dir(const Recipe& r, const std::string& recipe_path, const std::string& out);
-// Writes <path>.tmp and renames it over `path`: a crash leaves the old file or the new one.
+// io::write_file_atomic: a crash leaves the old file or the new one; a device is written in place.
 void write_text_file(const std::string& path, const std::string& text);
 std::string read_text_file(const std::string& path);
 

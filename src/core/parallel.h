@@ -5,15 +5,24 @@
 #include <omp.h>
 
 #include <cstdint>
+#include <string>
+
+#include "core/error.h"
+#include "core/limits.h"
 
 namespace sculpt {
 
 // Element-wise loops below this many elements run on one thread.
 inline constexpr int64_t kParallelThreshold = 1 << 15;
 
-// Sets the OpenMP thread count (n <= 0: all cores); returns the count in force.
-inline int set_threads(int n) {
-  if (n > 0) omp_set_num_threads(n);
+// Sets the OpenMP thread count (0: all cores); returns the count in force. ConfigError naming
+// `where` (the recipe key or the option) for a count outside [0, kMaxThreads].
+inline int set_threads(int64_t n, const std::string& where = "threads") {
+  SCULPT_CHECK(
+      n >= 0 && n <= kMaxThreads, ConfigError,
+      fmt::format("the thread count must be in [0, {}] (0: every core), got {}", kMaxThreads, n),
+      where, "leave it at 0 to use every core");
+  if (n > 0) omp_set_num_threads(static_cast<int>(n));
   return omp_get_max_threads();
 }
 

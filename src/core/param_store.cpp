@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "core/error.h"
+#include "core/limits.h"
 
 namespace sculpt {
 
@@ -15,13 +16,25 @@ size_t ParamStore::add(std::string name, Shape shape, ParamFlags flags) {
   SCULPT_CHECK(!finalized_, ConfigError, "cannot add parameter '" + name + "' after finalize()");
   SCULPT_CHECK(!find(name).has_value(), ConfigError, "duplicate parameter name '" + name + "'",
                "", "give each layer a unique name");
+  // Checked before anything is allocated: a recipe or a file can declare any shape.
+  const int64_t size = checked_numel(shape);
+  SCULPT_CHECK(size >= 0, ShapeError,
+               fmt::format("parameter '{}' has shape {}, more than the limit of {}", name,
+                           to_string(shape), kMaxTensorText),
+               "model", "make the layer smaller");
+  const int64_t padded = (size + kAlignFloats - 1) / kAlignFloats * kAlignFloats;
+  SCULPT_CHECK(padded <= kMaxModelParams - arena_size_, ConfigError,
+               fmt::format("parameter '{}' {} brings the model to {} parameters, more than the "
+                           "limit of {}",
+                           name, to_string(shape), arena_size_ + size, kMaxModelParamsText),
+               "model", "make the layers smaller (out, kernel, channels)");
   ParamEntry e;
   e.name = std::move(name);
-  e.size = numel(shape);
+  e.size = size;
   e.shape = std::move(shape);
   e.offset = arena_size_;
   e.flags = flags;
-  arena_size_ += (e.size + kAlignFloats - 1) / kAlignFloats * kAlignFloats;
+  arena_size_ += padded;
   entries_.push_back(std::move(e));
   return entries_.size() - 1;
 }

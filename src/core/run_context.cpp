@@ -5,10 +5,10 @@
 
 namespace sculpt {
 
-RunContext RunContext::make(uint64_t seed, int threads) {
+RunContext RunContext::make(uint64_t seed, int64_t threads) {
   RunContext ctx;
   ctx.seed = seed;
-  ctx.threads = set_threads(threads);
+  ctx.threads = set_threads(threads, "train.threads");
   Rng root(seed);
   ctx.init_rng = root.split(1);
   ctx.data_rng = root.split(2);

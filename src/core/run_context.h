@@ -16,7 +16,7 @@ struct RunContext {
   Rng dropout_rng;  // dropout masks (keys for counter_uniform)
 
   // Seeds each stream from `seed` and applies the thread count to OpenMP.
-  static RunContext make(uint64_t seed, int threads);
+  static RunContext make(uint64_t seed, int64_t threads);
 };
 
 }  // namespace sculpt

@@ -34,7 +34,7 @@ class Batcher {
   // Resume: after start_epoch(), skips the first `samples` samples of the epoch's order.
   void skip_to(int64_t samples);
 
-  int64_t batches_per_epoch() const { return (ds_.size() + batch_ - 1) / batch_; }
+  int64_t batches_per_epoch() const { return ds_.size() / batch_ + (ds_.size() % batch_ != 0); }
   int64_t batch_size() const { return batch_; }
   // Position within the epoch, in samples (for resume).
   int64_t cursor() const { return cursor_; }

@@ -6,7 +6,6 @@
 #include <array>
 #include <charconv>
 #include <cmath>
-#include <fstream>
 #include <set>
 #include <sstream>
 #include <string_view>
@@ -14,6 +13,7 @@
 
 #include "core/error.h"
 #include "core/limits.h"
+#include "core/read_file.h"
 #include "core/suggest.h"
 
 namespace sculpt::data {
@@ -100,14 +100,16 @@ size_t resolve_target(const std::string& target, const std::vector<std::string>&
   std::string hint = did_you_mean(t, names);
   if (hint.empty()) {
     hint = "columns are";
-    for (size_t i = 0; i < names.size() && i < 12; ++i) hint += (i ? ", '" : " '") + names[i] + "'";
+    for (size_t i = 0; i < names.size() && i < 12; ++i)
+      hint += (i ? ", '" : " '") + excerpt(names[i]) + "'";
     if (names.size() > 12) hint += ", ...";
   }
-  throw ConfigError("data.target '" + t + "' is not a column of " + path, "data.target", hint);
+  throw ConfigError("data.target '" + excerpt(t) + "' is not a column of " + path, "data.target",
+                    hint);
 }
 
 std::string column_label(const std::vector<std::string>& names, size_t c) {
-  return names.empty() ? fmt::format("column {}", c) : "column '" + names[c] + "'";
+  return names.empty() ? fmt::format("column {}", c) : "column '" + excerpt(names[c]) + "'";
 }
 
 Task decide_task(const std::string& task, const std::vector<double>& t) {
@@ -158,12 +160,6 @@ void set_targets(Dataset& ds, const std::vector<double>& t, const std::vector<in
   ds.num_classes = binary ? 2 : int64_t{top} + 1;
 }
 
-std::ifstream open_csv(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw IoError("cannot open " + path, "", "check data.path (and data.test_path)");
-  return in;
-}
-
 CsvTable table_from_rows(const std::vector<Row>& rows, const std::string& path,
                          const std::string& header) {
   CsvTable tab;
@@ -190,9 +186,10 @@ CsvTable table_from_rows(const std::vector<Row>& rows, const std::string& path,
     }
     for (size_t c = 0; c < r.cells.size(); ++c) {
       if (!parse_number(r.cells[c], *cell++)) {
-        throw DataError(column_label(tab.names, c) + " has non-numeric value '" + r.cells[c] + "'",
-                        fmt::format("{}:{}", path, r.line),
-                        "cells must be finite numbers; impute or drop missing values");
+        throw DataError(
+            column_label(tab.names, c) + " has non-numeric value '" + excerpt(r.cells[c]) + "'",
+            fmt::format("{}:{}", path, r.line),
+            "cells must be finite numbers; impute or drop missing values");
       }
     }
   }
@@ -230,8 +227,10 @@ Dataset dataset_from_table(const CsvTable& tab, const std::string& path,
 }  // namespace
 
 CsvTable read_csv_table(const std::string& path, const std::string& header) {
-  std::ifstream in = open_csv(path);
-  return table_from_rows(read_rows(in, path), path, header);
+  const std::string text = read_file_capped(path, {.what = "CSV file",
+                                                   .max_bytes = kMaxCsvBytes,
+                                                   .hint = "check data.path (and data.test_path)"});
+  return parse_csv_table(text, path, header);
 }
 
 CsvTable parse_csv_table(std::string_view text, const std::string& where,

@@ -133,6 +133,18 @@ Splits load_splits(const DataConfig& cfg, Rng& rng) {
   SCULPT_CHECK(s.train.size() > 0, ConfigError,
                fmt::format("the training split of {} is empty", train_name), "data",
                "lower data.val_fraction / data.test_fraction or raise data.limit_train");
+  // Every accuracy a run reports is over the test split: an empty one would read 0.00%.
+  SCULPT_CHECK(s.test.size() > 0, DataError,
+               fmt::format("the test split of {} is empty ({} in all)", test_name,
+                           s.train.size() + s.val.size() == 1
+                               ? std::string("1 sample")
+                               : fmt::format("{} samples", s.train.size() + s.val.size())),
+               "data",
+               cfg.test_path.empty() && (cfg.source == "csv" || cfg.source.starts_with("synthetic"))
+                   ? fmt::format("data.test_fraction = {} of them rounds to none: give more rows, "
+                                 "a larger data.test_fraction or a data.test_path file",
+                                 cfg.test_fraction)
+                   : "give the test data more samples");
 
   if (cfg.normalize == "standard") {
     const Normalizer norm = fit_standard(s.train);

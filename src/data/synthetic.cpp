@@ -15,10 +15,12 @@ void check_sizes(int64_t samples, int64_t min_samples, int64_t features) {
                "data.samples");
   SCULPT_CHECK(features >= 1, ConfigError,
                fmt::format("data.features must be >= 1, got {}", features), "data.features");
-  SCULPT_CHECK(
-      samples <= (int64_t{1} << 31) / features, ConfigError,
-      fmt::format("data.samples * data.features = {} * {} is too large", samples, features),
-      "data.samples");
+  // A recipe line must not allocate gigabytes: at most 2^28 values (1 GiB).
+  SCULPT_CHECK(samples <= (int64_t{1} << 28) / features, ConfigError,
+               fmt::format("data.samples * data.features = {} * {} is more than the limit of "
+                           "2^28 values",
+                           samples, features),
+               "data.samples");
 }
 }  // namespace
 

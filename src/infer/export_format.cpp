@@ -277,6 +277,13 @@ ExportHeader decode_header(const json& j, const std::string& where) {
   ExportHeader h;
   SCULPT_CHECK(j.at("format").get<std::string>() == "sculpt-model", DataError,
                "the header's format is not sculpt-model", where, "");
+  // The JSON repeats the binary version; both are covered by the CRC, so a difference is a
+  // writer's bug or a forged file.
+  SCULPT_CHECK(integer_field<uint32_t>(j, "version", "the header", where) == kExportVersion,
+               DataError,
+               fmt::format("the header's version {} differs from the file's version {}",
+                           j.at("version").dump(), kExportVersion),
+               where, "the file is damaged; export the model again");
   h.input = checked_shape(j.at("input"), "the input", where);
   h.task = j.at("task").get<std::string>();
   SCULPT_CHECK(h.task == "classification" || h.task == "binary" || h.task == "regression",
@@ -404,6 +411,17 @@ ExportModel decode_export(std::string_view bytes, const std::string& where,
   }
 }
 
+ExportHeader decode_export_header(std::string_view json_text, const std::string& where) {
+  try {
+    const json j = json::parse(json_text);
+    SCULPT_CHECK(j.is_object(), DataError, "the header is not a JSON object", where, "");
+    return decode_header(j, where);
+  } catch (const json::exception& e) {
+    throw DataError(fmt::format("the header is not valid or is missing a field ({})", e.what()),
+                    where, "export the model again");
+  }
+}
+
 std::vector<StoredInfo> write_export(const std::string& path, const ExportModel& m,
                                      const ExportOptions& options) {
   EncodedExport e = encode_export(m, options);
@@ -411,10 +429,13 @@ std::vector<StoredInfo> write_export(const std::string& path, const ExportModel&
   return std::move(e.tensors);
 }
 
+std::string read_export_bytes(const std::string& path) {
+  return io::read_whole_file(path, "model", "give a file written by `sculpt export`",
+                             kMaxExportBytes);
+}
+
 ExportModel read_export(const std::string& path, std::vector<StoredInfo>* stored) {
-  const std::string bytes =
-      io::read_whole_file(path, "model", "give a file written by `sculpt export`");
-  return decode_export(bytes, path, stored);
+  return decode_export(read_export_bytes(path), path, stored);
 }
 
 }  // namespace sculpt::infer

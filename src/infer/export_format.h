@@ -89,9 +89,16 @@ EncodedExport encode_export(const ExportModel& m, const ExportOptions& options);
 ExportModel decode_export(std::string_view bytes, const std::string& where,
                           std::vector<StoredInfo>* stored = nullptr);
 
+// The header alone, from its JSON text: format, version, input shape, task, outputs,
+// normalisation and layer list checked as decode_export checks them (the tensors are not
+// read). DataError naming `where`. What a model is built from.
+ExportHeader decode_export_header(std::string_view json_text, const std::string& where);
+
 // write_file_atomic + read_whole_file around the two above.
 std::vector<StoredInfo> write_export(const std::string& path, const ExportModel& m,
                                      const ExportOptions& options);
 ExportModel read_export(const std::string& path, std::vector<StoredInfo>* stored = nullptr);
+// The file's bytes, read as read_export reads them (a regular file of at most kMaxExportBytes).
+std::string read_export_bytes(const std::string& path);
 
 }  // namespace sculpt::infer

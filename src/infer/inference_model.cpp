@@ -11,6 +11,7 @@
 #include <algorithm>
 
 #include "core/error.h"
+#include "core/limits.h"
 #include "core/tensor.h"
 #include "kernels/gemm.h"
 #include "kernels/im2col.h"
@@ -79,7 +80,10 @@ void InferenceModel::Impl::build(const infer::ExportModel& m, const InferenceOpt
       layers.push_back(nn::make_layer(spec));
       ins.push_back(shape);
       shape = layers.back()->bind(shape);
-      layers.back()->declare(params);
+      SCULPT_CHECK(checked_numel(shape) > 0, ShapeError,
+                   fmt::format("layer '{}' outputs {} per sample, more than the limit of {}",
+                               spec.name, to_string(shape), kMaxTensorText));
+      layers.back()->declare(params);  // checks the model's size before anything is allocated
     }
   } catch (const Error& e) {
     throw DataError("the model's architecture does not build: " + e.message(), where,
@@ -89,6 +93,21 @@ void InferenceModel::Impl::build(const infer::ExportModel& m, const InferenceOpt
                fmt::format("the layers produce {} outputs, the header says {}", numel(shape),
                            header.outputs),
                where, "the file is damaged; export the model again");
+  // The buffers for max_batch samples, checked before anything is allocated: every layer's
+  // scratch (twice: a sparse convolution's im2col buffer mirrors the dense one) and the two
+  // ping-pong activation buffers.
+  const int threads = std::max(1, omp_get_max_threads());
+  int64_t floats = 0, wide = input_size;
+  for (const auto& l : layers) {
+    wide = std::max(wide, numel(l->out_shape()));
+    floats = add_sat(floats, mul_sat(2, l->scratch_floats(max_batch, threads)));
+  }
+  floats = add_sat(floats, mul_sat(2, mul_sat(max_batch, wide)));
+  SCULPT_CHECK(floats <= kMaxActivationFloats, ConfigError,
+               fmt::format("a batch of {} samples needs {} of activations for this model, more "
+                           "than the limit of {}",
+                           max_batch, human_bytes_binary(4.0 * double(floats)), kMaxActivationText),
+               where, "use a smaller batch (--batch)");
   params.finalize();
   SCULPT_CHECK(m.tensors.size() == params.count(), DataError,
                fmt::format("the file holds {} tensors, the model has {} parameters",

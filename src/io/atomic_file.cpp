@@ -3,16 +3,16 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "core/error.h"
+#include "core/read_file.h"
 
 namespace sculpt::io {
 
@@ -76,30 +76,66 @@ void keep_previous_file(const std::string& path, const std::string& what) {
 
 }  // namespace
 
+OutputKind output_kind(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return OutputKind::kNew;
+  if (S_ISREG(st.st_mode)) return OutputKind::kRegular;
+  if (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode)) return OutputKind::kStream;
+  if (S_ISDIR(st.st_mode)) return OutputKind::kDirectory;
+  return OutputKind::kOther;
+}
+
 void write_file_atomic(const std::string& path, const std::vector<std::string_view>& parts,
-                       const std::string& what, bool keep_previous) {
+                       const std::string& what, bool keep_previous,
+                       const std::function<void(const std::string&)>& verify) {
+  switch (output_kind(path)) {
+    case OutputKind::kStream: {  // /dev/null, /dev/stdout, a pipe: written in place
+      Fd f{::open(path.c_str(), O_WRONLY | O_CLOEXEC)};
+      if (f.fd < 0) io_fail("cannot open the " + what + " for writing", path, errno);
+      for (std::string_view part : parts) write_all(f.fd, part, what, path);
+      const int fd = f.fd;
+      f.fd = -1;
+      if (::close(fd) != 0) io_fail("cannot write the " + what, path, errno);
+      return;
+    }
+    case OutputKind::kDirectory:
+      throw IoError("is a directory, so the " + what + " cannot be written there", path,
+                    "give a file name");
+    case OutputKind::kOther:
+      throw IoError("is not a regular file (a block device or a socket), so the " + what +
+                        " is not written there",
+                    path, "give a file name");
+    case OutputKind::kNew:
+    case OutputKind::kRegular:
+      break;
+  }
   const std::filesystem::path dir = std::filesystem::path(path).parent_path();
   std::error_code ec;
   if (!dir.empty()) std::filesystem::create_directories(dir, ec);
-  if (ec) io_fail("cannot create the " + what + " directory", dir.string(), ec.value());
+  if (ec) io_fail("cannot create the " + what + " directory " + dir.string(), path, ec.value());
 
+  // A failed write (a full disk, a file-size limit) or a failed check leaves no temporary file.
   const std::string tmp = path + ".tmp";
-  write_file_synced(tmp, parts, what);
+  try {
+    write_file_synced(tmp, parts, what);
+    if (verify) verify(tmp);
+  } catch (...) {
+    ::unlink(tmp.c_str());
+    throw;
+  }
   if (keep_previous) keep_previous_file(path, what);
-  if (std::rename(tmp.c_str(), path.c_str()) != 0)
-    io_fail("cannot move the " + what + " into place", path, errno);
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    io_fail("cannot move the " + what + " into place", path, err);
+  }
   sync_directory(dir, what, path);
 }
 
 std::string read_whole_file(const std::string& path, const std::string& what,
-                            const std::string& hint) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    throw IoError(fmt::format("cannot read the {}: {}", what, std::strerror(errno)), path, hint);
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  if (in.bad()) io_fail("cannot read the " + what, path, errno);
-  return std::move(buf).str();
+                            const std::string& hint, int64_t max_bytes) {
+  return read_file_capped(
+      path, {.what = what, .max_bytes = max_bytes, .regular_only = true, .hint = hint});
 }
 
 }  // namespace sculpt::io

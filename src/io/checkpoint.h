@@ -16,18 +16,29 @@
 
 namespace sculpt::io {
 
+// The checkpoint format version this build writes (metadata "version"): 1 held weights only;
+// 2 added the training state and a crc32 of the data; 3 makes the crc32 cover the header (the
+// metadata: recipe, training state; the tensor names, shapes and offsets) as well, and makes it
+// mandatory.
+inline constexpr int kCheckpointVersion = 3;
+
 // Writes <path>.tmp, fsyncs it, keeps the current <path> as <path>.prev (hard link, so <path>
 // always exists), renames the temp file over <path> and fsyncs the directory. Creates missing
-// parent directories. Throws IoError with the path and the system's reason.
+// parent directories. Adds "format" = "sculpt-checkpoint", "version" and "crc32" (zlib's CRC-32
+// of the 8-byte length, the header with this value read as "00000000", and the data) to the
+// metadata. Throws IoError with the path and the system's reason.
 void save_checkpoint(const std::string& path, const std::vector<NamedTensor>& tensors,
                      const std::map<std::string, std::string>& metadata);
 
 // Reads and validates the whole file (see decode_checkpoint). IoError if it cannot be read.
 Checkpoint load_checkpoint(const std::string& path);
 
-// Validates a whole file image: DataError naming `path` if it is not a valid F32 safetensors
-// file (see decode_safetensors) or its data does not match the crc32 in its metadata. Files
-// without a crc32 (from other tools) are accepted unchecked.
+// Validates a whole file image, naming `path` in every error: a valid F32 safetensors file (see
+// decode_safetensors) whose metadata says format "sculpt-checkpoint" and a version this build
+// reads (DataError otherwise), whose crc32 matches (version 3: required, over the header and the
+// data; versions 1 and 2: over the data when present, and the file loads with a warning in
+// Checkpoint::warnings), whose values are all finite (NumericError naming the tensor and the
+// entry) and whose masks hold only 0 and 1 (DataError).
 Checkpoint decode_checkpoint(std::string_view bytes, const std::string& path);
 
 // One NamedTensor per parameter, keyed by its name ("fc1.weight"), viewing the store's values.

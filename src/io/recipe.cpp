@@ -9,12 +9,13 @@
 #include <cerrno>
 #include <cmath>
 #include <cstring>
-#include <fstream>
 #include <optional>
 #include <sstream>
 
 #include "clip/clipper.h"
 #include "core/error.h"
+#include "core/limits.h"
+#include "core/read_file.h"
 #include "core/suggest.h"
 #include "io/recipe_table.h"
 #include "optim/optimizer.h"
@@ -250,6 +251,50 @@ std::string format_arg(double x) {
   return format_value(x);
 }
 
+// toml++ builds a table per dotted part ([a.b.c] or a.b.c = 1) and recurses over them when it
+// parses and frees them: 100,000 parts overflow the stack. A recipe nests three deep at most,
+// so a key of more than kMaxKeyParts parts is refused before toml++ sees it. The scan skips
+// strings and comments and counts the dots of each run of key characters and dots (a float
+// such as 1.5 has one); `source:line` names the line.
+constexpr int kMaxKeyParts = 16;
+
+void check_key_depth(std::string_view text, const std::string& source) {
+  int64_t line = 1;
+  int dots = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '#') {  // a comment runs to the end of the line
+      while (i + 1 < text.size() && text[i + 1] != '\n') ++i;
+      continue;
+    }
+    if (c == '"' || c == '\'') {  // a string: one part of a key, or a value
+      const std::string_view triple = c == '"' ? R"(""")" : "'''";
+      const std::string_view close = text.substr(i, 3) == triple ? triple : text.substr(i, 1);
+      size_t j = i + close.size();
+      while (j < text.size() && text.substr(j, close.size()) != close) {
+        if (text[j] == '\n') {
+          ++line;
+          if (close.size() == 1) break;  // an unterminated string: toml++ reports it
+        }
+        if (c == '"' && text[j] == '\\') ++j;  // an escape in a basic string
+        ++j;
+      }
+      i = std::min(j + close.size(), text.size()) - 1;
+      continue;
+    }
+    if (c == '.') {
+      if (++dots >= kMaxKeyParts)
+        throw ConfigError(
+            fmt::format("a key or table name has more than {} dotted parts", kMaxKeyParts),
+            fmt::format("{}:{}", source, line),
+            "recipe tables nest three deep at most, e.g. [schedule.plateau]");
+    } else if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == ' ' ||
+                 c == '\t')) {
+      dots = 0;
+      if (c == '\n') ++line;
+    }
+  }
+}
 
 }  // namespace
 
@@ -260,6 +305,13 @@ void validate_recipe(const Recipe& r) {
     throw ConfigError(fmt::format("data.val_fraction + data.test_fraction must be < 1, got {} + {}",
                                   r.data.val_fraction, r.data.test_fraction),
                       r.source, "leave some samples for training");
+  // The run directory is <output.dir>/<output.name>-<time>: a name holding a path would put it
+  // anywhere ("../../x").
+  const std::string& name = r.output.name;
+  if (name.find('/') != std::string::npos || name.find('\\') != std::string::npos ||
+      name.find('\0') != std::string::npos || name == "." || name == "..")
+    throw ConfigError(fmt::format("output.name \"{}\" is a path, not a name", name), r.source,
+                      "give a plain name; choose the place with output.dir or --out");
   if (r.model.name == "custom" && r.model.custom.layers.empty())
     throw ConfigError("model.name = \"custom\" needs a [[model.layers]] list", r.source,
                       "add [[model.layers]] tables or pick a built-in model");
@@ -269,6 +321,11 @@ Recipe parse_recipe(const std::string& toml_text, const std::string& source,
                     const std::vector<std::string>& overrides) {
   Recipe r;
   r.source = source;
+  SCULPT_CHECK(int64_t(toml_text.size()) <= kMaxRecipeBytes, ConfigError,
+               fmt::format("the recipe is {} bytes, more than the limit of {}", toml_text.size(),
+                           human_bytes_binary(double(kMaxRecipeBytes))),
+               source, "a recipe is a short text file; is this the right file?");
+  check_key_depth(toml_text, source);
   toml::table root;
   try {
     root = toml::parse(toml_text, source);
@@ -291,13 +348,11 @@ Recipe parse_recipe(const std::string& toml_text, const std::string& source,
 }
 
 Recipe load_recipe(const std::string& path, const std::vector<std::string>& overrides) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    throw IoError(fmt::format("cannot read the recipe: {}", std::strerror(errno)), path,
-                  "check the path; recipes/ holds examples");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse_recipe(text.str(), path, overrides);
+  const std::string text =
+      read_file_capped(path, {.what = "recipe",
+                              .max_bytes = kMaxRecipeBytes,
+                              .hint = "check the path; recipes/ holds examples"});
+  return parse_recipe(text, path, overrides);
 }
 
 std::string to_toml(const Recipe& r) {

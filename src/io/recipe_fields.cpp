@@ -1,6 +1,7 @@
 // The field lists of the recipe tables: name, member, allowed values and one line of meaning.
 // Defaults are the structs' member initialisers in io/recipe.h. Adding a recipe key = one member
 // there + one row here; parsing, --set, to_toml and `sculpt list` follow.
+#include "core/limits.h"
 #include "io/recipe.h"
 
 namespace sculpt {
@@ -61,10 +62,14 @@ const std::vector<Field<TrainConfig>>& TrainConfig::fields() {
       {"batch_size", &C::batch_size, at_least(1), "samples per optimizer step"},
       {"eval_batch_size", &C::eval_batch_size, at_least(1), "samples per evaluation batch"},
       {"seed", &C::seed, {}, "seeds initialisation, shuffling, splits and dropout"},
-      {"threads", &C::threads, at_least(0), "worker threads (0: every core)"},
-      {"loss", &C::loss, {"auto", "cross-entropy", "bce", "mse"},
+      {"threads", &C::threads, closed(0, double(kMaxThreads)), "worker threads (0: every core)"},
+      {"loss",
+       &C::loss,
+       {"auto", "cross-entropy", "bce", "mse"},
        "auto: cross-entropy for classes, bce for binary, mse for regression"},
-      {"nonfinite", &C::nonfinite, {"stop", "skip"},
+      {"nonfinite",
+       &C::nonfinite,
+       {"stop", "skip"},
        "on a NaN/inf loss or gradient: stop naming the tensor, or skip the step"},
       {"max_skips", &C::max_skips, at_least(1),
        "nonfinite = \"skip\": stop after this many skipped steps in a row"},

@@ -28,6 +28,9 @@ struct StoredTensor {
 struct Checkpoint {
   std::map<std::string, StoredTensor> tensors;
   std::map<std::string, std::string> metadata;
+  // What the reader accepted but the user should hear about (an older format without a full
+  // checksum); the CLI prints each as a warning line.
+  std::vector<std::string> warnings;
 
   const StoredTensor* find(const std::string& name) const {
     auto it = tensors.find(name);

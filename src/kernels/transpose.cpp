@@ -28,6 +28,15 @@ void edge(const float* x, int64_t rows, int64_t cols, int64_t r0, int64_t r1, in
     for (int64_t c = c0; c < c1; ++c) y[c * rows + r] = (x[r * cols + c] - shift) * scale;
 }
 
+// Free functions rather than lambdas inside tile16: clang does not give a lambda its enclosing
+// function's target attribute (the fuzz build compiles this file with clang).
+__attribute__((target("avx512f"))) inline __m512 lo(__m512 a, __m512 b) {
+  return _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(a), _mm512_castps_pd(b)));
+}
+__attribute__((target("avx512f"))) inline __m512 hi(__m512 a, __m512 b) {
+  return _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(a), _mm512_castps_pd(b)));
+}
+
 __attribute__((target("avx512f"))) void tile16(const float* x, int64_t ldx, float* y, int64_t ldy,
                                               float shift, float scale) {
   const __m512 m = _mm512_set1_ps(shift), s = _mm512_set1_ps(scale);
@@ -38,12 +47,6 @@ __attribute__((target("avx512f"))) void tile16(const float* x, int64_t ldx, floa
     t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
     t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
   }
-  const auto lo = [](__m512 a, __m512 b) {
-    return _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(a), _mm512_castps_pd(b)));
-  };
-  const auto hi = [](__m512 a, __m512 b) {
-    return _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(a), _mm512_castps_pd(b)));
-  };
   for (int i = 0; i < 16; i += 4) {
     r[i] = lo(t[i], t[i + 2]);
     r[i + 1] = hi(t[i], t[i + 2]);

@@ -8,6 +8,7 @@
 //   declare(store)   adds parameters named "<layer name>.<param>" (e.g. "fc1.weight").
 //   init(store, rng) PyTorch's default initialisation (Kaiming-uniform, a = sqrt(5)).
 //   reserve(n)       sizes scratch for batches of up to n samples; the step never allocates.
+//                    scratch_floats(n, threads) says how much, in floats, before it does.
 //   forward          y = f(x). In Mode::kTrain a layer may keep what backward needs.
 //   backward         ADDS parameter gradients into the store's grad arena (+=) and WRITES dx
 //                    (dx may be nullptr for the first layer: then skip that work). x and y are
@@ -19,6 +20,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/limits.h"
 #include "core/param_store.h"
 #include "core/rng.h"
 #include "core/shape.h"
@@ -49,6 +51,9 @@ class Layer {
   virtual void declare(ParamStore&) {}
   virtual void init(ParamStore&, Rng&) {}
   virtual void reserve(int64_t /*max_batch*/) {}
+  // What reserve(max_batch) allocates with `threads` OpenMP threads, in floats (4-byte values),
+  // saturating at INT64_MAX: Model::reserve checks it against kMaxActivationFloats first.
+  virtual int64_t scratch_floats(int64_t /*max_batch*/, int /*threads*/) const { return 0; }
   virtual void forward(ParamStore& ps, const float* x, float* y, int64_t n, const Pass& pass) = 0;
   virtual void backward(ParamStore& ps, const float* x, const float* y, const float* dy,
                         float* dx, int64_t n) = 0;

@@ -3,10 +3,12 @@
 #include "nn/model.h"
 
 #include <fmt/format.h>
+#include <omp.h>
 
 #include <algorithm>
 
 #include "core/error.h"
+#include "core/limits.h"
 #include "nn/registry.h"
 
 namespace sculpt::nn {
@@ -45,6 +47,12 @@ Model Model::build(const ModelSpec& spec, const Shape& input) {
     if (named.name.empty()) named.name = default_name(ls.type, k);
     auto layer = make_layer(named);
     shape = layer->bind(shape);
+    SCULPT_CHECK(checked_numel(shape) > 0, ShapeError,
+                 fmt::format("layer '{}' outputs {} per sample: {}", named.name, to_string(shape),
+                             checked_numel(shape) == 0
+                                 ? "no values"
+                                 : std::string("more than the limit of ") + kMaxTensorText),
+                 "model", "make the layer smaller (out, kernel, padding)");
     m.layers_.push_back(std::move(layer));
   }
   return m;
@@ -65,9 +73,27 @@ void Model::init(ParamStore& ps, Rng& rng) {
   for (auto& l : layers_) l->init(ps, rng);
 }
 
+int64_t Model::reserve_floats(int64_t max_batch, int threads) const {
+  int64_t widest = numel(input_), total = 0;
+  for (const auto& l : layers_) {
+    const int64_t out = numel(l->out_shape());
+    widest = std::max(widest, out);
+    total = add_sat(total, add_sat(mul_sat(max_batch, out), l->scratch_floats(max_batch, threads)));
+  }
+  return add_sat(total, mul_sat(2, mul_sat(max_batch, widest)));
+}
+
 void Model::reserve(int64_t max_batch) {
   SCULPT_CHECK(max_batch >= 1, ConfigError,
                fmt::format("batch size must be at least 1, got {}", max_batch));
+  const int64_t floats = reserve_floats(max_batch, omp_get_max_threads());
+  SCULPT_CHECK(floats <= kMaxActivationFloats, ConfigError,
+               fmt::format("a batch of {} samples needs {} of activations for this model, more "
+                           "than the limit of {}",
+                           max_batch, human_bytes_binary(4.0 * double(floats)), kMaxActivationText),
+               "model",
+               "use a smaller batch (train.batch_size, train.eval_batch_size, --batch) "
+               "or smaller layers");
   max_batch_ = max_batch;
   acts_.resize(layers_.size());
   int64_t widest = numel(input_);

@@ -32,12 +32,18 @@ std::vector<std::string> builtin_model_names();
 class Model {
  public:
   // Instantiates every layer and chains shapes from the per-sample input shape. Throws
-  // ShapeError naming the first layer whose input does not fit, ConfigError for bad specs.
+  // ShapeError naming the first layer whose input does not fit or whose output is more than
+  // kMaxTensorNumel entries per sample, ConfigError for bad specs. Allocates no activations.
   static Model build(const ModelSpec& spec, const Shape& input);
 
   void declare(ParamStore& ps);
   void init(ParamStore& ps, Rng& rng);
+  // Sizes the activations for batches of up to max_batch samples. ConfigError, before anything
+  // is allocated, when that would take more than kMaxActivationFloats (reserve_floats).
   void reserve(int64_t max_batch);
+  // What reserve(max_batch) allocates with `threads` threads, in floats: every layer's output,
+  // the two gradient buffers and the layers' scratch (saturating at INT64_MAX).
+  int64_t reserve_floats(int64_t max_batch, int threads) const;
   int64_t max_batch() const { return max_batch_; }
 
   // Returns a pointer to the logits [n, outputs], valid until the next forward.

@@ -80,6 +80,7 @@ std::map<std::string, double> parse_layer_table(const std::string& text, const s
 
 void validate(const PruneConfig& c, const std::string& table) {
   auto key = [&](const char* k) { return table + "." + k; };
+  validate_fields(c, table, "");  // choices and ranges, for a config filled from options
   SCULPT_CHECK(c.granularity != "n:m" || c.n < c.m, ConfigError,
                fmt::format("n:m needs n < m, got {}:{}", c.n, c.m), key("n"),
                "2:4 keeps 2 of every 4 weights");

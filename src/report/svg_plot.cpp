@@ -14,6 +14,7 @@
 #include <limits>
 
 #include "core/error.h"
+#include "io/atomic_file.h"
 
 namespace sculpt::report {
 
@@ -360,17 +361,7 @@ std::string render_svg_element(const Plot& p) {
 }
 
 void write_svg(const Plot& p, const std::string& path) {
-  const std::string svg = render_svg(p);
-  std::FILE* f = std::fopen(path.c_str(), "wb");
-  if (!f)
-    throw IoError(fmt::format("cannot open the plot file for writing: {}", std::strerror(errno)),
-                  path, "check that the directory exists and is writable");
-  const bool written = std::fwrite(svg.data(), 1, svg.size(), f) == svg.size();
-  const int saved = errno;
-  if (std::fclose(f) != 0 || !written)
-    throw IoError(
-        fmt::format("cannot write the plot file: {}", std::strerror(written ? errno : saved)),
-        path);
+  io::write_file_atomic(path, {render_svg(p)}, "plot");
 }
 
 }  // namespace sculpt::report

@@ -236,8 +236,9 @@ SCULPT_AVX512_INLINE __m512 slot_product(const Windowed& a, const float* x, uint
 
 }  // namespace
 
-void spmv_windowed_avx512(const Windowed& a, int64_t g0, int64_t g1, const float* x,
-                          const float* bias, float* y, Act act) {
+// The target attribute matters when the file is built without -march=native (the fuzz build).
+SCULPT_AVX512 void spmv_windowed_avx512(const Windowed& a, int64_t g0, int64_t g1, const float* x,
+                                        const float* bias, float* y, Act act) {
   const __m512 zero = _mm512_setzero_ps();
   for (int64_t g = g0; g < g1; ++g) {
     uint32_t s = a.group_slots[static_cast<size_t>(g)];

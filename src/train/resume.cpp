@@ -9,6 +9,7 @@
 #include <set>
 
 #include "core/error.h"
+#include "core/limits.h"
 
 namespace sculpt::train {
 
@@ -157,7 +158,7 @@ std::optional<EpochProgress> parse_epoch_progress(std::string_view text) {
 
 void put_state(const TrainState& s, std::map<std::string, std::string>& meta) {
   meta["format"] = "sculpt-checkpoint";
-  meta["version"] = std::to_string(kCheckpointVersion);
+  meta["version"] = std::to_string(io::kCheckpointVersion);
   meta["epoch"] = std::to_string(s.epoch);
   meta["step"] = std::to_string(s.step);
   meta["rng.data"] = format_rng_state(s.data_rng);
@@ -182,14 +183,14 @@ TrainState get_state(const std::map<std::string, std::string>& meta, const std::
   const auto version = version_text ? parse_int<int>(*version_text) : std::nullopt;
   SCULPT_CHECK(version && *version >= 1, DataError, "the checkpoint has no valid format version",
                where, "resume a run directory written by `sculpt train`");
-  SCULPT_CHECK(*version >= kCheckpointVersion, DataError,
+  SCULPT_CHECK(*version >= kFirstStateVersion, DataError,
                fmt::format("checkpoint format version {} holds weights only, no training state "
                            "to resume from (version {} needed)",
-                           *version, kCheckpointVersion),
+                           *version, kFirstStateVersion),
                where, "`sculpt eval` still reads it; start the run again to resume later");
-  SCULPT_CHECK(*version <= kCheckpointVersion, DataError,
+  SCULPT_CHECK(*version <= io::kCheckpointVersion, DataError,
                fmt::format("checkpoint format version {} is newer than this sculpt reads ({})",
-                           *version, kCheckpointVersion),
+                           *version, io::kCheckpointVersion),
                where, "resume it with the sculpt version that wrote it");
 
   TrainState s;
@@ -202,9 +203,10 @@ TrainState get_state(const std::map<std::string, std::string>& meta, const std::
     else
       bad.push_back(v ? fmt::format("{} (\"{}\")", key, *v) : fmt::format("{} (absent)", key));
   };
+  // No run takes more than kMaxSteps steps (nor epochs): a larger count is damage.
   auto count = [](const std::string& t) {
     auto v = parse_int<int64_t>(t);
-    return v && *v >= 0 ? v : std::nullopt;
+    return v && *v >= 0 && *v <= kMaxSteps ? v : std::nullopt;
   };
   read("epoch", count, s.epoch);
   read("step", count, s.step);

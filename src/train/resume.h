@@ -11,14 +11,16 @@
 #include <string_view>
 #include <vector>
 
+#include "io/checkpoint.h"
 #include "io/recipe.h"
 #include "sched/schedule.h"
 
 namespace sculpt::train {
 
-// Version 2 added the training state below; version 1 files hold weights only (eval still
-// reads them, resume does not).
-inline constexpr int kCheckpointVersion = 2;
+// The first checkpoint format version with the training state below (io::kCheckpointVersion is
+// the version written now); version 1 files hold weights only (eval still reads them, resume
+// does not).
+inline constexpr int kFirstStateVersion = 2;
 
 // Where a checkpoint taken inside an epoch stands in it, and the epoch's metrics so far, so that
 // the resumed epoch reports what an uninterrupted one would. The epoch's order is rebuilt from

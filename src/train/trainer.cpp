@@ -4,11 +4,12 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cmath>
 #include <chrono>
+#include <cmath>
 #include <set>
 
 #include "core/error.h"
+#include "core/limits.h"
 #include "io/checkpoint.h"
 #include "kernels/elementwise.h"
 #include "loss/registry.h"
@@ -51,7 +52,7 @@ std::string default_loss(data::Task task) {
 
 Trainer::Trainer(Recipe recipe)
     : recipe_(std::move(recipe)),
-      ctx_(RunContext::make(recipe_.train.seed, static_cast<int>(recipe_.train.threads))),
+      ctx_(RunContext::make(recipe_.train.seed, recipe_.train.threads)),
       splits_(data::load_splits(recipe_.data, ctx_.data_rng)) {
   const data::Dataset& train = splits_.train;
   SCULPT_CHECK(train.size() > 0, DataError, "the training set is empty", recipe_.source,
@@ -74,6 +75,12 @@ Trainer::Trainer(Recipe recipe)
   loss_ = loss::make_loss(loss);
   optimizer_ = optim::make_optimizer(recipe_.optim, params_);
   batcher_ = std::make_unique<data::Batcher>(train, recipe_.train.batch_size, &ctx_.data_rng);
+  // Step arithmetic (schedules, pruning ramps, checkpoints) must not overflow.
+  SCULPT_CHECK(recipe_.train.epochs <= kMaxSteps / steps_per_epoch(), ConfigError,
+               fmt::format("train.epochs = {} of {} steps each is more than the limit of 2^40 "
+                           "steps",
+                           recipe_.train.epochs, steps_per_epoch()),
+               "train.epochs", "a run this long would never end; train fewer epochs");
   schedule_ = std::make_unique<sched::Schedule>(sched::make_schedule(
       recipe_.schedule, optimizer_->base_lr(),
       {.steps_per_epoch = steps_per_epoch(), .total_steps = total_steps()}));
@@ -323,8 +330,8 @@ TrainState Trainer::check_checkpoint(const io::Checkpoint& ck, const std::string
   mismatch.throw_if_any("the checkpoint does not match this run", where, hint);
 
   const int64_t per_epoch = steps_per_epoch();
-  const int64_t epochs_begun = state.epoch + (state.progress ? 1 : 0);
-  SCULPT_CHECK(state.step <= epochs_begun * per_epoch, DataError,
+  const int64_t epochs_begun = state.epoch + (state.progress ? 1 : 0);  // <= kMaxSteps + 1
+  SCULPT_CHECK(state.step <= mul_sat(epochs_begun, per_epoch), DataError,
                fmt::format("the checkpoint's step {} is beyond {} epochs of {} steps", state.step,
                            epochs_begun, per_epoch),
                where, "the training data or batch size differ from the run's");
@@ -350,6 +357,11 @@ TrainState Trainer::check_checkpoint(const io::Checkpoint& ck, const std::string
   SCULPT_CHECK(!saved_toml.empty(), DataError, "the checkpoint has no recipe in its metadata",
                where, "resume a run directory written by `sculpt train`");
   const Recipe saved = parse_recipe(saved_toml, where + " (recipe)");
+  SCULPT_CHECK(state.epoch <= saved.train.epochs, DataError,
+               fmt::format("the checkpoint says {} epochs are done, but its own recipe has "
+                           "train.epochs = {}",
+                           state.epoch, saved.train.epochs),
+               where, "the file was changed after `sculpt train` wrote it");
   const std::vector<std::string> diff = recipe_differences(saved, recipe_);
   SCULPT_CHECK(diff.empty(), ConfigError,
                fmt::format("the recipe differs from the one the checkpoint was trained with, so "

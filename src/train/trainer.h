@@ -103,8 +103,10 @@ class Trainer {
   bool clips() const { return recipe_.clip.name != "none"; }
   // Optimizer steps per epoch: batches grouped by train.accumulate (the last group may be short).
   int64_t steps_per_epoch() const {
-    return (batcher_->batches_per_epoch() + recipe_.train.accumulate - 1) / recipe_.train.accumulate;
+    const int64_t b = batcher_->batches_per_epoch(), a = recipe_.train.accumulate;
+    return b / a + (b % a != 0);
   }
+  // At most kMaxSteps: the constructor refuses a longer run.
   int64_t total_steps() const { return recipe_.train.epochs * steps_per_epoch(); }
   // Feeds the epoch's metrics to reduce-on-plateau (run() does it after evaluation); returns
   // whether the rate was lowered.

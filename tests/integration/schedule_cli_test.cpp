@@ -76,7 +76,7 @@ int64_t steps_per_epoch(const std::string& out) {
   return std::stoll(out.substr(out.rfind(' ', at - 1) + 1));
 }
 
-std::string read(const std::string& path) {
+std::string read_schedule_file(const std::string& path) {
   std::ifstream in(path);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
@@ -151,7 +151,7 @@ TEST(ScheduleCli, OneCyclePrintsAndPlotsTheMomentum) {
   const std::string momentum = dir.file("lr-momentum.svg");
   EXPECT_NE(r.output.find("wrote " + momentum), std::string::npos) << r.output;
   for (const std::string& file : {plot, momentum}) {
-    const std::string svg = read(file);
+    const std::string svg = read_schedule_file(file);
     EXPECT_NE(svg.find("<svg"), std::string::npos) << file;
     EXPECT_NE(svg.find("<path d=\"M"), std::string::npos) << file;
     EXPECT_NE(svg.find("</svg>"), std::string::npos) << file;
@@ -164,7 +164,7 @@ TEST(ScheduleCli, PlotHasOnePointPerStep) {
   const std::string plot = dir.file("cos.svg");
   const CliResult r = run_cli("schedule --recipe " + recipe + " --plot " + plot);
   ASSERT_EQ(r.code, 0) << r.output;
-  const std::string svg = read(plot);
+  const std::string svg = read_schedule_file(plot);
   const size_t d = svg.find("<path d=\"");
   ASSERT_NE(d, std::string::npos) << svg;
   const std::string path = svg.substr(d, svg.find('"', d + 9) - d);
@@ -210,7 +210,9 @@ TEST(ScheduleCli, MissingRecipeIsAnIoErrorNamingThePath) {
 TEST(ScheduleCli, UnwritablePlotIsAnIoErrorNamingThePath) {
   TempDir dir("sched-badplot");
   const std::string recipe = dir.write("s.toml", recipe_text("name = \"step\"\n"));
-  const std::string plot = dir.file("missing/lr.svg");
+  // A missing directory is created; one that cannot be (a file is in its place) is an error.
+  dir.write("file", "");
+  const std::string plot = dir.file("file/lr.svg");
   const CliResult r = run_cli("schedule --recipe " + recipe + " --plot " + plot);
   EXPECT_EQ(r.code, 3) << r.output;
   EXPECT_NE(r.output.find(plot), std::string::npos) << r.output;

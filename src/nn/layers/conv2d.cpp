@@ -57,6 +57,13 @@ void Conv2d::init(ParamStore& ps, Rng& rng) {
   init_uniform_fan_in(ps.value(bias_), out_c_, fan_in, rng);
 }
 
+int64_t Conv2d::scratch_floats(int64_t, int threads) const {
+  const int64_t t = std::max(1, threads);
+  const int64_t col = mul_sat(t, mul_sat(g_.col_rows(), g_.col_cols()));
+  const int64_t parts = mul_sat(t - 1, add_sat(mul_sat(out_c_, g_.col_rows()), out_c_));
+  return add_sat(col, parts);
+}
+
 void Conv2d::reserve(int64_t) {
   threads_ = std::max(1, omp_get_max_threads());
   col_.assign(static_cast<size_t>(threads_ * g_.col_rows() * g_.col_cols()), 0.0f);

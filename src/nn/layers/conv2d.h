@@ -23,6 +23,7 @@ class Conv2d : public Layer {
   void declare(ParamStore& ps) override;
   void init(ParamStore& ps, Rng& rng) override;
   void reserve(int64_t max_batch) override;
+  int64_t scratch_floats(int64_t max_batch, int threads) const override;
   void forward(ParamStore& ps, const float* x, float* y, int64_t n, const Pass& pass) override;
   void backward(ParamStore& ps, const float* x, const float* y, const float* dy, float* dx,
                 int64_t n) override;

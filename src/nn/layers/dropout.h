@@ -16,6 +16,9 @@ class Dropout : public ShapePreserving {
   std::string_view kind() const override { return "dropout"; }
   std::string describe() const override;
   void reserve(int64_t max_batch) override;
+  int64_t scratch_floats(int64_t max_batch, int) const override {
+    return mul_sat(max_batch, width());
+  }
   void forward(ParamStore& ps, const float* x, float* y, int64_t n, const Pass& pass) override;
   void backward(ParamStore& ps, const float* x, const float* y, const float* dy, float* dx,
                 int64_t n) override;

@@ -18,6 +18,9 @@ class MaxPool2d : public Layer {
   std::string describe() const override;
   Shape bind(const Shape& in) override;
   void reserve(int64_t max_batch) override;
+  int64_t scratch_floats(int64_t max_batch, int) const override {
+    return mul_sat(max_batch, numel(out_));  // argmax indices, 4 bytes each
+  }
   void forward(ParamStore& ps, const float* x, float* y, int64_t n, const Pass& pass) override;
   void backward(ParamStore& ps, const float* x, const float* y, const float* dy, float* dx,
                 int64_t n) override;

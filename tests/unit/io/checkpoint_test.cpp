@@ -2,15 +2,17 @@
 // restoring a ParamStore by name with every mismatch listed.
 #include "io/checkpoint.h"
 
-#include <gtest/gtest.h>
 #include <fmt/format.h>
+#include <gtest/gtest.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <tuple>
 
 #include "core/error.h"
 
@@ -70,7 +72,7 @@ TEST_F(CheckpointTest, FileLayoutIsSafetensors) {
 }
 
 TEST_F(CheckpointTest, RoundTripIsBitExact) {
-  const float w[4] = {1e-38f, -0.0f, 3.4e38f, std::nanf("")};
+  const float w[4] = {1e-38f, -0.0f, 3.4e38f, -1.4e-45f};
   save_checkpoint(path("c.safetensors"), {{"w", {4}, w}}, {{"recipe", "[optim]\nlr = 0.1\n"}});
   const Checkpoint ck = load_checkpoint(path("c.safetensors"));
   ASSERT_NE(ck.find("w"), nullptr);
@@ -116,8 +118,9 @@ TEST_F(CheckpointTest, TruncatedFileIsDataErrorNamingTheFile) {
   }
 }
 
-// Every byte of the data section is covered by the crc32 in the header: a flipped bit anywhere
-// in it is refused, naming the file; a file without a checksum (another tool's) still loads.
+// Every byte of the file is covered by the crc32 in the header (format version 3): a flipped
+// bit anywhere in the data or in the header's metadata is refused, naming the file; so is a
+// file whose checksum was removed.
 TEST_F(CheckpointTest, ChecksumCatchesEveryDamagedDataByte) {
   const float w[8] = {1, 2, 3, 4, 5, 6, 7, 8};
   save_checkpoint(path("c.safetensors"), {{"w", {8}, w}}, {{"step", "3"}});
@@ -138,14 +141,86 @@ TEST_F(CheckpointTest, ChecksumCatchesEveryDamagedDataByte) {
       EXPECT_NE(std::string(e.what()).find("checksum"), std::string::npos) << e.what();
     }
   }
-  // Without the key (as Hugging Face's library writes): no check.
-  std::string header = bytes.substr(8, n);
-  const size_t at = header.find("\"crc32\"");
-  ASSERT_NE(at, std::string::npos);
-  header.replace(at, 7, "\"crc00\"");
-  std::ofstream(path("e.safetensors"), std::ios::binary) << bytes.substr(0, 8) << header
-                                                          << bytes.substr(8 + n);
-  EXPECT_EQ(load_checkpoint(path("e.safetensors")).find("w")->data[7], 8.0f);
+  // The metadata: a changed value (the step, same length) or a removed checksum.
+  for (const auto& [from, to, message] :
+       {std::tuple{"\"step\":\"3\"", "\"step\":\"4\"", "checksum mismatch"},
+        std::tuple{"\"crc32\"", "\"crc00\"", "the checksum (crc32) is missing"}}) {
+    std::string bad = bytes;
+    const size_t at = bad.find(from);
+    ASSERT_NE(at, std::string::npos) << from;
+    bad.replace(at, std::strlen(from), to);
+    std::ofstream(path("e.safetensors"), std::ios::binary) << bad;
+    try {
+      load_checkpoint(path("e.safetensors"));
+      ADD_FAILURE() << "accepted " << to;
+    } catch (const DataError& e) {
+      EXPECT_NE(std::string(e.what()).find(message), std::string::npos) << e.what();
+    }
+  }
+}
+
+// Version 2 files (a crc32 of the data only, or none before it existed) still load, with a
+// warning; their data is still checked. Written by hand as the previous Sculpt wrote them.
+TEST_F(CheckpointTest, OlderVersionsLoadWithAWarning) {
+  const float w[3] = {1, 2, 3};
+  const std::string data(reinterpret_cast<const char*>(w), sizeof w);
+  const auto crc =
+      fmt::format("{:08x}", crc32_z(0, reinterpret_cast<const Bytef*>(data.data()), data.size()));
+  std::map<std::string, std::string> meta = {{"format", "sculpt-checkpoint"}, {"version", "2"}};
+  std::ofstream(path("no-crc.safetensors"), std::ios::binary)
+      << encode_header({{"w", {3}, w}}, meta) << data;
+  const Checkpoint a = load_checkpoint(path("no-crc.safetensors"));
+  EXPECT_EQ(a.find("w")->data[2], 3.0f);
+  ASSERT_EQ(a.warnings.size(), 1u);
+  EXPECT_NE(a.warnings[0].find("format version 2"), std::string::npos) << a.warnings[0];
+  EXPECT_NE(a.warnings[0].find("neither is its data"), std::string::npos) << a.warnings[0];
+  meta["crc32"] = crc;
+  std::ofstream(path("crc.safetensors"), std::ios::binary)
+      << encode_header({{"w", {3}, w}}, meta) << data;
+  const Checkpoint b = load_checkpoint(path("crc.safetensors"));
+  ASSERT_EQ(b.warnings.size(), 1u);
+  EXPECT_EQ(b.warnings[0].find("neither is its data"), std::string::npos) << b.warnings[0];
+  meta["crc32"] = "00000000";
+  std::ofstream(path("bad.safetensors"), std::ios::binary)
+      << encode_header({{"w", {3}, w}}, meta) << data;
+  EXPECT_THROW(load_checkpoint(path("bad.safetensors")), DataError);
+  // A current file loads without a warning.
+  save_checkpoint(path("new.safetensors"), {{"w", {3}, w}}, {});
+  EXPECT_TRUE(load_checkpoint(path("new.safetensors")).warnings.empty());
+}
+
+// What a header may not hold: another format, a newer version, a value that is not finite, a
+// mask that is not 0/1; a file without a format is another tool's, not a Sculpt checkpoint.
+TEST_F(CheckpointTest, FormatVersionValuesAndMasksAreChecked) {
+  const float ok[2] = {1, 0}, nan[2] = {1, std::nanf("")}, half[2] = {1, 0.5f};
+  // One tensor w = {1, 0} under `meta`, written by hand (no checksum).
+  auto write = [&](const std::map<std::string, std::string>& meta) {
+    std::ofstream(path("x.safetensors"), std::ios::binary | std::ios::trunc)
+        << encode_header({{"w", {2}, ok}}, meta)
+        << std::string(reinterpret_cast<const char*>(ok), sizeof ok);
+  };
+  auto fails = [&](const std::string& message) {
+    try {
+      load_checkpoint(path("x.safetensors"));
+      ADD_FAILURE() << "accepted: " << message;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(message), std::string::npos) << e.what();
+    }
+  };
+  write({});
+  fails("not a Sculpt checkpoint: its metadata has no format");
+  write({{"format", "pytorch"}, {"version", "2"}});
+  fails("its format is 'pytorch'");
+  write({{"format", "sculpt-checkpoint"}, {"version", "4"}});
+  fails("checkpoint format version 4 is newer than this sculpt reads (3)");
+  write({{"format", "sculpt-checkpoint"}});
+  fails("no format version");
+  save_checkpoint(path("x.safetensors"), {{"w", {2}, nan}}, {});
+  EXPECT_THROW(load_checkpoint(path("x.safetensors")), NumericError);
+  save_checkpoint(path("x.safetensors"), {{"w", {2}, ok}, {"mask.w", {2}, half}}, {});
+  fails("mask 'mask.w' entry 1 is 0.5");
+  save_checkpoint(path("x.safetensors"), {{"w", {2}, ok}, {"mask.w", {2}, ok}}, {});
+  EXPECT_NO_THROW(load_checkpoint(path("x.safetensors")));
 }
 
 TEST_F(CheckpointTest, ParamsRoundTripByName) {

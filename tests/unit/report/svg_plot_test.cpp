@@ -320,7 +320,12 @@ TEST(SvgPlot, WriteSvgWritesTheDocumentOrNamesThePath) {
   const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   EXPECT_EQ(text, render_svg(p));
 
-  const std::string bad = (dir / "missing" / "plot.svg").string();
+  // A missing directory is created (as for every file Sculpt writes); a file in its place is
+  // an error naming the path.
+  write_svg(p, (dir / "missing" / "plot.svg").string());
+  EXPECT_TRUE(fs::exists(dir / "missing" / "plot.svg"));
+  std::ofstream(dir / "file") << "x";
+  const std::string bad = (dir / "file" / "plot.svg").string();
   try {
     write_svg(p, bad);
     FAIL() << "expected IoError";

@@ -299,7 +299,7 @@ TEST(ResumeState, PutAndGetRoundTrip) {
   std::map<std::string, std::string> meta;
   put_state(s, meta);
   EXPECT_EQ(meta.at("format"), "sculpt-checkpoint");
-  EXPECT_EQ(meta.at("version"), std::to_string(kCheckpointVersion));
+  EXPECT_EQ(meta.at("version"), std::to_string(io::kCheckpointVersion));
   const TrainState t = get_state(meta, "x");
   EXPECT_EQ(t.epoch, 3);
   EXPECT_EQ(t.step, 1407);
