@@ -38,6 +38,9 @@ inline constexpr int64_t kMaxSteps = int64_t{1} << 40;
 // Text inputs are read whole; these cap what a reader takes from a file, a pipe or a device.
 inline constexpr int64_t kMaxRecipeBytes = int64_t{1} << 20;  // 1 MiB
 inline constexpr int64_t kMaxCsvBytes = int64_t{1} << 28;     // 256 MiB
+// A run's metrics.jsonl, read back by `sculpt report`: a record is about 200 bytes and a run
+// logs at most one per step, so 1 GiB holds millions of steps.
+inline constexpr int64_t kMaxMetricsBytes = int64_t{1} << 30;  // 1 GiB
 // Binary files must be regular files no larger than these (a sparse file can claim any size).
 inline constexpr int64_t kMaxCheckpointBytes = int64_t{1} << 34;  // 16 GiB
 inline constexpr int64_t kMaxExportBytes = int64_t{1} << 32;      // 4 GiB

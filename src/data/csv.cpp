@@ -5,9 +5,9 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <cfloat>
 #include <cmath>
 #include <set>
-#include <sstream>
 #include <string_view>
 #include <vector>
 
@@ -20,60 +20,52 @@ namespace sculpt::data {
 
 namespace {
 
-struct Row {
-  int64_t line = 0;  // 1-based line in the file
-  std::vector<std::string> cells;
-};
-
-std::string trim(std::string_view s) {
+// A cell without the blanks around it and without one pair of enclosing quotes.
+std::string_view trim(std::string_view s) {
   size_t b = 0, e = s.size();
   while (b < e && (s[b] == ' ' || s[b] == '\t' || s[b] == '\r')) ++b;
   while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t' || s[e - 1] == '\r')) --e;
   s = s.substr(b, e - b);
   if (s.size() >= 2 && s.front() == '"' && s.back() == '"') s = s.substr(1, s.size() - 2);
-  return std::string(s);
+  return s;
 }
 
-// A finite number, whole cell consumed; nullopt otherwise (including "nan", "inf", "").
-bool parse_number(const std::string& cell, double& out) {
+// A cell parsed as a double (tiny values then underflow to zero instead of failing) and kept
+// as a float: kOk, or why not ("nan", "inf", "", "x" are not numbers; "1e40" is out of range).
+enum class Cell { kOk, kNotANumber, kOutOfRange };
+Cell parse_number(std::string_view cell, float& out) {
   const char* b = cell.data();
   const char* e = b + cell.size();
   if (b != e && *b == '+') ++b;
-  if (b == e) return false;
-  const auto r = std::from_chars(b, e, out);
-  return r.ec == std::errc() && r.ptr == e && std::isfinite(out);
+  if (b == e) return Cell::kNotANumber;
+  double v;
+  const auto r = std::from_chars(b, e, v);
+  if (r.ptr != e || r.ec == std::errc::invalid_argument) return Cell::kNotANumber;
+  if (r.ec != std::errc()) return Cell::kOutOfRange;  // beyond double's range (v is unset)
+  if (!std::isfinite(v)) return Cell::kNotANumber;    // "nan", "inf"
+  if (std::fabs(v) > double(FLT_MAX)) return Cell::kOutOfRange;
+  out = static_cast<float>(v);
+  return Cell::kOk;
 }
 
-std::vector<Row> read_rows(std::istream& in, const std::string& path) {
-  std::vector<Row> rows;
-  std::string line;
-  for (int64_t no = 1; std::getline(in, line); ++no) {
-    if (no == 1 && line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);  // UTF-8 BOM
-    if (trim(line).empty()) continue;
-    Row r{no, {}};
-    std::string_view rest = line;
-    for (size_t pos; (pos = rest.find(',')) != std::string_view::npos;
-         rest.remove_prefix(pos + 1)) {
-      r.cells.push_back(trim(rest.substr(0, pos)));
-    }
-    r.cells.push_back(trim(rest));
-    rows.push_back(std::move(r));
-  }
-  if (in.bad()) throw IoError("error while reading " + path);
-  if (rows.empty()) throw DataError("the file is empty (no rows)", path, "check data.path");
-  return rows;
+std::vector<std::string> split_cells(std::string_view line) {
+  std::vector<std::string> cells;
+  for (size_t pos; (pos = line.find(',')) != std::string_view::npos; line.remove_prefix(pos + 1))
+    cells.emplace_back(trim(line.substr(0, pos)));
+  cells.emplace_back(trim(line));
+  return cells;
 }
 
-bool decide_header(const std::string& mode, const Row& first) {
+bool decide_header(const std::string& mode, const std::vector<std::string>& first) {
   if (mode == "yes") return true;
   if (mode == "no") return false;
   if (mode != "auto") {
     throw ConfigError("data.header must be auto, yes or no, got '" + mode + "'", "data.header",
                       did_you_mean(mode, {"auto", "yes", "no"}));
   }
-  double v;
-  return std::any_of(first.cells.begin(), first.cells.end(),
-                     [&](const std::string& c) { return !parse_number(c, v); });
+  float v;
+  return std::any_of(first.begin(), first.end(),
+                     [&](const std::string& c) { return parse_number(c, v) != Cell::kOk; });
 }
 
 size_t resolve_target(const std::string& target, const std::vector<std::string>& names,
@@ -112,7 +104,7 @@ std::string column_label(const std::vector<std::string>& names, size_t c) {
   return names.empty() ? fmt::format("column {}", c) : "column '" + excerpt(names[c]) + "'";
 }
 
-Task decide_task(const std::string& task, const std::vector<double>& t) {
+Task decide_task(const std::string& task, const std::vector<float>& t) {
   if (task == "classification") return Task::kClassification;
   if (task == "binary") return Task::kBinary;
   if (task == "regression") return Task::kRegression;
@@ -122,8 +114,8 @@ Task decide_task(const std::string& task, const std::vector<double>& t) {
         "data.task", did_you_mean(task, {"auto", "classification", "binary", "regression"}));
   }
   if (t.empty()) return Task::kRegression;
-  std::set<double> distinct;
-  for (double v : t) {
+  std::set<float> distinct;
+  for (const float v : t) {
     if (v < 0 || v != std::floor(v)) return Task::kRegression;
     distinct.insert(v);
     if (distinct.size() > 20) return Task::kRegression;
@@ -132,7 +124,7 @@ Task decide_task(const std::string& task, const std::vector<double>& t) {
 }
 
 // Fills labels (classification/binary) or y (regression) and checks each target fits the task.
-void set_targets(Dataset& ds, const std::vector<double>& t, const std::vector<int64_t>& lines,
+void set_targets(Dataset& ds, const std::vector<float>& t, const std::vector<int32_t>& lines,
                  const std::string& where, const std::string& col) {
   const int64_t n = static_cast<int64_t>(t.size());
   if (ds.task == Task::kRegression) {
@@ -142,11 +134,11 @@ void set_targets(Dataset& ds, const std::vector<double>& t, const std::vector<in
     return;
   }
   const bool binary = ds.task == Task::kBinary;
-  const double max_label = binary ? 1.0 : 1e6;
+  const float max_label = binary ? 1.0f : 1e6f;
   ds.labels.resize(t.size());
   int32_t top = 0;
   for (size_t i = 0; i < t.size(); ++i) {
-    const double v = t[i];
+    const float v = t[i];
     if (v < 0 || v > max_label || v != std::floor(v)) {
       throw DataError(
           fmt::format("{} has value {} but task {} needs {}", col, v, task_name(ds.task),
@@ -160,40 +152,31 @@ void set_targets(Dataset& ds, const std::vector<double>& t, const std::vector<in
   ds.num_classes = binary ? 2 : int64_t{top} + 1;
 }
 
-CsvTable table_from_rows(const std::vector<Row>& rows, const std::string& path,
-                         const std::string& header) {
-  CsvTable tab;
-  if (decide_header(header, rows.front())) tab.names = rows.front().cells;
-  const size_t first = tab.names.empty() ? 0 : 1;
-  SCULPT_CHECK(rows.size() > first, DataError, "the file has a header but no data rows", path);
-  tab.cols = static_cast<int64_t>(rows.front().cells.size());
-  tab.rows = static_cast<int64_t>(rows.size() - first);
-  SCULPT_CHECK(checked_numel(std::array{tab.rows, tab.cols}) >= 0, DataError,
-               fmt::format("{} rows of {} cells are more than the limit of {}", tab.rows, tab.cols,
-                           kMaxTensorText),
-               path, "split the file or keep fewer columns");
-  tab.cells.resize(static_cast<size_t>(tab.rows * tab.cols));
-  tab.lines.resize(static_cast<size_t>(tab.rows));
-  double* cell = tab.cells.data();
-  for (size_t i = first; i < rows.size(); ++i) {
-    const Row& r = rows[i];
-    tab.lines[i - first] = r.line;
-    if (static_cast<int64_t>(r.cells.size()) != tab.cols) {
-      throw DataError(fmt::format("expected {} columns (as in the first row), found {}", tab.cols,
-                                  r.cells.size()),
-                      fmt::format("{}:{}", path, r.line),
-                      "every row needs the same number of cells");
-    }
-    for (size_t c = 0; c < r.cells.size(); ++c) {
-      if (!parse_number(r.cells[c], *cell++)) {
-        throw DataError(
-            column_label(tab.names, c) + " has non-numeric value '" + excerpt(r.cells[c]) + "'",
-            fmt::format("{}:{}", path, r.line),
-            "cells must be finite numbers; impute or drop missing values");
-      }
-    }
+// Appends one data row's cells to the table, parsed in place (no copy of the cells: a 256 MiB
+// file of short cells stays within the table's own size, 8 bytes per cell).
+void append_row(CsvTable& tab, std::string_view line, int64_t no, const std::string& where) {
+  const auto found = static_cast<int64_t>(std::count(line.begin(), line.end(), ',')) + 1;
+  if (found != tab.cols) {
+    throw DataError(
+        fmt::format("expected {} columns (as in the first row), found {}", tab.cols, found),
+        fmt::format("{}:{}", where, no), "every row needs the same number of cells");
   }
-  return tab;
+  tab.lines.push_back(static_cast<int32_t>(no));
+  for (int64_t c = 0; c < tab.cols; ++c) {
+    const size_t pos = std::min(line.find(','), line.size());
+    const std::string_view cell = trim(line.substr(0, pos));
+    line.remove_prefix(std::min(pos + 1, line.size()));
+    float v;
+    if (const Cell got = parse_number(cell, v); got != Cell::kOk) {
+      const std::string what = got == Cell::kOutOfRange
+                                   ? "is outside float's range (3.4e38)"
+                                   : "has non-numeric value";
+      throw DataError(column_label(tab.names, size_t(c)) + " " + what + " '" + excerpt(cell) + "'",
+                      fmt::format("{}:{}", where, no),
+                      "cells must be finite numbers; impute or drop missing values");
+    }
+    tab.cells.push_back(v);
+  }
 }
 
 Dataset dataset_from_table(const CsvTable& tab, const std::string& path,
@@ -208,15 +191,15 @@ Dataset dataset_from_table(const CsvTable& tab, const std::string& path,
   ds.name = path;
   ds.sample_shape = {f};
   ds.x = Tensor(Shape{n, f});
-  std::vector<double> t(static_cast<size_t>(n));
+  std::vector<float> t(static_cast<size_t>(n));
   float* xr = ds.x.data();
   for (int64_t i = 0; i < n; ++i) {
     for (size_t c = 0; c < size_t(tab.cols); ++c) {
-      const double v = tab.cells[size_t(i * tab.cols) + c];
+      const float v = tab.cells[size_t(i * tab.cols) + c];
       if (c == target)
         t[static_cast<size_t>(i)] = v;
       else
-        *xr++ = static_cast<float>(v);
+        *xr++ = v;
     }
   }
   ds.task = decide_task(options.task, t);
@@ -235,8 +218,42 @@ CsvTable read_csv_table(const std::string& path, const std::string& header) {
 
 CsvTable parse_csv_table(std::string_view text, const std::string& where,
                          const std::string& header) {
-  std::istringstream in{std::string(text)};
-  return table_from_rows(read_rows(in, where), where, header);
+  // Within the limit, line numbers fit in 32 bits.
+  SCULPT_CHECK(int64_t(text.size()) <= kMaxCsvBytes, DataError,
+               fmt::format("{} of CSV text, more than the limit of {}",
+                           human_bytes_binary(double(text.size())),
+                           human_bytes_binary(double(kMaxCsvBytes))),
+               where, "split the file");
+  if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);  // UTF-8 BOM
+  // Reserved once: a row has at most one more cell than it has commas.
+  const auto commas = static_cast<size_t>(std::count(text.begin(), text.end(), ','));
+  const auto newlines = static_cast<size_t>(std::count(text.begin(), text.end(), '\n'));
+  CsvTable tab;
+  bool first = true;
+  int64_t no = 0;
+  while (!text.empty()) {
+    const size_t end = std::min(text.find('\n'), text.size());
+    const std::string_view line = text.substr(0, end);
+    text.remove_prefix(std::min(end + 1, text.size()));
+    ++no;
+    if (trim(line).empty()) continue;
+    if (first) {
+      first = false;
+      std::vector<std::string> cells = split_cells(line);
+      tab.cols = static_cast<int64_t>(cells.size());
+      tab.cells.reserve(commas + newlines + 1);
+      tab.lines.reserve(newlines + 1);
+      if (decide_header(header, cells)) {
+        tab.names = std::move(cells);
+        continue;
+      }
+    }
+    append_row(tab, line, no, where);
+  }
+  SCULPT_CHECK(!first, DataError, "the file is empty (no rows)", where, "check data.path");
+  SCULPT_CHECK(!tab.lines.empty(), DataError, "the file has a header but no data rows", where);
+  tab.rows = static_cast<int64_t>(tab.lines.size());
+  return tab;
 }
 
 Dataset load_csv(const std::string& path, const CsvOptions& options) {

@@ -5,14 +5,14 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <toml++/toml.h>
 
 #include "core/error.h"
+#include "core/limits.h"
+#include "core/read_file.h"
 
 namespace sculpt::report {
 
@@ -20,17 +20,16 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::optional<std::string> slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream s;
-  s << in.rdbuf();
-  if (in.bad()) throw IoError(fmt::format("cannot read: {}", std::strerror(errno)), p.string());
-  return s.str();
+// The file's text, or nullopt when there is no such file. A file over `max_bytes` (or one that
+// is not a file) is an error: a run directory's files are written by Sculpt and stay small.
+std::optional<std::string> slurp(const fs::path& p, const char* what, int64_t max_bytes) {
+  std::error_code ec;
+  if (!fs::exists(p, ec)) return std::nullopt;
+  return read_file_capped(p.string(), {.what = what, .max_bytes = max_bytes});
 }
 
 void read_recipe(const fs::path& path, RunData& run) {
-  std::optional<std::string> text = slurp(path);
+  std::optional<std::string> text = slurp(path, "recipe", kMaxRecipeBytes);
   if (!text) {
     run.notes.emplace_back("no recipe.toml: the recipe is not shown");
     return;
@@ -73,7 +72,7 @@ void read_sizes(const fs::path& dir, RunData& run) {
 }
 
 void read_sensitivity(const fs::path& path, RunData& run) {
-  const std::optional<std::string> text = slurp(path);
+  const std::optional<std::string> text = slurp(path, "sensitivity table", kMaxCsvBytes);
   if (!text) return;
   std::istringstream in(*text);
   std::string line;
@@ -156,7 +155,7 @@ RunData read_run(const std::string& dir) {
   run.dir = dir;
   run.name = (d.filename().empty() ? d.parent_path() : d).filename().string();
   read_recipe(d / "recipe.toml", run);
-  if (const std::optional<std::string> text = slurp(d / "metrics.jsonl")) {
+  if (const std::optional<std::string> text = slurp(d / "metrics.jsonl", "metrics log", kMaxMetricsBytes)) {
     ParsedMetrics m = parse_metrics(*text);
     run.records = std::move(m.records);
     run.notes.insert(run.notes.end(), m.notes.begin(), m.notes.end());

@@ -4,6 +4,7 @@
 // an attempt to allocate gigabytes would fail the test as "out of memory" instead of passing.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <string>
 
@@ -125,6 +126,42 @@ TEST(HostileLimits, EndlessDevicesAsRecipeOrCsvAreReadOnlyUpToTheLimit) {
   const CliResult ok =
       run_cli_binary("cat " + hostile_recipe(dir) + " | " + SCULPT_CLI, "schedule -r /dev/stdin");
   EXPECT_EQ(ok.code, 0) << ok.output;
+}
+
+TEST(HostileLimits, ACsvOfTinyCellsIsParsedWithinThreeTimesItsSize) {
+  // 128 MiB of "0,1" rows: 33.5 million rows, 67 million cells. Read as one string per cell
+  // (as before) that took about 4 GB and failed under the 3 GB cap; parsed in place into floats
+  // it takes the text and 12 bytes a row. The last row is ragged, so the whole file is parsed
+  // and the run stops with the reader's error before it trains.
+  TempDir dir("hl-csv");
+  const std::string csv = dir.file("tiny.csv");
+  constexpr int64_t kRows = (int64_t{128} << 20) / 4;
+  {
+    std::string rows;
+    for (int i = 0; i < (1 << 16); ++i) rows += "0,1\n";
+    std::FILE* f = std::fopen(csv.c_str(), "wb");
+    ASSERT_NE(f, nullptr);
+    for (int64_t r = 0; r < kRows; r += (1 << 16))
+      ASSERT_EQ(std::fwrite(rows.data(), 1, rows.size(), f), rows.size());
+    std::fputs("0,1,2\n", f);
+    std::fclose(f);
+  }
+  expect_one_error_line(
+      run_cli_capped("train -q -r " + recipe_path("binary.toml") +
+                     " --set data.source=csv --set data.path=" + csv + " -o " + dir.file("run")),
+      3,
+      fmt::format("{}:{}: expected 2 columns (as in the first row), found 3", csv, kRows + 1));
+}
+
+TEST(HostileLimits, AReportRefusesAMetricsLogOverItsLimit) {
+  TempDir dir("hl-report");
+  const std::string run = hostile_run(dir);
+  // A sparse file of 2 GiB, refused by its size before it is read.
+  std::filesystem::resize_file(run + "/metrics.jsonl", int64_t{2} << 30);
+  const CliResult r = run_cli_capped("report " + run + " -o " + dir.file("r.html"));
+  expect_one_error_line(
+      r, 3, "metrics.jsonl: the file is 2 GiB, more than the limit of 1 GiB for a metrics log");
+  EXPECT_FALSE(std::filesystem::exists(dir.file("r.html")));
 }
 
 TEST(HostileLimits, StepCountsAreCheckedForOverflowAndPlotsStaySmall) {

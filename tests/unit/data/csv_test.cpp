@@ -109,6 +109,12 @@ TEST_F(DataCsv, NonNumericCellNamesFileRowAndColumn) {
   expect_error<DataError>("a,b\n1,nan\n", {}, {"{file}:2: column 'b'", "'nan'"});
   expect_error<DataError>("a,b\n1,2\ninf,3\n", {}, {"{file}:3: column 'a'", "'inf'"});
   expect_error<DataError>("a,b\n1,\n", {}, {"{file}:2: column 'b' has non-numeric value ''"});
+  // Cells are floats: beyond their range is an error, not an infinity; tiny values are zero.
+  expect_error<DataError>("a,b\n1,2\n-1e39,3\n", {},
+                          {"{file}:3: column 'a' is outside float's range (3.4e38) '-1e39'"});
+  const Dataset tiny = load("a,b\n1e-50,3.4e38\n2,0\n", {.task = "regression"});
+  EXPECT_EQ(tiny.x[0], 0.0f);
+  EXPECT_EQ(tiny.y[0], 3.4e38f);
 }
 
 TEST_F(DataCsv, RaggedRowNamesTheLine) {
