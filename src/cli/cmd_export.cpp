@@ -14,9 +14,9 @@
 #include "cli/prune_source.h"
 #include "cli/verb.h"
 #include "core/error.h"
-#include "infer/from_trainer.h"
 #include "infer/inference_model.h"
 #include "io/atomic_file.h"
+#include "train/export.h"
 
 namespace sculpt::cli {
 
@@ -124,7 +124,7 @@ int run_export(const ExportArgs& a) {
                      .force = a.force});
   std::unique_ptr<train::Trainer> t =
       trainer_from(source_recipe(src, {}), src.checkpoint, src.path);
-  infer::ExportSource ex = infer::export_from_trainer(*t, src.path);
+  train::ExportSource ex = train::export_from_trainer(*t, src.path);
   for (const std::string& note : ex.notes) fmt::print("surgery:  {}\n", note);
   for (const prune::UnitChange& c : ex.surgery)
     fmt::print("surgery:  {} {} -> {} units (dead units removed)\n", c.layer, c.before, c.after);
@@ -142,7 +142,7 @@ int run_export(const ExportArgs& a) {
   const uint64_t size = encoded.bytes.size();
   // What shipping the model unpruned would cost: the trained architecture, dense, fp32.
   const uint64_t dense =
-      infer::encode_export(infer::export_from_trainer(*t, src.path, false).model, {"dense", false})
+      infer::encode_export(train::export_from_trainer(*t, src.path, false).model, {"dense", false})
           .bytes.size();
   fmt::print("export:   {} ({}; the dense fp32 export is {}: {:.1f}x smaller)\n", out,
              human_bytes(size), human_bytes(dense), double(dense) / double(size));

@@ -19,9 +19,9 @@
 #include "clip/by_norm.h"
 #include "clip/by_value.h"
 #include "clip/clipper.h"
+#include "clip/config.h"
 #include "core/error.h"
 #include "core/suggest.h"
-#include "io/recipe.h"
 
 namespace sculpt::clip {
 

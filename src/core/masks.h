@@ -9,7 +9,7 @@
 #include "core/param_store.h"
 #include "core/tensor.h"
 
-namespace sculpt::prune {
+namespace sculpt {
 
 class Masks {
  public:
@@ -34,4 +34,4 @@ class Masks {
   AlignedVector<float> keep_;
 };
 
-}  // namespace sculpt::prune
+}  // namespace sculpt

@@ -9,9 +9,11 @@
 
 #include "core/fields.h"
 #include "core/options.h"
+#include "clip/config.h"
 #include "nn/model.h"
+#include "optim/config.h"
 #include "prune/config.h"
-#include "sched/schedule.h"
+#include "sched/config.h"
 
 namespace sculpt {
 
@@ -41,71 +43,6 @@ struct ModelConfig {
   nn::ModelSpec custom;         // [[model.layers]] when name = "custom" (or layers are given)
 
   static const std::vector<Field<ModelConfig>>& fields();
-};
-
-// One [[optim.groups]] table: tensors whose names match any glob in `params` get these settings.
-struct ParamGroupConfig {
-  std::vector<std::string> params;  // glob patterns on parameter names: "*.bias", "fc3.*"
-  double lr_scale = 1.0;            // multiplies the scheduled rate
-  double weight_decay = -1.0;       // -1: the optimizer's (and none on biases); else this value
-  bool frozen = false;              // never updated
-  std::string where;                // position in the recipe (for messages)
-
-  static const std::vector<Field<ParamGroupConfig>>& fields();  // params is parsed by hand
-};
-
-// [optim]: `name` picks the optimizer and decides which other keys exist (see
-// optim/optimizer.h, `sculpt list optimizers`). `options` holds them as written until
-// parse_recipe resolves them against the optimizer (every key, defaults filled in).
-struct OptimConfig {
-  std::string name = "sgd";
-  Options options;
-  std::vector<ParamGroupConfig> groups;
-
-  // For recipes built in code: r.optim.set("lr", 0.05).set("momentum", 0.9).
-  OptimConfig& set(std::string key, FieldValue value) {
-    options.set(std::move(key), std::move(value), "optim");
-    return *this;
-  }
-};
-
-// One [[schedule.phases]] table of name = "sequence": a family, its options and its length.
-struct SchedulePhase {
-  std::string name;
-  Options options;    // the family's keys and `length` (in the schedule's unit)
-  std::string where;  // position in the recipe (for messages)
-};
-
-// [schedule]: `name` picks the family and decides which other keys exist (sched/schedule.h,
-// `sculpt list schedules`); every family also takes unit, update, warmup and warmup_start.
-// `options` holds the keys as written until parse_recipe resolves them.
-struct ScheduleConfig {
-  std::string name = "constant";
-  Options options;
-  std::vector<SchedulePhase> phases;  // name = "sequence"
-  sched::PlateauConfig plateau;       // [schedule.plateau]
-
-  // For recipes built in code: r.schedule.set("name", "cosine").set("warmup", 1).
-  ScheduleConfig& set(std::string key, FieldValue value) {
-    if (key == "name") name = std::get<std::string>(value);
-    else options.set(std::move(key), std::move(value), "schedule");
-    return *this;
-  }
-};
-
-// [clip]: `name` picks the gradient clipping rule and decides which other keys exist
-// (clip/clipper.h, `sculpt list clippers`). `options` holds them as written until
-// parse_recipe resolves them (every key, defaults filled in).
-struct ClipConfig {
-  std::string name = "none";
-  Options options;
-
-  // For recipes built in code: r.clip.set("name", "global-norm").set("max_norm", 1.0).
-  ClipConfig& set(std::string key, FieldValue value) {
-    if (key == "name") name = std::get<std::string>(value);
-    else options.set(std::move(key), std::move(value), "clip");
-    return *this;
-  }
 };
 
 struct TrainConfig {

@@ -3,7 +3,7 @@
 #include "optim/optimizer.h"
 
 #include "core/error.h"
-#include "prune/mask.h"
+#include "core/masks.h"
 
 namespace sculpt::optim {
 
@@ -39,7 +39,7 @@ void Optimizer::step(ParamStore& ps, double lr, int64_t step) {
   update(ps, steps_, step);
 }
 
-void Optimizer::on_mask_change(const prune::Masks& masks) {
+void Optimizer::on_mask_change(const Masks& masks) {
   if (masks.empty()) return;
   const float* keep = masks.keep_data();
   for (const StateArray& s : state()) {

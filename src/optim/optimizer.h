@@ -25,8 +25,6 @@
 
 namespace sculpt {
 struct OptimConfig;
-}
-namespace sculpt::prune {
 class Masks;
 }
 
@@ -74,7 +72,7 @@ class Optimizer {
   // counts updates from 0 (Adam's bias correction uses step + 1).
   void step(ParamStore& ps, double lr, int64_t step);
   // Zeroes every state entry whose mask is 0 (pruned weights keep no momentum).
-  void on_mask_change(const prune::Masks& masks);
+  void on_mask_change(const Masks& masks);
   // The state arrays, for checkpoints (each the length of the arena).
   virtual std::vector<StateArray> state() = 0;
   // The coefficient a schedule may cycle inversely to the rate (one-cycle, cyclic): SGD's and

@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 
 #include "core/error.h"
-#include "io/recipe.h"
+#include "optim/config.h"
 
 namespace sculpt::optim {
 

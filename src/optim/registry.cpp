@@ -6,9 +6,9 @@
 
 #include "core/error.h"
 #include "core/suggest.h"
-#include "io/recipe.h"
 #include "optim/adagrad.h"
 #include "optim/adam.h"
+#include "optim/config.h"
 #include "optim/lion.h"
 #include "optim/nadam.h"
 #include "optim/optimizer.h"

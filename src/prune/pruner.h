@@ -13,7 +13,7 @@
 #include "core/tensor.h"
 #include "prune/config.h"
 #include "prune/criterion.h"
-#include "prune/mask.h"
+#include "core/masks.h"
 #include "prune/structure.h"
 
 namespace sculpt::prune {

@@ -12,7 +12,7 @@
 
 #include "core/param_store.h"
 #include "prune/config.h"
-#include "prune/mask.h"
+#include "core/masks.h"
 #include "prune/structure.h"
 
 namespace sculpt::prune {

@@ -17,7 +17,7 @@
 
 #include "core/error.h"
 #include "core/suggest.h"
-#include "io/recipe.h"
+#include "sched/config.h"
 #include "sched/curves.h"
 #include "sched/schedule.h"
 

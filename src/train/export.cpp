@@ -1,11 +1,11 @@
 // The export of a trainer's model: surgery, then the parameters in the model's order.
-#include "infer/from_trainer.h"
+#include "train/export.h"
 
 #include <fmt/format.h>
 
 #include "core/error.h"
 
-namespace sculpt::infer {
+namespace sculpt::train {
 
 namespace {
 
@@ -17,20 +17,20 @@ std::string input_format(const std::string& source) {
 
 }  // namespace
 
-ExportSource export_from_trainer(const train::Trainer& t, const std::string& source,
+ExportSource export_from_trainer(const Trainer& t, const std::string& source,
                                  bool surgery) {
   const Recipe& r = t.recipe();
   const data::Splits& sp = t.splits();
   const nn::Model& built = t.model();
-  const nn::ModelSpec spec = prune::named_spec(built, train::model_spec(r.model, built.outputs()));
+  const nn::ModelSpec spec = prune::named_spec(built, model_spec(r.model, built.outputs()));
   prune::SurgeryResult cut =
-      surgery ? prune::remove_dead_units(spec, built.input_shape(), train::weights_of(t))
-              : prune::SurgeryResult{spec, train::weights_of(t), {}, {}};
+      surgery ? prune::remove_dead_units(spec, built.input_shape(), weights_of(t))
+              : prune::SurgeryResult{spec, weights_of(t), {}, {}};
 
   ExportSource out;
   out.surgery = std::move(cut.changes);
   out.notes = std::move(cut.notes);
-  ExportHeader& h = out.model.header;
+  infer::ExportHeader& h = out.model.header;
   h.spec = std::move(cut.spec);
   h.input = built.input_shape();
   h.task = data::task_name(sp.train.task);
@@ -56,4 +56,4 @@ ExportSource export_from_trainer(const train::Trainer& t, const std::string& sou
   return out;
 }
 
-}  // namespace sculpt::infer
+}  // namespace sculpt::train

@@ -10,17 +10,17 @@
 #include "prune/surgery.h"
 #include "train/trainer.h"
 
-namespace sculpt::infer {
+namespace sculpt::train {
 
 struct ExportSource {
-  ExportModel model;
+  infer::ExportModel model;
   std::vector<prune::UnitChange> surgery;  // layers that lost dead units
   std::vector<std::string> notes;          // dead units surgery had to keep, and why
 };
 
 // `source` names the checkpoint in the export's provenance. Without `surgery` the layers keep
 // their dead units (the architecture as trained). Throws what surgery throws.
-ExportSource export_from_trainer(const train::Trainer& t, const std::string& source,
+ExportSource export_from_trainer(const Trainer& t, const std::string& source,
                                  bool surgery = true);
 
-}  // namespace sculpt::infer
+}  // namespace sculpt::train

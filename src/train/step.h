@@ -11,7 +11,7 @@
 #include "loss/loss.h"
 #include "nn/model.h"
 #include "optim/optimizer.h"
-#include "prune/mask.h"
+#include "core/masks.h"
 #include "sched/schedule.h"
 
 namespace sculpt::train {
@@ -26,7 +26,7 @@ struct StepParts {
   optim::Optimizer& optimizer;
   const sched::Schedule& schedule;
   clip::Clipper& clipper;
-  prune::Masks& masks;
+  Masks& masks;
   data::Task task;
   NonFinite nonfinite = NonFinite::kStop;
   float* dlogits = nullptr;  // workspace [max_batch, outputs]

@@ -19,7 +19,7 @@
 #include "loss/loss.h"
 #include "nn/model.h"
 #include "optim/optimizer.h"
-#include "prune/mask.h"
+#include "core/masks.h"
 #include "prune/pruner.h"
 #include "prune/select.h"
 #include "prune/structure.h"
@@ -117,7 +117,7 @@ class Trainer {
 
   // Pruning (trainer_prune.cpp). The masks are empty until something is pruned; [prune]
   // with when != "none" prunes during training (train_epoch and run call it).
-  const prune::Masks& masks() const { return masks_; }
+  const Masks& masks() const { return masks_; }
   const std::vector<prune::PrunableLayer>& prunable() const { return prunable_; }
   const prune::Pruner* pruner() const { return pruner_.get(); }
   // Prunes once by `cfg` to cfg.sparsity (or cfg.threshold): criteria that need gradients
@@ -187,7 +187,7 @@ class Trainer {
   double default_momentum_ = 0.0;
   std::unique_ptr<clip::Clipper> clipper_;
   std::vector<double> tensor_sumsq_;  // per-tensor telemetry of a sampled step
-  prune::Masks masks_;
+  Masks masks_;
   std::vector<prune::PrunableLayer> prunable_;
   std::unique_ptr<prune::Pruner> pruner_;  // [prune] when != "none"
   AlignedVector<float> rewind_;            // weights at prune.rewind_step

@@ -18,7 +18,7 @@ bool has_prefix(const io::Checkpoint& ck, const std::string& prefix) {
 
 // The masks "mask.<param>" of ck. The padding between tensors is not in the file; it stays 1
 // as Masks::init leaves it, so a restored mask equals the saved run's bit for bit.
-void load_masks(const ParamStore& ps, const io::Checkpoint& ck, prune::Masks& masks) {
+void load_masks(const ParamStore& ps, const io::Checkpoint& ck, Masks& masks) {
   masks.init(ps);
   for (const ParamEntry& e : ps.entries()) {
     const std::vector<float>& src = ck.find("mask." + e.name)->data;

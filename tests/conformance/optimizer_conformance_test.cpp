@@ -22,7 +22,7 @@
 #include "core/rng.h"
 #include "io/recipe.h"
 #include "optim/optimizer.h"
-#include "prune/mask.h"
+#include "core/masks.h"
 
 namespace sculpt::optim {
 namespace {
@@ -492,7 +492,7 @@ TEST(OptimizerConformance, MasksHoldThroughMomentumAndDecay) {
     ParamStore ps = make_params();
     const Quadratic q(ps);
     auto opt = make_optimizer(v.config(rates_for(v).quadratic), ps);
-    prune::Masks masks;
+    Masks masks;
     masks.init(ps);
     const auto check = [&](const char* when) {
       const float* keep = masks.keep_data();

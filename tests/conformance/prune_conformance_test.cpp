@@ -24,7 +24,7 @@
 #include "nn/model.h"
 #include "prune/config.h"
 #include "prune/criterion.h"
-#include "prune/mask.h"
+#include "core/masks.h"
 #include "prune/select.h"
 #include "prune/structure.h"
 

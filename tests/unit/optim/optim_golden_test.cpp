@@ -19,7 +19,7 @@
 #include "loss/registry.h"
 #include "nn/model.h"
 #include "optim/optimizer.h"
-#include "prune/mask.h"
+#include "core/masks.h"
 #include "sched/schedule.h"
 #include "train/step.h"
 
@@ -169,7 +169,7 @@ TEST_P(OptimMlpGolden, TrainingMatchesTorch) {
   std::unique_ptr<loss::Loss> loss = loss::make_loss(g.at("loss").get<std::string>());
   sched::Schedule schedule = sched::Schedule::constant(base_lr(cfg));
   clip::NoClip clip;
-  prune::Masks masks;
+  Masks masks;
   std::vector<float> dlogits(size_t(n * model.outputs()));
   train::StepParts parts{.model = model,
                          .params = ps,

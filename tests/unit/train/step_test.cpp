@@ -12,7 +12,7 @@
 #include "core/error.h"
 #include "loss/registry.h"
 #include "optim/sgd.h"
-#include "prune/mask.h"
+#include "core/masks.h"
 #include "sched/schedule.h"
 
 namespace sculpt::train {
@@ -27,7 +27,7 @@ struct Tiny {
   optim::Sgd sgd{{}};
   sched::Schedule lr = sched::Schedule::constant(0.5);
   clip::NoClip clip;
-  prune::Masks masks;
+  Masks masks;
   std::vector<float> dlogits = std::vector<float>(4);
   Tiny() {
     model.declare(ps);
