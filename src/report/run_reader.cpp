@@ -25,7 +25,9 @@ namespace {
 std::optional<std::string> slurp(const fs::path& p, const char* what, int64_t max_bytes) {
   std::error_code ec;
   if (!fs::exists(p, ec)) return std::nullopt;
-  return read_file_capped(p.string(), {.what = what, .max_bytes = max_bytes});
+  return read_file_capped(p.string(), {.what = what,
+                                       .max_bytes = max_bytes,
+                                       .hint = "a run directory's files are written by Sculpt"});
 }
 
 void read_recipe(const fs::path& path, RunData& run) {
