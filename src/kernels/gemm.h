@@ -4,14 +4,14 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 namespace sculpt::kernels {
 
 // lda/ldb/ldc are the row strides of A, B and C as stored (A is [K, M] when trans_a).
 // Throws sculpt::Error when oneDNN rejects the call. beta == 0 ignores C's old contents.
-void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
-          const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
-          int64_t ldc);
+void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+          int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
 
 // Reference twin (gemm_ref.cpp): a plain triple loop accumulating in double. For tests only.
 void gemm_reference(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
@@ -21,9 +21,18 @@ void gemm_reference(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,
 // y[r] = bias[r] + sum_k W[r, k] x[k] for W [rows, cols] row-major (bias may be null). One
 // thread, no OpenMP: for batch-1 inference, where forking a team costs more than the work
 // (about 3.5 us on the 2-core machine) and oneDNN's sgemm splits even a vector product.
-void gemv(const float* W, int64_t rows, int64_t cols, const float* x, const float* bias,
-          float* y);
+void gemv(const float* W, int64_t rows, int64_t cols, const float* x, const float* bias, float* y);
 void gemv_reference(const float* W, int64_t rows, int64_t cols, const float* x, const float* bias,
                     float* y);
+
+// The instruction-set variants gemv chooses from, the ones this CPU runs, best first (gemv
+// uses the first); scalar always last. Every one is tested against gemv_reference.
+using GemvFn = void (*)(const float* W, int64_t rows, int64_t cols, const float* x,
+                        const float* bias, float* y);
+struct GemvVariant {
+  const char* name;
+  GemvFn fn;
+};
+const std::vector<GemvVariant>& gemv_variants();
 
 }  // namespace sculpt::kernels

@@ -4,6 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
+#include <string>
+
 #include "core/error.h"
 #include "core/rng.h"
 #include "unit/kernels/random_fill.h"
@@ -33,7 +37,8 @@ void check(bool ta, bool tb, Case c, float alpha, float beta, int64_t pad, uint6
 }
 
 TEST(Gemm, MatchesReferenceOverTransposesAndBetas) {
-  const Case cases[] = {{1, 1, 1}, {3, 5, 7}, {17, 1, 33}, {1, 29, 4}, {64, 48, 31}, {128, 10, 100}};
+  const Case cases[] = {{1, 1, 1},  {3, 5, 7},    {17, 1, 33},
+                        {1, 29, 4}, {64, 48, 31}, {128, 10, 100}};
   uint64_t seed = 1;
   for (bool ta : {false, true})
     for (bool tb : {false, true})
@@ -55,9 +60,7 @@ TEST(Gemm, BetaZeroIgnoresNaNInC) {
   EXPECT_EQ(C, A);
 }
 
-TEST(Gemm, LargeSquareMatchesReference) {
-  check(false, true, {128, 300, 784}, 1.0f, 1.0f, 0, 7);
-}
+TEST(Gemm, LargeSquareMatchesReference) { check(false, true, {128, 300, 784}, 1.0f, 1.0f, 0, 7); }
 
 TEST(Gemm, BadLeadingDimensionThrows) {
   std::vector<float> A(4), B(4), C(4);
@@ -65,9 +68,16 @@ TEST(Gemm, BadLeadingDimensionThrows) {
                Error);
 }
 
-TEST(Gemv, MatchesReferenceOnEveryShape) {
+// Every variant this CPU runs, scalar included; the best one is what gemv picks.
+TEST(Gemv, EveryVariantMatchesReferenceOnEveryShape) {
+  const auto& variants = gemv_variants();
+  ASSERT_FALSE(variants.empty());
+  EXPECT_STREQ(variants.back().name, "scalar");
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    EXPECT_TRUE(std::any_of(variants.begin(), variants.end(),
+                            [](const GemvVariant& v) { return std::string(v.name) == "avx2"; }));
   for (int64_t rows : {1, 3, 4, 7, 300}) {
-    for (int64_t cols : {1, 15, 16, 17, 784}) {
+    for (int64_t cols : {1, 7, 8, 15, 16, 17, 31, 32, 33, 784}) {
       Rng rng(uint64_t(rows * 1000 + cols));
       std::vector<float> w(static_cast<size_t>(rows * cols)), x(static_cast<size_t>(cols)),
           b(static_cast<size_t>(rows));
@@ -76,11 +86,16 @@ TEST(Gemv, MatchesReferenceOnEveryShape) {
       for (float& v : b) v = float(rng.normal());
       for (const float* bias : std::vector<const float*>{b.data(), nullptr}) {
         std::vector<float> got(static_cast<size_t>(rows)), want(static_cast<size_t>(rows));
-        gemv(w.data(), rows, cols, x.data(), bias, got.data());
         gemv_reference(w.data(), rows, cols, x.data(), bias, want.data());
+        for (const GemvVariant& v : gemv_variants()) {
+          v.fn(w.data(), rows, cols, x.data(), bias, got.data());
+          for (int64_t r = 0; r < rows; ++r)
+            ASSERT_NEAR(got[size_t(r)], want[size_t(r)], 1e-4f * std::sqrt(float(cols)))
+                << v.name << " " << rows << "x" << cols << " row " << r;
+        }
+        gemv(w.data(), rows, cols, x.data(), bias, got.data());
         for (int64_t r = 0; r < rows; ++r)
-          ASSERT_NEAR(got[size_t(r)], want[size_t(r)], 1e-4f * std::sqrt(float(cols)))
-              << rows << "x" << cols << " row " << r;
+          ASSERT_NEAR(got[size_t(r)], want[size_t(r)], 1e-4f * std::sqrt(float(cols)));
       }
     }
   }
