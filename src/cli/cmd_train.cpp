@@ -26,7 +26,7 @@
 #include "report/metrics.h"
 #include "report/progress.h"
 #include "report/prune_table.h"
-#include "train/resume.h"
+#include "train/checkpoint.h"
 #include "train/trainer.h"
 
 namespace sculpt::cli {

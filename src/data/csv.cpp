@@ -3,7 +3,6 @@
 #include "data/csv.h"
 
 #include <algorithm>
-#include <array>
 #include <charconv>
 #include <cfloat>
 #include <cmath>

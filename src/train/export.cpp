@@ -17,8 +17,7 @@ std::string input_format(const std::string& source) {
 
 }  // namespace
 
-ExportSource export_from_trainer(const Trainer& t, const std::string& source,
-                                 bool surgery) {
+ExportSource export_from_trainer(const Trainer& t, const std::string& source, bool surgery) {
   const Recipe& r = t.recipe();
   const data::Splits& sp = t.splits();
   const nn::Model& built = t.model();
@@ -38,7 +37,9 @@ ExportSource export_from_trainer(const Trainer& t, const std::string& source,
   h.norm_mean = sp.norm_mean;
   h.norm_std = sp.norm_std;
   h.input_format = input_format(r.data.source);
-  h.info = {{"source", source}, {"recipe", to_toml(r)}, {"epoch", std::to_string(t.epoch())},
+  h.info = {{"source", source},
+            {"recipe", to_toml(r)},
+            {"epoch", std::to_string(t.epoch())},
             {"writer", "sculpt 0.1.0"}};
 
   // The parameter order of the (possibly smaller) model: what a loader declares.
@@ -47,10 +48,10 @@ ExportSource export_from_trainer(const Trainer& t, const std::string& source,
   small.declare(ps);
   for (const ParamEntry& e : ps.entries()) {
     const io::StoredTensor* st = cut.checkpoint.find(e.name);
-    SCULPT_CHECK(st && st->shape == e.shape, ShapeError,
-                 fmt::format("surgery left no tensor '{}' of shape [{}]", e.name,
-                             fmt::join(e.shape, ", ")),
-                 source);
+    SCULPT_CHECK(
+        st && st->shape == e.shape, ShapeError,
+        fmt::format("surgery left no tensor '{}' of shape [{}]", e.name, fmt::join(e.shape, ", ")),
+        source);
     out.model.tensors.push_back({e.name, e.shape, st->data});
   }
   return out;

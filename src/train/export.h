@@ -20,7 +20,6 @@ struct ExportSource {
 
 // `source` names the checkpoint in the export's provenance. Without `surgery` the layers keep
 // their dead units (the architecture as trained). Throws what surgery throws.
-ExportSource export_from_trainer(const Trainer& t, const std::string& source,
-                                 bool surgery = true);
+ExportSource export_from_trainer(const Trainer& t, const std::string& source, bool surgery = true);
 
 }  // namespace sculpt::train

@@ -2,7 +2,8 @@
 //   zero grads -> (forward -> loss -> backward) per micro-batch, gradients adding up ->
 //   non-finite check -> mask grads -> clip -> learning rate (and momentum) -> optimizer ->
 //   mask weights.
-// Pruning updates and checkpoints hang off the trainer.
+// step_batches is that step over the next train.accumulate batches; pruning updates and
+// checkpoints hang off the trainer.
 #include "train/step.h"
 
 #include <cmath>
@@ -69,10 +70,40 @@ StepResult finish_step(StepParts& s, double loss, double grad_scale, int64_t ste
       s.tensor_sumsq[i] = kernels::sum_squares(s.params.grad(i), s.params.entry(i).size);
   r.clip = s.clipper.apply(s.params);
   r.lr = s.schedule.at(step);
-  if (s.momentum) r.momentum = *s.momentum = s.schedule.momentum_at(step).value_or(s.default_momentum);
+  if (s.momentum)
+    r.momentum = *s.momentum = s.schedule.momentum_at(step).value_or(s.default_momentum);
   s.optimizer.step(s.params, r.lr, step);
   s.masks.apply_to_weights(s.params);
   return r;
+}
+
+StepResult step_batches(StepParts& s, data::Batcher& batcher, int64_t step) {
+  const double nominal = static_cast<double>(s.accumulate * s.batch_size);
+  double loss_sum = 0.0;
+  int64_t correct = 0, samples = 0, micro = 0;
+  data::Batch b;
+  for (; micro < s.accumulate && batcher.next(b); ++micro) {
+    if (micro == 0) begin_step(s);
+    const double weight = s.accumulate == 1 ? 1.0 : static_cast<double>(b.n) / nominal;
+    const MicroResult m = accumulate(s, b, weight, dropout_key(s.dropout_seed, step, micro));
+    loss_sum += m.loss * static_cast<double>(b.n);
+    correct += m.correct;
+    samples += b.n;
+  }
+  if (micro == 0) return {};
+  const double n = static_cast<double>(samples);
+  // 1 unless the epoch's last group is short (see above).
+  const double grad_scale = s.accumulate == 1 ? 1.0 : nominal / n;
+  StepResult r = finish_step(s, loss_sum / n, grad_scale, step);
+  r.correct = correct;
+  r.samples = samples;
+  r.batches = micro;
+  return r;
+}
+
+uint64_t dropout_key(uint64_t seed, int64_t step, int64_t micro) {
+  return seed ^ (static_cast<uint64_t>(step) * 0x9E3779B97F4A7C15ull) ^
+         (static_cast<uint64_t>(micro) * 0xD1B54A32D192ED03ull);
 }
 
 StepResult train_step(StepParts& s, const data::Batch& batch, int64_t step, uint64_t key) {

@@ -5,13 +5,13 @@
 #include <string>
 
 #include "clip/clipper.h"
+#include "core/masks.h"
 #include "core/param_store.h"
 #include "data/batcher.h"
 #include "data/dataset.h"
 #include "loss/loss.h"
 #include "nn/model.h"
 #include "optim/optimizer.h"
-#include "core/masks.h"
 #include "sched/schedule.h"
 
 namespace sculpt::train {
@@ -37,6 +37,11 @@ struct StepParts {
   // When set, finish_step stores each tensor's sum of squared gradients (before clipping,
   // masked entries zeroed) here, one per ParamStore entry: per-layer telemetry.
   double* tensor_sumsq = nullptr;
+  // Micro-batches per optimizer step (train.accumulate), the nominal batch size they are
+  // weighed by, and the run's dropout seed (dropout_key mixes in the step and micro-batch).
+  int64_t accumulate = 1;
+  int64_t batch_size = 0;
+  uint64_t dropout_seed = 0;
 };
 
 struct StepResult {
@@ -47,6 +52,8 @@ struct StepResult {
   clip::ClipReport clip;
   bool skipped = false;   // non-finite loss or gradients under NonFinite::kSkip
   std::string nonfinite;  // what was non-finite, when skipped
+  int64_t samples = 0;    // step_batches: in all the step's micro-batches
+  int64_t batches = 0;    // step_batches: micro-batches taken (0: the epoch had none left)
 };
 
 inline constexpr const char* kNonFiniteHint =
@@ -62,7 +69,7 @@ inline constexpr const char* kNonFiniteHint =
 void begin_step(StepParts& s);
 
 struct MicroResult {
-  double loss = 0.0;    // mean over the micro-batch
+  double loss = 0.0;  // mean over the micro-batch
   int64_t correct = 0;
 };
 // Forward and backward of one micro-batch; its mean-loss gradient, times `weight`, is added to
@@ -75,6 +82,15 @@ MicroResult accumulate(StepParts& s, const data::Batch& batch, double weight, ui
 // kStop throws NumericError naming the step and the first tensor with a NaN/Inf gradient (and
 // whether the loss itself was non-finite); kSkip returns skipped = true with that message.
 StepResult finish_step(StepParts& s, double loss, double grad_scale, int64_t step);
+
+// One optimizer step over the next s.accumulate batches of `batcher` (fewer when the epoch ends
+// first): the whole step, micro-batches included, for the epoch loop and lr-find alike. The
+// result's loss and correct count cover all its samples. Returns batches == 0, with nothing
+// done, when the epoch has no batch left.
+StepResult step_batches(StepParts& s, data::Batcher& batcher, int64_t step);
+
+// The dropout key of micro-batch `micro` of optimizer step `step`.
+uint64_t dropout_key(uint64_t seed, int64_t step, int64_t micro);
 
 // One step over one batch; `key` seeds its dropout.
 StepResult train_step(StepParts& s, const data::Batch& batch, int64_t step, uint64_t key);

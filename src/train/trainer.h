@@ -9,6 +9,7 @@
 #include <string>
 
 #include "clip/clipper.h"
+#include "core/masks.h"
 #include "core/param_store.h"
 #include "core/run_context.h"
 #include "data/batcher.h"
@@ -19,13 +20,12 @@
 #include "loss/loss.h"
 #include "nn/model.h"
 #include "optim/optimizer.h"
-#include "core/masks.h"
 #include "prune/pruner.h"
 #include "prune/select.h"
 #include "prune/structure.h"
 #include "sched/schedule.h"
+#include "train/checkpoint.h"
 #include "train/evaluate.h"
-#include "train/resume.h"
 #include "train/step.h"
 
 namespace sculpt::train {
@@ -157,13 +157,13 @@ class Trainer {
   void restore(const Snapshot& s);
 
   // Runs up to `max_steps` training steps with `schedule` in place of the recipe's, through the
-  // same train_step (optimizer, clipping, masks, the non-finite policy and the configured
-  // momentum, all as the recipe says). Batches come from the training set: a new epoch (a fresh
-  // shuffle) starts at the first step and whenever one runs out. The step counter advances as
-  // in train_epoch, so the schedule and the optimizer see global steps (the first is step());
-  // the epoch counter does not move. After each step `keep_going(result)` decides whether to
-  // continue. Returns the steps run (skipped ones included). Throws NumericError as train_step
-  // does, after the steps before it took effect.
+  // same step_batches (train.accumulate micro-batches a step, optimizer, clipping, masks, the
+  // non-finite policy and the configured momentum, all as the recipe says). Batches come from the
+  // training set: a new epoch (a fresh shuffle) starts at the first step and whenever one runs out.
+  // The step counter advances as in train_epoch, so the schedule and the optimizer see global steps
+  // (the first is step()); the epoch counter does not move. After each step `keep_going(result)`
+  // decides whether to continue. Returns the steps run (skipped ones included). Throws NumericError
+  // as train_step does, after the steps before it took effect.
   int64_t train_steps(int64_t max_steps, const sched::Schedule& schedule,
                       const std::function<bool(const StepResult&)>& keep_going);
 
@@ -175,9 +175,12 @@ class Trainer {
   ParamStore params_;
   std::unique_ptr<loss::Loss> loss_;
   std::unique_ptr<optim::Optimizer> optimizer_;
-  // The parts of a step for `schedule`, and the dropout key of micro-batch `micro` of the step.
+  // The parts of a step for `schedule`.
   StepParts step_parts(const sched::Schedule& schedule);
-  uint64_t dropout_key(int64_t micro) const;
+  // Adds a step that was taken to the epoch's telemetry (tensor norms when `sampled`).
+  void add_step(EpochProgress& p, const StepResult& r, bool sampled) const;
+  // The epoch's event from its counts.
+  void epoch_summary(const EpochProgress& p, EpochEvent& ev) const;
   // Counts consecutive skipped steps; throws NumericError at train.max_skips of them.
   void count_skip(const StepResult& r);
 
@@ -191,9 +194,9 @@ class Trainer {
   std::vector<prune::PrunableLayer> prunable_;
   std::unique_ptr<prune::Pruner> pruner_;  // [prune] when != "none"
   AlignedVector<float> rewind_;            // weights at prune.rewind_step
-  void setup_pruning();  // from the constructor
-  void prune_at_start();  // when = "snip": before the first step
-  void prune_at_end();    // when = "at-end": after the last epoch, before its evaluation
+  void setup_pruning();                    // from the constructor
+  void prune_at_start();                   // when = "snip": before the first step
+  void prune_at_end();  // when = "at-end": after the last epoch, before its evaluation
   // Sums a criterion's gradient statistic over `batches` batches of `ds` (no update).
   void score_batches(prune::Pruner& pruner, const data::Dataset& ds, int64_t batches);
   // After step_ steps: feeds the pruner, updates the mask when due, keeps rewind weights.
@@ -206,6 +209,12 @@ class Trainer {
   void expect_prune_tensors(const io::Checkpoint& ck, std::vector<io::TensorSpec>& out,
                             const std::string& where) const;
   void restore_prune_tensors(const io::Checkpoint& ck);
+  // The checks of check_checkpoint, in its order (checkpoint.cpp).
+  void check_tensors(const io::Checkpoint& ck, const std::string& where) const;
+  void check_position(const TrainState& state, const std::string& where) const;
+  Recipe check_same_run(const io::Checkpoint& ck, const TrainState& state,
+                        const std::string& where) const;
+  void check_epochs_change(const Recipe& saved, const std::string& where) const;
   // Copies the tensors "<prefix><param>" of ck into an arena-sized array (padding 0).
   void load_tensors(const io::Checkpoint& ck, const std::string& prefix,
                     AlignedVector<float>& dst) const;
@@ -221,7 +230,6 @@ class Trainer {
   EpochProgress progress_;
   std::array<uint64_t, 4> epoch_rng_{};
   std::optional<EpochProgress> resume_progress_;
-
 };
 
 // The loss a task gets when the recipe says "auto".

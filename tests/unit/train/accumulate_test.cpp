@@ -16,7 +16,8 @@ namespace sculpt::train {
 namespace {
 
 // Two Gaussian blobs, 420 training samples (the last batch of 32 holds 4), no dropout.
-std::string recipe(const std::string& train, const std::string& optim = "lr = 0.1\nmomentum = 0.9") {
+std::string recipe(const std::string& train,
+                   const std::string& optim = "lr = 0.1\nmomentum = 0.9") {
   return "[data]\nsource = \"synthetic-blobs\"\nsamples = 600\nfeatures = 8\nval_fraction = 0.1\n"
          "test_fraction = 0.2\n[model]\nname = \"binary-mlp\"\n[optim]\nname = \"sgd\"\n" +
          optim + "\n[train]\nepochs = 1\nloss = \"bce\"\nseed = 3\n" + train +
@@ -44,6 +45,27 @@ TEST(Accumulate, FourMicroBatchesOfEightAreOneBatchOf32) {
   }
   EXPECT_LT(max_diff, 2e-5);      // float rounding of the sums only
   EXPECT_GT(control_diff, 1e-2);  // 53 steps of 8 are another run: the check can fail
+}
+
+// lr-find's steps (Trainer::train_steps) go through the same step_batches: with accumulate = 4
+// a step is four micro-batches of 8, the same update as one batch of 32.
+TEST(Accumulate, SideRunStepsHonourAccumulate) {
+  Trainer whole(parse_recipe(recipe("batch_size = 32"), "whole"));
+  Trainer micro(parse_recipe(recipe("batch_size = 8\naccumulate = 4"), "micro"));
+  Trainer unaccumulated(parse_recipe(recipe("batch_size = 8"), "control"));
+  const auto all = [](const StepResult&) { return true; };
+  for (Trainer* t : {&whole, &micro, &unaccumulated})
+    ASSERT_EQ(t->train_steps(20, t->schedule(), all), 20);  // past the epoch's 14 steps
+  double max_diff = 0, control_diff = 0;
+  const auto& w = whole.params().values();
+  for (size_t i = 0; i < w.size(); ++i) {
+    max_diff = std::max(max_diff, double(std::fabs(w[i] - micro.params().values()[i])));
+    control_diff =
+        std::max(control_diff, double(std::fabs(w[i] - unaccumulated.params().values()[i])));
+  }
+  EXPECT_EQ(micro.step(), 20);
+  EXPECT_LT(max_diff, 2e-5);
+  EXPECT_GT(control_diff, 1e-2);
 }
 
 TEST(Accumulate, ZeroIsRejectedByName) {

@@ -11,7 +11,7 @@
 
 #include "core/error.h"
 #include "io/checkpoint.h"
-#include "train/resume.h"
+#include "train/checkpoint.h"
 #include "train/trainer.h"
 #include "unit/temp_dir_test.h"
 #include "unit/train/resume_fixtures.h"

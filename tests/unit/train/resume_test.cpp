@@ -1,7 +1,7 @@
 // Exact resume at the library level: a trainer restored from an epoch-1 checkpoint ends epoch 2
 // with the same bits as one that never stopped; restore() lists every mismatch (names, shapes,
 // optimizer state, damaged metadata, a changed recipe) and then changes nothing.
-#include "train/resume.h"
+#include "train/checkpoint.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>

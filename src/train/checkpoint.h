@@ -1,6 +1,7 @@
-// Exact resume: the training state a checkpoint carries besides its tensors (step, epoch, random
-// streams) as metadata strings, and what a resumed run may change in its recipe.
-// The whole checkpoint layout is in docs/formats.md.
+// A run's checkpoints. Here: the training state a checkpoint carries besides its tensors (step,
+// epoch, random streams) as metadata strings (checkpoint_state.cpp), and what a resumed run may
+// change in its recipe. Trainer::save_checkpoint, check_checkpoint, restore and load_weights
+// (checkpoint.cpp) write, verify and read whole checkpoints. The layout is in docs/formats.md.
 #pragma once
 
 #include <array>

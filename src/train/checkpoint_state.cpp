@@ -1,6 +1,4 @@
 // Training state as checkpoint metadata, and recipe comparison for resumed runs.
-#include "train/resume.h"
-
 #include <fmt/format.h>
 
 #include <charconv>
@@ -10,6 +8,7 @@
 
 #include "core/error.h"
 #include "core/limits.h"
+#include "train/checkpoint.h"
 
 namespace sculpt::train {
 
@@ -116,10 +115,10 @@ std::optional<sched::PlateauState> parse_plateau_state(std::string_view text) {
 }
 
 std::string format_epoch_progress(const EpochProgress& p) {
-  std::string out = fmt::format("{} {} {} {} {} {} {} {} {} {:a} {:a} {:a} {:a}", p.batches,
-                                p.steps_in_epoch, p.samples, p.correct, p.steps, p.skipped,
-                                p.clipped_steps, p.sampled_steps, p.skips_in_a_row, p.loss_sum,
-                                p.grad_norm_sum, p.grad_norm_max, p.seconds);
+  std::string out =
+      fmt::format("{} {} {} {} {} {} {} {} {} {:a} {:a} {:a} {:a}", p.batches, p.steps_in_epoch,
+                  p.samples, p.correct, p.steps, p.skipped, p.clipped_steps, p.sampled_steps,
+                  p.skips_in_a_row, p.loss_sum, p.grad_norm_sum, p.grad_norm_max, p.seconds);
   for (double v : p.tensor_sums) out += fmt::format(" {:a}", v);
   return out;
 }
@@ -129,9 +128,9 @@ std::optional<EpochProgress> parse_epoch_progress(std::string_view text) {
   constexpr size_t kCounts = 9, kReals = 4;
   if (words.size() < kCounts + kReals) return std::nullopt;
   EpochProgress p;
-  int64_t* counts[kCounts] = {&p.batches, &p.steps_in_epoch, &p.samples,
-                              &p.correct, &p.steps,          &p.skipped,
-                              &p.clipped_steps, &p.sampled_steps, &p.skips_in_a_row};
+  int64_t* counts[kCounts] = {&p.batches,       &p.steps_in_epoch, &p.samples,
+                              &p.correct,       &p.steps,          &p.skipped,
+                              &p.clipped_steps, &p.sampled_steps,  &p.skips_in_a_row};
   for (size_t i = 0; i < kCounts; ++i) {
     const auto v = parse_int<int64_t>(words[i]);
     if (!v || *v < 0) return std::nullopt;
