@@ -16,22 +16,11 @@
 #include "kernels/gemm.h"
 #include "kernels/im2col.h"
 #include "kernels/transpose.h"
-#include "nn/layers/conv2d.h"
-#include "nn/layers/linear.h"
 #include "nn/registry.h"
 #include "sparse/csr.h"
 #include "sparse/windowed.h"
 
 namespace sculpt {
-
-namespace {
-
-bool elementwise(std::string_view kind) {
-  return kind == "relu" || kind == "sigmoid" || kind == "tanh" || kind == "dropout" ||
-         kind == "flatten";
-}
-
-}  // namespace
 
 struct InferenceModel::Impl {
   enum class Layout { kSample, kFeature, kAny };
@@ -128,44 +117,42 @@ void InferenceModel::Impl::build(const infer::ExportModel& m, const InferenceOpt
     nn::Layer& l = *layers[i];
     l.reserve(max_batch);
     widest = std::max(widest, numel(l.out_shape()));
-    const std::string_view kind = l.kind();
+    const nn::LayerTraits t = l.traits();
     Step s;
     s.layer = &l;
     s.in = numel(ins[i]);
     s.out = numel(l.out_shape());
-    s.layout = elementwise(kind) ? Layout::kAny : Layout::kSample;
-    size_t weight = 0, bias = 0;
-    if (auto* lin = dynamic_cast<nn::Linear*>(&l)) {
-      weight = lin->weight_index(), bias = lin->bias_index();
-    } else if (auto* conv = dynamic_cast<nn::Conv2d*>(&l)) {
-      weight = conv->weight_index(), bias = conv->bias_index();
-      s.geom = conv->geometry();
-    } else {
-      if (kind != "flatten" && kind != "dropout") steps.push_back(std::move(s));
+    s.layout = t.elementwise ? Layout::kAny : Layout::kSample;
+    // A layer with prunable units is a linear map of its input (or a convolution, with a
+    // geometry): it gets the dense or sparse kernels here. Any other runs its own forward.
+    if (!t.weight || !t.bias) {
+      if (!t.eval_identity) steps.push_back(std::move(s));
       continue;  // flatten and eval-mode dropout change no bytes
     }
+    const size_t weight = *t.weight, bias = *t.bias;
+    const bool conv = t.conv != nullptr;
+    if (conv) s.geom = *t.conv;
     const ParamEntry& w = params.entry(weight);
     const int64_t rows = w.shape[0], cols = w.size / rows;
     const float* wv = params.value(weight);
     const int64_t nnz = w.size - std::count(wv, wv + w.size, 0.0f);
-    const double limit = kind == "conv2d" ? kAutoSparseConv : kAutoSparseLinear;
+    const double limit = conv ? kAutoSparseConv : kAutoSparseLinear;
     const bool sparse =
         o.kernels == "sparse" || (o.kernels == "auto" && double(nnz) <= limit * double(w.size));
-    info.push_back({l.name(), std::string(kind), sparse ? "sparse" : "dense", w.size, nnz});
-    if (!sparse && kind == "linear") {
+    info.push_back({l.name(), std::string(l.kind()), sparse ? "sparse" : "dense", w.size, nnz});
+    if (!sparse && !conv) {
       s.weight = params.value(weight);
       s.bias = params.value(bias);
     }
     if (sparse) {
       s.csr = sparse::csr_from_dense(params.value(weight), rows, cols);
       s.bias = params.value(bias);
-      const bool conv = kind == "conv2d";
       if (!conv && sparse::windowed_is_fast()) s.windowed = sparse::windowed_from_csr(s.csr);
       s.kind = conv ? Step::Kind::kSparseConv : Step::Kind::kSparseLinear;
       s.layout = conv ? Layout::kSample : Layout::kFeature;
       if (conv) col_size = std::max(col_size, s.geom.col_rows() * s.geom.col_cols());
       // A following ReLU is fused into the kernel's store.
-      if (i + 1 < layers.size() && layers[i + 1]->kind() == "relu") {
+      if (i + 1 < layers.size() && layers[i + 1]->traits().relu) {
         s.act = sparse::Act::kRelu;
         ++i;
         info.back().name += "+relu";
@@ -302,8 +289,8 @@ std::vector<float> InferenceModel::predict(const std::vector<float>& x) {
 }
 
 std::vector<int32_t> InferenceModel::classify(const std::vector<float>& x) {
-  SCULPT_CHECK(header().task != "regression", ConfigError,
-               "a regression model has no classes", "classify", "use predict() for its values");
+  SCULPT_CHECK(header().task != "regression", ConfigError, "a regression model has no classes",
+               "classify", "use predict() for its values");
   const std::vector<float> logits = predict(x);
   return classes_of(logits.data(), int64_t(logits.size()) / outputs(), outputs());
 }
@@ -312,7 +299,8 @@ std::vector<int32_t> classes_of(const float* logits, int64_t n, int64_t k) {
   std::vector<int32_t> out(static_cast<size_t>(n));
   for (int64_t i = 0; i < n; ++i) {
     const float* row = logits + i * k;
-    out[size_t(i)] = k == 1 ? int32_t(row[0] > 0.0f) : int32_t(std::max_element(row, row + k) - row);
+    out[size_t(i)] =
+        k == 1 ? int32_t(row[0] > 0.0f) : int32_t(std::max_element(row, row + k) - row);
   }
   return out;
 }
@@ -336,8 +324,9 @@ int64_t InferenceModel::nonzeros() const {
 std::string InferenceModel::summary() const {
   std::string out;
   for (const InferenceLayer& l : impl_->info)
-    out += fmt::format("  {:<12} {:<7} {:<7} {:>9} / {:>9} weights ({:.1f}%)\n", l.name, l.kind,
-                       l.kernel, l.nonzeros, l.params, 100.0 * double(l.nonzeros) / double(l.params));
+    out +=
+        fmt::format("  {:<12} {:<7} {:<7} {:>9} / {:>9} weights ({:.1f}%)\n", l.name, l.kind,
+                    l.kernel, l.nonzeros, l.params, 100.0 * double(l.nonzeros) / double(l.params));
   return out;
 }
 

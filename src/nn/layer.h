@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -24,6 +25,7 @@
 #include "core/param_store.h"
 #include "core/rng.h"
 #include "core/shape.h"
+#include "kernels/im2col.h"
 
 namespace sculpt::nn {
 
@@ -35,6 +37,28 @@ struct Pass {
   uint64_t key = 0;  // per-step random key (dropout uses counter_uniform(key ^ salt, i))
 };
 
+// What the pruner, the surgery and the inference runtime know of a layer: they read these, never
+// its kind string or its class. A new layer states its own in traits(); the defaults are the
+// cautious ones, under which the pruner leaves the layer's neighbours unpruned (with a note)
+// instead of failing, and the runtime runs the layer as it is.
+struct LayerTraits {
+  // The output keeps the input's unit (channel) axis in order, so structured pruning can look
+  // through the layer to the next parametric one: activations, pooling, flatten, dropout.
+  bool keeps_channels = false;
+  // Each output value depends on the input value at the same index only: any memory layout.
+  bool elementwise = false;
+  // Evaluation changes no bytes (flatten, dropout): the runtime skips the layer.
+  bool eval_identity = false;
+  // y = max(x, 0): the sparse kernels fuse it into their store.
+  bool relu = false;
+  // A layer with prunable units, y = W x + b over its flattened input (Linear: rows) or a
+  // convolution with `conv` (Conv2d: filters): the ParamStore entries of its weight
+  // [units, ...] and bias, and how many units. The pruner and the runtime rely on that form.
+  std::optional<size_t> weight = std::nullopt, bias = std::nullopt;
+  int64_t units = 0;
+  const kernels::ConvGeometry* conv = nullptr;  // a convolution's geometry (after bind)
+};
+
 class Layer {
  public:
   explicit Layer(std::string name) : name_(std::move(name)) {}
@@ -44,6 +68,7 @@ class Layer {
 
   const std::string& name() const { return name_; }
   virtual std::string_view kind() const = 0;
+  virtual LayerTraits traits() const { return {}; }
   // One line for summaries: "fc1 Linear(784 -> 300)".
   virtual std::string describe() const = 0;
 
@@ -55,8 +80,8 @@ class Layer {
   // saturating at INT64_MAX: Model::reserve checks it against kMaxActivationFloats first.
   virtual int64_t scratch_floats(int64_t /*max_batch*/, int /*threads*/) const { return 0; }
   virtual void forward(ParamStore& ps, const float* x, float* y, int64_t n, const Pass& pass) = 0;
-  virtual void backward(ParamStore& ps, const float* x, const float* y, const float* dy,
-                        float* dx, int64_t n) = 0;
+  virtual void backward(ParamStore& ps, const float* x, const float* y, const float* dy, float* dx,
+                        int64_t n) = 0;
 
   const Shape& in_shape() const { return in_; }
   const Shape& out_shape() const { return out_; }

@@ -35,24 +35,34 @@ std::string with_commas(int64_t v) {
 Model Model::build(const ModelSpec& spec, const Shape& input) {
   SCULPT_CHECK(!spec.layers.empty(), ConfigError, "the model has no layers", "model",
                "name a built-in model or list [[model.layers]]");
-  SCULPT_CHECK(!input.empty() && numel(input) > 0, ShapeError,
-               fmt::format("the model input shape {} is empty", to_string(input)));
-  Model m;
-  m.input_ = input;
+  std::vector<std::unique_ptr<Layer>> layers;
   std::map<std::string, int> counts;
-  Shape shape = input;
   for (const auto& ls : spec.layers) {
     LayerSpec named = ls;
     const int k = ++counts[ls.type];
     if (named.name.empty()) named.name = default_name(ls.type, k);
-    auto layer = make_layer(named);
+    layers.push_back(make_layer(named));
+  }
+  return build(std::move(layers), input);
+}
+
+Model Model::build(std::vector<std::unique_ptr<Layer>> layers, const Shape& input) {
+  SCULPT_CHECK(!layers.empty(), ConfigError, "the model has no layers", "model",
+               "give it at least one layer");
+  SCULPT_CHECK(!input.empty() && numel(input) > 0, ShapeError,
+               fmt::format("the model input shape {} is empty", to_string(input)));
+  Model m;
+  m.input_ = input;
+  Shape shape = input;
+  for (auto& layer : layers) {
     shape = layer->bind(shape);
-    SCULPT_CHECK(checked_numel(shape) > 0, ShapeError,
-                 fmt::format("layer '{}' outputs {} per sample: {}", named.name, to_string(shape),
-                             checked_numel(shape) == 0
-                                 ? "no values"
-                                 : std::string("more than the limit of ") + kMaxTensorText),
-                 "model", "make the layer smaller (out, kernel, padding)");
+    SCULPT_CHECK(
+        checked_numel(shape) > 0, ShapeError,
+        fmt::format("layer '{}' outputs {} per sample: {}", layer->name(), to_string(shape),
+                    checked_numel(shape) == 0
+                        ? "no values"
+                        : std::string("more than the limit of ") + kMaxTensorText),
+        "model", "make the layer smaller (out, kernel, padding)");
     m.layers_.push_back(std::move(layer));
   }
   return m;
@@ -144,8 +154,8 @@ std::string Model::summary(const ParamStore& ps) const {
     for (const auto& e : ps.entries())
       if (e.name.rfind(l->name() + ".", 0) == 0) params += e.size;
     total += params;
-    out += fmt::format("  {:<48} out {:<16} params {}\n", l->describe(),
-                       to_string(l->out_shape()), with_commas(params));
+    out += fmt::format("  {:<48} out {:<16} params {}\n", l->describe(), to_string(l->out_shape()),
+                       with_commas(params));
   }
   out += fmt::format("total parameters: {}\n", with_commas(total));
   return out;

@@ -35,6 +35,9 @@ class Model {
   // ShapeError naming the first layer whose input does not fit or whose output is more than
   // kMaxTensorNumel entries per sample, ConfigError for bad specs. Allocates no activations.
   static Model build(const ModelSpec& spec, const Shape& input);
+  // The same from layers already made: a library user's own Layer subclasses among them (its
+  // traits() tell the pruner and the runtime what it is).
+  static Model build(std::vector<std::unique_ptr<Layer>> layers, const Shape& input);
 
   void declare(ParamStore& ps);
   void init(ParamStore& ps, Rng& rng);

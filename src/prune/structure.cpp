@@ -1,54 +1,43 @@
-// Finds the Linear/Conv2d layers of a model and which layer consumes each one's units.
+// Finds the layers with prunable units (by their traits) and which layer consumes each one's
+// units.
 #include "prune/structure.h"
 
 #include <fmt/format.h>
 
 #include "core/error.h"
-#include "nn/layers/conv2d.h"
-#include "nn/layers/linear.h"
 
 namespace sculpt::prune {
 
-namespace {
-
-// Layers that keep the channel axis: what may sit between two parametric layers.
-bool keeps_channels(std::string_view kind) {
-  return kind == "relu" || kind == "tanh" || kind == "sigmoid" || kind == "maxpool2d" ||
-         kind == "avgpool2d" || kind == "flatten" || kind == "dropout";
-}
-
-}  // namespace
-
 std::vector<PrunableLayer> prunable_layers(const nn::Model& model, const ParamStore& ps) {
   std::vector<PrunableLayer> out;
+  bool linked = false;  // every layer since the last parametric one kept its units in order
   for (size_t i = 0; i < model.size(); ++i) {
     const nn::Layer& layer = model.layer(i);
+    const nn::LayerTraits t = layer.traits();
+    if (!t.weight) {
+      if (linked && !t.keeps_channels) {
+        linked = false;
+        out.back().note = fmt::format(
+            "units kept: layer '{}' ({}) after it does not keep channels, so removing a unit "
+            "cannot be followed to the layer that reads it",
+            layer.name(), layer.kind());
+      }
+      continue;
+    }
     PrunableLayer p;
     p.name = layer.name();
     p.kind = std::string(layer.kind());
     p.layer_index = i;
-    if (const auto* lin = dynamic_cast<const nn::Linear*>(&layer)) {
-      p.weight = lin->weight_index();
-      p.bias = lin->bias_index();
-      p.units = lin->out_features();
-    } else if (const auto* conv = dynamic_cast<const nn::Conv2d*>(&layer)) {
-      p.weight = conv->weight_index();
-      p.bias = conv->bias_index();
-      p.units = conv->out_channels();
-    } else {
-      SCULPT_CHECK(out.empty() || keeps_channels(layer.kind()), ShapeError,
-                   fmt::format("layer '{}' ({}) between '{}' and the next parametric layer does "
-                               "not keep channels; structured pruning cannot follow it",
-                               layer.name(), layer.kind(), out.back().name));
-      continue;
-    }
+    p.weight = *t.weight;
+    p.bias = t.bias;
+    p.units = t.units;
     const ParamEntry& w = ps.entry(p.weight);
     SCULPT_CHECK(p.units > 0 && w.size % p.units == 0, ShapeError,
                  fmt::format("layer '{}': weight {} has {} entries, not a multiple of {} units",
                              p.name, w.name, w.size, p.units));
     p.fan_in = w.size / p.units;
     p.out_spatial = numel(layer.out_shape()) / p.units;
-    if (!out.empty()) {
+    if (linked) {
       PrunableLayer& prev = out.back();
       SCULPT_CHECK(p.fan_in % prev.units == 0, ShapeError,
                    fmt::format("layer '{}' reads {} inputs per unit, not a multiple of the {} "
@@ -58,6 +47,7 @@ std::vector<PrunableLayer> prunable_layers(const nn::Model& model, const ParamSt
       prev.next_spatial = p.fan_in / prev.units;
     }
     out.push_back(std::move(p));
+    linked = true;
   }
   return out;
 }

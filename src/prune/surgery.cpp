@@ -12,7 +12,6 @@
 #include "core/param_store.h"
 #include "core/tensor.h"
 #include "io/checkpoint.h"
-#include "nn/layers/conv2d.h"
 #include "prune/structure.h"
 
 namespace sculpt::prune {
@@ -99,9 +98,9 @@ bool fold(const PrunableLayer& next, const nn::Model& model, const io::Checkpoin
           const ParamStore& ps, int64_t u, int64_t cols, const float* a, int64_t n,
           std::vector<double>& delta) {
   if (!next.bias) return false;
-  const auto* conv = dynamic_cast<const nn::Conv2d*>(&model.layer(next.layer_index));
+  const kernels::ConvGeometry* conv = model.layer(next.layer_index).traits().conv;
   const bool uniform = std::all_of(a, a + n, [&](float v) { return v == a[0]; });
-  if (conv && (conv->geometry().pad != 0 || !uniform)) return false;
+  if (conv && (conv->pad != 0 || !uniform)) return false;
   if (!conv && n != cols) return false;  // a Linear reads each idle value through one column
   const float* w = param(ck, ps, next.weight).data.data();
   const float* bias_mask = mask_of(ck, ps.entry(*next.bias));

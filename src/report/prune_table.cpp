@@ -1,4 +1,5 @@
-// Plain-text table of a pruned model, one row per prunable layer and a total.
+// Plain-text table of a pruned model, one row per prunable layer and a total, then a line per
+// layer whose units structured pruning leaves alone and why.
 #include "report/prune_table.h"
 
 #include <fmt/format.h>
@@ -27,6 +28,8 @@ std::string format_prune_table(const std::vector<prune::PrunableLayer>& layers,
   out += fmt::format("{:<10} {:<7} {:>9} {:>9} {:>9} {:>11} {:>11}\n", "total", "", total.params,
                      total.kept, pct(total.params - total.kept, total.params), "",
                      pct(total.flops_kept, total.flops));
+  for (const prune::PrunableLayer& l : layers)
+    if (!l.note.empty()) out += fmt::format("note: {}: {}\n", l.name, l.note);
   return out;
 }
 

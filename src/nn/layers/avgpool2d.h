@@ -14,6 +14,7 @@ class AvgPool2d : public Layer {
   AvgPool2d(std::string name, int64_t kernel, int64_t stride, int64_t padding = 0);
 
   std::string_view kind() const override { return "avgpool2d"; }
+  LayerTraits traits() const override { return {.keeps_channels = true}; }
   std::string describe() const override;
   Shape bind(const Shape& in) override;
   void forward(ParamStore& ps, const float* x, float* y, int64_t n, const Pass& pass) override;

@@ -18,6 +18,9 @@ class Conv2d : public Layer {
          int64_t padding = 0);
 
   std::string_view kind() const override { return "conv2d"; }
+  LayerTraits traits() const override {
+    return {.weight = weight_, .bias = bias_, .units = out_c_, .conv = &g_};
+  }
   std::string describe() const override;
   Shape bind(const Shape& in) override;
   void declare(ParamStore& ps) override;
@@ -42,10 +45,10 @@ class Conv2d : public Layer {
   int64_t out_c_, kernel_, stride_, padding_;
   kernels::ConvGeometry g_;
   size_t weight_ = 0, bias_ = 0;
-  int threads_ = 0;                     // per-thread buffers reserved
-  AlignedVector<float> col_;            // [threads, c*k*k, oh*ow]
-  AlignedVector<float> dw_part_;        // [threads - 1, out_c, c*k*k] (thread 0 adds in place)
-  AlignedVector<float> db_part_;        // [threads - 1, out_c]
+  int threads_ = 0;               // per-thread buffers reserved
+  AlignedVector<float> col_;      // [threads, c*k*k, oh*ow]
+  AlignedVector<float> dw_part_;  // [threads - 1, out_c, c*k*k] (thread 0 adds in place)
+  AlignedVector<float> db_part_;  // [threads - 1, out_c]
 };
 
 }  // namespace sculpt::nn

@@ -14,6 +14,9 @@ class Dropout : public ShapePreserving {
  public:
   Dropout(std::string name, double p);
   std::string_view kind() const override { return "dropout"; }
+  LayerTraits traits() const override {
+    return {.keeps_channels = true, .elementwise = true, .eval_identity = true};
+  }
   std::string describe() const override;
   void reserve(int64_t max_batch) override;
   int64_t scratch_floats(int64_t max_batch, int) const override {
@@ -29,7 +32,7 @@ class Dropout : public ShapePreserving {
 
  private:
   double p_;
-  uint64_t salt_;         // from the layer name, so two dropout layers draw different masks
+  uint64_t salt_;  // from the layer name, so two dropout layers draw different masks
   bool last_train_ = false;
   AlignedVector<float> mask_;  // [max_batch, features]
 };

@@ -13,6 +13,9 @@ class Linear : public Layer {
   Linear(std::string name, int64_t out_features, int64_t in_features = 0);
 
   std::string_view kind() const override { return "linear"; }
+  LayerTraits traits() const override {
+    return {.weight = weight_, .bias = bias_, .units = out_features_};
+  }
   std::string describe() const override;
   Shape bind(const Shape& in) override;
   void declare(ParamStore& ps) override;

@@ -15,6 +15,7 @@ class MaxPool2d : public Layer {
   MaxPool2d(std::string name, int64_t kernel, int64_t stride, int64_t padding = 0);
 
   std::string_view kind() const override { return "maxpool2d"; }
+  LayerTraits traits() const override { return {.keeps_channels = true}; }
   std::string describe() const override;
   Shape bind(const Shape& in) override;
   void reserve(int64_t max_batch) override;
