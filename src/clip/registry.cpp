@@ -9,6 +9,8 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
 
+#include "core/registry.h"
+
 #include <fmt/format.h>
 
 #include <functional>
@@ -21,7 +23,6 @@
 #include "clip/clipper.h"
 #include "clip/config.h"
 #include "core/error.h"
-#include "core/suggest.h"
 
 namespace sculpt::clip {
 
@@ -36,8 +37,7 @@ struct NoneConfig {
 
 struct Row {
   ClipperInfo info;
-  std::function<Options(const Options&)> resolve;  // checks, fills in defaults
-  std::function<const FieldSpec*(std::string_view)> spec;
+  OptionFields fields;
   std::function<std::unique_ptr<Clipper>(const Options&)> make;
 };
 
@@ -46,71 +46,60 @@ Row row(const char* name, const char* title, const char* formula, const char* pa
         const char* torch, const char* example, Make make) {
   return Row{
       ClipperInfo{name, title, formula, paper, torch, example, describe_fields<C>("clip")},
-      [name](const Options& o) { return to_options(options_to<C>(o, "clip", name)); },
-      [](std::string_view key) -> const FieldSpec* {
-        const Field<C>* f = find_field<C>(key);
-        return f ? &f->spec : nullptr;
-      },
+      option_fields<C>(name),
       [name, make](const Options& o) { return make(options_to<C>(o, "clip", name)); },
   };
 }
 
-const std::vector<Row>& rows() {
-  static const std::vector<Row> r = {
-      row<NoneConfig>("none", "No clipping", "g unchanged (the report still has the global norm)",
-                      "", "", "[clip]\nname = \"none\"\n",
-                      [](NoneConfig) { return std::make_unique<NoClip>(); }),
-      row<ValueConfig>("value", "Clip by value",
-                       "g <- clamp(g, -max_value, max_value)   (every element)", "",
-                       "torch.nn.utils.clip_grad_value_(params, max_value)",
-                       "[clip]\nname = \"value\"\nmax_value = 0.5\n",
-                       [](ValueConfig c) { return std::make_unique<ValueClipper>(c); }),
-      row<NormConfig>(
-          "norm", "Clip each tensor's norm",
-          "for every tensor t: f_t = max_norm / (||g_t|| + eps);  g_t <- f_t * g_t when f_t < 1\n"
-          "||.||: L2 (norm_type = \"2\") or max |g| (\"inf\")",
-          "", "torch.nn.utils.clip_grad_norm_(p, max_norm, norm_type) for each parameter p",
-          "[clip]\nname = \"norm\"\nmax_norm = 1.0\n",
-          [](NormConfig c) { return std::make_unique<NormClipper>(std::move(c)); }),
-      row<GlobalNormConfig>(
-          "global-norm", "Clip the global norm",
-          "N = ||(g_1, ..., g_n)|| over every tensor (L2 summed in double, or max |g|)\n"
-          "f = min(1, max_norm / (N + eps));  g <- f * g",
-          "Pascanu, Mikolov & Bengio, \"On the difficulty of training recurrent neural "
-          "networks\", ICML 2013",
-          "torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm, norm_type)",
-          "[clip]\nname = \"global-norm\"\nmax_norm = 1.0\n",
-          [](GlobalNormConfig c) { return std::make_unique<GlobalNormClipper>(std::move(c)); }),
-      row<AgcConfig>(
-          "agc", "Adaptive gradient clipping (unit-wise)",
-          "for every unit i (a row of a weight; a bias is one unit):\n"
-          "W_i = max(||w_i||, eps);  g_i <- g_i * clipping * W_i / ||g_i||  when ||g_i|| / W_i > "
-          "clipping",
-          "Brock, De, Smith & Simonyan, \"High-Performance Large-Scale Image Recognition Without "
-          "Normalization\", ICML 2021",
-          "", "[clip]\nname = \"agc\"\nclipping = 0.01\n",
-          [](AgcConfig c) { return std::make_unique<AgcClipper>(c); }),
-      row<AutoClipConfig>(
-          "autoclip", "AutoClip (percentile of past norms)",
-          "N = global L2 norm; history h <- h + [N] (the last `history` norms, or all)\n"
-          "limit = percentile(h, percentile);  f = min(1, limit / (N + 1e-6));  g <- f * g",
-          "Seetharaman, Wichern, Pardo & Le Roux, \"AutoClip: Adaptive Gradient Clipping for "
-          "Source Separation Networks\", MLSP 2020",
-          "", "[clip]\nname = \"autoclip\"\npercentile = 10.0\n",
-          [](AutoClipConfig c) { return std::make_unique<AutoClipper>(c); }),
-  };
+const Registry<Row>& registry() {
+  static const Registry<Row> r(
+      "clip.name",
+      {
+          row<NoneConfig>(
+              "none", "No clipping", "g unchanged (the report still has the global norm)", "", "",
+              "[clip]\nname = \"none\"\n", [](NoneConfig) { return std::make_unique<NoClip>(); }),
+          row<ValueConfig>("value", "Clip by value",
+                           "g <- clamp(g, -max_value, max_value)   (every element)", "",
+                           "torch.nn.utils.clip_grad_value_(params, max_value)",
+                           "[clip]\nname = \"value\"\nmax_value = 0.5\n",
+                           [](ValueConfig c) { return std::make_unique<ValueClipper>(c); }),
+          row<NormConfig>(
+              "norm", "Clip each tensor's norm",
+              "for every tensor t: f_t = max_norm / (||g_t|| + eps);  g_t <- f_t * g_t when f_t < "
+              "1\n"
+              "||.||: L2 (norm_type = \"2\") or max |g| (\"inf\")",
+              "", "torch.nn.utils.clip_grad_norm_(p, max_norm, norm_type) for each parameter p",
+              "[clip]\nname = \"norm\"\nmax_norm = 1.0\n",
+              [](NormConfig c) { return std::make_unique<NormClipper>(std::move(c)); }),
+          row<GlobalNormConfig>(
+              "global-norm", "Clip the global norm",
+              "N = ||(g_1, ..., g_n)|| over every tensor (L2 summed in double, or max |g|)\n"
+              "f = min(1, max_norm / (N + eps));  g <- f * g",
+              "Pascanu, Mikolov & Bengio, \"On the difficulty of training recurrent neural "
+              "networks\", ICML 2013",
+              "torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm, norm_type)",
+              "[clip]\nname = \"global-norm\"\nmax_norm = 1.0\n",
+              [](GlobalNormConfig c) { return std::make_unique<GlobalNormClipper>(std::move(c)); }),
+          row<AgcConfig>("agc", "Adaptive gradient clipping (unit-wise)",
+                         "for every unit i (a row of a weight; a bias is one unit):\n"
+                         "W_i = max(||w_i||, eps);  g_i <- g_i * clipping * W_i / ||g_i||  when "
+                         "||g_i|| / W_i > "
+                         "clipping",
+                         "Brock, De, Smith & Simonyan, \"High-Performance Large-Scale Image "
+                         "Recognition Without "
+                         "Normalization\", ICML 2021",
+                         "", "[clip]\nname = \"agc\"\nclipping = 0.01\n",
+                         [](AgcConfig c) { return std::make_unique<AgcClipper>(c); }),
+          row<AutoClipConfig>(
+              "autoclip", "AutoClip (percentile of past norms)",
+              "N = global L2 norm; history h <- h + [N] (the last `history` norms, or all)\n"
+              "limit = percentile(h, percentile);  f = min(1, limit / (N + 1e-6));  g <- f * g",
+              "Seetharaman, Wichern, Pardo & Le Roux, \"AutoClip: Adaptive Gradient Clipping for "
+              "Source Separation Networks\", MLSP 2020",
+              "", "[clip]\nname = \"autoclip\"\npercentile = 10.0\n",
+              [](AutoClipConfig c) { return std::make_unique<AutoClipper>(c); }),
+      });
   return r;
-}
-
-const Row& find_row(std::string_view name, const std::string& where) {
-  for (const Row& r : rows())
-    if (r.info.name == name) return r;
-  const std::vector<std::string> names = clipper_names();
-  std::string hint = did_you_mean(name, names);
-  if (hint.empty()) hint = fmt::format("choose one of: {}", fmt::join(names, ", "));
-  throw ConfigError(
-      fmt::format("clip.name must be one of {}, got \"{}\"", fmt::join(names, " | "), name), where,
-      hint);
 }
 
 }  // namespace
@@ -118,46 +107,41 @@ const Row& find_row(std::string_view name, const std::string& where) {
 const std::vector<ClipperInfo>& clipper_infos() {
   static const std::vector<ClipperInfo> infos = [] {
     std::vector<ClipperInfo> out;
-    for (const Row& r : rows()) out.push_back(r.info);
+    for (const Row& r : registry().rows()) out.push_back(r.info);
     return out;
   }();
   return infos;
 }
 
-std::vector<std::string> clipper_names() {
-  std::vector<std::string> out;
-  for (const Row& r : rows()) out.push_back(r.info.name);
-  return out;
-}
+std::vector<std::string> clipper_names() { return registry().names(); }
 
 bool clipper_has_field(std::string_view name, std::string_view key) {
-  for (const Row& r : rows())
-    if (r.info.name == name) return r.spec(key) != nullptr;
-  return false;
+  return registry().has_field(name, key);
 }
 
-const FieldSpec* any_clipper_field(std::string_view key) {
-  for (const Row& r : rows())
-    if (const FieldSpec* s = r.spec(key)) return s;
-  return nullptr;
-}
+const FieldSpec* any_clipper_field(std::string_view key) { return registry().any_field(key); }
 
 std::vector<std::string> clipper_fields(std::string_view name) {
   std::vector<std::string> out;
-  for (const Row& r : rows())
-    if (r.info.name == name)
-      for (const FieldRow& f : r.info.fields) out.push_back(f.key.substr(f.key.find('.') + 1));
+  if (const Row* r = registry().get(name))
+    for (const FieldRow& f : r->info.fields) out.push_back(f.key.substr(f.key.find('.') + 1));
   return out;
 }
 
+namespace {
+
+std::string where_of(const ClipConfig& cfg) {
+  return cfg.options.empty() ? "clip" : cfg.options.items()[0].where;
+}
+
+}  // namespace
+
 Options resolve_options(const ClipConfig& cfg) {
-  const std::string where = cfg.options.empty() ? "clip" : cfg.options.items()[0].where;
-  return find_row(cfg.name, where).resolve(cfg.options);
+  return registry().find(cfg.name, where_of(cfg)).fields.resolve(cfg.options, "clip");
 }
 
 std::unique_ptr<Clipper> make_clipper(const ClipConfig& cfg) {
-  const std::string where = cfg.options.empty() ? "clip" : cfg.options.items()[0].where;
-  return find_row(cfg.name, where).make(cfg.options);
+  return registry().find(cfg.name, where_of(cfg)).make(cfg.options);
 }
 
 }  // namespace sculpt::clip

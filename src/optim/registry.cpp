@@ -1,11 +1,12 @@
 // The optimizer registry: one include and one row per optimizer. Each row carries the rule,
 // the paper and an example; `sculpt list optimizers` and docs/optimizers.md print them.
+#include "core/registry.h"
+
 #include <fmt/format.h>
 
 #include <functional>
 
 #include "core/error.h"
-#include "core/suggest.h"
 #include "optim/adagrad.h"
 #include "optim/adam.h"
 #include "optim/config.h"
@@ -22,8 +23,7 @@ namespace {
 
 struct Row {
   OptimizerInfo info;
-  std::function<Options(const Options&)> resolve;  // checks, fills defaults
-  std::function<const FieldSpec*(std::string_view)> spec;
+  OptionFields fields;
   std::function<std::unique_ptr<Optimizer>(const Options&)> make;  // from resolved options
 };
 
@@ -32,136 +32,125 @@ Row row(const char* name, const char* title, const char* rule, const char* paper
         const char* example, Make make) {
   return Row{
       OptimizerInfo{name, title, rule, paper, example, describe_fields<C>("optim")},
-      [name](const Options& o) { return to_options(options_to<C>(o, "optim", name)); },
-      [](std::string_view key) -> const FieldSpec* {
-        const Field<C>* f = find_field<C>(key);
-        return f ? &f->spec : nullptr;
-      },
+      option_fields<C>(name),
       [name, make](const Options& o) { return make(options_to<C>(o, "optim", name)); },
   };
 }
 
-const std::vector<Row>& rows() {
-  static const std::vector<Row> r = {
-      row<SgdConfig>(
-          "sgd", "SGD with momentum and Nesterov",
-          "d = g + l2*w\n"
-          "pytorch form: v = d at the first step, then v = momentum*v + (1 - dampening)*d\n"
-          "ema form:     v = momentum*v + (1 - momentum)*d, from v = 0\n"
-          "d = d + momentum*v (Nesterov), else d = v   (d = g without momentum)\n"
-          "w = keep*w - lr_t*d",
-          "Robbins & Monro, \"A Stochastic Approximation Method\", 1951; Sutskever et al., \"On "
-          "the importance of initialization and momentum in deep learning\", ICML 2013",
-          "[optim]\nname = \"sgd\"\nlr = 0.1\nmomentum = 0.9\nnesterov = true\nweight_decay = "
-          "5e-4\n",
-          [](SgdConfig c) { return std::make_unique<Sgd>(std::move(c)); }),
-      row<AdagradConfig>(
-          "adagrad", "AdaGrad",
-          "d = g + l2*w\nsum = sum + d^2\nw = keep*w - lr_t / (1 + t*lr_decay) * d / (sqrt(sum) + "
-          "eps)",
-          "Duchi, Hazan & Singer, \"Adaptive Subgradient Methods for Online Learning and "
-          "Stochastic Optimization\", JMLR 2011",
-          "[optim]\nname = \"adagrad\"\nlr = 0.01\n",
-          [](AdagradConfig c) { return std::make_unique<Adagrad>(std::move(c)); }),
-      row<RmspropConfig>(
-          "rmsprop", "RMSprop",
-          "d = g + l2*w\nsq = alpha*sq + (1 - alpha)*d^2\n"
-          "centered: ga = alpha*ga + (1 - alpha)*d; den = sqrt(sq - ga^2) + eps; else den = "
-          "sqrt(sq) + eps\n"
-          "momentum > 0: buf = momentum*buf + d/den; w = keep*w - lr_t*buf\n"
-          "else: w = keep*w - lr_t*d/den",
-          "Hinton, Srivastava & Swersky, \"Neural Networks for Machine Learning\", lecture 6e, "
-          "2012; centered: Graves, \"Generating Sequences With Recurrent Neural Networks\", 2013",
-          "[optim]\nname = \"rmsprop\"\nlr = 0.001\nalpha = 0.99\n",
-          [](RmspropConfig c) { return std::make_unique<Rmsprop>(std::move(c)); }),
-      row<AdamConfig>("adam", "Adam",
-                      "d = g + l2*w\nm = beta1*m + (1 - beta1)*d\nv = beta2*v + (1 - beta2)*d^2\n"
-                      "amsgrad: vmax = max(vmax, v), used in place of v\n"
-                      "w = keep*w - lr_t / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)",
-                      "Kingma & Ba, \"Adam: A Method for Stochastic Optimization\", ICLR 2015",
-                      "[optim]\nname = \"adam\"\nlr = 0.001\n",
-                      [](AdamConfig c) { return std::make_unique<Adam>("adam", std::move(c)); }),
-      row<AdamWConfig>(
-          "adamw", "AdamW (decoupled weight decay)",
-          "Adam's rule with decay_style = \"decoupled\": w = (1 - lr_t*wd)*w - (Adam step)\n"
-          "decay_style = \"decoupled-schedule\" decays by (lr_t/lr)*wd, the paper's eta_t*lambda",
-          "Loshchilov & Hutter, \"Decoupled Weight Decay Regularization\", ICLR 2019",
-          "[optim]\nname = \"adamw\"\nlr = 0.001\nweight_decay = 0.01\n",
-          [](AdamWConfig c) { return std::make_unique<Adam>("adamw", std::move(c)); }),
-      row<AmsgradConfig>(
-          "amsgrad", "AMSGrad",
-          "Adam's rule with the running maximum of the second moment:\n"
-          "vmax = max(vmax, v); w = keep*w - lr_t / (1 - beta1^t) * m / (sqrt(vmax) / sqrt(1 - "
-          "beta2^t) + eps)",
-          "Reddi, Kale & Kumar, \"On the Convergence of Adam and Beyond\", ICLR 2018",
-          "[optim]\nname = \"amsgrad\"\nlr = 0.001\n",
-          [](AmsgradConfig c) { return std::make_unique<Adam>("amsgrad", std::move(c)); }),
-      row<NadamConfig>(
-          "nadam", "NAdam (Nesterov Adam)",
-          "mu_t = beta1*(1 - 0.5*0.96^(t*momentum_decay)); P_t = mu_1*...*mu_t\n"
-          "d = g + l2*w; m = beta1*m + (1 - beta1)*d; v = beta2*v + (1 - beta2)*d^2\n"
-          "den = sqrt(v / (1 - beta2^t)) + eps\n"
-          "w = keep*w - lr_t*(1 - mu_t)/(1 - P_t) * d/den - lr_t*mu_(t+1)/(1 - P_t*mu_(t+1)) * "
-          "m/den",
-          "Dozat, \"Incorporating Nesterov Momentum into Adam\", ICLR workshop 2016",
-          "[optim]\nname = \"nadam\"\nlr = 0.002\n",
-          [](NadamConfig c) { return std::make_unique<Nadam>(std::move(c)); }),
-      row<LionConfig>(
-          "lion", "Lion (sign momentum)",
-          "d = g + l2*w\nc = beta1*m + (1 - beta1)*d\nw = keep*w - lr_t*sign(c)\n"
-          "m = beta2*m + (1 - beta2)*d",
-          "Chen et al., \"Symbolic Discovery of Optimization Algorithms\", NeurIPS 2023",
-          "[optim]\nname = \"lion\"\nlr = 1e-4\nweight_decay = 0.1\n",
-          [](LionConfig c) { return std::make_unique<Lion>(std::move(c)); }),
-  };
+const Registry<Row>& registry() {
+  static const Registry<Row> r(
+      "optim.name",
+      {
+          row<SgdConfig>(
+              "sgd", "SGD with momentum and Nesterov",
+              "d = g + l2*w\n"
+              "pytorch form: v = d at the first step, then v = momentum*v + (1 - dampening)*d\n"
+              "ema form:     v = momentum*v + (1 - momentum)*d, from v = 0\n"
+              "d = d + momentum*v (Nesterov), else d = v   (d = g without momentum)\n"
+              "w = keep*w - lr_t*d",
+              "Robbins & Monro, \"A Stochastic Approximation Method\", 1951; Sutskever et al., "
+              "\"On "
+              "the importance of initialization and momentum in deep learning\", ICML 2013",
+              "[optim]\nname = \"sgd\"\nlr = 0.1\nmomentum = 0.9\nnesterov = true\nweight_decay = "
+              "5e-4\n",
+              [](SgdConfig c) { return std::make_unique<Sgd>(std::move(c)); }),
+          row<AdagradConfig>(
+              "adagrad", "AdaGrad",
+              "d = g + l2*w\nsum = sum + d^2\nw = keep*w - lr_t / (1 + t*lr_decay) * d / "
+              "(sqrt(sum) + "
+              "eps)",
+              "Duchi, Hazan & Singer, \"Adaptive Subgradient Methods for Online Learning and "
+              "Stochastic Optimization\", JMLR 2011",
+              "[optim]\nname = \"adagrad\"\nlr = 0.01\n",
+              [](AdagradConfig c) { return std::make_unique<Adagrad>(std::move(c)); }),
+          row<RmspropConfig>(
+              "rmsprop", "RMSprop",
+              "d = g + l2*w\nsq = alpha*sq + (1 - alpha)*d^2\n"
+              "centered: ga = alpha*ga + (1 - alpha)*d; den = sqrt(sq - ga^2) + eps; else den = "
+              "sqrt(sq) + eps\n"
+              "momentum > 0: buf = momentum*buf + d/den; w = keep*w - lr_t*buf\n"
+              "else: w = keep*w - lr_t*d/den",
+              "Hinton, Srivastava & Swersky, \"Neural Networks for Machine Learning\", lecture 6e, "
+              "2012; centered: Graves, \"Generating Sequences With Recurrent Neural Networks\", "
+              "2013",
+              "[optim]\nname = \"rmsprop\"\nlr = 0.001\nalpha = 0.99\n",
+              [](RmspropConfig c) { return std::make_unique<Rmsprop>(std::move(c)); }),
+          row<AdamConfig>(
+              "adam", "Adam",
+              "d = g + l2*w\nm = beta1*m + (1 - beta1)*d\nv = beta2*v + (1 - beta2)*d^2\n"
+              "amsgrad: vmax = max(vmax, v), used in place of v\n"
+              "w = keep*w - lr_t / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)",
+              "Kingma & Ba, \"Adam: A Method for Stochastic Optimization\", ICLR 2015",
+              "[optim]\nname = \"adam\"\nlr = 0.001\n",
+              [](AdamConfig c) { return std::make_unique<Adam>("adam", std::move(c)); }),
+          row<AdamWConfig>(
+              "adamw", "AdamW (decoupled weight decay)",
+              "Adam's rule with decay_style = \"decoupled\": w = (1 - lr_t*wd)*w - (Adam step)\n"
+              "decay_style = \"decoupled-schedule\" decays by (lr_t/lr)*wd, the paper's "
+              "eta_t*lambda",
+              "Loshchilov & Hutter, \"Decoupled Weight Decay Regularization\", ICLR 2019",
+              "[optim]\nname = \"adamw\"\nlr = 0.001\nweight_decay = 0.01\n",
+              [](AdamWConfig c) { return std::make_unique<Adam>("adamw", std::move(c)); }),
+          row<AmsgradConfig>(
+              "amsgrad", "AMSGrad",
+              "Adam's rule with the running maximum of the second moment:\n"
+              "vmax = max(vmax, v); w = keep*w - lr_t / (1 - beta1^t) * m / (sqrt(vmax) / sqrt(1 - "
+              "beta2^t) + eps)",
+              "Reddi, Kale & Kumar, \"On the Convergence of Adam and Beyond\", ICLR 2018",
+              "[optim]\nname = \"amsgrad\"\nlr = 0.001\n",
+              [](AmsgradConfig c) { return std::make_unique<Adam>("amsgrad", std::move(c)); }),
+          row<NadamConfig>(
+              "nadam", "NAdam (Nesterov Adam)",
+              "mu_t = beta1*(1 - 0.5*0.96^(t*momentum_decay)); P_t = mu_1*...*mu_t\n"
+              "d = g + l2*w; m = beta1*m + (1 - beta1)*d; v = beta2*v + (1 - beta2)*d^2\n"
+              "den = sqrt(v / (1 - beta2^t)) + eps\n"
+              "w = keep*w - lr_t*(1 - mu_t)/(1 - P_t) * d/den - lr_t*mu_(t+1)/(1 - P_t*mu_(t+1)) * "
+              "m/den",
+              "Dozat, \"Incorporating Nesterov Momentum into Adam\", ICLR workshop 2016",
+              "[optim]\nname = \"nadam\"\nlr = 0.002\n",
+              [](NadamConfig c) { return std::make_unique<Nadam>(std::move(c)); }),
+          row<LionConfig>(
+              "lion", "Lion (sign momentum)",
+              "d = g + l2*w\nc = beta1*m + (1 - beta1)*d\nw = keep*w - lr_t*sign(c)\n"
+              "m = beta2*m + (1 - beta2)*d",
+              "Chen et al., \"Symbolic Discovery of Optimization Algorithms\", NeurIPS 2023",
+              "[optim]\nname = \"lion\"\nlr = 1e-4\nweight_decay = 0.1\n",
+              [](LionConfig c) { return std::make_unique<Lion>(std::move(c)); }),
+      });
   return r;
 }
 
-const Row& find_row(std::string_view name) {
-  for (const Row& r : rows())
-    if (r.info.name == name) return r;
-  std::string hint = did_you_mean(name, optimizer_names());
-  if (hint.empty()) hint = fmt::format("optimizers are: {}", fmt::join(optimizer_names(), ", "));
-  throw ConfigError(fmt::format("unknown optimizer '{}'", name), "optim.name", hint);
-}
+const Row& find_row(std::string_view name) { return registry().find(name); }
 
 }  // namespace
 
 const std::vector<OptimizerInfo>& optimizer_infos() {
   static const std::vector<OptimizerInfo> infos = [] {
     std::vector<OptimizerInfo> out;
-    for (const Row& r : rows()) out.push_back(r.info);
+    for (const Row& r : registry().rows()) out.push_back(r.info);
     return out;
   }();
   return infos;
 }
 
-std::vector<std::string> optimizer_names() {
-  std::vector<std::string> names;
-  for (const Row& r : rows()) names.push_back(r.info.name);
-  return names;
-}
+std::vector<std::string> optimizer_names() { return registry().names(); }
 
 bool optimizer_has_field(std::string_view name, std::string_view key) {
-  for (const Row& r : rows())
-    if (r.info.name == name) return r.spec(key) != nullptr;
-  return false;
+  return registry().has_field(name, key);
 }
 
-const FieldSpec* any_optimizer_field(std::string_view key) {
-  for (const Row& r : rows())
-    if (const FieldSpec* s = r.spec(key)) return s;
-  return nullptr;
-}
+const FieldSpec* any_optimizer_field(std::string_view key) { return registry().any_field(key); }
 
 std::vector<std::string> optimizer_fields(std::string_view name) {
   std::vector<std::string> keys;
-  const Options defaults = find_row(name).resolve({});
+  const Options defaults = find_row(name).fields.resolve({}, "optim");
   for (const Option& o : defaults.items()) keys.push_back(o.key);
   return keys;
 }
 
-Options resolve_options(const OptimConfig& cfg) { return find_row(cfg.name).resolve(cfg.options); }
+Options resolve_options(const OptimConfig& cfg) {
+  return find_row(cfg.name).fields.resolve(cfg.options, "optim");
+}
 
 double base_lr(const OptimConfig& cfg) {
   return std::get<double>(resolve_options(cfg).find("lr")->value);
@@ -169,7 +158,7 @@ double base_lr(const OptimConfig& cfg) {
 
 std::unique_ptr<Optimizer> make_optimizer(const OptimConfig& cfg, const ParamStore& ps) {
   const Row& r = find_row(cfg.name);
-  std::unique_ptr<Optimizer> opt = r.make(r.resolve(cfg.options));
+  std::unique_ptr<Optimizer> opt = r.make(r.fields.resolve(cfg.options, "optim"));
   opt->init(ps, tensor_settings(ps, cfg.groups, opt->common().weight_decay));
   return opt;
 }

@@ -1,0 +1,96 @@
+// One registry for every family a recipe names by string (optimizers, schedule families,
+// clippers, ...): rows found by name with one "did you mean" error, the names for listings, and
+// for families configured by Options (core/options.h) the field queries that `sculpt list`, the
+// docs and the recipe reader ask. A family declares its Row (an `info` with a `name`, its
+// factory, and `fields` when it takes options) and one Registry<Row> of them; nothing else.
+#pragma once
+
+#include <fmt/format.h>
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/error.h"
+#include "core/fields.h"
+#include "core/options.h"
+#include "core/suggest.h"
+
+namespace sculpt {
+
+// What a row of an Options-configured family knows of its fields, typed by its config struct C
+// (a struct with a static fields() table, core/fields.h): resolve checks given options against
+// C and fills in the defaults; spec finds a field's FieldSpec by key.
+struct OptionFields {
+  std::function<Options(const Options&, std::string_view table)> resolve;
+  std::function<const FieldSpec*(std::string_view key)> spec;
+};
+
+// `member` names the row in errors ("optim.momentum is not a field of 'adam'").
+template <class C>
+OptionFields option_fields(const char* member) {
+  return {
+      [member](const Options& o, std::string_view table) {
+        return to_options(options_to<C>(o, table, member));
+      },
+      [](std::string_view key) -> const FieldSpec* {
+        const Field<C>* f = find_field<C>(key);
+        return f ? &f->spec : nullptr;
+      },
+  };
+}
+
+template <class Row>
+class Registry {
+ public:
+  // `key` is the recipe key that names a row ("optim.name"), for errors.
+  Registry(std::string key, std::vector<Row> rows) : key_(std::move(key)), rows_(std::move(rows)) {}
+
+  const std::vector<Row>& rows() const { return rows_; }
+
+  std::vector<std::string> names() const {
+    std::vector<std::string> out;
+    for (const Row& r : rows_) out.emplace_back(r.info.name);
+    return out;
+  }
+
+  // The row called `name`, or nullptr.
+  const Row* get(std::string_view name) const {
+    for (const Row& r : rows_)
+      if (r.info.name == name) return &r;
+    return nullptr;
+  }
+
+  // The row called `name`; else ConfigError "<key> must be one of a | b, got "x"" at `where`
+  // with a "did you mean" hint. `key` overrides the registry's (a schedule phase's name).
+  const Row& find(std::string_view name, const std::string& where = {},
+                  std::string_view key = {}) const {
+    if (const Row* r = get(name)) return *r;
+    const std::vector<std::string> all = names();
+    std::string hint = did_you_mean(name, all);
+    if (hint.empty()) hint = fmt::format("choose one of: {}", fmt::join(all, ", "));
+    throw ConfigError(fmt::format("{} must be one of {}, got \"{}\"", key.empty() ? key_ : key,
+                                  fmt::join(all, " | "), name),
+                      where.empty() ? key_ : where, hint);
+  }
+
+  // Options-configured families (rows with `fields`): whether row `name` has the field `key`,
+  // and the first row's spec of a field `key` (for values given before the name is known).
+  bool has_field(std::string_view name, std::string_view key) const {
+    const Row* r = get(name);
+    return r && r->fields.spec(key) != nullptr;
+  }
+  const FieldSpec* any_field(std::string_view key) const {
+    for (const Row& r : rows_)
+      if (const FieldSpec* s = r.fields.spec(key)) return s;
+    return nullptr;
+  }
+
+ private:
+  std::string key_;
+  std::vector<Row> rows_;
+};
+
+}  // namespace sculpt
