@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "core/suggest.h"
+#include "io/recipe_choice.h"
 #include "io/recipe_table.h"
 #include "optim/optimizer.h"
 
@@ -44,9 +45,12 @@ std::optional<FieldValue> scalar(const toml::node& n) {
   if (const auto* a = n.as_array()) {
     NumberList list;
     for (const toml::node& e : *a) {
-      if (const auto* i = e.as_integer()) list.push_back(static_cast<double>(i->get()));
-      else if (const auto* d = e.as_floating_point()) list.push_back(d->get());
-      else return std::nullopt;
+      if (const auto* i = e.as_integer())
+        list.push_back(static_cast<double>(i->get()));
+      else if (const auto* d = e.as_floating_point())
+        list.push_back(d->get());
+      else
+        return std::nullopt;
     }
     return FieldValue(std::move(list));
   }
@@ -55,46 +59,34 @@ std::optional<FieldValue> scalar(const toml::node& n) {
 
 namespace {
 
-const FieldSpec& optim_name_spec() {
-  static const FieldSpec spec{"name",
-                              FieldType::kString,
-                              {},
-                              optim::optimizer_names(),
-                              "optimizer (its options: `sculpt list optimizers`)"};
-  return spec;
-}
+struct OptimFamily {
+  using Config = OptimConfig;
+  static constexpr const char* kTable = "optim";
+  static constexpr const char* kDefault = "sgd";
+  static constexpr const char* kNameDoc = "optimizer (its options: `sculpt list optimizers`)";
+  static OptimConfig& of(Recipe& r) { return r.optim; }
+  static const OptimConfig& of(const Recipe& r) { return r.optim; }
+  static std::vector<std::string> names() { return optim::optimizer_names(); }
+  static std::vector<std::string> fields(std::string_view n) { return optim::optimizer_fields(n); }
+  static const FieldSpec* any_field(std::string_view k) { return optim::any_optimizer_field(k); }
+  static bool has_field(std::string_view n, std::string_view k) {
+    return optim::optimizer_has_field(n, k);
+  }
+  static Options resolve(const OptimConfig& c) { return optim::resolve_options(c); }
+};
+using OptimChoice = Choice<OptimFamily>;
 
 }  // namespace
 
 Table optim_table() {
   return Table{
       "optim",
+      [] { return OptimChoice::keys({"groups"}); },
+      &OptimChoice::spec,
+      &OptimChoice::set,
+      &OptimChoice::values,
       [] {
-        std::vector<std::string> keys = {"name", "groups"};
-        for (const std::string& o : optim::optimizer_names())
-          for (const std::string& k : optim::optimizer_fields(o))
-            if (std::find(keys.begin(), keys.end(), k) == keys.end()) keys.push_back(k);
-        return keys;
-      },
-      [](std::string_view key) -> const FieldSpec* {
-        return key == "name" ? &optim_name_spec() : optim::any_optimizer_field(key);
-      },
-      [](Recipe& r, std::string_view key, FieldValue v, std::string_view where) {
-        if (key == "name")
-          r.optim.name = std::get<std::string>(
-              check_value(optim_name_spec(), std::move(v), "optim.name", where));
-        else
-          r.optim.options.set(std::string(key), std::move(v), std::string(where));
-      },
-      [](const Recipe& r) {
-        std::vector<std::pair<std::string, FieldValue>> out = {{"name", r.optim.name}};
-        const Options resolved = optim::resolve_options(r.optim);
-        for (const Option& o : resolved.items()) out.emplace_back(o.key, o.value);
-        return out;
-      },
-      [] {
-        std::vector<FieldRow> rows = {
-            describe_field(optim_name_spec(), "optim", std::string("sgd"))};
+        std::vector<FieldRow> rows = {OptimChoice::name_row()};
         rows.push_back(
             {"optim.<option>", "", "", "",
              "the optimizer's own options (lr, momentum, beta1, ...): `sculpt list optimizers`"});
@@ -181,12 +173,7 @@ void parse_groups(Recipe& r, const toml::node& node, const std::string& source) 
   }
 }
 
-void drop_foreign_options(OptimConfig& cfg) {
-  std::vector<std::string> dropped;
-  for (const Option& o : cfg.options.items())
-    if (!optim::optimizer_has_field(cfg.name, o.key)) dropped.push_back(o.key);
-  for (const std::string& k : dropped) cfg.options.erase(k);
-}
+void drop_foreign_options(OptimConfig& cfg) { OptimChoice::drop_foreign_options(cfg); }
 
 std::string groups_toml(const OptimConfig& cfg) {
   std::string out;

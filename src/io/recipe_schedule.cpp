@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "core/suggest.h"
+#include "io/recipe_choice.h"
 #include "io/recipe_table.h"
 #include "sched/schedule.h"
 
@@ -13,14 +14,22 @@ namespace sculpt::recipe_detail {
 
 namespace {
 
-const FieldSpec& schedule_name_spec() {
-  static const FieldSpec spec{"name",
-                              FieldType::kString,
-                              {},
-                              sched::schedule_names(),
-                              "schedule family (its keys: `sculpt list schedules`)"};
-  return spec;
-}
+struct ScheduleFamily {
+  using Config = ScheduleConfig;
+  static constexpr const char* kTable = "schedule";
+  static constexpr const char* kDefault = "constant";
+  static constexpr const char* kNameDoc = "schedule family (its keys: `sculpt list schedules`)";
+  static ScheduleConfig& of(Recipe& r) { return r.schedule; }
+  static const ScheduleConfig& of(const Recipe& r) { return r.schedule; }
+  static std::vector<std::string> names() { return sched::schedule_names(); }
+  static std::vector<std::string> fields(std::string_view n) { return sched::schedule_fields(n); }
+  static const FieldSpec* any_field(std::string_view k) { return sched::any_schedule_field(k); }
+  static bool has_field(std::string_view n, std::string_view k) {
+    return sched::schedule_has_field(n, k);
+  }
+  static Options resolve(const ScheduleConfig& c) { return sched::resolve_options(c); }
+};
+using ScheduleChoice = Choice<ScheduleFamily>;
 
 constexpr std::string_view kPlateau = "plateau.";
 
@@ -51,35 +60,21 @@ Table schedule_table() {
   return Table{
       "schedule",
       [] {
-        std::vector<std::string> keys = {"name", "phases", "plateau"};
-        for (const std::string& s : sched::schedule_names())
-          for (const std::string& k : sched::schedule_fields(s))
-            if (std::find(keys.begin(), keys.end(), k) == keys.end()) keys.push_back(k);
-        return keys;
+        return ScheduleChoice::keys({"phases", "plateau"});
       },
       [](std::string_view key) -> const FieldSpec* {
-        if (key == "name") return &schedule_name_spec();
         if (const auto* f = plateau_field(key)) return &f->spec;
-        return sched::any_schedule_field(key);
+        return ScheduleChoice::spec(key);
       },
       [](Recipe& r, std::string_view key, FieldValue v, std::string_view where) {
-        if (key == "name")
-          r.schedule.name = std::get<std::string>(
-              check_value(schedule_name_spec(), std::move(v), "schedule.name", where));
-        else if (const auto* f = plateau_field(key))
+        if (const auto* f = plateau_field(key))
           set_plateau(r.schedule.plateau, *f, std::move(v), where);
         else
-          r.schedule.options.set(std::string(key), std::move(v), std::string(where));
+          ScheduleChoice::set(r, key, std::move(v), where);
       },
-      [](const Recipe& r) {
-        std::vector<std::pair<std::string, FieldValue>> out = {{"name", r.schedule.name}};
-        const Options resolved = sched::resolve_options(r.schedule);
-        for (const Option& o : resolved.items()) out.emplace_back(o.key, o.value);
-        return out;
-      },
+      &ScheduleChoice::values,
       [] {
-        std::vector<FieldRow> rows = {
-            describe_field(schedule_name_spec(), "schedule", std::string("constant"))};
+        std::vector<FieldRow> rows = {ScheduleChoice::name_row()};
         for (FieldRow& row : sched::common_schedule_rows()) rows.push_back(std::move(row));
         rows.push_back({"schedule.<option>", "", "", "",
                         "the family's own keys (step_size, total, max_lr, ...): `sculpt list "
@@ -148,7 +143,8 @@ void parse_plateau(Recipe& r, const toml::node& node, const std::string& source)
     if (!f) {
       const std::vector<std::string> keys = field_names<sched::PlateauConfig>();
       std::string hint = did_you_mean(name, keys);
-      if (hint.empty()) hint = fmt::format("[schedule.plateau] keys are: {}", fmt::join(keys, ", "));
+      if (hint.empty())
+        hint = fmt::format("[schedule.plateau] keys are: {}", fmt::join(keys, ", "));
       throw ConfigError(fmt::format("unknown key 'schedule.plateau.{}'", name), where, hint);
     }
     std::optional<FieldValue> value = scalar(v);
@@ -157,12 +153,7 @@ void parse_plateau(Recipe& r, const toml::node& node, const std::string& source)
   }
 }
 
-void drop_foreign_options(ScheduleConfig& cfg) {
-  std::vector<std::string> dropped;
-  for (const Option& o : cfg.options.items())
-    if (!sched::schedule_has_field(cfg.name, o.key)) dropped.push_back(o.key);
-  for (const std::string& k : dropped) cfg.options.erase(k);
-}
+void drop_foreign_options(ScheduleConfig& cfg) { ScheduleChoice::drop_foreign_options(cfg); }
 
 std::string schedule_subtables_toml(const ScheduleConfig& cfg) {
   std::string out;
