@@ -17,6 +17,7 @@
 #include "cli/train_log.h"
 #include "cli/verb.h"
 #include "core/error.h"
+#include "prune/criterion.h"
 #include "prune/surgery.h"
 #include "report/metrics.h"
 #include "report/prune_table.h"
@@ -103,7 +104,8 @@ Recipe finetune_recipe(const PruneSource& src, const PruneArgs& a, int64_t epoch
   std::vector<std::string> o = a.sets;
   o.push_back(fmt::format("train.epochs={}", std::max<int64_t>(epochs, 1)));
   if (!a.rewind) {
-    o.insert(o.end(), {"schedule.name=cosine", "schedule.warmup=0", fmt::format("optim.lr={}", lr)});
+    o.insert(o.end(),
+             {"schedule.name=cosine", "schedule.warmup=0", fmt::format("optim.lr={}", lr)});
   }
   return source_recipe(src, o);
 }
@@ -166,8 +168,10 @@ Outcome search_max_drop(const PruneSource& src, const PruneArgs& a, const io::Ch
   static const double ladder[] = {0.5, 0.7, 0.8, 0.9, 0.95, 0.97, 0.98, 0.99};
   const double floor = dense_val - *a.max_drop / 100.0;
   Outcome best;
-  fmt::print("searching the largest sparsity with val accuracy >= {:.2f}% (dense {:.2f}% - {} "
-             "points):\n", 100.0 * floor, 100.0 * dense_val, *a.max_drop);
+  fmt::print(
+      "searching the largest sparsity with val accuracy >= {:.2f}% (dense {:.2f}% - {} "
+      "points):\n",
+      100.0 * floor, 100.0 * dense_val, *a.max_drop);
   for (double s : ladder) {
     Outcome o = prune_rounds(src, a, dense, s, lr, log);
     const bool ok = o.val.accuracy >= floor;
@@ -178,7 +182,8 @@ Outcome search_max_drop(const PruneSource& src, const PruneArgs& a, const io::Ch
   }
   SCULPT_CHECK(best.trainer, NumericError,
                fmt::format("even {:.0f}% sparsity loses more than {} points of validation "
-                           "accuracy", 100.0 * ladder[0], *a.max_drop),
+                           "accuracy",
+                           100.0 * ladder[0], *a.max_drop),
                src.path, "allow a larger --max-drop or fine-tune longer (--finetune-epochs)");
   return best;
 }
@@ -216,25 +221,35 @@ void write_outputs(const std::string& dir, const Outcome& o, const Outcome& dens
   for (const report::MetricsRecord& r : log.records) metrics.write(r);
   write_text_file(dir + "/recipe.toml", to_toml(t.recipe()));
   const std::string table = report::format_prune_table(t.prunable(), t.prune_stats());
-  nlohmann::json j = {{"dense", {{"val_acc", dense.val.accuracy}, {"test_acc", dense.test.accuracy},
-                                 {"val_loss", dense.val.loss}, {"test_loss", dense.test.loss},
-                                 {"params", dense.trainer->params().num_params()}}},
-                      {"pruned", {{"val_acc", o.val.accuracy}, {"test_acc", o.test.accuracy},
-                                  {"val_loss", o.val.loss}, {"test_loss", o.test.loss},
-                                  {"params", t.params().num_params()},
-                                  {"sparsity", t.sparsity()}}},
+  nlohmann::json j = {{"dense",
+                       {{"val_acc", dense.val.accuracy},
+                        {"test_acc", dense.test.accuracy},
+                        {"val_loss", dense.val.loss},
+                        {"test_loss", dense.test.loss},
+                        {"params", dense.trainer->params().num_params()}}},
+                      {"pruned",
+                       {{"val_acc", o.val.accuracy},
+                        {"test_acc", o.test.accuracy},
+                        {"val_loss", o.val.loss},
+                        {"test_loss", o.test.loss},
+                        {"params", t.params().num_params()},
+                        {"sparsity", t.sparsity()}}},
                       {"layers", nlohmann::json::array()}};
   for (const prune::LayerStats& s : t.prune_stats())
-    j["layers"].push_back({{"name", s.name}, {"params", s.params}, {"kept", s.kept},
-                           {"units", s.units}, {"dead_units", s.dead_units},
-                           {"flops", s.flops}, {"flops_kept", s.flops_kept}});
+    j["layers"].push_back({{"name", s.name},
+                           {"params", s.params},
+                           {"kept", s.kept},
+                           {"units", s.units},
+                           {"dead_units", s.dead_units},
+                           {"flops", s.flops},
+                           {"flops_kept", s.flops_kept}});
   write_text_file(dir + "/prune.json", j.dump(2) + "\n");
   write_text_file(dir + "/prune.txt", table);
 }
 
 int run_prune(PruneArgs a) {
-  const int targets = int(a.sparsity.has_value()) + int(a.threshold.has_value()) +
-                      int(a.max_drop.has_value());
+  const int targets =
+      int(a.sparsity.has_value()) + int(a.threshold.has_value()) + int(a.max_drop.has_value());
   const bool n_m = a.cfg.granularity == "n:m";  // its sparsity is 1 - n/m
   SCULPT_CHECK(targets == 1 || (n_m && targets == 0), ConfigError,
                "give exactly one of --sparsity, --threshold and --max-drop", "sculpt prune",
@@ -265,8 +280,8 @@ int run_prune(PruneArgs a) {
   const Recipe base = source_recipe(src, a.sets);
   const Option* run_lr = base.optim.options.find("lr");
   const double lr = a.finetune_lr > 0 ? a.finetune_lr
-                    : run_lr       ? std::get<double>(run_lr->value) / 10.0
-                                   : 0.01;
+                    : run_lr          ? std::get<double>(run_lr->value) / 10.0
+                                      : 0.01;
   const auto t_start = std::chrono::steady_clock::now();
   PruneLog log;
   Outcome dense = evaluate(trainer_from(base, src.checkpoint, src.path));
@@ -288,19 +303,19 @@ int run_prune(PruneArgs a) {
 
   Recipe named = base;
   named.output.name = (base.output.name.empty() ? std::filesystem::path(src.path).stem().string()
-                                                : base.output.name) + "-pruned";
+                                                : base.output.name) +
+                      "-pruned";
   if (a.force && !a.out.empty()) clear_previous_run(a.out);
   const std::string dir = make_run_dir(named, src.path, a.out);
   write_outputs(dir, o, dense, log,
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count());
   const int64_t params = o.trainer->params().num_params();
   const int64_t dense_params = dense.trainer->params().num_params();
-  fmt::print("pruned: {}  ({} parameters{}, {:.1f}% of their weights masked)\n", o.scores(),
-             params,
-             params < dense_params ? fmt::format(" after surgery, {:.1f}% fewer",
-                                                 100.0 * double(dense_params - params) /
-                                                     double(dense_params))
-                                   : "",
+  fmt::print("pruned: {}  ({} parameters{}, {:.1f}% of their weights masked)\n", o.scores(), params,
+             params < dense_params
+                 ? fmt::format(" after surgery, {:.1f}% fewer",
+                               100.0 * double(dense_params - params) / double(dense_params))
+                 : "",
              100.0 * o.trainer->sparsity());
   fmt::print("\n{}\nrun directory: {}\nevaluate with: {} eval --model {}\n",
              report::format_prune_table(o.trainer->prunable(), o.trainer->prune_stats()), dir,
@@ -321,7 +336,8 @@ void add_prune(CLI::App& app) {
   sub->add_option("--threshold", a->threshold, "Prune entries scoring <= T (e.g. |w| <= T)");
   sub->add_option("--max-drop", a->max_drop,
                   "Largest sparsity within this many points of dense validation accuracy");
-  sub->add_option("--criterion", a->cfg.criterion, "magnitude | gradient | taylor | snip | random")
+  sub->add_option("--criterion", a->cfg.criterion,
+                  fmt::format("{}", fmt::join(prune::criterion_names(), " | ")))
       ->capture_default_str();
   sub->add_option("--granularity", a->cfg.granularity, "unstructured | n:m | neuron | channel")
       ->capture_default_str();

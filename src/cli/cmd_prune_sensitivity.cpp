@@ -10,6 +10,7 @@
 #include "cli/run_dir.h"
 #include "cli/verb.h"
 #include "core/error.h"
+#include "prune/criterion.h"
 #include "report/svg_plot.h"
 
 namespace sculpt::cli {
@@ -18,8 +19,8 @@ namespace {
 
 struct SensitivityArgs {
   std::string checkpoint, out;
-  std::vector<double> sparsities = {0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7,
-                                    0.8, 0.9, 0.95, 0.97, 0.99};
+  std::vector<double> sparsities = {0.0, 0.1, 0.2, 0.3,  0.4,  0.5, 0.6,
+                                    0.7, 0.8, 0.9, 0.95, 0.97, 0.99};
   std::string criterion = "magnitude";
   std::vector<std::string> sets;
   bool force = false;
@@ -100,7 +101,8 @@ void add_prune_sensitivity(CLI::App& prune) {
       "sensitivity", "Validation accuracy with each layer pruned alone, at sparsities 0-99%");
   sub->add_option("--checkpoint,-c", a->checkpoint, "Run directory or checkpoint file");
   sub->add_option("--sparsities", a->sparsities, "Sparsities to try")->delimiter(',');
-  sub->add_option("--criterion", a->criterion, "magnitude | gradient | taylor | random")
+  sub->add_option("--criterion", a->criterion,
+                  fmt::format("{}", fmt::join(prune::criterion_names(), " | ")))
       ->capture_default_str();
   sub->add_option("--out,-o", a->out, "Directory for sensitivity.csv/.svg (default: the run's)");
   sub->add_option("--set,-s", a->sets, "Override a recipe value: table.key=value")->take_all();

@@ -1,8 +1,8 @@
 // One registry for every family a recipe names by string (optimizers, schedule families,
 // clippers, ...): rows found by name with one "did you mean" error, the names for listings, and
 // for families configured by Options (core/options.h) the field queries that `sculpt list`, the
-// docs and the recipe reader ask. A family declares its Row (an `info` with a `name`, its
-// factory, and `fields` when it takes options) and one Registry<Row> of them; nothing else.
+// docs and the recipe reader ask. A family declares its Row (a name, see row_name; its factory;
+// and `fields` when it takes options) and one Registry<Row> of them; nothing else.
 #pragma once
 
 #include <fmt/format.h>
@@ -42,6 +42,17 @@ OptionFields option_fields(const char* member) {
   };
 }
 
+// A row's name: `info.name`, else `name`, else `type` (a layer's).
+template <class Row>
+std::string_view row_name(const Row& r) {
+  if constexpr (requires { r.info.name; })
+    return r.info.name;
+  else if constexpr (requires { r.name; })
+    return r.name;
+  else
+    return r.type;
+}
+
 template <class Row>
 class Registry {
  public:
@@ -52,14 +63,14 @@ class Registry {
 
   std::vector<std::string> names() const {
     std::vector<std::string> out;
-    for (const Row& r : rows_) out.emplace_back(r.info.name);
+    for (const Row& r : rows_) out.emplace_back(row_name(r));
     return out;
   }
 
   // The row called `name`, or nullptr.
   const Row* get(std::string_view name) const {
     for (const Row& r : rows_)
-      if (r.info.name == name) return &r;
+      if (row_name(r) == name) return &r;
     return nullptr;
   }
 

@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "core/registry.h"
 #include "core/suggest.h"
 #include "nn/layers/avgpool2d.h"
 #include "nn/layers/conv2d.h"
@@ -26,8 +27,8 @@ namespace {
 // A positive integer argument (or >= 0 when allow_zero), checked where it is read.
 int64_t int_arg(const LayerArgs& a, const char* key, const std::string& layer, bool allow_zero) {
   const double v = a.at(key);
-  const bool ok = std::isfinite(v) && v == std::floor(v) && (allow_zero ? v >= 0 : v >= 1) &&
-                  v < 1e9;
+  const bool ok =
+      std::isfinite(v) && v == std::floor(v) && (allow_zero ? v >= 0 : v >= 1) && v < 1e9;
   SCULPT_CHECK(ok, ConfigError,
                fmt::format("layer '{}': argument '{}' must be {} integer, got {}", layer, key,
                            allow_zero ? "a non-negative" : "a positive", v));
@@ -51,7 +52,8 @@ std::vector<LayerInfo> build_table() {
       {"stride", 0.0, "step between windows (0: the kernel size)"},
       {"padding", 0.0, "implicit padding on each side (at most kernel/2)"}};
   return {
-      {"linear", "fully connected: y = x W^T + b, W [out, in]",
+      {"linear",
+       "fully connected: y = x W^T + b, W [out, in]",
        {{"out", std::nullopt, "output features"},
         {"in", 0.0, "input features (0: inferred from the previous layer)"}},
        [](const std::string& name, const LayerArgs& a) -> std::unique_ptr<Layer> {
@@ -59,51 +61,60 @@ std::vector<LayerInfo> build_table() {
                                          int_arg(a, "in", name, true));
        },
        {{{{"out", 3}}, {5}}, {{{"out", 1}}, {7}}}},
-      {"conv2d", "2-D convolution over [C, H, W] with zero padding, W [out, in, k, k]",
+      {"conv2d",
+       "2-D convolution over [C, H, W] with zero padding, W [out, in, k, k]",
        {{"out", std::nullopt, "output channels"},
         {"kernel", std::nullopt, "kernel size (square)"},
         {"stride", 1.0, "step between windows"},
         {"padding", 0.0, "zero padding on each side"}},
        [](const std::string& name, const LayerArgs& a) -> std::unique_ptr<Layer> {
-         return std::make_unique<Conv2d>(name, int_arg(a, "out", name, false),
-                                         int_arg(a, "kernel", name, false),
-                                         int_arg(a, "stride", name, false),
-                                         int_arg(a, "padding", name, true));
+         return std::make_unique<Conv2d>(
+             name, int_arg(a, "out", name, false), int_arg(a, "kernel", name, false),
+             int_arg(a, "stride", name, false), int_arg(a, "padding", name, true));
        },
        {{{{"out", 3}, {"kernel", 3}}, {2, 6, 5}},
         {{{"out", 2}, {"kernel", 3}, {"stride", 2}, {"padding", 1}}, {3, 7, 7}},
         {{{"out", 4}, {"kernel", 1}}, {3, 4, 4}}}},
-      {"maxpool2d", "max pooling over [C, H, W] windows (PyTorch semantics, ceil_mode off)",
+      {"maxpool2d",
+       "max pooling over [C, H, W] windows (PyTorch semantics, ceil_mode off)",
        pool_args,
        [](const std::string& name, const LayerArgs& a) { return make_pool("maxpool2d", name, a); },
-       {{{{"kernel", 2}}, {2, 6, 6}},
-        {{{"kernel", 3}, {"stride", 2}, {"padding", 1}}, {2, 7, 7}}}},
-      {"avgpool2d", "average pooling over [C, H, W] windows (count_include_pad, ceil_mode off)",
+       {{{{"kernel", 2}}, {2, 6, 6}}, {{{"kernel", 3}, {"stride", 2}, {"padding", 1}}, {2, 7, 7}}}},
+      {"avgpool2d",
+       "average pooling over [C, H, W] windows (count_include_pad, ceil_mode off)",
        pool_args,
        [](const std::string& name, const LayerArgs& a) { return make_pool("avgpool2d", name, a); },
-       {{{{"kernel", 2}}, {2, 6, 6}},
-        {{{"kernel", 3}, {"stride", 2}, {"padding", 1}}, {2, 7, 7}}}},
-      {"relu", "max(x, 0)", {},
+       {{{{"kernel", 2}}, {2, 6, 6}}, {{{"kernel", 3}, {"stride", 2}, {"padding", 1}}, {2, 7, 7}}}},
+      {"relu",
+       "max(x, 0)",
+       {},
        [](const std::string& name, const LayerArgs&) -> std::unique_ptr<Layer> {
          return std::make_unique<ReLU>(name);
        },
        {{{}, {11}}, {{}, {2, 3, 3}}}},
-      {"tanh", "hyperbolic tangent", {},
+      {"tanh",
+       "hyperbolic tangent",
+       {},
        [](const std::string& name, const LayerArgs&) -> std::unique_ptr<Layer> {
          return std::make_unique<Tanh>(name);
        },
        {{{}, {11}}}},
-      {"sigmoid", "logistic function 1 / (1 + exp(-x))", {},
+      {"sigmoid",
+       "logistic function 1 / (1 + exp(-x))",
+       {},
        [](const std::string& name, const LayerArgs&) -> std::unique_ptr<Layer> {
          return std::make_unique<Sigmoid>(name);
        },
        {{{}, {11}}}},
-      {"flatten", "[C, H, W] -> [C*H*W]", {},
+      {"flatten",
+       "[C, H, W] -> [C*H*W]",
+       {},
        [](const std::string& name, const LayerArgs&) -> std::unique_ptr<Layer> {
          return std::make_unique<Flatten>(name);
        },
        {{{}, {2, 3, 4}}}},
-      {"dropout", "zeroes elements with probability p in training, scales the rest by 1/(1-p)",
+      {"dropout",
+       "zeroes elements with probability p in training, scales the rest by 1/(1-p)",
        {{"p", 0.5, "drop probability in [0, 1)"}},
        [](const std::string& name, const LayerArgs& a) -> std::unique_ptr<Layer> {
          const double p = a.at("p");
@@ -115,33 +126,27 @@ std::vector<LayerInfo> build_table() {
   };
 }
 
-std::vector<std::string> type_names() {
-  std::vector<std::string> names;
-  for (const auto& info : layer_registry()) names.push_back(info.type);
-  return names;
+const Registry<LayerInfo>& layers() {
+  static const Registry<LayerInfo> r("model.layers.type", build_table());
+  return r;
 }
+
+std::vector<std::string> type_names() { return layers().names(); }
 
 }  // namespace
 
-const std::vector<LayerInfo>& layer_registry() {
-  static const std::vector<LayerInfo> table = build_table();
-  return table;
-}
+const std::vector<LayerInfo>& layer_registry() { return layers().rows(); }
 
-const LayerInfo* find_layer_info(const std::string& type) {
-  for (const auto& info : layer_registry())
-    if (info.type == type) return &info;
-  return nullptr;
-}
+const LayerInfo* find_layer_info(const std::string& type) { return layers().get(type); }
 
 std::unique_ptr<Layer> make_layer(const LayerSpec& spec) {
   const LayerInfo* info = find_layer_info(spec.type);
   const std::string name = spec.name.empty() ? spec.type : spec.name;
   if (!info) {
     const std::string hint = did_you_mean(spec.type, type_names());
-    throw ConfigError(fmt::format("layer '{}' has unknown type '{}'", name, spec.type), "",
-                      hint.empty() ? "known types: " + fmt::format("{}", fmt::join(type_names(), ", "))
-                                   : hint);
+    throw ConfigError(
+        fmt::format("layer '{}' has unknown type '{}'", name, spec.type), "",
+        hint.empty() ? "known types: " + fmt::format("{}", fmt::join(type_names(), ", ")) : hint);
   }
   std::vector<std::string> arg_names;
   for (const auto& a : info->args) arg_names.push_back(a.name);
@@ -152,8 +157,8 @@ std::unique_ptr<Layer> make_layer(const LayerSpec& spec) {
         arg_names.empty() ? spec.type + " takes no arguments"
                           : spec.type + " takes " + fmt::format("{}", fmt::join(arg_names, ", "));
     hint = hint.empty() ? takes : hint + " (" + takes + ")";
-    throw ConfigError(fmt::format("layer '{}' ({}) has unknown argument '{}'", name, spec.type, key),
-                      "", hint);
+    throw ConfigError(
+        fmt::format("layer '{}' ({}) has unknown argument '{}'", name, spec.type, key), "", hint);
   }
   LayerArgs args;
   for (const auto& a : info->args) {

@@ -13,11 +13,15 @@ namespace sculpt::prune {
 const std::vector<Field<PruneConfig>>& PruneConfig::fields() {
   using C = PruneConfig;
   static const std::vector<Field<C>> f = {
-      {"when", &C::when, {"none", "gradual", "snip", "at-end"},
+      {"when",
+       &C::when,
+       {"none", "gradual", "snip", "at-end"},
        "during training: gradual ramp, once at step 0 (snip), once after the last epoch, or none"},
-      {"criterion", &C::criterion, {"magnitude", "gradient", "taylor", "snip", "movement", "random"},
+      {"criterion", &C::criterion, criterion_names(),
        "what scores an entry (sculpt list criteria)"},
-      {"granularity", &C::granularity, {"unstructured", "n:m", "neuron", "channel"},
+      {"granularity",
+       &C::granularity,
+       {"unstructured", "n:m", "neuron", "channel"},
        "single weights, n of every m inputs, or whole neurons/channels"},
       {"n", &C::n, at_least(1), "n:m: weights kept in each group"},
       {"m", &C::m, at_least(2), "n:m: group size along the input dimension"},
@@ -29,13 +33,17 @@ const std::vector<Field<PruneConfig>>& PruneConfig::fields() {
       {"layers", &C::layers, {}, "scope = layer: per-layer sparsities, \"fc1=0.97,fc2=0.9\""},
       {"biases", &C::biases, "also prune biases (unstructured only)"},
       {"initial_sparsity", &C::initial_sparsity, half_open(0, 1), "gradual: s_i at `start`"},
-      {"unit", &C::unit, {"epoch", "run"},
+      {"unit",
+       &C::unit,
+       {"epoch", "run"},
        "gradual: what start and end count: epochs, or fractions of the whole run (0.1 = a tenth)"},
       {"start", &C::start, at_least(0), "gradual: when the ramp starts (t0), in `unit`"},
       {"end", &C::end, at_least(0),
        "gradual: when the target is reached, in `unit` (0: 2/3 of the run)"},
       {"every", &C::every, at_least(1), "gradual: steps between mask updates (dt)"},
-      {"ramp", &C::ramp, {"cubic", "linear", "cosine", "exponential"},
+      {"ramp",
+       &C::ramp,
+       {"cubic", "linear", "cosine", "exponential"},
        "gradual: shape of the sparsity ramp (cubic: Zhu & Gupta 2017)"},
       {"batches", &C::batches, at_least(1), "gradient, taylor, snip: batches scores sum over"},
       {"rewind_step", &C::rewind_step, at_least(-1),
@@ -88,14 +96,14 @@ void validate(const PruneConfig& c, const std::string& table) {
                "biases = true applies to unstructured pruning only", key("biases"),
                "neuron/channel pruning removes a unit's bias with its weights");
   SCULPT_CHECK(c.threshold < 0 || c.when != "gradual", ConfigError,
-               "a threshold has no ramp; gradual pruning needs a target sparsity",
-               key("threshold"), "set sparsity instead, or prune once with sculpt prune");
+               "a threshold has no ramp; gradual pruning needs a target sparsity", key("threshold"),
+               "set sparsity instead, or prune once with sculpt prune");
   SCULPT_CHECK(c.threshold < 0 || c.granularity == "unstructured", ConfigError,
                "a threshold applies to unstructured pruning", key("threshold"));
-  SCULPT_CHECK(c.initial_sparsity <= c.sparsity, ConfigError,
-               fmt::format("initial_sparsity {} is above sparsity {}", c.initial_sparsity,
-                           c.sparsity),
-               key("initial_sparsity"));
+  SCULPT_CHECK(
+      c.initial_sparsity <= c.sparsity, ConfigError,
+      fmt::format("initial_sparsity {} is above sparsity {}", c.initial_sparsity, c.sparsity),
+      key("initial_sparsity"));
   SCULPT_CHECK(c.end == 0.0 || c.end > c.start, ConfigError,
                fmt::format("end {} must come after start {}", c.end, c.start), key("end"));
   SCULPT_CHECK(c.unit != "run" || (c.start < 1.0 && c.end <= 1.0), ConfigError,

@@ -3,10 +3,12 @@
 #include "prune/criterion.h"
 
 #include <cmath>
+#include <functional>
+#include <type_traits>
 
 #include "core/error.h"
+#include "core/registry.h"
 #include "core/rng.h"
-#include "core/suggest.h"
 
 namespace sculpt::prune {
 
@@ -81,38 +83,61 @@ class Random : public Criterion {
 
 void Criterion::accumulate(const ParamStore&, std::span<float>) const {}
 
-const std::vector<CriterionInfo>& criteria() {
-  static const std::vector<CriterionInfo> rows = {
-      {"magnitude", "Magnitude", "score = |w|", "Han et al. 2015, Learning both Weights and Connections",
-       Needs::kWeights},
-      {"gradient", "Gradient", "score = sum over batches of |dL/dw|",
-       "the seed's gradient pruning", Needs::kGradients},
-      {"taylor", "First-order Taylor", "score = |w * sum over batches of dL/dw|",
-       "Molchanov et al. 2019, Importance Estimation for Neural Network Pruning",
-       Needs::kGradients},
-      {"snip", "SNIP", "score = |w * dL/dw| at initialisation, one batch",
-       "Lee et al. 2019, SNIP: Single-shot Network Pruning", Needs::kGradients},
-      {"movement", "Movement", "score = -sum over training steps of w * dL/dw",
-       "Sanh et al. 2020, Movement Pruning", Needs::kTraining},
-      {"random", "Random", "score = uniform(seed, i)", "the baseline", Needs::kWeights},
-  };
-  return rows;
+namespace {
+
+struct Row {
+  CriterionInfo info;
+  std::function<std::unique_ptr<Criterion>(const CriterionInfo&, uint64_t seed)> make;
+};
+
+template <class C>
+Row row(CriterionInfo info) {
+  return {std::move(info), [](const CriterionInfo& i, uint64_t seed) {
+            if constexpr (std::is_constructible_v<C, CriterionInfo, uint64_t>)
+              return std::make_unique<C>(i, seed);
+            else
+              return std::make_unique<C>(i);
+          }};
 }
 
+const Registry<Row>& registry() {
+  static const Registry<Row> r(
+      "prune.criterion",
+      {
+          row<Magnitude>({"magnitude", "Magnitude", "score = |w|",
+                          "Han et al. 2015, Learning both Weights and Connections",
+                          Needs::kWeights}),
+          row<Gradient>({"gradient", "Gradient", "score = sum over batches of |dL/dw|",
+                         "the seed's gradient pruning", Needs::kGradients}),
+          row<Taylor>({"taylor", "First-order Taylor", "score = |w * sum over batches of dL/dw|",
+                       "Molchanov et al. 2019, Importance Estimation for Neural Network Pruning",
+                       Needs::kGradients}),
+          row<Taylor>({"snip", "SNIP", "score = |w * dL/dw| at initialisation, one batch",
+                       "Lee et al. 2019, SNIP: Single-shot Network Pruning", Needs::kGradients}),
+          row<Movement>({"movement", "Movement", "score = -sum over training steps of w * dL/dw",
+                         "Sanh et al. 2020, Movement Pruning", Needs::kTraining}),
+          row<Random>(
+              {"random", "Random", "score = uniform(seed, i)", "the baseline", Needs::kWeights}),
+      });
+  return r;
+}
+
+}  // namespace
+
+const std::vector<CriterionInfo>& criteria() {
+  static const std::vector<CriterionInfo> infos = [] {
+    std::vector<CriterionInfo> out;
+    for (const Row& r : registry().rows()) out.push_back(r.info);
+    return out;
+  }();
+  return infos;
+}
+
+std::vector<std::string> criterion_names() { return registry().names(); }
+
 std::unique_ptr<Criterion> make_criterion(const std::string& name, uint64_t seed) {
-  for (const CriterionInfo& info : criteria()) {
-    if (info.name != name) continue;
-    if (name == "magnitude") return std::make_unique<Magnitude>(info);
-    if (name == "gradient") return std::make_unique<Gradient>(info);
-    if (name == "taylor" || name == "snip") return std::make_unique<Taylor>(info);
-    if (name == "movement") return std::make_unique<Movement>(info);
-    if (name == "random") return std::make_unique<Random>(info, seed);
-  }
-  std::vector<std::string> names;
-  for (const CriterionInfo& info : criteria()) names.push_back(info.name);
-  const std::string hint = did_you_mean(name, names);
-  throw ConfigError(fmt::format("unknown pruning criterion '{}'", name), "prune.criterion",
-                    hint.empty() ? fmt::format("criteria: {}", fmt::join(names, ", ")) : hint);
+  const Row& r = registry().find(name);
+  return r.make(r.info, seed);
 }
 
 }  // namespace sculpt::prune

@@ -22,7 +22,7 @@ enum class Needs {
 };
 
 struct CriterionInfo {
-  std::string name;     // registry key
+  std::string name;  // registry key
   std::string title;
   std::string formula;  // plain text
   std::string paper;
@@ -49,6 +49,7 @@ class Criterion {
 };
 
 const std::vector<CriterionInfo>& criteria();
+std::vector<std::string> criterion_names();
 // ConfigError with a "did you mean" hint for an unknown name. `seed` feeds `random`.
 std::unique_ptr<Criterion> make_criterion(const std::string& name, uint64_t seed = 0);
 
