@@ -127,9 +127,9 @@ def pool_cases():
 
 
 def activation_cases():
-    # x spans [-3, 3] so tanh and sigmoid leave their linear region.
+    # x spans [-3, 3] so tanh, sigmoid and silu leave their linear region.
     cases = [("relu", torch.relu), ("tanh", torch.tanh), ("sigmoid", torch.sigmoid),
-             ("flatten", lambda x: torch.flatten(x, 1))]
+             ("flatten", lambda x: torch.flatten(x, 1)), ("silu", F.silu)]
     for i, (kind, fn) in enumerate(cases):
         layer_case(kind, {"type": kind, "name": f"{kind}1", "args": {}}, 3, [2, 3, 4], {},
                    fn, 30 + i, x_scale=3.0)

@@ -18,6 +18,7 @@
 #include "nn/layers/maxpool2d.h"
 #include "nn/layers/relu.h"
 #include "nn/layers/sigmoid.h"
+#include "nn/layers/silu.h"
 #include "nn/layers/tanh.h"
 
 namespace sculpt::nn {
@@ -104,6 +105,13 @@ std::vector<LayerInfo> build_table() {
        {},
        [](const std::string& name, const LayerArgs&) -> std::unique_ptr<Layer> {
          return std::make_unique<Sigmoid>(name);
+       },
+       {{{}, {11}}}},
+      {"silu",
+       "x * sigmoid(x) (swish)",
+       {},
+       [](const std::string& name, const LayerArgs&) -> std::unique_ptr<Layer> {
+         return std::make_unique<SiLU>(name);
        },
        {{{}, {11}}}},
       {"flatten",

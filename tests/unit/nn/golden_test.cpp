@@ -90,11 +90,21 @@ TEST_P(ParamLayerGolden, BackwardAccumulatesAndAcceptsNullDx) {
   }
 }
 
-const std::vector<std::string> kLayerCases = {
-    "linear_small",   "linear_odd",       "conv2d_k3s1p0",  "conv2d_k5s1p2",
-    "conv2d_k3s2p1",  "conv2d_k5s1p2_c1", "maxpool2d_k2s2", "maxpool2d_k3s2p1",
-    "avgpool2d_k2s2", "avgpool2d_k3s1p1", "relu",           "tanh",
-    "sigmoid",        "flatten"};
+const std::vector<std::string> kLayerCases = {"linear_small",
+                                              "linear_odd",
+                                              "conv2d_k3s1p0",
+                                              "conv2d_k5s1p2",
+                                              "conv2d_k3s2p1",
+                                              "conv2d_k5s1p2_c1",
+                                              "maxpool2d_k2s2",
+                                              "maxpool2d_k3s2p1",
+                                              "avgpool2d_k2s2",
+                                              "avgpool2d_k3s1p1",
+                                              "relu",
+                                              "tanh",
+                                              "sigmoid",
+                                              "flatten",
+                                              "silu"};
 
 const std::vector<std::string> kParamLayerCases = {"linear_small", "linear_odd", "conv2d_k3s1p0",
                                                    "conv2d_k3s2p1"};
