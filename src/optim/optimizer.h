@@ -26,7 +26,7 @@
 namespace sculpt {
 struct OptimConfig;
 class Masks;
-}
+}  // namespace sculpt
 
 namespace sculpt::optim {
 
@@ -106,6 +106,10 @@ struct OptimizerInfo {
   std::string paper;             // citation
   std::string example;           // a recipe [optim] table
   std::vector<FieldRow> fields;  // the options with this optimizer's defaults
+  // Rates at which the conformance suite's quadratic and Rosenbrock problems converge
+  // (tests/conformance/optimizer_conformance_test.cpp says why each value): the suite reads
+  // them from here, so a new optimizer needs no edit there.
+  double test_lr_quadratic = 0.0, test_lr_rosenbrock = 0.0;
 };
 
 const std::vector<OptimizerInfo>& optimizer_infos();

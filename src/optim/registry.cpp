@@ -27,11 +27,17 @@ struct Row {
   std::function<std::unique_ptr<Optimizer>(const Options&)> make;  // from resolved options
 };
 
+// The conformance suite's rates for this optimizer: {quadratic, rosenbrock}.
+struct TestRates {
+  double quadratic, rosenbrock;
+};
+
 template <class C, class Make>
 Row row(const char* name, const char* title, const char* rule, const char* paper,
-        const char* example, Make make) {
+        const char* example, TestRates rates, Make make) {
   return Row{
-      OptimizerInfo{name, title, rule, paper, example, describe_fields<C>("optim")},
+      OptimizerInfo{name, title, rule, paper, example, describe_fields<C>("optim"), rates.quadratic,
+                    rates.rosenbrock},
       option_fields<C>(name),
       [name, make](const Options& o) { return make(options_to<C>(o, "optim", name)); },
   };
@@ -53,7 +59,7 @@ const Registry<Row>& registry() {
               "the importance of initialization and momentum in deep learning\", ICML 2013",
               "[optim]\nname = \"sgd\"\nlr = 0.1\nmomentum = 0.9\nnesterov = true\nweight_decay = "
               "5e-4\n",
-              [](SgdConfig c) { return std::make_unique<Sgd>(std::move(c)); }),
+              {0.1, 1e-3}, [](SgdConfig c) { return std::make_unique<Sgd>(std::move(c)); }),
           row<AdagradConfig>(
               "adagrad", "AdaGrad",
               "d = g + l2*w\nsum = sum + d^2\nw = keep*w - lr_t / (1 + t*lr_decay) * d / "
@@ -61,7 +67,7 @@ const Registry<Row>& registry() {
               "eps)",
               "Duchi, Hazan & Singer, \"Adaptive Subgradient Methods for Online Learning and "
               "Stochastic Optimization\", JMLR 2011",
-              "[optim]\nname = \"adagrad\"\nlr = 0.01\n",
+              "[optim]\nname = \"adagrad\"\nlr = 0.01\n", {0.5, 0.3},
               [](AdagradConfig c) { return std::make_unique<Adagrad>(std::move(c)); }),
           row<RmspropConfig>(
               "rmsprop", "RMSprop",
@@ -73,7 +79,7 @@ const Registry<Row>& registry() {
               "Hinton, Srivastava & Swersky, \"Neural Networks for Machine Learning\", lecture 6e, "
               "2012; centered: Graves, \"Generating Sequences With Recurrent Neural Networks\", "
               "2013",
-              "[optim]\nname = \"rmsprop\"\nlr = 0.001\nalpha = 0.99\n",
+              "[optim]\nname = \"rmsprop\"\nlr = 0.001\nalpha = 0.99\n", {0.01, 1e-3},
               [](RmspropConfig c) { return std::make_unique<Rmsprop>(std::move(c)); }),
           row<AdamConfig>(
               "adam", "Adam",
@@ -81,7 +87,7 @@ const Registry<Row>& registry() {
               "amsgrad: vmax = max(vmax, v), used in place of v\n"
               "w = keep*w - lr_t / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)",
               "Kingma & Ba, \"Adam: A Method for Stochastic Optimization\", ICLR 2015",
-              "[optim]\nname = \"adam\"\nlr = 0.001\n",
+              "[optim]\nname = \"adam\"\nlr = 0.001\n", {0.02, 0.01},
               [](AdamConfig c) { return std::make_unique<Adam>("adam", std::move(c)); }),
           row<AdamWConfig>(
               "adamw", "AdamW (decoupled weight decay)",
@@ -89,7 +95,7 @@ const Registry<Row>& registry() {
               "decay_style = \"decoupled-schedule\" decays by (lr_t/lr)*wd, the paper's "
               "eta_t*lambda",
               "Loshchilov & Hutter, \"Decoupled Weight Decay Regularization\", ICLR 2019",
-              "[optim]\nname = \"adamw\"\nlr = 0.001\nweight_decay = 0.01\n",
+              "[optim]\nname = \"adamw\"\nlr = 0.001\nweight_decay = 0.01\n", {0.02, 0.01},
               [](AdamWConfig c) { return std::make_unique<Adam>("adamw", std::move(c)); }),
           row<AmsgradConfig>(
               "amsgrad", "AMSGrad",
@@ -97,7 +103,7 @@ const Registry<Row>& registry() {
               "vmax = max(vmax, v); w = keep*w - lr_t / (1 - beta1^t) * m / (sqrt(vmax) / sqrt(1 - "
               "beta2^t) + eps)",
               "Reddi, Kale & Kumar, \"On the Convergence of Adam and Beyond\", ICLR 2018",
-              "[optim]\nname = \"amsgrad\"\nlr = 0.001\n",
+              "[optim]\nname = \"amsgrad\"\nlr = 0.001\n", {0.02, 0.01},
               [](AmsgradConfig c) { return std::make_unique<Adam>("amsgrad", std::move(c)); }),
           row<NadamConfig>(
               "nadam", "NAdam (Nesterov Adam)",
@@ -107,14 +113,14 @@ const Registry<Row>& registry() {
               "w = keep*w - lr_t*(1 - mu_t)/(1 - P_t) * d/den - lr_t*mu_(t+1)/(1 - P_t*mu_(t+1)) * "
               "m/den",
               "Dozat, \"Incorporating Nesterov Momentum into Adam\", ICLR workshop 2016",
-              "[optim]\nname = \"nadam\"\nlr = 0.002\n",
+              "[optim]\nname = \"nadam\"\nlr = 0.002\n", {0.02, 0.01},
               [](NadamConfig c) { return std::make_unique<Nadam>(std::move(c)); }),
           row<LionConfig>(
               "lion", "Lion (sign momentum)",
               "d = g + l2*w\nc = beta1*m + (1 - beta1)*d\nw = keep*w - lr_t*sign(c)\n"
               "m = beta2*m + (1 - beta2)*d",
               "Chen et al., \"Symbolic Discovery of Optimization Algorithms\", NeurIPS 2023",
-              "[optim]\nname = \"lion\"\nlr = 1e-4\nweight_decay = 0.1\n",
+              "[optim]\nname = \"lion\"\nlr = 1e-4\nweight_decay = 0.1\n", {0.01, 1e-3},
               [](LionConfig c) { return std::make_unique<Lion>(std::move(c)); }),
       });
   return r;

@@ -17,12 +17,12 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/masks.h"
 #include "core/parallel.h"
 #include "core/param_store.h"
 #include "core/rng.h"
 #include "io/recipe.h"
 #include "optim/optimizer.h"
-#include "core/masks.h"
 
 namespace sculpt::optim {
 namespace {
@@ -112,8 +112,9 @@ std::vector<Variant> all_variants() {
 
 // ---- Learning rates ----------------------------------------------------------------------
 //
-// One row per optimizer (a registered optimizer without a row fails the descent tests). Each
-// rate sits well inside the stable range of its rule on the two problems:
+// Each optimizer's registry row gives its two rates (TestRates in src/optim/registry.cpp; a row
+// without them fails the descent tests). Why each value: it sits well inside the stable range
+// of its rule on the two problems:
 //
 // Quadratic (curvatures a in [0.5, 4], each weight within 2 of its minimum, 500 steps; the test
 // asks for 1e-3 of the starting loss, the worst variant reaches ~1e-4):
@@ -148,19 +149,17 @@ struct Rates {
   double rosenbrock;
 };
 
+// The rates come from the optimizer's registry row (OptimizerInfo::test_lr_*).
 Rates rates_for(const Variant& v) {
-  static const std::map<std::string, Rates> table = {
-      {"sgd", {0.1, 1e-3}},    {"adagrad", {0.5, 0.3}}, {"rmsprop", {0.01, 1e-3}},
-      {"adam", {0.02, 0.01}},  {"adamw", {0.02, 0.01}}, {"amsgrad", {0.02, 0.01}},
-      {"nadam", {0.02, 0.01}}, {"lion", {0.01, 1e-3}},
-  };
-  auto it = table.find(v.name);
-  if (it == table.end()) {
-    ADD_FAILURE() << "no learning rates for optimizer '" << v.name
-                  << "': add a row to rates_for() in optimizer_conformance_test.cpp";
+  const auto info = std::find_if(optimizer_infos().begin(), optimizer_infos().end(),
+                                 [&](const OptimizerInfo& i) { return i.name == v.name; });
+  if (info == optimizer_infos().end() || info->test_lr_quadratic <= 0 ||
+      info->test_lr_rosenbrock <= 0) {
+    ADD_FAILURE() << "no conformance rates for optimizer '" << v.name
+                  << "': give its registry row in src/optim/registry.cpp its TestRates";
     return {1e-3, 1e-4};
   }
-  Rates r = it->second;
+  Rates r{info->test_lr_quadratic, info->test_lr_rosenbrock};
   const auto has = [&](const char* key) {
     return std::any_of(v.options.begin(), v.options.end(),
                        [&](const auto& o) { return o.first == key; });
