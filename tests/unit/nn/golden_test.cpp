@@ -90,21 +90,9 @@ TEST_P(ParamLayerGolden, BackwardAccumulatesAndAcceptsNullDx) {
   }
 }
 
-const std::vector<std::string> kLayerCases = {"linear_small",
-                                              "linear_odd",
-                                              "conv2d_k3s1p0",
-                                              "conv2d_k5s1p2",
-                                              "conv2d_k3s2p1",
-                                              "conv2d_k5s1p2_c1",
-                                              "maxpool2d_k2s2",
-                                              "maxpool2d_k3s2p1",
-                                              "avgpool2d_k2s2",
-                                              "avgpool2d_k3s1p1",
-                                              "relu",
-                                              "tanh",
-                                              "sigmoid",
-                                              "flatten",
-                                              "silu"};
+// Every layer file of tests/golden (scripts/make_golden.py writes them): a new golden case needs
+// no edit here.
+const std::vector<std::string> kLayerCases = golden::names_of_kind("layer");
 
 const std::vector<std::string> kParamLayerCases = {"linear_small", "linear_odd", "conv2d_k3s1p0",
                                                    "conv2d_k3s2p1"};
@@ -114,13 +102,7 @@ INSTANTIATE_TEST_SUITE_P(Golden, LayerGolden, ::testing::ValuesIn(kLayerCases),
 INSTANTIATE_TEST_SUITE_P(Golden, ParamLayerGolden, ::testing::ValuesIn(kParamLayerCases),
                          [](const auto& info) { return info.param; });
 
-// A golden file that no test reads would be a silent gap.
-TEST(LayerGoldenFiles, EveryLayerFileIsTested) {
-  for (const auto& name : golden::names_of_kind("layer")) {
-    EXPECT_NE(std::find(kLayerCases.begin(), kLayerCases.end(), name), kLayerCases.end())
-        << name << ".json is not in kLayerCases";
-  }
-}
+TEST(LayerGoldenFiles, TheCasesAreFound) { EXPECT_GE(kLayerCases.size(), 15u); }
 
 // Every registered layer type except dropout (random in training, identity in eval) has one.
 TEST(LayerGoldenFiles, EveryRegisteredLayerHasGoldenValues) {
