@@ -48,7 +48,8 @@ TEST_P(LossGolden, ValueAndGradientMatchPyTorch) {
   EXPECT_NEAR(loss->forward(logits.data(), t, n, k, nullptr), value, 1e-12);
 }
 
-const std::vector<std::string> kLossCases = {"loss_cross_entropy", "loss_bce", "loss_mse"};
+// Every loss file of tests/golden: a new golden case needs no edit here.
+const std::vector<std::string> kLossCases = golden::names_of_kind("loss");
 
 INSTANTIATE_TEST_SUITE_P(Golden, LossGolden, ::testing::ValuesIn(kLossCases),
                          [](const auto& info) { return info.param; });
@@ -60,7 +61,7 @@ TEST(LossGoldenFiles, EveryRegisteredLossHasGoldenValues) {
     EXPECT_NE(std::find(covered.begin(), covered.end(), info.name), covered.end())
         << "loss '" << info.name << "' has no PyTorch golden case in make_golden.py";
   }
-  EXPECT_EQ(golden::names_of_kind("loss").size(), kLossCases.size());
+  EXPECT_GE(kLossCases.size(), 3u);
 }
 
 }  // namespace
