@@ -8,7 +8,7 @@
 
 #include "cli/commands.h"
 #include "cli/prune_source.h"
-#include "cli/run_checkpoints.h"
+#include "run/checkpoints.h"
 #include "cli/verb.h"
 #include "core/error.h"
 #include "io/checkpoint.h"
@@ -16,6 +16,8 @@
 #include "train/trainer.h"
 
 namespace sculpt::cli {
+
+using namespace sculpt::run;  // run directories and checkpoints (src/run)
 
 namespace {
 

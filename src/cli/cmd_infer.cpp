@@ -15,7 +15,7 @@
 
 #include "cli/commands.h"
 #include "cli/output_guard.h"
-#include "cli/run_dir.h"
+#include "run/run_dir.h"
 #include "cli/verb.h"
 #include "core/error.h"
 #include "core/parallel.h"
@@ -24,6 +24,8 @@
 #include "infer/inference_model.h"
 
 namespace sculpt::cli {
+
+using namespace sculpt::run;  // run directories and checkpoints (src/run)
 
 namespace {
 

@@ -13,7 +13,7 @@
 
 #include "cli/commands.h"
 #include "cli/output_guard.h"
-#include "cli/run_dir.h"
+#include "run/run_dir.h"
 #include "cli/verb.h"
 #include "core/error.h"
 #include "io/recipe.h"
@@ -22,6 +22,8 @@
 #include "train/trainer.h"
 
 namespace sculpt::cli {
+
+using namespace sculpt::run;  // run directories and checkpoints (src/run)
 
 namespace {
 

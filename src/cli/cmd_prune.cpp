@@ -13,8 +13,8 @@
 #include "cli/commands.h"
 #include "cli/output_guard.h"
 #include "cli/prune_source.h"
-#include "cli/run_dir.h"
-#include "cli/train_log.h"
+#include "run/run_dir.h"
+#include "run/train_log.h"
 #include "cli/verb.h"
 #include "core/error.h"
 #include "prune/criterion.h"
@@ -23,6 +23,8 @@
 #include "report/prune_table.h"
 
 namespace sculpt::cli {
+
+using namespace sculpt::run;  // run directories and checkpoints (src/run)
 
 namespace {
 

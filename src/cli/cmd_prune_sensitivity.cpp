@@ -7,13 +7,15 @@
 
 #include "cli/output_guard.h"
 #include "cli/prune_source.h"
-#include "cli/run_dir.h"
+#include "run/run_dir.h"
 #include "cli/verb.h"
 #include "core/error.h"
 #include "prune/criterion.h"
 #include "report/svg_plot.h"
 
 namespace sculpt::cli {
+
+using namespace sculpt::run;  // run directories and checkpoints (src/run)
 
 namespace {
 

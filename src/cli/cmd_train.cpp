@@ -15,10 +15,10 @@
 
 #include "cli/commands.h"
 #include "cli/output_guard.h"
-#include "cli/run_checkpoints.h"
-#include "cli/run_dir.h"
+#include "run/checkpoints.h"
+#include "run/run_dir.h"
 #include "cli/signals.h"
-#include "cli/train_log.h"
+#include "run/train_log.h"
 #include "cli/verb.h"
 #include "core/error.h"
 #include "io/checkpoint.h"
@@ -30,6 +30,8 @@
 #include "train/trainer.h"
 
 namespace sculpt::cli {
+
+using namespace sculpt::run;  // run directories and checkpoints (src/run)
 
 namespace {
 

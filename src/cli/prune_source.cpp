@@ -3,10 +3,12 @@
 
 #include <filesystem>
 
-#include "cli/run_checkpoints.h"
+#include "run/checkpoints.h"
 #include "core/error.h"
 
 namespace sculpt::cli {
+
+using namespace sculpt::run;  // run directories and checkpoints (src/run)
 
 PruneSource load_prune_source(const std::string& model) {
   namespace fs = std::filesystem;

@@ -21,7 +21,7 @@ import tempfile
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([a-z_]+)/[^"]+"')
 LIBRARY = ["core", "kernels", "sparse", "nn", "loss", "data", "optim", "sched", "clip", "prune",
-           "train", "infer", "report", "io"]
+           "train", "infer", "report", "io", "run"]
 
 # module -> (kind, modules, reason). ONLY lists what the module may include besides itself.
 RULES = {

@@ -1,9 +1,9 @@
 // Records of metrics.jsonl from trainer events (see train_log.h).
-#include "cli/train_log.h"
+#include "run/train_log.h"
 
 #include <algorithm>
 
-namespace sculpt::cli {
+namespace sculpt::run {
 
 int64_t step_log_interval(int64_t total_steps, bool clips) {
   return clips ? 1 : std::clamp<int64_t>(total_steps / 500, 1, 50);
@@ -98,4 +98,4 @@ void add_model_counts(report::MetricsRecord& r, const train::Trainer& t) {
   }
 }
 
-}  // namespace sculpt::cli
+}  // namespace sculpt::run

@@ -9,7 +9,7 @@
 #include "io/safetensors.h"
 #include "train/trainer.h"
 
-namespace sculpt::cli {
+namespace sculpt::run {
 
 // Saves the trainer's checkpoint as checkpoints/step-<step>.safetensors (temp file, fsync,
 // rename, directory fsync), points last.safetensors at it (a link renamed into place), then
@@ -40,4 +40,4 @@ LoadedCheckpoint newest_valid_checkpoint(const std::string& dir);
 io::Checkpoint load_checkpoint_warning(const std::string& path);
 void print_checkpoint_warnings(const io::Checkpoint& ck, const std::string& path);
 
-}  // namespace sculpt::cli
+}  // namespace sculpt::run

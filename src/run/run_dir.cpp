@@ -1,5 +1,5 @@
 // Run directory naming and creation, and the checks and clean-up of a resumed one.
-#include "cli/run_dir.h"
+#include "run/run_dir.h"
 
 #include <fmt/format.h>
 
@@ -16,7 +16,7 @@
 #include "io/atomic_file.h"
 #include "report/html.h"
 
-namespace sculpt::cli {
+namespace sculpt::run {
 
 namespace fs = std::filesystem;
 
@@ -118,4 +118,4 @@ void write_report(const std::string& dir) {
   std::fflush(stdout);
 }
 
-}  // namespace sculpt::cli
+}  // namespace sculpt::run

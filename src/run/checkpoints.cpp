@@ -1,5 +1,5 @@
 // Numbered checkpoints in a run directory: writing, rotation and choosing one to resume from.
-#include "cli/run_checkpoints.h"
+#include "run/checkpoints.h"
 
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -14,7 +14,7 @@
 #include "core/error.h"
 #include "io/checkpoint.h"
 
-namespace sculpt::cli {
+namespace sculpt::run {
 
 namespace fs = std::filesystem;
 
@@ -150,4 +150,4 @@ io::Checkpoint load_checkpoint_warning(const std::string& path) {
   return ck;
 }
 
-}  // namespace sculpt::cli
+}  // namespace sculpt::run

@@ -10,7 +10,7 @@
 #include "report/metrics.h"
 #include "train/trainer.h"
 
-namespace sculpt::cli {
+namespace sculpt::run {
 
 // Every step with a clipper (its norms are the telemetry); else about 500 records per run, at
 // least every 50th step, so that short runs still have a learning-rate curve.
@@ -50,4 +50,4 @@ void add_model_counts(report::MetricsRecord& r, const train::Trainer& t);
 report::MetricsRecord end_record(const train::EpochEvent& last, const train::Trainer& t,
                                  bool regression, double wall_s, double samples_per_s);
 
-}  // namespace sculpt::cli
+}  // namespace sculpt::run

@@ -6,7 +6,7 @@
 
 #include "io/recipe.h"
 
-namespace sculpt::cli {
+namespace sculpt::run {
 
 // Creates the directory (and checkpoints/). Throws IoError naming the path.
 std::string make_run_dir(const Recipe& r, const std::string& recipe_path, const std::string& out);
@@ -33,4 +33,4 @@ int64_t trim_metrics(const std::string& path, int64_t epoch, int64_t step);
 // that cannot be written is a warning on stderr: the run itself has succeeded.
 void write_report(const std::string& dir);
 
-}  // namespace sculpt::cli
+}  // namespace sculpt::run
