@@ -1,0 +1,76 @@
+// The library's Run, as a C++ program uses it: a run directory with recipe.toml, metrics.jsonl
+// and checkpoints; a stop requested from a hook saves a checkpoint, and resuming from the
+// directory ends where an uninterrupted run ends, bit for bit.
+#include "run/run.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "core/error.h"
+#include "io/checkpoint.h"
+#include "unit/temp_dir_test.h"
+#include "unit/train/resume_fixtures.h"
+
+namespace sculpt::run {
+namespace {
+
+class RunTest : public testing::TempDirTest {
+ protected:
+  Recipe recipe() const {
+    // Adam and dropout: the optimizer state and the dropout stream must resume too.
+    return parse_recipe(train::blobs_recipe(train::kAdam, train::kDropoutModel),
+                        path("recipe.toml"));
+  }
+  static std::string text(const std::string& file) {
+    std::ifstream in(file);
+    return {std::istreambuf_iterator<char>(in), {}};
+  }
+};
+
+TEST_F(RunTest, AStoppedRunResumedFromItsDirectoryEqualsAnUninterruptedOne) {
+  auto whole = Run::start(recipe(), path("whole"));
+  const Outcome done = whole->train();
+  ASSERT_FALSE(done.stopped);
+  EXPECT_GT(done.samples_per_s, 0.0);
+  for (const char* f : {"recipe.toml", "metrics.jsonl", "checkpoints/last.safetensors"})
+    EXPECT_TRUE(std::filesystem::exists(path("whole/") + f)) << f;
+  EXPECT_NE(text(path("whole/metrics.jsonl")).find("\"event\":\"end\""), std::string::npos);
+
+  auto first = Run::start(recipe(), path("split"));
+  train::TrainHooks hooks;
+  hooks.on_step = [&](const train::StepEvent& e) {
+    if (e.step == 5) first->request_stop(15);
+  };
+  const Outcome stopped = first->train(hooks);
+  ASSERT_TRUE(stopped.stopped);
+  EXPECT_EQ(stopped.stop_code, 15);
+  EXPECT_EQ(first->trainer().step(), 5);
+
+  auto second = Run::resume(path("split"));
+  ASSERT_FALSE(second->complete());
+  ASSERT_TRUE(second->resumed().has_value());
+  EXPECT_EQ(second->resumed()->step, 5);
+  ASSERT_FALSE(second->train().stopped);
+  train::expect_same_checkpoint(io::load_checkpoint(path("whole/checkpoints/last.safetensors")),
+                                io::load_checkpoint(path("split/checkpoints/last.safetensors")));
+
+  // Nothing is left to train: complete, and train() changes nothing.
+  auto third = Run::resume(path("split"));
+  EXPECT_TRUE(third->complete());
+  EXPECT_EQ(third->resumed()->epoch, 2);
+}
+
+TEST_F(RunTest, AResumeMayChangeOnlyTheLengthAndTheOutput) {
+  auto r = Run::start(recipe(), path("run"));
+  r->train();
+  EXPECT_THROW(Run::resume(path("run"), {"optim.lr=0.5"}), ConfigError);
+  auto longer = Run::resume(path("run"), {"train.epochs=3"});
+  EXPECT_FALSE(longer->complete());
+  EXPECT_EQ(longer->train().last.epoch, 3);
+}
+
+}  // namespace
+}  // namespace sculpt::run
