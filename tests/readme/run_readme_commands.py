@@ -40,7 +40,8 @@ NOT_COMMAND_FENCES = {
     "": "program output (the summary of a run)",
     "toml": "recipe fragments, parsed by the recipe tests",
     "cmake": "a consumer project's CMakeLists.txt lines: tests/consumer builds such a project",
-    "cpp": "C++ source: examples/infer.cpp is the full program and is built and run by the tests",
+    "cpp": "C++ source: examples/infer.cpp and examples/train_mlp.cpp are the full programs, "
+           "built and run by the tests",
 }
 
 # Inline code spans starting like this are commands, held to the same rule as fenced ones.
@@ -59,6 +60,9 @@ EXCLUDED = {
     "build/release/sculpt-infer-example":
         "names the built example binary in prose (it takes a model and images); the export "
         "integration test runs it",
+    "build/release/sculpt-train-example*":
+        "the example binary, not the CLI this harness runs; the TrainExample integration test "
+        "runs it with these arguments on a Fashion-MNIST subset",
 }
 
 # Run directories the README's placeholders stand for, trained before the first command.
