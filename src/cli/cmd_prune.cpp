@@ -13,14 +13,14 @@
 #include "cli/commands.h"
 #include "cli/output_guard.h"
 #include "cli/prune_source.h"
-#include "run/run_dir.h"
-#include "run/train_log.h"
 #include "cli/verb.h"
 #include "core/error.h"
 #include "prune/criterion.h"
 #include "prune/surgery.h"
 #include "report/metrics.h"
 #include "report/prune_table.h"
+#include "run/run_dir.h"
+#include "run/train_log.h"
 
 namespace sculpt::cli {
 
@@ -249,7 +249,8 @@ void write_outputs(const std::string& dir, const Outcome& o, const Outcome& dens
   write_text_file(dir + "/prune.txt", table);
 }
 
-int run_prune(PruneArgs a) {
+// The options' checks, before anything is read; applies --threshold to the config.
+void check_prune_args(PruneArgs& a) {
   const int targets =
       int(a.sparsity.has_value()) + int(a.threshold.has_value()) + int(a.max_drop.has_value());
   const bool n_m = a.cfg.granularity == "n:m";  // its sparsity is 1 - n/m
@@ -276,7 +277,19 @@ int run_prune(PruneArgs a) {
   SCULPT_CHECK(a.rounds >= 1 && a.finetune_epochs >= 0, ConfigError,
                "--rounds must be >= 1 and --finetune-epochs >= 0", "sculpt prune");
   prune::validate(a.cfg, "prune");
+}
 
+// The output run's name: the source run's (or output.name) with "-pruned".
+std::string pruned_name(const Recipe& base, const PruneSource& src) {
+  if (!base.output.name.empty()) return base.output.name + "-pruned";
+  if (src.run_dir.empty()) return std::filesystem::path(src.path).stem().string() + "-pruned";
+  std::filesystem::path dir(src.run_dir);
+  if (dir.filename().empty()) dir = dir.parent_path();  // "runs/x/"
+  return dir.filename().string() + "-pruned";
+}
+
+int run_prune(PruneArgs a) {
+  check_prune_args(a);
   const PruneSource src = load_prune_source(a.checkpoint);
   if (!a.out.empty()) check_run_dir(a.out, {src.path, src.run_dir}, a.force);
   const Recipe base = source_recipe(src, a.sets);
@@ -304,9 +317,7 @@ int run_prune(PruneArgs a) {
   o = maybe_surgery(src, a, std::move(o));
 
   Recipe named = base;
-  named.output.name = (base.output.name.empty() ? std::filesystem::path(src.path).stem().string()
-                                                : base.output.name) +
-                      "-pruned";
+  named.output.name = pruned_name(base, src);
   if (a.force && !a.out.empty()) clear_previous_run(a.out);
   const std::string dir = make_run_dir(named, src.path, a.out);
   write_outputs(dir, o, dense, log,

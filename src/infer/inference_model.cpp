@@ -49,6 +49,13 @@ struct InferenceModel::Impl {
   int col_threads = 1;                      // threads `cols` has room for (set at load)
 
   void build(const infer::ExportModel& m, const InferenceOptions& o, const std::string& where);
+  // The parts of build, in order: the layers from the header's spec (their input shapes
+  // returned), the buffers' size against the limit, the tensors into the parameters, and the
+  // steps: which layers run on the dense or sparse kernels, with a ReLU fused.
+  std::vector<Shape> build_layers(const std::string& where);
+  void check_buffers(const std::string& where) const;
+  void load_tensors(const infer::ExportModel& m, const std::string& where);
+  void plan_steps(const std::vector<Shape>& ins, const InferenceOptions& o);
   void run_step(const Step& s, const float* x, float* y, int64_t n);
   void sparse_conv(const Step& s, const float* x, float* y, int64_t n);
 };
@@ -61,6 +68,17 @@ void InferenceModel::Impl::build(const infer::ExportModel& m, const InferenceOpt
   header = m.header;
   max_batch = o.max_batch;
   input_size = numel(header.input);
+  const std::vector<Shape> ins = build_layers(where);
+  check_buffers(where);
+  load_tensors(m, where);
+  plan_steps(ins, o);
+  buf_a.assign(size_t(max_batch * widest), 0.0f);
+  buf_b.assign(size_t(max_batch * widest), 0.0f);
+  col_threads = std::max(1, omp_get_max_threads());
+  cols.assign(size_t(col_size * col_threads), 0.0f);
+}
+
+std::vector<Shape> InferenceModel::Impl::build_layers(const std::string& where) {
   // The architecture: the registry validates it as for training; its errors become the file's.
   Shape shape = header.input;
   std::vector<Shape> ins;
@@ -82,6 +100,10 @@ void InferenceModel::Impl::build(const infer::ExportModel& m, const InferenceOpt
                fmt::format("the layers produce {} outputs, the header says {}", numel(shape),
                            header.outputs),
                where, "the file is damaged; export the model again");
+  return ins;
+}
+
+void InferenceModel::Impl::check_buffers(const std::string& where) const {
   // The buffers for max_batch samples, checked before anything is allocated: every layer's
   // scratch (twice: a sparse convolution's im2col buffer mirrors the dense one) and the two
   // ping-pong activation buffers.
@@ -97,6 +119,9 @@ void InferenceModel::Impl::build(const infer::ExportModel& m, const InferenceOpt
                            "than the limit of {}",
                            max_batch, human_bytes_binary(4.0 * double(floats)), kMaxActivationText),
                where, "use a smaller batch (--batch)");
+}
+
+void InferenceModel::Impl::load_tensors(const infer::ExportModel& m, const std::string& where) {
   params.finalize();
   SCULPT_CHECK(m.tensors.size() == params.count(), DataError,
                fmt::format("the file holds {} tensors, the model has {} parameters",
@@ -111,7 +136,9 @@ void InferenceModel::Impl::build(const infer::ExportModel& m, const InferenceOpt
                  where, "the file is damaged; export the model again");
     std::copy(t.values.begin(), t.values.end(), params.value(i));
   }
+}
 
+void InferenceModel::Impl::plan_steps(const std::vector<Shape>& ins, const InferenceOptions& o) {
   widest = input_size;
   for (size_t i = 0; i < layers.size(); ++i) {
     nn::Layer& l = *layers[i];
@@ -160,10 +187,6 @@ void InferenceModel::Impl::build(const infer::ExportModel& m, const InferenceOpt
     }
     steps.push_back(std::move(s));
   }
-  buf_a.assign(size_t(max_batch * widest), 0.0f);
-  buf_b.assign(size_t(max_batch * widest), 0.0f);
-  col_threads = std::max(1, omp_get_max_threads());
-  cols.assign(size_t(col_size * col_threads), 0.0f);
 }
 
 void InferenceModel::Impl::sparse_conv(const Step& s, const float* x, float* y, int64_t n) {

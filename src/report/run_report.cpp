@@ -87,8 +87,8 @@ Series sparsity_series(const RunData& run, const std::string& layer, std::string
   return s;
 }
 
-std::vector<Chart> make_charts(const std::vector<RunData>& runs) {
-  std::vector<Chart> charts;
+// Loss and accuracy per epoch, per split for one run; the learning rate.
+void add_training_charts(const std::vector<RunData>& runs, std::vector<Chart>& charts) {
   const auto per_split = [](std::optional<double> MetricsRecord::*train,
                             std::optional<double> MetricsRecord::*val,
                             std::optional<double> MetricsRecord::*test, double scale) {
@@ -99,25 +99,31 @@ std::vector<Chart> make_charts(const std::vector<RunData>& runs) {
     };
   };
   charts.push_back(chart(
-      runs, {.id = "loss", .title = "Loss per epoch", .x_label = "epoch", .y_label = "loss",
-              .x_integer = true},
+      runs,
+      {.id = "loss",
+       .title = "Loss per epoch",
+       .x_label = "epoch",
+       .y_label = "loss",
+       .x_integer = true},
       runs.size() == 1 ? "Mean training loss over each epoch, and the loss on the validation and "
                          "test splits after it."
                        : "Mean training loss over each epoch, one line per run.",
-      per_split(&MetricsRecord::loss, &MetricsRecord::val_loss, &MetricsRecord::test_loss,
-                1.0),
+      per_split(&MetricsRecord::loss, &MetricsRecord::val_loss, &MetricsRecord::test_loss, 1.0),
       [](const RunData& run) {
         return collect(run, "epoch", true, field(&MetricsRecord::loss), "");
       }));
   charts.push_back(chart(
       runs,
-      {.id = "accuracy", .title = "Accuracy per epoch", .x_label = "epoch",
-       .y_label = "accuracy (%)", .x_integer = true},
+      {.id = "accuracy",
+       .title = "Accuracy per epoch",
+       .x_label = "epoch",
+       .y_label = "accuracy (%)",
+       .x_integer = true},
       runs.size() == 1 ? "Training accuracy over each epoch; validation and test accuracy after it."
                        : "Test accuracy after each epoch (validation when there is no test "
                          "split), one line per run.",
-      per_split(&MetricsRecord::train_acc, &MetricsRecord::val_acc,
-                &MetricsRecord::test_acc, 100.0),
+      per_split(&MetricsRecord::train_acc, &MetricsRecord::val_acc, &MetricsRecord::test_acc,
+                100.0),
       [](const RunData& run) {
         Series s = collect(run, "epoch", true, field(&MetricsRecord::test_acc), "", 100.0);
         return s.y.empty() ? collect(run, "epoch", true, field(&MetricsRecord::val_acc), "", 100.0)
@@ -132,14 +138,20 @@ std::vector<Chart> make_charts(const std::vector<RunData>& runs) {
       runs, {.id = "lr", .title = "Learning rate", .x_label = "step", .y_label = "learning rate"},
       "The rate the schedule gave the optimizer at each logged step.",
       [&](const RunData& run) { return std::vector<Series>{lr(run)}; }, lr));
+}
 
+// The gradient norm before and after clipping, with the threshold, and the clip rate.
+void add_gradient_charts(const std::vector<RunData>& runs, std::vector<Chart>& charts) {
   const auto pre_clip = [](const RunData& run) {
     return collect(run, "step", false, field(&MetricsRecord::grad_norm), "pre-clip norm");
   };
   Chart norm = chart(
       runs,
-      {.id = "grad-norm", .title = "Gradient norm", .x_label = "step",
-       .y_label = "global L2 norm", .log_y = true},
+      {.id = "grad-norm",
+       .title = "Gradient norm",
+       .x_label = "step",
+       .y_label = "global L2 norm",
+       .log_y = true},
       "Global L2 norm of the gradients before clipping at each logged step (after clipping too, "
       "and the clip threshold, when a clipper runs).",
       [&](const RunData& run) {
@@ -160,15 +172,27 @@ std::vector<Chart> make_charts(const std::vector<RunData>& runs) {
   };
   charts.push_back(chart(
       runs,
-      {.id = "clip-rate", .title = "Clip rate per epoch", .x_label = "epoch",
-       .y_label = "steps clipped (%)", .x_integer = true, .y_min = 0.0, .y_max = 100.0},
+      {.id = "clip-rate",
+       .title = "Clip rate per epoch",
+       .x_label = "epoch",
+       .y_label = "steps clipped (%)",
+       .x_integer = true,
+       .y_min = 0.0,
+       .y_max = 100.0},
       "Share of each epoch's steps whose gradients the clipper changed.",
       [&](const RunData& run) { return std::vector<Series>{clip_rate(run)}; }, clip_rate));
+}
 
+// Sparsity at each mask update, and the layer sensitivity of `sculpt prune sensitivity`.
+void add_pruning_charts(const std::vector<RunData>& runs, std::vector<Chart>& charts) {
   charts.push_back(chart(
       runs,
-      {.id = "sparsity", .title = "Sparsity", .x_label = "step", .y_label = "weights pruned (%)",
-       .y_min = 0.0, .y_max = 100.0},
+      {.id = "sparsity",
+       .title = "Sparsity",
+       .x_label = "step",
+       .y_label = "weights pruned (%)",
+       .y_min = 0.0,
+       .y_max = 100.0},
       runs.size() == 1 ? "Share of the prunable weights that are pruned, overall and per layer, "
                          "at each mask update."
                        : "Share of the prunable weights that are pruned, one line per run.",
@@ -181,11 +205,16 @@ std::vector<Chart> make_charts(const std::vector<RunData>& runs) {
       },
       [](const RunData& run) { return sparsity_series(run, "", ""); }));
 
-  Chart sens{"Validation accuracy with one layer pruned alone, without fine-tuning (sculpt prune "
-             "sensitivity).",
-             {.id = "sensitivity", .title = "Layer sensitivity",
-              .x_label = "sparsity of the layer (%)", .y_label = "validation accuracy (%)",
-              .x_integer = false, .y_min = std::nullopt, .y_max = 100.0}};
+  Chart sens{
+      "Validation accuracy with one layer pruned alone, without fine-tuning (sculpt prune "
+      "sensitivity).",
+      {.id = "sensitivity",
+       .title = "Layer sensitivity",
+       .x_label = "sparsity of the layer (%)",
+       .y_label = "validation accuracy (%)",
+       .x_integer = false,
+       .y_min = std::nullopt,
+       .y_max = 100.0}};
   for (const RunData& run : runs) {
     std::map<std::string, Series> by_layer;
     std::vector<std::string> order;
@@ -203,10 +232,15 @@ std::vector<Chart> make_charts(const std::vector<RunData>& runs) {
     }
   }
   charts.push_back(std::move(sens));
+}
 
+std::vector<Chart> make_charts(const std::vector<RunData>& runs) {
+  std::vector<Chart> charts;
+  add_training_charts(runs, charts);
+  add_gradient_charts(runs, charts);
+  add_pruning_charts(runs, charts);
   std::erase_if(charts, [](const Chart& c) { return !has_points(c.plot); });
-  for (Chart& c : charts)
-    std::erase_if(c.plot.series, [](const Series& s) { return s.y.empty(); });
+  for (Chart& c : charts) std::erase_if(c.plot.series, [](const Series& s) { return s.y.empty(); });
   return charts;
 }
 

@@ -15,86 +15,18 @@
 
 #include "core/error.h"
 #include "io/atomic_file.h"
+#include "report/svg_axis.h"
 
 namespace sculpt::report {
 
+using detail::Axis;
+using detail::make_axis;
+
 namespace {
 
-constexpr double kEps = 1e-9;      // slack when a range edge falls on a tick
-constexpr size_t kMaxTicks = 100;  // guards the loops against absurd ranges
 // Tableau 10: distinguishable, and readable on white.
 constexpr const char* kPalette[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
                                     "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
-
-// 10^e, correctly rounded for |e| <= 22 (the division keeps 1e-7 exact to the last bit).
-double pow10(int e) { return e >= 0 ? std::pow(10.0, e) : 1.0 / std::pow(10.0, -e); }
-
-// A tick step m x 10^e with m in {1, 2, 5}; tick k is computed as k*m scaled by a power of ten
-// so that 3 x 0.2 prints and compares as 0.6.
-struct Step {
-  double m = 1;
-  int e = 0;
-  double at(double k) const {
-    const double v = e >= 0 ? k * m * pow10(e) : k * m / pow10(-e);
-    return v == 0 ? 0.0 : v;  // no "-0"
-  }
-  double value() const { return at(1); }
-};
-
-Step nice_step(double range, int target) {
-  const double raw = range / std::max(target, 1);
-  const int e = static_cast<int>(std::floor(std::log10(raw)));
-  const double norm = raw / pow10(e);
-  if (norm <= 1 + kEps) return {1, e};
-  if (norm <= 2 + kEps) return {2, e};
-  if (norm <= 5 + kEps) return {5, e};
-  return {1, e + 1};
-}
-
-std::vector<double> ticks_with_step(double lo, double hi, Step s) {
-  std::vector<double> ticks;
-  const double step = s.value();
-  if (!(step > 0) || !std::isfinite(step)) return ticks;
-  const double k0 = std::ceil(lo / step - kEps), k1 = std::floor(hi / step + kEps);
-  for (double k = k0; k <= k1 && ticks.size() < kMaxTicks; ++k) ticks.push_back(s.at(k));
-  return ticks;
-}
-
-struct Axis {
-  bool log = false;
-  double lo = 0, hi = 1;    // domain in data units
-  double px0 = 0, px1 = 1;  // pixels of lo and hi
-  std::vector<double> ticks;
-
-  double t(double v) const { return log ? std::log10(v) : v; }
-  double map(double v) const { return px0 + (t(v) - t(lo)) / (t(hi) - t(lo)) * (px1 - px0); }
-};
-
-// The domain covering the data range [lo, hi], widened to whole ticks.
-Axis make_axis(double lo, double hi, bool log, int target, double px0, double px1,
-               bool integer = false) {
-  Axis a{.log = log, .px0 = px0, .px1 = px1, .ticks = {}};
-  if (log) {
-    a.lo = pow10(static_cast<int>(std::floor(std::log10(lo) + kEps)));
-    a.hi = pow10(static_cast<int>(std::ceil(std::log10(hi) - kEps)));
-    if (a.lo >= a.hi) {  // a single decade value: one decade either side
-      a.lo /= 10;
-      a.hi *= 10;
-    }
-    a.ticks = decade_ticks(a.lo, a.hi);
-    return a;
-  }
-  if (hi - lo <= kEps * std::max(std::abs(lo), std::abs(hi))) {  // one value: centre it
-    const double pad = lo == 0 ? 1.0 : std::abs(lo) * 0.1;
-    lo -= pad, hi += pad;
-  }
-  Step s = nice_step(hi - lo, target);
-  if (integer && s.e < 0) s = {1, 0};  // no tick between two whole numbers
-  a.lo = s.at(std::floor(lo / s.value() + kEps));
-  a.hi = s.at(std::ceil(hi / s.value() - kEps));
-  a.ticks = ticks_with_step(a.lo, a.hi, s);
-  return a;
-}
 
 using Point = std::pair<double, double>;
 using Run = std::vector<Point>;
@@ -108,25 +40,6 @@ struct Drawn {
 std::string px(double v) { return fmt::format("{:.2f}", v); }
 
 }  // namespace
-
-std::vector<double> nice_ticks(double lo, double hi, int target) {
-  if (!std::isfinite(lo) || !std::isfinite(hi) || hi < lo) return {};
-  if (hi == lo) return {lo};
-  return ticks_with_step(lo, hi, nice_step(hi - lo, target));
-}
-
-std::vector<double> decade_ticks(double lo, double hi) {
-  std::vector<double> ticks;
-  if (!(lo > 0) || !(hi >= lo) || !std::isfinite(hi)) return ticks;
-  const int e0 = static_cast<int>(std::ceil(std::log10(lo) - kEps));
-  const int e1 = static_cast<int>(std::floor(std::log10(hi) + kEps));
-  const int n = e1 - e0 + 1;
-  const int stride = n > 12 ? (n + 9) / 10 : 1;
-  // Start on a multiple of the stride so that 1 (10^0) stays a tick when it is in range.
-  const int first = static_cast<int>(std::ceil(double(e0) / stride)) * stride;
-  for (int e = first; e <= e1; e += stride) ticks.push_back(pow10(e));
-  return ticks;
-}
 
 std::string format_tick(double v) {
   if (v == 0) return "0";
@@ -168,17 +81,23 @@ std::string render_svg(const Plot& p) {
   return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" + render_svg_element(p);
 }
 
-std::string render_svg_element(const Plot& p) {
-  SCULPT_CHECK(p.width >= 200 && p.height >= 120, ConfigError,
-               fmt::format("plot size must be at least 200 x 120, got {} x {}", p.width, p.height));
-  for (const Series& s : p.series)
-    SCULPT_CHECK(s.x.empty() || s.x.size() == s.y.size(), ConfigError,
-                 fmt::format("plot series \"{}\" has {} x values and {} y values", s.name,
-                             s.x.size(), s.y.size()));
+namespace {
 
-  // Runs of drawable points and the data range.
-  const auto ok_x = [&](double v) { return std::isfinite(v) && (!p.log_x || v > 0); };
-  const auto ok_y = [&](double v) { return std::isfinite(v) && (!p.log_y || v > 0); };
+const char* kDash = " stroke-dasharray=\"6 4\"";
+
+bool drawable_x(const Plot& p, double v) { return std::isfinite(v) && (!p.log_x || v > 0); }
+bool drawable_y(const Plot& p, double v) { return std::isfinite(v) && (!p.log_y || v > 0); }
+
+// The runs of drawable points of every series, and the data range (markers, thresholds and the
+// fixed y bounds included when anything is drawn).
+struct Collected {
+  std::vector<Drawn> drawn;
+  double xlo, xhi, ylo, yhi;
+};
+
+Collected collect(const Plot& p) {
+  const auto ok_x = [&](double v) { return drawable_x(p, v); };
+  const auto ok_y = [&](double v) { return drawable_y(p, v); };
   constexpr double kInf = std::numeric_limits<double>::infinity();
   double xlo = kInf, xhi = -kInf, ylo = kInf, yhi = -kInf;
   std::vector<Drawn> drawn;
@@ -209,6 +128,156 @@ std::string render_svg_element(const Plot& p) {
       if (y && ok_y(*y)) ylo = std::min(ylo, *y), yhi = std::max(yhi, *y);
   }
 
+  return {std::move(drawn), xlo, xhi, ylo, yhi};
+}
+
+// The plot area in pixels, its axes and the output being written.
+struct Canvas {
+  const Plot& p;
+  double left, right, top, bottom;
+  Axis ax, ay;
+  std::string& out;
+};
+
+std::string color_of(const Drawn& d) {
+  return d.s->color.empty() ? std::string(kPalette[d.index % std::size(kPalette)])
+                            : escape_xml(d.s->color);
+}
+
+void draw_grid(const Canvas& c, const std::string& frame) {
+  const Axis &ax = c.ax, &ay = c.ay;
+  const double left = c.left, right = c.right, top = c.top, bottom = c.bottom;
+  std::string& out = c.out;
+  auto o = std::back_inserter(out);
+  out += "<g stroke=\"#e6e6e6\">\n";
+  for (double t : ax.ticks)
+    fmt::format_to(o, "<line x1=\"{0}\" y1=\"{1}\" x2=\"{0}\" y2=\"{2}\"/>\n", px(ax.map(t)),
+                   px(top), px(bottom));
+  for (double t : ay.ticks)
+    fmt::format_to(o, "<line x1=\"{1}\" y1=\"{0}\" x2=\"{2}\" y2=\"{0}\"/>\n", px(ay.map(t)),
+                   px(left), px(right));
+  out += "</g>\n<g fill=\"#333\" font-size=\"11\">\n";
+  for (double t : ax.ticks)
+    fmt::format_to(o, "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", px(ax.map(t)),
+                   px(bottom + 16), format_tick(t));
+  for (double t : ay.ticks)
+    fmt::format_to(o, "<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>\n", px(left - 6),
+                   px(ay.map(t) + 4), format_tick(t));
+  out += "</g>\n" + frame;
+}
+
+// One path with a subpath per run of two or more points; lone points as dots.
+void draw_series(const Canvas& c, const std::vector<Drawn>& drawn) {
+  const Axis &ax = c.ax, &ay = c.ay;
+  auto o = std::back_inserter(c.out);
+  for (const Drawn& d : drawn) {
+    size_t points = 0;
+    for (const Run& r : d.runs) points += r.size();
+    fmt::format_to(o,
+                   "<g class=\"series\" data-name=\"{0}\" data-points=\"{1}\"><title>{0} ({1} "
+                   "points)</title>\n",
+                   escape_xml(d.s->name), points);
+    std::string path;
+    for (const Run& r : d.runs) {
+      if (r.size() < 2) continue;
+      for (size_t j = 0; j < r.size(); ++j)
+        fmt::format_to(std::back_inserter(path), "{}{} {} ", j == 0 ? 'M' : 'L',
+                       px(ax.map(r[j].first)), px(ay.map(r[j].second)));
+    }
+    if (!path.empty()) {
+      path.pop_back();
+      fmt::format_to(o,
+                     "<path d=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"1.5\" "
+                     "stroke-linejoin=\"round\"{}/>\n",
+                     path, color_of(d), d.s->dashed ? kDash : "");
+    }
+    for (const Run& r : d.runs)
+      for (const Point& pt : r)
+        if (r.size() == 1 || d.s->dots)
+          fmt::format_to(o, "<circle cx=\"{}\" cy=\"{}\" r=\"{}\" fill=\"{}\">{}</circle>\n",
+                         px(ax.map(pt.first)), px(ay.map(pt.second)), d.s->dots ? "3" : "2",
+                         color_of(d),
+                         d.s->dots ? fmt::format("<title>{}: {}, {}</title>", escape_xml(d.s->name),
+                                                 format_tick(pt.first), format_tick(pt.second))
+                                   : "");
+    c.out += "</g>\n";
+  }
+}
+
+// Thresholds: a dashed red horizontal line, the label above its left end (the legend is on the
+// right). Markers: a dashed vertical line, the label inside the plot on the side with room.
+void draw_lines(const Canvas& c) {
+  const Plot& p = c.p;
+  const double left = c.left, right = c.right, top = c.top, bottom = c.bottom;
+  const Axis &ax = c.ax, &ay = c.ay;
+  const auto ok_x = [&](double v) { return drawable_x(p, v); };
+  const auto ok_y = [&](double v) { return drawable_y(p, v); };
+  auto o = std::back_inserter(c.out);
+  for (const Threshold& t : p.thresholds) {
+    if (!ok_y(t.y)) continue;
+    const double y = ay.map(t.y);
+    fmt::format_to(o,
+                   "<g class=\"threshold\"><line x1=\"{0}\" y1=\"{2}\" x2=\"{1}\" y2=\"{2}\" "
+                   "stroke=\"#d62728\" stroke-dasharray=\"6 3\"/><text x=\"{3}\" y=\"{4}\" "
+                   "font-size=\"11\" fill=\"#d62728\">{5}</text></g>\n",
+                   px(left), px(right), px(y), px(left + 4), px(y - 4), escape_xml(t.label));
+  }
+
+  for (const Marker& m : p.markers) {
+    if (!ok_x(m.x)) continue;
+    const double x = ax.map(m.x);
+    const bool flip = x > left + 0.75 * (right - left);
+    fmt::format_to(o,
+                   "<g class=\"marker\"><line x1=\"{0}\" y1=\"{1}\" x2=\"{0}\" y2=\"{2}\" "
+                   "stroke=\"#666\" stroke-dasharray=\"3 3\"/><text x=\"{3}\" y=\"{4}\" "
+                   "text-anchor=\"{5}\" font-size=\"11\" fill=\"#444\">{6}</text></g>\n",
+                   px(x), px(top), px(bottom), px(flip ? x - 4 : x + 4), px(top + 12),
+                   flip ? "end" : "start", escape_xml(m.label));
+  }
+}
+
+// The legend in the top right corner, when there is more than one line to tell apart.
+void draw_legend(const Canvas& c, const std::vector<Drawn>& drawn) {
+  const double right = c.right, top = c.top;
+  std::string& out = c.out;
+  auto o = std::back_inserter(out);
+  if (drawn.size() > 1) {
+    std::vector<std::string> names;
+    size_t longest = 0;
+    for (const Drawn& d : drawn) {
+      names.push_back(d.s->name.empty() ? fmt::format("series {}", d.index + 1) : d.s->name);
+      longest = std::max(longest, names.back().size());
+    }
+    const double bw = 40 + 6.5 * double(longest), bh = 18.0 * double(drawn.size()) + 6;
+    const double bx = right - 8 - bw, by = top + 8;
+    fmt::format_to(o,
+                   "<g class=\"legend\" font-size=\"11\">\n<rect x=\"{}\" y=\"{}\" width=\"{}\" "
+                   "height=\"{}\" fill=\"white\" fill-opacity=\"0.85\" stroke=\"#ccc\"/>\n",
+                   px(bx), px(by), px(bw), px(bh));
+    for (size_t i = 0; i < drawn.size(); ++i) {
+      const double cy = by + 12 + 18.0 * double(i);
+      fmt::format_to(o,
+                     "<line x1=\"{0}\" y1=\"{2}\" x2=\"{1}\" y2=\"{2}\" stroke=\"{3}\" "
+                     "stroke-width=\"2\"{4}/><text x=\"{5}\" y=\"{6}\">{7}</text>\n",
+                     px(bx + 8), px(bx + 30), px(cy), color_of(drawn[i]),
+                     drawn[i].s->dashed ? kDash : "", px(bx + 36), px(cy + 4),
+                     escape_xml(names[i]));
+    }
+    out += "</g>\n";
+  }
+}
+
+}  // namespace
+
+std::string render_svg_element(const Plot& p) {
+  SCULPT_CHECK(p.width >= 200 && p.height >= 120, ConfigError,
+               fmt::format("plot size must be at least 200 x 120, got {} x {}", p.width, p.height));
+  for (const Series& s : p.series)
+    SCULPT_CHECK(s.x.empty() || s.x.size() == s.y.size(), ConfigError,
+                 fmt::format("plot series \"{}\" has {} x values and {} y values", s.name,
+                             s.x.size(), s.y.size()));
+  const Collected col = collect(p);
+  const std::vector<Drawn>& drawn = col.drawn;
   const int w = p.width, h = p.height;
   const double left = 72, right = w - 16.0, top = p.title.empty() ? 16.0 : 36.0,
                bottom = h - (p.x_label.empty() ? 30.0 : 46.0);
@@ -219,8 +288,9 @@ std::string render_svg_element(const Plot& p) {
                  "viewBox=\"0 0 {0} {1}\" font-family=\"sans-serif\" font-size=\"12\">\n"
                  "<rect width=\"{0}\" height=\"{1}\" fill=\"white\"/>\n",
                  w, h,
-                 p.id.empty() ? std::string()
-                              : fmt::format(" class=\"chart\" data-chart=\"{}\"", escape_xml(p.id)));
+                 p.id.empty()
+                     ? std::string()
+                     : fmt::format(" class=\"chart\" data-chart=\"{}\"", escape_xml(p.id)));
   if (!p.title.empty())
     fmt::format_to(o,
                    "<text x=\"{}\" y=\"22\" text-anchor=\"middle\" font-size=\"14\" "
@@ -248,114 +318,13 @@ std::string render_svg_element(const Plot& p) {
 
   const int x_target = std::max(2, static_cast<int>((right - left) / 80));
   const int y_target = std::max(2, static_cast<int>((bottom - top) / 45));
-  const Axis ax = make_axis(xlo, xhi, p.log_x, x_target, left, right, p.x_integer);
-  const Axis ay = make_axis(ylo, yhi, p.log_y, y_target, bottom, top);
-
-  // Grid, tick labels, frame.
-  out += "<g stroke=\"#e6e6e6\">\n";
-  for (double t : ax.ticks)
-    fmt::format_to(o, "<line x1=\"{0}\" y1=\"{1}\" x2=\"{0}\" y2=\"{2}\"/>\n", px(ax.map(t)),
-                   px(top), px(bottom));
-  for (double t : ay.ticks)
-    fmt::format_to(o, "<line x1=\"{1}\" y1=\"{0}\" x2=\"{2}\" y2=\"{0}\"/>\n", px(ay.map(t)),
-                   px(left), px(right));
-  out += "</g>\n<g fill=\"#333\" font-size=\"11\">\n";
-  for (double t : ax.ticks)
-    fmt::format_to(o, "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", px(ax.map(t)),
-                   px(bottom + 16), format_tick(t));
-  for (double t : ay.ticks)
-    fmt::format_to(o, "<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>\n", px(left - 6),
-                   px(ay.map(t) + 4), format_tick(t));
-  out += "</g>\n" + frame;
-
-  const auto color = [&](const Drawn& d) {
-    return d.s->color.empty() ? std::string(kPalette[d.index % std::size(kPalette)])
-                              : escape_xml(d.s->color);
-  };
-  const char* dash = " stroke-dasharray=\"6 4\"";
-
-  // Series: one path with a subpath per run of two or more points; lone points as dots.
-  for (const Drawn& d : drawn) {
-    size_t points = 0;
-    for (const Run& r : d.runs) points += r.size();
-    fmt::format_to(o, "<g class=\"series\" data-name=\"{0}\" data-points=\"{1}\"><title>{0} ({1} "
-                   "points)</title>\n",
-                   escape_xml(d.s->name), points);
-    std::string path;
-    for (const Run& r : d.runs) {
-      if (r.size() < 2) continue;
-      for (size_t j = 0; j < r.size(); ++j)
-        fmt::format_to(std::back_inserter(path), "{}{} {} ", j == 0 ? 'M' : 'L',
-                       px(ax.map(r[j].first)), px(ay.map(r[j].second)));
-    }
-    if (!path.empty()) {
-      path.pop_back();
-      fmt::format_to(o,
-                     "<path d=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"1.5\" "
-                     "stroke-linejoin=\"round\"{}/>\n",
-                     path, color(d), d.s->dashed ? dash : "");
-    }
-    for (const Run& r : d.runs)
-      for (const Point& pt : r)
-        if (r.size() == 1 || d.s->dots)
-          fmt::format_to(o, "<circle cx=\"{}\" cy=\"{}\" r=\"{}\" fill=\"{}\">{}</circle>\n",
-                         px(ax.map(pt.first)), px(ay.map(pt.second)), d.s->dots ? "3" : "2",
-                         color(d),
-                         d.s->dots ? fmt::format("<title>{}: {}, {}</title>", escape_xml(d.s->name),
-                                                 format_tick(pt.first), format_tick(pt.second))
-                                   : "");
-    out += "</g>\n";
-  }
-
-  // Thresholds: a dashed red horizontal line, the label above its left end (the legend is
-  // on the right).
-  for (const Threshold& t : p.thresholds) {
-    if (!ok_y(t.y)) continue;
-    const double y = ay.map(t.y);
-    fmt::format_to(o,
-                   "<g class=\"threshold\"><line x1=\"{0}\" y1=\"{2}\" x2=\"{1}\" y2=\"{2}\" "
-                   "stroke=\"#d62728\" stroke-dasharray=\"6 3\"/><text x=\"{3}\" y=\"{4}\" "
-                   "font-size=\"11\" fill=\"#d62728\">{5}</text></g>\n",
-                   px(left), px(right), px(y), px(left + 4), px(y - 4), escape_xml(t.label));
-  }
-
-  // Markers: a dashed vertical line, the label inside the plot on the side with room.
-  for (const Marker& m : p.markers) {
-    if (!ok_x(m.x)) continue;
-    const double x = ax.map(m.x);
-    const bool flip = x > left + 0.75 * (right - left);
-    fmt::format_to(o,
-                   "<g class=\"marker\"><line x1=\"{0}\" y1=\"{1}\" x2=\"{0}\" y2=\"{2}\" "
-                   "stroke=\"#666\" stroke-dasharray=\"3 3\"/><text x=\"{3}\" y=\"{4}\" "
-                   "text-anchor=\"{5}\" font-size=\"11\" fill=\"#444\">{6}</text></g>\n",
-                   px(x), px(top), px(bottom), px(flip ? x - 4 : x + 4), px(top + 12),
-                   flip ? "end" : "start", escape_xml(m.label));
-  }
-
-  // Legend in the top right corner when there is more than one line to tell apart.
-  if (drawn.size() > 1) {
-    std::vector<std::string> names;
-    size_t longest = 0;
-    for (const Drawn& d : drawn) {
-      names.push_back(d.s->name.empty() ? fmt::format("series {}", d.index + 1) : d.s->name);
-      longest = std::max(longest, names.back().size());
-    }
-    const double bw = 40 + 6.5 * double(longest), bh = 18.0 * double(drawn.size()) + 6;
-    const double bx = right - 8 - bw, by = top + 8;
-    fmt::format_to(o,
-                   "<g class=\"legend\" font-size=\"11\">\n<rect x=\"{}\" y=\"{}\" width=\"{}\" "
-                   "height=\"{}\" fill=\"white\" fill-opacity=\"0.85\" stroke=\"#ccc\"/>\n",
-                   px(bx), px(by), px(bw), px(bh));
-    for (size_t i = 0; i < drawn.size(); ++i) {
-      const double cy = by + 12 + 18.0 * double(i);
-      fmt::format_to(o,
-                     "<line x1=\"{0}\" y1=\"{2}\" x2=\"{1}\" y2=\"{2}\" stroke=\"{3}\" "
-                     "stroke-width=\"2\"{4}/><text x=\"{5}\" y=\"{6}\">{7}</text>\n",
-                     px(bx + 8), px(bx + 30), px(cy), color(drawn[i]),
-                     drawn[i].s->dashed ? dash : "", px(bx + 36), px(cy + 4), escape_xml(names[i]));
-    }
-    out += "</g>\n";
-  }
+  const Axis ax = make_axis(col.xlo, col.xhi, p.log_x, x_target, left, right, p.x_integer);
+  const Axis ay = make_axis(col.ylo, col.yhi, p.log_y, y_target, bottom, top);
+  const Canvas c{p, left, right, top, bottom, ax, ay, out};
+  draw_grid(c, frame);
+  draw_series(c, drawn);
+  draw_lines(c);
+  draw_legend(c, drawn);
   out += "</svg>\n";
   return out;
 }

@@ -168,17 +168,21 @@ void put_state(const TrainState& s, std::map<std::string, std::string>& meta) {
   if (s.progress) meta["epoch_progress"] = format_epoch_progress(*s.progress);
 }
 
-TrainState get_state(const std::map<std::string, std::string>& meta, const std::string& where) {
-  auto value = [&](const char* key) -> const std::string* {
-    auto it = meta.find(key);
-    return it == meta.end() ? nullptr : &it->second;
-  };
-  const std::string* format = value("format");
+namespace {
+
+const std::string* meta_value(const std::map<std::string, std::string>& meta, const char* key) {
+  auto it = meta.find(key);
+  return it == meta.end() ? nullptr : &it->second;
+}
+
+// A Sculpt training checkpoint of a version with training state that this build reads.
+void check_format(const std::map<std::string, std::string>& meta, const std::string& where) {
+  const std::string* format = meta_value(meta, "format");
   SCULPT_CHECK(
       format && *format == "sculpt-checkpoint", DataError,
       "not a Sculpt training checkpoint (no format = \"sculpt-checkpoint\" in its metadata)", where,
       "resume a run directory written by `sculpt train`");
-  const std::string* version_text = value("version");
+  const std::string* version_text = meta_value(meta, "version");
   const auto version = version_text ? parse_int<int>(*version_text) : std::nullopt;
   SCULPT_CHECK(version && *version >= 1, DataError, "the checkpoint has no valid format version",
                where, "resume a run directory written by `sculpt train`");
@@ -191,51 +195,55 @@ TrainState get_state(const std::map<std::string, std::string>& meta, const std::
                fmt::format("checkpoint format version {} is newer than this sculpt reads ({})",
                            *version, io::kCheckpointVersion),
                where, "resume it with the sculpt version that wrote it");
+}
 
+// Space-separated finite doubles (the clipper's history).
+std::optional<std::vector<double>> parse_doubles(const std::string& t) {
+  std::vector<double> out;
+  const char* p = t.c_str();
+  while (*p) {
+    char* end = nullptr;
+    const double v = std::strtod(p, &end);
+    if (end == p || !std::isfinite(v)) return std::nullopt;
+    out.push_back(v);
+    p = *end == ' ' ? end + 1 : end;
+    if (*end != ' ' && *end != '\0') return std::nullopt;
+  }
+  return out;
+}
+
+// No run takes more than kMaxSteps steps (nor epochs): a larger count is damage.
+std::optional<int64_t> parse_count(const std::string& t) {
+  auto v = parse_int<int64_t>(t);
+  return v && *v >= 0 && *v <= kMaxSteps ? v : std::nullopt;
+}
+
+std::optional<uint64_t> parse_key(const std::string& t) {
+  return t.size() == 16 ? parse_int<uint64_t>(t, 16) : std::nullopt;
+}
+
+}  // namespace
+
+TrainState get_state(const std::map<std::string, std::string>& meta, const std::string& where) {
+  check_format(meta, where);
   TrainState s;
   std::vector<std::string> bad;
   auto read = [&](const char* key, auto parse, auto& into) {
-    const std::string* v = value(key);
+    const std::string* v = meta_value(meta, key);
     const auto parsed = v ? parse(*v) : std::nullopt;
     if (parsed)
       into = *parsed;
     else
       bad.push_back(v ? fmt::format("{} (\"{}\")", key, *v) : fmt::format("{} (absent)", key));
   };
-  // No run takes more than kMaxSteps steps (nor epochs): a larger count is damage.
-  auto count = [](const std::string& t) {
-    auto v = parse_int<int64_t>(t);
-    return v && *v >= 0 && *v <= kMaxSteps ? v : std::nullopt;
-  };
-  read("epoch", count, s.epoch);
-  read("step", count, s.step);
+  read("epoch", parse_count, s.epoch);
+  read("step", parse_count, s.step);
   read("rng.data", parse_rng_state, s.data_rng);
   read("rng.dropout", parse_rng_state, s.dropout_rng);
-  read(
-      "dropout_key",
-      [](const std::string& t) {
-        return t.size() == 16 ? parse_int<uint64_t>(t, 16) : std::nullopt;
-      },
-      s.dropout_key);
-  if (value("plateau")) read("plateau", parse_plateau_state, s.plateau);
-  if (value("clip"))
-    read(
-        "clip",
-        [](const std::string& t) -> std::optional<std::vector<double>> {
-          std::vector<double> out;
-          const char* p = t.c_str();
-          while (*p) {
-            char* end = nullptr;
-            const double v = std::strtod(p, &end);
-            if (end == p || !std::isfinite(v)) return std::nullopt;
-            out.push_back(v);
-            p = *end == ' ' ? end + 1 : end;
-            if (*end != ' ' && *end != '\0') return std::nullopt;
-          }
-          return out;
-        },
-        s.clip);
-  if (value("epoch_progress")) read("epoch_progress", parse_epoch_progress, s.progress);
+  read("dropout_key", parse_key, s.dropout_key);
+  if (meta_value(meta, "plateau")) read("plateau", parse_plateau_state, s.plateau);
+  if (meta_value(meta, "clip")) read("clip", parse_doubles, s.clip);
+  if (meta_value(meta, "epoch_progress")) read("epoch_progress", parse_epoch_progress, s.progress);
   SCULPT_CHECK(bad.empty(), DataError,
                fmt::format("the checkpoint's training state is damaged: {}", fmt::join(bad, ", ")),
                where, "the file was changed after `sculpt train` wrote it");
