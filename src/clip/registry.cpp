@@ -105,11 +105,7 @@ const Registry<Row>& registry() {
 }  // namespace
 
 const std::vector<ClipperInfo>& clipper_infos() {
-  static const std::vector<ClipperInfo> infos = [] {
-    std::vector<ClipperInfo> out;
-    for (const Row& r : registry().rows()) out.push_back(r.info);
-    return out;
-  }();
+  static const std::vector<ClipperInfo> infos = registry().infos();
   return infos;
 }
 

@@ -10,6 +10,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -60,6 +61,13 @@ class Registry {
   Registry(std::string key, std::vector<Row> rows) : key_(std::move(key)), rows_(std::move(rows)) {}
 
   const std::vector<Row>& rows() const { return rows_; }
+
+  // Every row's `info`, in order (for listings and docs).
+  auto infos() const {
+    std::vector<std::remove_cvref_t<decltype(rows_.front().info)>> out;
+    for (const Row& r : rows_) out.push_back(r.info);
+    return out;
+  }
 
   std::vector<std::string> names() const {
     std::vector<std::string> out;

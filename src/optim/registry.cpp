@@ -131,11 +131,7 @@ const Row& find_row(std::string_view name) { return registry().find(name); }
 }  // namespace
 
 const std::vector<OptimizerInfo>& optimizer_infos() {
-  static const std::vector<OptimizerInfo> infos = [] {
-    std::vector<OptimizerInfo> out;
-    for (const Row& r : registry().rows()) out.push_back(r.info);
-    return out;
-  }();
+  static const std::vector<OptimizerInfo> infos = registry().infos();
   return infos;
 }
 

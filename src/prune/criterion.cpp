@@ -125,11 +125,7 @@ const Registry<Row>& registry() {
 }  // namespace
 
 const std::vector<CriterionInfo>& criteria() {
-  static const std::vector<CriterionInfo> infos = [] {
-    std::vector<CriterionInfo> out;
-    for (const Row& r : registry().rows()) out.push_back(r.info);
-    return out;
-  }();
+  static const std::vector<CriterionInfo> infos = registry().infos();
   return infos;
 }
 

@@ -131,11 +131,7 @@ Options phase_own(const SchedulePhase& ph, size_t i, double& length) {
 }  // namespace
 
 const std::vector<ScheduleInfo>& schedule_infos() {
-  static const std::vector<ScheduleInfo> infos = [] {
-    std::vector<ScheduleInfo> out;
-    for (const Row& r : registry().rows()) out.push_back(r.info);
-    return out;
-  }();
+  static const std::vector<ScheduleInfo> infos = registry().infos();
   return infos;
 }
 

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -82,6 +83,13 @@ inline bool have_fashion() {
 // Overrides for a quick Fashion-MNIST run: 5,000 training and 2,000 test images, no progress bar.
 inline const std::string kSmallFashion =
     " --set data.limit_train=5000 --set data.limit_test=2000 --set output.progress=none";
+
+// The first "<label> NN.NN%" in `text`, as a percentage (-1 when absent).
+inline double percent_after(const std::string& text, const std::string& label) {
+  std::smatch m;
+  if (!std::regex_search(text, m, std::regex(label + "\\s*([0-9.]+)%"))) return -1.0;
+  return std::stod(m[1]);
+}
 
 // Every record of a run directory's metrics.jsonl, in order.
 inline std::vector<nlohmann::json> read_metrics(const std::string& run) {

@@ -19,13 +19,6 @@
 namespace sculpt::testing {
 namespace {
 
-// The first "<label> NN.NN%" in `text`, as a percentage (-1 when absent).
-double percent_after(const std::string& text, const std::string& label) {
-  std::smatch m;
-  if (!std::regex_search(text, m, std::regex(label + "\\s*([0-9.]+)%"))) return -1.0;
-  return std::stod(m[1]);
-}
-
 // The last line of `text` that is a JSON object (null when there is none).
 nlohmann::json last_json(const std::string& text) {
   nlohmann::json out;
@@ -74,7 +67,9 @@ class ExportCli : public ::testing::Test {
     dir_ = nullptr;
   }
   void SetUp() override {
-    SCULPT_REQUIRE(have_fashion(), "Fashion-MNIST is not installed (scripts/deps.sh installs dataset-fashion-mnist)");
+    SCULPT_REQUIRE(
+        have_fashion(),
+        "Fashion-MNIST is not installed (scripts/deps.sh installs dataset-fashion-mnist)");
   }
   static std::string pruned() { return dir_->file("p95"); }
   static std::string file(const std::string& name) { return dir_->file(name); }
@@ -96,8 +91,8 @@ TEST_F(ExportCli, ExportAndInferReproduceTheCheckpoint) {
   ASSERT_GT(want, 50.0) << ev.output;
   for (const char* kernels : {"auto", "dense", "sparse"}) {
     for (const char* batch : {"1", "256"}) {
-      const CliResult in = run_cli(fmt::format("infer --model {} --input {} --kernels {} --batch {}",
-                                               model, images(), kernels, batch));
+      const CliResult in = run_cli(fmt::format(
+          "infer --model {} --input {} --kernels {} --batch {}", model, images(), kernels, batch));
       ASSERT_EQ(in.code, 0) << in.output;
       EXPECT_EQ(percent_after(in.output, "accuracy:"), want) << kernels << " " << batch;
     }
@@ -168,7 +163,8 @@ TEST_F(ExportCli, Fp16AndFormatsTradeSizeAsReported) {
   // fp16 reports its accuracy change; fp32 never changes anything.
   EXPECT_NE(a.output.find("change +0.00 points"), std::string::npos) << a.output;
   std::smatch m;
-  ASSERT_TRUE(std::regex_search(h.output, m, std::regex("change ([-+][0-9.]+) points"))) << h.output;
+  ASSERT_TRUE(std::regex_search(h.output, m, std::regex("change ([-+][0-9.]+) points")))
+      << h.output;
   EXPECT_LE(std::abs(std::stod(m[1])), 0.5) << h.output;
 }
 
@@ -192,9 +188,9 @@ TEST_F(ExportCli, BadModelFilesAreOneClearError) {
   expect_one_error(infer(pruned() + "/checkpoints/last.safetensors"), "sculpt export --checkpoint");
   expect_one_error(infer(file("missing.sculpt")), "cannot read the model");
   // Inputs that do not fit: labels as images, a CSV of the wrong width.
-  expect_one_error(run_cli("infer --model " + good + " --input " + kFashionDir +
-                           "/t10k-labels-idx1-ubyte.gz"),
-                   "bad magic number");
+  expect_one_error(
+      run_cli("infer --model " + good + " --input " + kFashionDir + "/t10k-labels-idx1-ubyte.gz"),
+      "bad magic number");
   const std::string csv = dir_->write("wide.csv", "1,2,3\n4,5,6\n");
   expect_one_error(run_cli("infer --model " + good + " --input " + csv),
                    "the model takes 784 features");

@@ -4,7 +4,6 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <regex>
 #include <string>
 
 #include "cli_harness.h"
@@ -12,12 +11,6 @@
 
 namespace sculpt::testing {
 namespace {
-
-double percent_in(const std::string& text, const std::string& pattern) {
-  std::smatch m;
-  if (!std::regex_search(text, m, std::regex(pattern + "\\s*([0-9.]+)%"))) return -1.0;
-  return std::stod(m[1]);
-}
 
 TEST(TrainExample, TrainsPrunesExportsAndTheExportScoresAsTrainingDid) {
   SCULPT_REQUIRE(have_fashion(),
@@ -32,13 +25,13 @@ TEST(TrainExample, TrainsPrunesExportsAndTheExportScoresAsTrainingDid) {
                         "checkpoints/last.safetensors"})
     EXPECT_TRUE(std::filesystem::exists(run + "/" + f)) << f << "\n" << r.output;
   EXPECT_NE(r.output.find("epoch 2:"), std::string::npos) << r.output;
-  const double trained = percent_in(r.output, "test accuracy");
-  const double exported = percent_in(r.output, "model.sculpt:");
+  const double trained = percent_after(r.output, "test accuracy");
+  const double exported = percent_after(r.output, "model.sculpt:");
   EXPECT_GT(trained, 60.0) << r.output;
   // The same model: only the round trip of the inputs through their standardisation differs.
   EXPECT_NEAR(exported, trained, 0.25) << r.output;
   // prune-gradual.toml's ramp is given in fractions of the run: it is done by the last epoch.
-  EXPECT_GT(percent_in(r.output, "epoch 2:[^\\n]*sparsity"), 90.0) << r.output;
+  EXPECT_GT(percent_after(r.output, "epoch 2:[^\\n]*sparsity"), 90.0) << r.output;
 }
 
 }  // namespace

@@ -24,6 +24,15 @@ std::string recipe(const std::string& train,
          "\n[output]\nprogress = \"none\"\n";
 }
 
+// The largest difference between two trainers' weights.
+double max_weight_diff(const Trainer& a, const Trainer& b) {
+  double d = 0;
+  const auto& w = a.params().values();
+  for (size_t i = 0; i < w.size(); ++i)
+    d = std::max(d, double(std::fabs(w[i] - b.params().values()[i])));
+  return d;
+}
+
 TEST(Accumulate, FourMicroBatchesOfEightAreOneBatchOf32) {
   Trainer whole(parse_recipe(recipe("batch_size = 32"), "whole"));
   Trainer micro(parse_recipe(recipe("batch_size = 8\naccumulate = 4"), "micro"));
@@ -36,15 +45,9 @@ TEST(Accumulate, FourMicroBatchesOfEightAreOneBatchOf32) {
   EXPECT_EQ(b.step, 14);
   EXPECT_NEAR(a.train_loss, b.train_loss, 1e-6);
   EXPECT_EQ(a.train_acc, b.train_acc);
-  double max_diff = 0, control_diff = 0;
-  const auto& w = whole.params().values();
-  for (size_t i = 0; i < w.size(); ++i) {
-    max_diff = std::max(max_diff, double(std::fabs(w[i] - micro.params().values()[i])));
-    control_diff =
-        std::max(control_diff, double(std::fabs(w[i] - unaccumulated.params().values()[i])));
-  }
-  EXPECT_LT(max_diff, 2e-5);      // float rounding of the sums only
-  EXPECT_GT(control_diff, 1e-2);  // 53 steps of 8 are another run: the check can fail
+  EXPECT_LT(max_weight_diff(whole, micro), 2e-5);  // float rounding of the sums only
+  // 53 steps of 8 are another run: the check can fail.
+  EXPECT_GT(max_weight_diff(whole, unaccumulated), 1e-2);
 }
 
 // lr-find's steps (Trainer::train_steps) go through the same step_batches: with accumulate = 4
@@ -56,16 +59,9 @@ TEST(Accumulate, SideRunStepsHonourAccumulate) {
   const auto all = [](const StepResult&) { return true; };
   for (Trainer* t : {&whole, &micro, &unaccumulated})
     ASSERT_EQ(t->train_steps(20, t->schedule(), all), 20);  // past the epoch's 14 steps
-  double max_diff = 0, control_diff = 0;
-  const auto& w = whole.params().values();
-  for (size_t i = 0; i < w.size(); ++i) {
-    max_diff = std::max(max_diff, double(std::fabs(w[i] - micro.params().values()[i])));
-    control_diff =
-        std::max(control_diff, double(std::fabs(w[i] - unaccumulated.params().values()[i])));
-  }
   EXPECT_EQ(micro.step(), 20);
-  EXPECT_LT(max_diff, 2e-5);
-  EXPECT_GT(control_diff, 1e-2);
+  EXPECT_LT(max_weight_diff(whole, micro), 2e-5);
+  EXPECT_GT(max_weight_diff(whole, unaccumulated), 1e-2);
 }
 
 TEST(Accumulate, ZeroIsRejectedByName) {
