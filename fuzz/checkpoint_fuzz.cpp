@@ -10,7 +10,7 @@
 #include "io/checkpoint.h"
 #include "io/recipe.h"
 #include "io/safetensors.h"
-#include "train/resume.h"
+#include "train/checkpoint.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace sculpt;

@@ -320,6 +320,41 @@ struct OneCycleCfg {
   static bool uses_run_length(const OneCycleCfg& o) { return o.total == 0; }
 };
 
+// Warmup-stable-decay: eta_0 for the first (1 - decay) of T, then down to min_lr over the last
+// `decay` of it (linear, or a half cosine); the warmup is the common `warmup` key.
+struct WsdCfg {
+  double total = 0.0;
+  double decay = 0.2;
+  double min_lr = 0.0;
+  std::string shape = "linear";
+  static const std::vector<Field<WsdCfg>>& fields() {
+    using C = WsdCfg;
+    static const std::vector<Field<C>> f = {
+        {"total", &C::total, at_least(0), "T: units of stable + decay (0: the rest of the run)"},
+        {"decay", &C::decay, closed(0, 1),
+         "share of T at its end that decays (0.2: the last fifth)"},
+        {"min_lr", &C::min_lr, at_least(0), "rate at T and after"},
+        {"shape", &C::shape, {"linear", "cosine"}, "how the decay falls"},
+    };
+    return f;
+  }
+  static std::unique_ptr<Curve> build(const WsdCfg& o, const Ctx& c) {
+    const double total = or_rest(o.total, c), d = o.decay * total;
+    std::unique_ptr<Curve> tail;
+    if (o.shape == "cosine")
+      tail = std::make_unique<CosineCurve>(c.lr, d, o.min_lr);
+    else
+      tail = std::make_unique<LinearCurve>(c.lr, 1.0, c.lr > 0 ? o.min_lr / c.lr : 0.0, d);
+    if (d <= 0) return std::make_unique<ConstantCurve>(c.lr);
+    if (d >= total) return tail;
+    std::vector<std::unique_ptr<Curve>> two;
+    two.push_back(std::make_unique<ConstantCurve>(c.lr));
+    two.push_back(std::move(tail));
+    return std::make_unique<SequenceCurve>(std::move(two), std::vector<double>{0.0, total - d});
+  }
+  static bool uses_run_length(const WsdCfg& o) { return o.total == 0; }
+};
+
 struct LinearCfg {
   double start_factor = 1.0;
   double end_factor = 0.0;

@@ -89,6 +89,10 @@ const Registry<Row>& registry() {
               "anneal (cos or linear) to max_lr/div_factor/final_div_factor;\n"
               "momentum moves the other way between max_momentum and base_momentum",
               "OneCycleLR", "[schedule]\nname = \"one-cycle\"\nmax_lr = 0.4\n"),
+          row<WsdCfg>("warmup-stable-decay", "Warmup-stable-decay",
+                      "eta_t = eta_0 for t < (1 - decay) * T, then linear (or half-cosine) down "
+                      "to min_lr at T;\nwith `warmup`, a linear rise first",
+                      "", "[schedule]\nname = \"warmup-stable-decay\"\nwarmup = 1\ndecay = 0.3\n"),
           row<LinearCfg>(
               "linear", "Linear ramp",
               "eta_t = eta_0 * (start_factor + (end_factor - start_factor) * min(t, T)/T)",

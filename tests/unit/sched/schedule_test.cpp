@@ -3,11 +3,10 @@
 // comparisons are in sched_golden_test.cpp.
 #include "sched/schedule.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <fmt/format.h>
-
 #include <numbers>
 
 #include "core/error.h"
@@ -20,8 +19,7 @@ namespace {
 // A schedule from recipe text: [optim] lr = 0.1 plus `schedule`, for `epochs` of `spe` steps.
 Schedule build(const std::string& schedule, int64_t spe = 10, int64_t epochs = 10,
                double lr = 0.1) {
-  const Recipe r =
-      parse_recipe(fmt::format("[optim]\nlr = {}\n{}", lr, schedule), "test.toml");
+  const Recipe r = parse_recipe(fmt::format("[optim]\nlr = {}\n{}", lr, schedule), "test.toml");
   return make_schedule(r.schedule, optim::base_lr(r.optim),
                        {.steps_per_epoch = spe, .total_steps = spe * epochs});
 }
@@ -46,14 +44,40 @@ TEST(Schedule, RunUnitIsAFractionOfTheRun) {
     const Schedule s = build(run, 10, epochs);
     const int64_t total = 10 * epochs;
     EXPECT_NEAR(s.at(total / 10), 0.1, 1e-12) << epochs;  // the peak, after the warmup
-    EXPECT_LT(s.at(total / 20), 0.1) << epochs;            // still warming up
-    EXPECT_NEAR(s.at(total), 0.0, 1e-12) << epochs;        // the cosine ends at min_lr
+    EXPECT_LT(s.at(total / 20), 0.1) << epochs;           // still warming up
+    EXPECT_NEAR(s.at(total), 0.0, 1e-12) << epochs;       // the cosine ends at min_lr
   }
   const Recipe r = parse_recipe("[optim]\nlr = 0.1\n" + run, "test.toml");
   EXPECT_TRUE(depends_on_run_length(r.schedule));
   EXPECT_NE(error_of("[schedule]\nname = \"cosine\"\nunit = \"run\"\nwarmup = 1\n")
                 .find("schedule.warmup"),
             std::string::npos);
+}
+
+// 10 epochs of 10 steps: stable at eta_0 = 0.1 up to step 70, then down to min_lr at step 100
+// (linearly: 0.055 at step 85), held there after; a cosine tail is at the midpoint too at 85.
+TEST(Schedule, WarmupStableDecayHoldsThenDecaysOverItsLastShare) {
+  const Schedule s =
+      build("[schedule]\nname = \"warmup-stable-decay\"\ndecay = 0.3\nmin_lr = 0.01\n");
+  for (int64_t t : {0, 35, 70}) EXPECT_NEAR(s.at(t), 0.1, 1e-15) << t;
+  EXPECT_NEAR(s.at(85), 0.055, 1e-12);
+  EXPECT_NEAR(s.at(100), 0.01, 1e-12);
+  EXPECT_NEAR(s.at(120), 0.01, 1e-12);
+  const Schedule c = build(
+      "[schedule]\nname = \"warmup-stable-decay\"\ndecay = 0.3\nmin_lr = 0.01\nshape = "
+      "\"cosine\"\n");
+  EXPECT_NEAR(c.at(70), 0.1, 1e-15);
+  EXPECT_NEAR(c.at(85), 0.055, 1e-12);
+  EXPECT_LT(c.at(78), s.at(78) + 0.02);
+  EXPECT_GT(c.at(78), s.at(78));  // a cosine falls slowly first
+  // With a warmup of one epoch the rise comes first and the decay still ends at step 100.
+  const Schedule w = build("[schedule]\nname = \"warmup-stable-decay\"\nwarmup = 1\ndecay = 0.3\n");
+  EXPECT_LT(w.at(5), 0.1);
+  EXPECT_NEAR(w.at(50), 0.1, 1e-15);
+  EXPECT_NEAR(w.at(100), 0.0, 1e-12);
+  EXPECT_NE(
+      error_of("[schedule]\nname = \"warmup-stable-decay\"\ndecay = 1.5\n").find("schedule.decay"),
+      std::string::npos);
 }
 
 TEST(Schedule, ConstantIsTheBaseRateAtEveryStep) {
@@ -65,8 +89,9 @@ TEST(Schedule, ConstantIsTheBaseRateAtEveryStep) {
 
 // The seed's polynomial decay eta_0 (1 - t/T)^alpha with an end value, over the whole run.
 TEST(Schedule, PolynomialIsTheSeedFormula) {
-  const Schedule s = build("[schedule]\nname = \"polynomial\"\npower = 2.0\nend_lr = 0.01\n"
-                           "unit = \"step\"\n");
+  const Schedule s = build(
+      "[schedule]\nname = \"polynomial\"\npower = 2.0\nend_lr = 0.01\n"
+      "unit = \"step\"\n");
   for (int64_t t : {0, 1, 37, 50, 99, 100, 150}) {
     const double x = 1.0 - std::min(t, int64_t{100}) / 100.0;
     EXPECT_NEAR(s.at(t), (0.1 - 0.01) * x * x + 0.01, 1e-15) << t;
@@ -133,7 +158,7 @@ TEST(Schedule, SequenceRunsEachPhaseFromItsOwnStart) {
   EXPECT_EQ(s.at(29), 0.1);
   EXPECT_NEAR(s.at(30), 0.1, 1e-16);
   EXPECT_NEAR(s.at(40), 0.05, 1e-16);
-  EXPECT_NEAR(s.at(50), 0.02, 1e-16);   // the last phase covers the remaining 5 epochs
+  EXPECT_NEAR(s.at(50), 0.02, 1e-16);  // the last phase covers the remaining 5 epochs
   EXPECT_NEAR(s.at(75), 0.01, 1e-16);
   EXPECT_NEAR(s.at(100), 0.0, 1e-16);
 }
@@ -155,8 +180,8 @@ TEST(Schedule, OneCycleCyclesMomentumInversely) {
 
 // Reduce-on-plateau scales any base schedule: patience 1 -> the second bad epoch reduces.
 TEST(Schedule, PlateauScalesTheBaseScheduleAndKeepsItsState) {
-  Schedule s = build(
-      "[schedule]\nname = \"cosine\"\n[schedule.plateau]\npatience = 1\nfactor = 0.5\n");
+  Schedule s =
+      build("[schedule]\nname = \"cosine\"\n[schedule.plateau]\npatience = 1\nfactor = 0.5\n");
   ASSERT_TRUE(s.watches());
   EXPECT_EQ(s.metric(), "val_loss");
   const double base = s.at(25);
@@ -167,8 +192,8 @@ TEST(Schedule, PlateauScalesTheBaseScheduleAndKeepsItsState) {
   EXPECT_NEAR(s.at(25), base * 0.5, 1e-17);
   const PlateauState saved = s.plateau_state();
   EXPECT_EQ(saved.reductions, 1);
-  Schedule t = build(
-      "[schedule]\nname = \"cosine\"\n[schedule.plateau]\npatience = 1\nfactor = 0.5\n");
+  Schedule t =
+      build("[schedule]\nname = \"cosine\"\n[schedule.plateau]\npatience = 1\nfactor = 0.5\n");
   t.set_plateau_state(saved);
   for (double m : {0.99, 0.98, 0.5, 0.7, 0.7, 0.7}) EXPECT_EQ(s.observe(m), t.observe(m));
   EXPECT_EQ(s.plateau_state(), t.plateau_state());
@@ -201,9 +226,9 @@ TEST(Schedule, BadValuesNameTheField) {
   EXPECT_NE(error_of("[schedule]\nname = \"multistep\"\nmilestones = [3, -2]\n")
                 .find("schedule.milestones[1]"),
             std::string::npos);
-  EXPECT_NE(error_of("[schedule]\n[schedule.plateau]\nfactor = 1.0\n")
-                .find("schedule.plateau.factor"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of("[schedule]\n[schedule.plateau]\nfactor = 1.0\n").find("schedule.plateau.factor"),
+      std::string::npos);
   EXPECT_NE(error_of("[schedule]\nname = \"cosine\"\nwarmup = 10\n").find("schedule.warmup"),
             std::string::npos);
   EXPECT_NE(error_of("[schedule]\nunit = \"epochs\"\n").find("schedule.unit"), std::string::npos);
