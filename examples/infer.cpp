@@ -18,7 +18,7 @@ int main(int argc, char** argv) {
   try {
     const std::string dir = argv[2];
     // Sparse layers run on the CSR kernels, the others on the dense ones (kernels = "auto").
-    sculpt::InferenceModel model = sculpt::InferenceModel::load(argv[1]);
+    sculpt::infer::InferenceModel model = sculpt::infer::InferenceModel::load(argv[1]);
     // Pixels scaled to [0, 1], as training read them; the model standardises them itself.
     const sculpt::data::Dataset test = sculpt::data::load_idx(
         dir + "/t10k-images-idx3-ubyte.gz", dir + "/t10k-labels-idx1-ubyte.gz", "test");

@@ -44,7 +44,7 @@ int main(int argc, char** argv) {
         sculpt::train::export_from_trainer(run->trainer(), run->dir());
     const std::string model_path = run->dir() + "/model.sculpt";
     sculpt::infer::write_export(model_path, exported.model, {});
-    sculpt::InferenceModel model = sculpt::InferenceModel::load(model_path);
+    sculpt::infer::InferenceModel model = sculpt::infer::InferenceModel::load(model_path);
     // The trainer holds the inputs standardised; the exported model standardises them itself,
     // so it gets them as they were read.
     const auto& splits = run->trainer().splits();

@@ -23,7 +23,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   fuzz::expect_clean_errors([&] { train::get_state(ck->metadata, where); });
   if (const auto it = ck->metadata.find("recipe"); it != ck->metadata.end())
     fuzz::expect_clean_errors([&] {
-      train::recipe_differences(parse_recipe(it->second, where + " (recipe)"), Recipe{});
+      train::recipe_differences(parse_recipe(it->second, where + " (recipe)"), RecipeConfig{});
     });
   return 0;
 }

@@ -2,7 +2,7 @@
 // tensor data): the header decoded as decode_export decodes it, the layers made, bound and
 // declared with every size limit checked before any allocation (kMaxTensorNumel per layer
 // output and parameter, kMaxModelParams, kMaxActivationFloats for a batch of one). A small
-// enough model is then built for real, as InferenceModel::from_export builds it from the file
+// enough model is then built for real, as infer::InferenceModel::from_export builds it from the file
 // (zero weights: every Linear and Conv2d runs on the sparse kernels), and runs one sample.
 #include <cstdint>
 #include <string>
@@ -26,7 +26,7 @@ void build_model(std::string_view json) {
   const std::string where = "fuzz.sculpt";
   infer::ExportModel m;
   m.header = infer::decode_export_header(json, where);
-  // What InferenceModel checks, in the order it does, without its buffers.
+  // What infer::InferenceModel checks, in the order it does, without its buffers.
   nn::ModelSpec named = m.header.spec;
   nn::Model plan = nn::Model::build(named, m.header.input);
   ParamStore params;
@@ -34,7 +34,7 @@ void build_model(std::string_view json) {
   if (params.num_params() > kBuildParams || plan.reserve_floats(1, 1) > kBuildFloats) return;
   for (const ParamEntry& e : params.entries())
     m.tensors.push_back({e.name, e.shape, std::vector<float>(size_t(e.size), 0.0f)});
-  InferenceModel model = InferenceModel::from_export(m, {.kernels = "auto", .max_batch = 1}, where);
+  infer::InferenceModel model = infer::InferenceModel::from_export(m, {.kernels = "auto", .max_batch = 1}, where);
   const std::vector<float> logits = model.predict(std::vector<float>(size_t(model.input_size())));
   if (int64_t(logits.size()) != model.outputs()) std::abort();
 }

@@ -35,7 +35,7 @@ void data_shape(const sculpt::DataConfig& d, sculpt::Shape& input, int64_t& outp
 
 void build_model(std::string_view text) {
   using namespace sculpt;
-  const Recipe r = parse_recipe(std::string(text), "fuzz.safetensors (recipe)");
+  const RecipeConfig r = parse_recipe(std::string(text), "fuzz.safetensors (recipe)");
   Shape input;
   int64_t outputs = 0;
   data_shape(r.data, input, outputs);

@@ -71,7 +71,7 @@ bool is_trained_case(const std::string& name) {
 
 // The microseconds one predict() of `batch` samples of `x` (batch * input_size() values) takes,
 // for each of `reps` runs of 0.5 s after 0.3 s of warm-up.
-std::vector<double> time_predict(InferenceModel& m, const std::vector<float>& x, int64_t batch,
+std::vector<double> time_predict(infer::InferenceModel& m, const std::vector<float>& x, int64_t batch,
                                  int reps) {
   using Clock = std::chrono::steady_clock;
   std::vector<float> y(size_t(batch * m.outputs()));
@@ -93,7 +93,7 @@ std::vector<double> time_predict(InferenceModel& m, const std::vector<float>& x,
 }
 
 // The same on `batch` pseudo-random inputs in [0, 1) (seed 11).
-std::vector<double> time_predict(InferenceModel& m, int64_t batch, int reps) {
+std::vector<double> time_predict(infer::InferenceModel& m, int64_t batch, int reps) {
   Rng rng(11);
   std::vector<float> x(size_t(batch * m.input_size()));
   for (float& v : x) v = rng.uniform_float();
@@ -142,8 +142,8 @@ int run_trained_case(const InferBenchArgs& a) {
                "give the export of the trained model (./bench/run trains and exports it)");
   const int64_t batch = case_batch(a.name);
   const infer::ExportModel m = infer::read_export(a.model);
-  InferenceModel dense = InferenceModel::from_export(m, {"dense", batch}, a.model);
-  InferenceModel best = InferenceModel::from_export(m, {"auto", batch}, a.model);
+  infer::InferenceModel dense = infer::InferenceModel::from_export(m, {"dense", batch}, a.model);
+  infer::InferenceModel best = infer::InferenceModel::from_export(m, {"auto", batch}, a.model);
   const data::Dataset test = data::load_idx(a.data + "/t10k-images-idx3-ubyte.gz",
                                             a.data + "/t10k-labels-idx1-ubyte.gz",
                                             "fashion-mnist/test");
@@ -164,7 +164,7 @@ int run_trained_case(const InferBenchArgs& a) {
   for (size_t i = 0; i < cls.size(); ++i) right += cls[i] == test.labels[i];
   const double acc = double(right) / double(test.size());
   std::string kernels;
-  for (const InferenceLayer& l : best.layers())
+  for (const infer::InferenceLayer& l : best.layers())
     kernels += (kernels.empty() ? "" : ",") + l.name + ":" + l.kernel;
   if (a.json) {
     nlohmann::json j{{"case", a.name},
@@ -197,13 +197,13 @@ int run_model_case(const InferBenchArgs& a) {
   const bool sparse = a.name.rfind("infer-sparse95", 0) == 0;
   const int64_t batch = case_batch(a.name);
   const infer::ExportModel m = model_a(sparse ? kSparsity : 0.0);
-  InferenceModel dense = InferenceModel::from_export(m, {"dense", batch}, a.name);
+  infer::InferenceModel dense = infer::InferenceModel::from_export(m, {"dense", batch}, a.name);
   const double dense_us = median_of(time_predict(dense, batch, a.reps));
   nlohmann::json j{{"case", a.name}, {"unit", "samples/s"}, {"batch", batch},
                    {"threads", num_threads()}, {"params", dense.num_params()}};
   double us = dense_us;
   if (sparse) {
-    InferenceModel sp = InferenceModel::from_export(m, {"sparse", batch}, a.name);
+    infer::InferenceModel sp = infer::InferenceModel::from_export(m, {"sparse", batch}, a.name);
     const std::vector<double> reps = time_predict(sp, batch, a.reps);
     us = median_of(reps);
     j["reps_us"] = reps;
@@ -236,8 +236,8 @@ int run_model_file(const InferBenchArgs& a) {
   nlohmann::json rows = nlohmann::json::array();
   for (int64_t b : a.batches) {
     SCULPT_CHECK(b >= 1, ConfigError, "batch sizes must be at least 1", "--batch");
-    InferenceModel dense = InferenceModel::from_export(m, {"dense", b}, a.model);
-    InferenceModel sp = InferenceModel::from_export(m, {"auto", b}, a.model);
+    infer::InferenceModel dense = infer::InferenceModel::from_export(m, {"dense", b}, a.model);
+    infer::InferenceModel sp = infer::InferenceModel::from_export(m, {"auto", b}, a.model);
     const double d = median_of(time_predict(dense, b, a.reps));
     const double s = median_of(time_predict(sp, b, a.reps));
     fmt::print("{:>6}  {:>14.1f}  {:>14.1f}  {:>7.2f}x  {:>16.0f}\n", b, d, s, d / s,

@@ -42,8 +42,8 @@ struct BenchArgs {
 // Workloads A (MLP) and B (LeNet-5) of PEERS.md with the foundation's optimizer:
 // SGD lr 0.1 (LeNet 0.05), momentum 0.9, Nesterov, weight decay 5e-4, batch 128, all 60,000
 // training images (469 steps an epoch).
-Recipe bench_recipe(const BenchArgs& a) {
-  Recipe r;
+RecipeConfig bench_recipe(const BenchArgs& a) {
+  RecipeConfig r;
   r.source = "bench " + a.name;
   r.data.path = a.data;
   r.data.val_fraction = 0.0;

@@ -44,7 +44,7 @@ int run_eval(const EvalArgs& a) {
   std::vector<std::string> overrides = a.sets;
   overrides.push_back("output.progress=none");
   if (!a.data.empty()) overrides.push_back("data.path=" + a.data);
-  Recipe recipe = parse_recipe(it->second, path + " (recipe)", overrides);
+  RecipeConfig recipe = parse_recipe(it->second, path + " (recipe)", overrides);
 
   // The weights and masks (checked to be 0/1), errors naming the checkpoint.
   const std::unique_ptr<train::Trainer> t = trainer_from(recipe, ckpt, path);

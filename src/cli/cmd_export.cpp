@@ -77,7 +77,7 @@ void check_export(train::Trainer& t, const infer::ExportModel& written, const Ex
     fmt::print("check:    skipped (the run has no test split)\n");
     return;
   }
-  InferenceModel model = InferenceModel::from_export(written, {}, out);
+  infer::InferenceModel model = infer::InferenceModel::from_export(written, {}, out);
   const std::vector<float> x = raw_inputs(test, sp);
   const std::vector<float> got = model.predict(x);
   const std::vector<float> want = trainer_logits(t, test);
@@ -92,8 +92,8 @@ void check_export(train::Trainer& t, const infer::ExportModel& written, const Ex
                  out, "please report this with the checkpoint");
     return;
   }
-  const std::vector<int32_t> p_got = classes_of(got.data(), n, k);
-  const std::vector<int32_t> p_want = classes_of(want.data(), n, k);
+  const std::vector<int32_t> p_got = infer::classes_of(got.data(), n, k);
+  const std::vector<int32_t> p_want = infer::classes_of(want.data(), n, k);
   int64_t same = 0;
   for (int64_t i = 0; i < n; ++i) same += p_got[size_t(i)] == p_want[size_t(i)];
   fmt::print("check:    {} test samples: the same prediction on {}, max |logit difference| "

@@ -149,12 +149,12 @@ Inputs read_csv_inputs(const InferArgs& a, const infer::ExportHeader& h) {
   return in;
 }
 
-void report(const InferArgs& a, const InferenceModel& m, const Inputs& in,
+void report(const InferArgs& a, const infer::InferenceModel& m, const Inputs& in,
             const std::vector<float>& logits) {
   const int64_t n = in.n, k = m.outputs();
   const bool regression = m.header().task == "regression";
   const std::vector<int32_t> cls = regression ? std::vector<int32_t>{}
-                                              : classes_of(logits.data(), n, k);
+                                              : infer::classes_of(logits.data(), n, k);
   if (!a.out.empty()) {
     std::string csv = regression ? "sample,value\n" : "sample,class\n";
     for (int64_t i = 0; i < n; ++i)
@@ -202,7 +202,7 @@ int run_infer(const InferArgs& a) {
                                             : read_csv_inputs(a, exported.header);
   // Buffers for no more samples than there are: --batch 2147483647 on ten rows runs as 10.
   const int64_t batch = std::min(a.batch, std::max<int64_t>(in.n, 1));
-  InferenceModel m = InferenceModel::from_export(exported, {a.kernels, batch}, a.model);
+  infer::InferenceModel m = infer::InferenceModel::from_export(exported, {a.kernels, batch}, a.model);
   using Clock = std::chrono::steady_clock;
   const auto t0 = Clock::now();
   const std::vector<float> logits = m.predict(in.x);

@@ -85,7 +85,7 @@ void print_table(const train::LrFindResult& r) {
 
 int run_lr_find(const LrFindArgs& a) {
   train::check_lr_find_config(a.config);  // option errors before the data is loaded
-  const Recipe recipe = load_recipe(a.recipe, a.sets);
+  const RecipeConfig recipe = load_recipe(a.recipe, a.sets);
   const std::string stem = fs::path(a.recipe).stem().string();
   const fs::path out =
       a.out.empty() ? fs::path(recipe.output.dir) / ("lr-find-" + stem) : fs::path(a.out);

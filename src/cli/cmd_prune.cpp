@@ -102,7 +102,7 @@ struct PruneLog {
 
 // The fine-tuning recipe: the run's, for `epochs` epochs of cosine decay from the fine-tune
 // rate (or, when rewinding, the run's own schedule from the rewound weights).
-Recipe finetune_recipe(const PruneSource& src, const PruneArgs& a, int64_t epochs, double lr) {
+RecipeConfig finetune_recipe(const PruneSource& src, const PruneArgs& a, int64_t epochs, double lr) {
   std::vector<std::string> o = a.sets;
   o.push_back(fmt::format("train.epochs={}", std::max<int64_t>(epochs, 1)));
   if (!a.rewind) {
@@ -196,7 +196,7 @@ Outcome search_max_drop(const PruneSource& src, const PruneArgs& a, const io::Ch
 Outcome maybe_surgery(const PruneSource& src, const PruneArgs& a, Outcome o) {
   if (a.no_surgery) return o;
   train::Trainer& t = *o.trainer;
-  Recipe r = t.recipe();
+  RecipeConfig r = t.recipe();
   const nn::ModelSpec spec = train::model_spec(r.model, t.model().outputs());
   prune::SurgeryResult cut =
       prune::remove_dead_units(spec, t.model().input_shape(), train::weights_of(t));
@@ -280,7 +280,7 @@ void check_prune_args(PruneArgs& a) {
 }
 
 // The output run's name: the source run's (or output.name) with "-pruned".
-std::string pruned_name(const Recipe& base, const PruneSource& src) {
+std::string pruned_name(const RecipeConfig& base, const PruneSource& src) {
   if (!base.output.name.empty()) return base.output.name + "-pruned";
   if (src.run_dir.empty()) return std::filesystem::path(src.path).stem().string() + "-pruned";
   std::filesystem::path dir(src.run_dir);
@@ -292,7 +292,7 @@ int run_prune(PruneArgs a) {
   check_prune_args(a);
   const PruneSource src = load_prune_source(a.checkpoint);
   if (!a.out.empty()) check_run_dir(a.out, {src.path, src.run_dir}, a.force);
-  const Recipe base = source_recipe(src, a.sets);
+  const RecipeConfig base = source_recipe(src, a.sets);
   const Option* run_lr = base.optim.options.find("lr");
   const double lr = a.finetune_lr > 0 ? a.finetune_lr
                     : run_lr          ? std::get<double>(run_lr->value) / 10.0
@@ -316,7 +316,7 @@ int run_prune(PruneArgs a) {
                          : prune_rounds(src, a, start, a.sparsity.value_or(0.0), lr, log);
   o = maybe_surgery(src, a, std::move(o));
 
-  Recipe named = base;
+  RecipeConfig named = base;
   named.output.name = pruned_name(base, src);
   if (a.force && !a.out.empty()) clear_previous_run(a.out);
   const std::string dir = make_run_dir(named, src.path, a.out);

@@ -87,7 +87,7 @@ std::string positive_count(const std::string& text) {
 // hundreds of megabytes that no viewer opens.
 constexpr int64_t kMaxPlotPoints = 10000;
 
-void write_plots(const ScheduleArgs& a, const Recipe& recipe, const sched::Schedule& s,
+void write_plots(const ScheduleArgs& a, const RecipeConfig& recipe, const sched::Schedule& s,
                  int64_t steps, int64_t steps_per_epoch) {
   const double nan = std::numeric_limits<double>::quiet_NaN();
   report::Series lr{.name = "lr"}, momentum{.name = "momentum"};
@@ -121,7 +121,7 @@ void write_plots(const ScheduleArgs& a, const Recipe& recipe, const sched::Sched
 }
 
 int run_schedule(const ScheduleArgs& a) {
-  const Recipe recipe = load_recipe(a.recipe, a.sets);
+  const RecipeConfig recipe = load_recipe(a.recipe, a.sets);
   if (!a.plot.empty())
     for (const std::string& p : {a.plot, momentum_path(a.plot)})
       check_output_file({.path = p,

@@ -68,7 +68,7 @@ void print_prune_plan(const prune::Pruner& p) {
 // What the run is about to do: data, model, schedule and pruning plan.
 void print_plan(const run::Run& r) {
   const train::Trainer& trainer = r.trainer();
-  const Recipe& recipe = r.recipe();
+  const RecipeConfig& recipe = r.recipe();
   const auto& sp = trainer.splits();
   if (const auto& at = r.resumed())
     fmt::print("sculpt: resuming {} at epoch {} of {} (step {})\n", r.dir(), at->epoch + 1,
@@ -95,7 +95,7 @@ void print_plan(const run::Run& r) {
 // Trains the run with a progress bar, stops it cleanly on SIGINT/SIGTERM, prints the summary.
 int train_into(run::Run& r) {
   const train::Trainer& trainer = r.trainer();
-  const Recipe& recipe = r.recipe();
+  const RecipeConfig& recipe = r.recipe();
   const bool talk = recipe.output.progress != "none";
   if (talk) print_plan(r);
   const bool regression = trainer.splits().train.task == data::Task::kRegression;
@@ -147,7 +147,7 @@ int run_new(const TrainArgs& a) {
                "sculpt train", "recipes/ holds examples");
   std::vector<std::string> overrides = a.sets;
   if (a.quiet) overrides.push_back("output.progress=none");
-  Recipe recipe = load_recipe(a.recipe, overrides);
+  RecipeConfig recipe = load_recipe(a.recipe, overrides);
   if (!a.out.empty())
     check_run_dir(a.out, {a.recipe, recipe.data.path, recipe.data.test_path}, a.force);
   // Data and model errors surface before any file is written.

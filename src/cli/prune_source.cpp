@@ -28,13 +28,13 @@ PruneSource load_prune_source(const std::string& model) {
   return src;
 }
 
-Recipe source_recipe(const PruneSource& src, const std::vector<std::string>& overrides) {
+RecipeConfig source_recipe(const PruneSource& src, const std::vector<std::string>& overrides) {
   std::vector<std::string> all = {"output.progress=none", "prune.when=none"};
   all.insert(all.end(), overrides.begin(), overrides.end());
   return parse_recipe(src.recipe_text, src.path + " (recipe)", all);
 }
 
-std::unique_ptr<train::Trainer> trainer_from(Recipe recipe, const io::Checkpoint& ck,
+std::unique_ptr<train::Trainer> trainer_from(RecipeConfig recipe, const io::Checkpoint& ck,
                                              const std::string& where, bool rewind) {
   recipe.output.progress = "none";
   recipe.prune.when = "none";

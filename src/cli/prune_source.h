@@ -25,10 +25,10 @@ PruneSource load_prune_source(const std::string& model);
 
 // A trainer for `recipe` (progress off, no pruning during training) holding the weights and
 // masks of `ck` with fresh optimizer state. `rewind`: the weights from ck's rewind.* tensors.
-std::unique_ptr<train::Trainer> trainer_from(Recipe recipe, const io::Checkpoint& ck,
+std::unique_ptr<train::Trainer> trainer_from(RecipeConfig recipe, const io::Checkpoint& ck,
                                              const std::string& where, bool rewind = false);
 
 // The recipe stored in the source with `overrides` ("table.key=value") applied.
-Recipe source_recipe(const PruneSource& src, const std::vector<std::string>& overrides);
+RecipeConfig source_recipe(const PruneSource& src, const std::vector<std::string>& overrides);
 
 }  // namespace sculpt::cli

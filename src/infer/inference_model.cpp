@@ -20,7 +20,7 @@
 #include "sparse/csr.h"
 #include "sparse/windowed.h"
 
-namespace sculpt {
+namespace sculpt::infer {
 
 struct InferenceModel::Impl {
   enum class Layout { kSample, kFeature, kAny };
@@ -353,4 +353,4 @@ std::string InferenceModel::summary() const {
   return out;
 }
 
-}  // namespace sculpt
+}  // namespace sculpt::infer

@@ -18,7 +18,7 @@
 #include "core/shape.h"
 #include "infer/export_format.h"
 
-namespace sculpt {
+namespace sculpt::infer {
 
 struct InferenceOptions {
   // Kernels for Linear and Conv2d layers: auto (sparse when the weight density is at most
@@ -86,4 +86,4 @@ class InferenceModel {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace sculpt
+}  // namespace sculpt::infer

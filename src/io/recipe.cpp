@@ -1,4 +1,4 @@
-// Recipe loading (toml++), `--set table.key=value` overrides and to_toml. Every table is driven
+// RecipeConfig loading (toml++), `--set table.key=value` overrides and to_toml. Every table is driven
 // by its struct's fields() list; [[model.layers]] is the one hand-written part.
 #include "io/recipe.h"
 
@@ -27,7 +27,7 @@ using namespace recipe_detail;
 
 namespace {
 
-template <class T, T Recipe::*M>
+template <class T, T RecipeConfig::*M>
 Table make_table(const char* name) {
   static const char* table_name = name;
   return Table{
@@ -37,30 +37,30 @@ Table make_table(const char* name) {
         const Field<T>* f = find_field<T>(key);
         return f ? &f->spec : nullptr;
       },
-      [](Recipe& r, std::string_view key, FieldValue v, std::string_view where) {
+      [](RecipeConfig& r, std::string_view key, FieldValue v, std::string_view where) {
         const Field<T>& f = *find_field<T>(key);
         set_field(r.*M, f, std::move(v), fmt::format("{}.{}", table_name, key), where);
       },
-      [](const Recipe& r) {
+      [](const RecipeConfig& r) {
         std::vector<std::pair<std::string, FieldValue>> out;
         for (const auto& f : T::fields()) out.emplace_back(f.name(), f.get(r.*M));
         return out;
       },
       [] { return describe_fields<T>(table_name); },
-      [](const Recipe& r) { validate_fields(r.*M, table_name, r.source); },
+      [](const RecipeConfig& r) { validate_fields(r.*M, table_name, r.source); },
   };
 }
 
 const std::vector<Table>& tables() {
   static const std::vector<Table> t = {
-      make_table<DataConfig, &Recipe::data>("data"),
-      make_table<ModelConfig, &Recipe::model>("model"),
+      make_table<DataConfig, &RecipeConfig::data>("data"),
+      make_table<ModelConfig, &RecipeConfig::model>("model"),
       optim_table(),
       schedule_table(),
       clip_table(),
-      make_table<prune::PruneConfig, &Recipe::prune>("prune"),
-      make_table<TrainConfig, &Recipe::train>("train"),
-      make_table<OutputConfig, &Recipe::output>("output"),
+      make_table<prune::PruneConfig, &RecipeConfig::prune>("prune"),
+      make_table<TrainConfig, &RecipeConfig::train>("train"),
+      make_table<OutputConfig, &RecipeConfig::output>("output"),
   };
   return t;
 }
@@ -129,7 +129,7 @@ nn::LayerSpec parse_layer(const toml::node& node, size_t i, const std::string& s
   return spec;
 }
 
-void parse_layers(Recipe& r, const toml::node& node, const std::string& source) {
+void parse_layers(RecipeConfig& r, const toml::node& node, const std::string& source) {
   const toml::array* arr = node.as_array();
   if (!arr)
     throw ConfigError(
@@ -140,7 +140,7 @@ void parse_layers(Recipe& r, const toml::node& node, const std::string& source) 
     r.model.custom.layers.push_back(parse_layer((*arr)[i], i, source));
 }
 
-void parse_table(Recipe& r, const Table& t, const toml::table& tbl, const std::string& source) {
+void parse_table(RecipeConfig& r, const Table& t, const toml::table& tbl, const std::string& source) {
   for (const auto& [k, v] : tbl) {
     const std::string key(k.str());
     const std::string where = position(source, v);
@@ -168,7 +168,7 @@ void parse_table(Recipe& r, const Table& t, const toml::table& tbl, const std::s
   }
 }
 
-void parse_root(Recipe& r, const toml::table& root, const std::string& source) {
+void parse_root(RecipeConfig& r, const toml::table& root, const std::string& source) {
   for (const auto& [k, v] : root) {
     const std::string name(k.str());
     const std::string where = position(source, v);
@@ -186,7 +186,7 @@ void parse_root(Recipe& r, const toml::table& root, const std::string& source) {
 }
 
 // "optim.lr=0.05": the same checks as the file, positioned at the --set argument.
-void apply_override(Recipe& r, const std::string& text) {
+void apply_override(RecipeConfig& r, const std::string& text) {
   const std::string where = fmt::format("{}: --set {}", r.source, text);
   const size_t eq = text.find('=');
   if (eq == std::string::npos)
@@ -228,7 +228,7 @@ void apply_override(Recipe& r, const std::string& text) {
 }
 
 // [[model.layers]] decide the model: name must then be "custom" (or absent, meaning custom).
-void resolve_model(Recipe& r, bool name_given) {
+void resolve_model(RecipeConfig& r, bool name_given) {
   if (r.model.custom.layers.empty()) return;
   if (name_given && r.model.name != "custom")
     throw ConfigError(
@@ -298,7 +298,7 @@ void check_key_depth(std::string_view text, const std::string& source) {
 
 }  // namespace
 
-void validate_recipe(const Recipe& r) {
+void validate_recipe(const RecipeConfig& r) {
   for (const Table& t : tables()) t.validate(r);
   prune::validate(r.prune);
   if (r.data.val_fraction + r.data.test_fraction >= 1.0)
@@ -317,9 +317,9 @@ void validate_recipe(const Recipe& r) {
                       "add [[model.layers]] tables or pick a built-in model");
 }
 
-Recipe parse_recipe(const std::string& toml_text, const std::string& source,
+RecipeConfig parse_recipe(const std::string& toml_text, const std::string& source,
                     const std::vector<std::string>& overrides) {
-  Recipe r;
+  RecipeConfig r;
   r.source = source;
   SCULPT_CHECK(int64_t(toml_text.size()) <= kMaxRecipeBytes, ConfigError,
                fmt::format("the recipe is {} bytes, more than the limit of {}", toml_text.size(),
@@ -347,7 +347,7 @@ Recipe parse_recipe(const std::string& toml_text, const std::string& source,
   return r;
 }
 
-Recipe load_recipe(const std::string& path, const std::vector<std::string>& overrides) {
+RecipeConfig load_recipe(const std::string& path, const std::vector<std::string>& overrides) {
   const std::string text =
       read_file_capped(path, {.what = "recipe",
                               .max_bytes = kMaxRecipeBytes,
@@ -355,7 +355,7 @@ Recipe load_recipe(const std::string& path, const std::vector<std::string>& over
   return parse_recipe(text, path, overrides);
 }
 
-std::string to_toml(const Recipe& r) {
+std::string to_toml(const RecipeConfig& r) {
   std::string out = "# Resolved recipe: every key with the value the run used.\n";
   for (const Table& t : tables()) {
     out += fmt::format("\n[{}]\n", t.name);

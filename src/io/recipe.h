@@ -70,7 +70,7 @@ struct OutputConfig {
   static const std::vector<Field<OutputConfig>>& fields();
 };
 
-struct Recipe {
+struct RecipeConfig {
   std::string source;  // file it came from (for messages)
   DataConfig data;
   ModelConfig model;
@@ -85,13 +85,13 @@ struct Recipe {
 // Reads and validates a recipe, then applies `overrides` ("table.key=value"). Throws
 // ConfigError naming file, table.key and a hint ("did you mean ...") for unknown keys, wrong
 // types and out-of-range values; IoError when the file cannot be read.
-Recipe load_recipe(const std::string& path, const std::vector<std::string>& overrides = {});
-Recipe parse_recipe(const std::string& toml_text, const std::string& source,
+RecipeConfig load_recipe(const std::string& path, const std::vector<std::string>& overrides = {});
+RecipeConfig parse_recipe(const std::string& toml_text, const std::string& source,
                     const std::vector<std::string>& overrides = {});
-// The fully resolved recipe as TOML (saved in the run directory; loads back to the same Recipe).
-std::string to_toml(const Recipe& r);
-// Cross-field and per-field checks for a Recipe built in code (parse_recipe already runs them).
-void validate_recipe(const Recipe& r);
+// The fully resolved recipe as TOML (saved in the run directory; loads back to the same RecipeConfig).
+std::string to_toml(const RecipeConfig& r);
+// Cross-field and per-field checks for a RecipeConfig built in code (parse_recipe already runs them).
+void validate_recipe(const RecipeConfig& r);
 // Every recipe key with its type, default, allowed values and meaning (for `sculpt list recipe`
 // and the docs); print with format_field_rows().
 std::vector<FieldRow> recipe_field_rows();

@@ -3,7 +3,7 @@
 // table:
 //   using Config;                          OptimConfig, ... (with `name` and `options`)
 //   static constexpr const char* kTable, kDefault, kNameDoc;
-//   static Config& of(Recipe&); static const Config& of(const Recipe&);
+//   static Config& of(RecipeConfig&); static const Config& of(const RecipeConfig&);
 //   static std::vector<std::string> names();
 //   static std::vector<std::string> fields(std::string_view name);   one row's keys
 //   static const FieldSpec* any_field(std::string_view key);
@@ -47,7 +47,7 @@ struct Choice {
 
   // `name` is checked at once; any other key is kept as written until F::resolve checks it
   // against the chosen row.
-  static void set(Recipe& r, std::string_view key, FieldValue v, std::string_view where) {
+  static void set(RecipeConfig& r, std::string_view key, FieldValue v, std::string_view where) {
     auto& cfg = F::of(r);
     if (key == "name")
       cfg.name = std::get<std::string>(
@@ -57,7 +57,7 @@ struct Choice {
   }
 
   // The name and every resolved option, defaults included.
-  static std::vector<std::pair<std::string, FieldValue>> values(const Recipe& r) {
+  static std::vector<std::pair<std::string, FieldValue>> values(const RecipeConfig& r) {
     std::vector<std::pair<std::string, FieldValue>> out = {{"name", F::of(r).name}};
     const Options resolved = F::resolve(F::of(r));
     for (const Option& o : resolved.items()) out.emplace_back(o.key, o.value);

@@ -17,8 +17,8 @@ struct ClipFamily {
   static constexpr const char* kDefault = "none";
   static constexpr const char* kNameDoc =
       "gradient clipping rule (its keys: `sculpt list clippers`)";
-  static ClipConfig& of(Recipe& r) { return r.clip; }
-  static const ClipConfig& of(const Recipe& r) { return r.clip; }
+  static ClipConfig& of(RecipeConfig& r) { return r.clip; }
+  static const ClipConfig& of(const RecipeConfig& r) { return r.clip; }
   static std::vector<std::string> names() { return clip::clipper_names(); }
   static std::vector<std::string> fields(std::string_view n) { return clip::clipper_fields(n); }
   static const FieldSpec* any_field(std::string_view k) { return clip::any_clipper_field(k); }
@@ -45,7 +45,7 @@ Table clip_table() {
              "the clipper's own keys (max_value, max_norm, norm_type, clipping, percentile, "
              "...): `sculpt list clippers`"}};
       },
-      [](const Recipe& r) { clip::resolve_options(r.clip); },
+      [](const RecipeConfig& r) { clip::resolve_options(r.clip); },
   };
 }
 

@@ -64,8 +64,8 @@ struct OptimFamily {
   static constexpr const char* kTable = "optim";
   static constexpr const char* kDefault = "sgd";
   static constexpr const char* kNameDoc = "optimizer (its options: `sculpt list optimizers`)";
-  static OptimConfig& of(Recipe& r) { return r.optim; }
-  static const OptimConfig& of(const Recipe& r) { return r.optim; }
+  static OptimConfig& of(RecipeConfig& r) { return r.optim; }
+  static const OptimConfig& of(const RecipeConfig& r) { return r.optim; }
   static std::vector<std::string> names() { return optim::optimizer_names(); }
   static std::vector<std::string> fields(std::string_view n) { return optim::optimizer_fields(n); }
   static const FieldSpec* any_field(std::string_view k) { return optim::any_optimizer_field(k); }
@@ -97,7 +97,7 @@ Table optim_table() {
           rows.push_back(std::move(row));
         return rows;
       },
-      [](const Recipe& r) {
+      [](const RecipeConfig& r) {
         optim::resolve_options(r.optim);
         for (size_t i = 0; i < r.optim.groups.size(); ++i) {
           const ParamGroupConfig& g = r.optim.groups[i];
@@ -118,7 +118,7 @@ Table optim_table() {
   };
 }
 
-void parse_groups(Recipe& r, const toml::node& node, const std::string& source) {
+void parse_groups(RecipeConfig& r, const toml::node& node, const std::string& source) {
   const toml::array* arr = node.as_array();
   if (!arr)
     throw ConfigError(

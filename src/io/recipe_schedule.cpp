@@ -19,8 +19,8 @@ struct ScheduleFamily {
   static constexpr const char* kTable = "schedule";
   static constexpr const char* kDefault = "constant";
   static constexpr const char* kNameDoc = "schedule family (its keys: `sculpt list schedules`)";
-  static ScheduleConfig& of(Recipe& r) { return r.schedule; }
-  static const ScheduleConfig& of(const Recipe& r) { return r.schedule; }
+  static ScheduleConfig& of(RecipeConfig& r) { return r.schedule; }
+  static const ScheduleConfig& of(const RecipeConfig& r) { return r.schedule; }
   static std::vector<std::string> names() { return sched::schedule_names(); }
   static std::vector<std::string> fields(std::string_view n) { return sched::schedule_fields(n); }
   static const FieldSpec* any_field(std::string_view k) { return sched::any_schedule_field(k); }
@@ -66,7 +66,7 @@ Table schedule_table() {
         if (const auto* f = plateau_field(key)) return &f->spec;
         return ScheduleChoice::spec(key);
       },
-      [](Recipe& r, std::string_view key, FieldValue v, std::string_view where) {
+      [](RecipeConfig& r, std::string_view key, FieldValue v, std::string_view where) {
         if (const auto* f = plateau_field(key))
           set_plateau(r.schedule.plateau, *f, std::move(v), where);
         else
@@ -86,7 +86,7 @@ Table schedule_table() {
           rows.push_back(std::move(row));
         return rows;
       },
-      [](const Recipe& r) {
+      [](const RecipeConfig& r) {
         sched::resolve_options(r.schedule);
         for (size_t i = 0; i < r.schedule.phases.size(); ++i)
           sched::resolve_phase_options(r.schedule.phases[i], i);
@@ -95,7 +95,7 @@ Table schedule_table() {
   };
 }
 
-void parse_phases(Recipe& r, const toml::node& node, const std::string& source) {
+void parse_phases(RecipeConfig& r, const toml::node& node, const std::string& source) {
   const toml::array* arr = node.as_array();
   if (!arr)
     throw ConfigError(
@@ -132,7 +132,7 @@ void parse_phases(Recipe& r, const toml::node& node, const std::string& source) 
   }
 }
 
-void parse_plateau(Recipe& r, const toml::node& node, const std::string& source) {
+void parse_plateau(RecipeConfig& r, const toml::node& node, const std::string& source) {
   const toml::table& tbl = table_or_throw(node, "schedule.plateau", source,
                                           "write [schedule.plateau] followed by its keys");
   r.schedule.plateau.enabled = true;

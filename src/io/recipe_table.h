@@ -22,10 +22,10 @@ struct Table {
   std::vector<std::string> (*keys)();
   const FieldSpec* (*spec)(std::string_view key);
   // Checks and stores a value; requires spec(key) != nullptr.
-  void (*set)(Recipe&, std::string_view key, FieldValue v, std::string_view where);
-  std::vector<std::pair<std::string, FieldValue>> (*values)(const Recipe&);
+  void (*set)(RecipeConfig&, std::string_view key, FieldValue v, std::string_view where);
+  std::vector<std::pair<std::string, FieldValue>> (*values)(const RecipeConfig&);
   std::vector<FieldRow> (*rows)();
-  void (*validate)(const Recipe&);
+  void (*validate)(const RecipeConfig&);
 };
 
 // "file:line:col" of a node (the file alone when toml++ has no position).
@@ -39,7 +39,7 @@ std::optional<FieldValue> scalar(const toml::node& n);
 // written until optim::resolve_options checks it.
 Table optim_table();
 // [[optim.groups]]: params (a glob or a list of globs), then ParamGroupConfig's fields.
-void parse_groups(Recipe& r, const toml::node& node, const std::string& source);
+void parse_groups(RecipeConfig& r, const toml::node& node, const std::string& source);
 // Drops the options the (newly chosen) optimizer does not have.
 void drop_foreign_options(OptimConfig& cfg);
 // The [[optim.groups]] tables of a resolved recipe, as TOML.
@@ -49,9 +49,9 @@ std::string groups_toml(const OptimConfig& cfg);
 // option of the chosen family, kept as written until sched::resolve_options checks it.
 Table schedule_table();
 // [[schedule.phases]] (name = "sequence"): name, then the family's keys and length.
-void parse_phases(Recipe& r, const toml::node& node, const std::string& source);
+void parse_phases(RecipeConfig& r, const toml::node& node, const std::string& source);
 // [schedule.plateau]: PlateauConfig's fields; writing the table turns it on.
-void parse_plateau(Recipe& r, const toml::node& node, const std::string& source);
+void parse_plateau(RecipeConfig& r, const toml::node& node, const std::string& source);
 // Drops the options the (newly chosen) family does not have.
 void drop_foreign_options(ScheduleConfig& cfg);
 // The [[schedule.phases]] and [schedule.plateau] tables of a resolved recipe, as TOML.

@@ -41,12 +41,12 @@ std::vector<std::string> resume_forbidden(const std::vector<std::string>& overri
   return out;
 }
 
-Run::Run(Recipe recipe, std::string dir)
+Run::Run(RecipeConfig recipe, std::string dir)
     : recipe_(std::move(recipe)), dir_(std::move(dir)), t0_(now_seconds()) {
   trainer_ = std::make_unique<train::Trainer>(recipe_);
 }
 
-std::unique_ptr<Run> Run::start(Recipe recipe, const std::string& dir,
+std::unique_ptr<Run> Run::start(RecipeConfig recipe, const std::string& dir,
                                 const std::function<void()>& before_writing) {
   std::unique_ptr<Run> r(new Run(std::move(recipe), dir));
   if (before_writing) before_writing();

@@ -38,7 +38,7 @@ class Run {
   // output.name, else the recipe file's stem). The trainer is built first, so data and model
   // errors come before any file; then `before_writing` runs (the CLI clears a --force'd
   // directory there), the directory is made with checkpoints/ and recipe.toml is written.
-  static std::unique_ptr<Run> start(Recipe recipe, const std::string& dir = {},
+  static std::unique_ptr<Run> start(RecipeConfig recipe, const std::string& dir = {},
                                     const std::function<void()>& before_writing = {});
   // Continues the run in `dir` from its newest valid checkpoint, with `overrides` ("key=value",
   // train.epochs and output.* only: anything else is a ConfigError, as the run would not be the
@@ -50,7 +50,7 @@ class Run {
 
   train::Trainer& trainer() { return *trainer_; }
   const train::Trainer& trainer() const { return *trainer_; }
-  const Recipe& recipe() const { return recipe_; }
+  const RecipeConfig& recipe() const { return recipe_; }
   const std::string& dir() const { return dir_; }
   const std::optional<ResumePoint>& resumed() const { return resumed_; }
   bool complete() const { return complete_; }
@@ -64,10 +64,10 @@ class Run {
   void request_stop(int code = 1) { stop_.store(code == 0 ? 1 : code); }
 
  private:
-  Run(Recipe recipe, std::string dir);
+  Run(RecipeConfig recipe, std::string dir);
   void checkpoint();
 
-  Recipe recipe_;
+  RecipeConfig recipe_;
   std::string dir_;
   std::unique_ptr<train::Trainer> trainer_;
   std::optional<ResumePoint> resumed_;

@@ -20,7 +20,7 @@ namespace sculpt::run {
 
 namespace fs = std::filesystem;
 
-std::string make_run_dir(const Recipe& r, const std::string& recipe_path, const std::string& out) {
+std::string make_run_dir(const RecipeConfig& r, const std::string& recipe_path, const std::string& out) {
   fs::path dir;
   if (!out.empty()) {
     dir = out;

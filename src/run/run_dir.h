@@ -9,7 +9,7 @@
 namespace sculpt::run {
 
 // Creates the directory (and checkpoints/). Throws IoError naming the path.
-std::string make_run_dir(const Recipe& r, const std::string& recipe_path, const std::string& out);
+std::string make_run_dir(const RecipeConfig& r, const std::string& recipe_path, const std::string& out);
 // io::write_file_atomic: a crash leaves the old file or the new one; a device is written in place.
 void write_text_file(const std::string& path, const std::string& text);
 std::string read_text_file(const std::string& path);

@@ -82,7 +82,7 @@ TrainState Trainer::check_checkpoint(const io::Checkpoint& ck, const std::string
   const TrainState state = get_state(ck.metadata, where);
   check_tensors(ck, where);
   check_position(state, where);
-  const Recipe saved = check_same_run(ck, state, where);
+  const RecipeConfig saved = check_same_run(ck, state, where);
   check_epochs_change(saved, where);
   return state;
 }
@@ -141,7 +141,7 @@ void Trainer::check_position(const TrainState& state, const std::string& where) 
   }
 }
 
-Recipe Trainer::check_same_run(const io::Checkpoint& ck, const TrainState& state,
+RecipeConfig Trainer::check_same_run(const io::Checkpoint& ck, const TrainState& state,
                                const std::string& where) const {
   const std::string mean = fmt::format("{}", splits_.norm_mean);
   const std::string sd = fmt::format("{}", splits_.norm_std);
@@ -154,7 +154,7 @@ Recipe Trainer::check_same_run(const io::Checkpoint& ck, const TrainState& state
   const std::string saved_toml = metadata(ck, "recipe");
   SCULPT_CHECK(!saved_toml.empty(), DataError, "the checkpoint has no recipe in its metadata",
                where, "resume a run directory written by `sculpt train`");
-  const Recipe saved = parse_recipe(saved_toml, where + " (recipe)");
+  const RecipeConfig saved = parse_recipe(saved_toml, where + " (recipe)");
   SCULPT_CHECK(state.epoch <= saved.train.epochs, DataError,
                fmt::format("the checkpoint says {} epochs are done, but its own recipe has "
                            "train.epochs = {}",
@@ -174,7 +174,7 @@ Recipe Trainer::check_same_run(const io::Checkpoint& ck, const TrainState& state
   return saved;
 }
 
-void Trainer::check_epochs_change(const Recipe& saved, const std::string& where) const {
+void Trainer::check_epochs_change(const RecipeConfig& saved, const std::string& where) const {
   if (saved.train.epochs != recipe_.train.epochs && sched::depends_on_run_length(recipe_.schedule))
     throw ConfigError(
         fmt::format("train.epochs cannot change on resume ({} -> {}): schedule '{}' spans the "

@@ -67,13 +67,13 @@ std::string format_epoch_progress(const EpochProgress& p);
 std::optional<EpochProgress> parse_epoch_progress(std::string_view text);
 std::optional<sched::PlateauState> parse_plateau_state(std::string_view text);
 
-// Recipe keys ("table.key") a resumed run may change: train.epochs and output.*. Changing any
+// RecipeConfig keys ("table.key") a resumed run may change: train.epochs and output.*. Changing any
 // other would make it a different run than the one the checkpoint continues.
 bool resume_may_change(std::string_view key);
 
 // Every recipe value that differs between `saved` (the checkpoint's) and `now`, keys a resume
 // may change left out: "optim.lr (checkpoint 0.1, now 0.05)". Layer and group tables are
 // numbered: "model.layers[1].out".
-std::vector<std::string> recipe_differences(const Recipe& saved, const Recipe& now);
+std::vector<std::string> recipe_differences(const RecipeConfig& saved, const RecipeConfig& now);
 
 }  // namespace sculpt::train

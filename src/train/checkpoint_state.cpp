@@ -254,7 +254,7 @@ bool resume_may_change(std::string_view key) {
   return key == "train.epochs" || key.starts_with("output.");
 }
 
-std::vector<std::string> recipe_differences(const Recipe& saved, const Recipe& now) {
+std::vector<std::string> recipe_differences(const RecipeConfig& saved, const RecipeConfig& now) {
   const auto a = toml_values(to_toml(saved)), b = toml_values(to_toml(now));
   std::vector<std::string> out;
   auto describe = [](const auto& m, const std::string& key) {

@@ -18,7 +18,7 @@ std::string input_format(const std::string& source) {
 }  // namespace
 
 ExportSource export_from_trainer(const Trainer& t, const std::string& source, bool surgery) {
-  const Recipe& r = t.recipe();
+  const RecipeConfig& r = t.recipe();
   const data::Splits& sp = t.splits();
   const nn::Model& built = t.model();
   const nn::ModelSpec spec = prune::named_spec(built, model_spec(r.model, built.outputs()));

@@ -47,7 +47,7 @@ std::string default_loss(data::Task task) {
   return "mse";
 }
 
-Trainer::Trainer(Recipe recipe)
+Trainer::Trainer(RecipeConfig recipe)
     : recipe_(std::move(recipe)),
       ctx_(RunContext::make(recipe_.train.seed, recipe_.train.threads)),
       splits_(data::load_splits(recipe_.data, ctx_.data_rng)) {

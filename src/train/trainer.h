@@ -65,7 +65,7 @@ struct TrainHooks {
 class Trainer {
  public:
   // Loads the data, builds and initialises the model, the loss and the optimizer.
-  explicit Trainer(Recipe recipe);
+  explicit Trainer(RecipeConfig recipe);
   // The batcher refers to splits_: a Trainer stays where it was built.
   Trainer(const Trainer&) = delete;
   Trainer& operator=(const Trainer&) = delete;
@@ -92,7 +92,7 @@ class Trainer {
   // may change (ConfigError naming each differing key). Returns the state restore() would set.
   TrainState check_checkpoint(const io::Checkpoint& ck, const std::string& where = {}) const;
 
-  const Recipe& recipe() const { return recipe_; }
+  const RecipeConfig& recipe() const { return recipe_; }
   nn::Model& model() { return model_; }
   const nn::Model& model() const { return model_; }
   ParamStore& params() { return params_; }
@@ -168,7 +168,7 @@ class Trainer {
                       const std::function<bool(const StepResult&)>& keep_going);
 
  private:
-  Recipe recipe_;
+  RecipeConfig recipe_;
   RunContext ctx_;
   data::Splits splits_;
   nn::Model model_;
@@ -212,9 +212,9 @@ class Trainer {
   // The checks of check_checkpoint, in its order (checkpoint.cpp).
   void check_tensors(const io::Checkpoint& ck, const std::string& where) const;
   void check_position(const TrainState& state, const std::string& where) const;
-  Recipe check_same_run(const io::Checkpoint& ck, const TrainState& state,
+  RecipeConfig check_same_run(const io::Checkpoint& ck, const TrainState& state,
                         const std::string& where) const;
-  void check_epochs_change(const Recipe& saved, const std::string& where) const;
+  void check_epochs_change(const RecipeConfig& saved, const std::string& where) const;
   // Copies the tensors "<prefix><param>" of ck into an arena-sized array (padding 0).
   void load_tensors(const io::Checkpoint& ck, const std::string& prefix,
                     AlignedVector<float>& dst) const;

@@ -17,10 +17,10 @@ TEST(ScheduleConformance, EveryFamilyIsFiniteNonNegativeAndPure) {
   for (const ScheduleInfo& info : schedule_infos()) {
     SCOPED_TRACE(info.name);
     const std::string text = "[optim]\nlr = 0.1\n" + info.example;
-    const Recipe r = parse_recipe(text, info.name + ".toml");
+    const RecipeConfig r = parse_recipe(text, info.name + ".toml");
     const RunLength run{.steps_per_epoch = 7, .total_steps = 70};
     const Schedule a = make_schedule(r.schedule, 0.1, run), b = make_schedule(r.schedule, 0.1, run);
-    const Recipe back = parse_recipe(to_toml(r), "resolved.toml");
+    const RecipeConfig back = parse_recipe(to_toml(r), "resolved.toml");
     const Schedule c = make_schedule(back.schedule, 0.1, run);
     for (int64_t t = 0; t < 90; ++t) {
       const double v = a.at(t);

@@ -134,7 +134,7 @@ TEST(Training, LinearRegressionRecoversTheTrueWeights) {
   ASSERT_EQ(r.code, 0) << r.output;
 
   // Regenerate the same synthetic data (same recipe, same seed) to know the true weights.
-  Recipe recipe = load_recipe(recipe_path("linreg.toml"));
+  RecipeConfig recipe = load_recipe(recipe_path("linreg.toml"));
   RunContext ctx = RunContext::make(recipe.train.seed, 1);
   data::Splits sp = data::load_splits(recipe.data, ctx.data_rng);
   ASSERT_EQ(sp.true_weights.size(), static_cast<size_t>(recipe.data.features));

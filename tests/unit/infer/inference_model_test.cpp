@@ -29,12 +29,12 @@ void check_matches_reference(const nn::ModelSpec& spec, const Shape& input, doub
   for (const char* kernels : {"dense", "sparse", "auto"}) {
     for (int64_t n : {1, 2, 7, 64}) {
       SCOPED_TRACE(fmt::format("sparsity {} kernels {} n {}", sparsity, kernels, n));
-      InferenceModel m = InferenceModel::from_export(net.ex, {kernels, 16}, "test");
+      infer::InferenceModel m = infer::InferenceModel::from_export(net.ex, {kernels, 16}, "test");
       const std::vector<float> x = random_inputs(n, numel(input), uint64_t(n));
       const std::vector<float> want = net.logits(x, n);
       expect_close(m.predict(x), want);
       const std::vector<int32_t> cls = m.classify(x);
-      EXPECT_EQ(cls, classes_of(want.data(), n, m.outputs()));
+      EXPECT_EQ(cls, infer::classes_of(want.data(), n, m.outputs()));
     }
   }
 }
@@ -53,7 +53,7 @@ TEST(InferenceModel, StaysInItsBuffersWhenThreadsAreRaisedAfterLoading) {
   auto net = make_net(conv_spec(), {1, 16, 16}, 0.5, 8);
   const int before = omp_get_max_threads();
   omp_set_num_threads(1);
-  InferenceModel m = InferenceModel::from_export(net.ex, {"sparse", 16}, "test");
+  infer::InferenceModel m = infer::InferenceModel::from_export(net.ex, {"sparse", 16}, "test");
   omp_set_num_threads(std::max(2, before));
   const std::vector<float> x = random_inputs(8, 256, 3);
   expect_close(m.predict(x), net.logits(x, 8));
@@ -66,7 +66,7 @@ TEST(InferenceModel, PicksSparseKernelsBySparsityAndFusesRelu) {
   float* ref = net.ps.value(2);
   for (size_t i = 0; i < net.ex.tensors[2].values.size(); ++i)
     if (i % 10) net.ex.tensors[2].values[i] = ref[i] = 0.0f;
-  InferenceModel m = InferenceModel::from_export(net.ex, {}, "test");
+  infer::InferenceModel m = infer::InferenceModel::from_export(net.ex, {}, "test");
   ASSERT_EQ(m.layers().size(), 3u);
   EXPECT_EQ(m.layers()[0].kernel, "dense");
   EXPECT_EQ(m.layers()[1].kernel, "sparse");
@@ -84,20 +84,20 @@ TEST(InferenceModel, PicksSparseKernelsBySparsityAndFusesRelu) {
 
 TEST(InferenceModel, BinaryAndRegressionOutputs) {
   auto bin = make_net(mlp_spec(1), {1, 6, 6}, 0.5, 4, "binary");
-  InferenceModel b = InferenceModel::from_export(bin.ex, {}, "test");
+  infer::InferenceModel b = infer::InferenceModel::from_export(bin.ex, {}, "test");
   const std::vector<float> x = random_inputs(20, 36, 2);
   const std::vector<float> logits = bin.logits(x, 20);
   const std::vector<int32_t> cls = b.classify(x);
   for (size_t i = 0; i < cls.size(); ++i) EXPECT_EQ(cls[i], logits[i] > 0.0f ? 1 : 0);
   auto reg = make_net(mlp_spec(2), {1, 6, 6}, 0.5, 4, "regression");
-  InferenceModel r = InferenceModel::from_export(reg.ex, {}, "test");
+  infer::InferenceModel r = infer::InferenceModel::from_export(reg.ex, {}, "test");
   expect_close(r.predict(x), reg.logits(x, 20));
   EXPECT_THROW(r.classify(x), ConfigError);
 }
 
 TEST(InferenceModel, RejectsWrongInputsAndMismatchedFiles) {
   auto net = make_net(mlp_spec(), {1, 6, 6}, 0.5, 4);
-  InferenceModel m = InferenceModel::from_export(net.ex, {}, "model.sculpt");
+  infer::InferenceModel m = infer::InferenceModel::from_export(net.ex, {}, "model.sculpt");
   try {
     m.predict(std::vector<float>(37));
     FAIL() << "no error for 37 values";
@@ -106,7 +106,7 @@ TEST(InferenceModel, RejectsWrongInputsAndMismatchedFiles) {
   }
   auto expect_data_error = [](const infer::ExportModel& ex, const std::string& part) {
     try {
-      InferenceModel::from_export(ex, {}, "model.sculpt");
+      infer::InferenceModel::from_export(ex, {}, "model.sculpt");
       ADD_FAILURE() << "no error, expected " << part;
     } catch (const DataError& e) {
       EXPECT_NE(std::string(e.what()).find(part), std::string::npos) << e.what();
@@ -128,7 +128,7 @@ TEST(InferenceModel, RejectsWrongInputsAndMismatchedFiles) {
   bad = net.ex;
   bad.header.input = {1, 5, 5};
   expect_data_error(bad, "fc1");
-  EXPECT_THROW(InferenceModel::from_export(net.ex, {"fast", 16}, "x"), ConfigError);
+  EXPECT_THROW(infer::InferenceModel::from_export(net.ex, {"fast", 16}, "x"), ConfigError);
 }
 
 }  // namespace

@@ -25,31 +25,31 @@ ConfigError clip_parse_error(const std::string& text, std::vector<std::string> o
   return ConfigError("");
 }
 
-FieldValue value(const Recipe& r, std::string_view key) {
+FieldValue value(const RecipeConfig& r, std::string_view key) {
   const Option* o = r.clip.options.find(key);
   return o ? o->value : FieldValue(std::string("<missing>"));
 }
 
 TEST(RecipeClip, DefaultIsNoClipping) {
-  const Recipe r = parse_recipe("", "r.toml");
+  const RecipeConfig r = parse_recipe("", "r.toml");
   EXPECT_EQ(r.clip.name, "none");
   EXPECT_TRUE(r.clip.options.empty());
   EXPECT_NE(to_toml(r).find("\n[clip]\nname = \"none\"\n"), std::string::npos);
 }
 
 TEST(RecipeClip, OptionsAreResolvedWithTheClippersDefaults) {
-  const Recipe r = parse_recipe("[clip]\nname = \"global-norm\"\nmax_norm = 5\n", "r.toml");
+  const RecipeConfig r = parse_recipe("[clip]\nname = \"global-norm\"\nmax_norm = 5\n", "r.toml");
   EXPECT_EQ(r.clip.name, "global-norm");
   EXPECT_EQ(value(r, "max_norm"), FieldValue(5.0));
   EXPECT_EQ(value(r, "norm_type"), FieldValue(std::string("2")));
   EXPECT_EQ(value(r, "eps"), FieldValue(1e-6));
   // norm_type may be written as the number torch takes
-  const Recipe inf = parse_recipe("[clip]\nname = \"norm\"\nnorm_type = 2\n", "r.toml");
+  const RecipeConfig inf = parse_recipe("[clip]\nname = \"norm\"\nnorm_type = 2\n", "r.toml");
   EXPECT_EQ(value(inf, "norm_type"), FieldValue(std::string("2")));
-  const Recipe ac = parse_recipe("[clip]\nname = \"autoclip\"\n", "r.toml");
+  const RecipeConfig ac = parse_recipe("[clip]\nname = \"autoclip\"\n", "r.toml");
   EXPECT_EQ(value(ac, "percentile"), FieldValue(10.0));
   EXPECT_EQ(value(ac, "history"), FieldValue(int64_t{0}));
-  const Recipe agc = parse_recipe("[clip]\nname = \"agc\"\n", "r.toml");
+  const RecipeConfig agc = parse_recipe("[clip]\nname = \"agc\"\n", "r.toml");
   EXPECT_EQ(value(agc, "clipping"), FieldValue(0.01));
   EXPECT_EQ(value(agc, "eps"), FieldValue(1e-3));
 }
@@ -92,12 +92,12 @@ TEST(RecipeClip, UnknownKeysAndNamesSuggest) {
 }
 
 TEST(RecipeClip, ChangingTheClipperOnTheCommandLineKeepsOnlyItsKeys) {
-  const Recipe r = parse_recipe("[clip]\nname = \"norm\"\nmax_norm = 2.0\nnorm_type = \"inf\"\n",
+  const RecipeConfig r = parse_recipe("[clip]\nname = \"norm\"\nmax_norm = 2.0\nnorm_type = \"inf\"\n",
                                 "r.toml", {"clip.name=global-norm"});
   EXPECT_EQ(r.clip.name, "global-norm");
   EXPECT_EQ(value(r, "max_norm"), FieldValue(2.0));  // global-norm has it too: kept
   EXPECT_EQ(value(r, "norm_type"), FieldValue(std::string("inf")));
-  const Recipe v = parse_recipe("[clip]\nname = \"norm\"\nmax_norm = 2.0\n", "r.toml",
+  const RecipeConfig v = parse_recipe("[clip]\nname = \"norm\"\nmax_norm = 2.0\n", "r.toml",
                                 {"clip.name=value", "clip.max_value=0.1"});
   EXPECT_EQ(v.clip.options.find("max_norm"), nullptr);
   EXPECT_EQ(value(v, "max_value"), FieldValue(0.1));
@@ -106,11 +106,11 @@ TEST(RecipeClip, ChangingTheClipperOnTheCommandLineKeepsOnlyItsKeys) {
 TEST(RecipeClip, ToTomlWritesTheResolvedOptionsAndRoundTrips) {
   for (const clip::ClipperInfo& info : clip::clipper_infos()) {
     SCOPED_TRACE(info.name);
-    const Recipe r = parse_recipe(info.example, "example");
+    const RecipeConfig r = parse_recipe(info.example, "example");
     const std::string text = to_toml(r);
     for (const std::string& key : clip::clipper_fields(info.name))
       EXPECT_NE(text.find("\n" + key + " = "), std::string::npos) << key << " in\n" << text;
-    const Recipe back = parse_recipe(text, "back.toml");
+    const RecipeConfig back = parse_recipe(text, "back.toml");
     EXPECT_EQ(back.clip.name, r.clip.name);
     EXPECT_EQ(back.clip.options, r.clip.options);
     EXPECT_EQ(to_toml(back), text);
@@ -126,7 +126,7 @@ TEST(RecipeClip, ConfigsBuiltInCodeAreChecked) {
   } catch (const ConfigError& e) {
     EXPECT_EQ(e.message(), "clip.max_norm must be > 0, got 0");
   }
-  Recipe r;
+  RecipeConfig r;
   r.clip.set("name", std::string("nope"));
   EXPECT_THROW(validate_recipe(r), ConfigError);
   EXPECT_NE(clip::make_clipper(ClipConfig{}), nullptr);

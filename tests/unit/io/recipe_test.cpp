@@ -1,4 +1,4 @@
-// Recipe parsing, validation messages, --set overrides, to_toml round trips and the shipped
+// RecipeConfig parsing, validation messages, --set overrides, to_toml round trips and the shipped
 // recipes/*.toml files.
 #include "io/recipe.h"
 #include "optim/optimizer.h"
@@ -64,12 +64,12 @@ bool same_schedule(const ScheduleConfig& a, const ScheduleConfig& b) {
 }
 
 // The resolved value of an optimizer option.
-FieldValue opt(const Recipe& r, std::string_view key) {
+FieldValue opt(const RecipeConfig& r, std::string_view key) {
   const Options o = optim::resolve_options(r.optim);
   return o.find(key) ? o.find(key)->value : FieldValue(std::string("<missing>"));
 }
 
-bool same_recipe(const Recipe& a, const Recipe& b) {
+bool same_recipe(const RecipeConfig& a, const RecipeConfig& b) {
   return fields_equal(a.data, b.data) && fields_equal(a.model, b.model) &&
          same_optim(a.optim, b.optim) && same_schedule(a.schedule, b.schedule) &&
          fields_equal(a.train, b.train) && fields_equal(a.output, b.output) &&
@@ -77,8 +77,8 @@ bool same_recipe(const Recipe& a, const Recipe& b) {
 }
 
 TEST(Recipe, EmptyFileGivesTheStructDefaults) {
-  const Recipe r = parse_recipe("", "empty.toml");
-  EXPECT_TRUE(same_recipe(r, Recipe{}));
+  const RecipeConfig r = parse_recipe("", "empty.toml");
+  EXPECT_TRUE(same_recipe(r, RecipeConfig{}));
   EXPECT_EQ(r.source, "empty.toml");
   EXPECT_EQ(r.optim.name, "sgd");
   EXPECT_EQ(opt(r, "lr"), FieldValue(0.01));  // torch.optim.SGD's defaults: no momentum
@@ -87,7 +87,7 @@ TEST(Recipe, EmptyFileGivesTheStructDefaults) {
 }
 
 TEST(Recipe, ReadsEveryKindOfValue) {
-  const Recipe r = parse_recipe(R"(
+  const RecipeConfig r = parse_recipe(R"(
 [data]
 source = "csv"
 target = 3
@@ -197,7 +197,7 @@ TEST(Recipe, MissingFileIsAnIoErrorNamingThePath) {
 }
 
 TEST(Recipe, OverridesAreTypedLikeTheFile) {
-  const Recipe r = parse_recipe("[optim]\nlr = 0.1\n", "r.toml",
+  const RecipeConfig r = parse_recipe("[optim]\nlr = 0.1\n", "r.toml",
                                 {"optim.lr=0.05", "optim.nesterov=false", "train.epochs=3",
                                  "output.name=\"my run\"", "data.path=/tmp/x=y", "data.target=2",
                                  "train.seed = 9"});
@@ -241,7 +241,7 @@ out = 10
 )";
 
 TEST(Recipe, LayerListMakesACustomModel) {
-  const Recipe r = parse_recipe(kCustom, "r.toml");
+  const RecipeConfig r = parse_recipe(kCustom, "r.toml");
   EXPECT_EQ(r.model.name, "custom");
   ASSERT_EQ(r.model.custom.layers.size(), 3u);
   EXPECT_EQ(r.model.custom.layers[0].type, "linear");
@@ -266,13 +266,13 @@ TEST(Recipe, LayerListErrors) {
 }
 
 TEST(Recipe, BuiltinModelOverrideReplacesTheLayerList) {
-  const Recipe r = parse_recipe(kCustom, "r.toml", {"model.name=mlp"});
+  const RecipeConfig r = parse_recipe(kCustom, "r.toml", {"model.name=mlp"});
   EXPECT_EQ(r.model.name, "mlp");
   EXPECT_TRUE(r.model.custom.layers.empty());
 }
 
 TEST(Recipe, ToTomlRoundTripsEveryField) {
-  Recipe r = parse_recipe(kCustom, "a.toml");
+  RecipeConfig r = parse_recipe(kCustom, "a.toml");
   r.data.path = "C:\\data \"quoted\"\ttab";
   r.data.val_fraction = 0.123456789012345;
   r.optim.set("lr", 1e-7).set("weight_decay", 3.0);
@@ -280,18 +280,18 @@ TEST(Recipe, ToTomlRoundTripsEveryField) {
   r.output.checkpoint = false;
   r.model.custom.layers[1].args["weird key"] = 1.0 / 3.0;
   const std::string text = to_toml(r);
-  const Recipe back = parse_recipe(text, "b.toml");
+  const RecipeConfig back = parse_recipe(text, "b.toml");
   EXPECT_TRUE(same_recipe(r, back)) << text;
   EXPECT_EQ(to_toml(back), text);
 }
 
 TEST(Recipe, ToTomlOfDefaultsRoundTrips) {
-  const Recipe r;
+  const RecipeConfig r;
   EXPECT_TRUE(same_recipe(parse_recipe(to_toml(r), "d.toml"), r));
 }
 
 TEST(Recipe, ValidateCatchesValuesSetInCode) {
-  Recipe r;
+  RecipeConfig r;
   r.source = "code";
   EXPECT_NO_THROW(validate_recipe(r));
   r.train.batch_size = 0;
@@ -324,7 +324,7 @@ TEST(Recipe, EveryShippedRecipeParsesAndRoundTrips) {
   for (const auto& entry : std::filesystem::directory_iterator(dir)) {
     if (entry.path().extension() != ".toml") continue;
     SCOPED_TRACE(entry.path().string());
-    const Recipe r = load_recipe(entry.path().string());
+    const RecipeConfig r = load_recipe(entry.path().string());
     EXPECT_TRUE(same_recipe(parse_recipe(to_toml(r), "x.toml"), r));
     ++count;
   }
@@ -334,7 +334,7 @@ TEST(Recipe, EveryShippedRecipeParsesAndRoundTrips) {
 // The default recipe is the combined run: workload A's MLP and optimizer with warmup + cosine,
 // global-norm clipping and gradual magnitude pruning.
 TEST(Recipe, DefaultRecipeIsTheCombinedRun) {
-  const Recipe r = load_recipe(std::string(SCULPT_SOURCE_DIR) + "/recipes/default.toml");
+  const RecipeConfig r = load_recipe(std::string(SCULPT_SOURCE_DIR) + "/recipes/default.toml");
   EXPECT_EQ(r.schedule.name, "cosine");
   EXPECT_EQ(r.clip.name, "global-norm");
   EXPECT_EQ(r.prune.when, "gradual");
@@ -349,7 +349,7 @@ TEST(Recipe, DefaultRecipeIsTheCombinedRun) {
   EXPECT_EQ(r.train.batch_size, 128);
   EXPECT_EQ(r.train.epochs, 10);
   EXPECT_EQ(r.data.normalize, "standard");
-  const Recipe lin = load_recipe(std::string(SCULPT_SOURCE_DIR) + "/recipes/linreg.toml");
+  const RecipeConfig lin = load_recipe(std::string(SCULPT_SOURCE_DIR) + "/recipes/linreg.toml");
   EXPECT_EQ(lin.data.source, "synthetic-linear");
   EXPECT_EQ(lin.train.loss, "mse");
   EXPECT_EQ(opt(lin, "nesterov"), FieldValue(false));
@@ -362,7 +362,7 @@ namespace sculpt {
 namespace {
 
 TEST(RecipeOptim, GroupsParseAndRoundTrip) {
-  const Recipe r = parse_recipe(R"([optim]
+  const RecipeConfig r = parse_recipe(R"([optim]
 name = "adamw"
 lr = 0.002
 [[optim.groups]]
@@ -386,7 +386,7 @@ frozen = true
   EXPECT_EQ(opt(r, "weight_decay"), FieldValue(0.01));
   EXPECT_EQ(opt(r, "decay_style"), FieldValue(std::string("decoupled")));
   const std::string text = to_toml(r);
-  const Recipe back = parse_recipe(text, "back.toml");
+  const RecipeConfig back = parse_recipe(text, "back.toml");
   EXPECT_TRUE(same_recipe(r, back)) << text;
   EXPECT_EQ(to_toml(back), text);
 }
@@ -416,7 +416,7 @@ TEST(RecipeOptim, OptionsAreCheckedAgainstTheChosenOptimizer) {
 }
 
 TEST(RecipeOptim, ChangingTheOptimizerOnTheCommandLineKeepsOnlyItsOptions) {
-  const Recipe r = parse_recipe("[optim]\nname = \"sgd\"\nlr = 0.1\nmomentum = 0.9\nnesterov = true\n",
+  const RecipeConfig r = parse_recipe("[optim]\nname = \"sgd\"\nlr = 0.1\nmomentum = 0.9\nnesterov = true\n",
                                 "r.toml", {"optim.name=adam"});
   EXPECT_EQ(r.optim.name, "adam");
   EXPECT_EQ(opt(r, "lr"), FieldValue(0.1));  // adam has lr: kept

@@ -53,7 +53,7 @@ ConfigError recipe_error(const std::string& text, std::vector<std::string> overr
 }
 
 TEST(PruneConfig, ARecipeTableParsesToItsFields) {
-  const Recipe r = parse_recipe(std::string(kPrune) + "granularity = \"n:m\"\nn = 2\nm = 8\n"
+  const RecipeConfig r = parse_recipe(std::string(kPrune) + "granularity = \"n:m\"\nn = 2\nm = 8\n"
                                                       "exclude = \"fc3\"\nevery = 25\n",
                                 "r.toml", {"prune.ramp=linear"});
   EXPECT_EQ(r.prune.when, "gradual");

@@ -19,7 +19,7 @@ namespace {
 
 class RunTest : public testing::TempDirTest {
  protected:
-  Recipe recipe() const {
+  RecipeConfig recipe() const {
     // Adam and dropout: the optimizer state and the dropout stream must resume too.
     return parse_recipe(train::blobs_recipe(train::kAdam, train::kDropoutModel),
                         path("recipe.toml"));

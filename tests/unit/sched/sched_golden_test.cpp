@@ -67,7 +67,7 @@ class Mismatches {
 // The schedule a golden file describes, built as the trainer builds it.
 std::optional<Schedule> build(const std::string& name, const json& g) {
   try {
-    const Recipe r = parse_recipe(g.at("toml").get<std::string>(), name + ".json");
+    const RecipeConfig r = parse_recipe(g.at("toml").get<std::string>(), name + ".json");
     return make_schedule(r.schedule, optim::base_lr(r.optim),
                          {.steps_per_epoch = g.at("steps_per_epoch").get<int64_t>(),
                           .total_steps = g.at("total_steps").get<int64_t>()});

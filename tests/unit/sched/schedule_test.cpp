@@ -19,7 +19,7 @@ namespace {
 // A schedule from recipe text: [optim] lr = 0.1 plus `schedule`, for `epochs` of `spe` steps.
 Schedule build(const std::string& schedule, int64_t spe = 10, int64_t epochs = 10,
                double lr = 0.1) {
-  const Recipe r = parse_recipe(fmt::format("[optim]\nlr = {}\n{}", lr, schedule), "test.toml");
+  const RecipeConfig r = parse_recipe(fmt::format("[optim]\nlr = {}\n{}", lr, schedule), "test.toml");
   return make_schedule(r.schedule, optim::base_lr(r.optim),
                        {.steps_per_epoch = spe, .total_steps = spe * epochs});
 }
@@ -47,7 +47,7 @@ TEST(Schedule, RunUnitIsAFractionOfTheRun) {
     EXPECT_LT(s.at(total / 20), 0.1) << epochs;           // still warming up
     EXPECT_NEAR(s.at(total), 0.0, 1e-12) << epochs;       // the cosine ends at min_lr
   }
-  const Recipe r = parse_recipe("[optim]\nlr = 0.1\n" + run, "test.toml");
+  const RecipeConfig r = parse_recipe("[optim]\nlr = 0.1\n" + run, "test.toml");
   EXPECT_TRUE(depends_on_run_length(r.schedule));
   EXPECT_NE(error_of("[schedule]\nname = \"cosine\"\nunit = \"run\"\nwarmup = 1\n")
                 .find("schedule.warmup"),

@@ -321,10 +321,10 @@ TEST(ResumeState, OnlyTheLengthAndTheOutputMayChange) {
 }
 
 TEST(ResumeState, RecipeDifferencesNameTableKeyAndLayer) {
-  const Recipe a = parse_recipe(blobs_recipe(kNesterov, kDropoutModel), "a");
+  const RecipeConfig a = parse_recipe(blobs_recipe(kNesterov, kDropoutModel), "a");
   std::string text = blobs_recipe(kNesterov, kDropoutModel);
   text.replace(text.find("p = 0.3"), 7, "p = 0.5");
-  const Recipe b =
+  const RecipeConfig b =
       parse_recipe(text, "b", {"train.epochs=9", "output.dir=elsewhere", "optim.momentum=0.8"});
   const std::vector<std::string> d = recipe_differences(a, b);
   ASSERT_EQ(d.size(), 2u) << fmt::format("{}", fmt::join(d, " | "));
