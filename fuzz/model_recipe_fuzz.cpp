@@ -24,12 +24,13 @@ constexpr int64_t kBuildFloats = int64_t{1} << 20;
 // The per-sample input and the outputs the recipe's data would give (without reading it):
 // images for IDX sources, data.features values otherwise.
 void data_shape(const sculpt::DataConfig& d, sculpt::Shape& input, int64_t& outputs) {
-  if (d.source == "fashion-mnist" || d.source == "idx") {
+  using sculpt::DataSource;
+  if (d.source == DataSource::kFashionMnist || d.source == DataSource::kIdx) {
     input = {1, 28, 28};
     outputs = 10;
   } else {
     input = {d.features};
-    outputs = d.source == "synthetic-linear" ? 1 : 2;
+    outputs = d.source == DataSource::kSyntheticLinear ? 1 : 2;
   }
 }
 

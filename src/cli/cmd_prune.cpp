@@ -102,7 +102,8 @@ struct PruneLog {
 
 // The fine-tuning recipe: the run's, for `epochs` epochs of cosine decay from the fine-tune
 // rate (or, when rewinding, the run's own schedule from the rewound weights).
-RecipeConfig finetune_recipe(const PruneSource& src, const PruneArgs& a, int64_t epochs, double lr) {
+RecipeConfig finetune_recipe(const PruneSource& src, const PruneArgs& a, int64_t epochs,
+                             double lr) {
   std::vector<std::string> o = a.sets;
   o.push_back(fmt::format("train.epochs={}", std::max<int64_t>(epochs, 1)));
   if (!a.rewind) {
@@ -253,7 +254,7 @@ void write_outputs(const std::string& dir, const Outcome& o, const Outcome& dens
 void check_prune_args(PruneArgs& a) {
   const int targets =
       int(a.sparsity.has_value()) + int(a.threshold.has_value()) + int(a.max_drop.has_value());
-  const bool n_m = a.cfg.granularity == "n:m";  // its sparsity is 1 - n/m
+  const bool n_m = a.cfg.granularity == prune::Granularity::kNM;  // its sparsity is 1 - n/m
   SCULPT_CHECK(targets == 1 || (n_m && targets == 0), ConfigError,
                "give exactly one of --sparsity, --threshold and --max-drop", "sculpt prune",
                "e.g. --sparsity 0.9 prunes 90% of the weights");
@@ -333,7 +334,7 @@ int run_prune(PruneArgs a) {
   fmt::print("\n{}\nrun directory: {}\nevaluate with: {} eval --model {}\n",
              report::format_prune_table(o.trainer->prunable(), o.trainer->prune_stats()), dir,
              program_name(), dir);
-  write_report(dir);
+  report_run(dir);
   return 0;
 }
 
@@ -352,9 +353,16 @@ void add_prune(CLI::App& app) {
   sub->add_option("--criterion", a->cfg.criterion,
                   fmt::format("{}", fmt::join(prune::criterion_names(), " | ")))
       ->capture_default_str();
-  sub->add_option("--granularity", a->cfg.granularity, "unstructured | n:m | neuron | channel")
-      ->capture_default_str();
-  sub->add_option("--scope", a->cfg.scope, "global | layer")->capture_default_str();
+  for (const char* name : {"granularity", "scope"}) {
+    const auto* field = find_field<prune::PruneConfig>(name);
+    sub->add_option_function<std::string>(
+           fmt::format("--{}", name),
+           [a, name](const std::string& v) {
+             set_field_text(a->cfg, name, v, fmt::format("prune.{}", name));
+           },
+           fmt::format("{}", fmt::join(field->spec.choices, " | ")))
+        ->default_str(std::get<std::string>(field->get(a->cfg)));
+  }
   sub->add_option("--n", a->cfg.n, "n:m: weights kept per group")->capture_default_str();
   sub->add_option("--m", a->cfg.m, "n:m: group size")->capture_default_str();
   sub->add_option("--exclude", a->cfg.exclude, "Comma-separated layers never pruned");

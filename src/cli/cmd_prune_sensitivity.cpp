@@ -7,11 +7,11 @@
 
 #include "cli/output_guard.h"
 #include "cli/prune_source.h"
-#include "run/run_dir.h"
 #include "cli/verb.h"
 #include "core/error.h"
 #include "prune/criterion.h"
 #include "report/svg_plot.h"
+#include "run/run_dir.h"
 
 namespace sculpt::cli {
 
@@ -73,7 +73,7 @@ int run_sensitivity(const SensitivityArgs& a) {
       t->reset_masks();
       prune::PruneConfig cfg;
       cfg.criterion = a.criterion;
-      cfg.scope = "layer";
+      cfg.scope = prune::Scope::kLayer;
       cfg.sparsity = 0.0;
       cfg.layers = fmt::format("{}={}", layer.name, s);
       t->prune_once(cfg, t->splits().val);

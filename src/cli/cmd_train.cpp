@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <csignal>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
@@ -55,13 +56,14 @@ void print_summary(const train::EpochEvent& last, bool regression, int64_t param
 // every 50 steps".
 void print_prune_plan(const prune::Pruner& p) {
   const prune::PruneConfig& c = p.config();
-  std::string what = fmt::format("{} ({}, {})", c.criterion, c.granularity, c.scope);
-  if (c.when == "gradual")
+  std::string what =
+      fmt::format("{} ({}, {})", c.criterion, text_of(c.granularity), text_of(c.scope));
+  if (c.when == prune::When::kGradual)
     fmt::print("prune: gradual {} to {:.4g}%, {} ramp over steps {}..{}, every {} steps\n", what,
-               100.0 * c.sparsity, c.ramp, p.begin_step(), p.end_step(), c.every);
+               100.0 * c.sparsity, text_of(c.ramp), p.begin_step(), p.end_step(), c.every);
   else
     fmt::print("prune: {} to {:.4g}% {}\n", what, 100.0 * c.sparsity,
-               c.when == "snip" ? "before the first step" : "after the last epoch");
+               c.when == prune::When::kSnip ? "before the first step" : "after the last epoch");
 }
 
 // Trains the remaining epochs of `trainer` into the run directory `dir` and prints the summary.
@@ -137,7 +139,7 @@ int train_into(run::Run& r) {
   if (!trainer.masks().empty())
     fmt::print("\npruned to {:.1f}% sparsity:\n{}", 100.0 * trainer.sparsity(),
                report::format_prune_table(trainer.prunable(), trainer.prune_stats()));
-  write_report(r.dir());
+  report_run(r.dir());
   return 0;
 }
 
@@ -182,6 +184,17 @@ int run_resume(const TrainArgs& a) {
 int run_train(const TrainArgs& a) { return a.resume.empty() ? run_new(a) : run_resume(a); }
 
 }  // namespace
+
+void report_run(const std::string& dir) {
+  try {
+    const std::string text = write_report(dir);
+    fmt::print("\n{}report: {}\n", text, (std::filesystem::path(dir) / "report.html").string());
+  } catch (const Error& e) {
+    std::fflush(stdout);
+    fmt::print(stderr, "sculpt: warning: the run report was not written: {}\n", e.what());
+  }
+  std::fflush(stdout);
+}
 
 void add_train(CLI::App& app) {
   auto args = std::make_shared<TrainArgs>();

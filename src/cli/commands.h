@@ -17,6 +17,9 @@ void add_export(CLI::App& app);
 void add_infer(CLI::App& app);
 void add_report(CLI::App& app);
 
+// The end of a run: writes <dir>/report.html and prints its text summary. A report that
+// cannot be written is a warning on stderr: the run itself has succeeded.
+void report_run(const std::string& dir);
 // Remembers argv[0] so that suggested commands can be pasted as they are.
 void set_program_name(const char* argv0);
 

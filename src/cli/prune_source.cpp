@@ -3,8 +3,8 @@
 
 #include <filesystem>
 
-#include "run/checkpoints.h"
 #include "core/error.h"
+#include "run/checkpoints.h"
 
 namespace sculpt::cli {
 
@@ -37,7 +37,7 @@ RecipeConfig source_recipe(const PruneSource& src, const std::vector<std::string
 std::unique_ptr<train::Trainer> trainer_from(RecipeConfig recipe, const io::Checkpoint& ck,
                                              const std::string& where, bool rewind) {
   recipe.output.progress = "none";
-  recipe.prune.when = "none";
+  recipe.prune.when = prune::When::kNone;
   std::unique_ptr<train::Trainer> t;
   try {
     t = std::make_unique<train::Trainer>(std::move(recipe));

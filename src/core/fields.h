@@ -5,6 +5,9 @@
 
 #include <cstdint>
 #include <limits>
+#include <memory>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -31,10 +34,10 @@ struct Range {
   bool bounded() const;
   std::string describe() const;  // ">= 0", "> 0", "<= 5", "in [0, 1)"; "" when unbounded
 };
-Range at_least(double lo);                  // [lo, inf)
-Range greater_than(double lo);              // (lo, inf)
-Range closed(double lo, double hi);         // [lo, hi]
-Range half_open(double lo, double hi);      // [lo, hi)
+Range at_least(double lo);              // [lo, inf)
+Range greater_than(double lo);          // (lo, inf)
+Range closed(double lo, double hi);     // [lo, hi]
+Range half_open(double lo, double hi);  // [lo, hi)
 
 // The struct-independent part of a field: enough to check a value and to describe it.
 struct FieldSpec {
@@ -43,7 +46,7 @@ struct FieldSpec {
   Range range;                       // numbers only
   std::vector<std::string> choices;  // strings only: the closed set, or empty for any string
   std::string doc;
-  bool int_as_string = false;        // a string field that also takes an integer (a column index)
+  bool int_as_string = false;  // a string field that also takes an integer (a column index)
 };
 
 // Converts `v` to the field's type (integers are accepted for doubles) and checks type, range
@@ -56,16 +59,62 @@ FieldValue parse_value_text(const FieldSpec& f, std::string_view text);
 // Throws ConfigError "<key> must be <a number|an integer|...>, got <got>".
 [[noreturn]] void throw_wrong_type(const FieldSpec& f, std::string_view key, std::string_view got,
                                    std::string_view where);
-// TOML literal for a value: 0.1, 10, true, "text", [30.0, 60.0] (floats always keep a '.' or exponent and
-// print the shortest text that reads back to the same double).
+// TOML literal for a value: 0.1, 10, true, "text", [30.0, 60.0] (floats always keep a '.' or
+// exponent and print the shortest text that reads back to the same double).
 std::string format_value(const FieldValue& v);
 std::string toml_quote(std::string_view s);
 const char* type_name(FieldType t);  // "integer", "number", "bool", "string"
 
+// A closed set of choices held as an enum and named by text in recipes, --set, messages and
+// listings. Each enum declares its table next to it, found by argument-dependent lookup:
+//   enum class Scope { kGlobal, kLayer };
+//   inline constexpr Choice<Scope> kScopes[] = {{Scope::kGlobal, "global"}, {Scope::kLayer,
+//   "layer"}}; constexpr std::span<const Choice<Scope>> choices_of(Scope) { return kScopes; }
+// A config member of such a type is a choice field: the text is checked once, when the recipe
+// is read, and the code compares enum values.
+template <class E>
+struct Choice {
+  E value;
+  std::string_view text;
+};
+
+template <class E>
+concept ChoiceEnum = std::is_enum_v<E> && requires(E e) {
+  choices_of(e);
+};
+
+template <ChoiceEnum E>
+std::string_view text_of(E v) {
+  for (const Choice<E>& c : choices_of(E{}))
+    if (c.value == v) return c.text;
+  return "?";
+}
+// The value named `text`, or nullopt.
+template <ChoiceEnum E>
+std::optional<E> enum_of(std::string_view text) {
+  for (const Choice<E>& c : choices_of(E{}))
+    if (c.text == text) return c.value;
+  return std::nullopt;
+}
+template <ChoiceEnum E>
+std::vector<std::string> choice_texts() {
+  std::vector<std::string> out;
+  for (const Choice<E>& c : choices_of(E{})) out.emplace_back(c.text);
+  return out;
+}
+
+// How a choice field reads and writes its enum member (through its text).
+template <class T>
+struct EnumMember {
+  std::string (*get)(const T&, const void* member);
+  void (*set)(T&, const void* member, const std::string&);
+  std::shared_ptr<const void> member;  // the E T::* it stands for
+};
+
 template <class T>
 struct Field {
-  using Member = std::variant<int64_t T::*, uint64_t T::*, double T::*, bool T::*,
-                              std::string T::*, NumberList T::*>;
+  using Member = std::variant<int64_t T::*, uint64_t T::*, double T::*, bool T::*, std::string T::*,
+                              NumberList T::*, EnumMember<T>>;
   FieldSpec spec;
   Member member;
 
@@ -81,18 +130,30 @@ struct Field {
       : spec{std::move(name), FieldType::kBool, {}, {}, std::move(doc)}, member(m) {}
   Field(std::string name, std::string T::*m, std::vector<std::string> choices, std::string doc,
         bool int_as_string = false)
-      : spec{std::move(name), FieldType::kString, {}, std::move(choices), std::move(doc),
-             int_as_string},
+      : spec{std::move(name),    FieldType::kString, {},
+             std::move(choices), std::move(doc),     int_as_string},
         member(m) {}
+
+  // A choice field: its choices are the enum's texts.
+  template <ChoiceEnum E>
+  Field(std::string name, E T::*m, std::string doc)
+      : spec{std::move(name), FieldType::kString, {}, choice_texts<E>(), std::move(doc)},
+        member(EnumMember<T>{&get_enum<E>, &set_enum<E>, std::make_shared<E T::*>(m)}) {}
 
   const std::string& name() const { return spec.name; }
 
   FieldValue get(const T& obj) const {
     return std::visit(
         [&](auto m) -> FieldValue {
-          using V = std::remove_cvref_t<decltype(obj.*m)>;
-          if constexpr (std::is_same_v<V, uint64_t>) return static_cast<int64_t>(obj.*m);
-          else return obj.*m;
+          if constexpr (std::is_same_v<decltype(m), EnumMember<T>>) {
+            return m.get(obj, m.member.get());
+          } else {
+            using V = std::remove_cvref_t<decltype(obj.*m)>;
+            if constexpr (std::is_same_v<V, uint64_t>)
+              return static_cast<int64_t>(obj.*m);
+            else
+              return obj.*m;
+          }
         },
         member);
   }
@@ -100,11 +161,28 @@ struct Field {
   void set(T& obj, const FieldValue& v) const {
     std::visit(
         [&](auto m) {
-          using V = std::remove_cvref_t<decltype(obj.*m)>;
-          if constexpr (std::is_same_v<V, uint64_t>) obj.*m = static_cast<uint64_t>(std::get<int64_t>(v));
-          else obj.*m = std::get<V>(v);
+          if constexpr (std::is_same_v<decltype(m), EnumMember<T>>) {
+            m.set(obj, m.member.get(), std::get<std::string>(v));
+          } else {
+            using V = std::remove_cvref_t<decltype(obj.*m)>;
+            if constexpr (std::is_same_v<V, uint64_t>)
+              obj.*m = static_cast<uint64_t>(std::get<int64_t>(v));
+            else
+              obj.*m = std::get<V>(v);
+          }
         },
         member);
+  }
+
+ private:
+  template <class E>
+  static std::string get_enum(const T& obj, const void* member) {
+    return std::string(text_of(obj.**static_cast<E T::*const*>(member)));
+  }
+  // `text` is one of the choices: check_value() has seen it.
+  template <class E>
+  static void set_enum(T& obj, const void* member, const std::string& text) {
+    obj.**static_cast<E T::*const*>(member) = *enum_of<E>(text);
   }
 };
 
@@ -129,6 +207,15 @@ template <class T>
 void set_field(T& obj, const Field<T>& f, FieldValue v, std::string_view key,
                std::string_view where) {
   f.set(obj, check_value(f.spec, std::move(v), key, where));
+}
+
+// Sets the field `name` of `obj` from its text as `--set` does (the same checks and message);
+// `key` names it in errors ("prune.granularity").
+template <class T>
+void set_field_text(T& obj, std::string_view name, std::string_view text, std::string_view key,
+                    std::string_view where = {}) {
+  const Field<T>* f = find_field<T>(name);
+  set_field(obj, *f, parse_value_text(f->spec, text), key, where);
 }
 
 // Re-checks every field of an object built in code (designated initialisers bypass parsing).

@@ -1,5 +1,5 @@
-// RecipeConfig loading (toml++), `--set table.key=value` overrides and to_toml. Every table is driven
-// by its struct's fields() list; [[model.layers]] is the one hand-written part.
+// RecipeConfig loading (toml++), `--set table.key=value` overrides and to_toml. Every table is
+// driven by its struct's fields() list; [[model.layers]] is the one hand-written part.
 #include "io/recipe.h"
 
 #include <fmt/format.h>
@@ -140,7 +140,8 @@ void parse_layers(RecipeConfig& r, const toml::node& node, const std::string& so
     r.model.custom.layers.push_back(parse_layer((*arr)[i], i, source));
 }
 
-void parse_table(RecipeConfig& r, const Table& t, const toml::table& tbl, const std::string& source) {
+void parse_table(RecipeConfig& r, const Table& t, const toml::table& tbl,
+                 const std::string& source) {
   for (const auto& [k, v] : tbl) {
     const std::string key(k.str());
     const std::string where = position(source, v);
@@ -318,7 +319,7 @@ void validate_recipe(const RecipeConfig& r) {
 }
 
 RecipeConfig parse_recipe(const std::string& toml_text, const std::string& source,
-                    const std::vector<std::string>& overrides) {
+                          const std::vector<std::string>& overrides) {
   RecipeConfig r;
   r.source = source;
   SCULPT_CHECK(int64_t(toml_text.size()) <= kMaxRecipeBytes, ConfigError,
@@ -347,12 +348,14 @@ RecipeConfig parse_recipe(const std::string& toml_text, const std::string& sourc
   return r;
 }
 
+std::string read_recipe_text(const std::string& path) {
+  return read_file_capped(path, {.what = "recipe",
+                                 .max_bytes = kMaxRecipeBytes,
+                                 .hint = "check the path; recipes/ holds examples"});
+}
+
 RecipeConfig load_recipe(const std::string& path, const std::vector<std::string>& overrides) {
-  const std::string text =
-      read_file_capped(path, {.what = "recipe",
-                              .max_bytes = kMaxRecipeBytes,
-                              .hint = "check the path; recipes/ holds examples"});
-  return parse_recipe(text, path, overrides);
+  return parse_recipe(read_recipe_text(path), path, overrides);
 }
 
 std::string to_toml(const RecipeConfig& r) {

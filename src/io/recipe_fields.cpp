@@ -9,22 +9,27 @@ namespace sculpt {
 const std::vector<Field<DataConfig>>& DataConfig::fields() {
   using C = DataConfig;
   static const std::vector<Field<C>> f = {
-      {"source", &C::source, {"fashion-mnist", "idx", "csv", "synthetic-linear", "synthetic-blobs"},
-       "where samples come from"},
+      {"source", &C::source, "where samples come from"},
       {"path", &C::path, {}, "idx: directory of the four IDX files (.gz or not); csv: the file"},
       {"test_path", &C::test_path, {}, "csv: separate test file (empty: carve test_fraction)"},
-      {"target", &C::target, {}, "csv: target column name or index (negative counts from the end)",
+      {"target",
+       &C::target,
+       {},
+       "csv: target column name or index (negative counts from the end)",
        /*int_as_string=*/true},
       {"header", &C::header, {"auto", "yes", "no"}, "csv: does the first row hold column names"},
-      {"task", &C::task, {"auto", "classification", "binary", "regression"},
+      {"task",
+       &C::task,
+       {"auto", "classification", "binary", "regression"},
        "csv: what the target is (auto: guess from its values)"},
       {"val_fraction", &C::val_fraction, half_open(0, 1),
        "fraction of the training set held out for validation"},
       {"test_fraction", &C::test_fraction, half_open(0, 1),
        "csv/synthetic without a test file: fraction carved out for test"},
-      {"normalize", &C::normalize, {"standard", "none"},
+      {"normalize", &C::normalize,
        "standard: subtract mean, divide by std (measured on the train split)"},
-      {"limit_train", &C::limit_train, at_least(0), "use only the first N training samples (0: all)"},
+      {"limit_train", &C::limit_train, at_least(0),
+       "use only the first N training samples (0: all)"},
       {"limit_test", &C::limit_test, at_least(0), "use only the first N test samples (0: all)"},
       {"samples", &C::samples, at_least(2), "synthetic: number of samples generated"},
       {"features", &C::features, at_least(1), "synthetic: number of input features"},
@@ -38,7 +43,9 @@ const std::vector<Field<DataConfig>>& DataConfig::fields() {
 const std::vector<Field<ModelConfig>>& ModelConfig::fields() {
   using C = ModelConfig;
   static const std::vector<Field<C>> f = {
-      {"name", &C::name, {},
+      {"name",
+       &C::name,
+       {},
        "built-in model (mlp, lenet5, seed-cnn, linear, binary-mlp) or custom ([[model.layers]])"},
   };
   return f;
@@ -67,9 +74,7 @@ const std::vector<Field<TrainConfig>>& TrainConfig::fields() {
        &C::loss,
        {"auto", "cross-entropy", "bce", "mse"},
        "auto: cross-entropy for classes, bce for binary, mse for regression"},
-      {"nonfinite",
-       &C::nonfinite,
-       {"stop", "skip"},
+      {"nonfinite", &C::nonfinite,
        "on a NaN/inf loss or gradient: stop naming the tensor, or skip the step"},
       {"max_skips", &C::max_skips, at_least(1),
        "nonfinite = \"skip\": stop after this many skipped steps in a row"},
@@ -84,7 +89,9 @@ const std::vector<Field<OutputConfig>>& OutputConfig::fields() {
   static const std::vector<Field<C>> f = {
       {"dir", &C::dir, {}, "parent directory of run directories"},
       {"name", &C::name, {}, "run name (empty: the recipe file's stem)"},
-      {"progress", &C::progress, {"auto", "bar", "plain", "none"},
+      {"progress",
+       &C::progress,
+       {"auto", "bar", "plain", "none"},
        "auto: a redrawn bar on a terminal, plain lines otherwise"},
       {"checkpoint", &C::checkpoint,
        "save checkpoints at the start, after each epoch and every checkpoint_every steps"},

@@ -16,10 +16,7 @@
 #include "nn/layers/flatten.h"
 #include "nn/layers/linear.h"
 #include "nn/layers/maxpool2d.h"
-#include "nn/layers/relu.h"
-#include "nn/layers/sigmoid.h"
-#include "nn/layers/silu.h"
-#include "nn/layers/tanh.h"
+#include "nn/layers/activations.h"
 
 namespace sculpt::nn {
 

@@ -12,16 +12,22 @@
 
 namespace sculpt::prune {
 
-double ramp(const std::string& shape, double x) {
+double ramp(Ramp shape, double x) {
   x = std::clamp(x, 0.0, 1.0);
-  if (shape == "linear") return 1.0 - x;
-  if (shape == "cosine") return 0.5 * (1.0 + std::cos(std::numbers::pi * x));
-  if (shape == "exponential") {
-    // e^{-5x} rescaled to end exactly at 0: most of the pruning happens early.
-    const double floor = std::exp(-5.0);
-    return (std::exp(-5.0 * x) - floor) / (1.0 - floor);
+  switch (shape) {
+    case Ramp::kLinear:
+      return 1.0 - x;
+    case Ramp::kCosine:
+      return 0.5 * (1.0 + std::cos(std::numbers::pi * x));
+    case Ramp::kExponential: {
+      // e^{-5x} rescaled to end exactly at 0: most of the pruning happens early.
+      const double floor = std::exp(-5.0);
+      return (std::exp(-5.0 * x) - floor) / (1.0 - floor);
+    }
+    case Ramp::kCubic:
+      break;
   }
-  const double r = 1.0 - x;  // cubic
+  const double r = 1.0 - x;
   return r * r * r;
 }
 
@@ -35,35 +41,36 @@ Pruner::Pruner(const PruneConfig& cfg, std::vector<PrunableLayer> layers, const 
     stat_.assign(static_cast<size_t>(ps.arena_size()), 0.0f);
   scores_.assign(static_cast<size_t>(ps.arena_size()), 0.0f);
   const double steps_per_unit =
-      double(cfg_.unit == "run" ? total_steps : steps_per_epoch);
+      double(cfg_.unit == prune::RampUnit::kRun ? total_steps : steps_per_epoch);
   t0_ = std::llround(cfg_.start * steps_per_unit);
   t1_ = cfg_.end > 0 ? std::llround(cfg_.end * steps_per_unit)
                      : std::llround(double(total_steps) * 2.0 / 3.0);
-  if (cfg_.when == "gradual") {
+  if (cfg_.when == prune::When::kGradual) {
     SCULPT_CHECK(t0_ < t1_ && t1_ <= total_steps, ConfigError,
                  fmt::format("the ramp from step {} to step {} does not fit in the run's {} steps",
                              t0_, t1_, total_steps),
                  "prune.end",
-                 cfg_.unit == "run" ? "train for more steps, or move start and end apart"
-                                    : "set start < end <= train.epochs, or unit = \"run\" to "
-                                      "give them as fractions of the run");
+                 cfg_.unit == prune::RampUnit::kRun
+                     ? "train for more steps, or move start and end apart"
+                     : "set start < end <= train.epochs, or unit = \"run\" to "
+                       "give them as fractions of the run");
   }
 }
 
 double Pruner::target(int64_t step) const {
-  if (cfg_.when != "gradual") return cfg_.sparsity;
+  if (cfg_.when != prune::When::kGradual) return cfg_.sparsity;
   if (step < t0_) return 0.0;
   const double x = double(step - t0_) / double(t1_ - t0_);
   return cfg_.sparsity + (cfg_.initial_sparsity - cfg_.sparsity) * ramp(cfg_.ramp, x);
 }
 
 bool Pruner::due(int64_t step) const {
-  if (cfg_.when != "gradual" || step < t0_ || step > t1_) return false;
+  if (cfg_.when != prune::When::kGradual || step < t0_ || step > t1_) return false;
   return (step - t0_) % cfg_.every == 0 || step == t1_;
 }
 
 bool Pruner::observes_steps() const {
-  return cfg_.when == "gradual" && criterion_->needs() != Needs::kWeights;
+  return cfg_.when == prune::When::kGradual && criterion_->needs() != Needs::kWeights;
 }
 
 void Pruner::prune(ParamStore& ps, double sparsity, Masks& masks) {

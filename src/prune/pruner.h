@@ -9,11 +9,11 @@
 #include <memory>
 #include <vector>
 
+#include "core/masks.h"
 #include "core/param_store.h"
 #include "core/tensor.h"
 #include "prune/config.h"
 #include "prune/criterion.h"
-#include "core/masks.h"
 #include "prune/structure.h"
 
 namespace sculpt::prune {
@@ -55,6 +55,6 @@ class Pruner {
 };
 
 // The ramp shape at x in [0, 1]: 1 at 0, 0 at 1.
-double ramp(const std::string& shape, double x);
+double ramp(Ramp shape, double x);
 
 }  // namespace sculpt::prune

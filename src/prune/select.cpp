@@ -25,8 +25,8 @@ struct Item {
 
 // Lower score first; ties by position, so the result does not depend on sort internals.
 bool lower(const Item& a, const Item& b) {
-  return a.score < b.score || (a.score == b.score && (a.layer < b.layer ||
-                                                      (a.layer == b.layer && a.index < b.index)));
+  return a.score < b.score ||
+         (a.score == b.score && (a.layer < b.layer || (a.layer == b.layer && a.index < b.index)));
 }
 
 int64_t count_for(double sparsity, int64_t n) {
@@ -39,8 +39,8 @@ void lowest(std::vector<Item>& items, int64_t k) {
   std::nth_element(items.begin(), items.begin() + k, items.end(), lower);
 }
 
-double layer_target(const std::map<std::string, double>& table,
-                    const std::string& name, double sparsity) {
+double layer_target(const std::map<std::string, double>& table, const std::string& name,
+                    double sparsity) {
   auto it = table.find(name);
   return it == table.end() ? sparsity : it->second;
 }
@@ -50,11 +50,11 @@ void select_entries(const std::vector<PrunableLayer>& layers, const ParamStore& 
                     const Candidates& cand, std::span<const float> scores, const PruneConfig& cfg,
                     double sparsity, float* keep) {
   const auto table = parse_layer_table(cfg.layers, "prune.layers");
-  std::vector<std::vector<Item>> groups(cfg.scope == "global" ? 1 : layers.size());
+  std::vector<std::vector<Item>> groups(cfg.scope == prune::Scope::kGlobal ? 1 : layers.size());
   for (size_t l = 0; l < layers.size(); ++l) {
     auto add = [&](size_t tensor) {
       const ParamEntry& e = ps.entry(tensor);
-      auto& items = groups[cfg.scope == "global" ? 0 : l];
+      auto& items = groups[cfg.scope == prune::Scope::kGlobal ? 0 : l];
       for (int64_t i = e.offset; i < e.offset + e.size; ++i)
         items.push_back({keep[i] == 0.0f ? kPruned : scores[size_t(i)], i, l});
     };
@@ -68,7 +68,7 @@ void select_entries(const std::vector<PrunableLayer>& layers, const ParamStore& 
         if (it.score <= cfg.threshold) keep[it.index] = 0.0f;
       continue;
     }
-    const double s = cfg.scope == "global"
+    const double s = cfg.scope == prune::Scope::kGlobal
                          ? sparsity
                          : layer_target(table, layers[items.front().layer].name, sparsity);
     const int64_t k = count_for(s, int64_t(items.size()));
@@ -101,8 +101,8 @@ bool dead(const PrunableLayer& p, const ParamStore& ps, const float* keep, int64
 }
 
 // Masks unit u of layer l: its weight row, its bias entry and the next layer's columns.
-void kill_unit(const std::vector<PrunableLayer>& layers, const ParamStore& ps, size_t l,
-               int64_t u, float* keep) {
+void kill_unit(const std::vector<PrunableLayer>& layers, const ParamStore& ps, size_t l, int64_t u,
+               float* keep) {
   const PrunableLayer& p = layers[l];
   float* row = keep + ps.entry(p.weight).offset + u * p.fan_in;
   std::fill(row, row + p.fan_in, 0.0f);
@@ -120,7 +120,7 @@ void select_units(const std::vector<PrunableLayer>& layers, const ParamStore& ps
                   const Candidates& cand, std::span<const float> scores, const PruneConfig& cfg,
                   double sparsity, float* keep) {
   const auto table = parse_layer_table(cfg.layers, "prune.layers");
-  const bool global = cfg.scope == "global";
+  const bool global = cfg.scope == prune::Scope::kGlobal;
   std::vector<std::vector<Item>> groups(global ? 1 : layers.size());
   for (size_t l = 0; l < layers.size(); ++l) {
     if (!cand.weight[l]) continue;
@@ -130,20 +130,20 @@ void select_units(const std::vector<PrunableLayer>& layers, const ParamStore& ps
       double acc = 0.0;
       for (int64_t j = 0; j < p.fan_in; ++j) {
         const double v = s[u * p.fan_in + j];
-        acc += cfg.group_norm == "l2" ? v * v : v;
+        acc += cfg.group_norm == prune::GroupNorm::kL2 ? v * v : v;
       }
       acc /= double(p.fan_in);
-      const float score = dead(p, ps, keep, u) ? kPruned
-                          : cfg.group_norm == "l2" ? float(std::sqrt(acc))
-                                                   : float(acc);
+      const float score = dead(p, ps, keep, u)                      ? kPruned
+                          : cfg.group_norm == prune::GroupNorm::kL2 ? float(std::sqrt(acc))
+                                                                    : float(acc);
       groups[global ? 0 : l].push_back({score, u, l});
     }
   }
   std::vector<int64_t> removed(layers.size(), 0);
   for (auto& items : groups) {
     if (items.empty()) continue;
-    const double s = global ? sparsity
-                            : layer_target(table, layers[items.front().layer].name, sparsity);
+    const double s =
+        global ? sparsity : layer_target(table, layers[items.front().layer].name, sparsity);
     const int64_t k = count_for(s, int64_t(items.size()));
     std::sort(items.begin(), items.end(), lower);
     int64_t done = 0;
@@ -169,7 +169,8 @@ Candidates candidates(const std::vector<PrunableLayer>& layers, const ParamStore
   };
   const std::vector<std::string> excluded = split_names(cfg.exclude);
   for (const std::string& name : excluded) known(name, "prune.exclude");
-  for (const auto& [name, s] : parse_layer_table(cfg.layers, "prune.layers")) known(name, "prune.layers");
+  for (const auto& [name, s] : parse_layer_table(cfg.layers, "prune.layers"))
+    known(name, "prune.layers");
 
   Candidates c;
   for (size_t l = 0; l < layers.size(); ++l) {
@@ -179,11 +180,12 @@ Candidates candidates(const std::vector<PrunableLayer>& layers, const ParamStore
     if (structured(cfg) && !p.next) w = false;  // the outputs are never removed
     c.weight.push_back(w);
     c.bias.push_back(!out && cfg.biases && !structured(cfg) && p.bias.has_value());
-    if (w && cfg.granularity == "n:m") {
+    if (w && cfg.granularity == prune::Granularity::kNM) {
       SCULPT_CHECK(p.fan_in % cfg.m == 0, ConfigError,
                    fmt::format("n:m with m = {} does not divide the {} inputs per unit of '{}'",
                                cfg.m, p.fan_in, p.name),
-                   "prune.m", fmt::format("exclude '{}' or pick an m that divides {}", p.name, p.fan_in));
+                   "prune.m",
+                   fmt::format("exclude '{}' or pick an m that divides {}", p.name, p.fan_in));
     }
   }
   SCULPT_CHECK(std::find(c.weight.begin(), c.weight.end(), true) != c.weight.end(), ConfigError,
@@ -192,9 +194,8 @@ Candidates candidates(const std::vector<PrunableLayer>& layers, const ParamStore
   return c;
 }
 
-void select(const std::vector<PrunableLayer>& layers, ParamStore& ps,
-            std::span<const float> scores, const PruneConfig& cfg, double sparsity,
-            Masks& masks) {
+void select(const std::vector<PrunableLayer>& layers, ParamStore& ps, std::span<const float> scores,
+            const PruneConfig& cfg, double sparsity, Masks& masks) {
   SCULPT_CHECK(sparsity >= 0.0 && sparsity < 1.0, ConfigError,
                fmt::format("sparsity must be in [0, 1), got {}", sparsity), "prune.sparsity",
                "0.9 prunes 90% of the weights");
@@ -202,14 +203,17 @@ void select(const std::vector<PrunableLayer>& layers, ParamStore& ps,
                "scores or masks do not cover the parameters", "prune::select");
   const Candidates cand = candidates(layers, ps, cfg);
   float* keep = masks.keep().data();
-  if (cfg.granularity == "n:m") select_n_m(layers, ps, cand, scores, cfg, keep);
-  else if (structured(cfg)) select_units(layers, ps, cand, scores, cfg, sparsity, keep);
-  else select_entries(layers, ps, cand, scores, cfg, sparsity, keep);
+  if (cfg.granularity == prune::Granularity::kNM)
+    select_n_m(layers, ps, cand, scores, cfg, keep);
+  else if (structured(cfg))
+    select_units(layers, ps, cand, scores, cfg, sparsity, keep);
+  else
+    select_entries(layers, ps, cand, scores, cfg, sparsity, keep);
   masks.apply_to_weights(ps);
 }
 
-std::vector<LayerStats> layer_stats(const std::vector<PrunableLayer>& layers,
-                                    const ParamStore& ps, const Masks& masks) {
+std::vector<LayerStats> layer_stats(const std::vector<PrunableLayer>& layers, const ParamStore& ps,
+                                    const Masks& masks) {
   std::vector<LayerStats> out;
   const float* keep = masks.empty() ? nullptr : masks.keep_data();
   auto kept = [&](size_t tensor) {

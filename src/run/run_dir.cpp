@@ -20,7 +20,8 @@ namespace sculpt::run {
 
 namespace fs = std::filesystem;
 
-std::string make_run_dir(const RecipeConfig& r, const std::string& recipe_path, const std::string& out) {
+std::string make_run_dir(const RecipeConfig& r, const std::string& recipe_path,
+                         const std::string& out) {
   fs::path dir;
   if (!out.empty()) {
     dir = out;
@@ -106,16 +107,9 @@ int64_t trim_metrics(const std::string& path, int64_t epoch, int64_t step) {
   return dropped;
 }
 
-void write_report(const std::string& dir) {
+std::string write_report(const std::string& dir) {
   const std::string path = (fs::path(dir) / "report.html").string();
-  try {
-    const report::RunReport r = report::write_run_report({dir}, path);
-    fmt::print("\n{}report: {}\n", report::render_text(r), path);
-  } catch (const Error& e) {
-    std::fflush(stdout);
-    fmt::print(stderr, "sculpt: warning: the run report was not written: {}\n", e.what());
-  }
-  std::fflush(stdout);
+  return report::render_text(report::write_run_report({dir}, path));
 }
 
 }  // namespace sculpt::run

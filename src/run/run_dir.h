@@ -9,7 +9,8 @@
 namespace sculpt::run {
 
 // Creates the directory (and checkpoints/). Throws IoError naming the path.
-std::string make_run_dir(const RecipeConfig& r, const std::string& recipe_path, const std::string& out);
+std::string make_run_dir(const RecipeConfig& r, const std::string& recipe_path,
+                         const std::string& out);
 // io::write_file_atomic: a crash leaves the old file or the new one; a device is written in place.
 void write_text_file(const std::string& path, const std::string& text);
 std::string read_text_file(const std::string& path);
@@ -29,8 +30,8 @@ RunFiles resume_files(const std::string& dir);
 // the number of lines dropped. A missing file is not an error (0).
 int64_t trim_metrics(const std::string& path, int64_t epoch, int64_t step);
 
-// The end of a run: writes <dir>/report.html and prints the report's text summary. A report
-// that cannot be written is a warning on stderr: the run itself has succeeded.
-void write_report(const std::string& dir);
+// The end of a run: writes <dir>/report.html from the run's files; returns the report's text
+// summary (what `sculpt train` prints at the end).
+std::string write_report(const std::string& dir);
 
 }  // namespace sculpt::run

@@ -142,7 +142,7 @@ void Trainer::check_position(const TrainState& state, const std::string& where) 
 }
 
 RecipeConfig Trainer::check_same_run(const io::Checkpoint& ck, const TrainState& state,
-                               const std::string& where) const {
+                                     const std::string& where) const {
   const std::string mean = fmt::format("{}", splits_.norm_mean);
   const std::string sd = fmt::format("{}", splits_.norm_std);
   SCULPT_CHECK(metadata(ck, "norm_mean") == mean && metadata(ck, "norm_std") == sd, DataError,
@@ -181,13 +181,13 @@ void Trainer::check_epochs_change(const RecipeConfig& saved, const std::string& 
                     "whole run, so its every rate would change",
                     saved.train.epochs, recipe_.train.epochs, recipe_.schedule.name),
         where, "set the schedule's length explicitly (e.g. schedule.total) in a new run");
-  if (saved.train.epochs != recipe_.train.epochs && recipe_.prune.when == "gradual" &&
-      (recipe_.prune.end == 0.0 || recipe_.prune.unit == "run"))
+  if (saved.train.epochs != recipe_.train.epochs && recipe_.prune.when == prune::When::kGradual &&
+      (recipe_.prune.end == 0.0 || recipe_.prune.unit == prune::RampUnit::kRun))
     throw ConfigError(
         fmt::format("train.epochs cannot change on resume ({} -> {}): {}, so every mask update "
                     "would move",
                     saved.train.epochs, recipe_.train.epochs,
-                    recipe_.prune.unit == "run"
+                    recipe_.prune.unit == prune::RampUnit::kRun
                         ? "the pruning ramp is given in fractions of the run (prune.unit = \"run\")"
                         : "the pruning ramp ends at two thirds of the run (prune.end = 0)"),
         where, "give prune.start and prune.end in epochs (prune.unit = \"epoch\") in a new run");

@@ -9,10 +9,9 @@ namespace sculpt::train {
 
 namespace {
 
-std::string input_format(const std::string& source) {
-  if (source == "fashion-mnist" || source == "idx") return "idx";
-  if (source == "csv") return "csv";
-  return "raw";  // the synthetic generators
+std::string input_format(DataSource source) {
+  if (source == DataSource::kCsv) return "csv";
+  return synthetic(source) ? "raw" : "idx";
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include "core/param_store.h"
 #include "data/batcher.h"
 #include "data/dataset.h"
+#include "io/recipe.h"
 #include "loss/loss.h"
 #include "nn/model.h"
 #include "optim/optimizer.h"
@@ -16,7 +17,7 @@
 
 namespace sculpt::train {
 
-enum class NonFinite { kStop, kSkip };
+using sculpt::NonFinite;  // train.nonfinite (io/recipe.h)
 
 // Everything a step touches; owned by the trainer, sized once.
 struct StepParts {

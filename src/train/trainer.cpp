@@ -98,22 +98,21 @@ Trainer::Trainer(RecipeConfig recipe)
 }
 
 StepParts Trainer::step_parts(const sched::Schedule& schedule) {
-  return StepParts{
-      .model = model_,
-      .params = params_,
-      .loss = *loss_,
-      .optimizer = *optimizer_,
-      .schedule = schedule,
-      .clipper = *clipper_,
-      .masks = masks_,
-      .task = splits_.train.task,
-      .nonfinite = recipe_.train.nonfinite == "skip" ? NonFinite::kSkip : NonFinite::kStop,
-      .dlogits = dlogits_.data(),
-      .momentum = momentum_,
-      .default_momentum = default_momentum_,
-      .accumulate = recipe_.train.accumulate,
-      .batch_size = recipe_.train.batch_size,
-      .dropout_seed = dropout_key_};
+  return StepParts{.model = model_,
+                   .params = params_,
+                   .loss = *loss_,
+                   .optimizer = *optimizer_,
+                   .schedule = schedule,
+                   .clipper = *clipper_,
+                   .masks = masks_,
+                   .task = splits_.train.task,
+                   .nonfinite = recipe_.train.nonfinite,
+                   .dlogits = dlogits_.data(),
+                   .momentum = momentum_,
+                   .default_momentum = default_momentum_,
+                   .accumulate = recipe_.train.accumulate,
+                   .batch_size = recipe_.train.batch_size,
+                   .dropout_seed = dropout_key_};
 }
 
 void Trainer::count_skip(const StepResult& r) {

@@ -14,7 +14,7 @@ void Trainer::setup_pruning() {
   prunable_ = prune::prunable_layers(model_, params_);
   const prune::PruneConfig& cfg = recipe_.prune;
   if (cfg.rewind_step == 0) rewind_.assign(params_.values().begin(), params_.values().end());
-  if (cfg.when == "none") return;
+  if (cfg.when == prune::When::kNone) return;
   pruner_ = std::make_unique<prune::Pruner>(cfg, prunable_, params_, steps_per_epoch(),
                                             total_steps(), recipe_.train.seed);
   masks_.init(params_);
@@ -48,14 +48,14 @@ double Trainer::prune_once(const prune::PruneConfig& cfg, const data::Dataset& s
 }
 
 void Trainer::prune_at_start() {
-  if (!pruner_ || recipe_.prune.when != "snip" || step_ != 0) return;
+  if (!pruner_ || recipe_.prune.when != prune::When::kSnip || step_ != 0) return;
   score_batches(*pruner_, splits_.train, recipe_.prune.batches);
   pruner_->prune(params_, recipe_.prune.sparsity, masks_);
   optimizer_->on_mask_change(masks_);
 }
 
 void Trainer::prune_at_end() {
-  if (!pruner_ || recipe_.prune.when != "at-end") return;
+  if (!pruner_ || recipe_.prune.when != prune::When::kAtEnd) return;
   score_batches(*pruner_, splits_.val, recipe_.prune.batches);
   pruner_->prune(params_, recipe_.prune.sparsity, masks_);
   optimizer_->on_mask_change(masks_);

@@ -19,12 +19,12 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/masks.h"
 #include "core/param_store.h"
 #include "core/rng.h"
 #include "nn/model.h"
 #include "prune/config.h"
 #include "prune/criterion.h"
-#include "core/masks.h"
 #include "prune/select.h"
 #include "prune/structure.h"
 
@@ -110,7 +110,8 @@ void expect_masked_weights_zero(const Net& n) {
 // Every mask entry is 0 or 1.
 void expect_binary_mask(const Net& n) {
   const float* k = n.masks.keep_data();
-  EXPECT_TRUE(std::all_of(k, k + n.ps.arena_size(), [](float v) { return v == 0.0f || v == 1.0f; }));
+  EXPECT_TRUE(
+      std::all_of(k, k + n.ps.arena_size(), [](float v) { return v == 0.0f || v == 1.0f; }));
 }
 
 // ---- The grid --------------------------------------------------------------------------------
@@ -121,17 +122,17 @@ struct Case {
   std::string when;  // one validate() accepts for this criterion
 
   std::string label() const {
-    return fmt::format("{} {} {}", criterion, granularity == "n:m" ? fmt::format("{}:{}", n, m) : granularity,
-                       scope);
+    return fmt::format("{} {} {}", criterion,
+                       granularity == "n:m" ? fmt::format("{}:{}", n, m) : granularity, scope);
   }
   PruneConfig config() const {
     PruneConfig c;
-    c.when = when;
     c.criterion = criterion;
-    c.granularity = granularity;
     c.n = n;
     c.m = m;
-    c.scope = scope;
+    set_field_text(c, "when", when, "when");
+    set_field_text(c, "granularity", granularity, "granularity");
+    set_field_text(c, "scope", scope, "scope");
     return c;
   }
   bool nm() const { return granularity == "n:m"; }
@@ -144,7 +145,8 @@ std::vector<Case> all_cases() {
     std::string name;
     int64_t n, m;
   };
-  const std::vector<G> grans = {{"unstructured", 2, 4}, {"n:m", 2, 4}, {"n:m", 4, 8}, {"neuron", 2, 4}};
+  const std::vector<G> grans = {
+      {"unstructured", 2, 4}, {"n:m", 2, 4}, {"n:m", 4, 8}, {"neuron", 2, 4}};
   std::vector<Case> out;
   for (const CriterionInfo& info : criteria())
     for (const G& g : grans)
@@ -168,8 +170,9 @@ TEST(PruneConformance, TheGridCoversEveryCriterionAndGranularity) {
   const std::vector<Case> cases = all_cases();
   for (const CriterionInfo& info : criteria())
     for (const char* g : {"unstructured", "n:m", "neuron"})
-      EXPECT_TRUE(std::any_of(cases.begin(), cases.end(),
-                              [&](const Case& c) { return c.criterion == info.name && c.granularity == g; }))
+      EXPECT_TRUE(std::any_of(
+          cases.begin(), cases.end(),
+          [&](const Case& c) { return c.criterion == info.name && c.granularity == g; }))
           << info.name << " " << g << " has no valid combination";
 }
 
@@ -227,7 +230,8 @@ void expect_exact_neuron_mask(const Net& net) {
       const PrunableLayer& q = net.layers[*p.next];
       const int64_t qw = net.ps.entry(q.weight).offset;
       for (int64_t r = 0; r < q.units; ++r)
-        std::fill_n(expected.begin() + qw + r * q.fan_in + u * p.next_spatial, p.next_spatial, 0.0f);
+        std::fill_n(expected.begin() + qw + r * q.fan_in + u * p.next_spatial, p.next_spatial,
+                    0.0f);
     }
   }
   int64_t differ = 0;
@@ -282,7 +286,8 @@ void expect_target(const Net& net, const Case& c, double s) {
     expect_exact_neuron_mask(net);
   }
   if (!c.neuron())
-    for (const PrunableLayer& p : net.layers) EXPECT_TRUE(all_kept(net, *p.bias)) << p.name << ".bias";
+    for (const PrunableLayer& p : net.layers)
+      EXPECT_TRUE(all_kept(net, *p.bias)) << p.name << ".bias";
 }
 
 TEST(PruneConformance, HitsTheExactTarget) {
@@ -334,13 +339,15 @@ TEST(PruneConformance, TiesPruneTheLowestArenaIndicesFirst) {
         std::sort(r.begin(), r.end());
         const int64_t k = target_count(s, int64_t(r.size()));
         for (int64_t j = 0; j < int64_t(r.size()); ++j)
-          ASSERT_EQ(keep[r[size_t(j)]], j < k ? 0.0f : 1.0f) << "candidate " << j << " of " << r.size();
+          ASSERT_EQ(keep[r[size_t(j)]], j < k ? 0.0f : 1.0f)
+              << "candidate " << j << " of " << r.size();
       }
     } else if (c.nm()) {
       for (const PrunableLayer& p : net.layers) {
         const ParamEntry& e = net.ps.entry(p.weight);
         for (int64_t i = 0; i < e.size; ++i)
-          ASSERT_EQ(keep[e.offset + i], i % c.m < c.m - c.n ? 0.0f : 1.0f) << p.name << " entry " << i;
+          ASSERT_EQ(keep[e.offset + i], i % c.m < c.m - c.n ? 0.0f : 1.0f)
+              << p.name << " entry " << i;
       }
     } else {
       std::vector<std::pair<size_t, int64_t>> units;  // (layer, unit) in arena order
@@ -355,7 +362,8 @@ TEST(PruneConformance, TiesPruneTheLowestArenaIndicesFirst) {
       }
       if (c.scope == "global") {
         const int64_t k = expected_dead_global(net, s);
-        for (int64_t j = 0; j < k; ++j) expected[units[size_t(j)].first].insert(units[size_t(j)].second);
+        for (int64_t j = 0; j < k; ++j)
+          expected[units[size_t(j)].first].insert(units[size_t(j)].second);
       }
       for (size_t l = 0; l < net.layers.size(); ++l) {
         const std::vector<int64_t> d = dead_units(net, net.layers[l]);
@@ -517,8 +525,8 @@ TEST(PruneConformance, MagnitudeThresholdPrunesExactlyTheEntriesAtOrBelowIt) {
     const std::vector<float> biases_before = net.values_of(*fc2.bias);
 
     PruneConfig cfg;
-    cfg.when = "at-end";
-    cfg.scope = scope;
+    cfg.when = When::kAtEnd;
+    cfg.scope = *enum_of<Scope>(scope);
     cfg.threshold = tau;
     validate(cfg);
     const Case c{"magnitude", "unstructured", scope, 2, 4, "at-end"};

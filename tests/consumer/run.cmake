@@ -40,12 +40,18 @@ file(MAKE_DIRECTORY "${WORK_DIR}")
 
 step(install ${CMAKE_COMMAND} --install "${BUILD_DIR}" --prefix "${prefix}")
 file(GLOB config "${prefix}/lib*/cmake/Sculpt/SculptConfig.cmake")
-if(NOT EXISTS "${prefix}/include/sculpt/core/param_store.h" OR NOT config)
+# Only the public API is installed: include/sculpt/*.h, none of src/.
+file(GLOB_RECURSE headers RELATIVE "${prefix}/include" "${prefix}/include/*")
+list(FILTER headers EXCLUDE REGEX "^sculpt/[a-z_]+\\.h$")
+if(headers)
+  message(FATAL_ERROR "consumer: the install has headers beyond the public API: ${headers}")
+endif()
+if(NOT EXISTS "${prefix}/include/sculpt/sculpt.h" OR NOT config)
   file(GLOB_RECURSE found RELATIVE "${prefix}" "${prefix}/*")
-  message(FATAL_ERROR "consumer: the install lacks core/param_store.h or SculptConfig.cmake; "
+  message(FATAL_ERROR "consumer: the install lacks sculpt/sculpt.h or SculptConfig.cmake; "
                       "it has:\n${found}")
 endif()
 step(configure ${CMAKE_COMMAND} -S "${SOURCE_DIR}/tests/consumer" -B "${WORK_DIR}/build"
      "-DCMAKE_PREFIX_PATH=${prefix}" ${extra_args})
 step(build ${CMAKE_COMMAND} --build "${WORK_DIR}/build")
-step(run "${WORK_DIR}/build/consumer")
+step(run "${WORK_DIR}/build/consumer" "${WORK_DIR}")

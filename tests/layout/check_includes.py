@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
-"""The include rules between the modules of src/, checked on every #include "module/file.h".
+"""The include rules between the modules of src/, checked on every #include "module/file.h",
+and the public API's own: include/sculpt/*.h includes only other public headers and the
+standard library (no internal header, no third-party library reaches a user).
 
-Usage: check_includes.py [--source DIR]     check DIR/src (default: this checkout)
+Usage: check_includes.py [--source DIR]     check DIR/src and DIR/include (default: this checkout)
        check_includes.py --self-test        prove the check fails: add a forbidden include to a
                                             copy of src/ and expect it reported
 
@@ -21,7 +23,11 @@ import tempfile
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([a-z_]+)/[^"]+"')
 LIBRARY = ["core", "kernels", "sparse", "nn", "loss", "data", "optim", "sched", "clip", "prune",
-           "train", "infer", "report", "io", "run"]
+           "train", "infer", "report", "io", "run", "api"]
+# The public headers (include/sculpt) depend on nothing of the library: every module may use them.
+PUBLIC = "sculpt"
+ANGLE = re.compile(r'^\s*#\s*include\s+<([^>]+)>')
+STANDARD = re.compile(r"^[a-z_]+$")  # <string>, <cstdint>: standard headers have no extension
 
 # module -> (kind, modules, reason). ONLY lists what the module may include besides itself.
 RULES = {
@@ -55,7 +61,7 @@ def violations(src):
                 with open(path, encoding="utf-8") as f:
                     for no, line in enumerate(f, 1):
                         m = INCLUDE.match(line)
-                        if not m or m.group(1) == module:
+                        if not m or m.group(1) in (module, PUBLIC):
                             continue
                         target = m.group(1)
                         bad = target not in listed if kind == "only" else target in listed
@@ -66,22 +72,48 @@ def violations(src):
     return found
 
 
+def public_violations(include):
+    """Includes in include/sculpt that are not another public header or a standard header."""
+    found = []
+    folder = os.path.join(include, PUBLIC)
+    for name in sorted(os.listdir(folder)) if os.path.isdir(folder) else []:
+        path = os.path.join(folder, name)
+        with open(path, encoding="utf-8") as f:
+            for no, line in enumerate(f, 1):
+                quoted, angle = INCLUDE.match(line), ANGLE.match(line)
+                if (quoted and quoted.group(1) != PUBLIC) or (
+                        angle and not STANDARD.match(angle.group(1))):
+                    rel = os.path.relpath(path, os.path.dirname(include))
+                    found.append(f"{rel}:{no}: the public API must not include "
+                                 f"{line.strip().split(None, 1)[1]} (only sculpt/*.h and the "
+                                 f"standard library reach a user)")
+    return found
+
+
+def all_violations(root):
+    return violations(os.path.join(root, "src")) + public_violations(os.path.join(root, "include"))
+
+
 def self_test():
-    """A copy of src/ with one forbidden include added must be reported, and only that one."""
+    """A copy of the checkout's src/ and include/ with one forbidden include added to each must
+    be reported, and only those."""
     with tempfile.TemporaryDirectory() as tmp:
-        src = os.path.join(tmp, "src")
-        shutil.copytree(os.path.join(ROOT, "src"), src)
-        before = violations(src)
-        with open(os.path.join(src, "optim", "forbidden.cpp"), "w") as f:
+        for part in ("src", "include"):
+            shutil.copytree(os.path.join(ROOT, part), os.path.join(tmp, part))
+        before = all_violations(tmp)
+        with open(os.path.join(tmp, "src", "optim", "forbidden.cpp"), "w") as f:
             f.write('// added by the self-test\n#include "io/recipe.h"\n')
-        after = violations(src)
+        with open(os.path.join(tmp, "include", "sculpt", "forbidden.h"), "w") as f:
+            f.write('// added by the self-test\n#include <fmt/format.h>\n')
+        after = all_violations(tmp)
     added = [v for v in after if v not in before]
-    expected = "src/optim/forbidden.cpp:2: optim must not include io/recipe.h"
-    if len(added) == 1 and added[0].startswith(expected):
-        print(f"check_includes: self-test ok: {added[0]}")
+    expected = ["src/optim/forbidden.cpp:2: optim must not include io/recipe.h",
+                "include/sculpt/forbidden.h:2: the public API must not include <fmt/format.h>"]
+    if len(added) == 2 and all(any(a.startswith(e) for a in added) for e in expected):
+        for a in added:
+            print(f"check_includes: self-test ok: {a}")
         return 0
-    print(f"check_includes: self-test FAILED: expected one violation '{expected} ...', "
-          f"got {added}", file=sys.stderr)
+    print(f"check_includes: self-test FAILED: expected {expected}, got {added}", file=sys.stderr)
     return 1
 
 
@@ -92,13 +124,14 @@ def main():
     args = ap.parse_args()
     if args.self_test:
         return self_test()
-    found = violations(os.path.join(args.source, "src"))
+    found = all_violations(args.source)
     for v in found:
         print(v, file=sys.stderr)
     if found:
         print(f"check_includes: {len(found)} forbidden include(s)", file=sys.stderr)
         return 1
-    print("check_includes: every include in src/ keeps the module rules")
+    print("check_includes: every include in src/ keeps the module rules, and include/sculpt "
+          "only the public API's")
     return 0
 
 

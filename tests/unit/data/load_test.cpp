@@ -1,5 +1,6 @@
 // load_splits: sizes of every part per source, val carved from train only, normalisation fitted
-// on train, true weights of synthetic-linear, unknown sources, real Fashion-MNIST with limits.
+// on train, true weights of synthetic-linear, unknown sources (at the recipe), real Fashion-MNIST
+// with limits.
 #include "data/load.h"
 
 #include <gtest/gtest.h>
@@ -12,6 +13,7 @@
 #include "data/split.h"
 #include "data/synthetic.h"
 #include "data_test_util.h"
+#include "io/recipe.h"
 #include "skip.h"
 
 namespace sculpt::data {
@@ -24,7 +26,7 @@ double mean_of(const Dataset& ds) {
 
 TEST(DataLoad, SyntheticBlobsCarvesTestThenValAndNormalisesOnTrain) {
   DataConfig cfg;
-  cfg.source = "synthetic-blobs";
+  cfg.source = DataSource::kSyntheticBlobs;
   cfg.val_fraction = 0.1;
   cfg.test_fraction = 0.2;
   cfg.samples = 1000;
@@ -48,7 +50,7 @@ TEST(DataLoad, SyntheticBlobsCarvesTestThenValAndNormalisesOnTrain) {
 
 TEST(DataLoad, SameSeedSameSplits) {
   DataConfig cfg;
-  cfg.source = "synthetic-blobs";
+  cfg.source = DataSource::kSyntheticBlobs;
   cfg.samples = 300;
   cfg.features = 2;
   Rng a(9), b(9);
@@ -60,7 +62,7 @@ TEST(DataLoad, SameSeedSameSplits) {
 
 TEST(DataLoad, SyntheticLinearTrueWeightsHoldInTheNormalisedSpace) {
   DataConfig cfg;
-  cfg.source = "synthetic-linear";
+  cfg.source = DataSource::kSyntheticLinear;
   cfg.samples = 500;
   cfg.features = 3;
   cfg.noise = 0.0;
@@ -80,8 +82,8 @@ TEST(DataLoad, SyntheticLinearTrueWeightsHoldInTheNormalisedSpace) {
 
 TEST(DataLoad, NormalizeNoneGivesTheGeneratedSamplesUnchanged) {
   DataConfig cfg;
-  cfg.source = "synthetic-blobs";
-  cfg.normalize = "none";
+  cfg.source = DataSource::kSyntheticBlobs;
+  cfg.normalize = Normalize::kNone;
   cfg.samples = 100;
   Rng a(3), b(3);
   const Splits s = load_splits(cfg, a);
@@ -98,39 +100,30 @@ TEST(DataLoad, NormalizeNoneGivesTheGeneratedSamplesUnchanged) {
   EXPECT_EQ(s.train.labels, train.labels);
 }
 
-TEST(DataLoad, UnknownSourceSuggestsTheClosestName) {
-  DataConfig cfg;
-  cfg.source = "fashion-minst";
-  Rng rng(1);
-  try {
-    load_splits(cfg, rng);
-    FAIL() << "expected ConfigError";
-  } catch (const ConfigError& e) {
-    const std::string what = e.what();
-    EXPECT_NE(what.find("data.source"), std::string::npos) << what;
-    EXPECT_NE(what.find("did you mean 'fashion-mnist'?"), std::string::npos) << what;
+// The choices are checked once, when the recipe is read: the loader gets enums.
+TEST(DataLoad, UnknownSourceOrNormalizeSuggestsTheClosestName) {
+  for (const auto& [toml, want] : std::vector<std::pair<std::string, std::string>>{
+           {"[data]\nsource = \"fashion-minst\"\n", "did you mean 'fashion-mnist'?"},
+           {"[data]\nnormalize = \"standart\"\n", "did you mean 'standard'?"}}) {
+    try {
+      (void)parse_recipe(toml, "r.toml");
+      FAIL() << "expected ConfigError for " << toml;
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find(want), std::string::npos) << e.what();
+    }
   }
 }
 
-TEST(DataLoad, RejectsBadFractionsAndNormalize) {
+TEST(DataLoad, RejectsBadFractions) {
   Rng rng(1);
   DataConfig a;
-  a.source = "synthetic-blobs";
+  a.source = DataSource::kSyntheticBlobs;
   a.val_fraction = 1.0;
   EXPECT_THROW(load_splits(a, rng), ConfigError);
   DataConfig b;
-  b.source = "synthetic-blobs";
+  b.source = DataSource::kSyntheticBlobs;
   b.test_fraction = -0.5;
   EXPECT_THROW(load_splits(b, rng), ConfigError);
-  DataConfig c;
-  c.source = "synthetic-blobs";
-  c.normalize = "standart";
-  try {
-    load_splits(c, rng);
-    FAIL();
-  } catch (const ConfigError& e) {
-    EXPECT_NE(std::string(e.what()).find("did you mean 'standard'?"), std::string::npos);
-  }
 }
 
 TEST(DataLoad, CsvWithSeparateTestFileKeepsTheTrainTask) {
@@ -139,12 +132,12 @@ TEST(DataLoad, CsvWithSeparateTestFileKeepsTheTrainTask) {
   testing::write_text(dir.file("train.csv"), "a,b,y\n1,2,0\n3,4,1\n5,6,2\n7,8,1\n");
   testing::write_text(dir.file("test.csv"), "a,b,y\n1,1,0\n2,2,1\n");
   DataConfig cfg;
-  cfg.source = "csv";
+  cfg.source = DataSource::kCsv;
   cfg.path = dir.file("train.csv");
   cfg.test_path = dir.file("test.csv");
   cfg.target = "y";
   cfg.val_fraction = 0.0;
-  cfg.normalize = "none";
+  cfg.normalize = Normalize::kNone;
   Rng rng(1);
   const Splits s = load_splits(cfg, rng);
   EXPECT_EQ(s.train.size(), 4);
@@ -161,7 +154,7 @@ TEST(DataLoad, CsvTestFileWithOtherFeatureCountIsADataError) {
   testing::write_text(dir.file("train.csv"), "1,2,0\n3,4,1\n");
   testing::write_text(dir.file("test.csv"), "1,0\n2,1\n");
   DataConfig cfg;
-  cfg.source = "csv";
+  cfg.source = DataSource::kCsv;
   cfg.path = dir.file("train.csv");
   cfg.test_path = dir.file("test.csv");
   cfg.val_fraction = 0.0;
@@ -180,7 +173,7 @@ TEST(DataLoad, CsvWithoutTestFileCarvesTestFirst) {
   for (int i = 0; i < 50; ++i) text += std::to_string(i) + "," + std::to_string(i * 0.5) + "\n";
   testing::write_text(dir.file("d.csv"), text);
   DataConfig cfg;
-  cfg.source = "csv";
+  cfg.source = DataSource::kCsv;
   cfg.path = dir.file("d.csv");
   cfg.val_fraction = 0.2;
   cfg.test_fraction = 0.2;
@@ -207,7 +200,7 @@ TEST(DataLoad, IdxDirectoryFallsBackToUncompressedNames) {
   testing::write_plain(dir.file("t10k-images-idx3-ubyte"), images(6));
   testing::write_gz(dir.file("t10k-labels-idx1-ubyte.gz"), labels(6));
   DataConfig cfg;
-  cfg.source = "idx";
+  cfg.source = DataSource::kIdx;
   cfg.path = dir.path().string();
   cfg.val_fraction = 0.25;
   cfg.limit_train = 12;
@@ -223,7 +216,7 @@ TEST(DataLoad, IdxDirectoryFallsBackToUncompressedNames) {
 
 TEST(DataLoad, MissingIdxDirectoryNamesTheFileAndThePackage) {
   DataConfig cfg;
-  cfg.source = "fashion-mnist";
+  cfg.source = DataSource::kFashionMnist;
   cfg.path = "/nonexistent/sculpt-data";
   Rng rng(1);
   try {
@@ -238,7 +231,8 @@ TEST(DataLoad, MissingIdxDirectoryNamesTheFileAndThePackage) {
 }
 
 TEST(DataLoad, RealFashionMnistWithLimits) {
-  SCULPT_REQUIRE(testing::have_fashion_mnist(), "dataset-fashion-mnist not installed (scripts/deps.sh installs it)");
+  SCULPT_REQUIRE(testing::have_fashion_mnist(),
+                 "dataset-fashion-mnist not installed (scripts/deps.sh installs it)");
   DataConfig cfg;  // the defaults: fashion-mnist from /usr/share/datasets
   cfg.limit_train = 1000;
   cfg.limit_test = 500;

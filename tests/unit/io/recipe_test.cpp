@@ -1,7 +1,6 @@
 // RecipeConfig parsing, validation messages, --set overrides, to_toml round trips and the shipped
 // recipes/*.toml files.
 #include "io/recipe.h"
-#include "optim/optimizer.h"
 
 #include <gtest/gtest.h>
 
@@ -9,6 +8,7 @@
 #include <functional>
 
 #include "core/error.h"
+#include "optim/optimizer.h"
 
 namespace sculpt {
 namespace {
@@ -57,8 +57,8 @@ bool same_schedule(const ScheduleConfig& a, const ScheduleConfig& b) {
       !fields_equal(a.plateau, b.plateau) || a.phases.size() != b.phases.size())
     return false;
   for (size_t i = 0; i < a.phases.size(); ++i)
-    if (a.phases[i].name != b.phases[i].name ||
-        sched::resolve_phase_options(a.phases[i], i) != sched::resolve_phase_options(b.phases[i], i))
+    if (a.phases[i].name != b.phases[i].name || sched::resolve_phase_options(a.phases[i], i) !=
+                                                    sched::resolve_phase_options(b.phases[i], i))
       return false;
   return true;
 }
@@ -101,8 +101,8 @@ seed = 7
 [output]
 name = "quick"
 )",
-                                "r.toml");
-  EXPECT_EQ(r.data.source, "csv");
+                                      "r.toml");
+  EXPECT_EQ(r.data.source, DataSource::kCsv);
   EXPECT_EQ(r.data.target, "3");
   EXPECT_EQ(opt(r, "lr"), FieldValue(2.0));
   EXPECT_EQ(opt(r, "nesterov"), FieldValue(false));
@@ -141,7 +141,8 @@ TEST(Recipe, WrongTypeSaysWhatWasExpected) {
             "optim.nesterov must be true or false, got integer 1");
   EXPECT_EQ(parse_error("[data]\nsource = 3\n").message(),
             "data.source must be a string, got integer 3");
-  EXPECT_EQ(parse_error("[optim]\nlr = [0.1]\n").message(), "optim.lr must be a number, got list [0.1]");
+  EXPECT_EQ(parse_error("[optim]\nlr = [0.1]\n").message(),
+            "optim.lr must be a number, got list [0.1]");
   EXPECT_EQ(parse_error("optim = 3\n").message(), "'optim' must be a table, got integer");
 }
 
@@ -160,7 +161,8 @@ TEST(Recipe, OutOfRangeValuesAreRejectedWithTheRange) {
 
 TEST(Recipe, FractionsMustLeaveTrainingSamples) {
   const ConfigError e = parse_error("[data]\nval_fraction = 0.5\ntest_fraction = 0.5\n");
-  EXPECT_NE(e.message().find("data.val_fraction + data.test_fraction must be < 1"), std::string::npos);
+  EXPECT_NE(e.message().find("data.val_fraction + data.test_fraction must be < 1"),
+            std::string::npos);
 }
 
 TEST(Recipe, BadChoiceListsChoicesAndSuggests) {
@@ -197,10 +199,10 @@ TEST(Recipe, MissingFileIsAnIoErrorNamingThePath) {
 }
 
 TEST(Recipe, OverridesAreTypedLikeTheFile) {
-  const RecipeConfig r = parse_recipe("[optim]\nlr = 0.1\n", "r.toml",
-                                {"optim.lr=0.05", "optim.nesterov=false", "train.epochs=3",
-                                 "output.name=\"my run\"", "data.path=/tmp/x=y", "data.target=2",
-                                 "train.seed = 9"});
+  const RecipeConfig r = parse_recipe(
+      "[optim]\nlr = 0.1\n", "r.toml",
+      {"optim.lr=0.05", "optim.nesterov=false", "train.epochs=3", "output.name=\"my run\"",
+       "data.path=/tmp/x=y", "data.target=2", "train.seed = 9"});
   EXPECT_EQ(opt(r, "lr"), FieldValue(0.05));
   EXPECT_EQ(opt(r, "nesterov"), FieldValue(false));
   EXPECT_EQ(r.train.epochs, 3);
@@ -256,7 +258,8 @@ TEST(Recipe, LayerListErrors) {
                 .message()
                 .find("conflicts with [[model.layers]]"),
             std::string::npos);
-  EXPECT_EQ(parse_error("[[model.layers]]\nout = 3\n").message(), "model.layers[0].type is missing");
+  EXPECT_EQ(parse_error("[[model.layers]]\nout = 3\n").message(),
+            "model.layers[0].type is missing");
   EXPECT_EQ(parse_error("[[model.layers]]\ntype = \"linear\"\nout = \"ten\"\n").message(),
             "model.layers[0].out must be a number, got string");
   EXPECT_NE(parse_error("[model]\nname = \"custom\"\n").message().find("needs a [[model.layers]]"),
@@ -337,7 +340,7 @@ TEST(Recipe, DefaultRecipeIsTheCombinedRun) {
   const RecipeConfig r = load_recipe(std::string(SCULPT_SOURCE_DIR) + "/recipes/default.toml");
   EXPECT_EQ(r.schedule.name, "cosine");
   EXPECT_EQ(r.clip.name, "global-norm");
-  EXPECT_EQ(r.prune.when, "gradual");
+  EXPECT_EQ(r.prune.when, prune::When::kGradual);
   EXPECT_EQ(r.prune.criterion, "magnitude");
   EXPECT_EQ(r.prune.sparsity, 0.9);
   EXPECT_EQ(r.model.name, "mlp");
@@ -348,9 +351,9 @@ TEST(Recipe, DefaultRecipeIsTheCombinedRun) {
   EXPECT_EQ(opt(r, "weight_decay"), FieldValue(5e-4));
   EXPECT_EQ(r.train.batch_size, 128);
   EXPECT_EQ(r.train.epochs, 10);
-  EXPECT_EQ(r.data.normalize, "standard");
+  EXPECT_EQ(r.data.normalize, Normalize::kStandard);
   const RecipeConfig lin = load_recipe(std::string(SCULPT_SOURCE_DIR) + "/recipes/linreg.toml");
-  EXPECT_EQ(lin.data.source, "synthetic-linear");
+  EXPECT_EQ(lin.data.source, DataSource::kSyntheticLinear);
   EXPECT_EQ(lin.train.loss, "mse");
   EXPECT_EQ(opt(lin, "nesterov"), FieldValue(false));
 }
@@ -373,7 +376,7 @@ params = ["fc1.*", "fc2.weight"]
 lr_scale = 0.5
 frozen = true
 )",
-                                "g.toml");
+                                      "g.toml");
   ASSERT_EQ(r.optim.groups.size(), 2u);
   EXPECT_EQ(r.optim.groups[0].params, std::vector<std::string>{"*.bias"});
   EXPECT_EQ(r.optim.groups[0].weight_decay, 0.0);
@@ -398,8 +401,9 @@ TEST(RecipeOptim, BadGroupsAreNamed) {
             "did you mean 'lr_scale'?");
   EXPECT_EQ(parse_error("[optim]\n[[optim.groups]]\nparams = \"*\"\nlr_scale = -1\n").message(),
             "optim.groups[0].lr_scale must be >= 0, got -1");
-  EXPECT_EQ(parse_error("[optim]\n[[optim.groups]]\nparams = \"*\"\nweight_decay = -0.5\n").message(),
-            "optim.groups[0].weight_decay must be -1 or >= 0, got -0.5");
+  EXPECT_EQ(
+      parse_error("[optim]\n[[optim.groups]]\nparams = \"*\"\nweight_decay = -0.5\n").message(),
+      "optim.groups[0].weight_decay must be -1 or >= 0, got -0.5");
   EXPECT_EQ(parse_error("[optim]\ngroups = 3\n").message(),
             "optim.groups must be an array of tables, got integer");
   EXPECT_EQ(parse_error("", {"optim.groups=1"}).message(), "optim.groups cannot be set with --set");
@@ -409,15 +413,18 @@ TEST(RecipeOptim, OptionsAreCheckedAgainstTheChosenOptimizer) {
   const ConfigError e = parse_error("[optim]\nname = \"adam\"\nmomentum = 0.9\n");
   EXPECT_EQ(e.message(), "optim.momentum is not a field of optim.name = \"adam\"");
   EXPECT_EQ(e.where(), "r.toml:3:12");
-  EXPECT_EQ(parse_error("[optim]\nname = \"adam\"\nbeta_1 = 0.9\n").hint(), "did you mean 'beta1'?");
-  EXPECT_EQ(parse_error("[optim]\nname = \"adam\"\neps = 0\n").message(), "optim.eps must be > 0, got 0");
+  EXPECT_EQ(parse_error("[optim]\nname = \"adam\"\nbeta_1 = 0.9\n").hint(),
+            "did you mean 'beta1'?");
+  EXPECT_EQ(parse_error("[optim]\nname = \"adam\"\neps = 0\n").message(),
+            "optim.eps must be > 0, got 0");
   EXPECT_EQ(parse_error("", {"optim.name=rmsprop", "optim.alpha=1.5"}).message(),
             "optim.alpha must be in [0, 1), got 1.5");
 }
 
 TEST(RecipeOptim, ChangingTheOptimizerOnTheCommandLineKeepsOnlyItsOptions) {
-  const RecipeConfig r = parse_recipe("[optim]\nname = \"sgd\"\nlr = 0.1\nmomentum = 0.9\nnesterov = true\n",
-                                "r.toml", {"optim.name=adam"});
+  const RecipeConfig r =
+      parse_recipe("[optim]\nname = \"sgd\"\nlr = 0.1\nmomentum = 0.9\nnesterov = true\n", "r.toml",
+                   {"optim.name=adam"});
   EXPECT_EQ(r.optim.name, "adam");
   EXPECT_EQ(opt(r, "lr"), FieldValue(0.1));  // adam has lr: kept
   EXPECT_EQ(opt(r, "beta1"), FieldValue(0.9));

@@ -44,13 +44,13 @@ TEST(PruneChannels, FiltersGoWithTheirColumnsAndSurgeryKeepsTheOutputs) {
       for (int64_t j = 0; j < ps.entry(i).size; ++j) ps.value(i)[j] = float(rng.uniform(-0.3, 0.3));
   const std::vector<PrunableLayer> layers = prunable_layers(model, ps);
   ASSERT_EQ(layers.size(), 4u);
-  EXPECT_EQ(layers[0].next_spatial, 9);   // conv1 -> conv2: 3x3 columns per channel
-  EXPECT_EQ(layers[1].next_spatial, 9);   // conv2 [8, 3, 3] -> flatten -> fc1: 3*3 per channel
+  EXPECT_EQ(layers[0].next_spatial, 9);  // conv1 -> conv2: 3x3 columns per channel
+  EXPECT_EQ(layers[1].next_spatial, 9);  // conv2 [8, 3, 3] -> flatten -> fc1: 3*3 per channel
   EXPECT_EQ(layers[2].next_spatial, 1);
 
   PruneConfig cfg;
-  cfg.granularity = "channel";
-  cfg.scope = "layer";
+  cfg.granularity = prune::Granularity::kChannel;
+  cfg.scope = prune::Scope::kLayer;
   Masks masks;
   masks.init(ps);
   AlignedVector<float> scores(size_t(ps.arena_size()));
@@ -82,7 +82,8 @@ TEST(PruneChannels, FiltersGoWithTheirColumnsAndSurgeryKeepsTheOutputs) {
   for (const ParamEntry& e : ps.entries()) {
     const float* w = ps.values().data() + e.offset;
     ck.tensors[e.name] = {e.shape, std::vector<float>(w, w + e.size)};
-    ck.tensors["mask." + e.name] = {e.shape, std::vector<float>(keep + e.offset, keep + e.offset + e.size)};
+    ck.tensors["mask." + e.name] = {e.shape,
+                                    std::vector<float>(keep + e.offset, keep + e.offset + e.size)};
   }
   const SurgeryResult cut = remove_dead_units(spec(), kInput, ck);
   ASSERT_EQ(cut.changes.size(), 3u);

@@ -53,16 +53,17 @@ ConfigError recipe_error(const std::string& text, std::vector<std::string> overr
 }
 
 TEST(PruneConfig, ARecipeTableParsesToItsFields) {
-  const RecipeConfig r = parse_recipe(std::string(kPrune) + "granularity = \"n:m\"\nn = 2\nm = 8\n"
-                                                      "exclude = \"fc3\"\nevery = 25\n",
-                                "r.toml", {"prune.ramp=linear"});
-  EXPECT_EQ(r.prune.when, "gradual");
+  const RecipeConfig r = parse_recipe(std::string(kPrune) +
+                                          "granularity = \"n:m\"\nn = 2\nm = 8\n"
+                                          "exclude = \"fc3\"\nevery = 25\n",
+                                      "r.toml", {"prune.ramp=linear"});
+  EXPECT_EQ(r.prune.when, prune::When::kGradual);
   EXPECT_EQ(r.prune.sparsity, 0.8);
-  EXPECT_EQ(r.prune.granularity, "n:m");
+  EXPECT_EQ(r.prune.granularity, prune::Granularity::kNM);
   EXPECT_EQ(r.prune.m, 8);
   EXPECT_EQ(r.prune.exclude, "fc3");
   EXPECT_EQ(r.prune.every, 25);
-  EXPECT_EQ(r.prune.ramp, "linear");
+  EXPECT_EQ(r.prune.ramp, prune::Ramp::kLinear);
   EXPECT_EQ(parse_recipe(kPrune, "r.toml", {"prune.sparsity=0.0"}).prune.sparsity, 0.0);
   EXPECT_EQ(parse_recipe(kPrune, "r.toml", {"prune.sparsity=0.99"}).prune.sparsity, 0.99);
 }
@@ -92,8 +93,8 @@ TEST(PruneConfig, NmNeedsNBelowM) {
     SCOPED_TRACE(nm);
     const std::string n(nm, std::string(nm).find(':'));
     const std::string m = std::string(nm).substr(n.size() + 1);
-    const ConfigError e = recipe_error(std::string(kPrune) + "granularity = \"n:m\"\nn = " + n +
-                                       "\nm = " + m + "\n");
+    const ConfigError e =
+        recipe_error(std::string(kPrune) + "granularity = \"n:m\"\nn = " + n + "\nm = " + m + "\n");
     EXPECT_EQ(e.where(), "prune.n");
     EXPECT_TRUE(contains(e.message(), nm)) << e.what();
     EXPECT_FALSE(e.hint().empty());
@@ -112,7 +113,8 @@ TEST(PruneConfig, UnknownCriterionSuggestsTheClosestName) {
   EXPECT_TRUE(contains(r.message(), "taylr")) << r.what();
   EXPECT_EQ(r.hint(), "did you mean 'taylor'?");
   const ConfigError far = config_error([] { make_criterion("xyzzyplugh"); });
-  for (const CriterionInfo& info : criteria()) EXPECT_TRUE(contains(far.hint(), info.name)) << far.hint();
+  for (const CriterionInfo& info : criteria())
+    EXPECT_TRUE(contains(far.hint(), info.name)) << far.hint();
 }
 
 TEST(PruneConfig, ContradictoryCombinationsAreRejected) {
@@ -123,7 +125,8 @@ TEST(PruneConfig, ContradictoryCombinationsAreRejected) {
   const std::vector<Bad> bad = {
       {{"prune.granularity=neuron", "prune.biases=true"}, "prune.biases"},
       {{"prune.threshold=0.01"}, "prune.threshold"},  // gradual has no use for a threshold
-      {{"prune.when=at-end", "prune.granularity=neuron", "prune.threshold=0.01"}, "prune.threshold"},
+      {{"prune.when=at-end", "prune.granularity=neuron", "prune.threshold=0.01"},
+       "prune.threshold"},
       {{"prune.criterion=movement", "prune.when=at-end"}, "prune.criterion"},
       {{"prune.criterion=snip"}, "prune.criterion"},
       {{"prune.start=3", "prune.end=2"}, "prune.end"},
@@ -146,8 +149,8 @@ TEST(PruneConfig, PerLayerTableParses) {
 }
 
 TEST(PruneConfig, MalformedPerLayerTableIsRejected) {
-  for (const char* bad : {"fc1", "fc1=", "=0.5", "fc1=abc", "fc1=0.5x", "fc1=1.0", "fc1=-0.1",
-                          "fc1=0.5,fc2"}) {
+  for (const char* bad :
+       {"fc1", "fc1=", "=0.5", "fc1=abc", "fc1=0.5x", "fc1=1.0", "fc1=-0.1", "fc1=0.5,fc2"}) {
     SCOPED_TRACE(bad);
     const ConfigError e = config_error([&] { parse_layer_table(bad, "prune.layers"); });
     EXPECT_EQ(e.where(), "prune.layers");
@@ -165,14 +168,14 @@ TEST(PruneConfig, MalformedPerLayerTableIsRejected) {
 
 PruneConfig at_end() {
   PruneConfig c;
-  c.when = "at-end";
+  c.when = prune::When::kAtEnd;
   return c;
 }
 
 TEST(PruneConfig, MThatDoesNotDivideAFanInNamesTheLayer) {
   const test_net::Net net = test_net::build_mlp(1);
   PruneConfig c = at_end();
-  c.granularity = "n:m";
+  c.granularity = prune::Granularity::kNM;
   c.n = 32;
   c.m = 64;  // divides fc1's 64 inputs, not fc2's 32
   ConfigError e = config_error([&] { candidates(net.layers, net.ps, c); });
@@ -206,7 +209,7 @@ TEST(PruneConfig, UnknownLayerInExcludeListsTheValidNames) {
 TEST(PruneConfig, UnknownLayerInPerLayerTableListsTheValidNames) {
   const test_net::Net net = test_net::build_mlp(1);
   PruneConfig c = at_end();
-  c.scope = "layer";
+  c.scope = prune::Scope::kLayer;
   c.layers = "fc1=0.5,fc4=0.5";
   const ConfigError e = config_error([&] { candidates(net.layers, net.ps, c); });
   EXPECT_EQ(e.where(), "prune.layers");
@@ -221,7 +224,7 @@ TEST(PruneConfig, ExcludingEveryLayerLeavesNothingToPrune) {
   const ConfigError e = config_error([&] { candidates(net.layers, net.ps, c); });
   EXPECT_EQ(e.where(), "prune.exclude");
   // Neuron granularity never removes the outputs: excluding fc1 and fc2 leaves nothing either.
-  c.granularity = "neuron";
+  c.granularity = prune::Granularity::kNeuron;
   c.exclude = "fc1,fc2";
   EXPECT_THROW(candidates(net.layers, net.ps, c), ConfigError);
 }

@@ -10,7 +10,7 @@
 
 #include "core/rng.h"
 #include "nn/layers/linear.h"
-#include "nn/layers/relu.h"
+#include "nn/layers/activations.h"
 #include "nn/model.h"
 #include "prune/criterion.h"
 #include "prune/select.h"
@@ -88,8 +88,8 @@ TEST(LayerTraits, AnUnknownLayerCutsTheChainWithANoteInsteadOfAnError) {
 
   // Neuron pruning removes fc2's units, never fc1's; the table says why.
   PruneConfig cfg;
-  cfg.granularity = "neuron";
-  cfg.scope = "layer";
+  cfg.granularity = prune::Granularity::kNeuron;
+  cfg.scope = prune::Scope::kLayer;
   Masks masks;
   masks.init(n.ps);
   AlignedVector<float> scores(size_t(n.ps.arena_size()));
@@ -102,7 +102,7 @@ TEST(LayerTraits, AnUnknownLayerCutsTheChainWithANoteInsteadOfAnError) {
   EXPECT_NE(table.find("note: fc1: units kept"), std::string::npos) << table;
 
   // Weight pruning still reaches fc1.
-  cfg.granularity = "unstructured";
+  cfg.granularity = prune::Granularity::kUnstructured;
   masks.init(n.ps);
   select(layers, n.ps, scores, cfg, 0.5, masks);
   EXPECT_GT(layer_stats(layers, n.ps, masks)[0].params - layer_stats(layers, n.ps, masks)[0].kept,

@@ -21,9 +21,9 @@ namespace sculpt::prune {
 namespace {
 
 PruneConfig gradual(double s_i, double s_f, double start, double end, int64_t every,
-                    const std::string& shape = "cubic") {
+                    Ramp shape = Ramp::kCubic) {
   PruneConfig c;
-  c.when = "gradual";
+  c.when = prune::When::kGradual;
   c.initial_sparsity = s_i;
   c.sparsity = s_f;
   c.start = start;
@@ -33,7 +33,8 @@ PruneConfig gradual(double s_i, double s_f, double start, double end, int64_t ev
   return c;
 }
 
-// Zhu & Gupta 2017, eq. (1): s_t = s_f + (s_i - s_f) (1 - (t - t0) / (n dt))^3 for t0 <= t <= t0 + n dt.
+// Zhu & Gupta 2017, eq. (1): s_t = s_f + (s_i - s_f) (1 - (t - t0) / (n dt))^3 for t0 <= t <= t0 +
+// n dt.
 double zhu_gupta(double s_i, double s_f, double t, double t0, double n_dt) {
   const double r = 1.0 - (t - t0) / n_dt;
   return s_f + (s_i - s_f) * r * r * r;
@@ -60,8 +61,9 @@ TEST(PrunerRamp, TargetIsZeroBeforeTheStartAndTheFinalSparsityAfterTheEnd) {
 }
 
 TEST(PrunerRamp, TargetRisesWithTheSteps) {
-  for (const char* shape : {"cubic", "linear", "cosine", "exponential"}) {
-    SCOPED_TRACE(shape);
+  for (const Choice<Ramp>& choice : kRamps) {
+    const Ramp shape = choice.value;
+    SCOPED_TRACE(choice.text);
     test_net::Net net = test_net::build_mlp(3);
     const Pruner p(gradual(0.0, 0.9, 1, 3, 5, shape), net.layers, net.ps, 10, 40, 1);
     for (int64_t t = 10; t < 40; ++t) EXPECT_LE(p.target(t), p.target(t + 1)) << "t = " << t;
@@ -69,7 +71,7 @@ TEST(PrunerRamp, TargetRisesWithTheSteps) {
     EXPECT_EQ(p.target(30), 0.9);
   }
   test_net::Net net = test_net::build_mlp(3);
-  const Pruner lin(gradual(0.2, 0.8, 1, 3, 5, "linear"), net.layers, net.ps, 10, 40, 1);
+  const Pruner lin(gradual(0.2, 0.8, 1, 3, 5, Ramp::kLinear), net.layers, net.ps, 10, 40, 1);
   EXPECT_NEAR(lin.target(20), 0.5, 1e-12);
   EXPECT_NEAR(lin.target(15), 0.35, 1e-12);
 }
@@ -90,7 +92,7 @@ TEST(PrunerRamp, OnlyGradualPruningHasAClock) {
   test_net::Net net = test_net::build_mlp(3);
   for (const char* when : {"none", "snip", "at-end"}) {
     PruneConfig c;
-    c.when = when;
+    c.when = *enum_of<When>(when);
     c.sparsity = 0.7;
     const Pruner p(c, net.layers, net.ps, 10, 40, 1);
     for (int64_t t = 0; t <= 40; ++t) EXPECT_FALSE(p.due(t)) << when << " t = " << t;
@@ -114,7 +116,7 @@ TEST(PrunerRamp, EndZeroMeansTwoThirdsOfTheRun) {
 TEST(PrunerRamp, RunUnitScalesTheRampWithTheRun) {
   test_net::Net net = test_net::build_mlp(3);
   PruneConfig c = gradual(0.0, 0.9, 0.1, 0.7, 5);
-  c.unit = "run";
+  c.unit = prune::RampUnit::kRun;
   for (int64_t epochs : {1, 2, 3, 10, 25}) {
     const int64_t total = 422 * epochs;
     const Pruner p(c, net.layers, net.ps, 422, total, 1);
@@ -146,12 +148,14 @@ TEST(PrunerRamp, ARampBeyondTheRunIsAConfigError) {
     EXPECT_NE(std::string(e.what()).find("40"), std::string::npos) << e.what();
   }
   // start 3.5 epochs -> step 35, after the two-thirds default end (27).
-  EXPECT_THROW((void)Pruner(gradual(0.0, 0.9, 3.5, 0, 5), net.layers, net.ps, 10, 40, 1), ConfigError);
+  EXPECT_THROW((void)Pruner(gradual(0.0, 0.9, 3.5, 0, 5), net.layers, net.ps, 10, 40, 1),
+               ConfigError);
 }
 
 TEST(PrunerRamp, EveryShapeRunsFromOneToZeroWithoutRising) {
-  for (const char* shape : {"cubic", "linear", "cosine", "exponential"}) {
-    SCOPED_TRACE(shape);
+  for (const Choice<Ramp>& choice : kRamps) {
+    const Ramp shape = choice.value;
+    SCOPED_TRACE(choice.text);
     EXPECT_DOUBLE_EQ(ramp(shape, 0.0), 1.0);
     EXPECT_NEAR(ramp(shape, 1.0), 0.0, 1e-15);
     double prev = ramp(shape, 0.0);
@@ -165,12 +169,13 @@ TEST(PrunerRamp, EveryShapeRunsFromOneToZeroWithoutRising) {
     EXPECT_DOUBLE_EQ(ramp(shape, -0.5), 1.0);
     EXPECT_NEAR(ramp(shape, 1.5), 0.0, 1e-15);
   }
-  EXPECT_DOUBLE_EQ(ramp("cubic", 0.5), 0.125);
-  EXPECT_DOUBLE_EQ(ramp("cubic", 0.25), 0.421875);
-  EXPECT_DOUBLE_EQ(ramp("linear", 0.25), 0.75);
-  EXPECT_NEAR(ramp("cosine", 0.5), 0.5, 1e-15);
-  EXPECT_GT(ramp("exponential", 0.25), 0.0);
-  EXPECT_LT(ramp("exponential", 0.25), ramp("linear", 0.25));  // most pruning happens early
+  EXPECT_DOUBLE_EQ(ramp(Ramp::kCubic, 0.5), 0.125);
+  EXPECT_DOUBLE_EQ(ramp(Ramp::kCubic, 0.25), 0.421875);
+  EXPECT_DOUBLE_EQ(ramp(Ramp::kLinear, 0.25), 0.75);
+  EXPECT_NEAR(ramp(Ramp::kCosine, 0.5), 0.5, 1e-15);
+  EXPECT_GT(ramp(Ramp::kExponential, 0.25), 0.0);
+  EXPECT_LT(ramp(Ramp::kExponential, 0.25),
+            ramp(Ramp::kLinear, 0.25));  // most pruning happens early
 }
 
 // Gradient criteria sum over the batches before one mask update, then start again; movement

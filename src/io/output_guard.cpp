@@ -1,5 +1,5 @@
-// Output checks shared by every verb that writes (see output_guard.h).
-#include "cli/output_guard.h"
+// Output checks shared by every verb and library call that writes (see output_guard.h).
+#include "io/output_guard.h"
 
 #include <fmt/format.h>
 
@@ -8,7 +8,7 @@
 #include "core/error.h"
 #include "io/atomic_file.h"
 
-namespace sculpt::cli {
+namespace sculpt::io {
 
 namespace fs = std::filesystem;
 
@@ -133,10 +133,4 @@ void clear_previous_run(const std::string& dir) {
   }
 }
 
-CLI::Option* add_force_flag(CLI::App* sub, bool& force) {
-  return sub->add_flag("--force", force,
-                       "Replace an existing output (a run directory, or a file this command did "
-                       "not write); never an input");
-}
-
-}  // namespace sculpt::cli
+}  // namespace sculpt::io
