@@ -125,6 +125,28 @@ const std::map<std::string, Measure>& rule_norms() {
        [](const ParamStore& ps, const Options& o, const Clipper& c) {
          return Bound{global_l2(ps), percentile(c.state(), option(o, "percentile"))};
        }},
+      // Each tensor's norm against the percentile of its own history, read from the state's
+      // layout {T, n_1, ..., n_T, the n_1 norms of tensor 1, ..., the n_T of tensor T}: the
+      // largest ratio, which must be at most 1.
+      {"quantile-per-layer",
+       [](const ParamStore& ps, const Options& o, const Clipper& c) {
+         const std::vector<double> s = c.state();
+         if (s.size() < 1 + ps.count() || s[0] != double(ps.count())) {
+           ADD_FAILURE() << "a state of " << s.size() << " values for " << ps.count() << " tensors";
+           return Bound{};
+         }
+         double worst = 0;
+         size_t next = 1 + ps.count();
+         for (size_t t = 0; t < ps.count(); ++t) {
+           const size_t n = size_t(s[1 + t]);
+           const std::vector<double> own(s.begin() + long(next), s.begin() + long(next + n));
+           next += n;
+           const double norm = std::sqrt(sumsq(ps.grad(t), ps.entry(t).size));
+           if (norm > 0) worst = std::max(worst, norm / percentile(own, option(o, "percentile")));
+         }
+         EXPECT_EQ(next, s.size());
+         return Bound{worst, 1};
+       }},
   };
   return m;
 }

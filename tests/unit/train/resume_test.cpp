@@ -1,7 +1,7 @@
 // Exact resume at the library level: a trainer restored from an epoch-1 checkpoint ends epoch 2
-// with the same bits as one that never stopped (with every registered optimizer); restore() lists
-// every mismatch (names, shapes, optimizer state, damaged metadata, a changed recipe) and then
-// changes nothing.
+// with the same bits as one that never stopped (with every registered optimizer and clipper);
+// restore() lists every mismatch (names, shapes, optimizer state, damaged metadata, a changed
+// recipe) and then changes nothing.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "clip/clipper.h"
 #include "core/error.h"
 #include "io/checkpoint.h"
 #include "optim/optimizer.h"
@@ -74,6 +75,24 @@ TEST_F(ResumeTest, EveryOptimizerResumesBitForBit) {
     expect_same_checkpoint(straight, resume(r, train(r, 1, info.name + "-e1.safetensors")));
     EXPECT_TRUE(std::any_of(straight.tensors.begin(), straight.tensors.end(),
                             [](const auto& t) { return t.first.starts_with("opt."); }));
+  }
+}
+
+// Every clipper of the registry with the options of its example, after SGD-Nesterov: what a
+// rule keeps (the histories of autoclip and quantile-per-layer) travels in the metadata.
+TEST_F(ResumeTest, EveryClipperResumesBitForBit) {
+  const auto clip_state = [](const io::Checkpoint& ck) {
+    const auto it = ck.metadata.find("clip");
+    return it == ck.metadata.end() ? std::string() : it->second;
+  };
+  for (const clip::ClipperInfo& info : clip::clipper_infos()) {
+    SCOPED_TRACE(info.name);
+    const std::string r = blobs_recipe(kNesterov) + info.example;
+    const io::Checkpoint straight =
+        io::load_checkpoint(train(r, 2, info.name + "-straight.safetensors"));
+    const io::Checkpoint resumed = resume(r, train(r, 1, info.name + "-e1.safetensors"));
+    expect_same_checkpoint(straight, resumed);
+    EXPECT_EQ(clip_state(straight), clip_state(resumed));
   }
 }
 
