@@ -8,7 +8,8 @@
 namespace sculpt::clip {
 
 const std::vector<Field<AutoClipConfig>>& AutoClipConfig::fields() {
-  static const auto f = percentile_fields<AutoClipConfig>("the global gradient norms");
+  static const auto f =
+      percentile_fields<AutoClipConfig>("the global gradient norms", "8 bytes per step");
   return f;
 }
 

@@ -36,14 +36,15 @@ class NormHistory {
 // and >= 0: what set_state accepts of a checkpoint.
 void check_saved_norm(double norm, size_t index, const std::string& rule);
 
-// The keys of both percentile rules (percentile, history); `whose` says whose norms are kept.
+// The keys of both percentile rules (percentile, history); `whose` says whose norms are kept,
+// `cost` what keeping them all costs.
 template <class C>
-std::vector<Field<C>> percentile_fields(const char* whose) {
+std::vector<Field<C>> percentile_fields(const char* whose, const char* cost) {
   return {
       {"percentile", &C::percentile, Range{.min = 0, .max = 100, .min_open = true},
        std::string("p: the limit is the p-th percentile of ") + whose + " seen so far"},
       {"history", &C::history, at_least(0),
-       "norms remembered (the most recent); 0: all of them (8 bytes per step)"},
+       std::string("norms remembered (the most recent); 0: all of them (") + cost + ")"},
   };
 }
 

@@ -30,8 +30,8 @@ size_t saved_count(double v, double lo, double hi, const std::string& what) {
 }  // namespace
 
 const std::vector<Field<QuantilePerLayerConfig>>& QuantilePerLayerConfig::fields() {
-  static const auto f =
-      percentile_fields<QuantilePerLayerConfig>("each tensor's own gradient norms");
+  static const auto f = percentile_fields<QuantilePerLayerConfig>(
+      "each tensor's own gradient norms", "8 bytes per step and tensor");
   return f;
 }
 
