@@ -221,6 +221,7 @@ caught before it (clipping cannot repair one: a NaN norm gives a NaN factor).
 | `global-norm` | the norm of all gradients together | the usual cure for exploding gradients (deep plain or recurrent nets, a high learning rate, heavy-tailed noise): the update keeps its direction and only gets shorter. Take `max_norm` a little above the typical `grad_norm` of an unclipped run |
 | `agc` | each output unit's gradient relative to its weights | normaliser-free networks and large batches (Brock et al. use λ from 0.01 to 0.16, smaller for larger batches); the limit follows the weights, so there is no absolute norm to tune. The paper leaves the final classifier unclipped; Sculpt clips every tensor |
 | `autoclip` | the global norm, against the history of norms | no good `max_norm` is known: the limit is the p-th percentile of the norms seen so far (p = 10 in the paper); the history is saved in checkpoints |
+| `quantile-per-layer` | each tensor's norm, against that tensor's history | AutoClip's rule when the layers' gradient norms differ by orders of magnitude: a global percentile is set by the largest layers, this one limits every tensor by its own past norms; one history per tensor in checkpoints |
 
 ## What a step reports
 
@@ -230,8 +231,8 @@ Every rule returns a `ClipReport` (`src/clip/clipper.h`):
 |---|---|
 | `norm_before` | global L2 norm of all gradients before clipping |
 | `norm_after` | the same after clipping (from the sums and the factors applied) |
-| `scale` | global-norm, autoclip: the factor applied; norm, agc: the smallest factor applied to a tensor or unit; value: norm_after / norm_before; 1 when nothing changed |
-| `clipped` | value: elements changed; norm: tensors; agc: units; global-norm, autoclip: 1 or 0 |
+| `scale` | global-norm, autoclip: the factor applied; norm, quantile-per-layer, agc: the smallest factor applied to a tensor or unit; value: norm_after / norm_before; 1 when nothing changed |
+| `clipped` | value: elements changed; norm, quantile-per-layer: tensors; agc: units; global-norm, autoclip: 1 or 0 |
 | `clipped_any` | whether any gradient changed |
 
 ## Numerics, determinism, speed
@@ -252,8 +253,9 @@ OpenMP region: the block sums, the factor, then the scaling pass only when the f
 `scripts/make_clip_golden.py` (run with `/usr/bin/python3`) records `clip_grad_value_` and
 `clip_grad_norm_` (over all parameters, and once per parameter for `norm`; L2 and inf; below the
 limit; huge and tiny norms) in `tests/golden/clip_*.json`, which
-`tests/unit/clip/clip_golden_test.cpp` compares. AGC and AutoClip, which PyTorch does not have,
-are tested against the papers' formulas on hand-checked tensors. The conformance suite
+`tests/unit/clip/clip_golden_test.cpp` compares. AGC, AutoClip and quantile-per-layer, which
+PyTorch does not have, are tested against the papers' formulas (AutoClip's for each tensor) on
+hand-checked tensors. The conformance suite
 (`tests/conformance/clipper_conformance_test.cpp`) runs every rule of the registry: its norm
 after is within its limit, nothing changes below it, applying twice equals once, the report's
 norm matches an independent computation, masked entries stay zero, 1, 2 and 3 threads give the

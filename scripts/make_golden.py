@@ -184,7 +184,8 @@ def loss_cases():
 # has the rule; the rest (Lion, the EMA momentum form, decoupled decay outside AdamW, the
 # schedule-multiplied decay) is written below from the published formulas; a decoupled decay
 # outside AdamW is applied by hand around a torch.optim step taken without weight decay, and
-# such files say "formula" too, with the composition spelled out in "formula".
+# such files say "formula" too, with the composition spelled out in "formula". So do the
+# Lookahead files: torch.optim.SGD on the fast weights and the slow weights updated by hand.
 #
 # The tiny-MLP files (kind "optim-mlp") train a 6 -> 5 tanh -> 3 network with cross-entropy on
 # a fixed batch for 50 steps with torch.optim and record the data, the initial and later
@@ -260,14 +261,29 @@ def sgd_ema_update(mu, nesterov):
     return update
 
 
-def run_optim_case(init, grads, lrs, base_lr, settings, torch_opt=None, formula=None, style="l2"):
+def lookahead_sync(t, slow, phi, w, live):
+    """Lookahead (Zhang, Lucas, Hinton & Ba, NeurIPS 2019, Algorithm 1) around any inner step:
+    slow = (k, alpha); after steps t + 1 = k, 2k, ...: phi <- phi + alpha*(w - phi); w <- phi,
+    with phi starting as the initial weights."""
+    k, alpha = slow
+    if (t + 1) % k != 0:
+        return
+    for n in live:
+        phi[n] += alpha * (w[n] - phi[n])
+        w[n].copy_(phi[n])
+
+
+def run_optim_case(init, grads, lrs, base_lr, settings, torch_opt=None, formula=None, style="l2",
+                   slow=None):
     """Runs one case in float64. settings: {name: (lr_scale, weight_decay, frozen)}.
     torch_opt: (class, kwargs) without lr/weight_decay; formula: an update() as above.
     Decay: style l2 goes to torch's weight_decay (or d = g + wd * w for formulas); decoupled with
     AdamW goes to AdamW's weight_decay; any other decoupled decay multiplies the weights by
     keep = 1 - lr_t * wd ("decoupled") or 1 - (lr_t / lr) * wd ("decoupled-schedule") just before
-    the step, which is exactly w <- keep * w - u since u does not read w when there is no l2."""
+    the step, which is exactly w <- keep * w - u since u does not read w when there is no l2.
+    slow: Lookahead's (k, alpha) around the step (lookahead_sync), or None."""
     w = {n: init[n].clone().requires_grad_(True) for n in init}
+    phi = {n: init[n].clone() for n in init}
     live = [n for n in init if not settings[n][2]]
     native_decay = style == "l2" or (style == "decoupled" and torch_opt is not None
                                      and torch_opt[0] is torch.optim.AdamW)
@@ -296,15 +312,18 @@ def run_optim_case(init, grads, lrs, base_lr, settings, torch_opt=None, formula=
                     scale, wd, _ = settings[n]
                     d = w[n].grad + (wd * w[n] if style == "l2" else 0.0)
                     w[n].sub_(formula(states[n], w[n], d, lrs[t] * scale))
+            if slow is not None:
+                lookahead_sync(t, slow, phi, w, live)
         if t + 1 in OPTIM_CHECK:
             record[str(t + 1)] = {n: flat_out(w[n]) for n in init}
     return record
 
 
 def optim_case(init, grads, fname, optimizer, options, torch_opt=None, formula=None,
-               formula_doc="", schedule="constant", groups=None, torch_lr=None):
+               formula_doc="", schedule="constant", groups=None, torch_lr=None, slow=None):
     """One golden file. options: Sculpt's [optim] keys (lr required unless torch_lr gives
-    torch's default); groups: Sculpt [[optim.groups]] tables (glob patterns)."""
+    torch's default); groups: Sculpt [[optim.groups]] tables (glob patterns); slow: Lookahead's
+    (k, alpha) around the torch or formula step."""
     base_lr = options.get("lr", torch_lr)
     wd_default, style_default = OPTIM_DEFAULT_DECAY.get(optimizer, (0.0, "l2"))
     wd = options.get("weight_decay", wd_default)
@@ -319,11 +338,11 @@ def optim_case(init, grads, fname, optimizer, options, torch_opt=None, formula=N
             settings[n] = (g.get("lr_scale", 1.0), g.get("weight_decay", settings[n][1]),
                            g.get("frozen", False))
     lrs = lr_schedule(schedule, base_lr)
-    record = run_optim_case(init, grads, lrs, base_lr, settings, torch_opt, formula, style)
+    record = run_optim_case(init, grads, lrs, base_lr, settings, torch_opt, formula, style, slow)
     decays = any(wd != 0.0 for _, wd, frozen in settings.values() if not frozen)
     native = not decays or style == "l2" or (
         style == "decoupled" and torch_opt is not None and torch_opt[0] is torch.optim.AdamW)
-    if torch_opt is not None and native:
+    if torch_opt is not None and native and slow is None:
         ref = f"torch.optim.{torch_opt[0].__name__}"
         args = ", ".join(f"{k}={v}" for k, v in torch_opt[1].items())
         how = f"{ref}({args})"
@@ -471,6 +490,21 @@ def optim_cases():
     c("optim_lion_l2", "lion", {"lr": 0.01, "weight_decay": WD, "decay_style": "l2"},
       formula=lion_update(0.9, 0.99),
       formula_doc="Lion on d = g + wd*w (l2 penalty)")
+
+    # Lookahead (not in torch 1.13) around torch.optim.SGD. k = 3 and 4 put the recorded steps
+    # 10 and 50 one or two fast steps after a synchronisation; the defaults (k = 5) on one.
+    def lookahead_doc(k, alpha, sgd):
+        return (f"Lookahead (Zhang et al. 2019): torch.optim.SGD({sgd}) on the fast weights w; "
+                f"after steps {k}, {2 * k}, ...: phi = phi + {alpha}*(w - phi), w = phi "
+                f"(phi from the initial weights)")
+    c("optim_lookahead", "lookahead", {"lr": 0.05, "momentum": 0.9, "k": 3, "alpha": 0.5},
+      (O.SGD, {"momentum": 0.9}), slow=(3, 0.5), formula_doc=lookahead_doc(3, 0.5, "momentum=0.9"))
+    c("optim_lookahead_nesterov_wd", "lookahead",
+      {"lr": 0.05, "momentum": 0.9, "nesterov": True, "weight_decay": WD, "k": 4, "alpha": 0.8},
+      (O.SGD, {"momentum": 0.9, "nesterov": True}), schedule="step", slow=(4, 0.8),
+      formula_doc=lookahead_doc(4, 0.8, f"momentum=0.9, nesterov=True, weight_decay={WD}"))
+    c("optim_lookahead_defaults", "lookahead", {}, (O.SGD, {"momentum": 0.9}), torch_lr=0.01,
+      slow=(5, 0.5), formula_doc=lookahead_doc(5, 0.5, "momentum=0.9"))
 
 
 def mlp_case(fname, optimizer, options, torch_opt, wd_weights=0.0):

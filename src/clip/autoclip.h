@@ -9,9 +9,8 @@
 // `history` most recent. state() is that history, oldest first, for checkpoints.
 #pragma once
 
-#include <deque>
-
 #include "clip/clipper.h"
+#include "clip/norm_history.h"
 
 namespace sculpt::clip {
 
@@ -24,7 +23,7 @@ struct AutoClipConfig {
 
 class AutoClipper final : public Clipper {
  public:
-  explicit AutoClipper(AutoClipConfig cfg) : cfg_(cfg) {}
+  explicit AutoClipper(AutoClipConfig cfg) : cfg_(cfg), history_(cfg.history) {}
   // A non-finite norm (the step lets none through) is not recorded and clips nothing.
   ClipReport apply(ParamStore& ps) override;
   std::vector<double> state() const override;
@@ -34,15 +33,10 @@ class AutoClipper final : public Clipper {
   double last_limit() const { return last_limit_; }
 
  private:
-  void record(double norm);  // appends, drops the oldest beyond `history`
   AutoClipConfig cfg_;
   ArenaNorms norms_;
-  std::deque<double> order_;    // oldest first
-  std::vector<double> sorted_;  // the same values, ascending
+  NormHistory history_;
   double last_limit_ = 0.0;
 };
-
-// numpy.percentile(values, p) with linear interpolation; `sorted` ascending, non-empty.
-double percentile_of_sorted(const std::vector<double>& sorted, double p);
 
 }  // namespace sculpt::clip

@@ -32,6 +32,13 @@ inline float norm_factor(double norm, double limit, double eps) {
   return coef < 1.0 ? static_cast<float>(coef) : 1.0f;
 }
 
+// Scales tensor t of the arena `norms` measured by factors[t] (skipping factors of 1) and
+// reports it: the smallest factor, the tensors clipped, the global norms before and after from
+// `tensors`, the per-tensor sums of squares. For the rules that clip each tensor on its own.
+ClipReport scale_per_tensor(const ArenaNorms& norms, float* g,
+                            const std::vector<BlockSums>& tensors,
+                            const std::vector<float>& factors);
+
 struct NormConfig {
   double max_norm = 1.0;
   std::string norm_type = "2";

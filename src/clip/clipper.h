@@ -1,6 +1,6 @@
 // Clipper: rescales or clips the gradient arena after accumulation, before the optimizer, and
-// reports what it did. The rules (none, value, norm, global-norm, agc, autoclip) are rows of the
-// registry in clip/registry.cpp; `sculpt list clippers` and docs/clipping.md print them.
+// reports what it did. The rules (none, value, norm, global-norm, agc, autoclip, ...) are rows of
+// the registry in clip/registry.cpp; `sculpt list clippers` and docs/clipping.md print them.
 //
 // Masked (pruned) entries are excluded without any special case: the training step zeroes
 // their gradients before the clipper runs, and a zero contributes nothing to any norm and is
@@ -27,10 +27,12 @@ namespace sculpt::clip {
 struct ClipReport {
   double norm_before = 0.0;  // global L2 norm of every gradient before clipping (double sums)
   double norm_after = 0.0;   // the same after (from the sums and the factors applied)
-  // global-norm and autoclip: the factor applied to every gradient; norm and agc: the smallest
-  // factor applied to a tensor or unit; value: norm_after / norm_before; 1 when untouched.
+  // global-norm and autoclip: the factor applied to every gradient; norm, quantile-per-layer and
+  // agc: the smallest factor applied to a tensor or unit; value: norm_after / norm_before; 1
+  // when untouched.
   double scale = 1.0;
-  // value: elements changed; norm: tensors; agc: units (rows); global-norm, autoclip: 1 or 0.
+  // value: elements changed; norm, quantile-per-layer: tensors; agc: units (rows); global-norm,
+  // autoclip: 1 or 0.
   int64_t clipped = 0;
   bool clipped_any = false;
 };
@@ -42,7 +44,7 @@ class Clipper {
   // its limit (within float rounding); when it already was, the gradients are unchanged bit
   // for bit. The result does not depend on the thread count.
   virtual ClipReport apply(ParamStore& ps) = 0;
-  // What the rule has learned from past steps (autoclip: its history of norms), for
+  // What the rule has learned from past steps (autoclip, quantile-per-layer: norms), for
   // checkpoints; empty for stateless rules. set_state(state()) restores the same behaviour.
   virtual std::vector<double> state() const { return {}; }
   // Throws NumericError for a state this rule cannot hold (wrong length, non-finite values).

@@ -22,6 +22,7 @@
 #include "clip/by_value.h"
 #include "clip/clipper.h"
 #include "clip/config.h"
+#include "clip/quantile_per_layer.h"
 #include "core/error.h"
 
 namespace sculpt::clip {
@@ -98,6 +99,18 @@ const Registry<Row>& registry() {
               "Source Separation Networks\", MLSP 2020",
               "", "[clip]\nname = \"autoclip\"\npercentile = 10.0\n",
               [](AutoClipConfig c) { return std::make_unique<AutoClipper>(c); }),
+          row<QuantilePerLayerConfig>(
+              "quantile-per-layer", "AutoClip per tensor (percentile of its own past norms)",
+              "for every tensor t: N_t = ||g_t|| (L2); h_t <- h_t + [N_t] (its last `history` "
+              "norms, or all)\n"
+              "limit_t = percentile(h_t, percentile);  f_t = min(1, limit_t / (N_t + 1e-6));  "
+              "g_t <- f_t * g_t",
+              "AutoClip's rule (Seetharaman, Wichern, Pardo & Le Roux, \"AutoClip: Adaptive "
+              "Gradient Clipping for Source Separation Networks\", MLSP 2020) on each tensor",
+              "", "[clip]\nname = \"quantile-per-layer\"\npercentile = 10.0\n",
+              [](QuantilePerLayerConfig c) {
+                return std::make_unique<QuantilePerLayerClipper>(c);
+              }),
       });
   return r;
 }

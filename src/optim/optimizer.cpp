@@ -20,6 +20,7 @@ void Optimizer::init(const ParamStore& ps, std::vector<TensorSettings> settings)
   settings_ = std::move(settings);
   steps_.assign(ps.count(), TensorStep{});
   reset_state(ps.arena_size());
+  start_state(ps);
 }
 
 void Optimizer::step(ParamStore& ps, double lr, int64_t step) {

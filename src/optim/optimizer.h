@@ -64,7 +64,8 @@ class Optimizer {
   virtual ~Optimizer() = default;
   virtual std::string_view kind() const = 0;
 
-  // Sizes the state for the arena (resetting it) and sets each tensor's settings; empty
+  // Sizes the state for the arena (resetting it, from the current weights where the state is a
+  // copy of them) and sets each tensor's settings; empty
   // `settings` means lr_scale 1, the optimizer's weight decay where ParamFlags::decays.
   // Requires: ps finalized.
   void init(const ParamStore& ps, std::vector<TensorSettings> settings = {});
@@ -87,6 +88,9 @@ class Optimizer {
  protected:
   // Allocates the state for an arena of `n` floats at its initial value.
   virtual void reset_state(int64_t n) = 0;
+  // Then, with the weights the optimizer starts from: for state that starts as a copy of them
+  // (Lookahead's slow weights). Nothing by default.
+  virtual void start_state(const ParamStore& ps) { (void)ps; }
   // The fused update; `steps[i]` belongs to ps.entry(i).
   virtual void update(ParamStore& ps, const std::vector<TensorStep>& steps, int64_t step) = 0;
 

@@ -2,23 +2,12 @@
 #include "optim/sgd.h"
 
 #include "core/error.h"
-#include "optim/common_fields.h"
 #include "optim/fused.h"
 
 namespace sculpt::optim {
 
 const std::vector<Field<SgdConfig>>& SgdConfig::fields() {
-  using C = SgdConfig;
-  static const std::vector<Field<C>> f = with_common<C>({
-      {"momentum", &C::momentum, half_open(0, 1), "momentum coefficient mu (0: plain SGD)"},
-      {"dampening", &C::dampening, closed(0, 1),
-       "pytorch form: v = mu*v + (1 - dampening)*g after the first step"},
-      {"nesterov", &C::nesterov, "Nesterov momentum (needs momentum > 0, dampening 0)"},
-      {"momentum_form",
-       &C::momentum_form,
-       {"pytorch", "ema"},
-       "pytorch: v = mu*v + g (v = g at first); ema: v = mu*v + (1 - mu)*g from v = 0"},
-  });
+  static const std::vector<Field<SgdConfig>> f = sgd_fields<SgdConfig>();
   return f;
 }
 

@@ -8,6 +8,7 @@
 #pragma once
 
 #include "core/tensor.h"
+#include "optim/common_fields.h"
 #include "optim/optimizer.h"
 
 namespace sculpt::optim {
@@ -21,7 +22,26 @@ struct SgdConfig : OptimCommon {
   static const std::vector<Field<SgdConfig>>& fields();
 };
 
-class Sgd final : public Optimizer {
+// SGD's options for any config deriving from SgdConfig, then `more` (e.g. Lookahead's k, alpha),
+// between lr and the weight decay keys.
+template <class C>
+std::vector<Field<C>> sgd_fields(std::vector<Field<C>> more = {}) {
+  std::vector<Field<C>> own = {
+      {"momentum", &C::momentum, half_open(0, 1), "momentum coefficient mu (0: plain SGD)"},
+      {"dampening", &C::dampening, closed(0, 1),
+       "pytorch form: v = mu*v + (1 - dampening)*g after the first step"},
+      {"nesterov", &C::nesterov, "Nesterov momentum (needs momentum > 0, dampening 0)"},
+      {"momentum_form",
+       &C::momentum_form,
+       {"pytorch", "ema"},
+       "pytorch: v = mu*v + g (v = g at first); ema: v = mu*v + (1 - mu)*g from v = 0"},
+  };
+  for (Field<C>& f : more) own.push_back(std::move(f));
+  return with_common<C>(std::move(own));
+}
+
+// Not final: Lookahead (optim/lookahead.h) takes SGD's step on its fast weights.
+class Sgd : public Optimizer {
  public:
   explicit Sgd(SgdConfig cfg);
   std::string_view kind() const override { return "sgd"; }

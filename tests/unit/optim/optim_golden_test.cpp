@@ -13,13 +13,13 @@
 #include <vector>
 
 #include "clip/clipper.h"
+#include "core/masks.h"
 #include "core/param_store.h"
 #include "golden/golden.h"
 #include "io/recipe.h"
 #include "loss/registry.h"
 #include "nn/model.h"
 #include "optim/optimizer.h"
-#include "core/masks.h"
 #include "sched/schedule.h"
 #include "train/step.h"
 
@@ -39,6 +39,8 @@ OptimConfig config_of(const json& g) {
       cfg.set(key, v.get<bool>());
     else if (v.is_string())
       cfg.set(key, v.get<std::string>());
+    else if (v.is_number_integer())  // an integer option (Lookahead's k); number options take it
+      cfg.set(key, v.get<int64_t>());
     else
       cfg.set(key, v.get<double>());
   }

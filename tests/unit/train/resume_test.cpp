@@ -1,8 +1,7 @@
 // Exact resume at the library level: a trainer restored from an epoch-1 checkpoint ends epoch 2
-// with the same bits as one that never stopped; restore() lists every mismatch (names, shapes,
-// optimizer state, damaged metadata, a changed recipe) and then changes nothing.
-#include "train/checkpoint.h"
-
+// with the same bits as one that never stopped (with every registered optimizer and clipper);
+// restore() lists every mismatch (names, shapes, optimizer state, damaged metadata, a changed
+// recipe) and then changes nothing.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -15,8 +14,11 @@
 #include <string>
 #include <vector>
 
+#include "clip/clipper.h"
 #include "core/error.h"
 #include "io/checkpoint.h"
+#include "optim/optimizer.h"
+#include "train/checkpoint.h"
 #include "train/trainer.h"
 #include "unit/temp_dir_test.h"
 #include "unit/train/resume_fixtures.h"
@@ -60,6 +62,40 @@ TEST_F(ResumeTest, AdamResumeEqualsTheStraightRunBitForBit) {
   EXPECT_TRUE(straight.find("opt.exp_avg_sq.fc1.weight"));
 }
 
+// Every optimizer of the registry with the options of its example: every state array it has
+// travels in the checkpoint. The epoch's 14 steps end inside a cycle of Lookahead's k = 5, so
+// its slow weights are needed there.
+TEST_F(ResumeTest, EveryOptimizerResumesBitForBit) {
+  for (const optim::OptimizerInfo& info : optim::optimizer_infos()) {
+    SCOPED_TRACE(info.name);
+    ASSERT_EQ(info.example.rfind("[optim]\n", 0), 0u) << info.example;
+    const std::string r = blobs_recipe(info.example.substr(8));
+    const io::Checkpoint straight =
+        io::load_checkpoint(train(r, 2, info.name + "-straight.safetensors"));
+    expect_same_checkpoint(straight, resume(r, train(r, 1, info.name + "-e1.safetensors")));
+    EXPECT_TRUE(std::any_of(straight.tensors.begin(), straight.tensors.end(),
+                            [](const auto& t) { return t.first.starts_with("opt."); }));
+  }
+}
+
+// Every clipper of the registry with the options of its example, after SGD-Nesterov: what a
+// rule keeps (the histories of autoclip and quantile-per-layer) travels in the metadata.
+TEST_F(ResumeTest, EveryClipperResumesBitForBit) {
+  const auto clip_state = [](const io::Checkpoint& ck) {
+    const auto it = ck.metadata.find("clip");
+    return it == ck.metadata.end() ? std::string() : it->second;
+  };
+  for (const clip::ClipperInfo& info : clip::clipper_infos()) {
+    SCOPED_TRACE(info.name);
+    const std::string r = blobs_recipe(kNesterov) + info.example;
+    const io::Checkpoint straight =
+        io::load_checkpoint(train(r, 2, info.name + "-straight.safetensors"));
+    const io::Checkpoint resumed = resume(r, train(r, 1, info.name + "-e1.safetensors"));
+    expect_same_checkpoint(straight, resumed);
+    EXPECT_EQ(clip_state(straight), clip_state(resumed));
+  }
+}
+
 TEST_F(ResumeTest, DropoutModelResumeEqualsTheStraightRunBitForBit) {
   const std::string r = blobs_recipe(kNesterov, kDropoutModel);
   const io::Checkpoint straight = io::load_checkpoint(train(r, 2, "straight.safetensors"));
@@ -95,16 +131,15 @@ TEST_F(ResumeTest, PlateauAndOneCycleResumeEqualsTheStraightRunBitForBit) {
 // Clipping with history (AutoClip) and gradient accumulation resume exactly too: the norms
 // seen so far travel in the checkpoint ("clip").
 TEST_F(ResumeTest, AutoClipWithAccumulationResumeEqualsTheStraightRunBitForBit) {
-  std::string r = blobs_recipe(kNesterov) +
-                  "[clip]\nname = \"autoclip\"\npercentile = 50\n";
+  std::string r = blobs_recipe(kNesterov) + "[clip]\nname = \"autoclip\"\npercentile = 50\n";
   r.replace(r.find("batch_size = 32"), 15, "batch_size = 16\naccumulate = 2");
   const io::Checkpoint straight = io::load_checkpoint(train(r, 2, "straight.safetensors"));
   const io::Checkpoint resumed = resume(r, train(r, 1, "e1.safetensors"));
   expect_same_checkpoint(straight, resumed);
   EXPECT_EQ(straight.metadata.at("clip"), resumed.metadata.at("clip"));
-  EXPECT_GT(std::count(straight.metadata.at("clip").begin(), straight.metadata.at("clip").end(),
-                       ' '),
-            10);  // one norm per step of both epochs
+  EXPECT_GT(
+      std::count(straight.metadata.at("clip").begin(), straight.metadata.at("clip").end(), ' '),
+      10);  // one norm per step of both epochs
 }
 
 // A schedule over "the whole run" (cosine with total = 0) would change every rate if the run
@@ -142,9 +177,9 @@ TEST(ResumeState, PlateauStateRoundTripsExactlyAndMalformedTextIsRejected) {
                           "0x1p-1 0 -1 2 3 4", "0x1p-1 0 1 2 3 4 5", "0x1p-1 0 1 2 3 x"})
     EXPECT_FALSE(parse_plateau_state(bad).has_value()) << bad;
   std::map<std::string, std::string> meta;
-  put_state({.epoch = 1, .step = 3, .data_rng = {1, 2, 3, 4}, .dropout_rng = {5, 6, 7, 8},
-             .plateau = s},
-            meta);
+  put_state(
+      {.epoch = 1, .step = 3, .data_rng = {1, 2, 3, 4}, .dropout_rng = {5, 6, 7, 8}, .plateau = s},
+      meta);
   EXPECT_EQ(get_state(meta, "x").plateau, s);
   meta["plateau"] = "broken";
   EXPECT_THROW(get_state(meta, "x"), DataError);
