@@ -31,7 +31,7 @@ namespace {
 
 struct BenchArgs {
   std::string name;
-  std::string model;              // infer
+  std::string model;                     // infer
   std::vector<int64_t> batches{1, 256};  // infer
   int threads = 2;
   int reps = 1;

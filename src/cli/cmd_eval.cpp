@@ -8,11 +8,11 @@
 
 #include "cli/commands.h"
 #include "cli/prune_source.h"
-#include "run/checkpoints.h"
 #include "cli/verb.h"
 #include "core/error.h"
 #include "io/checkpoint.h"
 #include "io/recipe.h"
+#include "run/checkpoints.h"
 #include "train/trainer.h"
 
 namespace sculpt::cli {
@@ -71,7 +71,7 @@ void add_eval(CLI::App& app) {
   sub->add_option("--split", args->split, "test | val | train")
       ->check(CLI::IsMember({"test", "val", "train"}))
       ->capture_default_str();
-  sub->add_option("--set,-s", args->sets, "Override a recipe value: table.key=value")->take_all();
+  add_set_option(sub, args->sets);
   register_verb(sub, [args] { return run_eval(*args); });
 }
 

@@ -87,18 +87,20 @@ void check_export(train::Trainer& t, const infer::ExportModel& written, const Ex
   const int64_t n = test.size(), k = model.outputs();
   if (test.task == data::Task::kRegression) {
     fmt::print("check:    {} test samples: max |output difference| {:.2g}\n", n, max_diff);
-    SCULPT_CHECK(a.fp16 || max_diff <= 1e-4, NumericError,
-                 fmt::format("the export's outputs differ from the checkpoint's by {:.3g}", max_diff),
-                 out, "please report this with the checkpoint");
+    SCULPT_CHECK(
+        a.fp16 || max_diff <= 1e-4, NumericError,
+        fmt::format("the export's outputs differ from the checkpoint's by {:.3g}", max_diff), out,
+        "please report this with the checkpoint");
     return;
   }
   const std::vector<int32_t> p_got = infer::classes_of(got.data(), n, k);
   const std::vector<int32_t> p_want = infer::classes_of(want.data(), n, k);
   int64_t same = 0;
   for (int64_t i = 0; i < n; ++i) same += p_got[size_t(i)] == p_want[size_t(i)];
-  fmt::print("check:    {} test samples: the same prediction on {}, max |logit difference| "
-             "{:.2g}\n",
-             n, same, max_diff);
+  fmt::print(
+      "check:    {} test samples: the same prediction on {}, max |logit difference| "
+      "{:.2g}\n",
+      n, same, max_diff);
   const double acc = accuracy(p_got, test), acc_ck = accuracy(p_want, test);
   fmt::print("accuracy: {:.2f}% (checkpoint {:.2f}%, change {:+.2f} points)\n", 100 * acc,
              100 * acc_ck, 100 * (acc - acc_ck));
@@ -159,8 +161,7 @@ void add_export(CLI::App& app) {
   auto args = std::make_shared<ExportArgs>();
   CLI::App* sub = app.add_subcommand(
       "export", "Write a compact inference file of a trained or pruned model (sparse, fp16)");
-  sub->add_option("--checkpoint,-c", args->checkpoint, "Run directory or checkpoint file")
-      ->required();
+  add_checkpoint_option(sub, args->checkpoint)->required();
   sub->add_option("--out,-o", args->out,
                   "Output file (default: <run dir>/model.sculpt, or the checkpoint's name with "
                   ".sculpt)");
@@ -168,7 +169,8 @@ void add_export(CLI::App& app) {
                   "auto: the smallest encoding per tensor; dense; sparse: CSR for every weight")
       ->check(CLI::IsMember({"auto", "dense", "sparse"}))
       ->capture_default_str();
-  sub->add_flag("--fp16", args->fp16, "Store values in half precision (reports the accuracy change)");
+  sub->add_flag("--fp16", args->fp16,
+                "Store values in half precision (reports the accuracy change)");
   add_force_flag(sub, args->force);
   register_verb(sub, [args] { return run_export(*args); });
 }

@@ -15,13 +15,13 @@
 
 #include "cli/commands.h"
 #include "cli/output_guard.h"
-#include "run/run_dir.h"
 #include "cli/verb.h"
 #include "core/error.h"
 #include "core/parallel.h"
 #include "data/csv.h"
 #include "data/idx.h"
 #include "infer/inference_model.h"
+#include "run/run_dir.h"
 
 namespace sculpt::cli {
 
@@ -153,24 +153,25 @@ void report(const InferArgs& a, const infer::InferenceModel& m, const Inputs& in
             const std::vector<float>& logits) {
   const int64_t n = in.n, k = m.outputs();
   const bool regression = m.header().task == "regression";
-  const std::vector<int32_t> cls = regression ? std::vector<int32_t>{}
-                                              : infer::classes_of(logits.data(), n, k);
+  const std::vector<int32_t> cls =
+      regression ? std::vector<int32_t>{} : infer::classes_of(logits.data(), n, k);
   if (!a.out.empty()) {
     std::string csv = regression ? "sample,value\n" : "sample,class\n";
     for (int64_t i = 0; i < n; ++i)
-      csv += regression ? fmt::format("{},{}\n", i, fmt::join(logits.begin() + i * k,
-                                                               logits.begin() + (i + 1) * k, ","))
-                        : fmt::format("{},{}\n", i, cls[size_t(i)]);
+      csv += regression
+                 ? fmt::format("{},{}\n", i,
+                               fmt::join(logits.begin() + i * k, logits.begin() + (i + 1) * k, ","))
+                 : fmt::format("{},{}\n", i, cls[size_t(i)]);
     write_text_file(a.out, csv);
     fmt::print("predictions: {}\n", a.out);
   }
   if (in.labels.empty()) {
     if (a.out.empty())
       for (int64_t i = 0; i < n; ++i)
-        fmt::print("{}\n", regression ? fmt::format("{}", fmt::join(logits.begin() + i * k,
-                                                                     logits.begin() + (i + 1) * k,
-                                                                     ","))
-                                      : std::to_string(cls[size_t(i)]));
+        fmt::print("{}\n", regression
+                               ? fmt::format("{}", fmt::join(logits.begin() + i * k,
+                                                             logits.begin() + (i + 1) * k, ","))
+                               : std::to_string(cls[size_t(i)]));
     return;
   }
   if (regression) {
@@ -202,7 +203,8 @@ int run_infer(const InferArgs& a) {
                                             : read_csv_inputs(a, exported.header);
   // Buffers for no more samples than there are: --batch 2147483647 on ten rows runs as 10.
   const int64_t batch = std::min(a.batch, std::max<int64_t>(in.n, 1));
-  infer::InferenceModel m = infer::InferenceModel::from_export(exported, {a.kernels, batch}, a.model);
+  infer::InferenceModel m =
+      infer::InferenceModel::from_export(exported, {a.kernels, batch}, a.model);
   using Clock = std::chrono::steady_clock;
   const auto t0 = Clock::now();
   const std::vector<float> logits = m.predict(in.x);

@@ -111,8 +111,9 @@ const char* needs_text(prune::Needs n) {
 }
 
 void list_criteria() {
-  fmt::print("pruning criteria (prune.criterion, sculpt prune --criterion); higher scores are "
-             "kept:\n");
+  fmt::print(
+      "pruning criteria (prune.criterion, sculpt prune --criterion); higher scores are "
+      "kept:\n");
   for (const prune::CriterionInfo& c : prune::criteria())
     fmt::print("\n{} - {}\n    {}\n  needs: {}\n  {}\n", c.name, c.title, c.formula,
                needs_text(c.needs), c.paper);
@@ -183,8 +184,8 @@ void list_clippers_markdown() {
 void list_criteria_markdown() {
   fmt::print("| criterion | score (higher is kept) | needs | source |\n|---|---|---|---|\n");
   for (const prune::CriterionInfo& c : prune::criteria())
-    fmt::print("| `{}` | {} | {} | {} |\n", c.name, md_cell(c.formula), md_cell(needs_text(c.needs)),
-               md_cell(c.paper));
+    fmt::print("| `{}` | {} | {} | {} |\n", c.name, md_cell(c.formula),
+               md_cell(needs_text(c.needs)), md_cell(c.paper));
   fmt::print("\n### `[prune]` keys\n\n");
   print_rows_markdown(describe_fields<prune::PruneConfig>("prune"));
 }
@@ -200,12 +201,12 @@ int run_list(const std::string& what, bool markdown) {
                           " choices: optimizers, schedules, clippers, criteria, layers, "
                           "losses, models, recipe");
   if (markdown) {
-    SCULPT_CHECK(what == "optimizers" || what == "schedules" || what == "clippers" ||
-                     what == "criteria",
-                 ConfigError,
-                 "--markdown is only for `sculpt list optimizers`, `schedules`, `clippers` and "
-                 "`criteria`",
-                 "sculpt list", "run `sculpt list optimizers --markdown`");
+    SCULPT_CHECK(
+        what == "optimizers" || what == "schedules" || what == "clippers" || what == "criteria",
+        ConfigError,
+        "--markdown is only for `sculpt list optimizers`, `schedules`, `clippers` and "
+        "`criteria`",
+        "sculpt list", "run `sculpt list optimizers --markdown`");
     if (what == "optimizers")
       list_optimizers_markdown();
     else if (what == "schedules")

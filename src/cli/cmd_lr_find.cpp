@@ -13,11 +13,11 @@
 
 #include "cli/commands.h"
 #include "cli/output_guard.h"
-#include "run/run_dir.h"
 #include "cli/verb.h"
 #include "core/error.h"
 #include "io/recipe.h"
 #include "report/svg_plot.h"
+#include "run/run_dir.h"
 #include "train/lr_find.h"
 #include "train/trainer.h"
 
@@ -147,9 +147,8 @@ void add_lr_find(CLI::App& app) {
   auto args = std::make_shared<LrFindArgs>();
   CLI::App* sub = app.add_subcommand(
       "lr-find", "Learning-rate range test: sweep the rate up exponentially and suggest one");
-  sub->add_option("--recipe,-r", args->recipe, "Recipe file (TOML)")->required();
-  sub->add_option("--set,-s", args->sets, "Override a recipe value: table.key=value (repeatable)")
-      ->take_all();
+  add_recipe_option(sub, args->recipe)->required();
+  add_set_option(sub, args->sets);
   sub->add_option("--start", args->config.start, "First learning rate")->capture_default_str();
   sub->add_option("--end", args->config.end, "Last learning rate")->capture_default_str();
   sub->add_option("--steps", args->config.steps, "Steps in the sweep (at least 10)")

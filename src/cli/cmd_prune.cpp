@@ -345,7 +345,7 @@ void add_prune_sensitivity(CLI::App& prune);
 void add_prune(CLI::App& app) {
   auto a = std::make_shared<PruneArgs>();
   CLI::App* sub = app.add_subcommand("prune", "Prune a trained model, fine-tune it, shrink it");
-  sub->add_option("--checkpoint,-c", a->checkpoint, "Run directory or checkpoint file");
+  add_checkpoint_option(sub, a->checkpoint);
   sub->add_option("--sparsity", a->sparsity, "Fraction of the weights to prune, in [0, 1)");
   sub->add_option("--threshold", a->threshold, "Prune entries scoring <= T (e.g. |w| <= T)");
   sub->add_option("--max-drop", a->max_drop,
@@ -379,7 +379,7 @@ void add_prune(CLI::App& app) {
   sub->add_flag("--no-surgery", a->no_surgery, "Keep dead neurons/channels in place");
   sub->add_option("--out,-o", a->out, "Output run directory (default runs/<name>-pruned-<time>)");
   add_force_flag(sub, a->force);
-  sub->add_option("--set,-s", a->sets, "Override a recipe value: table.key=value")->take_all();
+  add_set_option(sub, a->sets);
   add_prune_sensitivity(*sub);  // registered first: run_selected runs it when it was parsed
   register_verb(sub, [a] {
     SCULPT_CHECK(!a->checkpoint.empty(), ConfigError, "--checkpoint is required", "sculpt prune",

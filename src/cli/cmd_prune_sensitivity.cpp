@@ -101,13 +101,13 @@ void add_prune_sensitivity(CLI::App& prune) {
   auto a = std::make_shared<SensitivityArgs>();
   CLI::App* sub = prune.add_subcommand(
       "sensitivity", "Validation accuracy with each layer pruned alone, at sparsities 0-99%");
-  sub->add_option("--checkpoint,-c", a->checkpoint, "Run directory or checkpoint file");
+  add_checkpoint_option(sub, a->checkpoint);
   sub->add_option("--sparsities", a->sparsities, "Sparsities to try")->delimiter(',');
   sub->add_option("--criterion", a->criterion,
                   fmt::format("{}", fmt::join(prune::criterion_names(), " | ")))
       ->capture_default_str();
   sub->add_option("--out,-o", a->out, "Directory for sensitivity.csv/.svg (default: the run's)");
-  sub->add_option("--set,-s", a->sets, "Override a recipe value: table.key=value")->take_all();
+  add_set_option(sub, a->sets);
   add_force_flag(sub, a->force);
   register_verb(sub, [a] { return run_sensitivity(*a); });
 }

@@ -27,10 +27,10 @@ struct ReportArgs {
 int run_report(const ReportArgs& a) {
   SCULPT_CHECK(!a.dirs.empty(), ConfigError, "give at least one run directory", "sculpt report",
                "e.g. sculpt report runs/default-20261125-160225");
-  const std::string out =
-      !a.out.empty()        ? a.out
-      : a.dirs.size() == 1 ? (std::filesystem::path(a.dirs[0]) / "report.html").string()
-                            : std::string("report.html");
+  const std::string out = !a.out.empty() ? a.out
+                          : a.dirs.size() == 1
+                              ? (std::filesystem::path(a.dirs[0]) / "report.html").string()
+                              : std::string("report.html");
   std::vector<std::string> inputs = a.dirs;  // and what is read from each
   for (const std::string& d : a.dirs)
     for (const char* f : {"metrics.jsonl", "recipe.toml"})

@@ -180,9 +180,8 @@ void add_schedule(CLI::App& app) {
   auto args = std::make_shared<ScheduleArgs>();
   CLI::App* sub = app.add_subcommand(
       "schedule", "Print (and plot) a recipe's learning-rate schedule without training");
-  sub->add_option("--recipe,-r", args->recipe, "Recipe file (TOML)")->required();
-  sub->add_option("--set,-s", args->sets, "Override a recipe value: table.key=value (repeatable)")
-      ->take_all();
+  add_recipe_option(sub, args->recipe)->required();
+  add_set_option(sub, args->sets);
   sub->add_option("--every", args->every, "Print every K-th step (default: about 25 rows)")
       ->check(positive_count);
   sub->add_option("--steps", args->steps,

@@ -199,12 +199,11 @@ void report_run(const std::string& dir) {
 void add_train(CLI::App& app) {
   auto args = std::make_shared<TrainArgs>();
   CLI::App* sub = app.add_subcommand("train", "Train a model from a recipe");
-  sub->add_option("--recipe,-r", args->recipe, "Recipe file (TOML)");
+  add_recipe_option(sub, args->recipe);
   sub->add_option("--resume", args->resume,
                   "Continue the run in RUN_DIR from its last checkpoint (--set may change only "
                   "train.epochs and output.*)");
-  sub->add_option("--set,-s", args->sets, "Override a recipe value: table.key=value (repeatable)")
-      ->take_all();
+  add_set_option(sub, args->sets);
   sub->add_option("--out,-o", args->out, "Run directory (default: <output.dir>/<name>-<time>)");
   sub->add_flag("--quiet,-q", args->quiet, "No progress output (summary only)");
   add_force_flag(sub, args->force);

@@ -1,19 +1,11 @@
 // gemm through oneDNN's row-major dnnl_sgemm.
 #include "kernels/gemm.h"
 
-#include <oneapi/dnnl/dnnl.h>
-// GCC 12 flags the deliberately undefined registers inside the AVX-512 intrinsic headers.
-#pragma GCC diagnostic push
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-#include <immintrin.h>
-#pragma GCC diagnostic pop
-
 #include <fmt/format.h>
+#include <oneapi/dnnl/dnnl.h>
 
 #include "core/error.h"
+#include "kernels/intrinsics.h"
 
 namespace sculpt::kernels {
 

@@ -2,19 +2,12 @@
 // unpack/shuffle), the ragged edges by scalar loops, column tiles spread over threads.
 #include "kernels/transpose.h"
 
-// GCC 12 flags the deliberately undefined registers inside the AVX-512 intrinsic headers.
-#pragma GCC diagnostic push
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-#include <immintrin.h>
-#pragma GCC diagnostic pop
 #include <omp.h>
 
 #include <algorithm>
 
 #include "core/parallel.h"
+#include "kernels/intrinsics.h"
 
 namespace sculpt::kernels {
 
@@ -38,10 +31,11 @@ __attribute__((target("avx512f"))) inline __m512 hi(__m512 a, __m512 b) {
 }
 
 __attribute__((target("avx512f"))) void tile16(const float* x, int64_t ldx, float* y, int64_t ldy,
-                                              float shift, float scale) {
+                                               float shift, float scale) {
   const __m512 m = _mm512_set1_ps(shift), s = _mm512_set1_ps(scale);
   __m512 r[16], t[16];
-  for (int i = 0; i < 16; ++i) r[i] = _mm512_mul_ps(_mm512_sub_ps(_mm512_loadu_ps(x + i * ldx), m), s);
+  for (int i = 0; i < 16; ++i)
+    r[i] = _mm512_mul_ps(_mm512_sub_ps(_mm512_loadu_ps(x + i * ldx), m), s);
   // Pairs of rows interleaved by element, then by pairs of elements, then 128-bit lanes twice.
   for (int i = 0; i < 16; i += 2) {
     t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
