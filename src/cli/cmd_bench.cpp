@@ -249,9 +249,8 @@ int run_bench(const BenchArgs& a) {
 }  // namespace
 
 void add_bench(CLI::App& app) {
-  auto args = std::make_shared<BenchArgs>();
-  CLI::App* sub =
-      app.add_subcommand("bench", "Run a benchmark case (the Sculpt half of ./bench/run)");
+  const auto [sub, args] = add_verb<BenchArgs>(
+      app, "bench", "Run a benchmark case (the Sculpt half of ./bench/run)", run_bench);
   sub->add_option("case", args->name,
                   "train-mlp | train-lenet5 | optim-adam | optim-sgd-nesterov | clip-global-norm "
                   "| infer (with --model) | infer-mlp-b1 | infer-mlp-b256 | infer-sparse95-b1 | "
@@ -271,7 +270,6 @@ void add_bench(CLI::App& app) {
                   "infer-lenet90-*: test images)")
       ->capture_default_str();
   sub->add_flag("--json", args->json, "Print one JSON line");
-  register_verb(sub, [args] { return run_bench(*args); });
 }
 
 }  // namespace sculpt::cli

@@ -64,15 +64,14 @@ int run_eval(const EvalArgs& a) {
 }  // namespace
 
 void add_eval(CLI::App& app) {
-  auto args = std::make_shared<EvalArgs>();
-  CLI::App* sub = app.add_subcommand("eval", "Evaluate a trained model on its data");
+  const auto [sub, args] =
+      add_verb<EvalArgs>(app, "eval", "Evaluate a trained model on its data", run_eval);
   sub->add_option("--model,-m", args->model, "Run directory or checkpoint file")->required();
   sub->add_option("--data,-d", args->data, "Data path (overrides data.path of the run's recipe)");
   sub->add_option("--split", args->split, "test | val | train")
       ->check(CLI::IsMember({"test", "val", "train"}))
       ->capture_default_str();
   add_set_option(sub, args->sets);
-  register_verb(sub, [args] { return run_eval(*args); });
 }
 
 }  // namespace sculpt::cli

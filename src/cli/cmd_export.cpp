@@ -158,9 +158,9 @@ int run_export(const ExportArgs& a) {
 }  // namespace
 
 void add_export(CLI::App& app) {
-  auto args = std::make_shared<ExportArgs>();
-  CLI::App* sub = app.add_subcommand(
-      "export", "Write a compact inference file of a trained or pruned model (sparse, fp16)");
+  const auto [sub, args] = add_verb<ExportArgs>(
+      app, "export", "Write a compact inference file of a trained or pruned model (sparse, fp16)",
+      run_export);
   add_checkpoint_option(sub, args->checkpoint)->required();
   sub->add_option("--out,-o", args->out,
                   "Output file (default: <run dir>/model.sculpt, or the checkpoint's name with "
@@ -172,7 +172,6 @@ void add_export(CLI::App& app) {
   sub->add_flag("--fp16", args->fp16,
                 "Store values in half precision (reports the accuracy change)");
   add_force_flag(sub, args->force);
-  register_verb(sub, [args] { return run_export(*args); });
 }
 
 }  // namespace sculpt::cli

@@ -220,8 +220,8 @@ int run_infer(const InferArgs& a) {
 }  // namespace
 
 void add_infer(CLI::App& app) {
-  auto args = std::make_shared<InferArgs>();
-  CLI::App* sub = app.add_subcommand("infer", "Run an exported model on IDX images or CSV rows");
+  const auto [sub, args] = add_verb<InferArgs>(
+      app, "infer", "Run an exported model on IDX images or CSV rows", run_infer);
   sub->add_option("--model,-m", args->model, "Export file (sculpt export)")->required();
   sub->add_option("--input,-i", args->input, "IDX images (.gz or not) or a CSV file")->required();
   sub->add_option("--labels", args->labels,
@@ -237,7 +237,6 @@ void add_infer(CLI::App& app) {
   sub->add_option("--threads,-t", args->threads, "Threads (default: all cores)");
   sub->add_option("--out,-o", args->out, "Write the predictions to this CSV file");
   add_force_flag(sub, args->force);
-  register_verb(sub, [args] { return run_infer(*args); });
 }
 
 }  // namespace sculpt::cli

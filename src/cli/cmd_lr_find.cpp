@@ -144,9 +144,9 @@ int run_lr_find(const LrFindArgs& a) {
 }  // namespace
 
 void add_lr_find(CLI::App& app) {
-  auto args = std::make_shared<LrFindArgs>();
-  CLI::App* sub = app.add_subcommand(
-      "lr-find", "Learning-rate range test: sweep the rate up exponentially and suggest one");
+  const auto [sub, args] = add_verb<LrFindArgs>(
+      app, "lr-find", "Learning-rate range test: sweep the rate up exponentially and suggest one",
+      run_lr_find);
   add_recipe_option(sub, args->recipe)->required();
   add_set_option(sub, args->sets);
   sub->add_option("--start", args->config.start, "First learning rate")->capture_default_str();
@@ -165,7 +165,6 @@ void add_lr_find(CLI::App& app) {
   sub->add_option("--out,-o", args->out,
                   "Output directory (default: <output.dir>/lr-find-<recipe name>)");
   add_force_flag(sub, args->force);
-  register_verb(sub, [args] { return run_lr_find(*args); });
 }
 
 }  // namespace sculpt::cli

@@ -98,9 +98,9 @@ int run_sensitivity(const SensitivityArgs& a) {
 }  // namespace
 
 void add_prune_sensitivity(CLI::App& prune) {
-  auto a = std::make_shared<SensitivityArgs>();
-  CLI::App* sub = prune.add_subcommand(
-      "sensitivity", "Validation accuracy with each layer pruned alone, at sparsities 0-99%");
+  const auto [sub, a] = add_verb<SensitivityArgs>(
+      prune, "sensitivity", "Validation accuracy with each layer pruned alone, at sparsities 0-99%",
+      run_sensitivity);
   add_checkpoint_option(sub, a->checkpoint);
   sub->add_option("--sparsities", a->sparsities, "Sparsities to try")->delimiter(',');
   sub->add_option("--criterion", a->criterion,
@@ -109,7 +109,6 @@ void add_prune_sensitivity(CLI::App& prune) {
   sub->add_option("--out,-o", a->out, "Directory for sensitivity.csv/.svg (default: the run's)");
   add_set_option(sub, a->sets);
   add_force_flag(sub, a->force);
-  register_verb(sub, [a] { return run_sensitivity(*a); });
 }
 
 }  // namespace sculpt::cli

@@ -49,16 +49,15 @@ int run_report(const ReportArgs& a) {
 }  // namespace
 
 void add_report(CLI::App& app) {
-  auto a = std::make_shared<ReportArgs>();
-  CLI::App* sub = app.add_subcommand(
-      "report", "Write the HTML report of a run, or compare several runs in one report");
+  const auto [sub, a] = add_verb<ReportArgs>(
+      app, "report", "Write the HTML report of a run, or compare several runs in one report",
+      run_report);
   sub->add_option("run_dirs", a->dirs, "Run directories (several: overlaid in the same charts)")
       ->required();
   sub->add_option("--out,-o", a->out,
                   "Output file (default: RUN_DIR/report.html for one run, ./report.html for "
                   "several)");
   add_force_flag(sub, a->force);
-  register_verb(sub, [a] { return run_report(*a); });
 }
 
 }  // namespace sculpt::cli

@@ -177,9 +177,9 @@ int run_schedule(const ScheduleArgs& a) {
 }  // namespace
 
 void add_schedule(CLI::App& app) {
-  auto args = std::make_shared<ScheduleArgs>();
-  CLI::App* sub = app.add_subcommand(
-      "schedule", "Print (and plot) a recipe's learning-rate schedule without training");
+  const auto [sub, args] = add_verb<ScheduleArgs>(
+      app, "schedule", "Print (and plot) a recipe's learning-rate schedule without training",
+      run_schedule);
   add_recipe_option(sub, args->recipe)->required();
   add_set_option(sub, args->sets);
   sub->add_option("--every", args->every, "Print every K-th step (default: about 25 rows)")
@@ -192,7 +192,6 @@ void add_schedule(CLI::App& app) {
                   "Write the lr curve over every step as SVG (and FILE-momentum.svg when the "
                   "schedule cycles the momentum)");
   add_force_flag(sub, args->force);
-  register_verb(sub, [args] { return run_schedule(*args); });
 }
 
 }  // namespace sculpt::cli

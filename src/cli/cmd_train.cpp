@@ -197,8 +197,8 @@ void report_run(const std::string& dir) {
 }
 
 void add_train(CLI::App& app) {
-  auto args = std::make_shared<TrainArgs>();
-  CLI::App* sub = app.add_subcommand("train", "Train a model from a recipe");
+  const auto [sub, args] =
+      add_verb<TrainArgs>(app, "train", "Train a model from a recipe", run_train);
   add_recipe_option(sub, args->recipe);
   sub->add_option("--resume", args->resume,
                   "Continue the run in RUN_DIR from its last checkpoint (--set may change only "
@@ -207,7 +207,6 @@ void add_train(CLI::App& app) {
   sub->add_option("--out,-o", args->out, "Run directory (default: <output.dir>/<name>-<time>)");
   sub->add_flag("--quiet,-q", args->quiet, "No progress output (summary only)");
   add_force_flag(sub, args->force);
-  register_verb(sub, [args] { return run_train(*args); });
 }
 
 }  // namespace sculpt::cli

@@ -3,7 +3,9 @@
 
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace sculpt::cli {
@@ -14,6 +16,18 @@ struct Verb {
 };
 
 void register_verb(CLI::App* sub, std::function<int()> run);
+
+// Adds the verb `name` to `parent` and registers `run` for it. Its arguments live as long as
+// the program; the caller binds options of `sub` to them:
+//   auto [sub, a] = add_verb<EvalArgs>(app, "eval", "Evaluate a trained model", run_eval);
+template <class Args>
+std::pair<CLI::App*, Args*> add_verb(CLI::App& parent, std::string name, std::string help,
+                                     int (*run)(const Args&)) {
+  auto args = std::make_shared<Args>();
+  CLI::App* sub = parent.add_subcommand(std::move(name), std::move(help));
+  register_verb(sub, [args, run] { return run(*args); });
+  return {sub, args.get()};
+}
 
 // The options several verbs share, with one wording: --set,-s (recipe overrides, repeatable),
 // --recipe,-r, and --checkpoint,-c (a run directory or a checkpoint file).
