@@ -12,7 +12,7 @@ const std::vector<Field<GlobalNormConfig>>& GlobalNormConfig::fields() {
 }
 
 ClipReport GlobalNormClipper::apply(ParamStore& ps) {
-  const bool inf = cfg_.norm_type == "inf";
+  const bool inf = cfg_.norm_type == NormType::kInf;
   norms_.prepare(ps);
   double sumsq = 0.0;
   const float f = norms_.measure_and_scale(ps.grads().data(), inf, [&](const BlockSums& t) {

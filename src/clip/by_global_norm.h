@@ -12,7 +12,7 @@ namespace sculpt::clip {
 
 struct GlobalNormConfig {
   double max_norm = 1.0;
-  std::string norm_type = "2";
+  NormType norm_type = NormType::kL2;
   double eps = 1e-6;
 
   static const std::vector<Field<GlobalNormConfig>>& fields();

@@ -32,7 +32,7 @@ ClipReport scale_per_tensor(const ArenaNorms& norms, float* g,
 }
 
 ClipReport NormClipper::apply(ParamStore& ps) {
-  const bool inf = cfg_.norm_type == "inf";
+  const bool inf = cfg_.norm_type == NormType::kInf;
   norms_.prepare(ps);
   norms_.measure(ps.grads().data(), /*with_max=*/inf);
   norms_.per_tensor(ps.count(), tensors_);

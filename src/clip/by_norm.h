@@ -16,10 +16,7 @@ template <class C>
 std::vector<Field<C>> norm_fields(const char* what) {
   return {
       {"max_norm", &C::max_norm, greater_than(0), what},
-      {"norm_type",
-       &C::norm_type,
-       {"2", "inf"},
-       "2: Euclidean norm; inf: largest magnitude (torch's norm_type)",
+      {"norm_type", &C::norm_type, "2: Euclidean norm; inf: largest magnitude (torch's norm_type)",
        /*int_as_string=*/true},
       {"eps", &C::eps, at_least(0), "added to the norm in the factor max_norm / (norm + eps)"},
   };
@@ -41,7 +38,7 @@ ClipReport scale_per_tensor(const ArenaNorms& norms, float* g,
 
 struct NormConfig {
   double max_norm = 1.0;
-  std::string norm_type = "2";
+  NormType norm_type = NormType::kL2;
   double eps = 1e-6;
 
   static const std::vector<Field<NormConfig>>& fields();

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,12 +18,19 @@
 #include "core/fields.h"
 #include "core/options.h"
 #include "core/param_store.h"
+#include "core/registry.h"
 
 namespace sculpt {
 struct ClipConfig;
 }
 
 namespace sculpt::clip {
+
+// The norm of the norm rules: Euclidean ("2") or the largest magnitude ("inf"), as torch's
+// norm_type.
+enum class NormType { kL2, kInf };
+inline constexpr Choice<NormType> kNormTypes[] = {{NormType::kL2, "2"}, {NormType::kInf, "inf"}};
+constexpr std::span<const Choice<NormType>> choices_of(NormType) { return kNormTypes; }
 
 struct ClipReport {
   double norm_before = 0.0;  // global L2 norm of every gradient before clipping (double sums)
@@ -74,11 +82,10 @@ struct ClipperInfo {
 
 const std::vector<ClipperInfo>& clipper_infos();
 std::vector<std::string> clipper_names();
-bool clipper_has_field(std::string_view name, std::string_view key);
-// Any clipper's spec for `key` (to read `--set clip.key=text` before the name is final).
-const FieldSpec* any_clipper_field(std::string_view key);
-// The option keys the named clipper takes, in order.
-std::vector<std::string> clipper_fields(std::string_view name);
+// What the recipe reader asks of the clippers (core/registry.h): their names, a clipper's keys
+// in order, whether it has a key, any clipper's spec for a key (to read `--set clip.key=text`
+// before the name is final).
+const FamilyIndex& clipper_index();
 
 // Checks cfg.options against the named clipper and returns every option with its value
 // (defaults filled in). Throws ConfigError naming the field for an unknown name or key

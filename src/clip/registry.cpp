@@ -124,17 +124,9 @@ const std::vector<ClipperInfo>& clipper_infos() {
 
 std::vector<std::string> clipper_names() { return registry().names(); }
 
-bool clipper_has_field(std::string_view name, std::string_view key) {
-  return registry().has_field(name, key);
-}
-
-const FieldSpec* any_clipper_field(std::string_view key) { return registry().any_field(key); }
-
-std::vector<std::string> clipper_fields(std::string_view name) {
-  std::vector<std::string> out;
-  if (const Row* r = registry().get(name))
-    for (const FieldRow& f : r->info.fields) out.push_back(f.key.substr(f.key.find('.') + 1));
-  return out;
+const FamilyIndex& clipper_index() {
+  static const FamilyIndex index = registry().index();
+  return index;
 }
 
 namespace {

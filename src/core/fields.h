@@ -136,8 +136,9 @@ struct Field {
 
   // A choice field: its choices are the enum's texts.
   template <ChoiceEnum E>
-  Field(std::string name, E T::*m, std::string doc)
-      : spec{std::move(name), FieldType::kString, {}, choice_texts<E>(), std::move(doc)},
+  Field(std::string name, E T::*m, std::string doc, bool int_as_string = false)
+      : spec{std::move(name),   FieldType::kString, {},
+             choice_texts<E>(), std::move(doc),     int_as_string},
         member(EnumMember<T>{&get_enum<E>, &set_enum<E>, std::make_shared<E T::*>(m)}) {}
 
   const std::string& name() const { return spec.name; }

@@ -43,6 +43,16 @@ OptionFields option_fields(const char* member) {
   };
 }
 
+// The queries the recipe reader makes of a family configured by options (optimizers, schedule
+// families, clippers): its names, a row's keys, whether a row has a key, and the first row's spec
+// of a key (for values given before the name is known). Registry::index() builds it.
+struct FamilyIndex {
+  std::function<std::vector<std::string>()> names;
+  std::function<std::vector<std::string>(std::string_view name)> fields;
+  std::function<bool(std::string_view name, std::string_view key)> has_field;
+  std::function<const FieldSpec*(std::string_view key)> any_field;
+};
+
 // A row's name: `info.name`, else `name`, else `type` (a layer's).
 template <class Row>
 std::string_view row_name(const Row& r) {
@@ -105,6 +115,19 @@ class Registry {
     for (const Row& r : rows_)
       if (const FieldSpec* s = r.fields.spec(key)) return s;
     return nullptr;
+  }
+  // The keys of row `name` (from its info's field listing, "optim.lr" -> "lr"); empty if none.
+  std::vector<std::string> fields(std::string_view name) const {
+    std::vector<std::string> out;
+    if (const Row* r = get(name))
+      for (const FieldRow& f : r->info.fields) out.push_back(f.key.substr(f.key.find('.') + 1));
+    return out;
+  }
+  // The four queries above as a FamilyIndex; the registry must outlive it (a static one does).
+  FamilyIndex index() const {
+    return {[this] { return names(); }, [this](std::string_view n) { return fields(n); },
+            [this](std::string_view n, std::string_view k) { return has_field(n, k); },
+            [this](std::string_view k) { return any_field(k); }};
   }
 
  private:

@@ -4,10 +4,7 @@
 //   using Config;                          OptimConfig, ... (with `name` and `options`)
 //   static constexpr const char* kTable, kDefault, kNameDoc;
 //   static Config& of(RecipeConfig&); static const Config& of(const RecipeConfig&);
-//   static std::vector<std::string> names();
-//   static std::vector<std::string> fields(std::string_view name);   one row's keys
-//   static const FieldSpec* any_field(std::string_view key);
-//   static bool has_field(std::string_view name, std::string_view key);
+//   static const FamilyIndex& index();     names, a row's keys, has_field, any_field
 //   static Options resolve(const Config&);                           checks, fills defaults
 // Choice<F> then gives the Table operations; a family adds its sub-tables around them.
 #pragma once
@@ -20,6 +17,7 @@
 
 #include "core/fields.h"
 #include "core/options.h"
+#include "core/registry.h"
 #include "io/recipe.h"
 
 namespace sculpt::recipe_detail {
@@ -27,7 +25,7 @@ namespace sculpt::recipe_detail {
 template <class F>
 struct Choice {
   static const FieldSpec& name_spec() {
-    static const FieldSpec spec{"name", FieldType::kString, {}, F::names(), F::kNameDoc};
+    static const FieldSpec spec{"name", FieldType::kString, {}, F::index().names(), F::kNameDoc};
     return spec;
   }
 
@@ -35,14 +33,14 @@ struct Choice {
   static std::vector<std::string> keys(std::vector<std::string> extra = {}) {
     std::vector<std::string> keys = {"name"};
     keys.insert(keys.end(), extra.begin(), extra.end());
-    for (const std::string& n : F::names())
-      for (const std::string& k : F::fields(n))
+    for (const std::string& n : F::index().names())
+      for (const std::string& k : F::index().fields(n))
         if (std::find(keys.begin(), keys.end(), k) == keys.end()) keys.push_back(k);
     return keys;
   }
 
   static const FieldSpec* spec(std::string_view key) {
-    return key == "name" ? &name_spec() : F::any_field(key);
+    return key == "name" ? &name_spec() : F::index().any_field(key);
   }
 
   // `name` is checked at once; any other key is kept as written until F::resolve checks it
@@ -72,7 +70,7 @@ struct Choice {
   static void drop_foreign_options(typename F::Config& cfg) {
     std::vector<std::string> dropped;
     for (const Option& o : cfg.options.items())
-      if (!F::has_field(cfg.name, o.key)) dropped.push_back(o.key);
+      if (!F::index().has_field(cfg.name, o.key)) dropped.push_back(o.key);
     for (const std::string& k : dropped) cfg.options.erase(k);
   }
 };

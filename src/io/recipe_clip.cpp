@@ -19,12 +19,7 @@ struct ClipFamily {
       "gradient clipping rule (its keys: `sculpt list clippers`)";
   static ClipConfig& of(RecipeConfig& r) { return r.clip; }
   static const ClipConfig& of(const RecipeConfig& r) { return r.clip; }
-  static std::vector<std::string> names() { return clip::clipper_names(); }
-  static std::vector<std::string> fields(std::string_view n) { return clip::clipper_fields(n); }
-  static const FieldSpec* any_field(std::string_view k) { return clip::any_clipper_field(k); }
-  static bool has_field(std::string_view n, std::string_view k) {
-    return clip::clipper_has_field(n, k);
-  }
+  static const FamilyIndex& index() { return clip::clipper_index(); }
   static Options resolve(const ClipConfig& c) { return clip::resolve_options(c); }
 };
 using ClipChoice = Choice<ClipFamily>;

@@ -66,12 +66,7 @@ struct OptimFamily {
   static constexpr const char* kNameDoc = "optimizer (its options: `sculpt list optimizers`)";
   static OptimConfig& of(RecipeConfig& r) { return r.optim; }
   static const OptimConfig& of(const RecipeConfig& r) { return r.optim; }
-  static std::vector<std::string> names() { return optim::optimizer_names(); }
-  static std::vector<std::string> fields(std::string_view n) { return optim::optimizer_fields(n); }
-  static const FieldSpec* any_field(std::string_view k) { return optim::any_optimizer_field(k); }
-  static bool has_field(std::string_view n, std::string_view k) {
-    return optim::optimizer_has_field(n, k);
-  }
+  static const FamilyIndex& index() { return optim::optimizer_index(); }
   static Options resolve(const OptimConfig& c) { return optim::resolve_options(c); }
 };
 using OptimChoice = Choice<OptimFamily>;

@@ -21,12 +21,7 @@ struct ScheduleFamily {
   static constexpr const char* kNameDoc = "schedule family (its keys: `sculpt list schedules`)";
   static ScheduleConfig& of(RecipeConfig& r) { return r.schedule; }
   static const ScheduleConfig& of(const RecipeConfig& r) { return r.schedule; }
-  static std::vector<std::string> names() { return sched::schedule_names(); }
-  static std::vector<std::string> fields(std::string_view n) { return sched::schedule_fields(n); }
-  static const FieldSpec* any_field(std::string_view k) { return sched::any_schedule_field(k); }
-  static bool has_field(std::string_view n, std::string_view k) {
-    return sched::schedule_has_field(n, k);
-  }
+  static const FamilyIndex& index() { return sched::schedule_index(); }
   static Options resolve(const ScheduleConfig& c) { return sched::resolve_options(c); }
 };
 using ScheduleChoice = Choice<ScheduleFamily>;

@@ -25,7 +25,7 @@ struct AdamConfig : OptimCommon {
 struct AdamWConfig : AdamConfig {
   AdamWConfig() {
     weight_decay = 0.01;
-    decay_style = "decoupled";
+    decay_style = DecayStyle::kDecoupled;
   }
   static const std::vector<Field<AdamWConfig>>& fields();
 };

@@ -17,9 +17,7 @@ std::vector<Field<C>> with_common(std::vector<Field<C>> own) {
   f.push_back({"weight_decay", &C::weight_decay, at_least(0),
                "weight decay coefficient wd (how it applies: decay_style)"});
   f.push_back(
-      {"decay_style",
-       &C::decay_style,
-       {"l2", "decoupled", "decoupled-schedule"},
+      {"decay_style", static_cast<DecayStyle C::*>(&C::decay_style),
        "l2: g += wd*w; decoupled: w -= lr_t*wd*w; decoupled-schedule: w -= (lr_t/lr)*wd*w"});
   return f;
 }

@@ -14,7 +14,7 @@ struct LionConfig : OptimCommon {
   double beta2 = 0.99;
   LionConfig() {
     lr = 1e-4;
-    decay_style = "decoupled";
+    decay_style = DecayStyle::kDecoupled;
   }
   static const std::vector<Field<LionConfig>>& fields();
 };

@@ -30,9 +30,9 @@ void Optimizer::step(ParamStore& ps, double lr, int64_t step) {
     TensorStep& t = steps_[i];
     const double rate = lr * s.lr_scale;
     t = TensorStep{.lr = rate, .frozen = s.frozen};
-    if (common_.decay_style == "l2")
+    if (common_.decay_style == DecayStyle::kL2)
       t.l2 = static_cast<float>(s.weight_decay);
-    else if (common_.decay_style == "decoupled")
+    else if (common_.decay_style == DecayStyle::kDecoupled)
       t.keep = static_cast<float>(1.0 - rate * s.weight_decay);
     else
       t.keep = static_cast<float>(1.0 - multiplier * s.weight_decay);

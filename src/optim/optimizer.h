@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,6 +22,7 @@
 #include "core/fields.h"
 #include "core/options.h"
 #include "core/param_store.h"
+#include "core/registry.h"
 #include "core/tensor.h"
 
 namespace sculpt {
@@ -30,11 +32,19 @@ class Masks;
 
 namespace sculpt::optim {
 
+// How weight decay applies (see above).
+enum class DecayStyle { kL2, kDecoupled, kDecoupledSchedule };
+inline constexpr Choice<DecayStyle> kDecayStyles[] = {
+    {DecayStyle::kL2, "l2"},
+    {DecayStyle::kDecoupled, "decoupled"},
+    {DecayStyle::kDecoupledSchedule, "decoupled-schedule"}};
+constexpr std::span<const Choice<DecayStyle>> choices_of(DecayStyle) { return kDecayStyles; }
+
 // Options every optimizer has; each optimizer's config derives from it and sets its defaults.
 struct OptimCommon {
   double lr = 1e-3;
   double weight_decay = 0.0;
-  std::string decay_style = "l2";  // l2 | decoupled | decoupled-schedule
+  DecayStyle decay_style = DecayStyle::kL2;
 };
 
 // The per-tensor settings after parameter groups are applied.
@@ -118,11 +128,10 @@ struct OptimizerInfo {
 
 const std::vector<OptimizerInfo>& optimizer_infos();
 std::vector<std::string> optimizer_names();
-bool optimizer_has_field(std::string_view name, std::string_view key);
-// Any optimizer's spec for `key` (to read `--set optim.key=text` before the name is final).
-const FieldSpec* any_optimizer_field(std::string_view key);
-// All the option keys the named optimizer takes, in order.
-std::vector<std::string> optimizer_fields(std::string_view name);
+// What the recipe reader asks of the optimizers (core/registry.h): their names, an optimizer's
+// keys in order, whether it has a key, and any optimizer's spec for a key (to read
+// `--set optim.key=text` before the name is final).
+const FamilyIndex& optimizer_index();
 
 // Checks cfg.options against the named optimizer and returns every option with its value
 // (defaults filled in). Throws ConfigError for an unknown name, key or bad value.

@@ -155,17 +155,19 @@ const std::vector<OptimizerInfo>& optimizer_infos() {
 
 std::vector<std::string> optimizer_names() { return registry().names(); }
 
-bool optimizer_has_field(std::string_view name, std::string_view key) {
-  return registry().has_field(name, key);
-}
-
-const FieldSpec* any_optimizer_field(std::string_view key) { return registry().any_field(key); }
-
-std::vector<std::string> optimizer_fields(std::string_view name) {
-  std::vector<std::string> keys;
-  const Options defaults = find_row(name).fields.resolve({}, "optim");
-  for (const Option& o : defaults.items()) keys.push_back(o.key);
-  return keys;
+// The keys of an optimizer are its resolved defaults' keys, in order.
+const FamilyIndex& optimizer_index() {
+  static const FamilyIndex index = [] {
+    FamilyIndex i = registry().index();
+    i.fields = [](std::string_view name) {
+      std::vector<std::string> keys;
+      const Options defaults = find_row(name).fields.resolve({}, "optim");
+      for (const Option& o : defaults.items()) keys.push_back(o.key);
+      return keys;
+    };
+    return i;
+  }();
+  return index;
 }
 
 Options resolve_options(const OptimConfig& cfg) {

@@ -15,7 +15,7 @@ Sgd::Sgd(SgdConfig cfg) : Optimizer(cfg), cfg_(std::move(cfg)) {
   SCULPT_CHECK(!cfg_.nesterov || (cfg_.momentum > 0 && cfg_.dampening == 0), ConfigError,
                "Nesterov momentum needs momentum > 0 and dampening = 0", "optim.nesterov",
                "set optim.momentum (e.g. 0.9) or optim.nesterov = false");
-  SCULPT_CHECK(cfg_.momentum_form == "pytorch" || cfg_.dampening == 0, ConfigError,
+  SCULPT_CHECK(cfg_.momentum_form == MomentumForm::kPytorch || cfg_.dampening == 0, ConfigError,
                "the ema momentum form has its own dampening (1 - momentum)", "optim.dampening",
                "remove optim.dampening or use momentum_form = \"pytorch\"");
 }
@@ -44,7 +44,7 @@ void sgd_range(float* __restrict w, const float* __restrict g, float* __restrict
 
 void Sgd::update(ParamStore& ps, const std::vector<TensorStep>& steps, int64_t step) {
   const float mu = static_cast<float>(cfg_.momentum);
-  const bool ema = cfg_.momentum_form == "ema";
+  const bool ema = cfg_.momentum_form == MomentumForm::kEma;
   const bool first = step == 0 && !ema;  // PyTorch starts the buffer at the first gradient
   const float keep_v = first ? 0.0f : mu;
   // 1 - mu and 1 - dampening in double: 1.0f - float(x) loses digits for x near 1.

@@ -13,11 +13,17 @@
 
 namespace sculpt::optim {
 
+// v = mu*v + g (PyTorch's form) or the exponential moving average v = mu*v + (1 - mu)*g.
+enum class MomentumForm { kPytorch, kEma };
+inline constexpr Choice<MomentumForm> kMomentumForms[] = {{MomentumForm::kPytorch, "pytorch"},
+                                                          {MomentumForm::kEma, "ema"}};
+constexpr std::span<const Choice<MomentumForm>> choices_of(MomentumForm) { return kMomentumForms; }
+
 struct SgdConfig : OptimCommon {
   double momentum = 0.0;
   double dampening = 0.0;
   bool nesterov = false;
-  std::string momentum_form = "pytorch";  // pytorch | ema
+  MomentumForm momentum_form = MomentumForm::kPytorch;
   SgdConfig() { lr = 0.01; }
   static const std::vector<Field<SgdConfig>>& fields();
 };
@@ -31,9 +37,7 @@ std::vector<Field<C>> sgd_fields(std::vector<Field<C>> more = {}) {
       {"dampening", &C::dampening, closed(0, 1),
        "pytorch form: v = mu*v + (1 - dampening)*g after the first step"},
       {"nesterov", &C::nesterov, "Nesterov momentum (needs momentum > 0, dampening 0)"},
-      {"momentum_form",
-       &C::momentum_form,
-       {"pytorch", "ema"},
+      {"momentum_form", static_cast<MomentumForm C::*>(&C::momentum_form),
        "pytorch: v = mu*v + g (v = g at first); ema: v = mu*v + (1 - mu)*g from v = 0"},
   };
   for (Field<C>& f : more) own.push_back(std::move(f));

@@ -36,23 +36,44 @@ inline double or_rest(double x, const Ctx& c) { return x > 0 ? x : c.length; }
 
 // ---- common keys of [schedule] ----
 
+// The choice fields of the families (core/fields.h: Choice).
+enum class Unit { kEpoch, kStep, kRun };
+inline constexpr Choice<Unit> kUnits[] = {
+    {Unit::kEpoch, "epoch"}, {Unit::kStep, "step"}, {Unit::kRun, "run"}};
+constexpr std::span<const Choice<Unit>> choices_of(Unit) { return kUnits; }
+
+enum class Update { kStep, kEpoch };
+inline constexpr Choice<Update> kUpdates[] = {{Update::kStep, "step"}, {Update::kEpoch, "epoch"}};
+constexpr std::span<const Choice<Update>> choices_of(Update) { return kUpdates; }
+
+enum class CyclicMode { kTriangular, kTriangular2, kExpRange };
+inline constexpr Choice<CyclicMode> kCyclicModes[] = {{CyclicMode::kTriangular, "triangular"},
+                                                      {CyclicMode::kTriangular2, "triangular2"},
+                                                      {CyclicMode::kExpRange, "exp_range"}};
+constexpr std::span<const Choice<CyclicMode>> choices_of(CyclicMode) { return kCyclicModes; }
+
+enum class Anneal { kCos, kLinear };
+inline constexpr Choice<Anneal> kAnneals[] = {{Anneal::kCos, "cos"}, {Anneal::kLinear, "linear"}};
+constexpr std::span<const Choice<Anneal>> choices_of(Anneal) { return kAnneals; }
+
+enum class DecayShape { kLinear, kCosine };
+inline constexpr Choice<DecayShape> kDecayShapes[] = {{DecayShape::kLinear, "linear"},
+                                                      {DecayShape::kCosine, "cosine"}};
+constexpr std::span<const Choice<DecayShape>> choices_of(DecayShape) { return kDecayShapes; }
+
 struct CommonCfg {
-  std::string unit = "epoch";
-  std::string update = "step";
+  Unit unit = Unit::kEpoch;
+  Update update = Update::kStep;
   double warmup = 0.0;
   double warmup_start = 0.0;
 
   static const std::vector<Field<CommonCfg>>& fields() {
     using C = CommonCfg;
     static const std::vector<Field<C>> f = {
-        {"unit",
-         &C::unit,
-         {"epoch", "step", "run"},
+        {"unit", &C::unit,
          "what lengths and milestones count: epochs, steps, or fractions of the whole run (0.1 = "
          "a tenth), which scale with train.epochs"},
-        {"update",
-         &C::update,
-         {"step", "epoch"},
+        {"update", &C::update,
          "step: a new rate every step (smooth); epoch: constant within an epoch (PyTorch's "
          "scheduler.step() per epoch)"},
         {"warmup", &C::warmup, at_least(0),
@@ -221,7 +242,7 @@ struct CyclicCfg {
   double max_lr = 0.0;
   double step_size_up = 2.0;
   double step_size_down = 0.0;
-  std::string mode = "triangular";
+  CyclicMode mode = CyclicMode::kTriangular;
   double gamma = 1.0;
   bool cycle_momentum = false;
   double base_momentum = 0.8;
@@ -233,9 +254,7 @@ struct CyclicCfg {
         {"step_size_up", &C::step_size_up, greater_than(0), "units from the bottom to the top"},
         {"step_size_down", &C::step_size_down, at_least(0),
          "units from the top back down (0: step_size_up)"},
-        {"mode",
-         &C::mode,
-         {"triangular", "triangular2", "exp_range"},
+        {"mode", &C::mode,
          "triangular2 halves the amplitude every cycle; exp_range scales it by gamma^t"},
         {"gamma", &C::gamma, Range{.min = 0, .max = 1, .min_open = true},
          "exp_range: amplitude factor per unit"},
@@ -250,7 +269,9 @@ struct CyclicCfg {
     if (o.max_lr <= 0)
       bad(c, "max_lr", "is required for the cyclic schedule",
           fmt::format("set max_lr above the base rate {} (e.g. an lr-find suggestion)", c.lr));
-    const int mode = o.mode == "triangular2" ? 1 : o.mode == "exp_range" ? 2 : 0;
+    const int mode = o.mode == CyclicMode::kTriangular2 ? 1
+                     : o.mode == CyclicMode::kExpRange  ? 2
+                                                        : 0;
     return std::make_unique<CyclicCurve>(
         CyclicParams{.base_lr = c.lr,
                      .max_lr = o.max_lr,
@@ -271,7 +292,7 @@ struct OneCycleCfg {
   double pct_start = 0.3;
   double div_factor = 25.0;
   double final_div_factor = 1e4;
-  std::string anneal = "cos";
+  Anneal anneal = Anneal::kCos;
   bool three_phase = false;
   bool cycle_momentum = true;
   double base_momentum = 0.85;
@@ -286,7 +307,7 @@ struct OneCycleCfg {
         {"div_factor", &C::div_factor, greater_than(0), "start rate = max_lr / div_factor"},
         {"final_div_factor", &C::final_div_factor, greater_than(0),
          "end rate = start rate / final_div_factor"},
-        {"anneal", &C::anneal, {"cos", "linear"}, "shape of each phase"},
+        {"anneal", &C::anneal, "shape of each phase"},
         {"three_phase", &C::three_phase,
          "rise, fall back to the start rate symmetrically, then anneal to the end rate"},
         {"cycle_momentum", &C::cycle_momentum,
@@ -311,7 +332,7 @@ struct OneCycleCfg {
                                                           .div = o.div_factor,
                                                           .final_div = o.final_div_factor,
                                                           .step = c.step,
-                                                          .cosine = o.anneal == "cos",
+                                                          .cosine = o.anneal == Anneal::kCos,
                                                           .three_phase = o.three_phase,
                                                           .cycle_momentum = o.cycle_momentum,
                                                           .base_momentum = o.base_momentum,
@@ -326,7 +347,7 @@ struct WsdCfg {
   double total = 0.0;
   double decay = 0.2;
   double min_lr = 0.0;
-  std::string shape = "linear";
+  DecayShape shape = DecayShape::kLinear;
   static const std::vector<Field<WsdCfg>>& fields() {
     using C = WsdCfg;
     static const std::vector<Field<C>> f = {
@@ -334,14 +355,14 @@ struct WsdCfg {
         {"decay", &C::decay, closed(0, 1),
          "share of T at its end that decays (0.2: the last fifth)"},
         {"min_lr", &C::min_lr, at_least(0), "rate at T and after"},
-        {"shape", &C::shape, {"linear", "cosine"}, "how the decay falls"},
+        {"shape", &C::shape, "how the decay falls"},
     };
     return f;
   }
   static std::unique_ptr<Curve> build(const WsdCfg& o, const Ctx& c) {
     const double total = or_rest(o.total, c), d = o.decay * total;
     std::unique_ptr<Curve> tail;
-    if (o.shape == "cosine")
+    if (o.shape == DecayShape::kCosine)
       tail = std::make_unique<CosineCurve>(c.lr, d, o.min_lr);
     else
       tail = std::make_unique<LinearCurve>(c.lr, 1.0, c.lr > 0 ? o.min_lr / c.lr : 0.0, d);

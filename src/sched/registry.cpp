@@ -143,21 +143,26 @@ std::vector<std::string> schedule_names() { return registry().names(); }
 
 std::vector<FieldRow> common_schedule_rows() { return describe_fields<CommonCfg>("schedule"); }
 
-bool schedule_has_field(std::string_view name, std::string_view key) {
-  return find_field<CommonCfg>(key) || registry().has_field(name, key);
-}
-
-const FieldSpec* any_schedule_field(std::string_view key) {
-  if (const Field<CommonCfg>* f = find_field<CommonCfg>(key)) return &f->spec;
-  if (const Field<PhaseCfg>* f = find_field<PhaseCfg>(key)) return &f->spec;
-  return registry().any_field(key);
-}
-
-std::vector<std::string> schedule_fields(std::string_view name) {
-  std::vector<std::string> out = field_names<CommonCfg>();
-  if (const Row* r = registry().get(name))
-    for (const FieldRow& f : r->info.fields) out.push_back(f.key.substr(f.key.find('.') + 1));
-  return out;
+// The families' own keys with the common ones (and a phase's `length`) in front.
+const FamilyIndex& schedule_index() {
+  static const FamilyIndex index = [] {
+    FamilyIndex i = registry().index();
+    i.fields = [](std::string_view name) {
+      std::vector<std::string> out = field_names<CommonCfg>();
+      for (std::string& k : registry().fields(name)) out.push_back(std::move(k));
+      return out;
+    };
+    i.has_field = [](std::string_view name, std::string_view key) {
+      return find_field<CommonCfg>(key) || registry().has_field(name, key);
+    };
+    i.any_field = [](std::string_view key) -> const FieldSpec* {
+      if (const Field<CommonCfg>* f = find_field<CommonCfg>(key)) return &f->spec;
+      if (const Field<PhaseCfg>* f = find_field<PhaseCfg>(key)) return &f->spec;
+      return registry().any_field(key);
+    };
+    return i;
+  }();
+  return index;
 }
 
 Options resolve_options(const ScheduleConfig& cfg) {
@@ -193,7 +198,7 @@ Options resolve_phase_options(const SchedulePhase& ph, size_t i) {
 bool depends_on_run_length(const ScheduleConfig& cfg) {
   Options common, own;
   split(cfg.options, common, own);
-  if (options_to<CommonCfg>(common, "schedule", cfg.name).unit == "run") return true;
+  if (options_to<CommonCfg>(common, "schedule", cfg.name).unit == Unit::kRun) return true;
   if (cfg.name != "sequence") return find_row(cfg.name, "schedule.name", "").uses_run_length(own);
   for (size_t i = 0; i < cfg.phases.size(); ++i) {
     double length = 0;
@@ -224,9 +229,10 @@ std::unique_ptr<Curve> make_sequence(const ScheduleConfig& cfg, const Ctx& ctx,
       bad(pc, "length", "is required on every phase but the last",
           "give each phase's length in the schedule's unit");
     if (start >= ctx.length)
-      throw ConfigError(fmt::format("{} starts at {} {}s, after the run's end ({} {}s)", pc.key,
-                                    start + common.warmup, common.unit, run_units, common.unit),
-                        ph.where, "shorten the earlier phases or train for more epochs");
+      throw ConfigError(
+          fmt::format("{} starts at {} {}s, after the run's end ({} {}s)", pc.key,
+                      start + common.warmup, text_of(common.unit), run_units, text_of(common.unit)),
+          ph.where, "shorten the earlier phases or train for more epochs");
     pc.length = length > 0 ? length : ctx.length - start;
     phases.push_back(find_row(ph.name, pc.key + ".name", ph.where).make(o, pc));
     starts.push_back(start);
@@ -243,19 +249,20 @@ Schedule make_schedule(const ScheduleConfig& cfg, double lr, RunLength run) {
   Options common_opts, own;
   split(cfg.options, common_opts, own);
   const CommonCfg common = options_to<CommonCfg>(common_opts, "schedule", cfg.name);
-  const int64_t per_unit = common.unit == "epoch" ? run.steps_per_epoch
-                           : common.unit == "run" ? run.total_steps
-                                                  : 1;
+  const int64_t per_unit = common.unit == Unit::kEpoch ? run.steps_per_epoch
+                           : common.unit == Unit::kRun ? run.total_steps
+                                                       : 1;
   const double run_units = static_cast<double>(run.total_steps) / static_cast<double>(per_unit);
   const std::string where = cfg.options.empty() ? "schedule" : cfg.options.items()[0].where;
   if (common.warmup >= run_units)
-    throw ConfigError(fmt::format("schedule.warmup = {} {}s is not shorter than the run ({} {}s)",
-                                  common.warmup, common.unit, run_units, common.unit),
-                      where, "shorten the warmup or train for more epochs");
+    throw ConfigError(
+        fmt::format("schedule.warmup = {} {}s is not shorter than the run ({} {}s)", common.warmup,
+                    text_of(common.unit), run_units, text_of(common.unit)),
+        where, "shorten the warmup or train for more epochs");
   Ctx ctx{.lr = lr,
           .length = run_units - common.warmup,
           // the time between two updates of the rate
-          .step = static_cast<double>(common.update == "epoch" ? run.steps_per_epoch : 1) /
+          .step = static_cast<double>(common.update == Update::kEpoch ? run.steps_per_epoch : 1) /
                   static_cast<double>(per_unit),
           .key = "schedule",
           .where = where};
@@ -275,8 +282,8 @@ Schedule make_schedule(const ScheduleConfig& cfg, double lr, RunLength run) {
     validate_fields(cfg.plateau, "schedule.plateau", where);
     plateau = cfg.plateau;
   }
-  return Schedule(std::move(curve), lr, per_unit, run.steps_per_epoch, common.update == "epoch",
-                  std::move(plateau));
+  return Schedule(std::move(curve), lr, per_unit, run.steps_per_epoch,
+                  common.update == Update::kEpoch, std::move(plateau));
 }
 
 }  // namespace sculpt::sched

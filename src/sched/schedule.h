@@ -19,11 +19,12 @@
 
 #include "core/fields.h"
 #include "core/options.h"
+#include "core/registry.h"
 
 namespace sculpt {
 struct ScheduleConfig;
 struct SchedulePhase;
-}
+}  // namespace sculpt
 
 namespace sculpt::sched {
 
@@ -126,10 +127,10 @@ struct ScheduleInfo {
 };
 const std::vector<ScheduleInfo>& schedule_infos();
 std::vector<std::string> schedule_names();
-bool schedule_has_field(std::string_view name, std::string_view key);
-// Any family's (or the common keys') spec for `key` (to read `--set schedule.key=text`).
-const FieldSpec* any_schedule_field(std::string_view key);
-std::vector<std::string> schedule_fields(std::string_view name);  // common keys included
+// What the recipe reader asks of the families (core/registry.h); a family's keys include the
+// common ones, and any_field knows them and a phase's `length` (to read
+// `--set schedule.key=text`).
+const FamilyIndex& schedule_index();
 // The keys every family takes (unit, update, warmup, warmup_start).
 std::vector<FieldRow> common_schedule_rows();
 

@@ -657,7 +657,7 @@ TEST(OptimizerConformance, BoundaryValuesInsideTheRangeAreAccepted) {
                                                      {"weight_decay", 0.0},
                                                      {"eps", 1e-30},
                                                      {"dampening", 1.0}}) {
-      if (!optimizer_has_field(name, key)) continue;
+      if (!optimizer_index().has_field(name, key)) continue;
       OptimConfig cfg;
       cfg.name = name;
       cfg.set(key, value);
@@ -721,8 +721,8 @@ TEST(OptimizerConformance, AnOptionOfAnotherOptimizerIsRejectedNamingIt) {
   // Every optimizer rejects every key only others take.
   for (const std::string& name : optimizer_names()) {
     for (const std::string& other : optimizer_names()) {
-      for (const std::string& key : optimizer_fields(other)) {
-        if (optimizer_has_field(name, key)) continue;
+      for (const std::string& key : optimizer_index().fields(other)) {
+        if (optimizer_index().has_field(name, key)) continue;
         OptimConfig c;
         c.name = name;
         c.set(key, 0.5);

@@ -93,13 +93,14 @@ TEST(RecipeClip, UnknownKeysAndNamesSuggest) {
 }
 
 TEST(RecipeClip, ChangingTheClipperOnTheCommandLineKeepsOnlyItsKeys) {
-  const RecipeConfig r = parse_recipe("[clip]\nname = \"norm\"\nmax_norm = 2.0\nnorm_type = \"inf\"\n",
-                                "r.toml", {"clip.name=global-norm"});
+  const RecipeConfig r =
+      parse_recipe("[clip]\nname = \"norm\"\nmax_norm = 2.0\nnorm_type = \"inf\"\n", "r.toml",
+                   {"clip.name=global-norm"});
   EXPECT_EQ(r.clip.name, "global-norm");
   EXPECT_EQ(value(r, "max_norm"), FieldValue(2.0));  // global-norm has it too: kept
   EXPECT_EQ(value(r, "norm_type"), FieldValue(std::string("inf")));
   const RecipeConfig v = parse_recipe("[clip]\nname = \"norm\"\nmax_norm = 2.0\n", "r.toml",
-                                {"clip.name=value", "clip.max_value=0.1"});
+                                      {"clip.name=value", "clip.max_value=0.1"});
   EXPECT_EQ(v.clip.options.find("max_norm"), nullptr);
   EXPECT_EQ(value(v, "max_value"), FieldValue(0.1));
 }
@@ -109,7 +110,7 @@ TEST(RecipeClip, ToTomlWritesTheResolvedOptionsAndRoundTrips) {
     SCOPED_TRACE(info.name);
     const RecipeConfig r = parse_recipe(info.example, "example");
     const std::string text = to_toml(r);
-    for (const std::string& key : clip::clipper_fields(info.name))
+    for (const std::string& key : clip::clipper_index().fields(info.name))
       EXPECT_NE(text.find("\n" + key + " = "), std::string::npos) << key << " in\n" << text;
     const RecipeConfig back = parse_recipe(text, "back.toml");
     EXPECT_EQ(back.clip.name, r.clip.name);
