@@ -13,15 +13,17 @@ const std::vector<Field<PlateauConfig>>& PlateauConfig::fields() {
   using C = PlateauConfig;
   static const std::vector<Field<C>> f = {
       {"enabled", &C::enabled, "reduce on plateau (writing [schedule.plateau] turns it on)"},
-      {"metric", &C::metric, {"val_loss", "val_acc", "train_loss", "train_acc"},
+      {"metric",
+       &C::metric,
+       {"val_loss", "val_acc", "train_loss", "train_acc"},
        "the metric watched, once per epoch"},
-      {"mode", &C::mode, {"auto", "min", "max"},
+      {"mode", &C::mode,
        "min: lower is better; max: higher is better; auto: min for losses, max for accuracies"},
       {"factor", &C::factor, Range{.min = 0, .max = 1, .min_open = true, .max_open = true},
        "the rate is multiplied by it at each reduction"},
       {"patience", &C::patience, at_least(0), "epochs without improvement before a reduction"},
       {"threshold", &C::threshold, at_least(0), "smallest change that counts as an improvement"},
-      {"threshold_mode", &C::threshold_mode, {"rel", "abs"},
+      {"threshold_mode", &C::threshold_mode,
        "rel: better than best*(1 -/+ threshold); abs: better than best -/+ threshold"},
       {"cooldown", &C::cooldown, at_least(0), "epochs after a reduction before counting again"},
       {"min_lr", &C::min_lr, at_least(0), "reductions never take the base rate below it"},
@@ -42,8 +44,8 @@ Schedule::Schedule(std::unique_ptr<Curve> curve, double base_lr, int64_t steps_p
       steps_per_epoch_(steps_per_epoch),
       per_epoch_(per_epoch),
       plateau_(std::move(plateau)) {
-  if (plateau_ && plateau_->mode == "auto")
-    plateau_->mode = plateau_->metric.ends_with("_acc") ? "max" : "min";
+  if (plateau_ && plateau_->mode == PlateauMode::kAuto)
+    plateau_->mode = plateau_->metric.ends_with("_acc") ? PlateauMode::kMax : PlateauMode::kMin;
 }
 
 Schedule::Schedule(Schedule&&) noexcept = default;
@@ -82,10 +84,10 @@ const std::string& Schedule::metric() const {
 bool Schedule::observe(double value) {
   if (!plateau_) return false;
   const PlateauConfig& p = *plateau_;
-  const bool min = p.mode == "min", rel = p.threshold_mode == "rel";
+  const bool min = p.mode == PlateauMode::kMin, rel = p.threshold_mode == ThresholdMode::kRel;
   if (state_.epochs == 0)
-    state_.best = min ? std::numeric_limits<double>::infinity()
-                      : -std::numeric_limits<double>::infinity();
+    state_.best =
+        min ? std::numeric_limits<double>::infinity() : -std::numeric_limits<double>::infinity();
   ++state_.epochs;
   const double b = state_.best;
   const bool better = min ? (rel ? value < b * (1.0 - p.threshold) : value < b - p.threshold)

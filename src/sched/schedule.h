@@ -43,17 +43,29 @@ class Curve {
 // Reduce-on-plateau ([schedule.plateau]): after each epoch's evaluation the watched metric is
 // fed to observe(); `patience` epochs without improvement multiply the scale by `factor`.
 // Semantics of torch.optim.lr_scheduler.ReduceLROnPlateau, applied as a factor on the curve.
+enum class PlateauMode { kAuto, kMin, kMax };
+inline constexpr Choice<PlateauMode> kPlateauModes[] = {
+    {PlateauMode::kAuto, "auto"}, {PlateauMode::kMin, "min"}, {PlateauMode::kMax, "max"}};
+constexpr std::span<const Choice<PlateauMode>> choices_of(PlateauMode) { return kPlateauModes; }
+
+enum class ThresholdMode { kRel, kAbs };
+inline constexpr Choice<ThresholdMode> kThresholdModes[] = {{ThresholdMode::kRel, "rel"},
+                                                            {ThresholdMode::kAbs, "abs"}};
+constexpr std::span<const Choice<ThresholdMode>> choices_of(ThresholdMode) {
+  return kThresholdModes;
+}
+
 struct PlateauConfig {
-  bool enabled = false;                // set by writing [schedule.plateau]
-  std::string metric = "val_loss";     // val_loss | val_acc | train_loss | train_acc
-  std::string mode = "auto";           // auto (min for losses, max for accuracies) | min | max
-  double factor = 0.1;                 // in (0, 1)
-  int64_t patience = 10;               // epochs without improvement before a reduction
-  double threshold = 1e-4;             // what counts as an improvement
-  std::string threshold_mode = "rel";  // rel | abs
-  int64_t cooldown = 0;                // epochs after a reduction before counting again
-  double min_lr = 0.0;                 // the rate never goes below it
-  double eps = 1e-8;                   // reductions smaller than this are skipped
+  bool enabled = false;                   // set by writing [schedule.plateau]
+  std::string metric = "val_loss";        // val_loss | val_acc | train_loss | train_acc
+  PlateauMode mode = PlateauMode::kAuto;  // auto: min for losses, max for accuracies
+  double factor = 0.1;                    // in (0, 1)
+  int64_t patience = 10;                  // epochs without improvement before a reduction
+  double threshold = 1e-4;                // what counts as an improvement
+  ThresholdMode threshold_mode = ThresholdMode::kRel;
+  int64_t cooldown = 0;  // epochs after a reduction before counting again
+  double min_lr = 0.0;   // the rate never goes below it
+  double eps = 1e-8;     // reductions smaller than this are skipped
 
   static const std::vector<Field<PlateauConfig>>& fields();
 };
