@@ -3,6 +3,8 @@
 #include "data/synthetic.h"
 
 #include <cmath>
+#include <string>
+#include <utility>
 
 #include "core/error.h"
 
@@ -22,6 +24,16 @@ void check_sizes(int64_t samples, int64_t min_samples, int64_t features) {
                            samples, features),
                "data.samples");
 }
+
+// A dataset of `samples` rows of `features` values, not yet drawn.
+Dataset tabular(std::string name, Task task, int64_t samples, int64_t features) {
+  Dataset ds;
+  ds.name = std::move(name);
+  ds.task = task;
+  ds.sample_shape = {features};
+  ds.x = Tensor(Shape{samples, features});
+  return ds;
+}
 }  // namespace
 
 Dataset make_linear_regression(int64_t samples, int64_t features, double noise, Rng& rng,
@@ -33,12 +45,8 @@ Dataset make_linear_regression(int64_t samples, int64_t features, double noise, 
   for (double& v : w) v = rng.uniform(-2.0, 2.0);
   const double b = rng.uniform(-1.0, 1.0);
 
-  Dataset ds;
-  ds.name = "synthetic-linear";
-  ds.task = Task::kRegression;
-  ds.sample_shape = {features};
+  Dataset ds = tabular("synthetic-linear", Task::kRegression, samples, features);
   ds.num_targets = 1;
-  ds.x = Tensor(Shape{samples, features});
   ds.y = Tensor(Shape{samples, 1});
   for (int64_t i = 0; i < samples; ++i) {
     double dot = b;
@@ -71,12 +79,8 @@ Dataset make_blobs(int64_t samples, int64_t features, double separation, Rng& rn
   }
   for (double& v : dir) v /= len;
 
-  Dataset ds;
-  ds.name = "synthetic-blobs";
-  ds.task = Task::kBinary;
-  ds.sample_shape = {features};
+  Dataset ds = tabular("synthetic-blobs", Task::kBinary, samples, features);
   ds.num_classes = 2;
-  ds.x = Tensor(Shape{samples, features});
   ds.labels.resize(static_cast<size_t>(samples));
   for (int64_t i = 0; i < samples; ++i) {
     const int32_t label = static_cast<int32_t>(i % 2);

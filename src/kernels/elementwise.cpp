@@ -136,28 +136,28 @@ void sigmoid_backward(const float* y, const float* dy, float* dx, int64_t size) 
   });
 }
 
-double sum(const float* x, int64_t size) {
+namespace {
+// Sum of term(x[i]) in double, over the deterministic parallel reduction.
+template <class Term>
+double sum_of(const float* x, int64_t size, Term term) {
   return reduce_range<double>(
       size, 0.0,
       [&](int64_t b, int64_t e) {
         double acc = 0.0;
-        #pragma omp simd reduction(+ : acc)
-        for (int64_t i = b; i < e; ++i) acc += x[i];
+#pragma omp simd reduction(+ : acc)
+        for (int64_t i = b; i < e; ++i) acc += term(x[i]);
         return acc;
       },
       [](double a, double c) { return a + c; });
 }
+}  // namespace
+
+double sum(const float* x, int64_t size) {
+  return sum_of(x, size, [](float v) { return static_cast<double>(v); });
+}
 
 double sum_squares(const float* x, int64_t size) {
-  return reduce_range<double>(
-      size, 0.0,
-      [&](int64_t b, int64_t e) {
-        double acc = 0.0;
-        #pragma omp simd reduction(+ : acc)
-        for (int64_t i = b; i < e; ++i) acc += static_cast<double>(x[i]) * x[i];
-        return acc;
-      },
-      [](double a, double c) { return a + c; });
+  return sum_of(x, size, [](float v) { return static_cast<double>(v) * v; });
 }
 
 float max_abs(const float* x, int64_t size) {

@@ -21,12 +21,32 @@ inline bool go_parallel(int64_t work) {
 // PyTorch's rule: a value replaces the running max when it is greater or NaN (so NaN wins).
 inline bool takes_over(float v, float best) { return v > best || v != v; }
 
+// The part of output position (oy, ox)'s window inside the image: rows [ya, yb), columns
+// [xa, xb). Padding contributes nothing to either pooling.
+struct Window {
+  int64_t ya, yb, xa, xb;
+};
+inline Window window_at(const PoolGeometry& g, int64_t oy, int64_t ox) {
+  const int64_t y0 = oy * g.stride - g.pad, x0 = ox * g.stride - g.pad;
+  return {std::max<int64_t>(y0, 0), std::min(y0 + g.k, g.h), std::max<int64_t>(x0, 0),
+          std::min(x0 + g.k, g.w)};
+}
+
+// Calls body(plane, output index, window) for every (image, channel) plane of the batch and
+// every output position, parallel over planes when the batch is large.
+template <class Body>
+void for_each_window(int64_t n, const PoolGeometry& g, Body body) {
+  const int64_t planes = n * g.c, oh = g.oh(), ow = g.ow();
+#pragma omp parallel for schedule(static) if (go_parallel(planes * g.h * g.w))
+  for (int64_t p = 0; p < planes; ++p)
+    for (int64_t oy = 0; oy < oh; ++oy)
+      for (int64_t ox = 0; ox < ow; ++ox) body(p, (p * oh + oy) * ow + ox, window_at(g, oy, ox));
+}
+
 // Max over one window of one plane; padding is -inf (never taken).
 inline void max_window(const float* plane, const PoolGeometry& g, int64_t oy, int64_t ox,
                        float& best, int32_t& arg) {
-  const int64_t y0 = oy * g.stride - g.pad, x0 = ox * g.stride - g.pad;
-  const int64_t ya = std::max<int64_t>(y0, 0), yb = std::min(y0 + g.k, g.h);
-  const int64_t xa = std::max<int64_t>(x0, 0), xb = std::min(x0 + g.k, g.w);
+  const auto [ya, yb, xa, xb] = window_at(g, oy, ox);
   best = -std::numeric_limits<float>::infinity();
   arg = static_cast<int32_t>(ya * g.w + xa);
   for (int64_t y = ya; y < yb; ++y)
@@ -82,7 +102,8 @@ void maxpool2d_forward(const float* x, int64_t n, const PoolGeometry& g, float* 
       continue;
     }
     for (int64_t oy = 0; oy < oh; ++oy)
-      for (int64_t ox = 0; ox < ow; ++ox) max_window(plane, g, oy, ox, yp[oy * ow + ox], ap[oy * ow + ox]);
+      for (int64_t ox = 0; ox < ow; ++ox)
+        max_window(plane, g, oy, ox, yp[oy * ow + ox], ap[oy * ow + ox]);
   }
 }
 
@@ -99,47 +120,30 @@ void maxpool2d_backward(const float* dy, const int32_t* argmax, int64_t n, const
   }
 }
 
+// count_include_pad with ceil_mode=False: every window spans k*k padded positions, so both
+// passes divide by k*k whatever part of the window lies in the image.
 void avgpool2d_forward(const float* x, int64_t n, const PoolGeometry& g, float* y) {
-  const int64_t planes = n * g.c, oh = g.oh(), ow = g.ow(), in_pl = g.h * g.w, out_pl = oh * ow;
-  // count_include_pad with ceil_mode=False: every window spans k*k padded positions.
+  const int64_t in_pl = g.h * g.w;
   const float inv = 1.0f / static_cast<float>(g.k * g.k);
-#pragma omp parallel for schedule(static) if (go_parallel(planes * in_pl))
-  for (int64_t p = 0; p < planes; ++p) {
+  for_each_window(n, g, [&](int64_t p, int64_t o, const Window& w) {
     const float* plane = x + p * in_pl;
-    for (int64_t oy = 0; oy < oh; ++oy) {
-      const int64_t y0 = oy * g.stride - g.pad;
-      const int64_t ya = std::max<int64_t>(y0, 0), yb = std::min(y0 + g.k, g.h);
-      for (int64_t ox = 0; ox < ow; ++ox) {
-        const int64_t x0 = ox * g.stride - g.pad;
-        const int64_t xa = std::max<int64_t>(x0, 0), xb = std::min(x0 + g.k, g.w);
-        float acc = 0.0f;
-        for (int64_t yy = ya; yy < yb; ++yy)
-          for (int64_t xx = xa; xx < xb; ++xx) acc += plane[yy * g.w + xx];
-        y[p * out_pl + oy * ow + ox] = acc * inv;
-      }
-    }
-  }
+    float acc = 0.0f;
+    for (int64_t yy = w.ya; yy < w.yb; ++yy)
+      for (int64_t xx = w.xa; xx < w.xb; ++xx) acc += plane[yy * g.w + xx];
+    y[o] = acc * inv;
+  });
 }
 
 void avgpool2d_backward(const float* dy, int64_t n, const PoolGeometry& g, float* dx) {
-  const int64_t planes = n * g.c, oh = g.oh(), ow = g.ow(), in_pl = g.h * g.w, out_pl = oh * ow;
+  const int64_t in_pl = g.h * g.w;
   const float inv = 1.0f / static_cast<float>(g.k * g.k);
-#pragma omp parallel for schedule(static) if (go_parallel(planes * in_pl))
-  for (int64_t p = 0; p < planes; ++p) {
-    float* dxp = dx + p * in_pl;
-    std::memset(dxp, 0, static_cast<size_t>(in_pl) * sizeof(float));
-    for (int64_t oy = 0; oy < oh; ++oy) {
-      const int64_t y0 = oy * g.stride - g.pad;
-      const int64_t ya = std::max<int64_t>(y0, 0), yb = std::min(y0 + g.k, g.h);
-      for (int64_t ox = 0; ox < ow; ++ox) {
-        const int64_t x0 = ox * g.stride - g.pad;
-        const int64_t xa = std::max<int64_t>(x0, 0), xb = std::min(x0 + g.k, g.w);
-        const float d = dy[p * out_pl + oy * ow + ox] * inv;
-        for (int64_t yy = ya; yy < yb; ++yy)
-          for (int64_t xx = xa; xx < xb; ++xx) dxp[yy * g.w + xx] += d;
-      }
-    }
-  }
+  std::memset(dx, 0, static_cast<size_t>(n * g.c * in_pl) * sizeof(float));
+  for_each_window(n, g, [&](int64_t p, int64_t o, const Window& w) {
+    float* plane = dx + p * in_pl;
+    const float d = dy[o] * inv;
+    for (int64_t yy = w.ya; yy < w.yb; ++yy)
+      for (int64_t xx = w.xa; xx < w.xb; ++xx) plane[yy * g.w + xx] += d;
+  });
 }
 
 }  // namespace sculpt::kernels

@@ -1,17 +1,16 @@
 // Binary cross-entropy with logits, stable for large |z| (mean over the batch).
-#include "loss/binary_cross_entropy.h"
-
 #include <fmt/format.h>
 
 #include <cmath>
 
 #include "core/error.h"
+#include "loss/loss.h"
 #include "loss/row_reduce.h"
 
 namespace sculpt::loss {
 
-double BinaryCrossEntropy::forward(const float* logits, const Targets& t, int64_t n, int64_t k,
-                                   float* dlogits) {
+double binary_cross_entropy(const float* logits, const Targets& t, int64_t n, int64_t k,
+                            float* dlogits) {
   SCULPT_CHECK(k == 1, ShapeError,
                fmt::format("bce expects 1 logit per sample but the model gives {}", k), "loss",
                "give the model 1 output, or use cross-entropy for several classes");

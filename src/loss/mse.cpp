@@ -1,15 +1,14 @@
 // Mean squared error over all n*k entries (torch's reduction='mean').
-#include "loss/mse.h"
-
 #include <fmt/format.h>
 
 #include "core/error.h"
+#include "loss/loss.h"
 #include "loss/row_reduce.h"
 
 namespace sculpt::loss {
 
-double MeanSquaredError::forward(const float* logits, const Targets& t, int64_t n, int64_t k,
-                                 float* dlogits) {
+double mean_squared_error(const float* logits, const Targets& t, int64_t n, int64_t k,
+                          float* dlogits) {
   SCULPT_CHECK(t.values != nullptr, DataError, "mse needs real-valued targets", "loss",
                "use cross-entropy or bce for class labels");
   const double inv = 1.0 / static_cast<double>(n * k);

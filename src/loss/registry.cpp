@@ -3,9 +3,6 @@
 
 #include "core/error.h"
 #include "core/registry.h"
-#include "loss/binary_cross_entropy.h"
-#include "loss/mse.h"
-#include "loss/softmax_cross_entropy.h"
 
 namespace sculpt::loss {
 
@@ -16,11 +13,11 @@ const Registry<LossInfo>& registry() {
       "train.loss",
       {
           {"cross-entropy", "softmax cross-entropy on k logits with class labels in [0, k)",
-           TargetKind::kClassIndex, [] { return std::make_unique<SoftmaxCrossEntropy>(); }},
+           TargetKind::kClassIndex, softmax_cross_entropy},
           {"bce", "binary cross-entropy with logits (1 output, labels 0/1)",
-           TargetKind::kBinaryLabel, [] { return std::make_unique<BinaryCrossEntropy>(); }},
+           TargetKind::kBinaryLabel, binary_cross_entropy},
           {"mse", "mean squared error over batch and outputs (regression targets)",
-           TargetKind::kValues, [] { return std::make_unique<MeanSquaredError>(); }},
+           TargetKind::kValues, mean_squared_error},
       });
   return r;
 }
@@ -31,6 +28,9 @@ const std::vector<LossInfo>& loss_registry() { return registry().rows(); }
 
 const LossInfo& loss_info(const std::string& name) { return registry().find(name); }
 
-std::unique_ptr<Loss> make_loss(const std::string& name) { return loss_info(name).make(); }
+std::unique_ptr<Loss> make_loss(const std::string& name) {
+  const LossInfo& info = loss_info(name);
+  return std::make_unique<Loss>(info.name, info.forward);
+}
 
 }  // namespace sculpt::loss

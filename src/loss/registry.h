@@ -1,7 +1,6 @@
 // The loss registry: one explicit table row per loss (name, doc, what targets it reads).
 #pragma once
 
-#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -20,7 +19,7 @@ struct LossInfo {
   std::string name;
   std::string doc;
   TargetKind targets = TargetKind::kClassIndex;
-  std::function<std::unique_ptr<Loss>()> make;
+  LossFn* forward = nullptr;
 };
 
 const std::vector<LossInfo>& loss_registry();

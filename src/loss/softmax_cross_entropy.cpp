@@ -1,24 +1,23 @@
 // Fused, numerically stable softmax cross-entropy (mean over the batch).
-#include "loss/softmax_cross_entropy.h"
-
 #include <fmt/format.h>
 
 #include <cmath>
 
 #include "core/error.h"
+#include "loss/loss.h"
 #include "loss/row_reduce.h"
 
 namespace sculpt::loss {
 
-double SoftmaxCrossEntropy::forward(const float* logits, const Targets& t, int64_t n, int64_t k,
-                                    float* dlogits) {
+double softmax_cross_entropy(const float* logits, const Targets& t, int64_t n, int64_t k,
+                             float* dlogits) {
   SCULPT_CHECK(t.labels != nullptr, DataError, "cross-entropy needs class labels", "loss",
                "use mse for real-valued targets");
   SCULPT_CHECK(k >= 1, ShapeError, fmt::format("cross-entropy needs at least 1 logit, got {}", k));
   for (int64_t i = 0; i < n; ++i) {
     SCULPT_CHECK(t.labels[i] >= 0 && t.labels[i] < k, DataError,
-                 fmt::format("label {} in batch row {} is outside [0, {})", t.labels[i], i, k),
-                 "", "the model's outputs must cover every class in the data");
+                 fmt::format("label {} in batch row {} is outside [0, {})", t.labels[i], i, k), "",
+                 "the model's outputs must cover every class in the data");
   }
   const float inv_n = 1.0f / static_cast<float>(n);
   const double total = sum_rows(n, k, [&](int64_t i) {

@@ -10,13 +10,12 @@
 #include "core/error.h"
 #include "core/registry.h"
 #include "core/suggest.h"
-#include "nn/layers/avgpool2d.h"
+#include "nn/layers/activations.h"
 #include "nn/layers/conv2d.h"
 #include "nn/layers/dropout.h"
 #include "nn/layers/flatten.h"
 #include "nn/layers/linear.h"
-#include "nn/layers/maxpool2d.h"
-#include "nn/layers/activations.h"
+#include "nn/layers/pool2d.h"
 
 namespace sculpt::nn {
 
@@ -33,15 +32,20 @@ int64_t int_arg(const LayerArgs& a, const char* key, const std::string& layer, b
   return static_cast<int64_t>(v);
 }
 
-std::unique_ptr<Layer> make_pool(const std::string& type, const std::string& name,
-                                 const LayerArgs& a) {
+template <class Pool>
+std::unique_ptr<Layer> make_pool(const std::string& name, const LayerArgs& a) {
   const int64_t k = int_arg(a, "kernel", name, false);
   // stride = 0 (the default) means "same as the kernel", as in PyTorch.
   int64_t s = int_arg(a, "stride", name, true);
   if (s == 0) s = k;
   const int64_t p = int_arg(a, "padding", name, true);
-  if (type == "maxpool2d") return std::make_unique<MaxPool2d>(name, k, s, p);
-  return std::make_unique<AvgPool2d>(name, k, s, p);
+  return std::make_unique<Pool>(name, k, s, p);
+}
+
+// The factory of a layer that takes no arguments.
+template <class L>
+std::unique_ptr<Layer> make_named(const std::string& name, const LayerArgs&) {
+  return std::make_unique<L>(name);
 }
 
 std::vector<LayerInfo> build_table() {
@@ -76,48 +80,18 @@ std::vector<LayerInfo> build_table() {
       {"maxpool2d",
        "max pooling over [C, H, W] windows (PyTorch semantics, ceil_mode off)",
        pool_args,
-       [](const std::string& name, const LayerArgs& a) { return make_pool("maxpool2d", name, a); },
+       make_pool<MaxPool2d>,
        {{{{"kernel", 2}}, {2, 6, 6}}, {{{"kernel", 3}, {"stride", 2}, {"padding", 1}}, {2, 7, 7}}}},
       {"avgpool2d",
        "average pooling over [C, H, W] windows (count_include_pad, ceil_mode off)",
        pool_args,
-       [](const std::string& name, const LayerArgs& a) { return make_pool("avgpool2d", name, a); },
+       make_pool<AvgPool2d>,
        {{{{"kernel", 2}}, {2, 6, 6}}, {{{"kernel", 3}, {"stride", 2}, {"padding", 1}}, {2, 7, 7}}}},
-      {"relu",
-       "max(x, 0)",
-       {},
-       [](const std::string& name, const LayerArgs&) -> std::unique_ptr<Layer> {
-         return std::make_unique<ReLU>(name);
-       },
-       {{{}, {11}}, {{}, {2, 3, 3}}}},
-      {"tanh",
-       "hyperbolic tangent",
-       {},
-       [](const std::string& name, const LayerArgs&) -> std::unique_ptr<Layer> {
-         return std::make_unique<Tanh>(name);
-       },
-       {{{}, {11}}}},
-      {"sigmoid",
-       "logistic function 1 / (1 + exp(-x))",
-       {},
-       [](const std::string& name, const LayerArgs&) -> std::unique_ptr<Layer> {
-         return std::make_unique<Sigmoid>(name);
-       },
-       {{{}, {11}}}},
-      {"silu",
-       "x * sigmoid(x) (swish)",
-       {},
-       [](const std::string& name, const LayerArgs&) -> std::unique_ptr<Layer> {
-         return std::make_unique<SiLU>(name);
-       },
-       {{{}, {11}}}},
-      {"flatten",
-       "[C, H, W] -> [C*H*W]",
-       {},
-       [](const std::string& name, const LayerArgs&) -> std::unique_ptr<Layer> {
-         return std::make_unique<Flatten>(name);
-       },
-       {{{}, {2, 3, 4}}}},
+      {"relu", "max(x, 0)", {}, make_named<ReLU>, {{{}, {11}}, {{}, {2, 3, 3}}}},
+      {"tanh", "hyperbolic tangent", {}, make_named<Tanh>, {{{}, {11}}}},
+      {"sigmoid", "logistic function 1 / (1 + exp(-x))", {}, make_named<Sigmoid>, {{{}, {11}}}},
+      {"silu", "x * sigmoid(x) (swish)", {}, make_named<SiLU>, {{{}, {11}}}},
+      {"flatten", "[C, H, W] -> [C*H*W]", {}, make_named<Flatten>, {{{}, {2, 3, 4}}}},
       {"dropout",
        "zeroes elements with probability p in training, scales the rest by 1/(1-p)",
        {{"p", 0.5, "drop probability in [0, 1)"}},

@@ -36,7 +36,7 @@ TEST(LossConformance, GradientsMatchFiniteDifferences) {
   for (const auto& info : loss_registry()) {
     for (int64_t n : {1, 4, 7}) {
       Batch b = make_batch(info, n, 3.0, rng);
-      auto loss = info.make();
+      auto loss = make_loss(info.name);
       std::vector<float> d(b.logits.size());
       const double value = loss->forward(b.logits.data(), b.targets(), n, b.k, d.data());
       EXPECT_EQ(value, loss->forward(b.logits.data(), b.targets(), n, b.k, nullptr)) << info.name;
@@ -61,7 +61,7 @@ TEST(LossConformance, FiniteForHugeLogits) {
   for (const auto& info : loss_registry()) {
     Batch b = make_batch(info, 6, 1e4, rng);
     std::vector<float> d(b.logits.size());
-    const double v = info.make()->forward(b.logits.data(), b.targets(), b.n, b.k, d.data());
+    const double v = make_loss(info.name)->forward(b.logits.data(), b.targets(), b.n, b.k, d.data());
     EXPECT_TRUE(std::isfinite(v)) << info.name;
     for (float g : d) EXPECT_TRUE(std::isfinite(g)) << info.name;
   }
@@ -77,7 +77,7 @@ TEST(LossConformance, LossIsTheMeanOverTheBatch) {
     twice.logits.insert(twice.logits.end(), b.logits.begin(), b.logits.end());
     twice.values.insert(twice.values.end(), b.values.begin(), b.values.end());
     twice.labels.insert(twice.labels.end(), b.labels.begin(), b.labels.end());
-    auto loss = info.make();
+    auto loss = make_loss(info.name);
     EXPECT_NEAR(loss->forward(b.logits.data(), b.targets(), 3, b.k, nullptr),
                 loss->forward(twice.logits.data(), twice.targets(), 6, b.k, nullptr), 1e-12)
         << info.name;
