@@ -119,15 +119,9 @@ json header_json(const ExportModel& m, const std::vector<StoredInfo>& stored, ui
 }  // namespace
 
 const char* encoding_name(Encoding e) {
-  switch (e) {
-    case Encoding::kDense:
-      return "dense";
-    case Encoding::kCsr:
-      return "csr";
-    case Encoding::kBitmask:
-      return "bitmask";
-  }
-  return "?";
+  constexpr const char* kNames[] = {"dense", "csr", "bitmask"};  // indexed by Encoding
+  const auto i = static_cast<size_t>(e);
+  return i < std::size(kNames) ? kNames[i] : "?";
 }
 
 EncodedExport encode_export(const ExportModel& m, const ExportOptions& o) {

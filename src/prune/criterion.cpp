@@ -14,75 +14,56 @@ namespace sculpt::prune {
 
 namespace {
 
-// |w|: the seed's `|w| <= eps` pruning and the standard baseline (Han et al. 2015).
-class Magnitude : public Criterion {
- public:
-  using Criterion::Criterion;
-  void score(const ParamStore& ps, std::span<const float>, std::span<float> out) const override {
-    const auto w = ps.values();
-    for (size_t i = 0; i < out.size(); ++i) out[i] = std::fabs(w[i]);
-  }
-};
+// An element-wise criterion: per batch (or step) stat[i] = Add(stat[i], w[i], g[i]), then
+// score[i] = Score(stat[i], w[i]). Add is nullptr for criteria of the weights alone (their stat
+// is empty and Score ignores it).
+using AddFn = float (*)(float stat, float w, float g);
+using ScoreFn = float (*)(float stat, float w);
 
-// Sum over batches of |dL/dw|: entries the loss is insensitive to go first.
-class Gradient : public Criterion {
+template <AddFn Add, ScoreFn Score>
+class Elementwise final : public Criterion {
  public:
   using Criterion::Criterion;
   void accumulate(const ParamStore& ps, std::span<float> stat) const override {
-    const auto g = ps.grads();
-    for (size_t i = 0; i < stat.size(); ++i) stat[i] += std::fabs(g[i]);
-  }
-  void score(const ParamStore&, std::span<const float> stat, std::span<float> out) const override {
-    std::copy(stat.begin(), stat.end(), out.begin());
-  }
-};
-
-// |w * sum over batches of dL/dw|: the first-order Taylor estimate of the loss change when w
-// is set to 0 (Molchanov et al. 2017/2019). SNIP is the same score taken at initialisation.
-class Taylor : public Criterion {
- public:
-  using Criterion::Criterion;
-  void accumulate(const ParamStore& ps, std::span<float> stat) const override {
-    const auto g = ps.grads();
-    for (size_t i = 0; i < stat.size(); ++i) stat[i] += g[i];
+    if constexpr (Add != nullptr) {
+      const auto w = ps.values();
+      const auto g = ps.grads();
+      for (size_t i = 0; i < stat.size(); ++i) stat[i] = Add(stat[i], w[i], g[i]);
+    }
   }
   void score(const ParamStore& ps, std::span<const float> stat,
              std::span<float> out) const override {
     const auto w = ps.values();
-    for (size_t i = 0; i < out.size(); ++i) out[i] = std::fabs(w[i] * stat[i]);
+    for (size_t i = 0; i < out.size(); ++i) out[i] = Score(stat.empty() ? 0.0f : stat[i], w[i]);
   }
 };
 
+// |w|: the seed's `|w| <= eps` pruning and the standard baseline (Han et al. 2015).
+float abs_weight(float, float w) { return std::fabs(w); }
+using Magnitude = Elementwise<nullptr, abs_weight>;
+
+float the_stat(float stat, float) { return stat; }
+
+// Sum over batches of |dL/dw|: entries the loss is insensitive to go first.
+float add_abs_grad(float stat, float, float g) { return stat + std::fabs(g); }
+using Gradient = Elementwise<add_abs_grad, the_stat>;
+
+// |w * sum over batches of dL/dw|: the first-order Taylor estimate of the loss change when w
+// is set to 0 (Molchanov et al. 2017/2019). SNIP is the same score taken at initialisation.
+float add_grad(float stat, float, float g) { return stat + g; }
+float abs_weight_times(float stat, float w) { return std::fabs(w * stat); }
+using Taylor = Elementwise<add_grad, abs_weight_times>;
+
 // -sum over steps of w * dL/dw (Sanh et al. 2020): weights moving away from zero score high.
-class Movement : public Criterion {
- public:
-  using Criterion::Criterion;
-  void accumulate(const ParamStore& ps, std::span<float> stat) const override {
-    const auto w = ps.values();
-    const auto g = ps.grads();
-    for (size_t i = 0; i < stat.size(); ++i) stat[i] -= w[i] * g[i];
-  }
-  void score(const ParamStore&, std::span<const float> stat, std::span<float> out) const override {
-    std::copy(stat.begin(), stat.end(), out.begin());
-  }
-};
+float sub_weight_grad(float stat, float w, float g) { return stat - w * g; }
+using Movement = Elementwise<sub_weight_grad, the_stat>;
 
 // 1/2 w^2 times the sum over batches of (dL/dw)^2: the loss increase a diagonal empirical
 // Fisher approximation predicts when w is set to 0 (Theis et al. 2018). Unlike taylor it does
 // not cancel gradients of opposite sign across batches.
-class Fisher : public Criterion {
- public:
-  using Criterion::Criterion;
-  void accumulate(const ParamStore& ps, std::span<float> stat) const override {
-    const auto g = ps.grads();
-    for (size_t i = 0; i < stat.size(); ++i) stat[i] += g[i] * g[i];
-  }
-  void score(const ParamStore& ps, std::span<const float> stat,
-             std::span<float> out) const override {
-    const auto w = ps.values();
-    for (size_t i = 0; i < out.size(); ++i) out[i] = 0.5f * w[i] * w[i] * stat[i];
-  }
-};
+float add_grad_squared(float stat, float, float g) { return stat + g * g; }
+float half_weight_squared_times(float stat, float w) { return 0.5f * w * w * stat; }
+using Fisher = Elementwise<add_grad_squared, half_weight_squared_times>;
 
 // Uniform scores from the seed: the baseline every criterion must beat.
 class Random : public Criterion {

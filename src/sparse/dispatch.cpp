@@ -55,44 +55,40 @@ Isa current() {
   return f < 0 ? detected() : static_cast<Isa>(f);
 }
 
-const char* isa_name(Isa isa) {
-  switch (isa) {
+// Indexed by Isa.
+constexpr const char* kIsaNames[] = {"scalar", "avx2", "avx512"};
+const char* isa_name(Isa isa) { return kIsaNames[static_cast<int>(isa)]; }
+
+// The variant of one kernel for the instruction set in use.
+template <class Fn>
+Fn variant(Fn scalar, [[maybe_unused]] Fn avx2, [[maybe_unused]] Fn avx512) {
+#if SCULPT_SPARSE_X86
+  switch (current()) {
     case Isa::kAvx512:
-      return "avx512";
+      return avx512;
     case Isa::kAvx2:
-      return "avx2";
+      return avx2;
     case Isa::kScalar:
       break;
   }
-  return "scalar";
+#endif
+  return scalar;
 }
 
 detail::SpmvFn spmv_kernel() {
 #if SCULPT_SPARSE_X86
-  switch (current()) {
-    case Isa::kAvx512:
-      return detail::spmv_avx512;
-    case Isa::kAvx2:
-      return detail::spmv_avx2;
-    case Isa::kScalar:
-      break;
-  }
-#endif
+  return variant(detail::spmv_scalar, detail::spmv_avx2, detail::spmv_avx512);
+#else
   return detail::spmv_scalar;
+#endif
 }
 
 detail::SpmmFn spmm_kernel() {
 #if SCULPT_SPARSE_X86
-  switch (current()) {
-    case Isa::kAvx512:
-      return detail::spmm_avx512;
-    case Isa::kAvx2:
-      return detail::spmm_avx2;
-    case Isa::kScalar:
-      break;
-  }
-#endif
+  return variant(detail::spmm_scalar, detail::spmm_avx2, detail::spmm_avx512);
+#else
   return detail::spmm_scalar;
+#endif
 }
 
 void check_matrix(const Csr& a, const char* where) {
@@ -196,8 +192,8 @@ void spmv(const Windowed& a, const float* x, const float* bias, float* y, Act ac
   if (nt == 1) return kernel(a, 0, groups, x, bias, y, act);
   // Groups split by slots, so threads get equal work.
   const auto first_group = [&](int64_t t, int64_t n) {
-    const uint64_t target = static_cast<uint64_t>(a.slots()) * static_cast<uint64_t>(t) /
-                            static_cast<uint64_t>(n);
+    const uint64_t target =
+        static_cast<uint64_t>(a.slots()) * static_cast<uint64_t>(t) / static_cast<uint64_t>(n);
     return static_cast<int64_t>(
         std::lower_bound(a.group_slots.begin(), a.group_slots.end() - 1, target) -
         a.group_slots.begin());
@@ -205,7 +201,8 @@ void spmv(const Windowed& a, const float* x, const float* bias, float* y, Act ac
 #pragma omp parallel num_threads(nt)
   {
     const int64_t t = omp_get_thread_num(), n = omp_get_num_threads();
-    const int64_t g0 = t == 0 ? 0 : first_group(t, n), g1 = t + 1 == n ? groups : first_group(t + 1, n);
+    const int64_t g0 = t == 0 ? 0 : first_group(t, n),
+                  g1 = t + 1 == n ? groups : first_group(t + 1, n);
     if (g0 < g1) kernel(a, g0, g1, x, bias, y, act);
   }
 }

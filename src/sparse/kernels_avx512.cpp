@@ -15,6 +15,7 @@
 #endif
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cstring>
 
 #define SCULPT_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl")))
@@ -199,24 +200,15 @@ SCULPT_AVX512 void spmm_rows(const Csr& a, const Col* col, int64_t r0, int64_t r
   const auto tail = static_cast<__mmask16>(rem % 16 ? (1u << (rem % 16)) - 1 : 0xFFFFu);
   const float* Xj = X + j;
   float* Yj = Y + j;
-  switch ((rem + 15) / 16) {
-    case 1:
-      return spmm_panel<1, true>(a, col, r0, r1, Xj, ldx, bias, Yj, ldy, tail, relu);
-    case 2:
-      return spmm_panel<2, true>(a, col, r0, r1, Xj, ldx, bias, Yj, ldy, tail, relu);
-    case 3:
-      return spmm_panel<3, true>(a, col, r0, r1, Xj, ldx, bias, Yj, ldy, tail, relu);
-    case 4:
-      return spmm_panel<4, true>(a, col, r0, r1, Xj, ldx, bias, Yj, ldy, tail, relu);
-    case 5:
-      return spmm_panel<5, true>(a, col, r0, r1, Xj, ldx, bias, Yj, ldy, tail, relu);
-    case 6:
-      return spmm_panel<6, true>(a, col, r0, r1, Xj, ldx, bias, Yj, ldy, tail, relu);
-    case 7:
-      return spmm_panel<7, true>(a, col, r0, r1, Xj, ldx, bias, Yj, ldy, tail, relu);
-    default:
-      return spmm_panel<8, true>(a, col, r0, r1, Xj, ldx, bias, Yj, ldy, tail, relu);
-  }
+  // spmm_panel<NB, true> for NB = 1..8 vectors of 16: the tail panel is as wide as the rest.
+  using Panel = void (*)(const Csr&, const Col*, int64_t, int64_t, const float*, int64_t,
+                         const float*, float*, int64_t, __mmask16, bool);
+  static constexpr Panel kTailPanels[] = {spmm_panel<1, true, Col>, spmm_panel<2, true, Col>,
+                                          spmm_panel<3, true, Col>, spmm_panel<4, true, Col>,
+                                          spmm_panel<5, true, Col>, spmm_panel<6, true, Col>,
+                                          spmm_panel<7, true, Col>, spmm_panel<8, true, Col>};
+  const int64_t vectors = std::min<int64_t>((rem + 15) / 16, 8);
+  kTailPanels[vectors - 1](a, col, r0, r1, Xj, ldx, bias, Yj, ldy, tail, relu);
 }
 
 // acc + (x at slot s's lanes) * (its values). Two vector loads cover the slot's window and a
