@@ -10,11 +10,8 @@
 
 namespace sculpt::clip {
 
-struct GlobalNormConfig {
-  double max_norm = 1.0;
-  NormType norm_type = NormType::kL2;
-  double eps = 1e-6;
-
+// The per-tensor rule's options; only what max_norm limits differs, in the docs.
+struct GlobalNormConfig : NormConfig {
   static const std::vector<Field<GlobalNormConfig>>& fields();
 };
 

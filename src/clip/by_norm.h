@@ -16,7 +16,8 @@ template <class C>
 std::vector<Field<C>> norm_fields(const char* what) {
   return {
       {"max_norm", &C::max_norm, greater_than(0), what},
-      {"norm_type", &C::norm_type, "2: Euclidean norm; inf: largest magnitude (torch's norm_type)",
+      {"norm_type", static_cast<NormType C::*>(&C::norm_type),
+       "2: Euclidean norm; inf: largest magnitude (torch's norm_type)",
        /*int_as_string=*/true},
       {"eps", &C::eps, at_least(0), "added to the norm in the factor max_norm / (norm + eps)"},
   };

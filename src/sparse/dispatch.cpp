@@ -59,36 +59,23 @@ Isa current() {
 constexpr const char* kIsaNames[] = {"scalar", "avx2", "avx512"};
 const char* isa_name(Isa isa) { return kIsaNames[static_cast<int>(isa)]; }
 
-// The variant of one kernel for the instruction set in use.
-template <class Fn>
-Fn variant(Fn scalar, [[maybe_unused]] Fn avx2, [[maybe_unused]] Fn avx512) {
+// The kernels for the instruction set in use.
+struct Variants {
+  detail::SpmvFn spmv;
+  detail::SpmmFn spmm;
+};
+Variants variants() {
 #if SCULPT_SPARSE_X86
   switch (current()) {
     case Isa::kAvx512:
-      return avx512;
+      return {detail::spmv_avx512, detail::spmm_avx512};
     case Isa::kAvx2:
-      return avx2;
+      return {detail::spmv_avx2, detail::spmm_avx2};
     case Isa::kScalar:
       break;
   }
 #endif
-  return scalar;
-}
-
-detail::SpmvFn spmv_kernel() {
-#if SCULPT_SPARSE_X86
-  return variant(detail::spmv_scalar, detail::spmv_avx2, detail::spmv_avx512);
-#else
-  return detail::spmv_scalar;
-#endif
-}
-
-detail::SpmmFn spmm_kernel() {
-#if SCULPT_SPARSE_X86
-  return variant(detail::spmm_scalar, detail::spmm_avx2, detail::spmm_avx512);
-#else
-  return detail::spmm_scalar;
-#endif
+  return {detail::spmv_scalar, detail::spmm_scalar};
 }
 
 void check_matrix(const Csr& a, const char* where) {
@@ -156,7 +143,7 @@ void force_kernel_isa(const std::string& isa) {
 
 void spmv(const Csr& a, const float* x, const float* bias, float* y, Act act) {
   check_matrix(a, "sparse::spmv");
-  const detail::SpmvFn kernel = spmv_kernel();
+  const detail::SpmvFn kernel = variants().spmv;
   const int nt = threads_for(a.nnz() + kRowCost * a.rows, kSpmvParallelWork);
   if (nt == 1) return kernel(a, 0, a.rows, x, bias, y, act);
   const auto group_start = [&](int64_t t, int64_t n) {
@@ -217,7 +204,7 @@ void spmm(const Csr& a, const float* X, int64_t ldx, int64_t n, const float* bia
   // One contiguous column is a vector: the spmv kernel is several times faster than a
   // one-column panel.
   if (n == 1 && ldx == 1 && ldy == 1) return spmv(a, X, bias, Y, act);
-  const detail::SpmmFn kernel = spmm_kernel();
+  const detail::SpmmFn kernel = variants().spmm;
   const int nt = threads_for((a.nnz() + kRowCost * a.rows) * n, kSpmmParallelWork);
   if (nt == 1) return kernel(a, 0, a.rows, 0, n, X, ldx, bias, Y, ldy, act);
   // Few rows (a conv layer's output channels): split the columns instead, in whole 16-column
