@@ -97,15 +97,10 @@ std::string hint_for_bare_key(std::string_view key) {
 }
 
 // One [[model.layers]] entry: type (required), name (optional), every other key numeric.
-nn::LayerSpec parse_layer(const toml::node& node, size_t i, const std::string& source) {
-  const std::string where = position(source, node);
-  const std::string key = fmt::format("model.layers[{}]", i);
-  const toml::table* tbl = node.as_table();
-  if (!tbl)
-    throw ConfigError(fmt::format("{} must be a table, got {}", key, node_kind(node)), where,
-                      "write each layer as [[model.layers]] followed by type = \"...\"");
+nn::LayerSpec parse_layer(const std::string& key, const toml::table& tbl, const std::string& where,
+                          const std::string& source) {
   nn::LayerSpec spec;
-  for (const auto& [k, v] : *tbl) {
+  for (const auto& [k, v] : tbl) {
     const std::string name(k.str());
     const std::string vwhere = position(source, v);
     if (name == "type" || name == "name") {
@@ -130,14 +125,29 @@ nn::LayerSpec parse_layer(const toml::node& node, size_t i, const std::string& s
 }
 
 void parse_layers(RecipeConfig& r, const toml::node& node, const std::string& source) {
-  const toml::array* arr = node.as_array();
-  if (!arr)
-    throw ConfigError(
-        fmt::format("model.layers must be an array of tables, got {}", node_kind(node)),
-        position(source, node), "write each layer as [[model.layers]]");
-  r.model.custom.layers.clear();
-  for (size_t i = 0; i < arr->size(); ++i)
-    r.model.custom.layers.push_back(parse_layer((*arr)[i], i, source));
+  r.model.custom.layers =
+      read_tables(node, "model.layers", source, "write each layer as [[model.layers]]",
+                  "write each layer as [[model.layers]] followed by type = \"...\"", &parse_layer);
+}
+
+// The tables inside a table, each with its own reader. An array of tables cannot be given
+// with --set (a [schedule.plateau] key can: schedule.plateau.<key>).
+struct SubTable {
+  std::string_view table, key;
+  bool array;  // [[table.key]]
+  void (*parse)(RecipeConfig& r, const toml::node& node, const std::string& source);
+};
+constexpr SubTable kSubTables[] = {
+    {"model", "layers", true, &parse_layers},
+    {"optim", "groups", true, &parse_groups},
+    {"schedule", "phases", true, &parse_phases},
+    {"schedule", "plateau", false, &parse_plateau},
+};
+
+const SubTable* find_sub_table(std::string_view table, std::string_view key) {
+  for (const SubTable& s : kSubTables)
+    if (s.table == table && s.key == key) return &s;
+  return nullptr;
 }
 
 void parse_table(RecipeConfig& r, const Table& t, const toml::table& tbl,
@@ -145,20 +155,8 @@ void parse_table(RecipeConfig& r, const Table& t, const toml::table& tbl,
   for (const auto& [k, v] : tbl) {
     const std::string key(k.str());
     const std::string where = position(source, v);
-    if (std::string_view(t.name) == "model" && key == "layers") {
-      parse_layers(r, v, source);
-      continue;
-    }
-    if (std::string_view(t.name) == "optim" && key == "groups") {
-      parse_groups(r, v, source);
-      continue;
-    }
-    if (std::string_view(t.name) == "schedule" && key == "phases") {
-      parse_phases(r, v, source);
-      continue;
-    }
-    if (std::string_view(t.name) == "schedule" && key == "plateau") {
-      parse_plateau(r, v, source);
+    if (const SubTable* sub = find_sub_table(t.name, key)) {
+      sub->parse(r, v, source);
       continue;
     }
     const FieldSpec* spec = t.spec(key);
@@ -207,15 +205,9 @@ void apply_override(RecipeConfig& r, const std::string& text) {
   const std::string_view table = lhs.substr(0, dot), key = lhs.substr(dot + 1);
   const Table* t = find_table(table);
   if (!t) unknown_table(table, where);
-  if (table == "model" && key == "layers")
-    throw ConfigError("model.layers cannot be set with --set", where,
-                      "write [[model.layers]] in a recipe file");
-  if (table == "optim" && key == "groups")
-    throw ConfigError("optim.groups cannot be set with --set", where,
-                      "write [[optim.groups]] in a recipe file");
-  if (table == "schedule" && key == "phases")
-    throw ConfigError("schedule.phases cannot be set with --set", where,
-                      "write [[schedule.phases]] in a recipe file");
+  if (const SubTable* sub = find_sub_table(table, key); sub && sub->array)
+    throw ConfigError(fmt::format("{}.{} cannot be set with --set", table, key), where,
+                      fmt::format("write [[{}.{}]] in a recipe file", table, key));
   const FieldSpec* spec = t->spec(key);
   if (!spec) unknown_key(*t, std::string(key), where);
   // A built-in model chosen on the command line replaces the file's custom layer list.

@@ -7,24 +7,11 @@
 #include "core/error.h"
 #include "core/suggest.h"
 #include "io/recipe_choice.h"
-#include "io/recipe_table.h"
 #include "sched/schedule.h"
 
 namespace sculpt::recipe_detail {
 
 namespace {
-
-struct ScheduleFamily {
-  using Config = ScheduleConfig;
-  static constexpr const char* kTable = "schedule";
-  static constexpr const char* kDefault = "constant";
-  static constexpr const char* kNameDoc = "schedule family (its keys: `sculpt list schedules`)";
-  static ScheduleConfig& of(RecipeConfig& r) { return r.schedule; }
-  static const ScheduleConfig& of(const RecipeConfig& r) { return r.schedule; }
-  static const FamilyIndex& index() { return sched::schedule_index(); }
-  static Options resolve(const ScheduleConfig& c) { return sched::resolve_options(c); }
-};
-using ScheduleChoice = Choice<ScheduleFamily>;
 
 constexpr std::string_view kPlateau = "plateau.";
 
@@ -40,96 +27,88 @@ void set_plateau(sched::PlateauConfig& p, const Field<sched::PlateauConfig>& f, 
   if (f.name() != "enabled") p.enabled = true;
 }
 
-const toml::table& table_or_throw(const toml::node& n, const std::string& key,
-                                  const std::string& source, const char* hint) {
-  const toml::table* t = n.as_table();
-  if (!t)
-    throw ConfigError(fmt::format("{} must be a table, got {}", key, node_kind(n)),
-                      position(source, n), hint);
-  return *t;
+const FieldSpec* schedule_spec(std::string_view key) {
+  if (const auto* f = plateau_field(key)) return &f->spec;
+  return ScheduleChoice::spec(key);
+}
+
+void set_schedule(RecipeConfig& r, std::string_view key, FieldValue v, std::string_view where) {
+  if (const auto* f = plateau_field(key))
+    set_plateau(r.schedule.plateau, *f, std::move(v), where);
+  else
+    ScheduleChoice::set(r, key, std::move(v), where);
+}
+
+std::vector<FieldRow> schedule_rows() {
+  std::vector<FieldRow> rows = {ScheduleChoice::name_row()};
+  for (FieldRow& row : sched::common_schedule_rows()) rows.push_back(std::move(row));
+  rows.push_back({"schedule.<option>", "", "", "",
+                  "the family's own keys (step_size, total, max_lr, ...): `sculpt list "
+                  "schedules`"});
+  rows.push_back({"schedule.phases", "tables", "[]", "",
+                  "name = \"sequence\": [[schedule.phases]] with name, the family's keys "
+                  "and length"});
+  for (FieldRow& row : describe_fields<sched::PlateauConfig>("schedule.plateau"))
+    rows.push_back(std::move(row));
+  return rows;
+}
+
+void validate_schedule(const RecipeConfig& r) {
+  sched::resolve_options(r.schedule);
+  for (size_t i = 0; i < r.schedule.phases.size(); ++i)
+    sched::resolve_phase_options(r.schedule.phases[i], i);
+  validate_fields(r.schedule.plateau, "schedule.plateau", r.source);
+}
+
+// One [[schedule.phases]] entry: name, then the family's keys and length (checked later).
+SchedulePhase parse_phase(const std::string& key, const toml::table& tbl, const std::string& where,
+                          const std::string& source) {
+  SchedulePhase ph;
+  ph.where = where;
+  for (const auto& [k, v] : tbl) {
+    const std::string name(k.str());
+    const std::string vwhere = position(source, v);
+    std::optional<FieldValue> value = scalar(v);
+    if (!value)
+      throw ConfigError(fmt::format("{}.{} must be a value, got {}", key, name, node_kind(v)),
+                        vwhere, "phases hold name, the family's keys and length");
+    if (name == "name") {
+      const auto* s = std::get_if<std::string>(&*value);
+      if (!s)
+        throw ConfigError(fmt::format("{}.name must be a string, got {}", key, node_kind(v)),
+                          vwhere, "e.g. name = \"cosine\"");
+      ph.name = *s;
+    } else {
+      ph.options.set(name, std::move(*value), vwhere);
+    }
+  }
+  if (ph.name.empty())
+    throw ConfigError(fmt::format("{}.name is missing", key), ph.where,
+                      "give each phase a family: name = \"linear\", \"cosine\", ...");
+  return ph;
 }
 
 }  // namespace
 
 Table schedule_table() {
-  return Table{
-      "schedule",
+  Table t = ScheduleChoice::table(
       [] {
         return ScheduleChoice::keys({"phases", "plateau"});
       },
-      [](std::string_view key) -> const FieldSpec* {
-        if (const auto* f = plateau_field(key)) return &f->spec;
-        return ScheduleChoice::spec(key);
-      },
-      [](RecipeConfig& r, std::string_view key, FieldValue v, std::string_view where) {
-        if (const auto* f = plateau_field(key))
-          set_plateau(r.schedule.plateau, *f, std::move(v), where);
-        else
-          ScheduleChoice::set(r, key, std::move(v), where);
-      },
-      &ScheduleChoice::values,
-      [] {
-        std::vector<FieldRow> rows = {ScheduleChoice::name_row()};
-        for (FieldRow& row : sched::common_schedule_rows()) rows.push_back(std::move(row));
-        rows.push_back({"schedule.<option>", "", "", "",
-                        "the family's own keys (step_size, total, max_lr, ...): `sculpt list "
-                        "schedules`"});
-        rows.push_back({"schedule.phases", "tables", "[]", "",
-                        "name = \"sequence\": [[schedule.phases]] with name, the family's keys "
-                        "and length"});
-        for (FieldRow& row : describe_fields<sched::PlateauConfig>("schedule.plateau"))
-          rows.push_back(std::move(row));
-        return rows;
-      },
-      [](const RecipeConfig& r) {
-        sched::resolve_options(r.schedule);
-        for (size_t i = 0; i < r.schedule.phases.size(); ++i)
-          sched::resolve_phase_options(r.schedule.phases[i], i);
-        validate_fields(r.schedule.plateau, "schedule.plateau", r.source);
-      },
-  };
+      &schedule_rows, &validate_schedule);
+  t.spec = &schedule_spec;
+  t.set = &set_schedule;
+  return t;
 }
 
 void parse_phases(RecipeConfig& r, const toml::node& node, const std::string& source) {
-  const toml::array* arr = node.as_array();
-  if (!arr)
-    throw ConfigError(
-        fmt::format("schedule.phases must be an array of tables, got {}", node_kind(node)),
-        position(source, node), "write each phase as [[schedule.phases]]");
-  r.schedule.phases.clear();
-  for (size_t i = 0; i < arr->size(); ++i) {
-    const std::string key = fmt::format("schedule.phases[{}]", i);
-    const toml::table& tbl =
-        table_or_throw((*arr)[i], key, source, "write each phase as [[schedule.phases]]");
-    SchedulePhase ph;
-    ph.where = position(source, (*arr)[i]);
-    for (const auto& [k, v] : tbl) {
-      const std::string name(k.str());
-      const std::string where = position(source, v);
-      std::optional<FieldValue> value = scalar(v);
-      if (!value)
-        throw ConfigError(fmt::format("{}.{} must be a value, got {}", key, name, node_kind(v)),
-                          where, "phases hold name, the family's keys and length");
-      if (name == "name") {
-        const auto* s = std::get_if<std::string>(&*value);
-        if (!s)
-          throw ConfigError(fmt::format("{}.name must be a string, got {}", key, node_kind(v)),
-                            where, "e.g. name = \"cosine\"");
-        ph.name = *s;
-      } else {
-        ph.options.set(name, std::move(*value), where);
-      }
-    }
-    if (ph.name.empty())
-      throw ConfigError(fmt::format("{}.name is missing", key), ph.where,
-                        "give each phase a family: name = \"linear\", \"cosine\", ...");
-    r.schedule.phases.push_back(std::move(ph));
-  }
+  const std::string hint = "write each phase as [[schedule.phases]]";
+  r.schedule.phases = read_tables(node, "schedule.phases", source, hint, hint, &parse_phase);
 }
 
 void parse_plateau(RecipeConfig& r, const toml::node& node, const std::string& source) {
-  const toml::table& tbl = table_or_throw(node, "schedule.plateau", source,
-                                          "write [schedule.plateau] followed by its keys");
+  const toml::table& tbl =
+      table_of(node, "schedule.plateau", source, "write [schedule.plateau] followed by its keys");
   r.schedule.plateau.enabled = true;
   for (const auto& [k, v] : tbl) {
     const std::string name(k.str());

@@ -1,10 +1,12 @@
 // Internals of the recipe reader shared by its translation units (recipe.cpp: the tables and
 // the generic parsing; recipe_optim.cpp: [optim], whose keys depend on its name, and
-// [[optim.groups]]; recipe_schedule.cpp and recipe_clip.cpp: [schedule] and [clip], likewise). Not part of the library's API.
+// [[optim.groups]]; recipe_schedule.cpp and recipe_clip.cpp: [schedule] and [clip], likewise). Not
+// part of the library's API.
 #pragma once
 
 #include <toml++/toml.h>
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -34,6 +36,30 @@ const char* node_kind(const toml::node& n);  // "table", "integer", ...
 // The value of a scalar node or of an array of numbers; nullopt for tables, other arrays and
 // dates.
 std::optional<FieldValue> scalar(const toml::node& n);
+// `n` as a table; ConfigError "<key> must be a table, got <kind>" with `hint` otherwise.
+const toml::table& table_of(const toml::node& n, const std::string& key, const std::string& source,
+                            const std::string& hint);
+// Calls `each(key + "[i]", table, position)` for every table of the array of tables `node`
+// ([[key]]), in order. ConfigError "<key> must be an array of tables" with `hint` when `node` is
+// not an array, and with `item_hint` when an entry is not a table.
+void for_each_table(
+    const toml::node& node, const std::string& key, const std::string& source,
+    const std::string& hint, const std::string& item_hint,
+    const std::function<void(const std::string&, const toml::table&, const std::string&)>& each);
+// The entries of an array of tables, each read by `parse(key + "[i]", table, position, source)`.
+template <class T>
+std::vector<T> read_tables(const toml::node& node, const std::string& key,
+                           const std::string& source, const std::string& hint,
+                           const std::string& item_hint,
+                           T (*parse)(const std::string& key, const toml::table& tbl,
+                                      const std::string& where, const std::string& source)) {
+  std::vector<T> out;
+  for_each_table(node, key, source, hint, item_hint,
+                 [&](const std::string& k, const toml::table& tbl, const std::string& where) {
+                   out.push_back(parse(k, tbl, where, source));
+                 });
+  return out;
+}
 
 // [optim]: `name` is a field; every other key is an option of the chosen optimizer, kept as
 // written until optim::resolve_options checks it.

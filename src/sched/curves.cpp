@@ -7,42 +7,43 @@
 
 namespace sculpt::sched {
 
-double StepCurve::lr(double t) const { return lr_ * std::pow(gamma_, std::floor(t / step_size_)); }
+double form::Step::at(double t) const { return lr * std::pow(gamma, std::floor(t / step_size)); }
 
-double MultiStepCurve::lr(double t) const {
-  const auto passed = std::upper_bound(milestones_.begin(), milestones_.end(), t) - milestones_.begin();
-  return lr_ * std::pow(gamma_, static_cast<double>(passed));
+double form::MultiStep::at(double t) const {
+  const auto passed =
+      std::upper_bound(milestones.begin(), milestones.end(), t) - milestones.begin();
+  return lr * std::pow(gamma, static_cast<double>(passed));
 }
 
-double ExponentialCurve::lr(double t) const { return lr_ * std::pow(gamma_, t); }
+double form::Exponential::at(double t) const { return lr * std::pow(gamma, t); }
 
-double PolynomialCurve::lr(double t) const {
-  const double left = 1.0 - std::min(t, total_) / total_;
-  return (lr_ - end_) * std::pow(left, power_) + end_;
+double form::Polynomial::at(double t) const {
+  const double left = 1.0 - std::min(t, total) / total;
+  return (lr - end) * std::pow(left, power) + end;
 }
 
-double InverseTimeCurve::lr(double t) const {
-  double x = t / period_;
-  if (staircase_) x = std::floor(x);
-  return lr_ / (1.0 + beta_ * x);
+double form::InverseTime::at(double t) const {
+  double x = t / period;
+  if (staircase) x = std::floor(x);
+  return lr / (1.0 + beta * x);
 }
 
-double CosineCurve::lr(double t) const {
-  const double x = std::min(t, total_) / total_;
-  return min_ + (lr_ - min_) * (1.0 + std::cos(std::numbers::pi * x)) / 2.0;
+double form::Cosine::at(double t) const {
+  const double x = std::min(t, total) / total;
+  return min_lr + (lr - min_lr) * (1.0 + std::cos(std::numbers::pi * x)) / 2.0;
 }
 
-double CosineRestartsCurve::lr(double t) const {
-  double start = 0.0, length = period_;
-  if (mult_ == 1.0) {
-    start = std::floor(t / period_) * period_;
+double form::CosineRestarts::at(double t) const {
+  double start = 0.0, length = period;
+  if (mult == 1.0) {
+    start = std::floor(t / period) * period;
   } else {
     while (t >= start + length) {  // logarithmically many periods: lengths grow by mult
       start += length;
-      length *= mult_;
+      length *= mult;
     }
   }
-  return min_ + (lr_ - min_) * (1.0 + std::cos(std::numbers::pi * (t - start) / length)) / 2.0;
+  return min_lr + (lr - min_lr) * (1.0 + std::cos(std::numbers::pi * (t - start) / length)) / 2.0;
 }
 
 void CyclicCurve::place(double t, double& scale, double& amplitude) const {
@@ -51,9 +52,14 @@ void CyclicCurve::place(double t, double& scale, double& amplitude) const {
   const double x = 1.0 + t / size - cycle;
   scale = x <= ratio ? x / ratio : (x - 1.0) / (ratio - 1.0);
   switch (p_.mode) {
-    case 1: amplitude = 1.0 / std::pow(2.0, cycle - 1.0); break;
-    case 2: amplitude = std::pow(p_.gamma, t); break;
-    default: amplitude = 1.0;
+    case 1:
+      amplitude = 1.0 / std::pow(2.0, cycle - 1.0);
+      break;
+    case 2:
+      amplitude = std::pow(p_.gamma, t);
+      break;
+    default:
+      amplitude = 1.0;
   }
 }
 
@@ -113,12 +119,14 @@ std::optional<double> OneCycleCurve::momentum(double t) const {
   return anneal(ph.m0, ph.m1, pct);
 }
 
-double LinearCurve::lr(double t) const {
-  return lr_ * (start_ + (end_ - start_) * std::min(t, total_) / total_);
+double form::Linear::at(double t) const {
+  return lr * (start + (end - start) * std::min(t, total) / total);
 }
 
 size_t SequenceCurve::index(double t) const {
-  return static_cast<size_t>(std::upper_bound(starts_.begin(), starts_.end(), t) - starts_.begin()) - 1;
+  return static_cast<size_t>(std::upper_bound(starts_.begin(), starts_.end(), t) -
+                             starts_.begin()) -
+         1;
 }
 
 double SequenceCurve::lr(double t) const {
@@ -132,7 +140,8 @@ std::optional<double> SequenceCurve::momentum(double t) const {
 }
 
 bool SequenceCurve::cycles_momentum() const {
-  return std::any_of(phases_.begin(), phases_.end(), [](const auto& p) { return p->cycles_momentum(); });
+  return std::any_of(phases_.begin(), phases_.end(),
+                     [](const auto& p) { return p->cycles_momentum(); });
 }
 
 }  // namespace sculpt::sched

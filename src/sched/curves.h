@@ -7,100 +7,97 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "sched/schedule.h"
 
 namespace sculpt::sched {
 
-// eta_0
-class ConstantCurve final : public Curve {
+// A curve that is a closed form of t alone. F holds eta_0 and the family's constants, in the
+// order the curve is constructed with, and gives the rate with at(t).
+template <class F>
+class ClosedForm final : public Curve {
  public:
-  explicit ConstantCurve(double lr) : lr_(lr) {}
-  double lr(double) const override { return lr_; }
+  template <class... Args>
+  explicit ClosedForm(Args&&... args) : f_{std::forward<Args>(args)...} {}
+  double lr(double t) const override { return f_.at(t); }
 
  private:
-  double lr_;
+  F f_;
+};
+
+namespace form {
+
+// eta_0
+struct Constant {
+  double lr;
+  double at(double) const { return lr; }
 };
 
 // eta_0 * gamma^floor(t / step_size)   (StepLR)
-class StepCurve final : public Curve {
- public:
-  StepCurve(double lr, double step_size, double gamma)
-      : lr_(lr), step_size_(step_size), gamma_(gamma) {}
-  double lr(double t) const override;
-
- private:
-  double lr_, step_size_, gamma_;
+struct Step {
+  double lr, step_size, gamma;
+  double at(double t) const;
 };
 
 // eta_0 * gamma^(number of milestones <= t)   (MultiStepLR); milestones increasing.
-class MultiStepCurve final : public Curve {
- public:
-  MultiStepCurve(double lr, std::vector<double> milestones, double gamma)
-      : lr_(lr), milestones_(std::move(milestones)), gamma_(gamma) {}
-  double lr(double t) const override;
-
- private:
-  double lr_;
-  std::vector<double> milestones_;
-  double gamma_;
+struct MultiStep {
+  double lr;
+  std::vector<double> milestones;
+  double gamma;
+  double at(double t) const;
 };
 
 // eta_0 * gamma^t   (ExponentialLR)
-class ExponentialCurve final : public Curve {
- public:
-  ExponentialCurve(double lr, double gamma) : lr_(lr), gamma_(gamma) {}
-  double lr(double t) const override;
-
- private:
-  double lr_, gamma_;
+struct Exponential {
+  double lr, gamma;
+  double at(double t) const;
 };
 
 // (eta_0 - end) * (1 - min(t, T)/T)^power + end   (PolynomialLR when end = 0)
-class PolynomialCurve final : public Curve {
- public:
-  PolynomialCurve(double lr, double total, double power, double end)
-      : lr_(lr), total_(total), power_(power), end_(end) {}
-  double lr(double t) const override;
-
- private:
-  double lr_, total_, power_, end_;
+struct Polynomial {
+  double lr, total, power, end;
+  double at(double t) const;
 };
 
 // eta_0 / (1 + beta * t / T), t/T floored when staircase   (TensorFlow's inverse_time_decay)
-class InverseTimeCurve final : public Curve {
- public:
-  InverseTimeCurve(double lr, double period, double beta, bool staircase)
-      : lr_(lr), period_(period), beta_(beta), staircase_(staircase) {}
-  double lr(double t) const override;
-
- private:
-  double lr_, period_, beta_;
-  bool staircase_;
+struct InverseTime {
+  double lr, period, beta;
+  bool staircase;
+  double at(double t) const;
 };
 
 // min + (eta_0 - min) * (1 + cos(pi * min(t, T) / T)) / 2   (CosineAnnealingLR up to T; held
 // at min after T, where PyTorch would rise again)
-class CosineCurve final : public Curve {
- public:
-  CosineCurve(double lr, double total, double min_lr) : lr_(lr), total_(total), min_(min_lr) {}
-  double lr(double t) const override;
-
- private:
-  double lr_, total_, min_;
+struct Cosine {
+  double lr, total, min_lr;
+  double at(double t) const;
 };
 
 // Cosine over periods T_0, T_0*mult, T_0*mult^2, ...   (CosineAnnealingWarmRestarts)
-class CosineRestartsCurve final : public Curve {
- public:
-  CosineRestartsCurve(double lr, double period, double mult, double min_lr)
-      : lr_(lr), period_(period), mult_(mult), min_(min_lr) {}
-  double lr(double t) const override;
-
- private:
-  double lr_, period_, mult_, min_;
+struct CosineRestarts {
+  double lr, period, mult, min_lr;
+  double at(double t) const;
 };
+
+// eta_0 * (start + (end - start) * min(t, T) / T)   (LinearLR)
+struct Linear {
+  double lr, start, end, total;
+  double at(double t) const;
+};
+
+}  // namespace form
+
+using ConstantCurve = ClosedForm<form::Constant>;
+using StepCurve = ClosedForm<form::Step>;
+using MultiStepCurve = ClosedForm<form::MultiStep>;
+using ExponentialCurve = ClosedForm<form::Exponential>;
+using PolynomialCurve = ClosedForm<form::Polynomial>;
+using InverseTimeCurve = ClosedForm<form::InverseTime>;
+using CosineCurve = ClosedForm<form::Cosine>;
+using CosineRestartsCurve = ClosedForm<form::CosineRestarts>;
+using LinearCurve = ClosedForm<form::Linear>;
 
 // Triangular cycles between eta_0 and max_lr (CyclicLR); momentum cycles inversely.
 struct CyclicParams {
@@ -148,17 +145,6 @@ class OneCycleCurve final : public Curve {
   double anneal(double a, double b, double pct) const;
   OneCycleParams p_;
   std::vector<Phase> phases_;
-};
-
-// eta_0 * (start + (end - start) * min(t, T) / T)   (LinearLR)
-class LinearCurve final : public Curve {
- public:
-  LinearCurve(double lr, double start, double end, double total)
-      : lr_(lr), start_(start), end_(end), total_(total) {}
-  double lr(double t) const override;
-
- private:
-  double lr_, start_, end_, total_;
 };
 
 // Phase i from its start s_i on, as phase_i(t - s_i)   (SequentialLR); warmup is a sequence of

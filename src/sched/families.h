@@ -26,8 +26,13 @@ struct Ctx {
   std::string where;  // recipe position
 };
 
-// `total = 0` (or period = 0) means the rest of the run.
-inline double or_rest(double x, const Ctx& c) { return x > 0 ? x : c.length; }
+// A family whose length key may be 0, "the rest of the run" (total, period), names that key
+// kRunLength; its curve then spans length_of() and depends on how long the run is
+// (registry.cpp: uses_run_length).
+template <class C>
+double length_of(const C& o, const Ctx& c) {
+  return o.*C::kRunLength > 0 ? o.*C::kRunLength : c.length;
+}
 
 [[noreturn]] inline void bad(const Ctx& c, const std::string& field, const std::string& what,
                              const std::string& hint) {
@@ -106,7 +111,6 @@ struct ConstantCfg {
   static std::unique_ptr<Curve> build(const ConstantCfg&, const Ctx& c) {
     return std::make_unique<ConstantCurve>(c.lr);
   }
-  static bool uses_run_length(const ConstantCfg&) { return false; }
 };
 
 struct StepCfg {
@@ -122,7 +126,6 @@ struct StepCfg {
   static std::unique_ptr<Curve> build(const StepCfg& o, const Ctx& c) {
     return std::make_unique<StepCurve>(c.lr, o.step_size, o.gamma);
   }
-  static bool uses_run_length(const StepCfg&) { return false; }
 };
 
 struct MultiStepCfg {
@@ -146,7 +149,6 @@ struct MultiStepCfg {
             "list the milestones in increasing order without repeats");
     return std::make_unique<MultiStepCurve>(c.lr, o.milestones, o.gamma);
   }
-  static bool uses_run_length(const MultiStepCfg&) { return false; }
 };
 
 struct ExponentialCfg {
@@ -159,13 +161,13 @@ struct ExponentialCfg {
   static std::unique_ptr<Curve> build(const ExponentialCfg& o, const Ctx& c) {
     return std::make_unique<ExponentialCurve>(c.lr, o.gamma);
   }
-  static bool uses_run_length(const ExponentialCfg&) { return false; }
 };
 
 struct PolynomialCfg {
   double total = 0.0;
   double power = 1.0;
   double end_lr = 0.0;
+  static constexpr auto kRunLength = &PolynomialCfg::total;
   static const std::vector<Field<PolynomialCfg>>& fields() {
     using C = PolynomialCfg;
     static const std::vector<Field<C>> f = {
@@ -176,15 +178,15 @@ struct PolynomialCfg {
     return f;
   }
   static std::unique_ptr<Curve> build(const PolynomialCfg& o, const Ctx& c) {
-    return std::make_unique<PolynomialCurve>(c.lr, or_rest(o.total, c), o.power, o.end_lr);
+    return std::make_unique<PolynomialCurve>(c.lr, length_of(o, c), o.power, o.end_lr);
   }
-  static bool uses_run_length(const PolynomialCfg& o) { return o.total == 0; }
 };
 
 struct InverseTimeCfg {
   double period = 0.0;
   double beta = 1.0;
   bool staircase = false;
+  static constexpr auto kRunLength = &InverseTimeCfg::period;
   static const std::vector<Field<InverseTimeCfg>>& fields() {
     using C = InverseTimeCfg;
     static const std::vector<Field<C>> f = {
@@ -195,14 +197,14 @@ struct InverseTimeCfg {
     return f;
   }
   static std::unique_ptr<Curve> build(const InverseTimeCfg& o, const Ctx& c) {
-    return std::make_unique<InverseTimeCurve>(c.lr, or_rest(o.period, c), o.beta, o.staircase);
+    return std::make_unique<InverseTimeCurve>(c.lr, length_of(o, c), o.beta, o.staircase);
   }
-  static bool uses_run_length(const InverseTimeCfg& o) { return o.period == 0; }
 };
 
 struct CosineCfg {
   double total = 0.0;
   double min_lr = 0.0;
+  static constexpr auto kRunLength = &CosineCfg::total;
   static const std::vector<Field<CosineCfg>>& fields() {
     static const std::vector<Field<CosineCfg>> f = {
         {"total", &CosineCfg::total, at_least(0),
@@ -212,9 +214,8 @@ struct CosineCfg {
     return f;
   }
   static std::unique_ptr<Curve> build(const CosineCfg& o, const Ctx& c) {
-    return std::make_unique<CosineCurve>(c.lr, or_rest(o.total, c), o.min_lr);
+    return std::make_unique<CosineCurve>(c.lr, length_of(o, c), o.min_lr);
   }
-  static bool uses_run_length(const CosineCfg& o) { return o.total == 0; }
 };
 
 struct RestartsCfg {
@@ -233,7 +234,6 @@ struct RestartsCfg {
   static std::unique_ptr<Curve> build(const RestartsCfg& o, const Ctx& c) {
     return std::make_unique<CosineRestartsCurve>(c.lr, o.period, o.period_mult, o.min_lr);
   }
-  static bool uses_run_length(const RestartsCfg&) { return false; }
 };
 
 inline const Range kMomentum = half_open(0, 1);
@@ -283,7 +283,6 @@ struct CyclicCfg {
                      .base_momentum = o.base_momentum,
                      .max_momentum = o.max_momentum});
   }
-  static bool uses_run_length(const CyclicCfg&) { return false; }
 };
 
 struct OneCycleCfg {
@@ -297,6 +296,7 @@ struct OneCycleCfg {
   bool cycle_momentum = true;
   double base_momentum = 0.85;
   double max_momentum = 0.95;
+  static constexpr auto kRunLength = &OneCycleCfg::total;
   static const std::vector<Field<OneCycleCfg>>& fields() {
     using C = OneCycleCfg;
     static const std::vector<Field<C>> f = {
@@ -318,7 +318,7 @@ struct OneCycleCfg {
     return f;
   }
   static std::unique_ptr<Curve> build(const OneCycleCfg& o, const Ctx& c) {
-    const double total = or_rest(o.total, c);
+    const double total = length_of(o, c);
     const double up_end = o.pct_start * total - c.step, end = total - c.step;
     const double mid_end = 2.0 * o.pct_start * total - 2.0 * c.step;
     if (!(up_end > 0 && end > up_end && (!o.three_phase || (mid_end > up_end && end > mid_end))))
@@ -338,7 +338,6 @@ struct OneCycleCfg {
                                                           .base_momentum = o.base_momentum,
                                                           .max_momentum = o.max_momentum});
   }
-  static bool uses_run_length(const OneCycleCfg& o) { return o.total == 0; }
 };
 
 // Warmup-stable-decay: eta_0 for the first (1 - decay) of T, then down to min_lr over the last
@@ -348,6 +347,7 @@ struct WsdCfg {
   double decay = 0.2;
   double min_lr = 0.0;
   DecayShape shape = DecayShape::kLinear;
+  static constexpr auto kRunLength = &WsdCfg::total;
   static const std::vector<Field<WsdCfg>>& fields() {
     using C = WsdCfg;
     static const std::vector<Field<C>> f = {
@@ -360,7 +360,7 @@ struct WsdCfg {
     return f;
   }
   static std::unique_ptr<Curve> build(const WsdCfg& o, const Ctx& c) {
-    const double total = or_rest(o.total, c), d = o.decay * total;
+    const double total = length_of(o, c), d = o.decay * total;
     std::unique_ptr<Curve> tail;
     if (o.shape == DecayShape::kCosine)
       tail = std::make_unique<CosineCurve>(c.lr, d, o.min_lr);
@@ -373,13 +373,13 @@ struct WsdCfg {
     two.push_back(std::move(tail));
     return std::make_unique<SequenceCurve>(std::move(two), std::vector<double>{0.0, total - d});
   }
-  static bool uses_run_length(const WsdCfg& o) { return o.total == 0; }
 };
 
 struct LinearCfg {
   double start_factor = 1.0;
   double end_factor = 0.0;
   double total = 0.0;
+  static constexpr auto kRunLength = &LinearCfg::total;
   static const std::vector<Field<LinearCfg>>& fields() {
     using C = LinearCfg;
     static const std::vector<Field<C>> f = {
@@ -390,9 +390,8 @@ struct LinearCfg {
     return f;
   }
   static std::unique_ptr<Curve> build(const LinearCfg& o, const Ctx& c) {
-    return std::make_unique<LinearCurve>(c.lr, o.start_factor, o.end_factor, or_rest(o.total, c));
+    return std::make_unique<LinearCurve>(c.lr, o.start_factor, o.end_factor, length_of(o, c));
   }
-  static bool uses_run_length(const LinearCfg& o) { return o.total == 0; }
 };
 
 }  // namespace sculpt::sched::detail

@@ -38,6 +38,14 @@ struct Row {
   std::function<bool(const Options&)> uses_run_length;
 };
 
+// Whether a family's curve, as configured, stretches to the end of the run (families.h:
+// kRunLength).
+template <class C>
+bool uses_run_length(const C& o) {
+  if constexpr (requires { C::kRunLength; }) return o.*C::kRunLength == 0;
+  return false;
+}
+
 template <class C>
 Row row(const char* name, const char* title, const char* formula, const char* torch,
         const char* example) {
@@ -45,7 +53,7 @@ Row row(const char* name, const char* title, const char* formula, const char* to
       ScheduleInfo{name, title, formula, torch, example, describe_fields<C>("schedule")},
       option_fields<C>(name),
       [name](const Options& o, const Ctx& c) { return C::build(options_to<C>(o, c.key, name), c); },
-      [name](const Options& o) { return C::uses_run_length(options_to<C>(o, "schedule", name)); },
+      [name](const Options& o) { return uses_run_length(options_to<C>(o, "schedule", name)); },
   };
 }
 
