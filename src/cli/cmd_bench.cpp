@@ -120,6 +120,37 @@ double time_body(double seconds, int64_t& calls, Setup&& setup, Body&& body) {
   return timed / static_cast<double>(calls) * 1e6;
 }
 
+// The measured runs of a timed case: microseconds a call and the calls counted, per run.
+struct Runs {
+  std::vector<double> us;
+  std::vector<int64_t> calls;
+};
+
+// Calls `timed(seconds, calls)`, which returns microseconds a call, once for 0.3 s to warm up
+// (OpenMP pool, caches, first touch of any state), then `reps` times for 0.5 s.
+template <class Timed>
+Runs timed_runs(int reps, Timed&& timed) {
+  Runs r;
+  int64_t n = 0;
+  timed(0.3, n);
+  for (int i = 0; i < reps; ++i) {
+    r.us.push_back(timed(0.5, n));
+    r.calls.push_back(n);
+  }
+  return r;
+}
+
+// The --json line of a case: `fields`, the case and its unit, every run and their median
+// (under `median_key`).
+void print_json(const BenchArgs& a, const char* unit, const char* median_key,
+                const std::vector<double>& runs, nlohmann::json fields) {
+  fields["case"] = a.name;
+  fields["unit"] = unit;
+  fields[median_key] = median_of(runs);
+  fields["reps"] = runs;
+  fmt::print("{}\n", fields.dump());
+}
+
 // Workload E, clipping: torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0) over model A's
 // parameters. Every call must do both passes (the norm, then the scaling), so the gradients are
 // restored from a copy before each call, outside the timed region (the peer does the same with
@@ -142,34 +173,24 @@ int run_clip_bench(const BenchArgs& a) {
   };
   clip::ClipReport last;
   auto clip_once = [&] { last = clipper->apply(ps); };
-  int64_t n = 0;
-  time_body(0.3, n, restore, clip_once);  // warm-up: OpenMP pool, caches
-  std::vector<double> us;
-  std::vector<int64_t> counts;
-  for (int i = 0; i < a.reps; ++i) {
-    us.push_back(time_body(0.5, n, restore, clip_once));
-    counts.push_back(n);
-  }
+  const Runs runs = timed_runs(a.reps, [&](double seconds, int64_t& calls) {
+    return time_body(seconds, calls, restore, clip_once);
+  });
   SCULPT_CHECK(last.clipped_any && std::abs(last.norm_after - 1.0) < 1e-4, Error,
                fmt::format("the clipping benchmark did not clip to 1 (norm {} -> {})",
                            last.norm_before, last.norm_after),
                "bench");
-  const double median = median_of(us);
   if (a.json) {
-    nlohmann::json j{{"case", a.name},
-                     {"unit", "us/call"},
-                     {"us_per_call", median},
-                     {"reps", us},
-                     {"calls", counts},
-                     {"params", ps.num_params()},
-                     {"norm_before", last.norm_before},
-                     {"threads", num_threads()}};
-    fmt::print("{}\n", j.dump());
+    print_json(a, "us/call", "us_per_call", runs.us,
+               {{"calls", runs.calls},
+                {"params", ps.num_params()},
+                {"norm_before", last.norm_before},
+                {"threads", num_threads()}});
   } else {
     fmt::print(
         "{}: {:.1f} us/call (median of {} runs of 0.5 s; {} params, norm {:.3f} -> 1, "
         "{} threads)\n",
-        a.name, median, a.reps, ps.num_params(), last.norm_before, num_threads());
+        a.name, median_of(runs.us), a.reps, ps.num_params(), last.norm_before, num_threads());
   }
   return 0;
 }
@@ -196,27 +217,19 @@ int run_optim_bench(const BenchArgs& a) {
     } while (elapsed < seconds);
     return elapsed / static_cast<double>(steps) * 1e6;
   };
-  int64_t n = 0;
-  run_for(0.3, n);  // warm-up: first touch of the state, OpenMP pool, caches
-  std::vector<double> us;
-  std::vector<int64_t> counts;
-  for (int i = 0; i < a.reps; ++i) {
-    us.push_back(run_for(0.5, n));
-    counts.push_back(n);
-  }
-  const double median = median_of(us);
+  const Runs runs = timed_runs(a.reps, run_for);
   const auto values = ps.values();
   SCULPT_CHECK(std::all_of(values.begin(), values.end(), [](float x) { return std::isfinite(x); }),
                Error, "the optimizer benchmark produced a non-finite weight", "bench");
   if (a.json) {
-    nlohmann::json j{{"case", a.name},        {"unit", "us/step"},
-                     {"us_per_step", median}, {"reps", us},
-                     {"steps", counts},       {"params", ps.num_params()},
-                     {"optimizer", cfg.name}, {"threads", num_threads()}};
-    fmt::print("{}\n", j.dump());
+    print_json(a, "us/step", "us_per_step", runs.us,
+               {{"steps", runs.calls},
+                {"params", ps.num_params()},
+                {"optimizer", cfg.name},
+                {"threads", num_threads()}});
   } else {
     fmt::print("{}: {:.1f} us/step (median of {} runs of 0.5 s, {} params, {} threads)\n", a.name,
-               median, a.reps, ps.num_params(), num_threads());
+               median_of(runs.us), a.reps, ps.num_params(), num_threads());
   }
   return 0;
 }
@@ -231,17 +244,11 @@ int run_bench(const BenchArgs& a) {
   trainer.train_epoch({});  // warm-up: page faults, oneDNN kernel selection, caches
   std::vector<double> rates;
   for (int i = 0; i < a.reps; ++i) rates.push_back(trainer.train_epoch({}).samples_per_s);
-  const double median = median_of(rates);
   if (a.json) {
-    nlohmann::json j{{"case", a.name},
-                     {"unit", "samples/s"},
-                     {"samples_per_s", median},
-                     {"reps", rates},
-                     {"threads", trainer.threads()}};
-    fmt::print("{}\n", j.dump());
+    print_json(a, "samples/s", "samples_per_s", rates, {{"threads", trainer.threads()}});
   } else {
-    fmt::print("{}: {:.0f} samples/s (median of {}, {} threads)\n", a.name, median, a.reps,
-               trainer.threads());
+    fmt::print("{}: {:.0f} samples/s (median of {}, {} threads)\n", a.name, median_of(rates),
+               a.reps, trainer.threads());
   }
   return 0;
 }

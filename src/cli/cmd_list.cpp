@@ -98,17 +98,11 @@ void list_clippers() {
   }
 }
 
-const char* needs_text(prune::Needs n) {
-  switch (n) {
-    case prune::Needs::kWeights:
-      return "the weights";
-    case prune::Needs::kGradients:
-      return "gradients of a few batches (prune.batches)";
-    case prune::Needs::kTraining:
-      return "gradients of every training step (when = \"gradual\")";
-  }
-  return "";
-}
+// What each criterion reads, for the criteria listing.
+constexpr Choice<prune::Needs> kNeedsTexts[] = {
+    {prune::Needs::kWeights, "the weights"},
+    {prune::Needs::kGradients, "gradients of a few batches (prune.batches)"},
+    {prune::Needs::kTraining, "gradients of every training step (when = \"gradual\")"}};
 
 void list_criteria() {
   fmt::print(
@@ -116,7 +110,7 @@ void list_criteria() {
       "kept:\n");
   for (const prune::CriterionInfo& c : prune::criteria())
     fmt::print("\n{} - {}\n    {}\n  needs: {}\n  {}\n", c.name, c.title, c.formula,
-               needs_text(c.needs), c.paper);
+               text_in(kNeedsTexts, c.needs), c.paper);
   fmt::print("\n[prune] keys:\n");
   print_indented(format_field_rows(describe_fields<prune::PruneConfig>("prune")), "  ");
 }
@@ -185,7 +179,7 @@ void list_criteria_markdown() {
   fmt::print("| criterion | score (higher is kept) | needs | source |\n|---|---|---|---|\n");
   for (const prune::CriterionInfo& c : prune::criteria())
     fmt::print("| `{}` | {} | {} | {} |\n", c.name, md_cell(c.formula),
-               md_cell(needs_text(c.needs)), md_cell(c.paper));
+               md_cell(text_in(kNeedsTexts, c.needs)), md_cell(c.paper));
   fmt::print("\n### `[prune]` keys\n\n");
   print_rows_markdown(describe_fields<prune::PruneConfig>("prune"));
 }

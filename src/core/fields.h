@@ -83,11 +83,17 @@ concept ChoiceEnum = std::is_enum_v<E> && requires(E e) {
   choices_of(e);
 };
 
-template <ChoiceEnum E>
-std::string_view text_of(E v) {
-  for (const Choice<E>& c : choices_of(E{}))
+// The text of `v` in `table`, "?" when it has none. Any enum -> text mapping can be such a
+// table instead of a switch, e.g. a description of each value next to the enum's own names.
+template <class E>
+std::string_view text_in(std::span<const Choice<std::type_identity_t<E>>> table, E v) {
+  for (const Choice<E>& c : table)
     if (c.value == v) return c.text;
   return "?";
+}
+template <ChoiceEnum E>
+std::string_view text_of(E v) {
+  return text_in(choices_of(E{}), v);
 }
 // The value named `text`, or nullopt.
 template <ChoiceEnum E>

@@ -19,22 +19,14 @@ std::string position(const std::string& source, const toml::node& n) {
 }
 
 const char* node_kind(const toml::node& n) {
-  switch (n.type()) {
-    case toml::node_type::table:
-      return "table";
-    case toml::node_type::array:
-      return "array";
-    case toml::node_type::string:
-      return "string";
-    case toml::node_type::integer:
-      return "integer";
-    case toml::node_type::floating_point:
-      return "float";
-    case toml::node_type::boolean:
-      return "bool";
-    default:
-      return "date/time";
-  }
+  static constexpr sculpt::Choice<toml::node_type> kKinds[] = {
+      {toml::node_type::table, "table"},          {toml::node_type::array, "array"},
+      {toml::node_type::string, "string"},        {toml::node_type::integer, "integer"},
+      {toml::node_type::floating_point, "float"}, {toml::node_type::boolean, "bool"},
+      {toml::node_type::date, "date/time"},       {toml::node_type::time, "date/time"},
+      {toml::node_type::date_time, "date/time"}};
+  // The texts are string literals: data() ends with their '\0'.
+  return text_in(kKinds, n.type()).data();
 }
 
 std::optional<FieldValue> scalar(const toml::node& n) {

@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "core/fields.h"
 #include "core/limits.h"
 #include "loss/registry.h"
 
@@ -19,12 +20,15 @@ using Clock = std::chrono::steady_clock;
 // Per-tensor gradient norms are measured on every 10th step of an epoch (one extra pass).
 constexpr int64_t kTensorNormEvery = 10;
 
+// The one loss each task takes: what "auto" picks, and the only one check_loss_fits accepts.
+constexpr Choice<data::Task> kTaskLosses[] = {{data::Task::kClassification, "cross-entropy"},
+                                              {data::Task::kBinary, "bce"},
+                                              {data::Task::kRegression, "mse"}};
+
 // Checks that the loss fits the data's task, e.g. bce needs binary labels.
 void check_loss_fits(const std::string& loss, data::Task task) {
-  const bool ok = (loss == "cross-entropy" && task == data::Task::kClassification) ||
-                  (loss == "bce" && task == data::Task::kBinary) ||
-                  (loss == "mse" && task == data::Task::kRegression);
-  SCULPT_CHECK(ok, ConfigError, "loss '" + loss + "' does not fit the data's task", "train.loss",
+  SCULPT_CHECK(loss == default_loss(task), ConfigError,
+               "loss '" + loss + "' does not fit the data's task", "train.loss",
                "use train.loss = \"auto\" to pick the loss from the data");
 }
 
@@ -35,17 +39,7 @@ nn::ModelSpec model_spec(const ModelConfig& cfg, int64_t outputs) {
   return nn::builtin_model(cfg.name, outputs);
 }
 
-std::string default_loss(data::Task task) {
-  switch (task) {
-    case data::Task::kClassification:
-      return "cross-entropy";
-    case data::Task::kBinary:
-      return "bce";
-    case data::Task::kRegression:
-      return "mse";
-  }
-  return "mse";
-}
+std::string default_loss(data::Task task) { return std::string(text_in(kTaskLosses, task)); }
 
 Trainer::Trainer(RecipeConfig recipe)
     : recipe_(std::move(recipe)),

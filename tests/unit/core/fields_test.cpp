@@ -134,5 +134,13 @@ TEST(Fields, StringsAreEscapedForToml) {
   EXPECT_EQ(toml_quote("é"), "\"é\"");  // UTF-8 passes through
 }
 
+enum class Size { kSmall, kLarge, kHuge };
+constexpr Choice<Size> kSizeWords[] = {{Size::kSmall, "a few"}, {Size::kLarge, "many"}};
+
+TEST(Fields, TextInLooksTheValueUpInAnyTable) {
+  EXPECT_EQ(text_in(kSizeWords, Size::kLarge), "many");
+  EXPECT_EQ(text_in(kSizeWords, Size::kHuge), "?");  // not in the table
+}
+
 }  // namespace
 }  // namespace sculpt
