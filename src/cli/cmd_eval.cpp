@@ -35,7 +35,7 @@ std::string checkpoint_path(const std::string& model) {
   return model;
 }
 
-int run_eval(const EvalArgs& a) {
+void run_eval(const EvalArgs& a) {
   const std::string path = checkpoint_path(a.model);
   const io::Checkpoint ckpt = load_checkpoint_warning(path);
   auto it = ckpt.metadata.find("recipe");
@@ -58,7 +58,6 @@ int run_eval(const EvalArgs& a) {
   fmt::print("data:     {} ({} samples)\n", a.split, r.samples);
   fmt::print("loss:     {:.6f}\n", r.loss);
   if (ds->task != data::Task::kRegression) fmt::print("accuracy: {:.2f}%\n", 100.0 * r.accuracy);
-  return 0;
 }
 
 }  // namespace

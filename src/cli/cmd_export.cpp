@@ -115,7 +115,7 @@ void check_export(train::Trainer& t, const infer::ExportModel& written, const Ex
 // The export is encoded, decoded and checked against the checkpoint in memory, then written to
 // a temporary file that is read back and decoded again before it replaces the previous export:
 // a failed check, a full disk or a bad read-back leaves the old file as it was.
-int run_export(const ExportArgs& a) {
+void run_export(const ExportArgs& a) {
   const PruneSource src = load_prune_source(a.checkpoint);
   const std::string out = a.out.empty() ? default_out(src) : a.out;
   check_output_file({.path = out,
@@ -152,7 +152,6 @@ int run_export(const ExportArgs& a) {
     fmt::print("  {:<16} [{}]  {:<7} {}  {:>8} nonzeros  {}\n", s.name, fmt::join(s.shape, ", "),
                infer::encoding_name(s.encoding), s.fp16 ? "f16" : "f32", s.nnz,
                human_bytes(s.bytes));
-  return 0;
 }
 
 }  // namespace

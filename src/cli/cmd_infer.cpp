@@ -188,7 +188,7 @@ void report(const InferArgs& a, const infer::InferenceModel& m, const Inputs& in
   fmt::print("accuracy: {:.2f}% ({} of {})\n", 100.0 * double(right) / double(n), right, n);
 }
 
-int run_infer(const InferArgs& a) {
+void run_infer(const InferArgs& a) {
   SCULPT_CHECK(a.batch >= 1, ConfigError, "--batch must be at least 1", "--batch");
   set_threads(a.threads, "--threads");
   if (!a.out.empty())
@@ -214,7 +214,6 @@ int run_infer(const InferArgs& a) {
   fmt::print(stderr, "input:    {} ({} samples, batch {}): {:.3f} s, {:.0f} samples/s\n", a.input,
              in.n, batch, s, double(in.n) / std::max(s, 1e-9));
   report(a, m, in, logits);
-  return 0;
 }
 
 }  // namespace

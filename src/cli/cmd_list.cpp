@@ -184,7 +184,7 @@ void list_criteria_markdown() {
   print_rows_markdown(describe_fields<prune::PruneConfig>("prune"));
 }
 
-int run_list(const std::string& what, bool markdown) {
+void run_list(const std::string& what, bool markdown) {
   const std::vector<std::string> kinds{"all",    "optimizers", "schedules", "clippers", "criteria",
                                        "layers", "losses",     "models",    "recipe"};
   bool known = false;
@@ -209,7 +209,7 @@ int run_list(const std::string& what, bool markdown) {
       list_clippers_markdown();
     else
       list_criteria_markdown();
-    return 0;
+    return;
   }
   const bool all = what == "all";
   if (all || what == "optimizers") list_optimizers();
@@ -220,7 +220,6 @@ int run_list(const std::string& what, bool markdown) {
   if (all || what == "layers") list_layers();
   if (all || what == "losses") list_losses();
   if (all || what == "recipe") list_recipe();
-  return 0;
 }
 
 }  // namespace

@@ -83,7 +83,7 @@ void print_table(const train::LrFindResult& r) {
       fmt::print("{:>12.4g}  {:>12.5g}  {:>12.5g}\n", r.lr[i], r.loss[i], r.smoothed[i]);
 }
 
-int run_lr_find(const LrFindArgs& a) {
+void run_lr_find(const LrFindArgs& a) {
   train::check_lr_find_config(a.config);  // option errors before the data is loaded
   const RecipeConfig recipe = load_recipe(a.recipe, a.sets);
   const std::string stem = fs::path(a.recipe).stem().string();
@@ -138,7 +138,6 @@ int run_lr_find(const LrFindArgs& a) {
   report::write_svg(make_plot(r, fmt::format("{}: learning-rate range test", stem)), plot.string());
   write_text_file(csv.string(), csv_text(r));
   fmt::print("wrote {}\nwrote {}\n", plot.string(), csv.string());
-  return 0;
 }
 
 }  // namespace

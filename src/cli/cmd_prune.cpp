@@ -289,7 +289,7 @@ std::string pruned_name(const RecipeConfig& base, const PruneSource& src) {
   return dir.filename().string() + "-pruned";
 }
 
-int run_prune(PruneArgs a) {
+void run_prune(PruneArgs a) {
   check_prune_args(a);
   const PruneSource src = load_prune_source(a.checkpoint);
   if (!a.out.empty()) check_run_dir(a.out, {src.path, src.run_dir}, a.force);
@@ -335,7 +335,6 @@ int run_prune(PruneArgs a) {
              report::format_prune_table(o.trainer->prunable(), o.trainer->prune_stats()), dir,
              program_name(), dir);
   report_run(dir);
-  return 0;
 }
 
 }  // namespace

@@ -28,7 +28,7 @@ struct SensitivityArgs {
   bool force = false;
 };
 
-int run_sensitivity(const SensitivityArgs& a) {
+void run_sensitivity(const SensitivityArgs& a) {
   SCULPT_CHECK(!a.checkpoint.empty(), ConfigError, "--checkpoint is required",
                "sculpt prune sensitivity", "give a run directory or a checkpoint file");
   for (double s : a.sparsities)
@@ -92,7 +92,6 @@ int run_sensitivity(const SensitivityArgs& a) {
   write_text_file(base + ".csv", csv);
   report::write_svg(plot, base + ".svg");
   fmt::print("wrote {}.csv and {}.svg\n", base, base);
-  return 0;
 }
 
 }  // namespace

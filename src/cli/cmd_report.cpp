@@ -24,7 +24,7 @@ struct ReportArgs {
   bool force = false;
 };
 
-int run_report(const ReportArgs& a) {
+void run_report(const ReportArgs& a) {
   SCULPT_CHECK(!a.dirs.empty(), ConfigError, "give at least one run directory", "sculpt report",
                "e.g. sculpt report runs/default-20261125-160225");
   const std::string out = !a.out.empty() ? a.out
@@ -43,7 +43,6 @@ int run_report(const ReportArgs& a) {
                      .force = a.force});
   const report::RunReport r = report::write_run_report(a.dirs, out);
   fmt::print("{}report: {}\n", report::render_text(r), out);
-  return 0;
 }
 
 }  // namespace

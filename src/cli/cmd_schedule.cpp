@@ -120,7 +120,7 @@ void write_plots(const ScheduleArgs& a, const RecipeConfig& recipe, const sched:
   fmt::print("wrote {}\n", path);
 }
 
-int run_schedule(const ScheduleArgs& a) {
+void run_schedule(const ScheduleArgs& a) {
   const RecipeConfig recipe = load_recipe(a.recipe, a.sets);
   if (!a.plot.empty())
     for (const std::string& p : {a.plot, momentum_path(a.plot)})
@@ -171,7 +171,6 @@ int run_schedule(const ScheduleArgs& a) {
         "stalls\n",
         s.metric());
   if (!a.plot.empty()) write_plots(a, recipe, s, steps, per_epoch);
-  return 0;
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -16,13 +17,22 @@ struct Verb {
 };
 
 void register_verb(CLI::App* sub, std::function<int()> run);
+// A verb that returns nothing exits with 0 when it returns (one that fails throws).
+template <class Run>
+requires std::is_void_v<std::invoke_result_t<Run&>>
+void register_verb(CLI::App* sub, Run run) {
+  register_verb(sub, std::function<int()>([run]() mutable {
+                  run();
+                  return 0;
+                }));
+}
 
-// Adds the verb `name` to `parent` and registers `run` for it. Its arguments live as long as
-// the program; the caller binds options of `sub` to them:
+// Adds the verb `name` to `parent` and registers `run` (returning its exit code, or nothing)
+// for it. Its arguments live as long as the program; the caller binds options of `sub` to them:
 //   auto [sub, a] = add_verb<EvalArgs>(app, "eval", "Evaluate a trained model", run_eval);
-template <class Args>
+template <class Args, class Run>
 std::pair<CLI::App*, Args*> add_verb(CLI::App& parent, std::string name, std::string help,
-                                     int (*run)(const Args&)) {
+                                     Run run) {
   auto args = std::make_shared<Args>();
   CLI::App* sub = parent.add_subcommand(std::move(name), std::move(help));
   register_verb(sub, [args, run] { return run(*args); });
