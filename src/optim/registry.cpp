@@ -22,11 +22,7 @@ namespace sculpt::optim {
 
 namespace {
 
-struct Row {
-  OptimizerInfo info;
-  OptionFields fields;
-  std::function<std::unique_ptr<Optimizer>(const Options&)> make;  // from resolved options
-};
+using Row = OptionRow<OptimizerInfo, Optimizer>;
 
 // The conformance suite's rates for this optimizer: {quadratic, rosenbrock}.
 struct TestRates {
@@ -36,12 +32,16 @@ struct TestRates {
 template <class C, class Make>
 Row row(const char* name, const char* title, const char* rule, const char* paper,
         const char* example, TestRates rates, Make make) {
-  return Row{
-      OptimizerInfo{name, title, rule, paper, example, describe_fields<C>("optim"), rates.quadratic,
-                    rates.rosenbrock},
-      option_fields<C>(name),
-      [name, make](const Options& o) { return make(options_to<C>(o, "optim", name)); },
-  };
+  return option_row<C, Row>("optim",
+                            {.name = name,
+                             .title = title,
+                             .rule = rule,
+                             .paper = paper,
+                             .example = example,
+                             .fields = {},  // option_row lists C's
+                             .test_lr_quadratic = rates.quadratic,
+                             .test_lr_rosenbrock = rates.rosenbrock},
+                            make);
 }
 
 const Registry<Row>& registry() {
@@ -148,10 +148,7 @@ const Row& find_row(std::string_view name) { return registry().find(name); }
 
 }  // namespace
 
-const std::vector<OptimizerInfo>& optimizer_infos() {
-  static const std::vector<OptimizerInfo> infos = registry().infos();
-  return infos;
-}
+const std::vector<OptimizerInfo>& optimizer_infos() { return registry().infos(); }
 
 std::vector<std::string> optimizer_names() { return registry().names(); }
 
