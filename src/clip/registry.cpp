@@ -36,20 +36,13 @@ struct NoneConfig {
   }
 };
 
-struct Row {
-  ClipperInfo info;
-  OptionFields fields;
-  std::function<std::unique_ptr<Clipper>(const Options&)> make;
-};
+using Row = OptionRow<ClipperInfo, Clipper>;
 
 template <class C, class Make>
 Row row(const char* name, const char* title, const char* formula, const char* paper,
         const char* torch, const char* example, Make make) {
-  return Row{
-      ClipperInfo{name, title, formula, paper, torch, example, describe_fields<C>("clip")},
-      option_fields<C>(name),
-      [name, make](const Options& o) { return make(options_to<C>(o, "clip", name)); },
-  };
+  return option_row<C, Row>("clip", {name, title, formula, paper, torch, example, /*fields=*/{}},
+                            make);
 }
 
 const Registry<Row>& registry() {
@@ -117,10 +110,7 @@ const Registry<Row>& registry() {
 
 }  // namespace
 
-const std::vector<ClipperInfo>& clipper_infos() {
-  static const std::vector<ClipperInfo> infos = registry().infos();
-  return infos;
-}
+const std::vector<ClipperInfo>& clipper_infos() { return registry().infos(); }
 
 std::vector<std::string> clipper_names() { return registry().names(); }
 

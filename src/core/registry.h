@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -31,7 +32,7 @@ struct OptionFields {
 
 // `member` names the row in errors ("optim.momentum is not a field of 'adam'").
 template <class C>
-OptionFields option_fields(const char* member) {
+OptionFields option_fields(std::string member) {
   return {
       [member](const Options& o, std::string_view table) {
         return to_options(options_to<C>(o, table, member));
@@ -43,6 +44,29 @@ OptionFields option_fields(const char* member) {
   };
 }
 
+// A row of a family configured by options and built from them (optimizers, clippers): its info
+// (a struct with `name` and a `fields` listing), its fields and its factory from options.
+template <class Info, class Product>
+struct OptionRow {
+  Info info;
+  OptionFields fields;
+  std::function<std::unique_ptr<Product>(const Options&)> make;
+};
+
+// The Row (an OptionRow) of config struct C: `info` names it, and its (empty) `fields` get C's
+// listed under recipe table `table` ("optim"); `make` builds the product from a C read from the
+// options.
+template <class C, class Row, class Make>
+Row option_row(const char* table, decltype(Row::info) info, Make make) {
+  info.fields = describe_fields<C>(table);
+  std::string name = info.name;
+  OptionFields fields = option_fields<C>(name);
+  return Row{std::move(info), std::move(fields),
+             [table, name = std::move(name), make](const Options& o) {
+               return make(options_to<C>(o, table, name));
+             }};
+}
+
 // The queries the recipe reader makes of a family configured by options (optimizers, schedule
 // families, clippers): its names, a row's keys, whether a row has a key, and the first row's spec
 // of a key (for values given before the name is known). Registry::index() builds it.
@@ -51,6 +75,18 @@ struct FamilyIndex {
   std::function<std::vector<std::string>(std::string_view name)> fields;
   std::function<bool(std::string_view name, std::string_view key)> has_field;
   std::function<const FieldSpec*(std::string_view key)> any_field;
+};
+
+// The type of a row's `info` (NoInfo for rows without one).
+struct NoInfo {};
+template <class Row>
+struct RowInfo {
+  using type = NoInfo;
+};
+template <class Row>
+requires requires(const Row& r) { r.info; }
+struct RowInfo<Row> {
+  using type = decltype(Row::info);
 };
 
 // A row's name: `info.name`, else `name`, else `type` (a layer's).
@@ -67,17 +103,19 @@ std::string_view row_name(const Row& r) {
 template <class Row>
 class Registry {
  public:
+  using Info = typename RowInfo<Row>::type;
+
   // `key` is the recipe key that names a row ("optim.name"), for errors.
-  Registry(std::string key, std::vector<Row> rows) : key_(std::move(key)), rows_(std::move(rows)) {}
+  Registry(std::string key, std::vector<Row> rows) : key_(std::move(key)), rows_(std::move(rows)) {
+    if constexpr (!std::is_same_v<Info, NoInfo>)
+      for (const Row& r : rows_) infos_.push_back(r.info);
+  }
 
   const std::vector<Row>& rows() const { return rows_; }
 
-  // Every row's `info`, in order (for listings and docs).
-  auto infos() const {
-    std::vector<std::remove_cvref_t<decltype(rows_.front().info)>> out;
-    for (const Row& r : rows_) out.push_back(r.info);
-    return out;
-  }
+  // Every row's `info`, in order (for listings and docs), as long as the registry lives: a
+  // family's `<family>_infos()` returns it from its static registry.
+  const std::vector<Info>& infos() const { return infos_; }
 
   std::vector<std::string> names() const {
     std::vector<std::string> out;
@@ -133,6 +171,7 @@ class Registry {
  private:
   std::string key_;
   std::vector<Row> rows_;
+  std::vector<Info> infos_;  // rows_' infos, copied once
 };
 
 }  // namespace sculpt

@@ -19,9 +19,9 @@ const std::vector<Field<AdagradConfig>>& AdagradConfig::fields() {
   return f;
 }
 
-Adagrad::Adagrad(AdagradConfig cfg) : Optimizer(cfg), cfg_(std::move(cfg)) {}
-
-void Adagrad::reset_state(int64_t n) { sum_.assign(size_t(n), float(cfg_.initial_accumulator)); }
+Adagrad::Adagrad(AdagradConfig cfg) : OptimizerWith("adagrad", std::move(cfg)) {
+  add_state("sum", sum_, float(cfg_.initial_accumulator));
+}
 
 void Adagrad::update(ParamStore& ps, const std::vector<TensorStep>& steps, int64_t step) {
   const double decay = 1.0 + static_cast<double>(step) * cfg_.lr_decay;
@@ -40,7 +40,5 @@ void Adagrad::update(ParamStore& ps, const std::vector<TensorStep>& steps, int64
     }
   });
 }
-
-std::vector<StateArray> Adagrad::state() { return {{"sum", &sum_}}; }
 
 }  // namespace sculpt::optim

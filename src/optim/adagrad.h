@@ -18,18 +18,13 @@ struct AdagradConfig : OptimCommon {
   static const std::vector<Field<AdagradConfig>>& fields();
 };
 
-class Adagrad final : public Optimizer {
+class Adagrad final : public OptimizerWith<AdagradConfig> {
  public:
   explicit Adagrad(AdagradConfig cfg);
-  std::string_view kind() const override { return "adagrad"; }
-  std::vector<StateArray> state() override;
-
- protected:
-  void reset_state(int64_t n) override;
-  void update(ParamStore& ps, const std::vector<TensorStep>& steps, int64_t step) override;
 
  private:
-  AdagradConfig cfg_;
+  void update(ParamStore& ps, const std::vector<TensorStep>& steps, int64_t step) override;
+
   AlignedVector<float> sum_;
 };
 

@@ -3,7 +3,6 @@
 
 #include <cmath>
 
-#include "optim/common_fields.h"
 #include "optim/fused.h"
 
 namespace sculpt::optim {
@@ -11,10 +10,7 @@ namespace sculpt::optim {
 namespace {
 template <class C>
 std::vector<Field<C>> adam_fields() {
-  return with_common<C>({
-      {"beta1", &C::beta1, half_open(0, 1), "decay rate of the first moment (mean of g)"},
-      {"beta2", &C::beta2, half_open(0, 1), "decay rate of the second moment (mean of g^2)"},
-      {"eps", &C::eps, greater_than(0), "added to the denominator"},
+  return moment_fields<C>({
       {"amsgrad", &C::amsgrad, "use the running maximum of the second moment (AMSGrad)"},
   });
 }
@@ -33,13 +29,11 @@ const std::vector<Field<AmsgradConfig>>& AmsgradConfig::fields() {
   return f;
 }
 
-Adam::Adam(std::string kind, AdamConfig cfg)
-    : Optimizer(cfg), kind_(std::move(kind)), cfg_(std::move(cfg)) {}
-
-void Adam::reset_state(int64_t n) {
-  m_.assign(size_t(n), 0.0f);
-  v_.assign(size_t(n), 0.0f);
-  vmax_.assign(cfg_.amsgrad ? size_t(n) : 0, 0.0f);
+Adam::Adam(std::string kind, AdamConfig cfg) : OptimizerWith(std::move(kind), std::move(cfg)) {
+  add_state("exp_avg", m_);
+  add_state("exp_avg_sq", v_);
+  if (cfg_.amsgrad) add_state("max_exp_avg_sq", vmax_);
+  set_momentum_slot(cfg_.beta1);
 }
 
 namespace {
@@ -83,12 +77,6 @@ void Adam::update(ParamStore& ps, const std::vector<TensorStep>& steps, int64_t 
       adam_range<false>(w, g, m_.data(), v_.data(), nullptr, lo, hi, s, b1, b2, c1, c2, step_size,
                         inv_sqrt_bc2, eps);
   });
-}
-
-std::vector<StateArray> Adam::state() {
-  std::vector<StateArray> s = {{"exp_avg", &m_}, {"exp_avg_sq", &v_}};
-  if (cfg_.amsgrad) s.push_back({"max_exp_avg_sq", &vmax_});
-  return s;
 }
 
 }  // namespace sculpt::optim

@@ -9,14 +9,32 @@
 #pragma once
 
 #include "core/tensor.h"
+#include "optim/common_fields.h"
 #include "optim/optimizer.h"
 
 namespace sculpt::optim {
 
-struct AdamConfig : OptimCommon {
+// The moment options Adam and NAdam (optim/nadam.h) share.
+struct AdamMoments {
   double beta1 = 0.9;
   double beta2 = 0.999;
   double eps = 1e-8;
+};
+
+// The moment options' fields for a config deriving from AdamMoments, then `more`, between lr and
+// the weight decay keys.
+template <class C>
+std::vector<Field<C>> moment_fields(std::vector<Field<C>> more) {
+  std::vector<Field<C>> own = {
+      {"beta1", &C::beta1, half_open(0, 1), "decay rate of the first moment (mean of g)"},
+      {"beta2", &C::beta2, half_open(0, 1), "decay rate of the second moment (mean of g^2)"},
+      {"eps", &C::eps, greater_than(0), "added to the denominator"},
+  };
+  for (Field<C>& f : more) own.push_back(std::move(f));
+  return with_common<C>(std::move(own));
+}
+
+struct AdamConfig : OptimCommon, AdamMoments {
   bool amsgrad = false;
   static const std::vector<Field<AdamConfig>>& fields();
 };
@@ -36,20 +54,14 @@ struct AmsgradConfig : AdamConfig {
   static const std::vector<Field<AmsgradConfig>>& fields();
 };
 
-class Adam final : public Optimizer {
+class Adam final : public OptimizerWith<AdamConfig> {
  public:
+  // `kind`: "adam", "adamw" or "amsgrad", the row that built it.
   Adam(std::string kind, AdamConfig cfg);
-  std::string_view kind() const override { return kind_; }
-  std::vector<StateArray> state() override;
-  double* momentum_slot() override { return &cfg_.beta1; }
-
- protected:
-  void reset_state(int64_t n) override;
-  void update(ParamStore& ps, const std::vector<TensorStep>& steps, int64_t step) override;
 
  private:
-  std::string kind_;
-  AdamConfig cfg_;
+  void update(ParamStore& ps, const std::vector<TensorStep>& steps, int64_t step) override;
+
   AlignedVector<float> m_, v_, vmax_;
 };
 

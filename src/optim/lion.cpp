@@ -15,9 +15,10 @@ const std::vector<Field<LionConfig>>& LionConfig::fields() {
   return f;
 }
 
-Lion::Lion(LionConfig cfg) : Optimizer(cfg), cfg_(std::move(cfg)) {}
-
-void Lion::reset_state(int64_t n) { m_.assign(size_t(n), 0.0f); }
+Lion::Lion(LionConfig cfg) : OptimizerWith("lion", std::move(cfg)) {
+  add_state("exp_avg", m_);
+  set_momentum_slot(cfg_.beta1);
+}
 
 void Lion::update(ParamStore& ps, const std::vector<TensorStep>& steps, int64_t) {
   const float b1 = float(cfg_.beta1), b2 = float(cfg_.beta2);
@@ -37,7 +38,5 @@ void Lion::update(ParamStore& ps, const std::vector<TensorStep>& steps, int64_t)
     }
   });
 }
-
-std::vector<StateArray> Lion::state() { return {{"exp_avg", &m_}}; }
 
 }  // namespace sculpt::optim

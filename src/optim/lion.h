@@ -19,19 +19,13 @@ struct LionConfig : OptimCommon {
   static const std::vector<Field<LionConfig>>& fields();
 };
 
-class Lion final : public Optimizer {
+class Lion final : public OptimizerWith<LionConfig> {
  public:
   explicit Lion(LionConfig cfg);
-  std::string_view kind() const override { return "lion"; }
-  std::vector<StateArray> state() override;
-  double* momentum_slot() override { return &cfg_.beta1; }
-
- protected:
-  void reset_state(int64_t n) override;
-  void update(ParamStore& ps, const std::vector<TensorStep>& steps, int64_t step) override;
 
  private:
-  LionConfig cfg_;
+  void update(ParamStore& ps, const std::vector<TensorStep>& steps, int64_t step) override;
+
   AlignedVector<float> m_;
 };
 

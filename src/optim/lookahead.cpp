@@ -18,11 +18,8 @@ const std::vector<Field<LookaheadConfig>>& LookaheadConfig::fields() {
   return f;
 }
 
-Lookahead::Lookahead(LookaheadConfig cfg) : Sgd(cfg), k_(cfg.k), alpha_(cfg.alpha) {}
-
-void Lookahead::reset_state(int64_t n) {
-  Sgd::reset_state(n);
-  slow_.assign(size_t(n), 0.0f);
+Lookahead::Lookahead(LookaheadConfig cfg) : Sgd("lookahead", cfg), k_(cfg.k), alpha_(cfg.alpha) {
+  add_state("slow_weights", slow_);
 }
 
 void Lookahead::start_state(const ParamStore& ps) {
@@ -43,12 +40,6 @@ void Lookahead::update(ParamStore& ps, const std::vector<TensorStep>& steps, int
       w[i] = p;
     }
   });
-}
-
-std::vector<StateArray> Lookahead::state() {
-  std::vector<StateArray> s = Sgd::state();
-  s.push_back({"slow_weights", &slow_});
-  return s;
 }
 
 }  // namespace sculpt::optim

@@ -22,17 +22,13 @@ struct LookaheadConfig : SgdConfig {
 
 class Lookahead final : public Sgd {
  public:
+  // State: SGD's momentum (when > 0), then "slow_weights".
   explicit Lookahead(LookaheadConfig cfg);
-  std::string_view kind() const override { return "lookahead"; }
-  // SGD's momentum (when > 0), then "slow_weights".
-  std::vector<StateArray> state() override;
 
- protected:
-  void reset_state(int64_t n) override;
+ private:
   void start_state(const ParamStore& ps) override;
   void update(ParamStore& ps, const std::vector<TensorStep>& steps, int64_t step) override;
 
- private:
   int64_t k_;
   double alpha_;
   AlignedVector<float> slow_;

@@ -3,28 +3,26 @@
 
 #include <cmath>
 
-#include "optim/common_fields.h"
 #include "optim/fused.h"
 
 namespace sculpt::optim {
 
 const std::vector<Field<NadamConfig>>& NadamConfig::fields() {
   using C = NadamConfig;
-  static const std::vector<Field<C>> f = with_common<C>({
-      {"beta1", &C::beta1, half_open(0, 1), "decay rate of the first moment (mean of g)"},
-      {"beta2", &C::beta2, half_open(0, 1), "decay rate of the second moment (mean of g^2)"},
-      {"eps", &C::eps, greater_than(0), "added to the denominator"},
+  static const std::vector<Field<C>> f = moment_fields<C>({
       {"momentum_decay", &C::momentum_decay, at_least(0),
        "psi in the momentum schedule mu_t = beta1 * (1 - 0.5 * 0.96^(t * psi))"},
   });
   return f;
 }
 
-Nadam::Nadam(NadamConfig cfg) : Optimizer(cfg), cfg_(std::move(cfg)) {}
+Nadam::Nadam(NadamConfig cfg) : OptimizerWith("nadam", std::move(cfg)) {
+  add_state("exp_avg", m_);
+  add_state("exp_avg_sq", v_);
+  set_momentum_slot(cfg_.beta1);
+}
 
-void Nadam::reset_state(int64_t n) {
-  m_.assign(size_t(n), 0.0f);
-  v_.assign(size_t(n), 0.0f);
+void Nadam::start_state(const ParamStore&) {
   product_step_ = 0;
   product_ = 1.0;
 }
@@ -61,7 +59,5 @@ void Nadam::update(ParamStore& ps, const std::vector<TensorStep>& steps, int64_t
     }
   });
 }
-
-std::vector<StateArray> Nadam::state() { return {{"exp_avg", &m_}, {"exp_avg_sq", &v_}}; }
 
 }  // namespace sculpt::optim

@@ -8,33 +8,25 @@
 #pragma once
 
 #include "core/tensor.h"
-#include "optim/optimizer.h"
+#include "optim/adam.h"
 
 namespace sculpt::optim {
 
-struct NadamConfig : OptimCommon {
-  double beta1 = 0.9;
-  double beta2 = 0.999;
-  double eps = 1e-8;
+struct NadamConfig : OptimCommon, AdamMoments {
   double momentum_decay = 4e-3;
   NadamConfig() { lr = 2e-3; }
   static const std::vector<Field<NadamConfig>>& fields();
 };
 
-class Nadam final : public Optimizer {
+class Nadam final : public OptimizerWith<NadamConfig> {
  public:
   explicit Nadam(NadamConfig cfg);
-  std::string_view kind() const override { return "nadam"; }
-  std::vector<StateArray> state() override;
-  double* momentum_slot() override { return &cfg_.beta1; }
-
- protected:
-  void reset_state(int64_t n) override;
-  void update(ParamStore& ps, const std::vector<TensorStep>& steps, int64_t step) override;
 
  private:
+  void start_state(const ParamStore& ps) override;  // empties the P_t cache below
+  void update(ParamStore& ps, const std::vector<TensorStep>& steps, int64_t step) override;
+
   double mu(int64_t t) const;  // mu_t, t counted from 1
-  NadamConfig cfg_;
   AlignedVector<float> m_, v_;
   // P_t for t = product_step_: a cache of a pure function of the step, so resume needs no state.
   int64_t product_step_ = 0;

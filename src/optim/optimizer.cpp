@@ -19,7 +19,7 @@ void Optimizer::init(const ParamStore& ps, std::vector<TensorSettings> settings)
                "", "");
   settings_ = std::move(settings);
   steps_.assign(ps.count(), TensorStep{});
-  reset_state(ps.arena_size());
+  for (StateArray& s : state_) s.data->assign(size_t(ps.arena_size()), s.initial);
   start_state(ps);
 }
 
@@ -43,7 +43,7 @@ void Optimizer::step(ParamStore& ps, double lr, int64_t step) {
 void Optimizer::on_mask_change(const Masks& masks) {
   if (masks.empty()) return;
   const float* keep = masks.keep_data();
-  for (const StateArray& s : state()) {
+  for (const StateArray& s : state_) {
     float* p = s.data->data();
     const int64_t n = static_cast<int64_t>(s.data->size());
 #pragma omp parallel for simd if (n > kParallelThreshold)

@@ -17,6 +17,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/fields.h"
@@ -54,10 +55,12 @@ struct TensorSettings {
   bool frozen = false;
 };
 
-// One state array parallel to the arena, e.g. {"exp_avg", buffer}.
+// One state array parallel to the arena, e.g. {"exp_avg", buffer}, and the value init() fills
+// it with.
 struct StateArray {
   std::string name;
   AlignedVector<float>* data;
+  float initial = 0.0f;
 };
 
 // What the fused kernels need for one tensor in one step.
@@ -68,11 +71,17 @@ struct TensorStep {
   bool frozen = false;
 };
 
+// An optimizer declares its state arrays and its momentum coefficient in its constructor
+// (add_state, set_momentum_slot) and implements update(); the base sizes, fills, lists and masks
+// the arrays. Not copyable: the state list points into the object.
 class Optimizer {
  public:
-  explicit Optimizer(OptimCommon common) : common_(std::move(common)) {}
   virtual ~Optimizer() = default;
-  virtual std::string_view kind() const = 0;
+  Optimizer(const Optimizer&) = delete;
+  Optimizer& operator=(const Optimizer&) = delete;
+
+  // The registry name ("sgd", "adamw", ...), which checkpoints record.
+  std::string_view kind() const { return kind_; }
 
   // Sizes the state for the arena (resetting it, from the current weights where the state is a
   // copy of them) and sets each tensor's settings; empty
@@ -84,22 +93,28 @@ class Optimizer {
   void step(ParamStore& ps, double lr, int64_t step);
   // Zeroes every state entry whose mask is 0 (pruned weights keep no momentum).
   void on_mask_change(const Masks& masks);
-  // The state arrays, for checkpoints (each the length of the arena).
-  virtual std::vector<StateArray> state() = 0;
+  // The state arrays, for checkpoints (each the length of the arena), in the order declared.
+  const std::vector<StateArray>& state() { return state_; }
   // The coefficient a schedule may cycle inversely to the rate (one-cycle, cyclic): SGD's and
   // RMSprop's momentum when > 0, beta1 of Adam, NAdam and Lion; nullptr when there is none.
   // Read at every step, so writing it between steps takes effect at the next one.
-  virtual double* momentum_slot() { return nullptr; }
+  double* momentum_slot() { return momentum_; }
 
   double base_lr() const { return common_.lr; }
   const OptimCommon& common() const { return common_; }
   const std::vector<TensorSettings>& settings() const { return settings_; }
 
  protected:
-  // Allocates the state for an arena of `n` floats at its initial value.
-  virtual void reset_state(int64_t n) = 0;
-  // Then, with the weights the optimizer starts from: for state that starts as a copy of them
-  // (Lookahead's slow weights). Nothing by default.
+  Optimizer(std::string kind, OptimCommon common)
+      : common_(std::move(common)), kind_(std::move(kind)) {}
+  // Declares a state array (only the ones the configuration uses: an unused one stays empty and
+  // out of checkpoints); init() sizes it to the arena at `initial`. Constructors only.
+  void add_state(std::string name, AlignedVector<float>& data, float initial = 0.0f) {
+    state_.push_back({std::move(name), &data, initial});
+  }
+  void set_momentum_slot(double& coefficient) { momentum_ = &coefficient; }
+  // After the state is reset, with the weights the optimizer starts from: for state that starts
+  // as a copy of them (Lookahead's slow weights) or caches of the step. Nothing by default.
   virtual void start_state(const ParamStore& ps) { (void)ps; }
   // The fused update; `steps[i]` belongs to ps.entry(i).
   virtual void update(ParamStore& ps, const std::vector<TensorStep>& steps, int64_t step) = 0;
@@ -107,8 +122,20 @@ class Optimizer {
   OptimCommon common_;
 
  private:
+  std::string kind_;
+  std::vector<StateArray> state_;
+  double* momentum_ = nullptr;
   std::vector<TensorSettings> settings_;
   std::vector<TensorStep> steps_;  // reused every step
+};
+
+// The base of an optimizer configured by C (a config deriving from OptimCommon): keeps the
+// whole config for update(), and a momentum coefficient in it can be the momentum slot.
+template <class C>
+class OptimizerWith : public Optimizer {
+ protected:
+  OptimizerWith(std::string kind, C cfg) : Optimizer(std::move(kind), cfg), cfg_(std::move(cfg)) {}
+  C cfg_;
 };
 
 // Registry: one row per optimizer, with the documentation `sculpt list optimizers` and

@@ -5,6 +5,9 @@
 #include <fmt/format.h>
 
 #include <functional>
+#include <memory>
+#include <string>
+#include <type_traits>
 
 #include "core/error.h"
 #include "optim/adagrad.h"
@@ -22,33 +25,40 @@ namespace sculpt::optim {
 
 namespace {
 
-struct Row {
-  OptimizerInfo info;
-  OptionFields fields;
-  std::function<std::unique_ptr<Optimizer>(const Options&)> make;  // from resolved options
-};
+using Row = OptionRow<OptimizerInfo, Optimizer>;
 
 // The conformance suite's rates for this optimizer: {quadratic, rosenbrock}.
 struct TestRates {
   double quadratic, rosenbrock;
 };
 
-template <class C, class Make>
+// The row of optimizer O configured by C. An optimizer serving several rows (Adam for adam, adamw
+// and amsgrad) is told the row's name, which checkpoints record.
+template <class C, class O>
 Row row(const char* name, const char* title, const char* rule, const char* paper,
-        const char* example, TestRates rates, Make make) {
-  return Row{
-      OptimizerInfo{name, title, rule, paper, example, describe_fields<C>("optim"), rates.quadratic,
-                    rates.rosenbrock},
-      option_fields<C>(name),
-      [name, make](const Options& o) { return make(options_to<C>(o, "optim", name)); },
-  };
+        const char* example, TestRates rates) {
+  return option_row<C, Row>("optim",
+                            {.name = name,
+                             .title = title,
+                             .rule = rule,
+                             .paper = paper,
+                             .example = example,
+                             .fields = {},  // option_row lists C's
+                             .test_lr_quadratic = rates.quadratic,
+                             .test_lr_rosenbrock = rates.rosenbrock},
+                            [name](C c) -> std::unique_ptr<Optimizer> {
+                              if constexpr (std::is_constructible_v<O, std::string, C>)
+                                return std::make_unique<O>(name, std::move(c));
+                              else
+                                return std::make_unique<O>(std::move(c));
+                            });
 }
 
 const Registry<Row>& registry() {
   static const Registry<Row> r(
       "optim.name",
       {
-          row<SgdConfig>(
+          row<SgdConfig, Sgd>(
               "sgd", "SGD with momentum and Nesterov",
               "d = g + l2*w\n"
               "pytorch form: v = d at the first step, then v = momentum*v + (1 - dampening)*d\n"
@@ -60,17 +70,16 @@ const Registry<Row>& registry() {
               "the importance of initialization and momentum in deep learning\", ICML 2013",
               "[optim]\nname = \"sgd\"\nlr = 0.1\nmomentum = 0.9\nnesterov = true\nweight_decay = "
               "5e-4\n",
-              {0.1, 1e-3}, [](SgdConfig c) { return std::make_unique<Sgd>(std::move(c)); }),
-          row<AdagradConfig>(
+              {0.1, 1e-3}),
+          row<AdagradConfig, Adagrad>(
               "adagrad", "AdaGrad",
               "d = g + l2*w\nsum = sum + d^2\nw = keep*w - lr_t / (1 + t*lr_decay) * d / "
               "(sqrt(sum) + "
               "eps)",
               "Duchi, Hazan & Singer, \"Adaptive Subgradient Methods for Online Learning and "
               "Stochastic Optimization\", JMLR 2011",
-              "[optim]\nname = \"adagrad\"\nlr = 0.01\n", {0.5, 0.3},
-              [](AdagradConfig c) { return std::make_unique<Adagrad>(std::move(c)); }),
-          row<RmspropConfig>(
+              "[optim]\nname = \"adagrad\"\nlr = 0.01\n", {0.5, 0.3}),
+          row<RmspropConfig, Rmsprop>(
               "rmsprop", "RMSprop",
               "d = g + l2*w\nsq = alpha*sq + (1 - alpha)*d^2\n"
               "centered: ga = alpha*ga + (1 - alpha)*d; den = sqrt(sq - ga^2) + eps; else den = "
@@ -80,33 +89,29 @@ const Registry<Row>& registry() {
               "Hinton, Srivastava & Swersky, \"Neural Networks for Machine Learning\", lecture 6e, "
               "2012; centered: Graves, \"Generating Sequences With Recurrent Neural Networks\", "
               "2013",
-              "[optim]\nname = \"rmsprop\"\nlr = 0.001\nalpha = 0.99\n", {0.01, 1e-3},
-              [](RmspropConfig c) { return std::make_unique<Rmsprop>(std::move(c)); }),
-          row<AdamConfig>(
+              "[optim]\nname = \"rmsprop\"\nlr = 0.001\nalpha = 0.99\n", {0.01, 1e-3}),
+          row<AdamConfig, Adam>(
               "adam", "Adam",
               "d = g + l2*w\nm = beta1*m + (1 - beta1)*d\nv = beta2*v + (1 - beta2)*d^2\n"
               "amsgrad: vmax = max(vmax, v), used in place of v\n"
               "w = keep*w - lr_t / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)",
               "Kingma & Ba, \"Adam: A Method for Stochastic Optimization\", ICLR 2015",
-              "[optim]\nname = \"adam\"\nlr = 0.001\n", {0.02, 0.01},
-              [](AdamConfig c) { return std::make_unique<Adam>("adam", std::move(c)); }),
-          row<AdamWConfig>(
+              "[optim]\nname = \"adam\"\nlr = 0.001\n", {0.02, 0.01}),
+          row<AdamWConfig, Adam>(
               "adamw", "AdamW (decoupled weight decay)",
               "Adam's rule with decay_style = \"decoupled\": w = (1 - lr_t*wd)*w - (Adam step)\n"
               "decay_style = \"decoupled-schedule\" decays by (lr_t/lr)*wd, the paper's "
               "eta_t*lambda",
               "Loshchilov & Hutter, \"Decoupled Weight Decay Regularization\", ICLR 2019",
-              "[optim]\nname = \"adamw\"\nlr = 0.001\nweight_decay = 0.01\n", {0.02, 0.01},
-              [](AdamWConfig c) { return std::make_unique<Adam>("adamw", std::move(c)); }),
-          row<AmsgradConfig>(
+              "[optim]\nname = \"adamw\"\nlr = 0.001\nweight_decay = 0.01\n", {0.02, 0.01}),
+          row<AmsgradConfig, Adam>(
               "amsgrad", "AMSGrad",
               "Adam's rule with the running maximum of the second moment:\n"
               "vmax = max(vmax, v); w = keep*w - lr_t / (1 - beta1^t) * m / (sqrt(vmax) / sqrt(1 - "
               "beta2^t) + eps)",
               "Reddi, Kale & Kumar, \"On the Convergence of Adam and Beyond\", ICLR 2018",
-              "[optim]\nname = \"amsgrad\"\nlr = 0.001\n", {0.02, 0.01},
-              [](AmsgradConfig c) { return std::make_unique<Adam>("amsgrad", std::move(c)); }),
-          row<NadamConfig>(
+              "[optim]\nname = \"amsgrad\"\nlr = 0.001\n", {0.02, 0.01}),
+          row<NadamConfig, Nadam>(
               "nadam", "NAdam (Nesterov Adam)",
               "mu_t = beta1*(1 - 0.5*0.96^(t*momentum_decay)); P_t = mu_1*...*mu_t\n"
               "d = g + l2*w; m = beta1*m + (1 - beta1)*d; v = beta2*v + (1 - beta2)*d^2\n"
@@ -114,16 +119,14 @@ const Registry<Row>& registry() {
               "w = keep*w - lr_t*(1 - mu_t)/(1 - P_t) * d/den - lr_t*mu_(t+1)/(1 - P_t*mu_(t+1)) * "
               "m/den",
               "Dozat, \"Incorporating Nesterov Momentum into Adam\", ICLR workshop 2016",
-              "[optim]\nname = \"nadam\"\nlr = 0.002\n", {0.02, 0.01},
-              [](NadamConfig c) { return std::make_unique<Nadam>(std::move(c)); }),
-          row<LionConfig>(
+              "[optim]\nname = \"nadam\"\nlr = 0.002\n", {0.02, 0.01}),
+          row<LionConfig, Lion>(
               "lion", "Lion (sign momentum)",
               "d = g + l2*w\nc = beta1*m + (1 - beta1)*d\nw = keep*w - lr_t*sign(c)\n"
               "m = beta2*m + (1 - beta2)*d",
               "Chen et al., \"Symbolic Discovery of Optimization Algorithms\", NeurIPS 2023",
-              "[optim]\nname = \"lion\"\nlr = 1e-4\nweight_decay = 0.1\n", {0.01, 1e-3},
-              [](LionConfig c) { return std::make_unique<Lion>(std::move(c)); }),
-          row<LookaheadConfig>(
+              "[optim]\nname = \"lion\"\nlr = 1e-4\nweight_decay = 0.1\n", {0.01, 1e-3}),
+          row<LookaheadConfig, Lookahead>(
               "lookahead", "Lookahead (around SGD)",
               "fast weights w: SGD's rule above (every option of it; momentum 0.9 by default)\n"
               "after steps t = k, 2k, ...: phi = phi + alpha*(w - phi); w = phi\n"
@@ -138,8 +141,7 @@ const Registry<Row>& registry() {
               // ball's bouncing across the valley, so unlike SGD with momentum (1e-4) it
               // converges up to 3e-3 and diverges by 5e-3; at 1e-3 every variant ends below
               // f = 3e-4.
-              {0.1, 1e-3},
-              [](LookaheadConfig c) { return std::make_unique<Lookahead>(std::move(c)); }),
+              {0.1, 1e-3}),
       });
   return r;
 }
@@ -148,10 +150,7 @@ const Row& find_row(std::string_view name) { return registry().find(name); }
 
 }  // namespace
 
-const std::vector<OptimizerInfo>& optimizer_infos() {
-  static const std::vector<OptimizerInfo> infos = registry().infos();
-  return infos;
-}
+const std::vector<OptimizerInfo>& optimizer_infos() { return registry().infos(); }
 
 std::vector<std::string> optimizer_names() { return registry().names(); }
 

@@ -19,12 +19,13 @@ const std::vector<Field<RmspropConfig>>& RmspropConfig::fields() {
   return f;
 }
 
-Rmsprop::Rmsprop(RmspropConfig cfg) : Optimizer(cfg), cfg_(std::move(cfg)) {}
-
-void Rmsprop::reset_state(int64_t n) {
-  sq_.assign(size_t(n), 0.0f);
-  avg_.assign(cfg_.centered ? size_t(n) : 0, 0.0f);
-  buf_.assign(cfg_.momentum > 0 ? size_t(n) : 0, 0.0f);
+Rmsprop::Rmsprop(RmspropConfig cfg) : OptimizerWith("rmsprop", std::move(cfg)) {
+  add_state("square_avg", sq_);
+  if (cfg_.centered) add_state("grad_avg", avg_);
+  if (cfg_.momentum > 0) {
+    add_state("momentum", buf_);
+    set_momentum_slot(cfg_.momentum);
+  }
 }
 
 namespace {
@@ -77,13 +78,6 @@ void Rmsprop::update(ParamStore& ps, const std::vector<TensorStep>& steps, int64
     else
       run.template operator()<false, false>();
   });
-}
-
-std::vector<StateArray> Rmsprop::state() {
-  std::vector<StateArray> s = {{"square_avg", &sq_}};
-  if (cfg_.centered) s.push_back({"grad_avg", &avg_});
-  if (!buf_.empty()) s.push_back({"momentum", &buf_});
-  return s;
 }
 
 }  // namespace sculpt::optim

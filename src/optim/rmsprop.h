@@ -22,19 +22,13 @@ struct RmspropConfig : OptimCommon {
   static const std::vector<Field<RmspropConfig>>& fields();
 };
 
-class Rmsprop final : public Optimizer {
+class Rmsprop final : public OptimizerWith<RmspropConfig> {
  public:
   explicit Rmsprop(RmspropConfig cfg);
-  std::string_view kind() const override { return "rmsprop"; }
-  std::vector<StateArray> state() override;
-  double* momentum_slot() override { return buf_.empty() ? nullptr : &cfg_.momentum; }
-
- protected:
-  void reset_state(int64_t n) override;
-  void update(ParamStore& ps, const std::vector<TensorStep>& steps, int64_t step) override;
 
  private:
-  RmspropConfig cfg_;
+  void update(ParamStore& ps, const std::vector<TensorStep>& steps, int64_t step) override;
+
   AlignedVector<float> sq_, avg_, buf_;
 };
 

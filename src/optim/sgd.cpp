@@ -11,16 +11,18 @@ const std::vector<Field<SgdConfig>>& SgdConfig::fields() {
   return f;
 }
 
-Sgd::Sgd(SgdConfig cfg) : Optimizer(cfg), cfg_(std::move(cfg)) {
+Sgd::Sgd(std::string kind, SgdConfig cfg) : OptimizerWith(std::move(kind), std::move(cfg)) {
   SCULPT_CHECK(!cfg_.nesterov || (cfg_.momentum > 0 && cfg_.dampening == 0), ConfigError,
                "Nesterov momentum needs momentum > 0 and dampening = 0", "optim.nesterov",
                "set optim.momentum (e.g. 0.9) or optim.nesterov = false");
   SCULPT_CHECK(cfg_.momentum_form == MomentumForm::kPytorch || cfg_.dampening == 0, ConfigError,
                "the ema momentum form has its own dampening (1 - momentum)", "optim.dampening",
                "remove optim.dampening or use momentum_form = \"pytorch\"");
+  if (cfg_.momentum > 0) {
+    add_state("momentum", velocity_);
+    set_momentum_slot(cfg_.momentum);
+  }
 }
-
-void Sgd::reset_state(int64_t n) { velocity_.assign(cfg_.momentum > 0 ? size_t(n) : 0, 0.0f); }
 
 namespace {
 
@@ -60,11 +62,6 @@ void Sgd::update(ParamStore& ps, const std::vector<TensorStep>& steps, int64_t s
     else
       sgd_range<true, false>(w, g, v, lo, hi, s, keep_v, take, mu);
   });
-}
-
-std::vector<StateArray> Sgd::state() {
-  if (velocity_.empty()) return {};
-  return {{"momentum", &velocity_}};
 }
 
 }  // namespace sculpt::optim

@@ -45,19 +45,15 @@ std::vector<Field<C>> sgd_fields(std::vector<Field<C>> more = {}) {
 }
 
 // Not final: Lookahead (optim/lookahead.h) takes SGD's step on its fast weights.
-class Sgd : public Optimizer {
+class Sgd : public OptimizerWith<SgdConfig> {
  public:
-  explicit Sgd(SgdConfig cfg);
-  std::string_view kind() const override { return "sgd"; }
-  std::vector<StateArray> state() override;
-  double* momentum_slot() override { return velocity_.empty() ? nullptr : &cfg_.momentum; }
+  explicit Sgd(SgdConfig cfg) : Sgd("sgd", std::move(cfg)) {}
 
  protected:
-  void reset_state(int64_t n) override;
+  Sgd(std::string kind, SgdConfig cfg);  // for an optimizer around SGD's step
   void update(ParamStore& ps, const std::vector<TensorStep>& steps, int64_t step) override;
 
  private:
-  SgdConfig cfg_;
   AlignedVector<float> velocity_;
 };
 

@@ -126,10 +126,7 @@ const Registry<Row>& registry() {
 
 }  // namespace
 
-const std::vector<CriterionInfo>& criteria() {
-  static const std::vector<CriterionInfo> infos = registry().infos();
-  return infos;
-}
+const std::vector<CriterionInfo>& criteria() { return registry().infos(); }
 
 std::vector<std::string> criterion_names() { return registry().names(); }
 

@@ -142,10 +142,7 @@ Options phase_own(const SchedulePhase& ph, size_t i, double& length) {
 
 }  // namespace
 
-const std::vector<ScheduleInfo>& schedule_infos() {
-  static const std::vector<ScheduleInfo> infos = registry().infos();
-  return infos;
-}
+const std::vector<ScheduleInfo>& schedule_infos() { return registry().infos(); }
 
 std::vector<std::string> schedule_names() { return registry().names(); }
 
