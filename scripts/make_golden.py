@@ -133,6 +133,14 @@ def activation_cases():
     for i, (kind, fn) in enumerate(cases):
         layer_case(kind, {"type": kind, "name": f"{kind}1", "args": {}}, 3, [2, 3, 4], {},
                    fn, 30 + i, x_scale=3.0)
+    # Added later, with seeds of their own so the files above stay byte-identical.
+    layer_case("gelu", {"type": "gelu", "name": "gelu1", "args": {}}, 3, [2, 3, 4], {},
+               lambda x: F.gelu(x, approximate="none"), 36, x_scale=3.0)
+    layer_case("leakyrelu", {"type": "leakyrelu", "name": "leakyrelu1",
+                             "args": {"negative_slope": 0.2}}, 3, [2, 3, 4], {},
+               lambda x: F.leaky_relu(x, 0.2), 37, x_scale=3.0)
+    layer_case("globalavgpool", {"type": "globalavgpool", "name": "gap1", "args": {}}, 2,
+               [3, 5, 6], {}, lambda x: torch.flatten(F.adaptive_avg_pool2d(x, 1), 1), 38)
 
 
 def loss_case(fname, registry_name, n, k, seed, make_targets, torch_loss):

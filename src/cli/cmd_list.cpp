@@ -2,6 +2,8 @@
 // values, meaning), printed from the same fields() lists that drive the recipe parser.
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include <memory>
 #include <string>
 
@@ -30,12 +32,14 @@ void print_names(const char* title, const std::vector<std::string>& names) {
 
 void list_layers() {
   fmt::print("layers ([[model.layers]] type = ...):\n");
+  size_t width = 0;
+  for (const nn::LayerInfo& l : nn::layer_registry()) width = std::max(width, l.type.size());
   for (const nn::LayerInfo& l : nn::layer_registry()) {
     std::string args;
     for (const auto& a : l.args)
       args +=
           fmt::format(" {}{}", a.name, a.required() ? "" : fmt::format("={}", *a.default_value));
-    fmt::print("  {:<10} {}{}\n", l.type, l.doc, args.empty() ? "" : "  args:" + args);
+    fmt::print("  {:<{}} {}{}\n", l.type, width, l.doc, args.empty() ? "" : "  args:" + args);
   }
 }
 

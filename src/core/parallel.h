@@ -4,6 +4,7 @@
 
 #include <omp.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 
@@ -27,5 +28,24 @@ inline int set_threads(int64_t n, const std::string& where = "threads") {
 }
 
 inline int num_threads() { return omp_get_max_threads(); }
+
+// Runs body(begin, end) over [0, size), split statically across threads in thread order when
+// the total work (in elements; default size) reaches kParallelThreshold and no parallel region
+// is active; else on this thread in one piece.
+template <class Body>
+inline void for_range(int64_t size, Body body, int64_t work = -1) {
+  if (work < 0) work = size;
+  if (work < kParallelThreshold || omp_in_parallel() || omp_get_max_threads() == 1) {
+    body(int64_t{0}, size);
+    return;
+  }
+#pragma omp parallel
+  {
+    const int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();
+    const int64_t chunk = (size + nt - 1) / nt;
+    const int64_t b = std::min(size, t * chunk), e = std::min(size, b + chunk);
+    body(b, e);
+  }
+}
 
 }  // namespace sculpt

@@ -14,24 +14,6 @@ namespace sculpt::kernels {
 
 namespace {
 
-// Runs body(begin, end) over [0, size), split statically across threads when the total work
-// (in elements; default size) is large enough.
-template <class Body>
-inline void for_range(int64_t size, Body body, int64_t work = -1) {
-  if (work < 0) work = size;
-  if (work < kParallelThreshold || omp_in_parallel() || omp_get_max_threads() == 1) {
-    body(int64_t{0}, size);
-    return;
-  }
-#pragma omp parallel
-  {
-    const int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();
-    const int64_t chunk = (size + nt - 1) / nt;
-    const int64_t b = std::min(size, t * chunk), e = std::min(size, b + chunk);
-    body(b, e);
-  }
-}
-
 // Deterministic parallel reduction: per-thread partials combined in thread order.
 template <class T, class Body, class Combine>
 inline T reduce_range(int64_t size, T init, Body body, Combine combine) {
@@ -93,46 +75,6 @@ void column_sums_add(const float* dy, int64_t n, int64_t f, float* db) {
 void scale(float* x, int64_t size, float f) {
   for_range(size, [&](int64_t b, int64_t e) {
     for (int64_t i = b; i < e; ++i) x[i] *= f;
-  });
-}
-
-void relu_forward(const float* x, float* y, int64_t size) {
-  for_range(size, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
-  });
-}
-
-void relu_backward(const float* y, const float* dy, float* dx, int64_t size) {
-  for_range(size, [&](int64_t b, int64_t e) {
-    // Both loads unconditional so the loop if-converts into a vector select.
-    for (int64_t i = b; i < e; ++i) {
-      const float g = dy[i], v = y[i];
-      dx[i] = v > 0.0f ? g : 0.0f;
-    }
-  });
-}
-
-void tanh_forward(const float* x, float* y, int64_t size) {
-  for_range(size, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) y[i] = std::tanh(x[i]);
-  });
-}
-
-void tanh_backward(const float* y, const float* dy, float* dx, int64_t size) {
-  for_range(size, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) dx[i] = dy[i] * (1.0f - y[i] * y[i]);
-  });
-}
-
-void sigmoid_forward(const float* x, float* y, int64_t size) {
-  for_range(size, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) y[i] = 1.0f / (1.0f + std::exp(-x[i]));
-  });
-}
-
-void sigmoid_backward(const float* y, const float* dy, float* dx, int64_t size) {
-  for_range(size, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) dx[i] = dy[i] * y[i] * (1.0f - y[i]);
   });
 }
 

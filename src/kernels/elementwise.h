@@ -1,4 +1,5 @@
-// Element-wise kernels and reductions on flat float buffers. Loops go parallel (OpenMP) only
+// Element-wise kernels and reductions on flat float buffers (the activations are element
+// functions of their layers, nn/layers/activations.h). Loops go parallel (OpenMP) only
 // above kParallelThreshold elements. Reductions are deterministic for a fixed thread count
 // (per-thread partials summed in thread order). Every kernel has a *_reference twin
 // (elementwise_ref.cpp) written as the plainest possible loop, for tests.
@@ -20,15 +21,6 @@ void column_sums_add(const float* dy, int64_t n, int64_t f, float* db);
 // x[i] *= f.
 void scale(float* x, int64_t size, float f);
 
-// Activations. Backward passes take the forward OUTPUT y (all three derivatives are functions
-// of y): relu' = [y > 0], tanh' = 1 - y^2, sigmoid' = y (1 - y). dx may alias dy.
-void relu_forward(const float* x, float* y, int64_t size);
-void relu_backward(const float* y, const float* dy, float* dx, int64_t size);
-void tanh_forward(const float* x, float* y, int64_t size);
-void tanh_backward(const float* y, const float* dy, float* dx, int64_t size);
-void sigmoid_forward(const float* x, float* y, int64_t size);
-void sigmoid_backward(const float* y, const float* dy, float* dx, int64_t size);
-
 // Reductions (accumulated in double).
 double sum(const float* x, int64_t size);
 double sum_squares(const float* x, int64_t size);
@@ -40,12 +32,6 @@ void fill_rows_reference(float* y, const float* row, int64_t n, int64_t f);
 void add_rows_reference(float* y, const float* row, int64_t n, int64_t f);
 void column_sums_add_reference(const float* dy, int64_t n, int64_t f, float* db);
 void scale_reference(float* x, int64_t size, float f);
-void relu_forward_reference(const float* x, float* y, int64_t size);
-void relu_backward_reference(const float* y, const float* dy, float* dx, int64_t size);
-void tanh_forward_reference(const float* x, float* y, int64_t size);
-void tanh_backward_reference(const float* y, const float* dy, float* dx, int64_t size);
-void sigmoid_forward_reference(const float* x, float* y, int64_t size);
-void sigmoid_backward_reference(const float* y, const float* dy, float* dx, int64_t size);
 double sum_reference(const float* x, int64_t size);
 double sum_squares_reference(const float* x, int64_t size);
 float max_abs_reference(const float* x, int64_t size);

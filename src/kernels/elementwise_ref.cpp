@@ -29,36 +29,6 @@ void scale_reference(float* x, int64_t size, float f) {
   for (int64_t i = 0; i < size; ++i) x[i] = x[i] * f;
 }
 
-void relu_forward_reference(const float* x, float* y, int64_t size) {
-  for (int64_t i = 0; i < size; ++i) y[i] = std::max(x[i], 0.0f);
-}
-
-void relu_backward_reference(const float* y, const float* dy, float* dx, int64_t size) {
-  for (int64_t i = 0; i < size; ++i) dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
-}
-
-void tanh_forward_reference(const float* x, float* y, int64_t size) {
-  for (int64_t i = 0; i < size; ++i) y[i] = static_cast<float>(std::tanh(double{x[i]}));
-}
-
-void tanh_backward_reference(const float* y, const float* dy, float* dx, int64_t size) {
-  for (int64_t i = 0; i < size; ++i) dx[i] = static_cast<float>(dy[i] * (1.0 - double{y[i]} * y[i]));
-}
-
-void sigmoid_forward_reference(const float* x, float* y, int64_t size) {
-  for (int64_t i = 0; i < size; ++i) {
-    const double v = x[i];
-    // Two branches so exp never overflows.
-    y[i] = static_cast<float>(v >= 0 ? 1.0 / (1.0 + std::exp(-v))
-                                     : std::exp(v) / (1.0 + std::exp(v)));
-  }
-}
-
-void sigmoid_backward_reference(const float* y, const float* dy, float* dx, int64_t size) {
-  for (int64_t i = 0; i < size; ++i)
-    dx[i] = static_cast<float>(dy[i] * double{y[i]} * (1.0 - y[i]));
-}
-
 double sum_reference(const float* x, int64_t size) {
   double acc = 0.0;
   for (int64_t i = 0; i < size; ++i) acc += x[i];

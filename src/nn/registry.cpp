@@ -91,6 +91,27 @@ std::vector<LayerInfo> build_table() {
       {"tanh", "hyperbolic tangent", {}, make_named<Tanh>, {{{}, {11}}}},
       {"sigmoid", "logistic function 1 / (1 + exp(-x))", {}, make_named<Sigmoid>, {{{}, {11}}}},
       {"silu", "x * sigmoid(x) (swish)", {}, make_named<SiLU>, {{{}, {11}}}},
+      {"gelu",
+       "x * Phi(x), Phi the standard normal CDF (exact, torch's default)",
+       {},
+       make_named<GELU>,
+       {{{}, {11}}}},
+      {"leakyrelu",
+       "x for x > 0, else negative_slope * x",
+       {{"negative_slope", 0.01, "slope for x <= 0"}},
+       [](const std::string& name, const LayerArgs& a) -> std::unique_ptr<Layer> {
+         const double slope = a.at("negative_slope");
+         SCULPT_CHECK(std::isfinite(slope), ConfigError,
+                      fmt::format("layer '{}': argument 'negative_slope' must be finite, got {}",
+                                  name, slope));
+         return std::make_unique<LeakyReLU>(name, LeakyReluOp{.slope = static_cast<float>(slope)});
+       },
+       {{{{"negative_slope", 0.2}}, {11}}, {{}, {2, 3, 3}}}},
+      {"globalavgpool",
+       "mean of each channel over its [H, W] plane: [C, H, W] -> [C]",
+       {},
+       make_named<GlobalAvgPool2d>,
+       {{{}, {3, 4, 5}}}},
       {"flatten", "[C, H, W] -> [C*H*W]", {}, make_named<Flatten>, {{{}, {2, 3, 4}}}},
       {"dropout",
        "zeroes elements with probability p in training, scales the rest by 1/(1-p)",

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "core/parallel.h"
 #include "core/param_store.h"
 #include "nn/gradcheck.h"
 #include "nn/registry.h"
@@ -79,6 +80,43 @@ TEST(LayerConformance, SamplesAreIndependentInEvalMode) {
       for (int64_t j = 0; j < on; ++j) {
         EXPECT_EQ(y[size_t(2 * on + j)], y2[size_t(2 * on + j)]) << label(info, ex) << " at " << j;
         EXPECT_NEAR(alone[size_t(j)], y[size_t(2 * on + j)], 1e-5) << label(info, ex);
+      }
+    }
+  }
+}
+
+// Element-wise layers split their loops across threads above kParallelThreshold values: a batch
+// that large must give, bit for bit, what each of its samples gives alone (on one thread).
+// Dropout is left out: its mask depends on the position in the batch.
+TEST(LayerConformance, ElementwiseLayersGiveEachSampleTheSameBitsInALargeBatch) {
+  for (const auto& info : layer_registry()) {
+    const LayerExample& ex = info.examples.front();
+    auto layer = make_layer(LayerSpec{info.type, "l1", ex.args});
+    const LayerTraits t = layer->traits();
+    if (!t.elementwise || t.eval_identity) continue;  // dropout's mask depends on the position
+    const int64_t width = numel(layer->bind(ex.input));
+    const int64_t n = 3 * kParallelThreshold / width + 1;
+    ParamStore ps;
+    layer->declare(ps);
+    ps.finalize();
+    layer->reserve(n);
+    Rng rng(9);
+    std::vector<float> x(size_t(n * width)), dy(x.size()), y(x.size()), dx(x.size());
+    for (size_t i = 0; i < x.size(); ++i) {
+      x[i] = static_cast<float>(rng.uniform(-6, 6));
+      dy[i] = static_cast<float>(rng.uniform(-1, 1));
+    }
+    const Pass pass{.mode = Mode::kTrain, .key = 3};
+    layer->forward(ps, x.data(), y.data(), n, pass);
+    layer->backward(ps, x.data(), y.data(), dy.data(), dx.data(), n);
+    std::vector<float> y1(static_cast<size_t>(width)), dx1(y1.size());
+    for (int64_t s = 0; s < n; s += 97) {  // every 97th sample, across every thread.s range
+      const size_t at = size_t(s * width);
+      layer->forward(ps, x.data() + at, y1.data(), 1, pass);
+      layer->backward(ps, x.data() + at, y1.data(), dy.data() + at, dx1.data(), 1);
+      for (int64_t j = 0; j < width; ++j) {
+        ASSERT_EQ(y[at + size_t(j)], y1[size_t(j)]) << info.type << " sample " << s;
+        ASSERT_EQ(dx[at + size_t(j)], dx1[size_t(j)]) << info.type << " sample " << s;
       }
     }
   }

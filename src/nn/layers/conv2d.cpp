@@ -11,6 +11,7 @@
 
 #include "core/error.h"
 #include "kernels/gemm.h"
+#include "nn/layers/image_input.h"
 #include "nn/layers/init.h"
 
 namespace sculpt::nn {
@@ -24,17 +25,18 @@ Conv2d::Conv2d(std::string name, int64_t out_channels, int64_t kernel, int64_t s
       padding_(padding) {}
 
 std::string Conv2d::describe() const {
-  return fmt::format("{} Conv2d({} -> {}, kernel {}, stride {}, padding {})", name(), g_.c,
-                     out_c_, kernel_, stride_, padding_);
+  return fmt::format("{} Conv2d({} -> {}, kernel {}, stride {}, padding {})", name(), g_.c, out_c_,
+                     kernel_, stride_, padding_);
 }
 
 Shape Conv2d::bind(const Shape& in) {
-  SCULPT_CHECK(in.size() == 3, ShapeError,
-               fmt::format("layer '{}' (conv2d) expects an image input [channels, height, width] "
-                           "but receives {}",
-                           name(), to_string(in)),
-               "", "conv2d needs images: give the data its [C, H, W] shape, or use linear");
-  g_ = {.c = in[0], .h = in[1], .w = in[2], .kh = kernel_, .kw = kernel_, .stride = stride_,
+  require_image(*this, in, "conv2d needs images: give the data its [C, H, W] shape, or use linear");
+  g_ = {.c = in[0],
+        .h = in[1],
+        .w = in[2],
+        .kh = kernel_,
+        .kw = kernel_,
+        .stride = stride_,
         .pad = padding_};
   SCULPT_CHECK(in[1] + 2 * padding_ >= kernel_ && in[2] + 2 * padding_ >= kernel_, ShapeError,
                fmt::format("layer '{}' (conv2d) has kernel {} but receives {} (padding {}): the "

@@ -3,7 +3,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "core/error.h"
+#include "core/parallel.h"
+#include "nn/layers/image_input.h"
 
 namespace sculpt::nn {
 
@@ -22,11 +26,7 @@ std::string Pool2d::describe() const {
 
 Shape Pool2d::bind(const Shape& in) {
   const int64_t k = g_.k, pad = g_.pad;
-  SCULPT_CHECK(in.size() == 3, ShapeError,
-               fmt::format("layer '{}' ({}) expects an image input [channels, height, width] but "
-                           "receives {}",
-                           name(), kind_, to_string(in)),
-               "", "pooling works on the output of conv2d or on image data");
+  require_image(*this, in, "pooling works on the output of conv2d or on image data");
   SCULPT_CHECK(2 * pad <= k, ConfigError,
                fmt::format("layer '{}' ({}): padding {} is more than half the kernel {}", name(),
                            kind_, pad, k),
@@ -66,6 +66,45 @@ void AvgPool2d::forward(ParamStore&, const float* x, float* y, int64_t n, const 
 void AvgPool2d::backward(ParamStore&, const float*, const float*, const float* dy, float* dx,
                          int64_t n) {
   if (dx) kernels::avgpool2d_backward(dy, n, g_, dx);
+}
+
+std::string GlobalAvgPool2d::describe() const {
+  return fmt::format("{} GlobalAvgPool2d({} -> {})", name(), to_string(in_), to_string(out_));
+}
+
+Shape GlobalAvgPool2d::bind(const Shape& in) {
+  require_image(*this, in, "global pooling works on the output of conv2d or on image data");
+  plane_ = in[1] * in[2];
+  in_ = in;
+  out_ = {in[0]};
+  return out_;
+}
+
+void GlobalAvgPool2d::forward(ParamStore&, const float* x, float* y, int64_t n, const Pass&) {
+  const int64_t plane = plane_;
+  for_range(
+      n * out_[0],
+      [=](int64_t b, int64_t e) {
+        for (int64_t p = b; p < e; ++p) {
+          double s = 0.0;  // in double: a 28x28 plane sums 784 values
+          for (int64_t j = 0; j < plane; ++j) s += x[p * plane + j];
+          y[p] = static_cast<float>(s / static_cast<double>(plane));
+        }
+      },
+      n * out_[0] * plane);
+}
+
+void GlobalAvgPool2d::backward(ParamStore&, const float*, const float*, const float* dy, float* dx,
+                               int64_t n) {
+  if (!dx) return;
+  const int64_t plane = plane_;
+  const float inv = 1.0f / static_cast<float>(plane);
+  for_range(
+      n * out_[0],
+      [=](int64_t b, int64_t e) {
+        for (int64_t p = b; p < e; ++p) std::fill_n(dx + p * plane, plane, dy[p] * inv);
+      },
+      n * out_[0] * plane);
 }
 
 }  // namespace sculpt::nn

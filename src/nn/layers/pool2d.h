@@ -2,6 +2,7 @@
 //   MaxPool2d: -inf padding, padding <= kernel/2; forward stores the argmax so backward is a
 //              scatter.
 //   AvgPool2d: count_include_pad=True: the divisor is always kernel*kernel.
+// and global average pooling (below).
 // Both share Pool2d: the window, its checks in bind(), the description and the traits.
 #pragma once
 
@@ -57,6 +58,24 @@ class AvgPool2d final : public Pool2d {
   void forward(ParamStore& ps, const float* x, float* y, int64_t n, const Pass& pass) override;
   void backward(ParamStore& ps, const float* x, const float* y, const float* dy, float* dx,
                 int64_t n) override;
+};
+
+// GlobalAvgPool2d: x [n, c, h, w] -> y [n, c], the mean of each channel's plane (torch's
+// AdaptiveAvgPool2d(1) followed by flatten). Output c reads channel c alone, so structured
+// pruning follows channels through it.
+class GlobalAvgPool2d final : public Layer {
+ public:
+  explicit GlobalAvgPool2d(std::string name) : Layer(std::move(name)) {}
+  std::string_view kind() const override { return "globalavgpool"; }
+  LayerTraits traits() const override { return {.keeps_channels = true}; }
+  std::string describe() const override;
+  Shape bind(const Shape& in) override;
+  void forward(ParamStore& ps, const float* x, float* y, int64_t n, const Pass& pass) override;
+  void backward(ParamStore& ps, const float* x, const float* y, const float* dy, float* dx,
+                int64_t n) override;
+
+ private:
+  int64_t plane_ = 0;  // h * w
 };
 
 }  // namespace sculpt::nn

@@ -18,33 +18,6 @@ using sculpt::testing::random_vector;
 // Sizes straddling the OpenMP threshold, odd on purpose.
 const int64_t kSizes[] = {1, 7, 1000, kParallelThreshold + 13, 3 * kParallelThreshold + 1};
 
-using Unary = void (*)(const float*, float*, int64_t);
-using Backward = void (*)(const float*, const float*, float*, int64_t);
-
-void check_activation(Unary fwd, Unary fwd_ref, Backward bwd, Backward bwd_ref, const char* name) {
-  Rng rng(3);
-  for (int64_t n : kSizes) {
-    const auto x = random_vector(size_t(n), rng, -6, 6), dy = random_vector(size_t(n), rng);
-    const size_t sz = static_cast<size_t>(n);
-    std::vector<float> y(sz), y_ref(sz), dx(sz), dx_ref(sz);
-    fwd(x.data(), y.data(), n);
-    fwd_ref(x.data(), y_ref.data(), n);
-    expect_near_all(y, y_ref, 1e-6, 1e-6, std::string(name) + " forward");
-    bwd(y_ref.data(), dy.data(), dx.data(), n);
-    bwd_ref(y_ref.data(), dy.data(), dx_ref.data(), n);
-    expect_near_all(dx, dx_ref, 1e-6, 1e-6, std::string(name) + " backward");
-  }
-}
-
-TEST(Elementwise, ActivationsMatchReference) {
-  check_activation(relu_forward, relu_forward_reference, relu_backward, relu_backward_reference,
-                   "relu");
-  check_activation(tanh_forward, tanh_forward_reference, tanh_backward, tanh_backward_reference,
-                   "tanh");
-  check_activation(sigmoid_forward, sigmoid_forward_reference, sigmoid_backward,
-                   sigmoid_backward_reference, "sigmoid");
-}
-
 TEST(Elementwise, ScaleMatchesReference) {
   Rng rng(5);
   for (int64_t n : kSizes) {
@@ -54,16 +27,6 @@ TEST(Elementwise, ScaleMatchesReference) {
     EXPECT_EQ(x, x_ref) << n;
     EXPECT_NE(x[0], 0.0f);
   }
-}
-
-TEST(Elementwise, SigmoidSaturatesWithoutNaN) {
-  const std::vector<float> x = {-1000.0f, -80.0f, 0.0f, 80.0f, 1000.0f};
-  std::vector<float> y(x.size());
-  sigmoid_forward(x.data(), y.data(), 5);
-  EXPECT_EQ(y[0], 0.0f);
-  EXPECT_EQ(y[2], 0.5f);
-  EXPECT_EQ(y[4], 1.0f);
-  EXPECT_TRUE(all_finite(y.data(), 5));
 }
 
 TEST(Elementwise, RowKernelsMatchReference) {
