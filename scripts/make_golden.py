@@ -139,6 +139,10 @@ def activation_cases():
     layer_case("leakyrelu", {"type": "leakyrelu", "name": "leakyrelu1",
                              "args": {"negative_slope": 0.2}}, 3, [2, 3, 4], {},
                lambda x: F.leaky_relu(x, 0.2), 37, x_scale=3.0)
+    layer_case("layernorm", {"type": "layernorm", "name": "ln1", "args": {}}, 3, [2, 3, 4],
+               {"weight": [2, 3, 4], "bias": [2, 3, 4]},
+               lambda x, weight, bias: F.layer_norm(x, [2, 3, 4], weight, bias, eps=1e-5), 39,
+               x_scale=3.0)
     layer_case("globalavgpool", {"type": "globalavgpool", "name": "gap1", "args": {}}, 2,
                [3, 5, 6], {}, lambda x: torch.flatten(F.adaptive_avg_pool2d(x, 1), 1), 38)
 

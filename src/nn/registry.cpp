@@ -14,6 +14,7 @@
 #include "nn/layers/conv2d.h"
 #include "nn/layers/dropout.h"
 #include "nn/layers/flatten.h"
+#include "nn/layers/layer_norm.h"
 #include "nn/layers/linear.h"
 #include "nn/layers/pool2d.h"
 
@@ -107,6 +108,16 @@ std::vector<LayerInfo> build_table() {
          return std::make_unique<LeakyReLU>(name, LeakyReluOp{.slope = static_cast<float>(slope)});
        },
        {{{{"negative_slope", 0.2}}, {11}}, {{}, {2, 3, 3}}}},
+      {"layernorm",
+       "normalises each sample over its whole shape, then gamma * x + beta (torch's LayerNorm)",
+       {{"eps", 1e-5, "added to the variance"}},
+       [](const std::string& name, const LayerArgs& a) -> std::unique_ptr<Layer> {
+         const double eps = a.at("eps");
+         SCULPT_CHECK(eps > 0.0 && std::isfinite(eps), ConfigError,
+                      fmt::format("layer '{}': argument 'eps' must be > 0, got {}", name, eps));
+         return std::make_unique<LayerNorm>(name, eps);
+       },
+       {{{}, {11}}, {{}, {2, 3, 4}}}},
       {"globalavgpool",
        "mean of each channel over its [H, W] plane: [C, H, W] -> [C]",
        {},
