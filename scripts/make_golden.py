@@ -114,6 +114,48 @@ def conv_cases():
                    10 + i)
 
 
+def batch_norm_case(fname, dims, batch, in_shape, training, momentum, seed):
+    """BatchNorm as torch computes it, in float64: the layer's golden file (kind "layer", so the
+    generic test runs it) with the running statistics among the params and, in training, the
+    "mode" and the running statistics after the forward ("buffers_after")."""
+    gen = torch.Generator().manual_seed(seed)
+    c = in_shape[0]
+    x = rand(gen, batch, *in_shape, scale=2.0).requires_grad_(True)
+    weight = (1.0 + rand(gen, c, scale=0.5)).requires_grad_(True)
+    bias = rand(gen, c, scale=0.5).requires_grad_(True)
+    run_mean = rand(gen, c, scale=0.3)
+    run_var = 1.0 + rand(gen, c, scale=0.3).abs()
+    start_mean, start_var = run_mean.clone(), run_var.clone()
+    y = F.batch_norm(x, run_mean, run_var, weight, bias, training=training, momentum=momentum,
+                     eps=1e-5)
+    dy = rand(gen, *y.shape)
+    y.backward(dy)
+    name = f"bn{dims}"
+    obj = {
+        "kind": "layer",
+        "spec": {"type": f"batchnorm{dims}d", "name": name, "args": {"momentum": momentum}},
+        "batch": batch, "in_shape": list(in_shape), "out_shape": list(y.shape[1:]),
+        "x": flat_in(x.detach()),
+        "params": {f"{name}.{s}": {"shape": [c], "data": flat_in(t.detach())}
+                   for s, t in [("weight", weight), ("bias", bias), ("running_mean", start_mean),
+                                ("running_var", start_var)]},
+        "y": flat_out(y), "dy": flat_in(dy), "dx": flat_out(x.grad),
+        "grads": {f"{name}.weight": flat_out(weight.grad), f"{name}.bias": flat_out(bias.grad)},
+    }
+    if training:
+        obj["mode"] = "train"
+        obj["buffers_after"] = {f"{name}.running_mean": flat_out(run_mean),
+                                f"{name}.running_var": flat_out(run_var)}
+    write(fname, obj)
+
+
+def batch_norm_cases():
+    batch_norm_case("batchnorm1d_train", 1, 6, [5], True, 0.1, 50)
+    batch_norm_case("batchnorm1d_cl_eval", 1, 3, [4, 7], False, 0.1, 51)
+    batch_norm_case("batchnorm2d_train", 2, 3, [3, 4, 5], True, 0.3, 52)
+    batch_norm_case("batchnorm2d_eval", 2, 2, [3, 4, 5], False, 0.1, 53)
+
+
 def pool_cases():
     configs = [("maxpool2d", "k2s2", 2, 2, 0, [2, 7, 6]), ("maxpool2d", "k3s2p1", 3, 2, 1, [2, 7, 8]),
                ("avgpool2d", "k2s2", 2, 2, 0, [2, 7, 6]), ("avgpool2d", "k3s1p1", 3, 1, 1, [2, 5, 6])]
@@ -579,6 +621,7 @@ def main():
     linear_cases()
     conv_cases()
     pool_cases()
+    batch_norm_cases()
     activation_cases()
     loss_cases()
     optim_cases()

@@ -14,8 +14,8 @@ constexpr int64_t kAlignFloats = 16;  // 64 bytes
 
 size_t ParamStore::add(std::string name, Shape shape, ParamFlags flags) {
   SCULPT_CHECK(!finalized_, ConfigError, "cannot add parameter '" + name + "' after finalize()");
-  SCULPT_CHECK(!find(name).has_value(), ConfigError, "duplicate parameter name '" + name + "'",
-               "", "give each layer a unique name");
+  SCULPT_CHECK(!find(name).has_value(), ConfigError, "duplicate parameter name '" + name + "'", "",
+               "give each layer a unique name");
   // Checked before anything is allocated: a recipe or a file can declare any shape.
   const int64_t size = checked_numel(shape);
   SCULPT_CHECK(size >= 0, ShapeError,
@@ -54,7 +54,8 @@ std::optional<size_t> ParamStore::find(std::string_view name) const {
 
 int64_t ParamStore::num_params() const {
   int64_t n = 0;
-  for (const auto& e : entries_) n += e.size;
+  for (const auto& e : entries_)
+    if (e.flags.trainable) n += e.size;
   return n;
 }
 

@@ -22,6 +22,10 @@ namespace sculpt {
 struct ParamFlags {
   bool decays = true;    // weight decay applies (false for biases by default)
   bool prunable = true;  // pruning may zero entries (false for biases by default)
+  // false: a buffer its layer updates itself (BatchNorm's running statistics): saved in
+  // checkpoints and exports like a parameter, but it gets no gradient and no optimizer touches
+  // it (Optimizer::init freezes it, whatever the parameter groups say).
+  bool trainable = true;
 };
 
 struct ParamEntry {
@@ -58,7 +62,8 @@ class ParamStore {
   std::span<float> grads() { return {grads_.data(), grads_.size()}; }
   std::span<const float> grads() const { return {grads_.data(), grads_.size()}; }
   int64_t arena_size() const { return arena_size_; }
-  // Number of real parameters (padding excluded).
+  // Number of real parameters: padding and buffers (ParamFlags::trainable false) excluded, as
+  // torch's parameters() counts.
   int64_t num_params() const;
 
   void zero_grads();

@@ -55,8 +55,8 @@ void compare(Harness& h, float* v, const float* analytic, int64_t size, double e
     v[i] = saved;
     const double numeric = (up - down) / (dp + dm);
     const double a = analytic[i];
-    const double ratio = std::fabs(a - numeric) /
-                         (o.atol + o.rtol * std::max(std::fabs(a), std::fabs(numeric)));
+    const double ratio =
+        std::fabs(a - numeric) / (o.atol + o.rtol * std::max(std::fabs(a), std::fabs(numeric)));
     ++r.checked;
     if (ratio > r.worst_ratio || !std::isfinite(ratio)) {
       r.worst_ratio = std::isfinite(ratio) ? ratio : 1e30;
@@ -85,10 +85,11 @@ double fill_distinct(std::vector<float>& x, Rng& rng) {
 }  // namespace
 
 std::string GradCheckResult::summary() const {
-  return fmt::format("{}: {} entries checked, worst {} analytic {:.6g} numeric {:.6g} "
-                     "(|a-n| / tol = {:.3g}, atol {} rtol {})",
-                     ok ? "ok" : "FAILED", checked, worst_where.empty() ? "-" : worst_where,
-                     worst_analytic, worst_numeric, worst_ratio, atol, rtol);
+  return fmt::format(
+      "{}: {} entries checked, worst {} analytic {:.6g} numeric {:.6g} "
+      "(|a-n| / tol = {:.3g}, atol {} rtol {})",
+      ok ? "ok" : "FAILED", checked, worst_where.empty() ? "-" : worst_where, worst_analytic,
+      worst_numeric, worst_ratio, atol, rtol);
 }
 
 GradCheckResult check_layer_gradients(Layer& layer, const Shape& in, int64_t n, uint64_t seed,
@@ -124,6 +125,7 @@ GradCheckResult check_layer_gradients(Layer& layer, const Shape& in, int64_t n, 
           res);
   for (size_t p = 0; p < h.ps.count(); ++p) {
     const ParamEntry& e = h.ps.entry(p);
+    if (!e.flags.trainable) continue;  // a buffer (running statistics) has no gradient
     compare(h, h.ps.value(p), grads.data() + e.offset, e.size, 1e-2, e.name, options, rng, res);
   }
   res.ok = res.worst_ratio <= 1.0;

@@ -152,7 +152,7 @@ std::string Model::summary(const ParamStore& ps) const {
   for (const auto& l : layers_) {
     int64_t params = 0;
     for (const auto& e : ps.entries())
-      if (e.name.rfind(l->name() + ".", 0) == 0) params += e.size;
+      if (e.flags.trainable && e.name.rfind(l->name() + ".", 0) == 0) params += e.size;
     total += params;
     out += fmt::format("  {:<48} out {:<16} params {}\n", l->describe(), to_string(l->out_shape()),
                        with_commas(params));

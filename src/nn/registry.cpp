@@ -11,6 +11,7 @@
 #include "core/registry.h"
 #include "core/suggest.h"
 #include "nn/layers/activations.h"
+#include "nn/layers/batch_norm.h"
 #include "nn/layers/conv2d.h"
 #include "nn/layers/dropout.h"
 #include "nn/layers/flatten.h"
@@ -49,7 +50,21 @@ std::unique_ptr<Layer> make_named(const std::string& name, const LayerArgs&) {
   return std::make_unique<L>(name);
 }
 
+template <int Dims>
+std::unique_ptr<Layer> make_batch_norm(const std::string& name, const LayerArgs& a) {
+  const double momentum = a.at("momentum"), eps = a.at("eps");
+  SCULPT_CHECK(
+      momentum >= 0.0 && momentum <= 1.0, ConfigError,
+      fmt::format("layer '{}': argument 'momentum' must be in [0, 1], got {}", name, momentum));
+  SCULPT_CHECK(eps > 0.0 && std::isfinite(eps), ConfigError,
+               fmt::format("layer '{}': argument 'eps' must be > 0, got {}", name, eps));
+  return std::make_unique<BatchNorm>(name, Dims, momentum, eps);
+}
+
 std::vector<LayerInfo> build_table() {
+  const std::vector<LayerArgInfo> bn_args = {
+      {"momentum", 0.1, "weight of each batch in the running statistics"},
+      {"eps", 1e-5, "added to the variance"}};
   const std::vector<LayerArgInfo> pool_args = {
       {"kernel", std::nullopt, "window size (square)"},
       {"stride", 0.0, "step between windows (0: the kernel size)"},
@@ -108,6 +123,18 @@ std::vector<LayerInfo> build_table() {
          return std::make_unique<LeakyReLU>(name, LeakyReluOp{.slope = static_cast<float>(slope)});
        },
        {{{{"negative_slope", 0.2}}, {11}}, {{}, {2, 3, 3}}}},
+      {"batchnorm1d",
+       "normalises each feature (or channel of [C, L]) over the batch; running statistics for "
+       "evaluation (torch's BatchNorm1d)",
+       bn_args,
+       make_batch_norm<1>,
+       {{{}, {5}}, {{{"momentum", 0.3}}, {3, 4}}}},
+      {"batchnorm2d",
+       "normalises each channel of [C, H, W] over the batch and positions; running statistics "
+       "for evaluation (torch's BatchNorm2d)",
+       bn_args,
+       make_batch_norm<2>,
+       {{{}, {3, 4, 5}}}},
       {"layernorm",
        "normalises each sample over its whole shape, then gamma * x + beta (torch's LayerNorm)",
        {{"eps", 1e-5, "added to the variance"}},

@@ -18,6 +18,8 @@ void Optimizer::init(const ParamStore& ps, std::vector<TensorSettings> settings)
   SCULPT_CHECK(settings.size() == ps.count(), Error, "one setting per parameter tensor is needed",
                "", "");
   settings_ = std::move(settings);
+  for (size_t i = 0; i < ps.count(); ++i)
+    if (!ps.entry(i).flags.trainable) settings_[i].frozen = true;
   steps_.assign(ps.count(), TensorStep{});
   for (StateArray& s : state_) s.data->assign(size_t(ps.arena_size()), s.initial);
   start_state(ps);

@@ -47,6 +47,12 @@ void bind_and_load(const json& g, Bound& b) {
   b.layer->reserve(b.n);
 }
 
+// Cases of layers that differ in training (BatchNorm's batch statistics) say "mode": "train";
+// the rest were computed as evaluation.
+Mode mode_of(const json& g) {
+  return g.value("mode", "eval") == "train" ? Mode::kTrain : Mode::kEval;
+}
+
 class LayerGolden : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(LayerGolden, ForwardAndBackwardMatchPyTorch) {
@@ -60,8 +66,11 @@ TEST_P(LayerGolden, ForwardAndBackwardMatchPyTorch) {
   ASSERT_EQ(int64_t(dy.size()), b.n * numel(b.layer->out_shape()));
 
   std::vector<float> y(dy.size(), -7.0f), dx(x.size(), -7.0f);  // poison: all must be written
-  b.layer->forward(b.ps, x.data(), y.data(), b.n, Pass{.mode = Mode::kEval});
+  b.layer->forward(b.ps, x.data(), y.data(), b.n, Pass{.mode = mode_of(g)});
   EXPECT_TRUE(golden::near("y", y.data(), g.at("y")));
+  const json after = g.value("buffers_after", json::object());
+  for (const auto& [name, want] : after.items())
+    EXPECT_TRUE(golden::near(name + " after the forward", b.ps.value(*b.ps.find(name)), want));
 
   b.layer->backward(b.ps, x.data(), y.data(), dy.data(), dx.data(), b.n);
   EXPECT_TRUE(golden::near("dx", dx.data(), g.at("dx")));
@@ -81,7 +90,7 @@ TEST_P(ParamLayerGolden, BackwardAccumulatesAndAcceptsNullDx) {
   const std::vector<float> x = golden::floats(g.at("x"));
   const std::vector<float> dy = golden::floats(g.at("dy"));
   std::vector<float> y(dy.size()), dx(x.size());
-  b.layer->forward(b.ps, x.data(), y.data(), b.n, Pass{.mode = Mode::kTrain});
+  b.layer->forward(b.ps, x.data(), y.data(), b.n, Pass{.mode = mode_of(g)});
   b.layer->backward(b.ps, x.data(), y.data(), dy.data(), dx.data(), b.n);
   b.layer->backward(b.ps, x.data(), y.data(), dy.data(), nullptr, b.n);
   for (const auto& [name, want] : g.at("grads").items()) {

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 
 #include "core/error.h"
@@ -153,6 +154,27 @@ TEST(TensorSettings, LrScaleMultipliesTheScheduledRate) {
   EXPECT_FLOAT_EQ(ps.value(*ps.find("fc2.weight"))[0], -0.05f);
   EXPECT_FLOAT_EQ(ps.value(*ps.find("fc2.bias"))[1], -0.05f);
   EXPECT_EQ(ps.value(*ps.find("fc3.weight"))[0], 0.0f);  // frozen
+}
+
+// A buffer (BatchNorm's running statistics) is frozen whatever a group says: Lookahead, which
+// pulls every weight back to its slow copy, would otherwise undo what the layer wrote.
+TEST(TensorSettings, BuffersAreNeverUpdatedEvenWhenAGroupMatchesThem) {
+  ParamStore ps;
+  const size_t w = ps.add("fc.weight", {3});
+  const size_t stat =
+      ps.add("bn.running_mean", {3}, {.decays = false, .prunable = false, .trainable = false});
+  ps.finalize();
+  OptimConfig cfg;
+  cfg.name = "lookahead";
+  cfg.set("k", int64_t{1});
+  cfg.groups = {group({"*"})};
+  auto opt = make_optimizer(cfg, ps);
+  std::fill_n(ps.value(stat), 3, 5.0f);  // the layer's forward writes its statistics
+  for (float& g : ps.grads()) g = 1.0f;
+  opt->step(ps, 0.1, 0);
+  EXPECT_EQ(ps.value(stat)[0], 5.0f);
+  EXPECT_NE(ps.value(w)[0], 0.0f);
+  EXPECT_TRUE(opt->settings()[stat].frozen);
 }
 
 TEST(TensorSettings, APatternMatchingNothingListsTheParameters) {

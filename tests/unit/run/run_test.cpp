@@ -63,6 +63,32 @@ TEST_F(RunTest, AStoppedRunResumedFromItsDirectoryEqualsAnUninterruptedOne) {
   EXPECT_EQ(third->resumed()->epoch, 2);
 }
 
+TEST_F(RunTest, BatchNormsRunningStatisticsResumeExactlyAndNeverTrain) {
+  const RecipeConfig norm =
+      parse_recipe(train::blobs_recipe(train::kNesterov, train::kNormModel), path("recipe.toml"));
+  auto whole = Run::start(norm, path("whole"));
+  ASSERT_FALSE(whole->train().stopped);
+  auto first = Run::start(norm, path("split"));
+  train::TrainHooks hooks;
+  hooks.on_step = [&](const train::StepEvent& e) {
+    if (e.step == 7) first->request_stop(15);
+  };
+  ASSERT_TRUE(first->train(hooks).stopped);
+  ASSERT_FALSE(Run::resume(path("split"))->train().stopped);
+  const io::Checkpoint ck = io::load_checkpoint(path("whole/checkpoints/last.safetensors"));
+  train::expect_same_checkpoint(ck,
+                                io::load_checkpoint(path("split/checkpoints/last.safetensors")));
+  // The statistics moved from their start (mean 0, variance 1), and no optimizer state was kept
+  // for them: they are buffers, not parameters.
+  const io::StoredTensor* var = ck.find("bn1.running_var");
+  ASSERT_NE(var, nullptr);
+  EXPECT_NE(var->data[0], 1.0f);
+  for (const auto& [name, t] : ck.tensors) {
+    if (name.find("running_") == std::string::npos || name.rfind("opt.", 0) != 0) continue;
+    for (float v : t.data) ASSERT_EQ(v, 0.0f) << name;
+  }
+}
+
 TEST_F(RunTest, AResumeMayChangeOnlyTheLengthAndTheOutput) {
   auto r = Run::start(recipe(), path("run"));
   r->train();

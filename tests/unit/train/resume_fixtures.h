@@ -13,7 +13,7 @@ namespace sculpt::train {
 
 // Two Gaussian blobs, a small MLP: a whole epoch takes milliseconds.
 inline std::string blobs_recipe(const std::string& optim,
-                         const std::string& model = "name = \"binary-mlp\"") {
+                                const std::string& model = "name = \"binary-mlp\"") {
   return R"([data]
 source = "synthetic-blobs"
 samples = 600
@@ -54,6 +54,30 @@ p = 0.3
 [[model.layers]]
 type = "linear"
 name = "fc2"
+out = 1)";
+
+// Normalisation and the newer activations: BatchNorm's running statistics (buffers the layer
+// updates in its forward) must resume too.
+inline const char* kNormModel = R"([[model.layers]]
+type = "linear"
+name = "fc1"
+out = 16
+[[model.layers]]
+type = "batchnorm1d"
+name = "bn1"
+[[model.layers]]
+type = "gelu"
+[[model.layers]]
+type = "linear"
+name = "fc2"
+out = 8
+[[model.layers]]
+type = "layernorm"
+[[model.layers]]
+type = "leakyrelu"
+[[model.layers]]
+type = "linear"
+name = "fc3"
 out = 1)";
 
 // Every tensor (weights and optimizer state) and the training state, bit for bit.
