@@ -130,6 +130,9 @@ void run_export(const ExportArgs& a) {
   for (const std::string& note : ex.notes) fmt::print("surgery:  {}\n", note);
   for (const prune::UnitChange& c : ex.surgery)
     fmt::print("surgery:  {} {} -> {} units (dead units removed)\n", c.layer, c.before, c.after);
+  if (!ex.folded.empty())
+    fmt::print("folded:   {} into the layer before (evaluation statistics)\n",
+               fmt::join(ex.folded, ", "));
 
   const infer::EncodedExport encoded = infer::encode_export(ex.model, {a.format, a.fp16});
   check_export(*t, infer::decode_export(encoded.bytes, out), a, out);

@@ -50,7 +50,7 @@ Row row(const char* name, const char* title, const char* rule, const char* paper
                               if constexpr (std::is_constructible_v<O, std::string, C>)
                                 return std::make_unique<O>(name, std::move(c));
                               else
-                                return std::make_unique<O>(std::move(c));
+                                return (void)name, std::make_unique<O>(std::move(c));
                             });
 }
 

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "core/error.h"
+#include "infer/fold.h"
 
 namespace sculpt::train {
 
@@ -53,6 +54,7 @@ ExportSource export_from_trainer(const Trainer& t, const std::string& source, bo
         source);
     out.model.tensors.push_back({e.name, e.shape, st->data});
   }
+  out.folded = infer::fold_batch_norms(out.model);
   return out;
 }
 

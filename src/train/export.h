@@ -16,10 +16,12 @@ struct ExportSource {
   infer::ExportModel model;
   std::vector<prune::UnitChange> surgery;  // layers that lost dead units
   std::vector<std::string> notes;          // dead units surgery had to keep, and why
+  std::vector<std::string> folded;         // BatchNorm layers folded away (infer/fold.h)
 };
 
 // `source` names the checkpoint in the export's provenance. Without `surgery` the layers keep
-// their dead units (the architecture as trained). Throws what surgery throws.
+// their dead units (the architecture as trained). BatchNorm layers after a convolution or a
+// linear layer are folded into it either way. Throws what surgery throws.
 ExportSource export_from_trainer(const Trainer& t, const std::string& source, bool surgery = true);
 
 }  // namespace sculpt::train
