@@ -121,6 +121,7 @@ Model Model::build(std::vector<std::unique_ptr<Layer>> layers, const Shape& inpu
                                  : std::string("more than the limit of ") + kMaxTensorText),
                  "model", "make the layer smaller (out, kernel, padding)");
     m.chain_ = m.chain_ && inputs[i] == std::vector<int>{static_cast<int>(i) - 1};
+    m.merges_.push_back(merge);
     m.layers_.push_back(std::move(layers[i]));
   }
   for (size_t i = 0; i + 1 < m.layers_.size(); ++i)
@@ -196,7 +197,7 @@ const float* Model::forward(ParamStore& ps, const float* x, int64_t n, const Pas
   const auto output = [&](int j) -> const float* { return j < 0 ? x : acts_[size_t(j)].data(); };
   std::vector<const float*> xs;
   for (size_t i = 0; i < layers_.size(); ++i) {
-    if (auto* merge = dynamic_cast<MergeLayer*>(layers_[i].get())) {
+    if (MergeLayer* merge = merges_[i]) {
       xs.clear();
       for (const int j : inputs_[i]) xs.push_back(output(j));
       merge->forward_inputs(xs, acts_[i].data(), n);
@@ -237,7 +238,7 @@ void Model::backward_graph(ParamStore& ps, const float* x, const float* dlogits,
   std::vector<float*> dxs;
   for (size_t i = last + 1; i-- > stop;) {
     const float* dy = i == last ? dlogits : grads_[i].data();
-    if (auto* merge = dynamic_cast<MergeLayer*>(layers_[i].get())) {
+    if (MergeLayer* merge = merges_[i]) {
       dxs.clear();
       for (const int j : inputs_[i]) dxs.push_back(target(j));
       merge->backward_inputs(dy, dxs, n);  // adds

@@ -93,6 +93,7 @@ class Model {
 
   std::vector<std::vector<int>> inputs_;  // per layer; -1: the model input
   std::vector<int> consumers_;            // per layer: how many layers read its output
+  std::vector<MergeLayer*> merges_;       // per layer: itself if it is a merge, else nullptr
   bool chain_ = true;
   std::vector<AlignedVector<float>> acts_;   // acts_[i]: output of layer i, [max_batch, out_i]
   AlignedVector<float> grad_a_, grad_b_;     // chain: ping-pong buffers for dL/d(activation)
