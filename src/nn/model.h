@@ -17,10 +17,10 @@ namespace sculpt::nn {
 
 // One layer as the recipe writes it: [[model.layers]] type = "linear", out = 300.
 struct LayerSpec {
-  std::string type;                    // registry key: "linear", "conv2d", "relu", ...
-  std::string name;                    // empty: derived ("fc1", "conv2", "relu3", ...)
-  std::map<std::string, double> args;  // numeric arguments: out, kernel, stride, padding, p
-  std::vector<std::string> inputs;     // empty: the previous layer (the model input for the first)
+  std::string type;                      // registry key: "linear", "conv2d", "relu", ...
+  std::string name;                      // empty: derived ("fc1", "conv2", "relu3", ...)
+  std::map<std::string, double> args;    // numeric arguments: out, kernel, stride, padding, p
+  std::vector<std::string> inputs = {};  // empty: the previous layer (the model input first)
 };
 
 // The name `inputs` uses for the model's input.
