@@ -156,6 +156,38 @@ def batch_norm_cases():
     batch_norm_case("batchnorm2d_eval", 2, 2, [3, 4, 5], False, 0.1, 53)
 
 
+def graph_case():
+    """A model graph, kind "graph": fc1 -> relu r1 -> fc2, sum = fc2 + r1 (add), cat = [sum, fc1]
+    (concat), tanh, fc3; the logits for x and the parameter gradients of sum(logits * r). Covers
+    the merge layers, which the single-layer cases cannot."""
+    gen = torch.Generator().manual_seed(60)
+    n = 4
+    x = rand(gen, n, 5)
+    shapes = {"fc1.weight": [6, 5], "fc1.bias": [6], "fc2.weight": [6, 6], "fc2.bias": [6],
+              "fc3.weight": [3, 12], "fc3.bias": [3]}
+    p = {k: rand(gen, *v, scale=0.5).requires_grad_(True) for k, v in shapes.items()}
+    fc1 = F.linear(x, p["fc1.weight"], p["fc1.bias"])
+    r1 = torch.relu(fc1)
+    fc2 = F.linear(r1, p["fc2.weight"], p["fc2.bias"])
+    total = fc2 + r1
+    cat = torch.cat([total, fc1], dim=1)
+    y = F.linear(torch.tanh(cat), p["fc3.weight"], p["fc3.bias"])
+    r = rand(gen, *y.shape)
+    y.backward(r)
+    L = lambda t, name, args=None, inputs=None: {"type": t, "name": name, "args": args or {},
+                                                  "inputs": inputs or []}
+    write("graph_residual", {
+        "kind": "graph",
+        "layers": [L("linear", "fc1", {"out": 6}), L("relu", "r1"), L("linear", "fc2", {"out": 6}),
+                   L("add", "sum", inputs=["fc2", "r1"]), L("concat", "cat", inputs=["sum", "fc1"]),
+                   L("tanh", "t1"), L("linear", "fc3", {"out": 3})],
+        "batch": n, "in_shape": [5], "x": flat_in(x),
+        "params": {k: {"shape": shapes[k], "data": flat_in(t.detach())} for k, t in p.items()},
+        "y": flat_out(y), "dy": flat_in(r),
+        "grads": {k: flat_out(t.grad) for k, t in p.items()},
+    })
+
+
 def pool_cases():
     configs = [("maxpool2d", "k2s2", 2, 2, 0, [2, 7, 6]), ("maxpool2d", "k3s2p1", 3, 2, 1, [2, 7, 8]),
                ("avgpool2d", "k2s2", 2, 2, 0, [2, 7, 6]), ("avgpool2d", "k3s1p1", 3, 1, 1, [2, 5, 6])]
@@ -621,6 +653,7 @@ def main():
     linear_cases()
     conv_cases()
     pool_cases()
+    graph_case()
     batch_norm_cases()
     activation_cases()
     loss_cases()

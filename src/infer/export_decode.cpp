@@ -189,6 +189,7 @@ ExportHeader decode_header(const json& j, const std::string& where) {
   for (const json& l : j.at("layers")) {
     nn::LayerSpec s{l.at("type").get<std::string>(), l.at("name").get<std::string>(), {}};
     for (const auto& [k, v] : l.at("args").items()) s.args[k] = v.get<double>();
+    if (l.contains("inputs")) s.inputs = l.at("inputs").get<std::vector<std::string>>();
     h.spec.layers.push_back(std::move(s));
   }
   h.info = j.at("info").get<std::map<std::string, std::string>>();

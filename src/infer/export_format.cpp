@@ -88,7 +88,9 @@ json header_json(const ExportModel& m, const std::vector<StoredInfo>& stored, ui
   for (const nn::LayerSpec& l : h.spec.layers) {
     json args = json::object();
     for (const auto& [k, v] : l.args) args[k] = v;
-    layers.push_back({{"type", l.type}, {"name", l.name}, {"args", args}});
+    json layer = {{"type", l.type}, {"name", l.name}, {"args", args}};
+    if (!l.inputs.empty()) layer["inputs"] = l.inputs;  // a graph's joins; a chain has none
+    layers.push_back(std::move(layer));
   }
   json tensors = json::array();
   uint64_t offset = 0;

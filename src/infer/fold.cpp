@@ -49,6 +49,20 @@ void fold(ExportModel& m, const nn::LayerSpec& into, const nn::LayerSpec& bn) {
                 [&](const ExportTensor& t) { return t.name.rfind(bn.name + ".", 0) == 0; });
 }
 
+// Whether layer i - 1's output goes to layer i alone (the only way folding keeps the others'
+// inputs unchanged): layer i reads it implicitly or by name, and no other layer names it.
+bool feeds_only_next(const std::vector<nn::LayerSpec>& layers, size_t i) {
+  const std::string& prev = layers[i - 1].name;
+  const std::vector<std::string>& in = layers[i].inputs;
+  if (!in.empty() && in != std::vector<std::string>{prev}) return false;
+  for (size_t k = 0; k < layers.size(); ++k) {
+    if (k == i) continue;
+    const std::vector<std::string>& other = layers[k].inputs;
+    if (std::find(other.begin(), other.end(), prev) != other.end()) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 std::vector<std::string> fold_batch_norms(ExportModel& m) {
@@ -56,9 +70,13 @@ std::vector<std::string> fold_batch_norms(ExportModel& m) {
   std::vector<nn::LayerSpec>& layers = m.header.spec.layers;
   for (size_t i = 1; i < layers.size();) {
     const std::string& prev = layers[i - 1].type;
-    if (is_batch_norm(layers[i].type) && (prev == "conv2d" || prev == "linear")) {
+    if (is_batch_norm(layers[i].type) && (prev == "conv2d" || prev == "linear") &&
+        feeds_only_next(layers, i)) {
       fold(m, layers[i - 1], layers[i]);
-      folded.push_back(layers[i].name);
+      // Readers of the BatchNorm now read the layer it was folded into.
+      const std::string bn = layers[i].name, into = layers[i - 1].name;
+      for (nn::LayerSpec& l : layers) std::replace(l.inputs.begin(), l.inputs.end(), bn, into);
+      folded.push_back(bn);
       layers.erase(layers.begin() + static_cast<std::ptrdiff_t>(i));
     } else {
       ++i;

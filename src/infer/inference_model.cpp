@@ -9,6 +9,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <optional>
 
 #include "core/error.h"
 #include "core/limits.h"
@@ -16,6 +17,7 @@
 #include "kernels/gemm.h"
 #include "kernels/im2col.h"
 #include "kernels/transpose.h"
+#include "nn/model.h"
 #include "nn/registry.h"
 #include "sparse/csr.h"
 #include "sparse/windowed.h"
@@ -48,7 +50,12 @@ struct InferenceModel::Impl {
   int64_t col_size = 0;                     // floats per thread in `cols`
   int col_threads = 1;                      // threads `cols` has room for (set at load)
 
+  // A graph (layers that name their inputs) runs as an nn::Model on the dense kernels; a chain
+  // runs the planned steps below.
+  std::optional<nn::Model> graph;
+
   void build(const infer::ExportModel& m, const InferenceOptions& o, const std::string& where);
+  void build_graph(const infer::ExportModel& m, const std::string& where);
   // The parts of build, in order: the layers from the header's spec (their input shapes
   // returned), the buffers' size against the limit, the tensors into the parameters, and the
   // steps: which layers run on the dense or sparse kernels, with a ReLU fused.
@@ -68,6 +75,9 @@ void InferenceModel::Impl::build(const infer::ExportModel& m, const InferenceOpt
   header = m.header;
   max_batch = o.max_batch;
   input_size = numel(header.input);
+  const bool is_graph = std::any_of(header.spec.layers.begin(), header.spec.layers.end(),
+                                    [](const nn::LayerSpec& l) { return !l.inputs.empty(); });
+  if (is_graph) return build_graph(m, where);
   const std::vector<Shape> ins = build_layers(where);
   check_buffers(where);
   load_tensors(m, where);
@@ -76,6 +86,34 @@ void InferenceModel::Impl::build(const infer::ExportModel& m, const InferenceOpt
   buf_b.assign(size_t(max_batch * widest), 0.0f);
   col_threads = std::max(1, omp_get_max_threads());
   cols.assign(size_t(col_size * col_threads), 0.0f);
+}
+
+void InferenceModel::Impl::build_graph(const infer::ExportModel& m, const std::string& where) {
+  try {
+    graph.emplace(nn::Model::build(header.spec, header.input));
+    graph->declare(params);
+  } catch (const Error& e) {
+    throw DataError("the model's architecture does not build: " + e.message(), where,
+                    "the file is damaged or was written for another Sculpt; export it again");
+  }
+  SCULPT_CHECK(graph->outputs() == header.outputs, DataError,
+               fmt::format("the layers produce {} outputs, the header says {}", graph->outputs(),
+                           header.outputs),
+               where, "the file is damaged; export the model again");
+  load_tensors(m, where);
+  graph->reserve(max_batch);  // ConfigError before allocating when the batch is too large
+  buf_a.assign(size_t(max_batch * input_size), 0.0f);
+  for (size_t i = 0; i < graph->size(); ++i) {
+    const nn::Layer& l = graph->layer(i);
+    InferenceLayer row{l.name(), std::string(l.kind()), "dense", 0, 0};
+    for (const ParamEntry& e : params.entries()) {
+      if (e.name != l.name() + ".weight") continue;
+      row.params = e.size;
+      const float* w = params.value(*params.find(e.name));
+      row.nonzeros = std::count_if(w, w + e.size, [](float v) { return v != 0.0f; });
+    }
+    if (row.params > 0) info.push_back(std::move(row));
+  }
 }
 
 std::vector<Shape> InferenceModel::Impl::build_layers(const std::string& where) {
@@ -266,6 +304,12 @@ void InferenceModel::predict(const float* x, int64_t n, float* logits) {
   const float mean = m.header.norm_mean, inv_std = 1.0f / m.header.norm_std;
   for (int64_t done = 0; done < n; done += m.max_batch) {
     const int64_t b = std::min(m.max_batch, n - done);
+    if (m.graph) {
+      kernels::affine(x + done * m.input_size, b * m.input_size, mean, inv_std, m.buf_a.data());
+      const float* y = m.graph->forward(m.params, m.buf_a.data(), b, nn::Pass{});
+      std::copy(y, y + b * m.header.outputs, logits + done * m.header.outputs);
+      continue;
+    }
     float* cur = m.buf_a.data();
     float* next = m.buf_b.data();
     // The standardisation rides on the first layout change when there is one.

@@ -97,33 +97,6 @@ std::string hint_for_bare_key(std::string_view key) {
 }
 
 // One [[model.layers]] entry: type (required), name (optional), every other key numeric.
-nn::LayerSpec parse_layer(const std::string& key, const toml::table& tbl, const std::string& where,
-                          const std::string& source) {
-  nn::LayerSpec spec;
-  for (const auto& [k, v] : tbl) {
-    const std::string name(k.str());
-    const std::string vwhere = position(source, v);
-    if (name == "type" || name == "name") {
-      const auto* s = v.as_string();
-      if (!s)
-        throw ConfigError(fmt::format("{}.{} must be a string, got {}", key, name, node_kind(v)),
-                          vwhere);
-      (name == "type" ? spec.type : spec.name) = s->get();
-    } else if (const auto* d = v.as_floating_point()) {
-      spec.args[name] = d->get();
-    } else if (const auto* n = v.as_integer()) {
-      spec.args[name] = static_cast<double>(n->get());
-    } else {
-      throw ConfigError(fmt::format("{}.{} must be a number, got {}", key, name, node_kind(v)),
-                        vwhere, "layer arguments (out, kernel, stride, padding, p) are numbers");
-    }
-  }
-  if (spec.type.empty())
-    throw ConfigError(fmt::format("{}.type is missing", key), where,
-                      "add type = \"linear\" (or conv2d, relu, maxpool2d, flatten, ...)");
-  return spec;
-}
-
 void parse_layers(RecipeConfig& r, const toml::node& node, const std::string& source) {
   r.model.custom.layers =
       read_tables(node, "model.layers", source, "write each layer as [[model.layers]]",
@@ -228,20 +201,6 @@ void resolve_model(RecipeConfig& r, bool name_given) {
         fmt::format("model.name = \"{}\" conflicts with [[model.layers]]", r.model.name), r.source,
         "remove model.name or set it to \"custom\"");
   r.model.name = "custom";
-}
-
-std::string toml_key(std::string_view k) {
-  const bool bare = !k.empty() && std::all_of(k.begin(), k.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
-  });
-  return bare ? std::string(k) : toml_quote(k);
-}
-
-// Layer arguments print as integers when they are whole numbers (out = 300, not 300.0).
-std::string format_arg(double x) {
-  if (std::isfinite(x) && std::floor(x) == x && std::fabs(x) < 9.0e15)
-    return std::to_string(static_cast<int64_t>(x));
-  return format_value(x);
 }
 
 // toml++ builds a table per dotted part ([a.b.c] or a.b.c = 1) and recurses over them when it
@@ -359,11 +318,7 @@ std::string to_toml(const RecipeConfig& r) {
     if (std::string_view(t.name) == "optim") out += groups_toml(r.optim);
     if (std::string_view(t.name) == "schedule") out += schedule_subtables_toml(r.schedule);
     if (std::string_view(t.name) != "model") continue;
-    for (const nn::LayerSpec& l : r.model.custom.layers) {
-      out += fmt::format("\n[[model.layers]]\ntype = {}\n", toml_quote(l.type));
-      if (!l.name.empty()) out += fmt::format("name = {}\n", toml_quote(l.name));
-      for (const auto& [k, x] : l.args) out += fmt::format("{} = {}\n", toml_key(k), format_arg(x));
-    }
+    out += layers_toml(r.model.custom.layers);
   }
   return out;
 }

@@ -61,6 +61,13 @@ std::vector<T> read_tables(const toml::node& node, const std::string& key,
   return out;
 }
 
+// [[model.layers]]: type, optional name, optional inputs (a layer name or a list of them),
+// numeric arguments. ConfigError naming the entry and the key otherwise.
+nn::LayerSpec parse_layer(const std::string& key, const toml::table& tbl, const std::string& where,
+                          const std::string& source);
+// The [[model.layers]] tables of a custom model, as TOML.
+std::string layers_toml(const std::vector<nn::LayerSpec>& layers);
+
 // [optim]: `name` is a field; every other key is an option of the chosen optimizer, kept as
 // written until optim::resolve_options checks it.
 Table optim_table();

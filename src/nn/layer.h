@@ -20,6 +20,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/limits.h"
 #include "core/param_store.h"
@@ -91,6 +92,21 @@ class Layer {
 
  private:
   std::string name_;
+};
+
+// A layer of several inputs (add, concat). The model binds, runs and backpropagates it through
+// the *_inputs calls; the single-input ones throw. backward_inputs ADDS into each dxs[k] that is
+// not nullptr (the model zeroes them first), so two inputs may share one gradient buffer.
+class MergeLayer : public Layer {
+ public:
+  using Layer::Layer;
+  virtual Shape bind_inputs(const std::vector<Shape>& in) = 0;
+  virtual void forward_inputs(const std::vector<const float*>& xs, float* y, int64_t n) = 0;
+  virtual void backward_inputs(const float* dy, const std::vector<float*>& dxs, int64_t n) = 0;
+
+  Shape bind(const Shape& in) final;
+  void forward(ParamStore&, const float*, float*, int64_t, const Pass&) final;
+  void backward(ParamStore&, const float*, const float*, const float*, float*, int64_t) final;
 };
 
 }  // namespace sculpt::nn

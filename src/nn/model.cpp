@@ -32,39 +32,103 @@ std::string with_commas(int64_t v) {
 
 }  // namespace
 
+namespace {
+
+// Layer i's inputs as indices: its named inputs looked up among the layers before it, or the
+// previous layer. ConfigError naming the layer for an unknown name or one that is not earlier.
+std::vector<int> resolve_inputs(const std::vector<LayerSpec>& layers, size_t i) {
+  const LayerSpec& l = layers[i];
+  if (l.inputs.empty()) return {static_cast<int>(i) - 1};
+  std::vector<int> out;
+  for (const std::string& want : l.inputs) {
+    if (want == kModelInput) {
+      out.push_back(-1);
+      continue;
+    }
+    const auto it = std::find_if(layers.begin(), layers.end(),
+                                 [&](const LayerSpec& o) { return o.name == want; });
+    SCULPT_CHECK(it != layers.end(), ConfigError,
+                 fmt::format("layer '{}' takes input '{}', which no layer is named", l.name, want),
+                 "model.layers", fmt::format("inputs name earlier layers or \"{}\"", kModelInput));
+    const auto at = static_cast<size_t>(it - layers.begin());
+    SCULPT_CHECK(at < i, ConfigError,
+                 fmt::format("layer '{}' takes input '{}', which comes {} it", l.name, want,
+                             at == i ? "from itself: a cycle" : "after"),
+                 "model.layers",
+                 "list the layers in the order they run: every input before the layers reading it "
+                 "(a cycle cannot be ordered)");
+    out.push_back(static_cast<int>(at));
+  }
+  return out;
+}
+
+}  // namespace
+
 Model Model::build(const ModelSpec& spec, const Shape& input) {
   SCULPT_CHECK(!spec.layers.empty(), ConfigError, "the model has no layers", "model",
                "name a built-in model or list [[model.layers]]");
-  std::vector<std::unique_ptr<Layer>> layers;
+  std::vector<LayerSpec> named = spec.layers;
   std::map<std::string, int> counts;
-  for (const auto& ls : spec.layers) {
-    LayerSpec named = ls;
-    const int k = ++counts[ls.type];
-    if (named.name.empty()) named.name = default_name(ls.type, k);
-    layers.push_back(make_layer(named));
+  for (LayerSpec& l : named) {
+    const int k = ++counts[l.type];
+    if (l.name.empty()) l.name = default_name(l.type, k);
+    SCULPT_CHECK(
+        l.name != kModelInput, ConfigError,
+        fmt::format("a layer is named '{}', the name inputs use for the model input", kModelInput),
+        "model.layers", "rename it");
   }
-  return build(std::move(layers), input);
+  std::vector<std::unique_ptr<Layer>> layers;
+  std::vector<std::vector<int>> inputs;
+  for (size_t i = 0; i < named.size(); ++i) {
+    layers.push_back(make_layer(named[i]));
+    inputs.push_back(resolve_inputs(named, i));
+  }
+  return build(std::move(layers), input, std::move(inputs));
 }
 
-Model Model::build(std::vector<std::unique_ptr<Layer>> layers, const Shape& input) {
+Model Model::build(std::vector<std::unique_ptr<Layer>> layers, const Shape& input,
+                   std::vector<std::vector<int>> inputs) {
   SCULPT_CHECK(!layers.empty(), ConfigError, "the model has no layers", "model",
                "give it at least one layer");
   SCULPT_CHECK(!input.empty() && numel(input) > 0, ShapeError,
                fmt::format("the model input shape {} is empty", to_string(input)));
+  if (inputs.empty())
+    for (size_t i = 0; i < layers.size(); ++i) inputs.push_back({static_cast<int>(i) - 1});
+  SCULPT_CHECK(inputs.size() == layers.size(), ConfigError, "one input list per layer is needed");
   Model m;
   m.input_ = input;
-  Shape shape = input;
-  for (auto& layer : layers) {
-    shape = layer->bind(shape);
-    SCULPT_CHECK(
-        checked_numel(shape) > 0, ShapeError,
-        fmt::format("layer '{}' outputs {} per sample: {}", layer->name(), to_string(shape),
-                    checked_numel(shape) == 0
-                        ? "no values"
-                        : std::string("more than the limit of ") + kMaxTensorText),
-        "model", "make the layer smaller (out, kernel, padding)");
-    m.layers_.push_back(std::move(layer));
+  m.consumers_.assign(layers.size(), 0);
+  for (size_t i = 0; i < layers.size(); ++i) {
+    Layer& layer = *layers[i];
+    std::vector<Shape> shapes;
+    for (const int j : inputs[i]) {
+      SCULPT_CHECK(
+          j >= -1 && j < static_cast<int>(i), ConfigError,
+          fmt::format("layer '{}' reads layer {}, which does not come before it", layer.name(), j));
+      shapes.push_back(j < 0 ? input : m.layers_[size_t(j)]->out_shape());
+      if (j >= 0) ++m.consumers_[size_t(j)];
+    }
+    auto* merge = dynamic_cast<MergeLayer*>(&layer);
+    SCULPT_CHECK(merge || shapes.size() == 1, ConfigError,
+                 fmt::format("layer '{}' ({}) takes one input, not {}", layer.name(), layer.kind(),
+                             shapes.size()),
+                 "model.layers", "join branches with an add or concat layer first");
+    const Shape shape = merge ? merge->bind_inputs(shapes) : layer.bind(shapes[0]);
+    SCULPT_CHECK(checked_numel(shape) > 0, ShapeError,
+                 fmt::format("layer '{}' outputs {} per sample: {}", layer.name(), to_string(shape),
+                             checked_numel(shape) == 0
+                                 ? "no values"
+                                 : std::string("more than the limit of ") + kMaxTensorText),
+                 "model", "make the layer smaller (out, kernel, padding)");
+    m.chain_ = m.chain_ && inputs[i] == std::vector<int>{static_cast<int>(i) - 1};
+    m.merges_.push_back(merge);
+    m.layers_.push_back(std::move(layers[i]));
   }
+  for (size_t i = 0; i + 1 < m.layers_.size(); ++i)
+    SCULPT_CHECK(m.consumers_[i] > 0, ConfigError,
+                 fmt::format("the output of layer '{}' is read by no layer", m.layers_[i]->name()),
+                 "model.layers", "use it as an input of a later layer, or remove it");
+  m.inputs_ = std::move(inputs);
   return m;
 }
 
@@ -90,7 +154,10 @@ int64_t Model::reserve_floats(int64_t max_batch, int threads) const {
     widest = std::max(widest, out);
     total = add_sat(total, add_sat(mul_sat(max_batch, out), l->scratch_floats(max_batch, threads)));
   }
-  return add_sat(total, mul_sat(2, mul_sat(max_batch, widest)));
+  // A chain: two ping-pong gradient buffers. A graph: one per layer and a scratch.
+  if (chain_) return add_sat(total, mul_sat(2, mul_sat(max_batch, widest)));
+  for (const auto& l : layers_) total = add_sat(total, mul_sat(max_batch, numel(l->out_shape())));
+  return add_sat(total, mul_sat(max_batch, widest));
 }
 
 void Model::reserve(int64_t max_batch) {
@@ -113,30 +180,43 @@ void Model::reserve(int64_t max_batch) {
     widest = std::max(widest, out);
     layers_[i]->reserve(max_batch);
   }
-  grad_a_.assign(static_cast<size_t>(max_batch * widest), 0.0f);
-  grad_b_.assign(static_cast<size_t>(max_batch * widest), 0.0f);
+  if (chain_) {
+    grad_a_.assign(static_cast<size_t>(max_batch * widest), 0.0f);
+    grad_b_.assign(static_cast<size_t>(max_batch * widest), 0.0f);
+    return;
+  }
+  grads_.resize(layers_.size());
+  for (size_t i = 0; i < layers_.size(); ++i) grads_[i].assign(acts_[i].size(), 0.0f);
+  scratch_.assign(static_cast<size_t>(max_batch * widest), 0.0f);
 }
 
 const float* Model::forward(ParamStore& ps, const float* x, int64_t n, const Pass& pass) {
   SCULPT_CHECK(n >= 1 && n <= max_batch_, ShapeError,
                fmt::format("batch of {} samples but the model reserved {}", n, max_batch_), "",
                "call reserve() with the largest batch size");
-  const float* in = x;
+  const auto output = [&](int j) -> const float* { return j < 0 ? x : acts_[size_t(j)].data(); };
+  std::vector<const float*> xs;
   for (size_t i = 0; i < layers_.size(); ++i) {
-    layers_[i]->forward(ps, in, acts_[i].data(), n, pass);
-    in = acts_[i].data();
+    if (MergeLayer* merge = merges_[i]) {
+      xs.clear();
+      for (const int j : inputs_[i]) xs.push_back(output(j));
+      merge->forward_inputs(xs, acts_[i].data(), n);
+    } else {
+      layers_[i]->forward(ps, output(inputs_[i][0]), acts_[i].data(), n, pass);
+    }
   }
-  return in;
+  return acts_.back().data();
 }
 
 void Model::backward(ParamStore& ps, const float* x, const float* dlogits, int64_t n) {
   SCULPT_CHECK(n >= 1 && n <= max_batch_, ShapeError,
                fmt::format("batch of {} samples but the model reserved {}", n, max_batch_));
+  // Layers below the first one with parameters need no gradient (see declare()).
+  const size_t stop = std::min(first_trainable_, layers_.size() - 1);
+  if (!chain_) return backward_graph(ps, x, dlogits, n, stop);
   const float* dy = dlogits;
   float* bufs[2] = {grad_a_.data(), grad_b_.data()};
   int next = 0;
-  // Layers below the first one with parameters need no gradient (see declare()).
-  const size_t stop = std::min(first_trainable_, layers_.size() - 1);
   for (size_t i = layers_.size(); i-- > stop;) {
     const float* xin = i == 0 ? x : acts_[i - 1].data();
     float* dx = i == stop ? nullptr : bufs[next];
@@ -146,16 +226,55 @@ void Model::backward(ParamStore& ps, const float* x, const float* dlogits, int64
   }
 }
 
+void Model::backward_graph(ParamStore& ps, const float* x, const float* dlogits, int64_t n,
+                           size_t stop) {
+  const size_t last = layers_.size() - 1;
+  for (size_t j = stop; j < last; ++j)
+    std::fill_n(grads_[j].data(), n * numel(layers_[j]->out_shape()), 0.0f);
+  // Where the gradient of input j goes: nowhere below `stop` (nothing there trains).
+  const auto target = [&](int j) -> float* {
+    return j >= static_cast<int>(stop) ? grads_[size_t(j)].data() : nullptr;
+  };
+  std::vector<float*> dxs;
+  for (size_t i = last + 1; i-- > stop;) {
+    const float* dy = i == last ? dlogits : grads_[i].data();
+    if (MergeLayer* merge = merges_[i]) {
+      dxs.clear();
+      for (const int j : inputs_[i]) dxs.push_back(target(j));
+      merge->backward_inputs(dy, dxs, n);  // adds
+      continue;
+    }
+    const int j = inputs_[i][0];
+    float* dst = target(j);
+    // backward writes dx: through the scratch when other readers of j add into dst too.
+    float* dx = dst && consumers_[size_t(j)] > 1 ? scratch_.data() : dst;
+    layers_[i]->backward(ps, j < 0 ? x : acts_[size_t(j)].data(), acts_[i].data(), dy, dx, n);
+    if (dx != dst) {
+      const int64_t size = n * numel(layers_[size_t(j)]->out_shape());
+      for (int64_t k = 0; k < size; ++k) dst[k] += dx[k];
+    }
+  }
+}
+
 std::string Model::summary(const ParamStore& ps) const {
   std::string out = fmt::format("input {}\n", to_string(input_));
   int64_t total = 0;
-  for (const auto& l : layers_) {
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    const Layer& l = *layers_[i];
     int64_t params = 0;
     for (const auto& e : ps.entries())
-      if (e.flags.trainable && e.name.rfind(l->name() + ".", 0) == 0) params += e.size;
+      if (e.flags.trainable && e.name.rfind(l.name() + ".", 0) == 0) params += e.size;
     total += params;
-    out += fmt::format("  {:<48} out {:<16} params {}\n", l->describe(), to_string(l->out_shape()),
+    out += fmt::format("  {:<48} out {:<16} params {}", l.describe(), to_string(l.out_shape()),
                        with_commas(params));
+    // A graph's joins and skips: "<- a, b" where a layer does not read the one before it.
+    if (inputs_[i] != std::vector<int>{static_cast<int>(i) - 1}) {
+      std::vector<std::string> names;
+      for (const int j : inputs_[i])
+        names.push_back(j < 0 ? kModelInput : layers_[size_t(j)]->name());
+      out += fmt::format("  <- {}", fmt::join(names, ", "));
+    }
+    out += "\n";
   }
   out += fmt::format("total parameters: {}\n", with_commas(total));
   return out;

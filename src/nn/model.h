@@ -1,5 +1,8 @@
-// Model: a sequential stack of layers built from a ModelSpec (a built-in name or a layer list
-// in the recipe). It owns the activation buffers, sized once by reserve(max_batch).
+// Model: a graph of layers built from a ModelSpec (a built-in name or a layer list in the
+// recipe), listed in order: each layer reads the previous one unless it names its inputs
+// (`inputs`: earlier layers' names, or "input" for the model's input), so a plain list is a
+// chain and `add` / `concat` join branches. The last layer's output is the logits. It owns the
+// activation buffers, sized once by reserve(max_batch).
 #pragma once
 
 #include <map>
@@ -14,10 +17,14 @@ namespace sculpt::nn {
 
 // One layer as the recipe writes it: [[model.layers]] type = "linear", out = 300.
 struct LayerSpec {
-  std::string type;                     // registry key: "linear", "conv2d", "relu", ...
-  std::string name;                     // empty: derived ("fc1", "conv2", "relu3", ...)
-  std::map<std::string, double> args;   // numeric arguments: out, kernel, stride, padding, p
+  std::string type;                      // registry key: "linear", "conv2d", "relu", ...
+  std::string name;                      // empty: derived ("fc1", "conv2", "relu3", ...)
+  std::map<std::string, double> args;    // numeric arguments: out, kernel, stride, padding, p
+  std::vector<std::string> inputs = {};  // empty: the previous layer (the model input first)
 };
+
+// The name `inputs` uses for the model's input.
+inline constexpr const char* kModelInput = "input";
 
 struct ModelSpec {
   std::vector<LayerSpec> layers;
@@ -36,8 +43,10 @@ class Model {
   // kMaxTensorNumel entries per sample, ConfigError for bad specs. Allocates no activations.
   static Model build(const ModelSpec& spec, const Shape& input);
   // The same from layers already made: a library user's own Layer subclasses among them (its
-  // traits() tell the pruner and the runtime what it is).
-  static Model build(std::vector<std::unique_ptr<Layer>> layers, const Shape& input);
+  // traits() tell the pruner and the runtime what it is). `inputs[i]` lists layer i's inputs
+  // as indices of earlier layers, -1 for the model input; empty: a chain.
+  static Model build(std::vector<std::unique_ptr<Layer>> layers, const Shape& input,
+                     std::vector<std::vector<int>> inputs = {});
 
   void declare(ParamStore& ps);
   void init(ParamStore& ps, Rng& rng);
@@ -61,14 +70,35 @@ class Model {
   size_t size() const { return layers_.size(); }
   Layer& layer(size_t i) { return *layers_[i]; }
   const Layer& layer(size_t i) const { return *layers_[i]; }
-  // Multi-line summary: one line per layer with its output shape and parameter count.
+  // Layer i's inputs (indices of earlier layers; -1: the model input) and how many layers read
+  // its output.
+  const std::vector<int>& inputs_of(size_t i) const { return inputs_[i]; }
+  int consumers_of(size_t i) const { return consumers_[i]; }
+  // Layer i's output goes to layer i + 1 alone, which reads nothing else: a link of a chain.
+  bool feeds_next_only(size_t i) const {
+    return i + 1 < layers_.size() && consumers_[i] == 1 &&
+           inputs_[i + 1] == std::vector<int>{int(i)};
+  }
+  // Every layer reads the one before it and nothing else.
+  bool is_chain() const { return chain_; }
+  // Multi-line summary: one line per layer with its output shape and parameter count, and its
+  // inputs where it does not simply read the previous layer.
   std::string summary(const ParamStore& ps) const;
 
  private:
   Shape input_;
   std::vector<std::unique_ptr<Layer>> layers_;
-  std::vector<AlignedVector<float>> acts_;  // acts_[i]: output of layer i, [max_batch, out_i]
-  AlignedVector<float> grad_a_, grad_b_;    // ping-pong buffers for dL/d(activation)
+  // The backward of a graph (not a chain): dL/d(output of layer i), summed over its readers.
+  void backward_graph(ParamStore& ps, const float* x, const float* dlogits, int64_t n, size_t stop);
+
+  std::vector<std::vector<int>> inputs_;  // per layer; -1: the model input
+  std::vector<int> consumers_;            // per layer: how many layers read its output
+  std::vector<MergeLayer*> merges_;       // per layer: itself if it is a merge, else nullptr
+  bool chain_ = true;
+  std::vector<AlignedVector<float>> acts_;   // acts_[i]: output of layer i, [max_batch, out_i]
+  AlignedVector<float> grad_a_, grad_b_;     // chain: ping-pong buffers for dL/d(activation)
+  std::vector<AlignedVector<float>> grads_;  // graph: grads_[i] = dL/d(acts_[i])
+  AlignedVector<float> scratch_;             // graph: one layer's dx before it is added
   int64_t max_batch_ = 0;
   size_t first_trainable_ = 0;  // index of the first layer with parameters (set by declare())
 };

@@ -17,6 +17,7 @@
 #include "nn/layers/flatten.h"
 #include "nn/layers/layer_norm.h"
 #include "nn/layers/linear.h"
+#include "nn/layers/merge.h"
 #include "nn/layers/pool2d.h"
 
 namespace sculpt::nn {
@@ -44,7 +45,8 @@ std::unique_ptr<Layer> make_pool(const std::string& name, const LayerArgs& a) {
   return std::make_unique<Pool>(name, k, s, p);
 }
 
-// The factory of a layer that takes no arguments.
+// The factory of a layer that takes no arguments. (A merge layer's example input is the shape
+// of each of its two inputs.)
 template <class L>
 std::unique_ptr<Layer> make_named(const std::string& name, const LayerArgs&) {
   return std::make_unique<L>(name);
@@ -145,6 +147,16 @@ std::vector<LayerInfo> build_table() {
          return std::make_unique<LayerNorm>(name, eps);
        },
        {{{}, {11}}, {{}, {2, 3, 4}}}},
+      {"add",
+       "sum of its inputs, all of one shape (a residual connection); inputs = [...]",
+       {},
+       make_named<Add>,
+       {{{}, {2, 3, 3}}}},
+      {"concat",
+       "its inputs stacked along the first axis (channels or features); inputs = [...]",
+       {},
+       make_named<Concat>,
+       {{{}, {2, 3, 3}}}},
       {"globalavgpool",
        "mean of each channel over its [H, W] plane: [C, H, W] -> [C]",
        {},

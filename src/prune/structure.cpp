@@ -14,6 +14,13 @@ std::vector<PrunableLayer> prunable_layers(const nn::Model& model, const ParamSt
   for (size_t i = 0; i < model.size(); ++i) {
     const nn::Layer& layer = model.layer(i);
     const nn::LayerTraits t = layer.traits();
+    if (linked && !model.feeds_next_only(i - 1)) {
+      linked = false;
+      out.back().note = fmt::format(
+          "units kept: the output before layer '{}' is joined with another or read by several "
+          "layers, and removing a unit is not followed through a graph's branches yet",
+          layer.name());
+    }
     if (!t.weight) {
       if (linked && !t.keeps_channels) {
         linked = false;

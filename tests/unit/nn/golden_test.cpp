@@ -117,12 +117,46 @@ INSTANTIATE_TEST_SUITE_P(Golden, LayerGolden, ::testing::ValuesIn(kLayerCases),
 INSTANTIATE_TEST_SUITE_P(Golden, ParamLayerGolden, ::testing::ValuesIn(kParamLayerCases),
                          [](const auto& info) { return info.param; });
 
+// A model graph (kind "graph"): its logits and parameter gradients against PyTorch's.
+TEST(GraphGolden, JoinsAndFanOutsMatchPyTorch) {
+  const std::vector<std::string> cases = golden::names_of_kind("graph");
+  ASSERT_FALSE(cases.empty());
+  for (const std::string& name : cases) {
+    const json g = golden::load(name);
+    ModelSpec spec;
+    for (const json& l : g.at("layers")) {
+      LayerSpec ls = spec_of(l);
+      for (const json& in : l.at("inputs")) ls.inputs.push_back(in.get<std::string>());
+      spec.layers.push_back(std::move(ls));
+    }
+    Model m = Model::build(spec, g.at("in_shape").get<Shape>());
+    ParamStore ps;
+    m.declare(ps);
+    ps.finalize();
+    for (const auto& [pname, p] : g.at("params").items()) {
+      const std::vector<float> data = golden::floats(p.at("data"));
+      std::copy(data.begin(), data.end(), ps.value(*ps.find(pname)));
+    }
+    const int64_t n = g.at("batch").get<int64_t>();
+    m.reserve(n);
+    const std::vector<float> x = golden::floats(g.at("x")), dy = golden::floats(g.at("dy"));
+    EXPECT_TRUE(golden::near(name + " logits", m.forward(ps, x.data(), n, Pass{}), g.at("y")));
+    m.backward(ps, x.data(), dy.data(), n);
+    for (const auto& [pname, want] : g.at("grads").items())
+      EXPECT_TRUE(golden::near(name + " grad of " + pname, ps.grad(*ps.find(pname)), want));
+  }
+}
+
 TEST(LayerGoldenFiles, TheCasesAreFound) { EXPECT_GE(kLayerCases.size(), 15u); }
 
 // Every registered layer type except dropout (random in training, identity in eval) has one.
 TEST(LayerGoldenFiles, EveryRegisteredLayerHasGoldenValues) {
   std::vector<std::string> covered;
   for (const auto& name : kLayerCases) covered.push_back(golden::load(name).at("spec").at("type"));
+  for (const auto& name : golden::names_of_kind("graph")) {  // the merge layers
+    const json g = golden::load(name);
+    for (const json& l : g.at("layers")) covered.push_back(l.at("type"));
+  }
   for (const auto& info : layer_registry()) {
     if (info.type == "dropout") continue;
     EXPECT_NE(std::find(covered.begin(), covered.end(), info.type), covered.end())
