@@ -43,9 +43,16 @@ struct Pass {
 // cautious ones, under which the pruner leaves the layer's neighbours unpruned (with a note)
 // instead of failing, and the runtime runs the layer as it is.
 struct LayerTraits {
-  // The output keeps the input's unit (channel) axis in order, so structured pruning can look
-  // through the layer to the next parametric one: activations, pooling, flatten, dropout.
+  // The output keeps the input's unit (channel) axis in order, and output channel c depends on
+  // input channel c alone, so structured pruning can look through the layer to the next
+  // parametric one: activations, pooling, flatten, dropout, BatchNorm; and `add`, whose inputs'
+  // channels are thereby tied together.
   bool keeps_channels = false;
+  // The output's channels are the inputs' channels one after another (concat).
+  bool stacks_channels = false;
+  // ParamStore entries with one value per channel (BatchNorm's scale, shift and running
+  // statistics): structured pruning masks and removes entry c with channel c.
+  std::vector<size_t> channel_params = {};
   // Each output value depends on the input value at the same index only: any memory layout.
   bool elementwise = false;
   // Evaluation changes no bytes (flatten, dropout): the runtime skips the layer.

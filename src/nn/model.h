@@ -30,7 +30,7 @@ struct ModelSpec {
   std::vector<LayerSpec> layers;
 };
 
-// Built-in models by name: mlp, lenet5, seed-cnn, linear, binary-mlp. `outputs` is the number
+// Built-in models by name: mlp, lenet5, seed-cnn, linear, binary-mlp, resnet-small. `outputs` is the number
 // of logits (classes, 1 for binary, targets for regression). Throws ConfigError for an unknown
 // name, with a "did you mean" hint.
 ModelSpec builtin_model(const std::string& name, int64_t outputs);

@@ -31,11 +31,11 @@ double ramp(Ramp shape, double x) {
   return r * r * r;
 }
 
-Pruner::Pruner(const PruneConfig& cfg, std::vector<PrunableLayer> layers, const ParamStore& ps,
+Pruner::Pruner(const PruneConfig& cfg, Structure structure, const ParamStore& ps,
                int64_t steps_per_epoch, int64_t total_steps, uint64_t seed)
-    : cfg_(cfg), layers_(std::move(layers)) {
+    : cfg_(cfg), structure_(std::move(structure)) {
   validate(cfg_);
-  candidates(layers_, ps, cfg_);  // reject unknown layer names and bad n:m before training
+  candidates(structure_, ps, cfg_);  // reject unknown layer names and bad n:m before training
   criterion_ = make_criterion(cfg_.criterion, cfg_.seed ? cfg_.seed : seed);
   if (criterion_->needs() != Needs::kWeights)
     stat_.assign(static_cast<size_t>(ps.arena_size()), 0.0f);
@@ -75,7 +75,7 @@ bool Pruner::observes_steps() const {
 
 void Pruner::prune(ParamStore& ps, double sparsity, Masks& masks) {
   criterion_->score(ps, stat_, scores_);
-  select(layers_, ps, scores_, cfg_, sparsity, masks);
+  select(structure_, ps, scores_, cfg_, sparsity, masks);
   if (criterion_->needs() == Needs::kGradients) std::fill(stat_.begin(), stat_.end(), 0.0f);
 }
 

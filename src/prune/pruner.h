@@ -22,11 +22,11 @@ class Pruner {
  public:
   // `seed` feeds the random criterion when cfg.seed is 0. Throws ConfigError for bad
   // combinations (validate) or layer names (candidates).
-  Pruner(const PruneConfig& cfg, std::vector<PrunableLayer> layers, const ParamStore& ps,
+  Pruner(const PruneConfig& cfg, Structure structure, const ParamStore& ps,
          int64_t steps_per_epoch, int64_t total_steps, uint64_t seed);
 
   const PruneConfig& config() const { return cfg_; }
-  const std::vector<PrunableLayer>& layers() const { return layers_; }
+  const std::vector<PrunableLayer>& layers() const { return structure_.layers; }
   const Criterion& criterion() const { return *criterion_; }
   // First and last step (in steps done) of the gradual ramp.
   int64_t begin_step() const { return t0_; }
@@ -48,7 +48,7 @@ class Pruner {
 
  private:
   PruneConfig cfg_;
-  std::vector<PrunableLayer> layers_;
+  Structure structure_;
   std::unique_ptr<Criterion> criterion_;
   AlignedVector<float> stat_, scores_;
   int64_t t0_ = 0, t1_ = 0;

@@ -20,7 +20,7 @@ constexpr float kPruned = -std::numeric_limits<float>::infinity();
 struct Item {
   float score;
   int64_t index;  // arena index (entries) or unit number
-  size_t layer;
+  size_t layer;   // prunable layer (entries) or channel group (units)
 };
 
 // Lower score first; ties by position, so the result does not depend on sort internals.
@@ -100,57 +100,78 @@ bool dead(const PrunableLayer& p, const ParamStore& ps, const float* keep, int64
   return std::all_of(row, row + p.fan_in, [](float k) { return k == 0.0f; });
 }
 
-// Masks unit u of layer l: its weight row, its bias entry and the next layer's columns.
-void kill_unit(const std::vector<PrunableLayer>& layers, const ParamStore& ps, size_t l, int64_t u,
+// Masks unit u of a channel group: its producers' weight rows and bias entries, its followers'
+// trainable per-channel entries (a BatchNorm's scale and shift; the running statistics are the
+// layer's own) and its readers' columns.
+void kill_unit(const Structure& s, const ParamStore& ps, const ChannelGroup& g, int64_t u,
                float* keep) {
-  const PrunableLayer& p = layers[l];
-  float* row = keep + ps.entry(p.weight).offset + u * p.fan_in;
-  std::fill(row, row + p.fan_in, 0.0f);
-  if (p.bias) keep[ps.entry(*p.bias).offset + u] = 0.0f;
-  if (!p.next) return;
-  const PrunableLayer& q = layers[*p.next];
-  float* next = keep + ps.entry(q.weight).offset;
-  for (int64_t r = 0; r < q.units; ++r)
-    std::fill_n(next + r * q.fan_in + u * p.next_spatial, p.next_spatial, 0.0f);
+  for (const size_t l : g.producers) {
+    const PrunableLayer& p = s.layers[l];
+    float* row = keep + ps.entry(p.weight).offset + u * p.fan_in;
+    std::fill(row, row + p.fan_in, 0.0f);
+    if (p.bias) keep[ps.entry(*p.bias).offset + u] = 0.0f;
+  }
+  for (const ChannelFollower& f : g.followers)
+    for (const size_t t : f.params)
+      if (ps.entry(t).flags.trainable)
+        std::fill_n(keep + ps.entry(t).offset + f.first + u * f.spatial, f.spatial, 0.0f);
+  for (const ChannelReader& r : g.readers) {
+    const PrunableLayer& q = s.layers[r.layer];
+    float* w = keep + ps.entry(q.weight).offset;
+    for (int64_t o = 0; o < q.units; ++o)
+      std::fill_n(w + o * q.fan_in + r.first + u * r.spatial, r.spatial, 0.0f);
+  }
 }
 
-// Neuron/channel: a unit scores the mean (l1) or root mean square (l2) of its entries'
-// scores, comparable across layers of different fan-in. Each layer keeps at least one unit.
-void select_units(const std::vector<PrunableLayer>& layers, const ParamStore& ps,
-                  const Candidates& cand, std::span<const float> scores, const PruneConfig& cfg,
-                  double sparsity, float* keep) {
+// Neuron/channel: a unit of a group scores the mean (l1) or root mean square (l2) of its
+// producers' entries' scores, comparable across layers of different fan-in. Each group keeps at
+// least one unit.
+void select_units(const Structure& s, const ParamStore& ps, const Candidates& cand,
+                  std::span<const float> scores, const PruneConfig& cfg, double sparsity,
+                  float* keep) {
   const auto table = parse_layer_table(cfg.layers, "prune.layers");
   const bool global = cfg.scope == prune::Scope::kGlobal;
-  std::vector<std::vector<Item>> groups(global ? 1 : layers.size());
-  for (size_t l = 0; l < layers.size(); ++l) {
-    if (!cand.weight[l]) continue;
-    const PrunableLayer& p = layers[l];
-    const float* s = scores.data() + ps.entry(p.weight).offset;
-    for (int64_t u = 0; u < p.units; ++u) {
+  const bool l2 = cfg.group_norm == prune::GroupNorm::kL2;
+  std::vector<std::vector<Item>> groups(global ? 1 : s.groups.size());
+  for (size_t gi = 0; gi < s.groups.size(); ++gi) {
+    const ChannelGroup& g = s.groups[gi];
+    const bool in = std::all_of(g.producers.begin(), g.producers.end(),
+                                [&](size_t l) { return cand.weight[l]; });
+    if (!in) continue;
+    for (int64_t u = 0; u < g.units; ++u) {
       double acc = 0.0;
-      for (int64_t j = 0; j < p.fan_in; ++j) {
-        const double v = s[u * p.fan_in + j];
-        acc += cfg.group_norm == prune::GroupNorm::kL2 ? v * v : v;
+      int64_t n = 0;
+      bool all_dead = true;
+      for (const size_t l : g.producers) {
+        const PrunableLayer& p = s.layers[l];
+        const float* row = scores.data() + ps.entry(p.weight).offset + u * p.fan_in;
+        for (int64_t j = 0; j < p.fan_in; ++j) acc += l2 ? double(row[j]) * row[j] : row[j];
+        n += p.fan_in;
+        all_dead = all_dead && dead(p, ps, keep, u);
       }
-      acc /= double(p.fan_in);
-      const float score = dead(p, ps, keep, u)                      ? kPruned
-                          : cfg.group_norm == prune::GroupNorm::kL2 ? float(std::sqrt(acc))
-                                                                    : float(acc);
-      groups[global ? 0 : l].push_back({score, u, l});
+      acc /= double(n);
+      const float score = all_dead ? kPruned : l2 ? float(std::sqrt(acc)) : float(acc);
+      groups[global ? 0 : gi].push_back({score, u, gi});
     }
   }
-  std::vector<int64_t> removed(layers.size(), 0);
+  // A group's sparsity in local scope: the table's entry for the first of its producers named
+  // there, else the run's.
+  const auto target = [&](const ChannelGroup& g) {
+    for (const size_t l : g.producers)
+      if (table.contains(s.layers[l].name)) return table.at(s.layers[l].name);
+    return sparsity;
+  };
+  std::vector<int64_t> removed(s.groups.size(), 0);
   for (auto& items : groups) {
     if (items.empty()) continue;
-    const double s =
-        global ? sparsity : layer_target(table, layers[items.front().layer].name, sparsity);
-    const int64_t k = count_for(s, int64_t(items.size()));
+    const double frac = global ? sparsity : target(s.groups[items.front().layer]);
+    const int64_t k = count_for(frac, int64_t(items.size()));
     std::sort(items.begin(), items.end(), lower);
     int64_t done = 0;
     for (const Item& it : items) {
       if (done == k) break;
-      if (removed[it.layer] + 1 >= layers[it.layer].units) continue;
-      kill_unit(layers, ps, it.layer, it.index, keep);
+      if (removed[it.layer] + 1 >= s.groups[it.layer].units) continue;
+      kill_unit(s, ps, s.groups[it.layer], it.index, keep);
       ++removed[it.layer];
       ++done;
     }
@@ -159,8 +180,8 @@ void select_units(const std::vector<PrunableLayer>& layers, const ParamStore& ps
 
 }  // namespace
 
-Candidates candidates(const std::vector<PrunableLayer>& layers, const ParamStore& ps,
-                      const PruneConfig& cfg) {
+Candidates candidates(const Structure& s, const ParamStore& ps, const PruneConfig& cfg) {
+  const std::vector<PrunableLayer>& layers = s.layers;
   auto known = [&](const std::string& name, const std::string& key) {
     const bool ok = std::any_of(layers.begin(), layers.end(),
                                 [&](const PrunableLayer& p) { return p.name == name; });
@@ -177,7 +198,7 @@ Candidates candidates(const std::vector<PrunableLayer>& layers, const ParamStore
     const PrunableLayer& p = layers[l];
     const bool out = std::find(excluded.begin(), excluded.end(), p.name) != excluded.end();
     bool w = !out && ps.entry(p.weight).flags.prunable;
-    if (structured(cfg) && !p.next) w = false;  // the outputs are never removed
+    if (structured(cfg) && !s.groups[p.group].removable) w = false;
     c.weight.push_back(w);
     c.bias.push_back(!out && cfg.biases && !structured(cfg) && p.bias.has_value());
     if (w && cfg.granularity == prune::Granularity::kNM) {
@@ -194,21 +215,21 @@ Candidates candidates(const std::vector<PrunableLayer>& layers, const ParamStore
   return c;
 }
 
-void select(const std::vector<PrunableLayer>& layers, ParamStore& ps, std::span<const float> scores,
+void select(const Structure& s, ParamStore& ps, std::span<const float> scores,
             const PruneConfig& cfg, double sparsity, Masks& masks) {
   SCULPT_CHECK(sparsity >= 0.0 && sparsity < 1.0, ConfigError,
                fmt::format("sparsity must be in [0, 1), got {}", sparsity), "prune.sparsity",
                "0.9 prunes 90% of the weights");
   SCULPT_CHECK(int64_t(scores.size()) == ps.arena_size() && !masks.empty(), ConfigError,
                "scores or masks do not cover the parameters", "prune::select");
-  const Candidates cand = candidates(layers, ps, cfg);
+  const Candidates cand = candidates(s, ps, cfg);
   float* keep = masks.keep().data();
   if (cfg.granularity == prune::Granularity::kNM)
-    select_n_m(layers, ps, cand, scores, cfg, keep);
+    select_n_m(s.layers, ps, cand, scores, cfg, keep);
   else if (structured(cfg))
-    select_units(layers, ps, cand, scores, cfg, sparsity, keep);
+    select_units(s, ps, cand, scores, cfg, sparsity, keep);
   else
-    select_entries(layers, ps, cand, scores, cfg, sparsity, keep);
+    select_entries(s.layers, ps, cand, scores, cfg, sparsity, keep);
   masks.apply_to_weights(ps);
 }
 

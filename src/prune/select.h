@@ -18,20 +18,23 @@
 namespace sculpt::prune {
 
 // Which entries a configuration may prune: per prunable layer, whether its weight (and bias)
-// take part. Throws ConfigError for an excluded or per-layer name that is not a layer (the
-// message lists the valid ones) and for N:M with an m that does not divide a layer's fan-in.
+// take part; for neuron/channel granularity only layers of removable groups do, and a group
+// only when all its producers do. Throws ConfigError for an excluded or per-layer name that is
+// not a layer (the message lists the valid ones) and for N:M with an m that does not divide a
+// layer's fan-in.
 struct Candidates {
   std::vector<bool> weight;  // per layer
   std::vector<bool> bias;    // per layer (unstructured with biases = true)
 };
-Candidates candidates(const std::vector<PrunableLayer>& layers, const ParamStore& ps,
-                      const PruneConfig& cfg);
+Candidates candidates(const Structure& s, const ParamStore& ps, const PruneConfig& cfg);
 
 // Prunes by `cfg` to `sparsity` (of the candidate weights; for neuron/channel granularity, of
 // the candidate units; ignored for N:M, whose sparsity is 1 - n/m, and when cfg.threshold >= 0).
-// `scores` is arena-sized (see Criterion::score). Zeroes the newly pruned weights in ps.
-// Requires: masks initialised for ps.
-void select(const std::vector<PrunableLayer>& layers, ParamStore& ps, std::span<const float> scores,
+// `scores` is arena-sized (see Criterion::score). A unit of a channel group scores over the rows
+// of all its producers, and removing it masks those rows, their bias entries, the group's
+// BatchNorm scale and shift entries and its readers' columns. Zeroes the newly pruned weights
+// in ps. Requires: masks initialised for ps.
+void select(const Structure& s, ParamStore& ps, std::span<const float> scores,
             const PruneConfig& cfg, double sparsity, Masks& masks);
 
 // Per-layer counts after pruning, for reports: weights (and bias entries) kept, units whose

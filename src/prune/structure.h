@@ -1,14 +1,21 @@
-// The prunable structure of a sequential model: its layers with prunable units in order (those
-// whose nn::LayerTraits name a weight: Linear, Conv2d), each with its units (neurons = rows of a
-// Linear weight [out, in], channels = filters of a Conv2d weight [out, in, kh, kw]) and the
-// next parametric layer that reads those units.
+// The prunable structure of a model (a chain or a graph): its layers with prunable units (those
+// whose nn::LayerTraits name a weight: Linear, Conv2d), and the channel groups that say which
+// units can be removed together, as Torch-Pruning's dependency graph does.
 //
-// Every weight is viewed as a matrix [units, fan_in]. Unit u of layer L feeds the columns
-// [u * next_spatial, (u + 1) * next_spatial) of the next layer's weight matrix: 1 column for
-// Linear -> Linear, kh * kw for Conv -> Conv, H * W for Conv -> Flatten -> Linear. The layers in
-// between must keep channels (LayerTraits::keeps_channels: activations, pooling, flatten,
-// dropout). After any other layer the chain is cut: the layer before it gets no `next`, so its
-// units are never removed (weight pruning still applies), and a `note` says why.
+// Every weight is viewed as a matrix [units, fan_in] (neurons = rows of a Linear weight
+// [out, in], channels = filters of a Conv2d weight [out, in, kh, kw]). A unit's output is
+// followed forward through the layers that keep channels (activations, pooling, flatten,
+// dropout, BatchNorm) to the layers that read it:
+//   - a layer with a weight reads channel c through its weight columns
+//     [c * spatial, (c + 1) * spatial): 1 for Linear -> Linear, kh * kw for Conv -> Conv, H * W
+//     for Conv -> Flatten -> Linear; after a concat, c counts from the input's first channel;
+//   - BatchNorm's scale, shift and running statistics have one entry per channel, which goes
+//     with it;
+//   - `add` ties its inputs' channels: the units of every layer feeding it (through layers that
+//     keep channels) form one group, ranked and removed together.
+// A group's channels cannot be removed when they reach the model's output, or a layer that
+// mixes channels (layernorm, a user's layer without traits): then `removable` is false and, for
+// the latter, `note` says why (weight pruning still applies).
 #pragma once
 
 #include <cstdint>
@@ -30,18 +37,49 @@ struct PrunableLayer {
   int64_t units = 0;           // rows (Linear) or output channels (Conv2d)
   int64_t fan_in = 0;          // weight entries per unit (in, or in_c * kh * kw)
   int64_t out_spatial = 1;     // output positions per unit and sample (1 for Linear, H * W)
-  // The next parametric layer (index into the vector) that reads this layer's units; none for
-  // the last one (its units are the model's outputs and are never removed).
-  std::optional<size_t> next;
-  int64_t next_spatial = 1;  // columns of next's weight matrix per unit of this layer
-  std::string note;          // why it has no `next` though a layer follows, if so
+  size_t group = 0;            // its ChannelGroup
+  std::string note;            // its group's note: why its units are kept, if so
 
   // Multiply-adds per sample of the dense layer: units * fan_in * out_spatial.
   int64_t flops() const { return units * fan_in * out_spatial; }
 };
 
-// The layers of `model` with prunable units, in forward order. Requires: model declared into ps.
-std::vector<PrunableLayer> prunable_layers(const nn::Model& model, const ParamStore& ps);
+// A layer with a weight reading a group's channels: channel c is its weight columns
+// [first + c * spatial, first + (c + 1) * spatial) of every row.
+struct ChannelReader {
+  size_t layer = 0;  // index into Structure::layers
+  int64_t first = 0, spatial = 1;
+};
+
+// Per-channel tensors of a layer that the group's channels pass through (BatchNorm): channel c
+// is their entries [first + c * spatial, first + (c + 1) * spatial) (spatial > 1 when a
+// BatchNorm1d reads a flattened map).
+struct ChannelFollower {
+  size_t layer_index = 0;      // in the model
+  std::vector<size_t> params;  // ParamStore entries
+  int64_t first = 0, spatial = 1;
+};
+
+struct ChannelGroup {
+  int64_t units = 0;
+  std::vector<size_t> producers = {};  // indices into Structure::layers, each with `units` units
+  std::vector<ChannelReader> readers = {};
+  std::vector<ChannelFollower> followers = {};
+  bool removable = true;
+  std::string note = {};  // why not removable, unless it is simply the model's output
+  // One producer, one reader, no followers, and every layer from the producer to the reader
+  // feeds the next alone: the path surgery can replay to fold a dead unit's constant output
+  // into the reader's bias.
+  bool chain = false;
+};
+
+struct Structure {
+  std::vector<PrunableLayer> layers;  // in forward order
+  std::vector<ChannelGroup> groups;   // every layer in exactly one group's producers
+};
+
+// The structure of `model`. Requires: model declared into ps.
+Structure prunable_structure(const nn::Model& model, const ParamStore& ps);
 
 // The names of prunable layers, for "unknown layer" messages: "fc1, fc2, fc3".
 std::string layer_names(const std::vector<PrunableLayer>& layers);

@@ -19,17 +19,18 @@ namespace sculpt::prune {
 namespace {
 
 // What survives of one parameter viewed as a matrix [rows, cols]: a weight is [units, fan_in],
-// a bias [units, 1], anything else [size, 1]. An empty index list keeps everything.
+// anything else [size, 1]. An empty index list keeps everything.
 struct Keep {
   int64_t rows = 0, cols = 1;
+  std::vector<bool> row_gone, col_gone;       // while planning
   std::vector<int64_t> live_rows, live_cols;  // ascending
   Shape shape;                                // the parameter's new shape
 };
 
-// What surgery does to one prunable layer.
-struct LayerPlan {
+// What surgery does to one channel group.
+struct GroupPlan {
   std::vector<int64_t> removed;  // dead units removed, ascending
-  std::vector<double> delta;     // added to the next layer's bias (original indexing), or empty
+  std::vector<double> delta;     // added to the reader's bias (a chain's fold), or empty
 };
 
 const io::StoredTensor& param(const io::Checkpoint& ck, const ParamStore& ps, size_t i) {
@@ -56,15 +57,23 @@ const float* mask_of(const io::Checkpoint& ck, const ParamEntry& e) {
   return m->data.data();
 }
 
-// Units of `l` whose whole weight row is masked; none without a mask.
-std::vector<int64_t> dead_units(const PrunableLayer& l, const ParamStore& ps,
+// Units of group `g` whose weight rows are masked in every producer; none without masks.
+std::vector<int64_t> dead_units(const Structure& s, const ChannelGroup& g, const ParamStore& ps,
                                 const io::Checkpoint& ck) {
-  const float* m = mask_of(ck, ps.entry(l.weight));
+  std::vector<const float*> masks;
+  for (const size_t l : g.producers) {
+    masks.push_back(mask_of(ck, ps.entry(s.layers[l].weight)));
+    if (!masks.back()) return {};
+  }
   std::vector<int64_t> dead;
-  if (!m) return dead;
-  for (int64_t u = 0; u < l.units; ++u) {
-    const float* row = m + u * l.fan_in;
-    if (std::all_of(row, row + l.fan_in, [](float k) { return k == 0.0f; })) dead.push_back(u);
+  for (int64_t u = 0; u < g.units; ++u) {
+    bool all = true;
+    for (size_t k = 0; k < masks.size() && all; ++k) {
+      const int64_t fan_in = s.layers[g.producers[k]].fan_in;
+      const float* row = masks[k] + u * fan_in;
+      all = std::all_of(row, row + fan_in, [](float m) { return m == 0.0f; });
+    }
+    if (all) dead.push_back(u);
   }
   return dead;
 }
@@ -116,39 +125,61 @@ bool fold(const PrunableLayer& next, const nn::Model& model, const io::Checkpoin
   return true;
 }
 
-// Whether next's weight columns [u * cols, (u + 1) * cols) are all zero, so that unit u's output
-// reaches nothing. Structured pruning masks (hence zeroes) them along with the unit's row; only
-// a row emptied some other way (unstructured pruning) leaves them and needs a fold.
-bool unread(const PrunableLayer& next, const ParamStore& ps, const io::Checkpoint& ck, int64_t u,
-            int64_t cols) {
-  const float* w = param(ck, ps, next.weight).data.data();
-  for (int64_t o = 0; o < next.units; ++o) {
-    const float* wu = w + o * next.fan_in + u * cols;
-    if (!std::all_of(wu, wu + cols, [](float v) { return v == 0.0f; })) return false;
+// Whether every reader's columns of unit u are all zero, so that its output reaches nothing.
+// Structured pruning masks (hence zeroes) them along with the unit's rows; only a row emptied
+// some other way (unstructured pruning) leaves them and needs a fold.
+bool unread(const Structure& s, const ChannelGroup& g, const ParamStore& ps,
+            const io::Checkpoint& ck, int64_t u) {
+  for (const ChannelReader& r : g.readers) {
+    const PrunableLayer& q = s.layers[r.layer];
+    const float* w = param(ck, ps, q.weight).data.data();
+    for (int64_t o = 0; o < q.units; ++o) {
+      const float* wu = w + o * q.fan_in + r.first + u * r.spatial;
+      if (!std::all_of(wu, wu + r.spatial, [](float v) { return v == 0.0f; })) return false;
+    }
   }
   return true;
 }
 
-// Which dead units of layers[li] go, and what their idle outputs add to the next bias.
-LayerPlan plan_layer(nn::Model& model, ParamStore& ps, const std::vector<PrunableLayer>& layers,
-                     size_t li, const io::Checkpoint& ck, std::vector<std::string>& notes) {
-  const PrunableLayer& l = layers[li];
-  LayerPlan plan;
-  if (!l.next) return plan;  // the outputs
-  const std::vector<int64_t> dead = dead_units(l, ps, ck);
+std::string producer_names(const Structure& s, const ChannelGroup& g) {
+  std::string out;
+  for (const size_t l : g.producers) out += (out.empty() ? "" : "+") + s.layers[l].name;
+  return out;
+}
+
+// Which dead units of group `g` go, and (a chain) what their idle outputs add to the reader's
+// bias. Off a chain a dead unit goes only when nothing reads it.
+GroupPlan plan_group(nn::Model& model, ParamStore& ps, const Structure& s, const ChannelGroup& g,
+                     const io::Checkpoint& ck, std::vector<std::string>& notes) {
+  GroupPlan plan;
+  if (!g.removable) return plan;
+  const std::vector<int64_t> dead = dead_units(s, g, ps, ck);
   if (dead.empty()) return plan;
-  SCULPT_CHECK(static_cast<int64_t>(dead.size()) < l.units, ShapeError,
-               fmt::format("cannot remove all {} units of {}", l.units, l.name), "",
+  SCULPT_CHECK(static_cast<int64_t>(dead.size()) < g.units, ShapeError,
+               fmt::format("cannot remove all {} units of {}", g.units, producer_names(s, g)), "",
                "every unit's weights are pruned: prune this layer less or exclude it");
-  const PrunableLayer& next = layers[*l.next];
+  if (!g.chain) {
+    for (const int64_t u : dead) {
+      if (unread(s, g, ps, ck, u))
+        plan.removed.push_back(u);
+      else
+        notes.push_back(fmt::format("{} unit {}: kept, its weights are pruned but the layers "
+                                    "after it still read it",
+                                    producer_names(s, g), u));
+    }
+    return plan;
+  }
+  const PrunableLayer& l = s.layers[g.producers[0]];
+  const ChannelReader& r = g.readers[0];
+  const PrunableLayer& next = s.layers[r.layer];
   const AlignedVector<float> idle = idle_outputs(model, ps, l, next, ck);
   const int64_t n = static_cast<int64_t>(idle.size()) / l.units;
   plan.delta.assign(static_cast<size_t>(next.units), 0.0);
   for (const int64_t u : dead) {
     const float* a = idle.data() + u * n;
-    const bool silent = std::all_of(a, a + n, [](float v) { return v == 0.0f; }) ||
-                        unread(next, ps, ck, u, l.next_spatial);
-    if (silent || fold(next, model, ck, ps, u, l.next_spatial, a, n, plan.delta)) {
+    const bool silent =
+        std::all_of(a, a + n, [](float v) { return v == 0.0f; }) || unread(s, g, ps, ck, u);
+    if (silent || fold(next, model, ck, ps, u, r.spatial, a, n, plan.delta)) {
       plan.removed.push_back(u);
     } else {
       notes.push_back(
@@ -160,39 +191,50 @@ LayerPlan plan_layer(nn::Model& model, ParamStore& ps, const std::vector<Prunabl
   return plan;
 }
 
-std::vector<int64_t> complement(const std::vector<int64_t>& removed, int64_t n) {
-  std::vector<int64_t> live;
-  for (int64_t i = 0, r = 0; i < n; ++i) {
-    if (r < static_cast<int64_t>(removed.size()) && removed[static_cast<size_t>(r)] == i)
-      ++r;
-    else
-      live.push_back(i);
-  }
-  return live;
+// Marks entries [first + u * span, first + (u + 1) * span) of `gone` for every removed u.
+void mark(std::vector<bool>& gone, const std::vector<int64_t>& removed, int64_t first,
+          int64_t span) {
+  for (const int64_t u : removed) std::fill_n(gone.begin() + first + u * span, span, true);
+}
+
+std::vector<int64_t> live(const std::vector<bool>& gone) {
+  std::vector<int64_t> out;
+  if (std::find(gone.begin(), gone.end(), true) == gone.end()) return out;  // keep everything
+  for (size_t i = 0; i < gone.size(); ++i)
+    if (!gone[i]) out.push_back(static_cast<int64_t>(i));
+  return out;
 }
 
 // One Keep per ParamStore entry, from the plans.
-std::vector<Keep> make_keeps(const ParamStore& ps, const std::vector<PrunableLayer>& layers,
-                             const std::vector<LayerPlan>& plans) {
+std::vector<Keep> make_keeps(const ParamStore& ps, const Structure& s,
+                             const std::vector<GroupPlan>& plans) {
   std::vector<Keep> keeps(ps.count());
-  for (size_t i = 0; i < ps.count(); ++i) keeps[i] = {ps.entry(i).size, 1, {}, {}, {}};
-  for (const PrunableLayer& l : layers) {
+  for (size_t i = 0; i < ps.count(); ++i) keeps[i] = {ps.entry(i).size, 1, {}, {}, {}, {}, {}};
+  for (const PrunableLayer& l : s.layers) {
     keeps[l.weight].rows = l.units;
     keeps[l.weight].cols = l.fan_in;
   }
-  for (size_t li = 0; li < layers.size(); ++li) {
-    const PrunableLayer& l = layers[li];
-    if (plans[li].removed.empty()) continue;
-    const std::vector<int64_t> live = complement(plans[li].removed, l.units);
-    keeps[l.weight].live_rows = live;
-    if (l.bias) keeps[*l.bias].live_rows = live;
-    // Unit u feeds next's columns [u * next_spatial, (u + 1) * next_spatial).
-    std::vector<int64_t>& cols = keeps[layers[*l.next].weight].live_cols;
-    for (const int64_t u : live)
-      for (int64_t j = 0; j < l.next_spatial; ++j) cols.push_back(u * l.next_spatial + j);
+  for (Keep& k : keeps) {
+    k.row_gone.assign(static_cast<size_t>(k.rows), false);
+    k.col_gone.assign(static_cast<size_t>(k.cols), false);
+  }
+  for (size_t gi = 0; gi < s.groups.size(); ++gi) {
+    const ChannelGroup& g = s.groups[gi];
+    const std::vector<int64_t>& removed = plans[gi].removed;
+    if (removed.empty()) continue;
+    for (const size_t l : g.producers) {
+      mark(keeps[s.layers[l].weight].row_gone, removed, 0, 1);
+      if (s.layers[l].bias) mark(keeps[*s.layers[l].bias].row_gone, removed, 0, 1);
+    }
+    for (const ChannelFollower& f : g.followers)
+      for (const size_t t : f.params) mark(keeps[t].row_gone, removed, f.first, f.spatial);
+    for (const ChannelReader& r : g.readers)
+      mark(keeps[s.layers[r.layer].weight].col_gone, removed, r.first, r.spatial);
   }
   for (size_t i = 0; i < ps.count(); ++i) {
     Keep& k = keeps[i];
+    k.live_rows = live(k.row_gone);
+    k.live_cols = live(k.col_gone);
     k.shape = ps.entry(i).shape;
     const int64_t rows = k.live_rows.empty() ? k.rows : int64_t(k.live_rows.size());
     const int64_t cols = k.live_cols.empty() ? k.cols : int64_t(k.live_cols.size());
@@ -244,19 +286,22 @@ io::StoredTensor slice(const std::string& name, const io::StoredTensor& t, const
 }
 
 // The spec, named, with the new unit counts; records the changes.
-nn::ModelSpec resize_spec(nn::ModelSpec spec, const std::vector<PrunableLayer>& layers,
-                          const std::vector<LayerPlan>& plans, std::vector<UnitChange>& changes) {
-  for (size_t li = 0; li < layers.size(); ++li) {
-    const PrunableLayer& l = layers[li];
-    if (plans[li].removed.empty()) continue;
-    const int64_t after = l.units - static_cast<int64_t>(plans[li].removed.size());
-    changes.push_back({l.name, l.units, after});
-    spec.layers[l.layer_index].args["out"] = static_cast<double>(after);
+nn::ModelSpec resize_spec(nn::ModelSpec spec, const Structure& s,
+                          const std::vector<GroupPlan>& plans, const std::vector<Keep>& keeps,
+                          std::vector<UnitChange>& changes) {
+  for (const PrunableLayer& l : s.layers) {
+    nn::LayerSpec& ls = spec.layers[l.layer_index];
+    const std::vector<int64_t>& removed = plans[l.group].removed;
+    if (!removed.empty()) {
+      const int64_t after = l.units - static_cast<int64_t>(removed.size());
+      changes.push_back({l.name, l.units, after});
+      ls.args["out"] = static_cast<double>(after);
+    }
     // A Linear normally infers `in`; when the recipe spelled it out it must follow the cut.
-    nn::LayerSpec& next = spec.layers[layers[*l.next].layer_index];
-    auto in = next.args.find("in");
-    if (next.type == "linear" && in != next.args.end() && in->second != 0)
-      in->second = static_cast<double>(after * l.next_spatial);
+    const Keep& k = keeps[l.weight];
+    auto in = ls.args.find("in");
+    if (ls.type == "linear" && in != ls.args.end() && in->second != 0 && !k.live_cols.empty())
+      in->second = static_cast<double>(k.live_cols.size());
   }
   return spec;
 }
@@ -279,20 +324,21 @@ SurgeryResult remove_dead_units(const nn::ModelSpec& spec, const Shape& input,
   model.declare(ps);
   ps.finalize();  // idle_outputs runs layers, which take the store (its values are unused)
   check_params(ps, ck);
-  const std::vector<PrunableLayer> layers = prunable_layers(model, ps);
+  const Structure st = prunable_structure(model, ps);
   model.reserve(1);
 
   SurgeryResult r;
-  std::vector<LayerPlan> plans;
+  std::vector<GroupPlan> plans;
+  for (const ChannelGroup& g : st.groups) plans.push_back(plan_group(model, ps, st, g, ck, r.notes));
   std::map<size_t, const std::vector<double>*> deltas;  // bias entry -> what to add to it
-  for (size_t li = 0; li < layers.size(); ++li) {
-    plans.push_back(plan_layer(model, ps, layers, li, ck, r.notes));
+  for (size_t gi = 0; gi < st.groups.size(); ++gi) {
+    const ChannelGroup& g = st.groups[gi];
+    if (plans[gi].delta.empty() || plans[gi].removed.empty()) continue;
+    const PrunableLayer& reader = st.layers[g.readers[0].layer];
+    if (reader.bias) deltas[*reader.bias] = &plans[gi].delta;
   }
-  for (size_t li = 0; li < layers.size(); ++li)
-    if (!plans[li].removed.empty() && layers[*layers[li].next].bias)
-      deltas[*layers[*layers[li].next].bias] = &plans[li].delta;
 
-  const std::vector<Keep> keeps = make_keeps(ps, layers, plans);
+  const std::vector<Keep> keeps = make_keeps(ps, st, plans);
   r.checkpoint.metadata = ck.metadata;
   for (const auto& [name, t] : ck.tensors) {
     const std::optional<size_t> p = owner(name, ps);
@@ -312,7 +358,7 @@ SurgeryResult remove_dead_units(const nn::ModelSpec& spec, const Shape& input,
     }
     r.checkpoint.tensors.emplace(name, slice(name, *src, keeps[*p], ps.entry(*p)));
   }
-  r.spec = resize_spec(named_spec(model, spec), layers, plans, r.changes);
+  r.spec = resize_spec(named_spec(model, spec), st, plans, keeps, r.changes);
   return r;
 }
 

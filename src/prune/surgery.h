@@ -3,17 +3,19 @@
 // as the masked one: a spec with reduced `out` arguments and a checkpoint whose tensors are
 // sliced to the new shapes, so it loads, trains and exports like any other model.
 //
-// A unit u of a prunable layer L (see PrunableLayer) is dead when its whole weight row is masked
-// ("mask.<weight>" == 0). Removing it drops row u of L's weight, entry u of L's bias and the
-// columns [u * next_spatial, (u + 1) * next_spatial) of the next prunable layer's weight.
+// A unit u of a channel group (see prune/structure.h) is dead when its weight row is masked
+// ("mask.<weight>" == 0) in every producer of the group. Removing it drops row u of each
+// producer's weight and bias, entry u of the group's BatchNorm tensors (scale, shift, running
+// statistics) and the unit's columns of every reader's weight.
 //
 // A dead unit still outputs a constant: act(bias_u), carried through the layers up to the next
-// one (sigmoid(0) = 0.5, or an unmasked bias). Structured pruning also zeroes the next layer's
+// one (sigmoid(0) = 0.5, or an unmasked bias). Structured pruning also zeroes the readers'
 // columns, so the constant reaches nothing. When a row was emptied otherwise (unstructured
 // pruning) and the constant is not zero, its effect on the next layer is folded into that
-// layer's bias, so the outputs do not change. The fold is exact for a next Linear, and for a
-// next Conv2d without padding when the constant is uniform; otherwise (a padded Conv2d sees the
-// zero border too) the unit is kept and a note says why.
+// layer's bias, so the outputs do not change; that is done on a chain (one producer, one reader,
+// no BatchNorm in between). The fold is exact for a next Linear, and for a next Conv2d without
+// padding when the constant is uniform; otherwise (a padded Conv2d sees the zero border too, or
+// the unit is part of a graph's branches) the unit is kept and a note says why.
 #pragma once
 
 #include <cstdint>
@@ -43,15 +45,15 @@ struct SurgeryResult {
   std::vector<std::string> notes;
 };
 
-// Removes the dead units of every prunable layer except the last (its units are the model's
-// outputs). Every checkpoint tensor whose name is a parameter name, or ends in "." + a parameter
-// name (optimizer state "opt.exp_avg.fc1.weight", masks "mask.fc1.weight", any per-parameter
+// Removes the dead units of every removable channel group (not the model's outputs). Every
+// checkpoint tensor whose name is a parameter name, or ends in "." + a parameter name
+// (optimizer state "opt.exp_avg.fc1.weight", masks "mask.fc1.weight", any per-parameter
 // array such as "prune.stat.fc1.weight"), is sliced like that parameter; it must have the
 // parameter's number of entries (DataError otherwise). Other tensors are copied unchanged.
 // Without mask tensors nothing changes (empty changes).
 // Throws ShapeError when every unit of a layer is dead ("cannot remove all 300 units of fc1")
 // or a parameter has the wrong shape, DataError when the checkpoint lacks a parameter the model
-// declares, and what Model::build and prunable_layers throw.
+// declares, and what Model::build and prunable_structure throw.
 SurgeryResult remove_dead_units(const nn::ModelSpec& spec, const Shape& input,
                                 const io::Checkpoint& ck);
 

@@ -118,7 +118,7 @@ class Trainer {
   // Pruning (trainer_prune.cpp). The masks are empty until something is pruned; [prune]
   // with when != "none" prunes during training (train_epoch and run call it).
   const Masks& masks() const { return masks_; }
-  const std::vector<prune::PrunableLayer>& prunable() const { return prunable_; }
+  const std::vector<prune::PrunableLayer>& prunable() const { return prunable_.layers; }
   const prune::Pruner* pruner() const { return pruner_.get(); }
   // Prunes once by `cfg` to cfg.sparsity (or cfg.threshold): criteria that need gradients
   // sum them over cfg.batches batches of `scoring` (never the test split) without updating
@@ -126,7 +126,7 @@ class Trainer {
   double prune_once(const prune::PruneConfig& cfg, const data::Dataset& scoring);
   // Per-layer counts (parameters, kept, units, FLOPs) under the current masks.
   std::vector<prune::LayerStats> prune_stats() const;
-  double sparsity() const { return prune::weight_sparsity(prunable_, params_, masks_); }
+  double sparsity() const { return prune::weight_sparsity(prunable_.layers, params_, masks_); }
   // Starts from another run's weights: the parameters of `ck` and its masks (when it has
   // any), with fresh optimizer state at step 0. For fine-tuning a pruned model with a new
   // schedule; the checkpoint's recipe is not compared. Errors as restore_params; DataError for
@@ -191,7 +191,7 @@ class Trainer {
   std::unique_ptr<clip::Clipper> clipper_;
   std::vector<double> tensor_sumsq_;  // per-tensor telemetry of a sampled step
   Masks masks_;
-  std::vector<prune::PrunableLayer> prunable_;
+  prune::Structure prunable_;
   std::unique_ptr<prune::Pruner> pruner_;  // [prune] when != "none"
   AlignedVector<float> rewind_;            // weights at prune.rewind_step
   void setup_pruning();                    // from the constructor

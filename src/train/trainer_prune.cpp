@@ -11,7 +11,7 @@
 namespace sculpt::train {
 
 void Trainer::setup_pruning() {
-  prunable_ = prune::prunable_layers(model_, params_);
+  prunable_ = prune::prunable_structure(model_, params_);
   const prune::PruneConfig& cfg = recipe_.prune;
   if (cfg.rewind_step == 0) rewind_.assign(params_.values().begin(), params_.values().end());
   if (cfg.when == prune::When::kNone) return;
@@ -73,7 +73,7 @@ double Trainer::after_step() {
 }
 
 std::vector<prune::LayerStats> Trainer::prune_stats() const {
-  return prune::layer_stats(prunable_, params_, masks_);
+  return prune::layer_stats(prunable_.layers, params_, masks_);
 }
 
 }  // namespace sculpt::train

@@ -27,6 +27,7 @@
 #include "prune/criterion.h"
 #include "prune/select.h"
 #include "prune/structure.h"
+#include "unit/prune/prune_test_net.h"
 
 namespace sculpt::prune {
 namespace {
@@ -40,7 +41,8 @@ nn::LayerSpec L(std::string type, std::map<std::string, double> args = {}) {
 struct Net {
   nn::Model model;
   ParamStore ps;
-  std::vector<PrunableLayer> layers;
+  Structure structure;
+  std::vector<PrunableLayer> layers;  // structure.layers
   Masks masks;
 
   const PrunableLayer& layer(const std::string& name) const {
@@ -64,7 +66,7 @@ struct Net {
 Net build(uint64_t seed = 11) {
   const nn::ModelSpec spec{{L("flatten"), L("linear", {{"out", 32}}), L("relu"),
                             L("linear", {{"out", 16}}), L("relu"), L("linear", {{"out", 4}})}};
-  Net n{nn::Model::build(spec, Shape{1, 8, 8}), {}, {}, {}};
+  Net n{nn::Model::build(spec, Shape{1, 8, 8}), {}, {}, {}, {}};
   n.model.declare(n.ps);
   n.ps.finalize();
   Rng rng(seed);
@@ -73,7 +75,8 @@ Net build(uint64_t seed = 11) {
   for (size_t i = 0; i < n.ps.count(); ++i)
     if (n.ps.entry(i).name.ends_with(".bias"))
       for (float& b : n.ps.value_span(i)) b = static_cast<float>(rng.uniform(-0.5, 0.5));
-  n.layers = prunable_layers(n.model, n.ps);
+  n.structure = prunable_structure(n.model, n.ps);
+  n.layers = n.structure.layers;
   n.masks.init(n.ps);
   return n;
 }
@@ -86,6 +89,11 @@ int64_t zeros(const Net& n, size_t tensor) {
 bool all_kept(const Net& n, size_t tensor) { return zeros(n, tensor) == 0; }
 
 // Units of `p` whose weight row is entirely masked.
+// The layer reading p's units on this chain; null for the outputs.
+const ChannelReader* reads(const Net& n, const PrunableLayer& p) {
+  return test_net::sole_reader(n.structure, p);
+}
+
 std::vector<int64_t> dead_units(const Net& n, const PrunableLayer& p) {
   std::vector<int64_t> out;
   const float* k = n.keep(p.weight);
@@ -199,7 +207,7 @@ std::vector<float> scores(const Case& c, Net& net, uint64_t seed = 5) {
 }
 
 void run_select(Net& net, const std::vector<float>& sc, const PruneConfig& cfg, double s) {
-  select(net.layers, net.ps, sc, cfg, s, net.masks);
+  select(net.structure, net.ps, sc, cfg, s, net.masks);
 }
 
 // Every run of m consecutive weights along each row of every pruned layer holds m - n zeros.
@@ -226,12 +234,13 @@ void expect_exact_neuron_mask(const Net& net) {
     for (int64_t u : dead_units(net, p)) {
       std::fill_n(expected.begin() + w + u * p.fan_in, p.fan_in, 0.0f);
       if (p.bias) expected[size_t(net.ps.entry(*p.bias).offset + u)] = 0.0f;
-      if (!p.next) continue;
-      const PrunableLayer& q = net.layers[*p.next];
+      const ChannelReader* next = reads(net, p);
+      if (!next) continue;
+      const PrunableLayer& q = net.layers[next->layer];
       const int64_t qw = net.ps.entry(q.weight).offset;
       for (int64_t r = 0; r < q.units; ++r)
-        std::fill_n(expected.begin() + qw + r * q.fan_in + u * p.next_spatial, p.next_spatial,
-                    0.0f);
+        std::fill_n(expected.begin() + qw + r * q.fan_in + next->first + u * next->spatial,
+                    next->spatial, 0.0f);
     }
   }
   int64_t differ = 0;
@@ -245,7 +254,7 @@ void expect_exact_neuron_mask(const Net& net) {
 int64_t expected_dead_global(const Net& net, double s, const std::set<std::string>& excluded = {}) {
   int64_t units = 0, capacity = 0;
   for (const PrunableLayer& p : net.layers)
-    if (p.next && !excluded.count(p.name)) {
+    if (reads(net, p) && !excluded.count(p.name)) {
       units += p.units;
       capacity += p.units - 1;
     }
@@ -274,7 +283,7 @@ void expect_target(const Net& net, const Case& c, double s) {
     for (const PrunableLayer& p : net.layers) {
       const int64_t d = int64_t(dead_units(net, p).size());
       dead += d;
-      if (!p.next) {
+      if (!reads(net, p)) {
         EXPECT_EQ(d, 0) << "the output layer lost units";
         EXPECT_TRUE(all_kept(net, *p.bias)) << "the output layer's bias was masked";
         continue;
@@ -353,7 +362,7 @@ TEST(PruneConformance, TiesPruneTheLowestArenaIndicesFirst) {
       std::vector<std::pair<size_t, int64_t>> units;  // (layer, unit) in arena order
       std::map<size_t, std::set<int64_t>> expected;
       for (size_t l = 0; l < net.layers.size(); ++l) {
-        if (!net.layers[l].next) continue;
+        if (!reads(net, net.layers[l])) continue;
         if (c.scope == "layer") {
           const int64_t k = expected_dead_layer(net.layers[l], s);
           for (int64_t u = 0; u < k; ++u) expected[l].insert(u);
@@ -493,7 +502,7 @@ TEST(PruneConformance, PerLayerSparsitiesOverrideTheDefault) {
       if (c.unstructured())
         EXPECT_EQ(zeros(net, p.weight), target_count(t, net.ps.entry(p.weight).size)) << p.name;
       else
-        EXPECT_EQ(int64_t(dead_units(net, p).size()), p.next ? expected_dead_layer(p, t) : 0)
+        EXPECT_EQ(int64_t(dead_units(net, p).size()), reads(net, p) ? expected_dead_layer(p, t) : 0)
             << p.name;
     }
   }

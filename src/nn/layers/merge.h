@@ -30,6 +30,7 @@ class Concat final : public MergeLayer {
  public:
   using MergeLayer::MergeLayer;
   std::string_view kind() const override { return "concat"; }
+  LayerTraits traits() const override { return {.stacks_channels = true}; }
   std::string describe() const override;
   Shape bind_inputs(const std::vector<Shape>& in) override;
   void forward_inputs(const std::vector<const float*>& xs, float* y, int64_t n) override;

@@ -42,11 +42,13 @@ TEST(PruneChannels, FiltersGoWithTheirColumnsAndSurgeryKeepsTheOutputs) {
   for (size_t i = 0; i < ps.count(); ++i)  // non-zero biases, so a wrong bias slice shows
     if (ps.entry(i).name.ends_with(".bias"))
       for (int64_t j = 0; j < ps.entry(i).size; ++j) ps.value(i)[j] = float(rng.uniform(-0.3, 0.3));
-  const std::vector<PrunableLayer> layers = prunable_layers(model, ps);
+  const Structure st = prunable_structure(model, ps);
+  const std::vector<PrunableLayer>& layers = st.layers;
   ASSERT_EQ(layers.size(), 4u);
-  EXPECT_EQ(layers[0].next_spatial, 9);  // conv1 -> conv2: 3x3 columns per channel
-  EXPECT_EQ(layers[1].next_spatial, 9);  // conv2 [8, 3, 3] -> flatten -> fc1: 3*3 per channel
-  EXPECT_EQ(layers[2].next_spatial, 1);
+  const auto spatial = [&](size_t l) { return st.groups[layers[l].group].readers.at(0).spatial; };
+  EXPECT_EQ(spatial(0), 9);  // conv1 -> conv2: 3x3 columns per channel
+  EXPECT_EQ(spatial(1), 9);  // conv2 [8, 3, 3] -> flatten -> fc1: 3*3 per channel
+  EXPECT_EQ(spatial(2), 1);
 
   PruneConfig cfg;
   cfg.granularity = prune::Granularity::kChannel;
@@ -55,7 +57,7 @@ TEST(PruneChannels, FiltersGoWithTheirColumnsAndSurgeryKeepsTheOutputs) {
   masks.init(ps);
   AlignedVector<float> scores(size_t(ps.arena_size()));
   make_criterion("magnitude")->score(ps, {}, scores);
-  select(layers, ps, scores, cfg, 0.5, masks);
+  select(st, ps, scores, cfg, 0.5, masks);
 
   const float* keep = masks.keep_data();
   const std::vector<LayerStats> stats = layer_stats(layers, ps, masks);

@@ -178,29 +178,29 @@ TEST(PruneConfig, MThatDoesNotDivideAFanInNamesTheLayer) {
   c.granularity = prune::Granularity::kNM;
   c.n = 32;
   c.m = 64;  // divides fc1's 64 inputs, not fc2's 32
-  ConfigError e = config_error([&] { candidates(net.layers, net.ps, c); });
+  ConfigError e = config_error([&] { candidates(net.structure, net.ps, c); });
   EXPECT_EQ(e.where(), "prune.m");
   EXPECT_TRUE(contains(e.message(), "'fc2'")) << e.what();
   EXPECT_TRUE(contains(e.message(), "32")) << e.what();
   EXPECT_FALSE(contains(e.message(), "fc1")) << e.what();
   // The Pruner refuses before training starts.
-  EXPECT_THROW((void)Pruner(c, net.layers, net.ps, 10, 40, 1), ConfigError);
+  EXPECT_THROW((void)Pruner(c, net.structure, net.ps, 10, 40, 1), ConfigError);
 
   c.n = 2;
   c.m = 3;  // divides none: the first layer is named
-  e = config_error([&] { candidates(net.layers, net.ps, c); });
+  e = config_error([&] { candidates(net.structure, net.ps, c); });
   EXPECT_TRUE(contains(e.message(), "'fc1'") && contains(e.message(), "64")) << e.what();
   // Excluding the layers it does not fit is the way out.
   c.m = 64;
   c.exclude = "fc2, fc3";
-  EXPECT_NO_THROW(candidates(net.layers, net.ps, c));
+  EXPECT_NO_THROW(candidates(net.structure, net.ps, c));
 }
 
 TEST(PruneConfig, UnknownLayerInExcludeListsTheValidNames) {
   const test_net::Net net = test_net::build_mlp(1);
   PruneConfig c = at_end();
   c.exclude = "fc2, fc9";
-  const ConfigError e = config_error([&] { candidates(net.layers, net.ps, c); });
+  const ConfigError e = config_error([&] { candidates(net.structure, net.ps, c); });
   EXPECT_EQ(e.where(), "prune.exclude");
   EXPECT_TRUE(contains(e.message(), "fc9")) << e.what();
   EXPECT_TRUE(contains(e.what(), "fc1, fc2, fc3")) << e.what();
@@ -211,7 +211,7 @@ TEST(PruneConfig, UnknownLayerInPerLayerTableListsTheValidNames) {
   PruneConfig c = at_end();
   c.scope = prune::Scope::kLayer;
   c.layers = "fc1=0.5,fc4=0.5";
-  const ConfigError e = config_error([&] { candidates(net.layers, net.ps, c); });
+  const ConfigError e = config_error([&] { candidates(net.structure, net.ps, c); });
   EXPECT_EQ(e.where(), "prune.layers");
   EXPECT_TRUE(contains(e.message(), "fc4")) << e.what();
   EXPECT_TRUE(contains(e.what(), "fc1, fc2, fc3")) << e.what();
@@ -221,12 +221,12 @@ TEST(PruneConfig, ExcludingEveryLayerLeavesNothingToPrune) {
   const test_net::Net net = test_net::build_mlp(1);
   PruneConfig c = at_end();
   c.exclude = "fc1,fc2,fc3";
-  const ConfigError e = config_error([&] { candidates(net.layers, net.ps, c); });
+  const ConfigError e = config_error([&] { candidates(net.structure, net.ps, c); });
   EXPECT_EQ(e.where(), "prune.exclude");
   // Neuron granularity never removes the outputs: excluding fc1 and fc2 leaves nothing either.
   c.granularity = prune::Granularity::kNeuron;
   c.exclude = "fc1,fc2";
-  EXPECT_THROW(candidates(net.layers, net.ps, c), ConfigError);
+  EXPECT_THROW(candidates(net.structure, net.ps, c), ConfigError);
 }
 
 }  // namespace

@@ -70,20 +70,25 @@ Net build(std::unique_ptr<nn::Layer> middle) {
 
 TEST(LayerTraits, EveryBuiltInLayerOfTheChainKeepsChannels) {
   Net n = build(std::make_unique<nn::ReLU>("relu_extra"));
-  const std::vector<PrunableLayer> layers = prunable_layers(n.model, n.ps);
-  ASSERT_EQ(layers.size(), 3u);
-  EXPECT_EQ(layers[0].next, std::optional<size_t>(1));
-  EXPECT_TRUE(layers[0].note.empty());
+  const Structure st = prunable_structure(n.model, n.ps);
+  ASSERT_EQ(st.layers.size(), 3u);
+  const ChannelGroup& g = st.groups[st.layers[0].group];
+  EXPECT_TRUE(g.removable);
+  ASSERT_EQ(g.readers.size(), 1u);
+  EXPECT_EQ(g.readers[0].layer, 1u);
+  EXPECT_TRUE(st.layers[0].note.empty());
 }
 
 TEST(LayerTraits, AnUnknownLayerCutsTheChainWithANoteInsteadOfAnError) {
   Net n = build(std::make_unique<Reverse>("rev"));
-  std::vector<PrunableLayer> layers;
-  ASSERT_NO_THROW(layers = prunable_layers(n.model, n.ps));
+  Structure st;
+  ASSERT_NO_THROW(st = prunable_structure(n.model, n.ps));
+  const std::vector<PrunableLayer>& layers = st.layers;
   ASSERT_EQ(layers.size(), 3u);
-  EXPECT_FALSE(layers[0].next.has_value()) << "fc1's units cannot be followed through 'rev'";
+  EXPECT_FALSE(st.groups[layers[0].group].removable)
+      << "fc1's units cannot be followed through 'rev'";
   EXPECT_NE(layers[0].note.find("'rev' (reverse)"), std::string::npos) << layers[0].note;
-  EXPECT_EQ(layers[1].next, std::optional<size_t>(2));  // fc2 -> fc3 as before
+  EXPECT_TRUE(st.groups[layers[1].group].removable);  // fc2 -> fc3 as before
   EXPECT_TRUE(layers[1].note.empty());
 
   // Neuron pruning removes fc2's units, never fc1's; the table says why.
@@ -94,7 +99,7 @@ TEST(LayerTraits, AnUnknownLayerCutsTheChainWithANoteInsteadOfAnError) {
   masks.init(n.ps);
   AlignedVector<float> scores(size_t(n.ps.arena_size()));
   make_criterion("magnitude")->score(n.ps, {}, scores);
-  select(layers, n.ps, scores, cfg, 0.5, masks);
+  select(st, n.ps, scores, cfg, 0.5, masks);
   const std::vector<LayerStats> stats = layer_stats(layers, n.ps, masks);
   EXPECT_EQ(stats[0].dead_units, 0);
   EXPECT_EQ(stats[1].dead_units, 4);
@@ -104,7 +109,7 @@ TEST(LayerTraits, AnUnknownLayerCutsTheChainWithANoteInsteadOfAnError) {
   // Weight pruning still reaches fc1.
   cfg.granularity = prune::Granularity::kUnstructured;
   masks.init(n.ps);
-  select(layers, n.ps, scores, cfg, 0.5, masks);
+  select(st, n.ps, scores, cfg, 0.5, masks);
   EXPECT_GT(layer_stats(layers, n.ps, masks)[0].params - layer_stats(layers, n.ps, masks)[0].kept,
             0);
 }

@@ -19,19 +19,28 @@ inline nn::LayerSpec L(std::string type, std::map<std::string, double> args = {}
 struct Net {
   nn::Model model;
   ParamStore ps;
-  std::vector<PrunableLayer> layers;
+  Structure structure;
+  std::vector<PrunableLayer> layers;  // structure.layers
 };
+
+// The one layer reading p's units and its columns per unit, on a chain; null when p's units are
+// not removable (the outputs, or read through a layer that mixes channels).
+inline const ChannelReader* sole_reader(const Structure& s, const PrunableLayer& p) {
+  const ChannelGroup& g = s.groups[p.group];
+  return g.removable && g.readers.size() == 1 ? &g.readers[0] : nullptr;
+}
 
 // 8x8 inputs, fc1 32 units reading 64 inputs each, fc2 16 reading 32, fc3 4 reading 16.
 inline Net build_mlp(uint64_t seed) {
   const nn::ModelSpec spec{{L("flatten"), L("linear", {{"out", 32}}), L("relu"),
                             L("linear", {{"out", 16}}), L("relu"), L("linear", {{"out", 4}})}};
-  Net n{nn::Model::build(spec, Shape{1, 8, 8}), {}, {}};
+  Net n{nn::Model::build(spec, Shape{1, 8, 8}), {}, {}, {}};
   n.model.declare(n.ps);
   n.ps.finalize();
   Rng rng(seed);
   n.model.init(n.ps, rng);
-  n.layers = prunable_layers(n.model, n.ps);
+  n.structure = prunable_structure(n.model, n.ps);
+  n.layers = n.structure.layers;
   return n;
 }
 

@@ -43,7 +43,7 @@ double zhu_gupta(double s_i, double s_f, double t, double t0, double n_dt) {
 // 10 steps per epoch, 40 steps in all; the ramp runs from epoch 1 (step 10) to epoch 3 (step 30).
 TEST(PrunerRamp, CubicTargetIsZhuAndGuptasFormula) {
   test_net::Net net = test_net::build_mlp(3);
-  const Pruner p(gradual(0.1, 0.9, 1, 3, 7), net.layers, net.ps, 10, 40, 1);
+  const Pruner p(gradual(0.1, 0.9, 1, 3, 7), net.structure, net.ps, 10, 40, 1);
   ASSERT_EQ(p.begin_step(), 10);
   ASSERT_EQ(p.end_step(), 30);
   for (int64_t t : {10, 11, 13, 17, 20, 24, 29, 30})
@@ -55,7 +55,7 @@ TEST(PrunerRamp, CubicTargetIsZhuAndGuptasFormula) {
 
 TEST(PrunerRamp, TargetIsZeroBeforeTheStartAndTheFinalSparsityAfterTheEnd) {
   test_net::Net net = test_net::build_mlp(3);
-  const Pruner p(gradual(0.2, 0.85, 1, 3, 5), net.layers, net.ps, 10, 40, 1);
+  const Pruner p(gradual(0.2, 0.85, 1, 3, 5), net.structure, net.ps, 10, 40, 1);
   for (int64_t t : {0, 1, 5, 9}) EXPECT_EQ(p.target(t), 0.0) << "t = " << t;
   for (int64_t t : {30, 31, 35, 40, 1000}) EXPECT_EQ(p.target(t), 0.85) << "t = " << t;
 }
@@ -65,25 +65,25 @@ TEST(PrunerRamp, TargetRisesWithTheSteps) {
     const Ramp shape = choice.value;
     SCOPED_TRACE(choice.text);
     test_net::Net net = test_net::build_mlp(3);
-    const Pruner p(gradual(0.0, 0.9, 1, 3, 5, shape), net.layers, net.ps, 10, 40, 1);
+    const Pruner p(gradual(0.0, 0.9, 1, 3, 5, shape), net.structure, net.ps, 10, 40, 1);
     for (int64_t t = 10; t < 40; ++t) EXPECT_LE(p.target(t), p.target(t + 1)) << "t = " << t;
     EXPECT_EQ(p.target(10), 0.0);
     EXPECT_EQ(p.target(30), 0.9);
   }
   test_net::Net net = test_net::build_mlp(3);
-  const Pruner lin(gradual(0.2, 0.8, 1, 3, 5, Ramp::kLinear), net.layers, net.ps, 10, 40, 1);
+  const Pruner lin(gradual(0.2, 0.8, 1, 3, 5, Ramp::kLinear), net.structure, net.ps, 10, 40, 1);
   EXPECT_NEAR(lin.target(20), 0.5, 1e-12);
   EXPECT_NEAR(lin.target(15), 0.35, 1e-12);
 }
 
 TEST(PrunerRamp, DueAtTheStartEveryDtAndTheEndOnly) {
   test_net::Net net = test_net::build_mlp(3);
-  const Pruner p(gradual(0.0, 0.9, 1, 3, 7), net.layers, net.ps, 10, 40, 1);
+  const Pruner p(gradual(0.0, 0.9, 1, 3, 7), net.structure, net.ps, 10, 40, 1);
   const std::set<int64_t> expected{10, 17, 24, 30};
   for (int64_t t = 0; t <= 45; ++t) EXPECT_EQ(p.due(t), expected.count(t) == 1) << "t = " << t;
 
   // dt dividing the ramp: the end step is one of the regular ones.
-  const Pruner q(gradual(0.0, 0.9, 0, 2, 5), net.layers, net.ps, 10, 40, 1);
+  const Pruner q(gradual(0.0, 0.9, 0, 2, 5), net.structure, net.ps, 10, 40, 1);
   const std::set<int64_t> expected_q{0, 5, 10, 15, 20};
   for (int64_t t = 0; t <= 45; ++t) EXPECT_EQ(q.due(t), expected_q.count(t) == 1) << "t = " << t;
 }
@@ -94,7 +94,7 @@ TEST(PrunerRamp, OnlyGradualPruningHasAClock) {
     PruneConfig c;
     c.when = *enum_of<When>(when);
     c.sparsity = 0.7;
-    const Pruner p(c, net.layers, net.ps, 10, 40, 1);
+    const Pruner p(c, net.structure, net.ps, 10, 40, 1);
     for (int64_t t = 0; t <= 40; ++t) EXPECT_FALSE(p.due(t)) << when << " t = " << t;
     EXPECT_EQ(p.target(0), 0.7) << when;
     EXPECT_EQ(p.target(25), 0.7) << when;
@@ -103,7 +103,7 @@ TEST(PrunerRamp, OnlyGradualPruningHasAClock) {
 
 TEST(PrunerRamp, EndZeroMeansTwoThirdsOfTheRun) {
   test_net::Net net = test_net::build_mlp(3);
-  const Pruner p(gradual(0.0, 0.9, 0, 0, 5), net.layers, net.ps, 10, 40, 1);
+  const Pruner p(gradual(0.0, 0.9, 0, 0, 5), net.structure, net.ps, 10, 40, 1);
   EXPECT_EQ(p.begin_step(), 0);
   EXPECT_EQ(p.end_step(), 27);  // 40 * 2 / 3 = 26.67
   EXPECT_TRUE(p.due(27));
@@ -119,13 +119,13 @@ TEST(PrunerRamp, RunUnitScalesTheRampWithTheRun) {
   c.unit = prune::RampUnit::kRun;
   for (int64_t epochs : {1, 2, 3, 10, 25}) {
     const int64_t total = 422 * epochs;
-    const Pruner p(c, net.layers, net.ps, 422, total, 1);
+    const Pruner p(c, net.structure, net.ps, 422, total, 1);
     EXPECT_EQ(p.begin_step(), std::llround(0.1 * double(total))) << epochs;
     EXPECT_EQ(p.end_step(), std::llround(0.7 * double(total))) << epochs;
     EXPECT_EQ(p.target(p.end_step()), 0.9);
   }
-  const Pruner run_unit(c, net.layers, net.ps, 422, 4220, 1);
-  const Pruner epoch_unit(gradual(0.0, 0.9, 1, 7, 5), net.layers, net.ps, 422, 4220, 1);
+  const Pruner run_unit(c, net.structure, net.ps, 422, 4220, 1);
+  const Pruner epoch_unit(gradual(0.0, 0.9, 1, 7, 5), net.structure, net.ps, 422, 4220, 1);
   EXPECT_EQ(run_unit.begin_step(), epoch_unit.begin_step());
   EXPECT_EQ(run_unit.end_step(), epoch_unit.end_step());
   // A fraction past the run is refused when the config is checked, naming the field.
@@ -141,14 +141,14 @@ TEST(PrunerRamp, RunUnitScalesTheRampWithTheRun) {
 TEST(PrunerRamp, ARampBeyondTheRunIsAConfigError) {
   test_net::Net net = test_net::build_mlp(3);
   try {
-    Pruner p(gradual(0.0, 0.9, 1, 5, 5), net.layers, net.ps, 10, 40, 1);
+    Pruner p(gradual(0.0, 0.9, 1, 5, 5), net.structure, net.ps, 10, 40, 1);
     FAIL() << "no exception";
   } catch (const ConfigError& e) {
     EXPECT_EQ(e.where(), "prune.end");
     EXPECT_NE(std::string(e.what()).find("40"), std::string::npos) << e.what();
   }
   // start 3.5 epochs -> step 35, after the two-thirds default end (27).
-  EXPECT_THROW((void)Pruner(gradual(0.0, 0.9, 3.5, 0, 5), net.layers, net.ps, 10, 40, 1),
+  EXPECT_THROW((void)Pruner(gradual(0.0, 0.9, 3.5, 0, 5), net.structure, net.ps, 10, 40, 1),
                ConfigError);
 }
 
@@ -186,7 +186,7 @@ TEST(PrunerStatistic, ClearedAfterAPruneExceptForMovement) {
     test_net::Net net = test_net::build_mlp(3);
     PruneConfig c = gradual(0.0, 0.5, 0, 2, 5);
     c.criterion = crit;
-    Pruner p(c, net.layers, net.ps, 10, 40, 1);
+    Pruner p(c, net.structure, net.ps, 10, 40, 1);
     EXPECT_TRUE(p.observes_steps());
     Rng rng(9);
     for (size_t i = 0; i < net.ps.count(); ++i)
@@ -202,7 +202,7 @@ TEST(PrunerStatistic, ClearedAfterAPruneExceptForMovement) {
     EXPECT_EQ(nonzero(), std::string(crit) == "movement");
   }
   test_net::Net net = test_net::build_mlp(3);
-  Pruner mag(gradual(0.0, 0.5, 0, 2, 5), net.layers, net.ps, 10, 40, 1);
+  Pruner mag(gradual(0.0, 0.5, 0, 2, 5), net.structure, net.ps, 10, 40, 1);
   EXPECT_FALSE(mag.observes_steps());
   EXPECT_TRUE(mag.stat().empty());
 }

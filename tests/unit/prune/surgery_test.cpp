@@ -34,7 +34,8 @@ const Shape kConvInput{1, 10, 10};
 struct SurgeryNet {
   nn::Model model;
   ParamStore ps;
-  std::vector<PrunableLayer> layers;
+  Structure structure;
+  std::vector<PrunableLayer> layers;  // structure.layers
   std::map<std::string, std::vector<float>> masks;  // per parameter, all ones until kill()
 
   // Kills unit u of layer `name` as structured pruning does: weight row, bias entry and the
@@ -46,11 +47,12 @@ struct SurgeryNet {
     std::fill_n(w.begin() + u * it->fan_in, it->fan_in, 0.0f);
     if (row_only) return;
     if (it->bias) masks[ps.entry(*it->bias).name][size_t(u)] = 0.0f;
-    if (!it->next) return;
-    const PrunableLayer& next = layers[*it->next];
-    auto& nw = masks[ps.entry(next.weight).name];
-    for (int64_t o = 0; o < next.units; ++o)
-      std::fill_n(nw.begin() + o * next.fan_in + u * it->next_spatial, it->next_spatial, 0.0f);
+    for (const ChannelReader& r : structure.groups[it->group].readers) {
+      const PrunableLayer& next = layers[r.layer];
+      auto& nw = masks[ps.entry(next.weight).name];
+      for (int64_t o = 0; o < next.units; ++o)
+        std::fill_n(nw.begin() + o * next.fan_in + r.first + u * r.spatial, r.spatial, 0.0f);
+    }
   }
   void apply_masks() {
     for (size_t i = 0; i < ps.count(); ++i)
@@ -60,7 +62,7 @@ struct SurgeryNet {
 };
 
 SurgeryNet build(const nn::ModelSpec& spec, const Shape& input, uint64_t seed = 7) {
-  SurgeryNet n{nn::Model::build(spec, input), {}, {}, {}};
+  SurgeryNet n{nn::Model::build(spec, input), {}, {}, {}, {}};
   n.model.declare(n.ps);
   n.ps.finalize();
   Rng rng(seed);
@@ -70,7 +72,8 @@ SurgeryNet build(const nn::ModelSpec& spec, const Shape& input, uint64_t seed = 
     if (n.ps.entry(i).name.ends_with(".bias"))
       for (int64_t j = 0; j < n.ps.entry(i).size; ++j)
         n.ps.value(i)[j] = static_cast<float>(rng.uniform(-0.5, 0.5));
-  n.layers = prunable_layers(n.model, n.ps);
+  n.structure = prunable_structure(n.model, n.ps);
+  n.layers = n.structure.layers;
   for (const auto& e : n.ps.entries()) n.masks[e.name].assign(size_t(e.size), 1.0f);
   return n;
 }
@@ -162,8 +165,8 @@ TEST(Surgery, MlpMatchesMaskedModel) {
 TEST(Surgery, ConvNetMatchesMaskedModel) {
   SurgeryNet n = build(conv_spec(), kConvInput);
   // conv1 [4,1,3,3] -> [4,8,8] -> pool [4,4,4]; conv2 [5,4,3,3] -> [5,4,4]; fc1 [6,80].
-  ASSERT_EQ(n.layers[0].next_spatial, 9);
-  ASSERT_EQ(n.layers[1].next_spatial, 16);
+  ASSERT_EQ(n.structure.groups[n.layers[0].group].readers.at(0).spatial, 9);
+  ASSERT_EQ(n.structure.groups[n.layers[1].group].readers.at(0).spatial, 16);
   n.kill("conv1", 1);
   n.kill("conv2", 2);
   n.kill("conv2", 4);
