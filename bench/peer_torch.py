@@ -11,6 +11,12 @@ train-mlp     model A: MLP 784-300-100-10, SGD lr 0.1 momentum 0.9 Nesterov wd 5
 train-lenet5  model B: LeNet-5 (conv 1->6 k5 p2, relu, maxpool 2; conv 6->16 k5, relu, maxpool 2;
               flatten 400; 400->120 relu; 120->84 relu; 84->10), same optimizer with lr 0.05
               (as `sculpt bench`), same batch.
+train-resnet  resnet-small: conv 1->32 k3 p1, maxpool 2; three pre-activation residual blocks
+              (BatchNorm2d, ReLU, conv 3x3; BatchNorm2d, ReLU, conv 3x3; plus the input, or a
+              1x1 conv of the first ReLU's output when the block changes width or stride) of
+              32, 64 and 128 channels; BatchNorm2d, ReLU, global average pool, 128->10; SGD lr
+              0.1, the first 12,800 training images (as `sculpt bench`). --channels-last runs
+              it in torch.channels_last memory format (oneDNN's preferred layout for convs).
 
 One warm-up epoch, then each rep is one full epoch timed end to end (batch gather, forward,
 loss, backward, optimizer step). Prints one JSON line: the per-rep samples/s and their median.
@@ -123,11 +129,38 @@ def model_b():
         nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10))
 
 
-CASES = {"train-mlp": model_a, "train-lenet5": model_b}
+class PreActBlock(nn.Module):
+    """The block of Sculpt's resnet-small (src/nn/model_spec.cpp, residual_block)."""
+
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.bn1 = nn.BatchNorm2d(cin)
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride=stride, padding=1)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, padding=1)
+        self.short = (nn.Conv2d(cin, cout, 1, stride=stride)
+                      if stride != 1 or cin != cout else None)
+
+    def forward(self, x):
+        a = torch.relu(self.bn1(x))
+        y = self.conv2(torch.relu(self.bn2(self.conv1(a))))
+        return y + (self.short(a) if self.short is not None else x)
+
+
+def model_c():
+    return nn.Sequential(
+        nn.Conv2d(1, 32, 3, padding=1), nn.MaxPool2d(2), PreActBlock(32, 32, 1),
+        PreActBlock(32, 64, 2), PreActBlock(64, 128, 2), nn.BatchNorm2d(128), nn.ReLU(),
+        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(128, 10))
+
+
+CASES = {"train-mlp": model_a, "train-lenet5": model_b, "train-resnet": model_c}
 OPTIM_CASES = ("optim-adam", "optim-sgd-nesterov")
 CLIP_CASES = ("clip-global-norm",)
 # The same SGD as `sculpt bench` (src/cli/cmd_bench.cpp): lr 0.1, LeNet-5 0.05.
-LR = {"train-mlp": 0.1, "train-lenet5": 0.05}
+LR = {"train-mlp": 0.1, "train-lenet5": 0.05, "train-resnet": 0.1}
+# Training images an epoch when --limit is not given (`sculpt bench`: kResnetSamples).
+DEFAULT_LIMIT = {"train-resnet": 12800}
 
 
 def run_epoch(model, opt, loss_fn, x, y):
@@ -268,6 +301,8 @@ def main():
                     help="use only the first N training samples (smoke tests; 0 = all 60,000)")
     ap.add_argument("--data-dir", default=DATA_DIR)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--channels-last", action="store_true",
+                    help="train-*: model and batches in torch.channels_last memory format")
     ap.add_argument("--foreach", action="store_true",
                     help="optim-*, clip-*: the multi-tensor implementation (default: torch's "
                          "default)")
@@ -299,9 +334,13 @@ def main():
         return
     torch.manual_seed(args.seed)
     x, y = load_train(args.data_dir)
-    if args.limit > 0:
-        x, y = x[:args.limit].contiguous(), y[:args.limit].contiguous()
+    limit = args.limit or DEFAULT_LIMIT.get(args.case, 0)
+    if limit > 0:
+        x, y = x[:limit].contiguous(), y[:limit].contiguous()
     model = CASES[args.case]()
+    if args.channels_last:
+        model = model.to(memory_format=torch.channels_last)
+        x = x.contiguous(memory_format=torch.channels_last)
     opt = torch.optim.SGD(model.parameters(), lr=LR[args.case], momentum=0.9, nesterov=True,
                           weight_decay=5e-4)
     loss_fn = nn.CrossEntropyLoss()

@@ -151,7 +151,7 @@ ModelSummary Run::model() const {
     LayerSummary row{
         .name = l.name(), .type = std::string(l.kind()), .output_shape = l.out_shape()};
     for (size_t k = 0; k < ps.count(); ++k) {
-      if (ps.entry(k).name.rfind(l.name() + ".", 0) != 0) continue;
+      if (ps.entry(k).name.rfind(l.name() + ".", 0) != 0 || !ps.entry(k).flags.trainable) continue;
       row.params += ps.entry(k).size;
       for (int64_t j = 0; j < ps.entry(k).size; ++j) row.nonzeros += ps.value(k)[j] != 0.0f;
     }

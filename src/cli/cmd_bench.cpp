@@ -39,9 +39,10 @@ struct BenchArgs {
   std::string data = DataConfig{}.path;
 };
 
-// Workloads A (MLP) and B (LeNet-5) of PEERS.md with the foundation's optimizer:
-// SGD lr 0.1 (LeNet 0.05), momentum 0.9, Nesterov, weight decay 5e-4, batch 128, all 60,000
-// training images (469 steps an epoch).
+// Workloads A (MLP) and B (LeNet-5) of PEERS.md, and resnet-small, with the foundation's
+// optimizer: SGD lr 0.1 (LeNet 0.05), momentum 0.9, Nesterov, weight decay 5e-4, batch 128, all
+// 60,000 training images (469 steps an epoch; resnet-small kResnetSamples).
+constexpr int64_t kResnetSamples = 12800;
 RecipeConfig bench_recipe(const BenchArgs& a) {
   RecipeConfig r;
   r.source = "bench " + a.name;
@@ -59,9 +60,13 @@ RecipeConfig bench_recipe(const BenchArgs& a) {
   } else if (a.name == "train-lenet5") {
     r.model.name = "lenet5";
     r.optim.set("lr", 0.05);
+  } else if (a.name == "train-resnet") {
+    // About 10x LeNet-5's work a sample: the first 12,800 images (100 steps) make an epoch.
+    r.model.name = "resnet-small";
+    r.data.limit_train = kResnetSamples;
   } else {
     throw ConfigError("unknown benchmark case '" + a.name + "'", "bench",
-                      "cases: train-mlp, train-lenet5, optim-adam, optim-sgd-nesterov, "
+                      "cases: train-mlp, train-lenet5, train-resnet, optim-adam, optim-sgd-nesterov, "
                       "clip-global-norm, infer, infer-mlp-b1, infer-mlp-b256, "
                       "infer-sparse95-b1, infer-sparse95-b256, infer-trained95-b1, "
                       "infer-trained95-b256, infer-lenet90-b1, infer-lenet90-b256, "
@@ -259,7 +264,7 @@ void add_bench(CLI::App& app) {
   const auto [sub, args] = add_verb<BenchArgs>(
       app, "bench", "Run a benchmark case (the Sculpt half of ./bench/run)", run_bench);
   sub->add_option("case", args->name,
-                  "train-mlp | train-lenet5 | optim-adam | optim-sgd-nesterov | clip-global-norm "
+                  "train-mlp | train-lenet5 | train-resnet | optim-adam | optim-sgd-nesterov | clip-global-norm "
                   "| infer (with --model) | infer-mlp-b1 | infer-mlp-b256 | infer-sparse95-b1 | "
                   "infer-sparse95-b256 | infer-trained95-b1 | infer-trained95-b256 | "
                   "infer-lenet90-b1 | infer-lenet90-b256 (these four with --model) | "

@@ -1,6 +1,7 @@
 // ParamStore: declaration, arena allocation and lookup.
 #include "core/param_store.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "core/error.h"
@@ -56,6 +57,15 @@ int64_t ParamStore::num_params() const {
   int64_t n = 0;
   for (const auto& e : entries_)
     if (e.flags.trainable) n += e.size;
+  return n;
+}
+
+int64_t ParamStore::num_nonzero() const {
+  int64_t n = 0;
+  for (const auto& e : entries_)
+    if (e.flags.trainable)
+      n += std::count_if(values_.begin() + e.offset, values_.begin() + e.offset + e.size,
+                         [](float v) { return v != 0.0f; });
   return n;
 }
 

@@ -65,6 +65,8 @@ class ParamStore {
   // Number of real parameters: padding and buffers (ParamFlags::trainable false) excluded, as
   // torch's parameters() counts.
   int64_t num_params() const;
+  // How many of those are not zero (a pruned model's remaining weights).
+  int64_t num_nonzero() const;
 
   void zero_grads();
 

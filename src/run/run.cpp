@@ -83,10 +83,9 @@ std::unique_ptr<Run> Run::resume(const std::string& dir,
   // what the checkpoint does not cover (inside an epoch, its step records up to the checkpoint
   // stay).
   write_text_file(files.recipe, to_toml(r->recipe_));
-  const int64_t epoch_begun = state.epoch + (state.progress ? 1 : 0);
   r->resumed_ = ResumePoint{.epoch = state.epoch,
                             .step = state.step,
-                            .dropped = trim_metrics(files.metrics, epoch_begun, state.step)};
+                            .dropped = trim_metrics(files.metrics, state.epoch, state.step)};
   r->saved_step_ = state.step;
   return r;
 }

@@ -73,28 +73,30 @@ RunFiles resume_files(const std::string& dir) {
 namespace {
 
 // A metrics.jsonl line stays if it is a JSON object, not an "end" record, and not past the
-// checkpoint in epoch or step.
-bool keep_metrics_line(const std::string& line, int64_t epoch, int64_t step) {
+// checkpoint: in step, in epoch (the epoch after the complete ones may have begun), and for an
+// "epoch" record, in complete epochs.
+bool keep_metrics_line(const std::string& line, int64_t epochs, int64_t step) {
   const auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) return false;
-  if (j.value("event", std::string()) == "end") return false;
+  const std::string event = j.value("event", std::string());
+  if (event == "end") return false;
   auto beyond = [&](const char* key, int64_t limit) {
     const auto it = j.find(key);
     return it != j.end() && it->is_number_integer() && it->get<int64_t>() > limit;
   };
-  return !beyond("epoch", epoch) && !beyond("step", step);
+  return !beyond("epoch", event == "epoch" ? epochs : epochs + 1) && !beyond("step", step);
 }
 
 }  // namespace
 
-int64_t trim_metrics(const std::string& path, int64_t epoch, int64_t step) {
+int64_t trim_metrics(const std::string& path, int64_t epochs, int64_t step) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return 0;
   std::string kept, line;
   int64_t dropped = 0;
   while (std::getline(in, line)) {
     if (line.empty()) continue;
-    if (!keep_metrics_line(line, epoch, step)) {
+    if (!keep_metrics_line(line, epochs, step)) {
       ++dropped;
       continue;
     }

@@ -88,10 +88,8 @@ report::MetricsRecord end_record(const train::EpochEvent& last, const train::Tra
 }
 
 void add_model_counts(report::MetricsRecord& r, const train::Trainer& t) {
-  const auto values = t.params().values();
   r.extra["params"] = double(t.params().num_params());
-  r.extra["nonzero"] = double(std::count_if(values.begin(), values.end(),
-                                            [](float v) { return v != 0.0f; }));
+  r.extra["nonzero"] = double(t.params().num_nonzero());
   if (!t.masks().empty()) {
     r.sparsity = t.sparsity();
     add_layer_extras(r, t.prune_stats());

@@ -27,6 +27,19 @@ TEST(ParamStore, EntriesAreAlignedAndDisjoint) {
   EXPECT_FALSE(ps.find("fc2.bias").has_value());
 }
 
+TEST(ParamStore, CountsLeaveOutBuffers) {
+  ParamStore ps;
+  const size_t w = ps.add("bn.weight", {4});
+  const size_t m = ps.add("bn.running_mean", {4}, {.decays = false, .prunable = false,
+                                                   .trainable = false});
+  ps.finalize();
+  for (float& v : ps.value_span(m)) v = 1.0f;
+  ps.value(w)[0] = 2.0f;
+  ps.value(w)[3] = -1.0f;
+  EXPECT_EQ(ps.num_params(), 4);
+  EXPECT_EQ(ps.num_nonzero(), 2) << "the running mean is a buffer, not a parameter";
+}
+
 TEST(ParamStore, ZeroGradsClearsTheWholeArena) {
   ParamStore ps;
   ps.add("a", {40});

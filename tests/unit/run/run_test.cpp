@@ -2,6 +2,7 @@
 // and checkpoints; a stop requested from a hook saves a checkpoint, and resuming from the
 // directory ends where an uninterrupted run ends, bit for bit.
 #include "run/run.h"
+#include "run/run_dir.h"
 
 #include <gtest/gtest.h>
 
@@ -29,6 +30,31 @@ class RunTest : public testing::TempDirTest {
     return {std::istreambuf_iterator<char>(in), {}};
   }
 };
+
+// A checkpoint taken at an epoch's last step (checkpoint_every) comes before that epoch's record:
+// a kill between the two must drop the record, which the resumed run writes again.
+TEST_F(RunTest, TrimmingKeepsWhatTheCheckpointCoversAndNoMore) {
+  const std::string m = path("metrics.jsonl");
+  std::ofstream(m) << R"({"event":"step","epoch":1,"step":5}
+{"event":"epoch","epoch":1,"step":5}
+{"event":"step","epoch":2,"step":10}
+{"event":"epoch","epoch":2,"step":10}
+{"event":"step","epoch":3,"step":1)";
+  // After step 10, epoch 2 not closed: its record goes, and the torn line.
+  EXPECT_EQ(trim_metrics(m, 1, 10), 2);
+  EXPECT_EQ(text(m),
+            "{\"event\":\"step\",\"epoch\":1,\"step\":5}\n"
+            "{\"event\":\"epoch\",\"epoch\":1,\"step\":5}\n"
+            "{\"event\":\"step\",\"epoch\":2,\"step\":10}\n");
+  std::ofstream(m, std::ios::app) << R"({"event":"epoch","epoch":2,"step":10}
+{"event":"step","epoch":3,"step":15}
+{"event":"end","epoch":3,"step":15}
+)";
+  // After epoch 2 closed at step 10: its record stays, the later ones go.
+  EXPECT_EQ(trim_metrics(m, 2, 10), 2);
+  EXPECT_NE(text(m).find("{\"event\":\"epoch\",\"epoch\":2,\"step\":10}"), std::string::npos);
+  EXPECT_EQ(text(m).find("\"epoch\":3"), std::string::npos);
+}
 
 TEST_F(RunTest, AStoppedRunResumedFromItsDirectoryEqualsAnUninterruptedOne) {
   auto whole = Run::start(recipe(), path("whole"));
