@@ -20,6 +20,7 @@
 #include "nn/model.h"
 #include "nn/registry.h"
 #include "sparse/csr.h"
+#include "infer/sparse_layer.h"
 #include "sparse/windowed.h"
 
 namespace sculpt::infer {
@@ -50,12 +51,13 @@ struct InferenceModel::Impl {
   int64_t col_size = 0;                     // floats per thread in `cols`
   int col_threads = 1;                      // threads `cols` has room for (set at load)
 
-  // A graph (layers that name their inputs) runs as an nn::Model on the dense kernels; a chain
-  // runs the planned steps below.
+  // A graph (layers that name their inputs) runs as an nn::Model, its sparse Linear and Conv2d
+  // layers on SparseLayer; a chain runs the planned steps below.
   std::optional<nn::Model> graph;
 
   void build(const infer::ExportModel& m, const InferenceOptions& o, const std::string& where);
-  void build_graph(const infer::ExportModel& m, const std::string& where);
+  void build_graph(const infer::ExportModel& m, const InferenceOptions& o,
+                   const std::string& where);
   // The parts of build, in order: the layers from the header's spec (their input shapes
   // returned), the buffers' size against the limit, the tensors into the parameters, and the
   // steps: which layers run on the dense or sparse kernels, with a ReLU fused.
@@ -64,7 +66,6 @@ struct InferenceModel::Impl {
   void load_tensors(const infer::ExportModel& m, const std::string& where);
   void plan_steps(const std::vector<Shape>& ins, const InferenceOptions& o);
   void run_step(const Step& s, const float* x, float* y, int64_t n);
-  void sparse_conv(const Step& s, const float* x, float* y, int64_t n);
 };
 
 void InferenceModel::Impl::build(const infer::ExportModel& m, const InferenceOptions& o,
@@ -77,7 +78,7 @@ void InferenceModel::Impl::build(const infer::ExportModel& m, const InferenceOpt
   input_size = numel(header.input);
   const bool is_graph = std::any_of(header.spec.layers.begin(), header.spec.layers.end(),
                                     [](const nn::LayerSpec& l) { return !l.inputs.empty(); });
-  if (is_graph) return build_graph(m, where);
+  if (is_graph) return build_graph(m, o, where);
   const std::vector<Shape> ins = build_layers(where);
   check_buffers(where);
   load_tensors(m, where);
@@ -88,9 +89,40 @@ void InferenceModel::Impl::build(const infer::ExportModel& m, const InferenceOpt
   cols.assign(size_t(col_size * col_threads), 0.0f);
 }
 
-void InferenceModel::Impl::build_graph(const infer::ExportModel& m, const std::string& where) {
+void InferenceModel::Impl::build_graph(const infer::ExportModel& m, const InferenceOptions& o,
+                                       const std::string& where) {
+  // The graph as the spec says, to name the layers, their inputs and their weights; then again
+  // with each Linear and Conv2d sparse enough (the rule of a chain) on its sparse stand-in.
+  std::vector<std::unique_ptr<nn::Layer>> layers;
+  std::vector<std::vector<int>> inputs;
+  std::vector<bool> sparse;
   try {
-    graph.emplace(nn::Model::build(header.spec, header.input));
+    nn::Model probe = nn::Model::build(header.spec, header.input);
+    ParamStore names;
+    probe.declare(names);
+    for (size_t i = 0; i < probe.size(); ++i) {
+      nn::LayerSpec spec = header.spec.layers[i];
+      spec.name = probe.layer(i).name();
+      layers.push_back(nn::make_layer(spec));
+      inputs.push_back(probe.inputs_of(i));
+      const nn::LayerTraits t = probe.layer(i).traits();
+      bool fits = false;
+      if (t.weight && t.bias) {
+        const std::string& w = names.entry(*t.weight).name;
+        const auto it = std::find_if(m.tensors.begin(), m.tensors.end(),
+                                     [&](const infer::ExportTensor& x) { return x.name == w; });
+        if (it != m.tensors.end()) {
+          const int64_t nnz = int64_t(it->values.size()) -
+                              std::count(it->values.begin(), it->values.end(), 0.0f);
+          const double limit = t.conv ? kAutoSparseConv : kAutoSparseLinear;
+          fits = o.kernels == "sparse" ||
+                 (o.kernels == "auto" && double(nnz) <= limit * double(it->values.size()));
+        }
+      }
+      sparse.push_back(fits);
+      if (fits) layers.back() = std::make_unique<SparseLayer>(std::move(layers.back()));
+    }
+    graph.emplace(nn::Model::build(std::move(layers), header.input, std::move(inputs)));
     graph->declare(params);
   } catch (const Error& e) {
     throw DataError("the model's architecture does not build: " + e.message(), where,
@@ -104,15 +136,14 @@ void InferenceModel::Impl::build_graph(const infer::ExportModel& m, const std::s
   graph->reserve(max_batch);  // ConfigError before allocating when the batch is too large
   buf_a.assign(size_t(max_batch * input_size), 0.0f);
   for (size_t i = 0; i < graph->size(); ++i) {
-    const nn::Layer& l = graph->layer(i);
-    InferenceLayer row{l.name(), std::string(l.kind()), "dense", 0, 0};
-    for (const ParamEntry& e : params.entries()) {
-      if (e.name != l.name() + ".weight") continue;
-      row.params = e.size;
-      const float* w = params.value(*params.find(e.name));
-      row.nonzeros = std::count_if(w, w + e.size, [](float v) { return v != 0.0f; });
-    }
-    if (row.params > 0) info.push_back(std::move(row));
+    nn::Layer& l = graph->layer(i);
+    const nn::LayerTraits t = l.traits();
+    if (!t.weight) continue;
+    if (sparse[i]) static_cast<SparseLayer&>(l).prepare(params);
+    const float* w = params.value(*t.weight);
+    const int64_t size = params.entry(*t.weight).size;
+    info.push_back({l.name(), std::string(l.kind()), sparse[i] ? "sparse" : "dense", size,
+                    size - std::count(w, w + size, 0.0f)});
   }
 }
 
@@ -227,30 +258,6 @@ void InferenceModel::Impl::plan_steps(const std::vector<Shape>& ins, const Infer
   }
 }
 
-void InferenceModel::Impl::sparse_conv(const Step& s, const float* x, float* y, int64_t n) {
-  const kernels::ConvGeometry& g = s.geom;
-  const int64_t spatial = g.col_cols(), per_in = s.in, per_out = s.out;
-  const bool direct = g.kh == 1 && g.kw == 1 && g.stride == 1 && g.pad == 0;
-  auto image = [&](int64_t i, int thread) {
-    const float* col = x + i * per_in;
-    if (!direct) {
-      float* buf = cols.data() + int64_t(thread) * col_size;
-      kernels::im2col(x + i * per_in, g, buf);
-      col = buf;
-    }
-    sparse::spmm(s.csr, col, spatial, spatial, s.bias, y + i * per_out, spatial, s.act);
-  };
-  // Images over threads for batches; one image lets the kernel use the threads itself. Never
-  // more threads than im2col buffers, should the caller raise the count after loading.
-  const int threads = std::min(col_threads, omp_get_max_threads());
-  if (n == 1 || threads == 1) {
-    for (int64_t i = 0; i < n; ++i) image(i, 0);
-    return;
-  }
-#pragma omp parallel for num_threads(threads) schedule(static)
-  for (int64_t i = 0; i < n; ++i) image(i, omp_get_thread_num());
-}
-
 void InferenceModel::Impl::run_step(const Step& s, const float* x, float* y, int64_t n) {
   switch (s.kind) {
     case Step::Kind::kLayer:
@@ -268,7 +275,7 @@ void InferenceModel::Impl::run_step(const Step& s, const float* x, float* y, int
         sparse::spmm(s.csr, x, n, n, s.bias, y, n, s.act);
       return;
     case Step::Kind::kSparseConv:
-      sparse_conv(s, x, y, n);
+      sparse_conv(s.csr, s.geom, s.bias, s.act, x, y, n, cols.data(), col_threads);
       return;
     case Step::Kind::kTranspose:
       // kSample -> kFeature when s.layout is kFeature, else back.

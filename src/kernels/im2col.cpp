@@ -19,13 +19,87 @@ inline void valid_range(int64_t kj, const ConvGeometry& g, int64_t ow, int64_t& 
 
 }  // namespace
 
-void im2col(const float* img, const ConvGeometry& g, float* col) {
+namespace {
+
+// Stride 1 with the output as wide as the input ("same" padding): row (ci, ki, kj) is the plane
+// shifted by (ki - pad) rows and (kj - pad) columns, so one contiguous copy fills it; then the
+// entries that wrapped around a row's end are zeroed, and the rows above or below the image.
+void im2col_same(const float* img, const ConvGeometry& g, float* col, int64_t ld) {
+  const int64_t oh = g.oh(), w = g.w;
+  for (int64_t ci = 0; ci < g.c; ++ci) {
+    const float* plane = img + ci * g.h * w;
+    for (int64_t ki = 0; ki < g.kh; ++ki) {
+      const int64_t dy = ki - g.pad;
+      const int64_t y0 = std::max<int64_t>(0, -dy), y1 = std::min(oh, g.h - dy);
+      for (int64_t kj = 0; kj < g.kw; ++kj) {
+        const int64_t dx = kj - g.pad;
+        float* __restrict row = col + ((ci * g.kh + ki) * g.kw + kj) * ld;
+        if (y1 <= y0) {
+          std::memset(row, 0, static_cast<size_t>(oh * w) * sizeof(float));
+          continue;
+        }
+        std::memset(row, 0, static_cast<size_t>(y0 * w) * sizeof(float));
+        std::memset(row + y1 * w, 0, static_cast<size_t>((oh - y1) * w) * sizeof(float));
+        // Entries [lo, hi) read plane[j + dy * w + dx]; the first -dx (or the last dx) of them
+        // would read outside the plane and are zero anyway.
+        const int64_t lo = y0 * w, hi = y1 * w;
+        const int64_t a = std::min(hi, lo + std::max<int64_t>(0, -dx));
+        const int64_t b = std::max(a, hi - std::max<int64_t>(0, dx));
+        const float* __restrict src = plane + dy * w + dx;
+        for (int64_t j = lo; j < a; ++j) row[j] = 0.0f;
+        for (int64_t j = a; j < b; ++j) row[j] = src[j];
+        for (int64_t j = b; j < hi; ++j) row[j] = 0.0f;
+        // Columns that wrapped: ox < -dx (they read the previous row's end) or ox >= w - dx.
+        const int64_t left = std::min(w, std::max<int64_t>(0, -dx));
+        const int64_t right = std::min(w, std::max<int64_t>(0, dx));
+        for (int64_t y = y0; y < y1 && (left > 0 || right > 0); ++y) {
+          std::fill_n(row + y * w, left, 0.0f);
+          std::fill_n(row + y * w + w - right, right, 0.0f);
+        }
+      }
+    }
+  }
+}
+
+// The adjoint of im2col_same: the entries that wrapped around a row are zeroed in `col`, then
+// each row's valid block is added to the shifted plane in one contiguous pass.
+void col2im_same(float* col, const ConvGeometry& g, float* img, int64_t ld) {
+  const int64_t oh = g.oh(), w = g.w;
+  for (int64_t ci = 0; ci < g.c; ++ci) {
+    float* plane = img + ci * g.h * w;
+    for (int64_t ki = 0; ki < g.kh; ++ki) {
+      const int64_t dy = ki - g.pad;
+      const int64_t y0 = std::max<int64_t>(0, -dy), y1 = std::min(oh, g.h - dy);
+      if (y1 <= y0) continue;
+      for (int64_t kj = 0; kj < g.kw; ++kj) {
+        const int64_t dx = kj - g.pad;
+        float* __restrict row = col + ((ci * g.kh + ki) * g.kw + kj) * ld;
+        const int64_t left = std::min(w, std::max<int64_t>(0, -dx));
+        const int64_t right = std::min(w, std::max<int64_t>(0, dx));
+        for (int64_t y = y0; y < y1 && (left > 0 || right > 0); ++y) {
+          std::fill_n(row + y * w, left, 0.0f);
+          std::fill_n(row + y * w + w - right, right, 0.0f);
+        }
+        const int64_t lo = y0 * w, hi = y1 * w;
+        const int64_t a = std::min(hi, lo + left), b = std::max(a, hi - right);
+        float* __restrict dst = plane + dy * w + dx;
+        for (int64_t j = a; j < b; ++j) dst[j] += row[j];
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void im2col(const float* img, const ConvGeometry& g, float* col, int64_t ld) {
   const int64_t oh = g.oh(), ow = g.ow();
+  if (ld == 0) ld = oh * ow;
+  if (g.stride == 1 && ow == g.w && oh == g.h) return im2col_same(img, g, col, ld);
   for (int64_t ci = 0; ci < g.c; ++ci) {
     const float* plane = img + ci * g.h * g.w;
     for (int64_t ki = 0; ki < g.kh; ++ki) {
       for (int64_t kj = 0; kj < g.kw; ++kj) {
-        float* row = col + ((ci * g.kh + ki) * g.kw + kj) * oh * ow;
+        float* row = col + ((ci * g.kh + ki) * g.kw + kj) * ld;
         int64_t lo, hi;
         valid_range(kj, g, ow, lo, hi);
         const int64_t off = kj - g.pad;
@@ -51,14 +125,16 @@ void im2col(const float* img, const ConvGeometry& g, float* col) {
   }
 }
 
-void col2im(const float* col, const ConvGeometry& g, float* img) {
+void col2im(float* col, const ConvGeometry& g, float* img, int64_t ld) {
   const int64_t oh = g.oh(), ow = g.ow();
+  if (ld == 0) ld = oh * ow;
   std::memset(img, 0, static_cast<size_t>(g.c * g.h * g.w) * sizeof(float));
+  if (g.stride == 1 && ow == g.w && oh == g.h) return col2im_same(col, g, img, ld);
   for (int64_t ci = 0; ci < g.c; ++ci) {
     float* plane = img + ci * g.h * g.w;
     for (int64_t ki = 0; ki < g.kh; ++ki) {
       for (int64_t kj = 0; kj < g.kw; ++kj) {
-        const float* row = col + ((ci * g.kh + ki) * g.kw + kj) * oh * ow;
+        const float* row = col + ((ci * g.kh + ki) * g.kw + kj) * ld;
         int64_t lo, hi;
         valid_range(kj, g, ow, lo, hi);
         const int64_t off = kj - g.pad;

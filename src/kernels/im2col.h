@@ -19,11 +19,13 @@ struct ConvGeometry {
 };
 
 // col [c*kh*kw, oh*ow]: row (ci, ki, kj), column (oy, ox) holds img[ci, oy*s - p + ki, ...]
-// (0 outside the image).
-void im2col(const float* img, const ConvGeometry& g, float* col);
+// (0 outside the image). Rows are `ld` floats apart (0: oh*ow), so the columns of several
+// images can sit side by side in one matrix [c*kh*kw, images * oh*ow].
+void im2col(const float* img, const ConvGeometry& g, float* col, int64_t ld = 0);
 // The adjoint of im2col: img [c, h, w] is OVERWRITTEN with the sum of the column entries that
-// map to each pixel.
-void col2im(const float* col, const ConvGeometry& g, float* img);
+// map to each pixel. Entries of `col` that map to the padding may be set to 0 (a "same"
+// convolution then adds each row as one contiguous block).
+void col2im(float* col, const ConvGeometry& g, float* img, int64_t ld = 0);
 
 // Direct convolution over a batch of n images (reference, double accumulation).
 // x [n, c, h, w], w [oc, c, kh, kw], b [oc] (may be null), y [n, oc, oh, ow] (written).

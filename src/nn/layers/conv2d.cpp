@@ -1,6 +1,8 @@
-// Conv2d forward/backward: per image, y_i = W col(x_i) + b; dW += dy_i col(x_i)^T;
-// dx_i = col2im(W^T dy_i). Images are split statically over threads; each thread owns a column
-// buffer, and threads other than 0 own dW/db partials that are added in thread order at the end.
+// Conv2d forward/backward over chunks of images: Y = W col(X) + b; dW += dY col(X)^T;
+// dX = col2im(W^T dY), where col(X) holds the chunk's column matrices side by side, so that a
+// small map still makes a wide GEMM. Chunks are split statically over threads; each thread owns
+// its column and output buffers, and threads other than 0 own dW/db partials that are added in
+// thread order at the end.
 #include "nn/layers/conv2d.h"
 
 #include <fmt/format.h>
@@ -59,16 +61,23 @@ void Conv2d::init(ParamStore& ps, Rng& rng) {
   init_uniform_fan_in(ps.value(bias_), out_c_, fan_in, rng);
 }
 
+int64_t Conv2d::group() const {
+  const int64_t ohw = g_.col_cols();
+  return std::max<int64_t>(1, (kGemmColumns + ohw - 1) / ohw);
+}
+
 int64_t Conv2d::scratch_floats(int64_t, int threads) const {
-  const int64_t t = std::max(1, threads);
-  const int64_t col = mul_sat(t, mul_sat(g_.col_rows(), g_.col_cols()));
+  const int64_t t = std::max(1, threads), cols = mul_sat(group(), g_.col_cols());
+  const int64_t col = mul_sat(t, mul_sat(add_sat(g_.col_rows(), out_c_), cols));
   const int64_t parts = mul_sat(t - 1, add_sat(mul_sat(out_c_, g_.col_rows()), out_c_));
   return add_sat(col, parts);
 }
 
 void Conv2d::reserve(int64_t) {
   threads_ = std::max(1, omp_get_max_threads());
-  col_.assign(static_cast<size_t>(threads_ * g_.col_rows() * g_.col_cols()), 0.0f);
+  const int64_t cols = group() * g_.col_cols();
+  col_.assign(static_cast<size_t>(threads_ * g_.col_rows() * cols), 0.0f);
+  out_buf_.assign(static_cast<size_t>(threads_ * out_c_ * cols), 0.0f);
   dw_part_.assign(static_cast<size_t>((threads_ - 1) * out_c_ * g_.col_rows()), 0.0f);
   db_part_.assign(static_cast<size_t>((threads_ - 1) * out_c_), 0.0f);
 }
@@ -79,83 +88,108 @@ int Conv2d::threads_for(int64_t n) const {
   return std::max(1, t);
 }
 
-void Conv2d::forward(ParamStore& ps, const float* x, float* y, int64_t n, const Pass&) {
-  SCULPT_CHECK(threads_ > 0, ConfigError,
-               fmt::format("layer '{}' (conv2d): forward before reserve()", name()));
-  const int64_t in_sz = g_.c * g_.h * g_.w, ohw = g_.col_cols(), ckk = g_.col_rows();
-  const int64_t out_sz = out_c_ * ohw, col_sz = ckk * ohw;
-  const float* w = ps.value(weight_);
-  const float* b = ps.value(bias_);
-  auto image = [&](int64_t i, float* col) {
-    float* yi = y + i * out_sz;
-    for (int64_t oc = 0; oc < out_c_; ++oc) std::fill_n(yi + oc * ohw, ohw, b[oc]);
-    const float* cols = x + i * in_sz;
-    if (!direct()) {
-      kernels::im2col(cols, g_, col);
-      cols = col;
-    }
-    kernels::gemm(false, false, out_c_, ohw, ckk, 1.0f, w, ckk, cols, ohw, 1.0f, yi, ohw);
+const float* Conv2d::columns(const float* x, int64_t first, int64_t count, float* col) const {
+  const int64_t in_sz = g_.c * g_.h * g_.w, ohw = g_.col_cols();
+  if (count == 1 && direct()) return x + first * in_sz;
+  for (int64_t j = 0; j < count; ++j)
+    kernels::im2col(x + (first + j) * in_sz, g_, col + j * ohw, count * ohw);
+  return col;
+}
+
+template <class Chunk>
+void Conv2d::for_chunks(int64_t n, Chunk&& chunk) {
+  const int64_t per = group(), chunks = (n + per - 1) / per;
+  const int64_t cols = per * g_.col_cols();
+  const int nt = threads_for(chunks);
+  auto run = [&](int64_t c, int t) {
+    const int64_t first = c * per;
+    chunk(first, std::min(per, n - first), t, col_.data() + t * g_.col_rows() * cols,
+          out_buf_.data() + t * out_c_ * cols);
   };
-  const int nt = threads_for(n);
   if (nt == 1) {
     // No parallel construct: a one-thread region would make the gemm's own region a nested
     // one, whose threads libgomp creates afresh every call (batch-1 inference was 3x slower).
-    for (int64_t i = 0; i < n; ++i) image(i, col_.data());
-    return;
-  }
-#pragma omp parallel num_threads(nt)
-  {
-    float* col = col_.data() + omp_get_thread_num() * col_sz;
-#pragma omp for schedule(static)
-    for (int64_t i = 0; i < n; ++i) image(i, col);
-  }
-}
-
-void Conv2d::backward(ParamStore& ps, const float* x, const float*, const float* dy, float* dx,
-                      int64_t n) {
-  const int64_t in_sz = g_.c * g_.h * g_.w, ohw = g_.col_cols(), ckk = g_.col_rows();
-  const int64_t out_sz = out_c_ * ohw, col_sz = ckk * ohw, w_sz = out_c_ * ckk;
-  const float* w = ps.value(weight_);
-  const int nt = threads_for(n);
-  if (nt > 1) {
-    std::fill_n(dw_part_.data(), (nt - 1) * w_sz, 0.0f);
-    std::fill_n(db_part_.data(), (nt - 1) * out_c_, 0.0f);
-  }
-  auto image = [&](int64_t i, float* col, float* dw, float* db) {
-    const float* dyi = dy + i * out_sz;
-    const float* cols = x + i * in_sz;
-    if (!direct()) {
-      kernels::im2col(cols, g_, col);
-      cols = col;
-    }
-    // dW [out_c, ckk] += dy_i [out_c, ohw] cols^T [ohw, ckk]
-    kernels::gemm(false, true, out_c_, ckk, ohw, 1.0f, dyi, ohw, cols, ohw, 1.0f, dw, ckk);
-    for (int64_t oc = 0; oc < out_c_; ++oc) {
-      float s = 0.0f;
-      for (int64_t p = 0; p < ohw; ++p) s += dyi[oc * ohw + p];
-      db[oc] += s;
-    }
-    if (dx) {
-      // dcol [ckk, ohw] = W^T [ckk, out_c] dy_i [out_c, ohw], then scattered back.
-      float* dxi = dx + i * in_sz;
-      float* dcol = direct() ? dxi : col;
-      kernels::gemm(true, false, ckk, ohw, out_c_, 1.0f, w, ckk, dyi, ohw, 0.0f, dcol, ohw);
-      if (!direct()) kernels::col2im(dcol, g_, dxi);
-    }
-  };
-  if (nt == 1) {  // no parallel construct: see forward()
-    for (int64_t i = 0; i < n; ++i) image(i, col_.data(), ps.grad(weight_), ps.grad(bias_));
+    for (int64_t c = 0; c < chunks; ++c) run(c, 0);
     return;
   }
 #pragma omp parallel num_threads(nt)
   {
     const int t = omp_get_thread_num();
-    float* col = col_.data() + t * col_sz;
+#pragma omp for schedule(static)
+    for (int64_t c = 0; c < chunks; ++c) run(c, t);
+  }
+}
+
+void Conv2d::forward(ParamStore& ps, const float* x, float* y, int64_t n, const Pass&) {
+  SCULPT_CHECK(threads_ > 0, ConfigError,
+               fmt::format("layer '{}' (conv2d): forward before reserve()", name()));
+  const int64_t ohw = g_.col_cols(), ckk = g_.col_rows(), out_sz = out_c_ * ohw;
+  const float* w = ps.value(weight_);
+  const float* b = ps.value(bias_);
+  for_chunks(n, [&](int64_t first, int64_t count, int, float* col, float* out) {
+    const float* src = columns(x, first, count, col);
+    const int64_t cols = count * ohw;
+    if (count == 1) {  // straight into y, on the bias
+      float* yi = y + first * out_sz;
+      for (int64_t oc = 0; oc < out_c_; ++oc) std::fill_n(yi + oc * ohw, ohw, b[oc]);
+      kernels::gemm(false, false, out_c_, ohw, ckk, 1.0f, w, ckk, src, ohw, 1.0f, yi, ohw);
+      return;
+    }
+    // out [out_c, count * ohw], then each image's block to its place with the bias.
+    kernels::gemm(false, false, out_c_, cols, ckk, 1.0f, w, ckk, src, cols, 0.0f, out, cols);
+    for (int64_t j = 0; j < count; ++j) {
+      float* yi = y + (first + j) * out_sz;
+      for (int64_t oc = 0; oc < out_c_; ++oc) {
+        const float* o = out + oc * cols + j * ohw;
+        float* d = yi + oc * ohw;
+        for (int64_t p = 0; p < ohw; ++p) d[p] = o[p] + b[oc];
+      }
+    }
+  });
+}
+
+void Conv2d::backward(ParamStore& ps, const float* x, const float*, const float* dy, float* dx,
+                      int64_t n) {
+  const int64_t in_sz = g_.c * g_.h * g_.w, ohw = g_.col_cols(), ckk = g_.col_rows();
+  const int64_t out_sz = out_c_ * ohw, w_sz = out_c_ * ckk;
+  const float* w = ps.value(weight_);
+  const int nt = threads_for((n + group() - 1) / group());
+  if (nt > 1) {
+    std::fill_n(dw_part_.data(), (nt - 1) * w_sz, 0.0f);
+    std::fill_n(db_part_.data(), (nt - 1) * out_c_, 0.0f);
+  }
+  for_chunks(n, [&](int64_t first, int64_t count, int t, float* col, float* out) {
     float* dw = t == 0 ? ps.grad(weight_) : dw_part_.data() + (t - 1) * w_sz;
     float* db = t == 0 ? ps.grad(bias_) : db_part_.data() + (t - 1) * out_c_;
-#pragma omp for schedule(static)
-    for (int64_t i = 0; i < n; ++i) image(i, col, dw, db);
-  }
+    const int64_t cols = count * ohw;
+    // dY [out_c, count * ohw]: the images' gradients side by side.
+    const float* dyg = dy + first * out_sz;
+    if (count > 1) {
+      for (int64_t j = 0; j < count; ++j)
+        for (int64_t oc = 0; oc < out_c_; ++oc)
+          std::copy_n(dy + (first + j) * out_sz + oc * ohw, ohw, out + oc * cols + j * ohw);
+      dyg = out;
+    }
+    const float* src = columns(x, first, count, col);
+    // dW [out_c, ckk] += dY cols^T
+    kernels::gemm(false, true, out_c_, ckk, cols, 1.0f, dyg, cols, src, cols, 1.0f, dw, ckk);
+    for (int64_t oc = 0; oc < out_c_; ++oc) {
+      float s = 0.0f;
+      for (int64_t p = 0; p < cols; ++p) s += dyg[oc * cols + p];
+      db[oc] += s;
+    }
+    if (!dx) return;
+    // dcol [ckk, count * ohw] = W^T dY, then scattered back image by image.
+    if (count == 1 && direct()) {
+      kernels::gemm(true, false, ckk, ohw, out_c_, 1.0f, w, ckk, dyg, ohw, 0.0f,
+                    dx + first * in_sz, ohw);
+      return;
+    }
+    kernels::gemm(true, false, ckk, cols, out_c_, 1.0f, w, ckk, dyg, cols, 0.0f, col, cols);
+    for (int64_t j = 0; j < count; ++j)
+      kernels::col2im(col + j * ohw, g_, dx + (first + j) * in_sz, cols);
+  });
+  if (nt == 1) return;
   float* gw = ps.grad(weight_);
   float* gb = ps.grad(bias_);
   for (int t = 1; t < nt; ++t) {

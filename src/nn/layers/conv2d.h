@@ -1,5 +1,6 @@
 // Conv2d: x [n, c, h, w] -> y [n, out_c, oh, ow] with W [out_c, c, k, k], b [out_c], square
-// kernel, equal stride and zero padding in both directions. im2col + gemm per image, images
+// kernel, equal stride and zero padding in both directions. im2col + gemm per chunk of images
+// (enough of them for kGemmColumns columns: a 4x4 map alone makes a 16-column GEMM), chunks
 // spread over threads; per-thread column buffers and weight-gradient partials are sized in
 // reserve() and reduced in thread order (deterministic for a fixed thread count).
 #pragma once
@@ -39,14 +40,24 @@ class Conv2d : public Layer {
  private:
   // 1x1 kernel, stride 1, no padding: the image already is its column matrix.
   bool direct() const { return g_.kh == 1 && g_.kw == 1 && g_.stride == 1 && g_.pad == 0; }
-  // Threads to spread n images over (1: run serially and let the gemm use the threads).
+  // Output columns a GEMM should have at least: images per chunk = ceil(kGemmColumns / (oh*ow)).
+  static constexpr int64_t kGemmColumns = 256;
+  int64_t group() const;
+  // Threads to spread n chunks over (1: run serially and let the gemm use the threads).
   int threads_for(int64_t n) const;
+  // The column matrix of images [first, first + count) in `col` (rows count * oh*ow wide), or
+  // the image itself for a single image of a direct convolution.
+  const float* columns(const float* x, int64_t first, int64_t count, float* col) const;
+  // chunk(first, count, thread, col, out) for every chunk of group() images, over the threads.
+  template <class Chunk>
+  void for_chunks(int64_t n, Chunk&& chunk);
 
   int64_t out_c_, kernel_, stride_, padding_;
   kernels::ConvGeometry g_;
   size_t weight_ = 0, bias_ = 0;
   int threads_ = 0;               // per-thread buffers reserved
-  AlignedVector<float> col_;      // [threads, c*k*k, oh*ow]
+  AlignedVector<float> col_;      // [threads, c*k*k, group * oh*ow]
+  AlignedVector<float> out_buf_;  // [threads, out_c, group * oh*ow]: a chunk's Y or dY
   AlignedVector<float> dw_part_;  // [threads - 1, out_c, c*k*k] (thread 0 adds in place)
   AlignedVector<float> db_part_;  // [threads - 1, out_c]
 };

@@ -47,6 +47,32 @@ TEST(InferenceModel, ConvNetMatchesTheTrainersForwardPass) {
   for (double s : {0.0, 0.7}) check_matches_reference(conv_spec(), {1, 16, 16}, s, s > 0.5);
 }
 
+// A graph: a residual add and a concat of two branches, convolutions and Linears, on every
+// kernel choice (its sparse layers run on SparseLayer).
+nn::ModelSpec graph_spec() {
+  const auto G = [](std::string type, std::string name, std::map<std::string, double> args,
+                    std::vector<std::string> inputs = {}) {
+    return nn::LayerSpec{std::move(type), std::move(name), std::move(args), std::move(inputs)};
+  };
+  return {{G("conv2d", "stem", {{"out", 6}, {"kernel", 3}, {"padding", 1}}),
+           G("relu", "r1", {}), G("conv2d", "c1", {{"out", 6}, {"kernel", 3}, {"padding", 1}}),
+           G("add", "add", {}, {"stem", "c1"}),
+           G("conv2d", "side", {{"out", 3}, {"kernel", 3}, {"stride", 2}, {"padding", 1}},
+             {"input"}),
+           G("maxpool2d", "pool", {{"kernel", 2}}, {"add"}), G("concat", "cat", {}, {"pool", "side"}),
+           G("relu", "r2", {}), G("flatten", "flat", {}), G("linear", "fc1", {{"out", 12}}),
+           G("relu", "r3", {}), G("linear", "fc2", {{"out", 4}})}};
+}
+
+TEST(InferenceModel, GraphMatchesTheTrainersForwardPass) {
+  for (double s : {0.0, 0.8}) check_matches_reference(graph_spec(), {1, 8, 8}, s, s > 0.5);
+  auto net = make_net(graph_spec(), {1, 8, 8}, 0.8, 4);
+  const infer::InferenceModel m = infer::InferenceModel::from_export(net.ex, {}, "test");
+  ASSERT_EQ(m.layers().size(), 5u);
+  for (const infer::InferenceLayer& l : m.layers())  // auto: all sparse enough at 80%
+    EXPECT_EQ(l.kernel, "sparse") << l.name;
+}
+
 TEST(InferenceModel, StaysInItsBuffersWhenThreadsAreRaisedAfterLoading) {
   // Per-thread im2col buffers are sized at load: a later, higher thread count must not index
   // past them (ASan catches it in the debug build).

@@ -20,6 +20,10 @@ const ConvGeometry kGeoms[] = {
     {.c = 2, .h = 8, .w = 8, .kh = 3, .kw = 2, .stride = 3, .pad = 2},
     {.c = 4, .h = 4, .w = 4, .kh = 1, .kw = 1, .stride = 1, .pad = 0},
     {.c = 1, .h = 3, .w = 3, .kh = 3, .kw = 3, .stride = 1, .pad = 3},
+    // "same" convolutions (stride 1, output as large as the input): the shifted-plane path
+    {.c = 2, .h = 4, .w = 4, .kh = 3, .kw = 3, .stride = 1, .pad = 1},
+    {.c = 1, .h = 7, .w = 3, .kh = 3, .kw = 3, .stride = 1, .pad = 1},
+    {.c = 2, .h = 2, .w = 2, .kh = 7, .kw = 7, .stride = 1, .pad = 3},  // kernel wider than the map
 };
 
 TEST(Im2col, GemmConvolutionMatchesDirectConvolution) {
@@ -52,11 +56,34 @@ TEST(Im2col, Col2imIsTheAdjointOfIm2col) {
     const auto c = random_vector(size_t(g.col_rows() * g.col_cols()), rng);
     std::vector<float> col(c.size()), img(x.size(), 123.0f);  // col2im must overwrite img
     im2col(x.data(), g, col.data());
-    col2im(c.data(), g, img.data());
+    std::vector<float> scratch = c;  // col2im may zero the entries of the padding
+    col2im(scratch.data(), g, img.data());
     double lhs = 0, rhs = 0;
     for (size_t i = 0; i < c.size(); ++i) lhs += double{col[i]} * c[i];
     for (size_t i = 0; i < x.size(); ++i) rhs += double{x[i]} * img[i];
     EXPECT_NEAR(lhs, rhs, 1e-4 * (1 + std::fabs(lhs)));
+  }
+}
+
+// Two images' columns side by side (ld = 2 oh*ow) are each image's own columns, and col2im reads
+// them back from there.
+TEST(Im2col, ImagesSideBySideWithARowStride) {
+  Rng rng(3);
+  for (const auto& g : kGeoms) {
+    const int64_t in = g.c * g.h * g.w, hw = g.col_cols(), rows = g.col_rows();
+    const auto x = random_vector(size_t(2 * in), rng);
+    std::vector<float> wide(size_t(rows * 2 * hw), -1.0f), one(size_t(rows * hw));
+    for (int64_t i = 0; i < 2; ++i) im2col(x.data() + i * in, g, wide.data() + i * hw, 2 * hw);
+    for (int64_t i = 0; i < 2; ++i) {
+      im2col(x.data() + i * in, g, one.data());
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t p = 0; p < hw; ++p)
+          ASSERT_EQ(wide[size_t(r * 2 * hw + i * hw + p)], one[size_t(r * hw + p)]);
+      std::vector<float> a(static_cast<size_t>(in)), b(static_cast<size_t>(in));
+      col2im(wide.data() + i * hw, g, a.data(), 2 * hw);
+      col2im(one.data(), g, b.data());
+      EXPECT_EQ(a, b);
+    }
   }
 }
 
