@@ -386,14 +386,7 @@ int64_t InferenceModel::outputs() const { return impl_->header.outputs; }
 const std::vector<InferenceLayer>& InferenceModel::layers() const { return impl_->info; }
 int64_t InferenceModel::num_params() const { return impl_->params.num_params(); }
 
-int64_t InferenceModel::nonzeros() const {
-  int64_t nz = 0;
-  for (size_t i = 0; i < impl_->params.count(); ++i) {
-    const auto v = impl_->params.value_span(i);
-    nz += int64_t(v.size()) - std::count(v.begin(), v.end(), 0.0f);
-  }
-  return nz;
-}
+int64_t InferenceModel::nonzeros() const { return impl_->params.num_nonzero(); }
 
 std::string InferenceModel::summary() const {
   std::string out;

@@ -75,7 +75,7 @@ class InferenceModel {
   int64_t input_size() const;
   int64_t outputs() const;
   const std::vector<InferenceLayer>& layers() const;
-  int64_t num_params() const;  // every parameter (weights and biases)
+  int64_t num_params() const;  // every parameter (weights and biases; no buffers)
   int64_t nonzeros() const;    // parameters that are not zero
   // One line per layer: "fc1  linear  sparse  11,760 / 235,200 weights (5.0%)".
   std::string summary() const;
