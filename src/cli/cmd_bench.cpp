@@ -65,12 +65,13 @@ RecipeConfig bench_recipe(const BenchArgs& a) {
     r.model.name = "resnet-small";
     r.data.limit_train = kResnetSamples;
   } else {
-    throw ConfigError("unknown benchmark case '" + a.name + "'", "bench",
-                      "cases: train-mlp, train-lenet5, train-resnet, optim-adam, optim-sgd-nesterov, "
-                      "clip-global-norm, infer, infer-mlp-b1, infer-mlp-b256, "
-                      "infer-sparse95-b1, infer-sparse95-b256, infer-trained95-b1, "
-                      "infer-trained95-b256, infer-lenet90-b1, infer-lenet90-b256, "
-                      "export-size-95, export-size-95-fp16");
+    throw ConfigError(
+        "unknown benchmark case '" + a.name + "'", "bench",
+        "cases: train-mlp, train-lenet5, train-resnet, optim-adam, optim-sgd-nesterov, "
+        "clip-global-norm, infer, infer-mlp-b1, infer-mlp-b256, "
+        "infer-sparse95-b1, infer-sparse95-b256, infer-trained95-b1, "
+        "infer-trained95-b256, infer-lenet90-b1, infer-lenet90-b256, "
+        "export-size-95, export-size-95-fp16");
   }
   return r;
 }
@@ -264,7 +265,8 @@ void add_bench(CLI::App& app) {
   const auto [sub, args] = add_verb<BenchArgs>(
       app, "bench", "Run a benchmark case (the Sculpt half of ./bench/run)", run_bench);
   sub->add_option("case", args->name,
-                  "train-mlp | train-lenet5 | train-resnet | optim-adam | optim-sgd-nesterov | clip-global-norm "
+                  "train-mlp | train-lenet5 | train-resnet | optim-adam | optim-sgd-nesterov | "
+                  "clip-global-norm "
                   "| infer (with --model) | infer-mlp-b1 | infer-mlp-b256 | infer-sparse95-b1 | "
                   "infer-sparse95-b256 | infer-trained95-b1 | infer-trained95-b256 | "
                   "infer-lenet90-b1 | infer-lenet90-b256 (these four with --model) | "

@@ -14,13 +14,13 @@
 #include "core/error.h"
 #include "core/limits.h"
 #include "core/tensor.h"
+#include "infer/sparse_layer.h"
 #include "kernels/gemm.h"
 #include "kernels/im2col.h"
 #include "kernels/transpose.h"
 #include "nn/model.h"
 #include "nn/registry.h"
 #include "sparse/csr.h"
-#include "infer/sparse_layer.h"
 #include "sparse/windowed.h"
 
 namespace sculpt::infer {
@@ -112,8 +112,8 @@ void InferenceModel::Impl::build_graph(const infer::ExportModel& m, const Infere
         const auto it = std::find_if(m.tensors.begin(), m.tensors.end(),
                                      [&](const infer::ExportTensor& x) { return x.name == w; });
         if (it != m.tensors.end()) {
-          const int64_t nnz = int64_t(it->values.size()) -
-                              std::count(it->values.begin(), it->values.end(), 0.0f);
+          const int64_t nnz =
+              int64_t(it->values.size()) - std::count(it->values.begin(), it->values.end(), 0.0f);
           const double limit = t.conv ? kAutoSparseConv : kAutoSparseLinear;
           fits = o.kernels == "sparse" ||
                  (o.kernels == "auto" && double(nnz) <= limit * double(it->values.size()));

@@ -91,11 +91,10 @@ void SparseLayer::forward(ParamStore&, const float* x, float* y, int64_t n, cons
   kernels::transpose_affine(yt, out, n, 0.0f, 1.0f, y);
 }
 
-void SparseLayer::backward(ParamStore&, const float*, const float*, const float*, float*,
-                           int64_t) {
-  throw ConfigError(fmt::format("layer '{}' runs on sparse inference kernels: it cannot train",
-                                name()),
-                    "", "train from the run's checkpoint, not from its export");
+void SparseLayer::backward(ParamStore&, const float*, const float*, const float*, float*, int64_t) {
+  throw ConfigError(
+      fmt::format("layer '{}' runs on sparse inference kernels: it cannot train", name()), "",
+      "train from the run's checkpoint, not from its export");
 }
 
 }  // namespace sculpt::infer

@@ -46,7 +46,8 @@ const std::vector<Field<ModelConfig>>& ModelConfig::fields() {
       {"name",
        &C::name,
        {},
-       "built-in model (mlp, lenet5, seed-cnn, linear, binary-mlp, resnet-small) or custom ([[model.layers]])"},
+       "built-in model (mlp, lenet5, seed-cnn, linear, binary-mlp, resnet-small) or custom "
+       "([[model.layers]])"},
   };
   return f;
 }

@@ -71,7 +71,8 @@ class Walk {
     if (!t.channel_params.empty()) {
       int64_t at = 0;
       for (const Run& r : out) {
-        if (r.group != kNoGroup) groups_[r.group].followers.push_back({i, t.channel_params, at, r.per});
+        if (r.group != kNoGroup)
+          groups_[r.group].followers.push_back({i, t.channel_params, at, r.per});
         at += r.channels * r.per;
       }
     }

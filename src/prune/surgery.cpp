@@ -163,9 +163,10 @@ GroupPlan plan_group(nn::Model& model, ParamStore& ps, const Structure& s, const
       if (unread(s, g, ps, ck, u))
         plan.removed.push_back(u);
       else
-        notes.push_back(fmt::format("{} unit {}: kept, its weights are pruned but the layers "
-                                    "after it still read it",
-                                    producer_names(s, g), u));
+        notes.push_back(
+            fmt::format("{} unit {}: kept, its weights are pruned but the layers "
+                        "after it still read it",
+                        producer_names(s, g), u));
     }
     return plan;
   }
@@ -329,7 +330,8 @@ SurgeryResult remove_dead_units(const nn::ModelSpec& spec, const Shape& input,
 
   SurgeryResult r;
   std::vector<GroupPlan> plans;
-  for (const ChannelGroup& g : st.groups) plans.push_back(plan_group(model, ps, st, g, ck, r.notes));
+  for (const ChannelGroup& g : st.groups)
+    plans.push_back(plan_group(model, ps, st, g, ck, r.notes));
   std::map<size_t, const std::vector<double>*> deltas;  // bias entry -> what to add to it
   for (size_t gi = 0; gi < st.groups.size(); ++gi) {
     const ChannelGroup& g = st.groups[gi];

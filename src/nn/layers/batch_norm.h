@@ -25,7 +25,8 @@ class BatchNorm final : public Layer {
       : Layer(std::move(name)), dims_(dims), momentum_(momentum), eps_(eps) {}
   std::string_view kind() const override { return dims_ == 1 ? "batchnorm1d" : "batchnorm2d"; }
   LayerTraits traits() const override {
-    return {.keeps_channels = true, .channel_params = {weight_, bias_, running_mean_, running_var_}};
+    return {.keeps_channels = true,
+            .channel_params = {weight_, bias_, running_mean_, running_var_}};
   }
   std::string describe() const override;
   Shape bind(const Shape& in) override;

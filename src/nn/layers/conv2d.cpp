@@ -181,8 +181,8 @@ void Conv2d::backward(ParamStore& ps, const float* x, const float*, const float*
     if (!dx) return;
     // dcol [ckk, count * ohw] = W^T dY, then scattered back image by image.
     if (count == 1 && direct()) {
-      kernels::gemm(true, false, ckk, ohw, out_c_, 1.0f, w, ckk, dyg, ohw, 0.0f,
-                    dx + first * in_sz, ohw);
+      kernels::gemm(true, false, ckk, ohw, out_c_, 1.0f, w, ckk, dyg, ohw, 0.0f, dx + first * in_sz,
+                    ohw);
       return;
     }
     kernels::gemm(true, false, ckk, cols, out_c_, 1.0f, w, ckk, dyg, cols, 0.0f, col, cols);

@@ -54,14 +54,14 @@ nn::ModelSpec graph_spec() {
                     std::vector<std::string> inputs = {}) {
     return nn::LayerSpec{std::move(type), std::move(name), std::move(args), std::move(inputs)};
   };
-  return {{G("conv2d", "stem", {{"out", 6}, {"kernel", 3}, {"padding", 1}}),
-           G("relu", "r1", {}), G("conv2d", "c1", {{"out", 6}, {"kernel", 3}, {"padding", 1}}),
-           G("add", "add", {}, {"stem", "c1"}),
-           G("conv2d", "side", {{"out", 3}, {"kernel", 3}, {"stride", 2}, {"padding", 1}},
-             {"input"}),
-           G("maxpool2d", "pool", {{"kernel", 2}}, {"add"}), G("concat", "cat", {}, {"pool", "side"}),
-           G("relu", "r2", {}), G("flatten", "flat", {}), G("linear", "fc1", {{"out", 12}}),
-           G("relu", "r3", {}), G("linear", "fc2", {{"out", 4}})}};
+  return {
+      {G("conv2d", "stem", {{"out", 6}, {"kernel", 3}, {"padding", 1}}), G("relu", "r1", {}),
+       G("conv2d", "c1", {{"out", 6}, {"kernel", 3}, {"padding", 1}}),
+       G("add", "add", {}, {"stem", "c1"}),
+       G("conv2d", "side", {{"out", 3}, {"kernel", 3}, {"stride", 2}, {"padding", 1}}, {"input"}),
+       G("maxpool2d", "pool", {{"kernel", 2}}, {"add"}), G("concat", "cat", {}, {"pool", "side"}),
+       G("relu", "r2", {}), G("flatten", "flat", {}), G("linear", "fc1", {{"out", 12}}),
+       G("relu", "r3", {}), G("linear", "fc2", {{"out", 4}})}};
 }
 
 TEST(InferenceModel, GraphMatchesTheTrainersForwardPass) {

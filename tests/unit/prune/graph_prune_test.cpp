@@ -56,8 +56,8 @@ nn::ModelSpec concat_spec() {
 nn::ModelSpec flat_concat_spec() {
   return {{L("conv2d", "a", conv(6, 3)), L("relu", "ra"), L("flatten", "fa"),
            L("conv2d", "b", conv(4, 3), {"input"}), L("flatten", "fb"),
-           L("concat", "cat", {}, {"fa", "fb"}), L("linear", "fc1", {{"out", 7}}),
-           L("relu", "r"), L("linear", "fc2", {{"out", 3}})}};
+           L("concat", "cat", {}, {"fa", "fb"}), L("linear", "fc1", {{"out", 7}}), L("relu", "r"),
+           L("linear", "fc2", {{"out", 3}})}};
 }
 
 const Shape kInput{2, 6, 6};
@@ -243,8 +243,8 @@ TEST(GraphPrune, ConcatOfFlattenedMapsSpansEachChannelsPositions) {
 
 TEST(GraphPrune, LayerNormMixesChannelsSoTheUnitsBeforeItStay) {
   const nn::ModelSpec spec{{L("flatten", "flat"), L("linear", "fc1", {{"out", 8}}),
-                            L("layernorm", "ln"), L("linear", "fc2", {{"out", 6}}),
-                            L("relu", "r"), L("linear", "fc3", {{"out", 3}})}};
+                            L("layernorm", "ln"), L("linear", "fc2", {{"out", 6}}), L("relu", "r"),
+                            L("linear", "fc3", {{"out", 3}})}};
   Net n{nn::Model::build(spec, kInput), {}};
   n.model.declare(n.ps);
   n.ps.finalize();
@@ -276,8 +276,7 @@ TEST(GraphPrune, AnEmptiedRowStillReadIsKeptWithANote) {
   masks.init(n.ps);
   for (const std::string name : {"stem", "conv2"}) {
     const PrunableLayer& p = layer(s, name);
-    std::fill_n(masks.keep().begin() + n.ps.entry(p.weight).offset + 2 * p.fan_in, p.fan_in,
-                0.0f);
+    std::fill_n(masks.keep().begin() + n.ps.entry(p.weight).offset + 2 * p.fan_in, p.fan_in, 0.0f);
   }
   masks.apply_to_weights(n.ps);
   const SurgeryResult r = remove_dead_units(residual_spec(), kInput, checkpoint(n, masks));

@@ -2,7 +2,6 @@
 // and checkpoints; a stop requested from a hook saves a checkpoint, and resuming from the
 // directory ends where an uninterrupted run ends, bit for bit.
 #include "run/run.h"
-#include "run/run_dir.h"
 
 #include <gtest/gtest.h>
 
@@ -12,6 +11,7 @@
 
 #include "core/error.h"
 #include "io/checkpoint.h"
+#include "run/run_dir.h"
 #include "unit/temp_dir_test.h"
 #include "unit/train/resume_fixtures.h"
 
