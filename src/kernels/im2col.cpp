@@ -27,31 +27,29 @@ namespace {
 void im2col_same(const float* img, const ConvGeometry& g, float* col, int64_t ld) {
   const int64_t oh = g.oh(), w = g.w;
   for (int64_t ci = 0; ci < g.c; ++ci) {
-    const float* plane = img + ci * g.h * w;
+    const float* __restrict plane = img + ci * g.h * w;
     for (int64_t ki = 0; ki < g.kh; ++ki) {
       const int64_t dy = ki - g.pad;
       const int64_t y0 = std::max<int64_t>(0, -dy), y1 = std::min(oh, g.h - dy);
       for (int64_t kj = 0; kj < g.kw; ++kj) {
         const int64_t dx = kj - g.pad;
         float* __restrict row = col + ((ci * g.kh + ki) * g.kw + kj) * ld;
-        if (y1 <= y0) {
+        if (y1 <= y0 || dx <= -w || dx >= w) {  // every entry falls in the padding
           std::memset(row, 0, static_cast<size_t>(oh * w) * sizeof(float));
           continue;
         }
         std::memset(row, 0, static_cast<size_t>(y0 * w) * sizeof(float));
         std::memset(row + y1 * w, 0, static_cast<size_t>((oh - y1) * w) * sizeof(float));
         // Entries [lo, hi) read plane[j + dy * w + dx]; the first -dx (or the last dx) of them
-        // would read outside the plane and are zero anyway.
-        const int64_t lo = y0 * w, hi = y1 * w;
-        const int64_t a = std::min(hi, lo + std::max<int64_t>(0, -dx));
-        const int64_t b = std::max(a, hi - std::max<int64_t>(0, dx));
-        const float* __restrict src = plane + dy * w + dx;
+        // would read outside the plane and are zero anyway. With |dx| < w, [a, b) reads
+        // plane[(y0 + dy) * w] to plane[(y1 + dy) * w - 1], inside it.
+        const int64_t left = std::max<int64_t>(0, -dx), right = std::max<int64_t>(0, dx);
+        const int64_t lo = y0 * w, hi = y1 * w, a = lo + left, b = hi - right;
+        const int64_t shift = dy * w + dx;  // an index offset: plane + shift may lie before it
         for (int64_t j = lo; j < a; ++j) row[j] = 0.0f;
-        for (int64_t j = a; j < b; ++j) row[j] = src[j];
+        for (int64_t j = a; j < b; ++j) row[j] = plane[j + shift];
         for (int64_t j = b; j < hi; ++j) row[j] = 0.0f;
         // Columns that wrapped: ox < -dx (they read the previous row's end) or ox >= w - dx.
-        const int64_t left = std::min(w, std::max<int64_t>(0, -dx));
-        const int64_t right = std::min(w, std::max<int64_t>(0, dx));
         for (int64_t y = y0; y < y1 && (left > 0 || right > 0); ++y) {
           std::fill_n(row + y * w, left, 0.0f);
           std::fill_n(row + y * w + w - right, right, 0.0f);
@@ -66,24 +64,23 @@ void im2col_same(const float* img, const ConvGeometry& g, float* col, int64_t ld
 void col2im_same(float* col, const ConvGeometry& g, float* img, int64_t ld) {
   const int64_t oh = g.oh(), w = g.w;
   for (int64_t ci = 0; ci < g.c; ++ci) {
-    float* plane = img + ci * g.h * w;
+    float* __restrict plane = img + ci * g.h * w;
     for (int64_t ki = 0; ki < g.kh; ++ki) {
       const int64_t dy = ki - g.pad;
       const int64_t y0 = std::max<int64_t>(0, -dy), y1 = std::min(oh, g.h - dy);
       if (y1 <= y0) continue;
       for (int64_t kj = 0; kj < g.kw; ++kj) {
         const int64_t dx = kj - g.pad;
+        if (dx <= -w || dx >= w) continue;  // every column falls in the padding
         float* __restrict row = col + ((ci * g.kh + ki) * g.kw + kj) * ld;
-        const int64_t left = std::min(w, std::max<int64_t>(0, -dx));
-        const int64_t right = std::min(w, std::max<int64_t>(0, dx));
+        const int64_t left = std::max<int64_t>(0, -dx), right = std::max<int64_t>(0, dx);
         for (int64_t y = y0; y < y1 && (left > 0 || right > 0); ++y) {
           std::fill_n(row + y * w, left, 0.0f);
           std::fill_n(row + y * w + w - right, right, 0.0f);
         }
-        const int64_t lo = y0 * w, hi = y1 * w;
-        const int64_t a = std::min(hi, lo + left), b = std::max(a, hi - right);
-        float* __restrict dst = plane + dy * w + dx;
-        for (int64_t j = a; j < b; ++j) dst[j] += row[j];
+        const int64_t a = y0 * w + left, b = y1 * w - right;  // inside the plane: see above
+        const int64_t shift = dy * w + dx;
+        for (int64_t j = a; j < b; ++j) plane[j + shift] += row[j];
       }
     }
   }
