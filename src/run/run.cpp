@@ -85,7 +85,8 @@ std::unique_ptr<Run> Run::resume(const std::string& dir,
   write_text_file(files.recipe, to_toml(r->recipe_));
   r->resumed_ = ResumePoint{.epoch = state.epoch,
                             .step = state.step,
-                            .dropped = trim_metrics(files.metrics, state.epoch, state.step)};
+                            .dropped = trim_metrics(files.metrics, state.epoch, state.step,
+                                                    state.progress.has_value())};
   r->saved_step_ = state.step;
   return r;
 }

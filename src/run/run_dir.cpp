@@ -73,9 +73,9 @@ RunFiles resume_files(const std::string& dir) {
 namespace {
 
 // A metrics.jsonl line stays if it is a JSON object, not an "end" record, and not past the
-// checkpoint: in step, in epoch (the epoch after the complete ones may have begun), and for an
-// "epoch" record, in complete epochs.
-bool keep_metrics_line(const std::string& line, int64_t epochs, int64_t step) {
+// checkpoint: in step, in epoch (`last`: the epoch the checkpoint is in), and for an "epoch"
+// record, in complete epochs.
+bool keep_metrics_line(const std::string& line, int64_t epochs, int64_t last, int64_t step) {
   const auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) return false;
   const std::string event = j.value("event", std::string());
@@ -84,19 +84,19 @@ bool keep_metrics_line(const std::string& line, int64_t epochs, int64_t step) {
     const auto it = j.find(key);
     return it != j.end() && it->is_number_integer() && it->get<int64_t>() > limit;
   };
-  return !beyond("epoch", event == "epoch" ? epochs : epochs + 1) && !beyond("step", step);
+  return !beyond("epoch", event == "epoch" ? epochs : last) && !beyond("step", step);
 }
 
 }  // namespace
 
-int64_t trim_metrics(const std::string& path, int64_t epochs, int64_t step) {
+int64_t trim_metrics(const std::string& path, int64_t epochs, int64_t step, bool begun) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return 0;
   std::string kept, line;
   int64_t dropped = 0;
   while (std::getline(in, line)) {
     if (line.empty()) continue;
-    if (!keep_metrics_line(line, epochs, step)) {
+    if (!keep_metrics_line(line, epochs, epochs + (begun ? 1 : 0), step)) {
       ++dropped;
       continue;
     }

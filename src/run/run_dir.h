@@ -24,13 +24,14 @@ struct RunFiles {
 RunFiles resume_files(const std::string& dir);
 
 // Makes metrics.jsonl agree with a checkpoint after `epochs` complete epochs and `step` steps
-// before a resumed run appends to it: drops records past the checkpoint (the run went on after
-// its last checkpoint, e.g. it died mid-epoch), "epoch" records of an epoch the checkpoint has
-// not closed (a checkpoint taken at an epoch's last step precedes that epoch's record, which
-// the resumed run writes again), lines that are not JSON (a torn last write) and earlier "end"
-// records (the resumed run writes the final one). Rewrites the file only when something is
-// dropped; returns the number of lines dropped. A missing file is not an error (0).
-int64_t trim_metrics(const std::string& path, int64_t epochs, int64_t step);
+// (`begun`: inside the next epoch) before a resumed run appends to it: drops records past the
+// checkpoint in step or epoch (the run went on after its last checkpoint, e.g. it died
+// mid-epoch), "epoch" records of an epoch the checkpoint has not closed (a checkpoint taken at
+// an epoch's last step precedes that epoch's record, which the resumed run writes again), lines
+// that are not JSON (a torn last write) and earlier "end" records (the resumed run writes the
+// final one). Rewrites the file only when something is dropped; returns the number of lines
+// dropped. A missing file is not an error (0).
+int64_t trim_metrics(const std::string& path, int64_t epochs, int64_t step, bool begun);
 
 // The end of a run: writes <dir>/report.html from the run's files; returns the report's text
 // summary (what `sculpt train` prints at the end).

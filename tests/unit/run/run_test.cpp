@@ -40,18 +40,20 @@ TEST_F(RunTest, TrimmingKeepsWhatTheCheckpointCoversAndNoMore) {
 {"event":"step","epoch":2,"step":10}
 {"event":"epoch","epoch":2,"step":10}
 {"event":"step","epoch":3,"step":1)";
-  // After step 10, epoch 2 not closed: its record goes, and the torn line.
-  EXPECT_EQ(trim_metrics(m, 1, 10), 2);
+  // After step 10, inside epoch 2 (not closed): its record goes, and the torn line.
+  EXPECT_EQ(trim_metrics(m, 1, 10, true), 2);
   EXPECT_EQ(text(m),
             "{\"event\":\"step\",\"epoch\":1,\"step\":5}\n"
             "{\"event\":\"epoch\",\"epoch\":1,\"step\":5}\n"
             "{\"event\":\"step\",\"epoch\":2,\"step\":10}\n");
   std::ofstream(m, std::ios::app) << R"({"event":"epoch","epoch":2,"step":10}
 {"event":"step","epoch":3,"step":15}
+{"event":"step","epoch":3,"step":9}
 {"event":"end","epoch":3,"step":15}
 )";
-  // After epoch 2 closed at step 10: its record stays, the later ones go.
-  EXPECT_EQ(trim_metrics(m, 2, 10), 2);
+  // After epoch 2 closed at step 10, epoch 3 not begun: its record stays, the later ones go,
+  // epoch 3's even with a step the checkpoint covers.
+  EXPECT_EQ(trim_metrics(m, 2, 10, false), 3);
   EXPECT_NE(text(m).find("{\"event\":\"epoch\",\"epoch\":2,\"step\":10}"), std::string::npos);
   EXPECT_EQ(text(m).find("\"epoch\":3"), std::string::npos);
 }
