@@ -61,20 +61,38 @@ void Conv2d::init(ParamStore& ps, Rng& rng) {
   init_uniform_fan_in(ps.value(bias_), out_c_, fan_in, rng);
 }
 
+std::string Conv2d::path() const {
+  return dnnl_ ? "oneDNN " + dnnl_->implementation() : std::string("im2col + gemm");
+}
+
 int64_t Conv2d::group() const {
   const int64_t ohw = g_.col_cols();
   return std::max<int64_t>(1, (kGemmColumns + ohw - 1) / ohw);
 }
 
-int64_t Conv2d::scratch_floats(int64_t, int threads) const {
+int64_t Conv2d::scratch_floats(int64_t max_batch, int threads) const {
+  if (!reference_ && kernels::DnnlConv::preferred(g_, out_c_))
+    return kernels::DnnlConv::scratch_floats(g_, out_c_, max_batch);
   const int64_t t = std::max(1, threads), cols = mul_sat(group(), g_.col_cols());
   const int64_t col = mul_sat(t, mul_sat(add_sat(g_.col_rows(), out_c_), cols));
   const int64_t parts = mul_sat(t - 1, add_sat(mul_sat(out_c_, g_.col_rows()), out_c_));
   return add_sat(col, parts);
 }
 
-void Conv2d::reserve(int64_t) {
+void Conv2d::reserve(int64_t max_batch) {
   threads_ = std::max(1, omp_get_max_threads());
+  dnnl_.reset();
+  if (!reference_ && kernels::DnnlConv::preferred(g_, out_c_)) {
+    try {
+      dnnl_ = std::make_unique<kernels::DnnlConv>(g_, out_c_, max_batch);
+      col_ = {};
+      out_buf_ = {};
+      dw_part_ = {};
+      db_part_ = {};
+      return;
+    } catch (const Error&) {  // only oneDNN's reference implementation: im2col is faster
+    }
+  }
   const int64_t cols = group() * g_.col_cols();
   col_.assign(static_cast<size_t>(threads_ * g_.col_rows() * cols), 0.0f);
   out_buf_.assign(static_cast<size_t>(threads_ * out_c_ * cols), 0.0f);
@@ -126,6 +144,7 @@ void Conv2d::forward(ParamStore& ps, const float* x, float* y, int64_t n, const 
   const int64_t ohw = g_.col_cols(), ckk = g_.col_rows(), out_sz = out_c_ * ohw;
   const float* w = ps.value(weight_);
   const float* b = ps.value(bias_);
+  if (dnnl_) return dnnl_->forward(x, w, b, y, n);
   for_chunks(n, [&](int64_t first, int64_t count, int, float* col, float* out) {
     const float* src = columns(x, first, count, col);
     const int64_t cols = count * ohw;
@@ -153,6 +172,7 @@ void Conv2d::backward(ParamStore& ps, const float* x, const float*, const float*
   const int64_t in_sz = g_.c * g_.h * g_.w, ohw = g_.col_cols(), ckk = g_.col_rows();
   const int64_t out_sz = out_c_ * ohw, w_sz = out_c_ * ckk;
   const float* w = ps.value(weight_);
+  if (dnnl_) return dnnl_->backward(x, w, dy, dx, ps.grad(weight_), ps.grad(bias_), n);
   const int nt = threads_for((n + group() - 1) / group());
   if (nt > 1) {
     std::fill_n(dw_part_.data(), (nt - 1) * w_sz, 0.0f);

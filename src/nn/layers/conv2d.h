@@ -2,12 +2,17 @@
 // kernel, equal stride and zero padding in both directions. im2col + gemm per chunk of images
 // (enough of them for kGemmColumns columns: a 4x4 map alone makes a 16-column GEMM), chunks
 // spread over threads; per-thread column buffers and weight-gradient partials are sized in
-// reserve() and reduced in thread order (deterministic for a fixed thread count).
+// reserve() and reduced in thread order (deterministic for a fixed thread count). Geometries
+// that oneDNN's direct kernels run faster (kernels::DnnlConv::preferred) go through its
+// primitives instead; im2col + gemm stays their reference twin (use_reference()).
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <string>
 
 #include "core/tensor.h"
+#include "kernels/conv_dnnl.h"
 #include "kernels/im2col.h"
 #include "nn/layer.h"
 
@@ -36,6 +41,10 @@ class Conv2d : public Layer {
   int64_t out_channels() const { return out_c_; }
   size_t weight_index() const { return weight_; }
   size_t bias_index() const { return bias_; }
+  // Keeps this layer on im2col + gemm (the reference twin); takes effect at the next reserve().
+  void use_reference(bool on) { reference_ = on; }
+  // What runs the convolution: "im2col + gemm" or "oneDNN <its implementations>".
+  std::string path() const;
 
  private:
   // 1x1 kernel, stride 1, no padding: the image already is its column matrix.
@@ -55,11 +64,13 @@ class Conv2d : public Layer {
   int64_t out_c_, kernel_, stride_, padding_;
   kernels::ConvGeometry g_;
   size_t weight_ = 0, bias_ = 0;
-  int threads_ = 0;               // per-thread buffers reserved
-  AlignedVector<float> col_;      // [threads, c*k*k, group * oh*ow]
-  AlignedVector<float> out_buf_;  // [threads, out_c, group * oh*ow]: a chunk's Y or dY
-  AlignedVector<float> dw_part_;  // [threads - 1, out_c, c*k*k] (thread 0 adds in place)
-  AlignedVector<float> db_part_;  // [threads - 1, out_c]
+  bool reference_ = false;
+  std::unique_ptr<kernels::DnnlConv> dnnl_;  // oneDNN's primitives, when they run this layer
+  int threads_ = 0;                          // per-thread buffers reserved
+  AlignedVector<float> col_;                 // [threads, c*k*k, group * oh*ow]
+  AlignedVector<float> out_buf_;             // [threads, out_c, group * oh*ow]: a chunk's Y or dY
+  AlignedVector<float> dw_part_;             // [threads - 1, out_c, c*k*k] (thread 0 adds in place)
+  AlignedVector<float> db_part_;             // [threads - 1, out_c]
 };
 
 }  // namespace sculpt::nn

@@ -1,0 +1,286 @@
+// oneDNN convolution primitives with their reorders. Primitives are made with the C++ API and
+// executed through the C API, whose argument array needs no allocation (the C++ execute takes
+// an unordered_map).
+#include "kernels/conv_dnnl.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <oneapi/dnnl/dnnl.hpp>
+#include <vector>
+
+#include "core/error.h"
+#include "core/limits.h"
+#include "core/tensor.h"
+
+namespace sculpt::kernels {
+
+namespace {
+
+using dnnl::memory;
+using Tag = memory::format_tag;
+constexpr auto kF32 = memory::data_type::f32;
+constexpr size_t kMaxSets = 4;  // batch sizes whose primitives are kept
+
+bool im2col_forced() {
+  static const bool forced = [] {
+    const char* v = std::getenv("SCULPT_CONV");
+    return v && std::strcmp(v, "im2col") == 0;
+  }();
+  return forced;
+}
+
+// Floats for a buffer of `md` (bytes rounded up).
+size_t floats_of(const memory::desc& md) { return (md.get_size() + 3) / 4; }
+
+}  // namespace
+
+bool DnnlConv::preferred(const ConvGeometry& g, int64_t) {
+  return !im2col_forced() && g.c >= 8 && (g.kh > 1 || g.kw > 1);
+}
+
+int64_t DnnlConv::scratch_floats(const ConvGeometry& g, int64_t out_c, int64_t max_batch) {
+  auto pad16 = [](int64_t c) { return (c + 15) / 16 * 16; };
+  const int64_t in = mul_sat(pad16(g.c), g.h * g.w), out = mul_sat(pad16(out_c), g.col_cols());
+  const int64_t acts = mul_sat(2 * max_batch, add_sat(in, out));
+  return add_sat(acts, mul_sat(4 * pad16(out_c), pad16(g.c) * g.kh * g.kw));
+}
+
+// The primitives and reorders for one batch size; memory objects wrap the Impl's buffers or,
+// for the caller's arrays, get their handle at each call.
+struct DnnlConvSet {
+  int64_t n = 0;
+  dnnl::convolution_forward fwd;
+  dnnl::convolution_backward_data bwd_data;
+  dnnl::convolution_backward_weights bwd_weights;
+  dnnl::reorder x_in, y_out, dy_in, dx_out, w_fwd, w_bwd, dw_out;
+  memory x, y, dy, dx, w, b, dw;             // the caller's NCHW / OIHW arrays
+  memory xs, ys, dys, dxs, wf, wb, dwb, db;  // blocked copies (ys and dys share a buffer)
+  memory scratch_fwd, scratch_bd, scratch_bw;
+  size_t scratch_floats = 0;
+  size_t xs_floats = 0, ys_floats = 0, dxs_floats = 0, wf_floats = 0, wb_floats = 0, dwb_floats = 0;
+};
+
+struct DnnlConv::Impl {
+  ConvGeometry g;
+  int64_t oc = 0, max_batch = 0;
+  dnnl::engine eng{dnnl::engine::kind::cpu, 0};
+  dnnl::stream st{eng};
+  std::vector<std::unique_ptr<DnnlConvSet>> sets;  // most recently used last
+  AlignedVector<float> xs, ys, dxs, wf, wb, dwb, db, scratch;
+  const float* last_x = nullptr;  // the input whose blocked copy xs holds
+  int64_t last_n = -1;
+
+  std::unique_ptr<DnnlConvSet> make(int64_t n) const;
+  DnnlConvSet& set_for(int64_t n);
+  void bind(DnnlConvSet& s);
+  void run(const dnnl::primitive& p, std::initializer_list<dnnl_exec_arg_t> args);
+};
+
+std::unique_ptr<DnnlConvSet> DnnlConv::Impl::make(int64_t n) const {
+  auto s = std::make_unique<DnnlConvSet>();
+  s->n = n;
+  const memory::dims src{n, g.c, g.h, g.w}, wei{oc, g.c, g.kh, g.kw}, bias{oc},
+      dst{n, oc, g.oh(), g.ow()}, strides{g.stride, g.stride}, pad{g.pad, g.pad};
+  const memory::desc src_plain(src, kF32, Tag::nchw), dst_plain(dst, kF32, Tag::nchw),
+      wei_plain(wei, kF32, Tag::oihw), bias_md(bias, kF32, Tag::x), src_any(src, kF32, Tag::any),
+      dst_any(dst, kF32, Tag::any), wei_any(wei, kF32, Tag::any);
+  dnnl::primitive_attr attr;
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+
+  const dnnl::convolution_forward::primitive_desc fpd(
+      {dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct, src_any, wei_any,
+       bias_md, dst_any, strides, pad, pad},
+      attr, eng);
+  // Both backward primitives take dY in the forward's blocked layout: one reorder serves both.
+  const memory::desc src_md = fpd.src_desc(), dst_md = fpd.dst_desc();
+  const dnnl::convolution_backward_data::primitive_desc bdpd(
+      {dnnl::algorithm::convolution_direct, src_any, wei_any, dst_md, strides, pad, pad}, attr, eng,
+      fpd);
+  const dnnl::convolution_backward_weights::primitive_desc bwpd(
+      {dnnl::algorithm::convolution_direct, src_md, wei_any, bias_md, dst_md, strides, pad, pad},
+      attr, eng, fpd);
+  for (const char* info : {fpd.impl_info_str(), bdpd.impl_info_str(), bwpd.impl_info_str()}) {
+    SCULPT_CHECK(std::strncmp(info, "ref", 3) != 0, Error,
+                 fmt::format("oneDNN has only its reference convolution ({}) for {}x{}x{} -> {} "
+                             "with kernel {}x{}",
+                             info, g.c, g.h, g.w, oc, g.kh, g.kw));
+  }
+  s->fwd = dnnl::convolution_forward(fpd);
+  s->bwd_data = dnnl::convolution_backward_data(bdpd);
+  s->bwd_weights = dnnl::convolution_backward_weights(bwpd);
+
+  auto user = [&](const memory::desc& md) { return memory(md, eng, DNNL_MEMORY_NONE); };
+  s->x = user(src_plain);
+  s->y = user(dst_plain);
+  s->dy = user(dst_plain);
+  s->dx = user(src_plain);
+  s->w = user(wei_plain);
+  s->b = user(bias_md);
+  s->dw = user(wei_plain);
+  s->xs = user(src_md);
+  s->ys = user(dst_md);
+  s->dys = user(dst_md);
+  s->dxs = user(bdpd.diff_src_desc());
+  s->wf = user(fpd.weights_desc());
+  s->wb = user(bdpd.weights_desc());
+  s->dwb = user(bwpd.diff_weights_desc());
+  s->db = user(bias_md);
+  s->scratch_fwd = user(fpd.scratchpad_desc());
+  s->scratch_bd = user(bdpd.scratchpad_desc());
+  s->scratch_bw = user(bwpd.scratchpad_desc());
+  s->scratch_floats = std::max({floats_of(fpd.scratchpad_desc()), floats_of(bdpd.scratchpad_desc()),
+                                floats_of(bwpd.scratchpad_desc())});
+  s->xs_floats = floats_of(src_md);
+  s->ys_floats = floats_of(dst_md);
+  s->dxs_floats = floats_of(bdpd.diff_src_desc());
+  s->wf_floats = floats_of(fpd.weights_desc());
+  s->wb_floats = floats_of(bdpd.weights_desc());
+  s->dwb_floats = floats_of(bwpd.diff_weights_desc());
+
+  s->x_in = dnnl::reorder(s->x, s->xs);
+  s->y_out = dnnl::reorder(s->ys, s->y);
+  s->dy_in = dnnl::reorder(s->dy, s->dys);
+  s->dx_out = dnnl::reorder(s->dxs, s->dx);
+  s->w_fwd = dnnl::reorder(s->w, s->wf);
+  s->w_bwd = dnnl::reorder(s->w, s->wb);
+  dnnl::post_ops sum;  // dW += the batch's gradient
+  sum.append_sum(1.0f);
+  dnnl::primitive_attr accumulate;
+  accumulate.set_post_ops(sum);
+  s->dw_out = dnnl::reorder(dnnl::reorder::primitive_desc(s->dwb, s->dw, accumulate));
+  return s;
+}
+
+// Points the set's blocked memories at the buffers (which a new batch size may have grown).
+void DnnlConv::Impl::bind(DnnlConvSet& s) {
+  auto grow = [](AlignedVector<float>& buf, size_t floats) {
+    if (buf.size() < floats) buf.assign(floats, 0.0f);
+  };
+  grow(xs, s.xs_floats);
+  grow(ys, s.ys_floats);
+  grow(dxs, s.dxs_floats);
+  grow(wf, s.wf_floats);
+  grow(wb, s.wb_floats);
+  grow(dwb, s.dwb_floats);
+  grow(db, static_cast<size_t>(oc));
+  grow(scratch, std::max<size_t>(s.scratch_floats, 1));
+  s.xs.set_data_handle(xs.data());
+  s.ys.set_data_handle(ys.data());
+  s.dys.set_data_handle(ys.data());
+  s.dxs.set_data_handle(dxs.data());
+  s.wf.set_data_handle(wf.data());
+  s.wb.set_data_handle(wb.data());
+  s.dwb.set_data_handle(dwb.data());
+  s.db.set_data_handle(db.data());
+  for (memory* m : {&s.scratch_fwd, &s.scratch_bd, &s.scratch_bw})
+    m->set_data_handle(scratch.data());
+}
+
+DnnlConvSet& DnnlConv::Impl::set_for(int64_t n) {
+  SCULPT_CHECK(n <= max_batch, Error,
+               fmt::format("convolution of {} images but {} were reserved", n, max_batch), "",
+               "call reserve() with the largest batch size");
+  auto it = std::find_if(sets.begin(), sets.end(), [n](const auto& s) { return s->n == n; });
+  if (it == sets.end()) {
+    std::unique_ptr<DnnlConvSet> made;
+    try {
+      made = make(n);
+    } catch (const dnnl::error& e) {
+      throw Error(
+          fmt::format("oneDNN cannot make the convolution {}x{}x{} -> {} with kernel "
+                      "{}x{} for {} images: {}",
+                      g.c, g.h, g.w, oc, g.kh, g.kw, n, e.what()));
+    }
+    if (sets.size() == kMaxSets) sets.erase(sets.begin());
+    sets.push_back(std::move(made));
+    // A grown buffer moves: every kept set points at the new one.
+    for (auto& s : sets) bind(*s);
+    return *sets.back();
+  }
+  if (it + 1 != sets.end()) std::rotate(it, it + 1, sets.end());
+  return *sets.back();
+}
+
+void DnnlConv::Impl::run(const dnnl::primitive& p, std::initializer_list<dnnl_exec_arg_t> args) {
+  const dnnl_status_t status =
+      dnnl_primitive_execute(p.get(), st.get(), static_cast<int>(args.size()), args.begin());
+  SCULPT_CHECK(status == dnnl_success, Error,
+               fmt::format("oneDNN convolution failed with status {}", static_cast<int>(status)));
+}
+
+DnnlConv::DnnlConv(const ConvGeometry& g, int64_t out_c, int64_t max_batch)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->g = g;
+  impl_->oc = out_c;
+  impl_->max_batch = std::max<int64_t>(1, max_batch);
+  impl_->set_for(impl_->max_batch);
+}
+
+DnnlConv::~DnnlConv() = default;
+
+std::string DnnlConv::implementation() const {
+  const DnnlConvSet& s = *impl_->sets.back();
+  auto info = [](const dnnl::primitive& p) {
+    const_dnnl_primitive_desc_t pd = nullptr;
+    dnnl_primitive_get_primitive_desc(p.get(), &pd);
+    const char* name = nullptr;
+    dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &name);
+    return std::string(name ? name : "?");
+  };
+  return fmt::format("{} / {} / {}", info(s.fwd), info(s.bwd_data), info(s.bwd_weights));
+}
+
+void DnnlConv::forward(const float* x, const float* w, const float* b, float* y, int64_t n) {
+  if (n <= 0) return;
+  Impl& I = *impl_;
+  DnnlConvSet& s = I.set_for(n);
+  s.x.set_data_handle(const_cast<float*>(x));
+  s.w.set_data_handle(const_cast<float*>(w));
+  s.b.set_data_handle(const_cast<float*>(b));
+  s.y.set_data_handle(y);
+  I.run(s.x_in, {{DNNL_ARG_FROM, s.x.get()}, {DNNL_ARG_TO, s.xs.get()}});
+  I.run(s.w_fwd, {{DNNL_ARG_FROM, s.w.get()}, {DNNL_ARG_TO, s.wf.get()}});
+  I.run(s.fwd, {{DNNL_ARG_SRC, s.xs.get()},
+                {DNNL_ARG_WEIGHTS, s.wf.get()},
+                {DNNL_ARG_BIAS, s.b.get()},
+                {DNNL_ARG_DST, s.ys.get()},
+                {DNNL_ARG_SCRATCHPAD, s.scratch_fwd.get()}});
+  I.run(s.y_out, {{DNNL_ARG_FROM, s.ys.get()}, {DNNL_ARG_TO, s.y.get()}});
+  I.last_x = x;
+  I.last_n = n;
+}
+
+void DnnlConv::backward(const float* x, const float* w, const float* dy, float* dx, float* dw,
+                        float* db, int64_t n) {
+  if (n <= 0) return;
+  Impl& I = *impl_;
+  DnnlConvSet& s = I.set_for(n);
+  s.x.set_data_handle(const_cast<float*>(x));
+  s.w.set_data_handle(const_cast<float*>(w));
+  s.dy.set_data_handle(const_cast<float*>(dy));
+  s.dw.set_data_handle(dw);
+  if (x != I.last_x || n != I.last_n)  // not the preceding forward's input: copy it again
+    I.run(s.x_in, {{DNNL_ARG_FROM, s.x.get()}, {DNNL_ARG_TO, s.xs.get()}});
+  I.run(s.dy_in, {{DNNL_ARG_FROM, s.dy.get()}, {DNNL_ARG_TO, s.dys.get()}});
+  I.run(s.bwd_weights, {{DNNL_ARG_SRC, s.xs.get()},
+                        {DNNL_ARG_DIFF_DST, s.dys.get()},
+                        {DNNL_ARG_DIFF_WEIGHTS, s.dwb.get()},
+                        {DNNL_ARG_DIFF_BIAS, s.db.get()},
+                        {DNNL_ARG_SCRATCHPAD, s.scratch_bw.get()}});
+  I.run(s.dw_out, {{DNNL_ARG_FROM, s.dwb.get()}, {DNNL_ARG_TO, s.dw.get()}});
+  for (int64_t o = 0; o < I.oc; ++o) db[o] += I.db[static_cast<size_t>(o)];
+  if (dx) {
+    s.dx.set_data_handle(dx);
+    I.run(s.w_bwd, {{DNNL_ARG_FROM, s.w.get()}, {DNNL_ARG_TO, s.wb.get()}});
+    I.run(s.bwd_data, {{DNNL_ARG_DIFF_DST, s.dys.get()},
+                       {DNNL_ARG_WEIGHTS, s.wb.get()},
+                       {DNNL_ARG_DIFF_SRC, s.dxs.get()},
+                       {DNNL_ARG_SCRATCHPAD, s.scratch_bd.get()}});
+    I.run(s.dx_out, {{DNNL_ARG_FROM, s.dxs.get()}, {DNNL_ARG_TO, s.dx.get()}});
+  }
+}
+
+}  // namespace sculpt::kernels

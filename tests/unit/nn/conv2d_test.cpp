@@ -1,0 +1,104 @@
+// Conv2d's two paths: oneDNN's primitives (the geometries DnnlConv::preferred picks) against the
+// im2col + gemm reference twin, forward, dX and the accumulated dW/db, at the reserved batch and
+// at smaller ones (their own primitives), and a backward whose input is not the last forward's.
+#include "nn/layers/conv2d.h"
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "../kernels/random_fill.h"
+
+namespace sculpt::nn {
+namespace {
+
+using sculpt::testing::expect_near_all;
+using sculpt::testing::random_vector;
+
+struct Geometry {
+  int64_t c, h, w, out, kernel, stride, pad;
+};
+
+struct BoundConv {
+  Conv2d layer;
+  ParamStore ps;
+  BoundConv(const Geometry& g, bool reference, int64_t max_batch)
+      : layer("conv1", g.out, g.kernel, g.stride, g.pad) {
+    layer.use_reference(reference);
+    layer.bind({g.c, g.h, g.w});
+    layer.declare(ps);
+    ps.finalize();
+    layer.reserve(max_batch);
+  }
+  std::vector<float> grad(size_t idx) const {
+    return {ps.grad(idx), ps.grad(idx) + ps.entry(idx).size};
+  }
+};
+
+constexpr double kTol = 1e-5;
+
+TEST(Conv2d, OneDnnPathMatchesTheIm2colTwin) {
+  if (const char* v = std::getenv("SCULPT_CONV"); v && std::string(v) == "im2col")
+    GTEST_SKIP() << "SCULPT_CONV=im2col: every convolution runs the reference path";
+  const std::vector<Geometry> geometries = {
+      {8, 14, 14, 16, 3, 1, 1},  // a "same" block convolution
+      {16, 7, 7, 32, 3, 2, 1},   // stride 2 down to 4x4
+      {9, 6, 5, 5, 3, 1, 0},     // channels that are no whole block, a non-square map
+      {32, 4, 4, 8, 3, 1, 1},    // the smallest map of resnet-small
+  };
+  Rng rng(7);
+  for (const Geometry& g : geometries) {
+    const std::string what =
+        fmt::format("c{} {}x{} -> {} k{} s{} p{}", g.c, g.h, g.w, g.out, g.kernel, g.stride, g.pad);
+    constexpr int64_t kMax = 6;
+    BoundConv fast(g, false, kMax), ref(g, true, kMax);
+    ASSERT_EQ(fast.layer.path().rfind("oneDNN ", 0), 0u) << what << ": " << fast.layer.path();
+    ASSERT_EQ(ref.layer.path(), "im2col + gemm") << what;
+    Rng init(11);
+    fast.layer.init(fast.ps, init);
+    std::copy(fast.ps.values().begin(), fast.ps.values().end(), ref.ps.values().begin());
+    // Gradients already hold something: backward must add to them.
+    const auto g0 = random_vector(fast.ps.grads().size(), rng);
+    std::copy(g0.begin(), g0.end(), fast.ps.grads().begin());
+    std::copy(g0.begin(), g0.end(), ref.ps.grads().begin());
+
+    const int64_t in_sz = g.c * g.h * g.w;
+    const int64_t out_sz = g.out * fast.layer.out_shape()[1] * fast.layer.out_shape()[2];
+    const auto x_other = random_vector(static_cast<size_t>(kMax * in_sz), rng);
+    for (int64_t n : {kMax, int64_t{1}, int64_t{3}, kMax}) {
+      const auto x = random_vector(static_cast<size_t>(n * in_sz), rng);
+      const auto dy = random_vector(static_cast<size_t>(n * out_sz), rng);
+      std::vector<float> y_fast(n * out_sz), y_ref(n * out_sz);
+      fast.layer.forward(fast.ps, x.data(), y_fast.data(), n, {Mode::kTrain});
+      ref.layer.forward(ref.ps, x.data(), y_ref.data(), n, {Mode::kTrain});
+      expect_near_all(y_fast, y_ref, kTol, kTol, what + " y, n=" + std::to_string(n));
+      if (n == 3) {  // a forward of another input in between: backward copies x again
+        std::vector<float> y_other(kMax * out_sz);
+        fast.layer.forward(fast.ps, x_other.data(), y_other.data(), kMax, {Mode::kEval});
+      }
+      std::vector<float> dx_fast(n * in_sz, 9.0f), dx_ref(n * in_sz, -9.0f);
+      fast.layer.backward(fast.ps, x.data(), y_fast.data(), dy.data(), dx_fast.data(), n);
+      ref.layer.backward(ref.ps, x.data(), y_ref.data(), dy.data(), dx_ref.data(), n);
+      expect_near_all(dx_fast, dx_ref, kTol, kTol, what + " dx, n=" + std::to_string(n));
+      for (size_t idx : {fast.layer.weight_index(), fast.layer.bias_index()})
+        expect_near_all(fast.grad(idx), ref.grad(idx), 1e-4, kTol,
+                        what + " " + fast.ps.entry(idx).name + ", n=" + std::to_string(n));
+    }
+  }
+}
+
+// Few input channels, a 1x1 kernel, or a geometry oneDNN has only its slow reference kernel for
+// (a 5x5 kernel over a padded 4x4 map).
+TEST(Conv2d, OtherConvolutionsStayOnIm2col) {
+  for (const Geometry& g : {Geometry{1, 28, 28, 32, 3, 1, 1}, Geometry{6, 12, 12, 16, 5, 1, 0},
+                            Geometry{32, 14, 14, 64, 1, 2, 0}, Geometry{32, 4, 4, 8, 5, 1, 2}}) {
+    BoundConv conv(g, false, 4);
+    EXPECT_EQ(conv.layer.path(), "im2col + gemm") << "c" << g.c << " k" << g.kernel;
+  }
+}
+
+}  // namespace
+}  // namespace sculpt::nn
