@@ -9,6 +9,7 @@
 
 #include "core/error.h"
 #include "core/limits.h"
+#include "core/parallel.h"
 #include "nn/registry.h"
 
 namespace sculpt::nn {
@@ -128,6 +129,10 @@ Model Model::build(std::vector<std::unique_ptr<Layer>> layers, const Shape& inpu
     SCULPT_CHECK(m.consumers_[i] > 0, ConfigError,
                  fmt::format("the output of layer '{}' is read by no layer", m.layers_[i]->name()),
                  "model.layers", "use it as an input of a later layer, or remove it");
+  m.summed_.assign(m.layers_.size(), 0);
+  for (size_t i = 0; i < m.layers_.size(); ++i)
+    for (const int j : inputs[i])
+      if (j >= 0) m.summed_[size_t(j)] = m.merges_[i] || m.consumers_[size_t(j)] > 1;
   m.inputs_ = std::move(inputs);
   return m;
 }
@@ -230,7 +235,7 @@ void Model::backward_graph(ParamStore& ps, const float* x, const float* dlogits,
                            size_t stop) {
   const size_t last = layers_.size() - 1;
   for (size_t j = stop; j < last; ++j)
-    std::fill_n(grads_[j].data(), n * numel(layers_[j]->out_shape()), 0.0f);
+    if (summed_[j]) std::fill_n(grads_[j].data(), n * numel(layers_[j]->out_shape()), 0.0f);
   // Where the gradient of input j goes: nowhere below `stop` (nothing there trains).
   const auto target = [&](int j) -> float* {
     return j >= static_cast<int>(stop) ? grads_[size_t(j)].data() : nullptr;
@@ -251,7 +256,9 @@ void Model::backward_graph(ParamStore& ps, const float* x, const float* dlogits,
     layers_[i]->backward(ps, j < 0 ? x : acts_[size_t(j)].data(), acts_[i].data(), dy, dx, n);
     if (dx != dst) {
       const int64_t size = n * numel(layers_[size_t(j)]->out_shape());
-      for (int64_t k = 0; k < size; ++k) dst[k] += dx[k];
+      for_range(size, [=](int64_t b, int64_t e) {
+        for (int64_t k = b; k < e; ++k) dst[k] += dx[k];
+      });
     }
   }
 }

@@ -30,9 +30,9 @@ struct ModelSpec {
   std::vector<LayerSpec> layers;
 };
 
-// Built-in models by name: mlp, lenet5, seed-cnn, linear, binary-mlp, resnet-small. `outputs` is the number
-// of logits (classes, 1 for binary, targets for regression). Throws ConfigError for an unknown
-// name, with a "did you mean" hint.
+// Built-in models by name: mlp, lenet5, seed-cnn, linear, binary-mlp, resnet-small. `outputs` is
+// the number of logits (classes, 1 for binary, targets for regression). Throws ConfigError for an
+// unknown name, with a "did you mean" hint.
 ModelSpec builtin_model(const std::string& name, int64_t outputs);
 std::vector<std::string> builtin_model_names();
 
@@ -94,6 +94,9 @@ class Model {
   std::vector<std::vector<int>> inputs_;  // per layer; -1: the model input
   std::vector<int> consumers_;            // per layer: how many layers read its output
   std::vector<MergeLayer*> merges_;       // per layer: itself if it is a merge, else nullptr
+  // Per layer: its output's gradient is a sum (several readers, or a merge reading it), so
+  // backward zeroes that buffer first; a single plain reader writes it whole.
+  std::vector<char> summed_;
   bool chain_ = true;
   std::vector<AlignedVector<float>> acts_;   // acts_[i]: output of layer i, [max_batch, out_i]
   AlignedVector<float> grad_a_, grad_b_;     // chain: ping-pong buffers for dL/d(activation)

@@ -68,16 +68,25 @@ void BatchNorm::statistics(ParamStore& ps, const float* x, int64_t n, bool train
       channels_,
       [=](int64_t b, int64_t e) {
         for (int64_t c = b; c < e; ++c) {
+          // Each image's plane in float lanes, the planes added up in double.
           double sum = 0.0;
-          for (int64_t i = 0; i < n; ++i)
-            for (int64_t j = 0; j < s; ++j) sum += x[i * cs + c * s + j];
+          for (int64_t i = 0; i < n; ++i) {
+            const float* xs = x + i * cs + c * s;
+            float part = 0.0f;
+#pragma omp simd reduction(+ : part)
+            for (int64_t j = 0; j < s; ++j) part += xs[j];
+            sum += part;
+          }
           const double mu = sum / static_cast<double>(m);
+          const float muf = static_cast<float>(mu);
           double sq = 0.0;
-          for (int64_t i = 0; i < n; ++i)
-            for (int64_t j = 0; j < s; ++j) {
-              const double d = x[i * cs + c * s + j] - mu;
-              sq += d * d;
-            }
+          for (int64_t i = 0; i < n; ++i) {
+            const float* xs = x + i * cs + c * s;
+            float part = 0.0f;
+#pragma omp simd reduction(+ : part)
+            for (int64_t j = 0; j < s; ++j) part += (xs[j] - muf) * (xs[j] - muf);
+            sq += part;
+          }
           const double var = sq / static_cast<double>(m);
           mean[c] = mu;
           rstd[c] = 1.0 / std::sqrt(var + eps);
@@ -128,26 +137,35 @@ void BatchNorm::backward(ParamStore& ps, const float* x, const float*, const flo
       channels_,
       [=](int64_t b, int64_t e) {
         for (int64_t c = b; c < e; ++c) {
-          const double mu = mean[c], r = rstd[c];
+          const float mu = static_cast<float>(mean[c]), r = static_cast<float>(rstd[c]);
           double sum_dy = 0.0, sum_dy_xhat = 0.0;
-          for (int64_t i = 0; i < n; ++i)
+          for (int64_t i = 0; i < n; ++i) {
+            const float* xs = x + i * cs + c * s;
+            const float* ds = dy + i * cs + c * s;
+            float part_dy = 0.0f, part_dy_xhat = 0.0f;
+#pragma omp simd reduction(+ : part_dy, part_dy_xhat)
             for (int64_t j = 0; j < s; ++j) {
-              const int64_t k = i * cs + c * s + j;
-              sum_dy += dy[k];
-              sum_dy_xhat += dy[k] * (x[k] - mu) * r;
+              part_dy += ds[j];
+              part_dy_xhat += ds[j] * ((xs[j] - mu) * r);
             }
+            sum_dy += part_dy;
+            sum_dy_xhat += part_dy_xhat;
+          }
           dgamma[c] += static_cast<float>(sum_dy_xhat);
           dbeta[c] += static_cast<float>(sum_dy);
           if (!dx) continue;
-          const double g = gamma[c] * r;
-          const double mean_dy = trained ? sum_dy / static_cast<double>(m) : 0.0;
-          const double mean_dy_xhat = trained ? sum_dy_xhat / static_cast<double>(m) : 0.0;
-          for (int64_t i = 0; i < n; ++i)
-            for (int64_t j = 0; j < s; ++j) {
-              const int64_t k = i * cs + c * s + j;
-              const double xhat = (x[k] - mu) * r;
-              dx[k] = static_cast<float>(g * (dy[k] - mean_dy - xhat * mean_dy_xhat));
-            }
+          const float g = gamma[c] * r;
+          const float mean_dy = trained ? static_cast<float>(sum_dy / static_cast<double>(m)) : 0;
+          const float mean_dy_xhat =
+              trained ? static_cast<float>(sum_dy_xhat / static_cast<double>(m)) : 0;
+          for (int64_t i = 0; i < n; ++i) {
+            const float* xs = x + i * cs + c * s;
+            const float* ds = dy + i * cs + c * s;
+            float* dxs = dx + i * cs + c * s;
+#pragma omp simd
+            for (int64_t j = 0; j < s; ++j)
+              dxs[j] = g * (ds[j] - mean_dy - (xs[j] - mu) * r * mean_dy_xhat);
+          }
         }
       },
       n * cs);

@@ -8,7 +8,8 @@
 // backward (training): dx = gamma r / M * (M dy - sum(dy) - xhat sum(dy xhat));
 //          (evaluation): dx = gamma r dy;  dgamma += sum(dy xhat);  dbeta += sum(dy)
 // The running statistics are buffers in the ParamStore ("<name>.running_mean", ".running_var"):
-// checkpointed and resumed exactly, never optimized, decayed or pruned. Statistics in double.
+// checkpointed and resumed exactly, never optimized, decayed or pruned. Sums: each image's plane
+// in float, the planes added up in double.
 #pragma once
 
 #include <cstdint>

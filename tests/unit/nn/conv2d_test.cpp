@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "../kernels/random_fill.h"
+#include "core/error.h"
+#include "kernels/conv_dnnl.h"
 
 namespace sculpt::nn {
 namespace {
@@ -44,10 +46,10 @@ TEST(Conv2d, OneDnnPathMatchesTheIm2colTwin) {
   if (const char* v = std::getenv("SCULPT_CONV"); v && std::string(v) == "im2col")
     GTEST_SKIP() << "SCULPT_CONV=im2col: every convolution runs the reference path";
   const std::vector<Geometry> geometries = {
-      {8, 14, 14, 16, 3, 1, 1},  // a "same" block convolution
-      {16, 7, 7, 32, 3, 2, 1},   // stride 2 down to 4x4
-      {9, 6, 5, 5, 3, 1, 0},     // channels that are no whole block, a non-square map
-      {32, 4, 4, 8, 3, 1, 1},    // the smallest map of resnet-small
+      {16, 14, 14, 16, 3, 1, 1},  // a "same" block convolution
+      {16, 7, 7, 32, 3, 2, 1},    // stride 2 down to 4x4
+      {17, 6, 5, 5, 3, 1, 0},     // channels that are no whole block, a non-square map
+      {32, 4, 4, 8, 3, 1, 1},     // the smallest map of resnet-small
   };
   Rng rng(7);
   for (const Geometry& g : geometries) {
@@ -90,13 +92,35 @@ TEST(Conv2d, OneDnnPathMatchesTheIm2colTwin) {
   }
 }
 
-// Few input channels, a 1x1 kernel, or a geometry oneDNN has only its slow reference kernel for
-// (a 5x5 kernel over a padded 4x4 map).
+// Few input channels or a 1x1 kernel: im2col by choice.
 TEST(Conv2d, OtherConvolutionsStayOnIm2col) {
   for (const Geometry& g : {Geometry{1, 28, 28, 32, 3, 1, 1}, Geometry{6, 12, 12, 16, 5, 1, 0},
-                            Geometry{32, 14, 14, 64, 1, 2, 0}, Geometry{32, 4, 4, 8, 5, 1, 2}}) {
+                            Geometry{32, 14, 14, 64, 1, 2, 0}}) {
     BoundConv conv(g, false, 4);
     EXPECT_EQ(conv.layer.path(), "im2col + gemm") << "c" << g.c << " k" << g.kernel;
+  }
+}
+
+// Where oneDNN has only its slow reference kernel (which geometries depends on the CPU: with
+// AVX-512, fewer than 16 input channels; with AVX2, a 5x5 kernel over a padded 4x4 map), the
+// layer stays on im2col; wherever oneDNN has a real kernel, the layer takes it.
+TEST(Conv2d, OneDnnIsTakenExactlyWhereItHasARealKernel) {
+  if (const char* v = std::getenv("SCULPT_CONV"); v && std::string(v) == "im2col")
+    GTEST_SKIP() << "SCULPT_CONV=im2col: every convolution runs the reference path";
+  for (const Geometry& g : {Geometry{8, 14, 14, 16, 3, 1, 1}, Geometry{12, 6, 5, 5, 3, 1, 0},
+                            Geometry{32, 4, 4, 8, 5, 1, 2}, Geometry{64, 8, 8, 64, 3, 1, 1}}) {
+    const kernels::ConvGeometry kg{g.c, g.h, g.w, g.kernel, g.kernel, g.stride, g.pad};
+    ASSERT_TRUE(kernels::DnnlConv::preferred(kg, g.out));
+    std::string direct;
+    try {
+      direct = "oneDNN " + kernels::DnnlConv(kg, g.out, 4).implementation();
+      EXPECT_EQ(direct.find("ref"), std::string::npos) << direct;
+    } catch (const Error& e) {
+      direct = "im2col + gemm";
+      EXPECT_NE(std::string(e.what()).find("reference convolution"), std::string::npos) << e.what();
+    }
+    BoundConv conv(g, false, 4);
+    EXPECT_EQ(conv.layer.path(), direct) << "c" << g.c << " k" << g.kernel;
   }
 }
 
