@@ -79,13 +79,67 @@ struct DnnlConv::Impl {
   void run(const dnnl::primitive& p, std::initializer_list<dnnl_exec_arg_t> args);
 };
 
+namespace {
+
+// The set's memory objects (the caller's NCHW / OIHW arrays and the blocked copies, all without
+// buffers yet), their sizes, and the reorders between them.
+void connect(DnnlConvSet& s, const dnnl::engine& eng,
+             const dnnl::convolution_forward::primitive_desc& fpd,
+             const dnnl::convolution_backward_data::primitive_desc& bdpd,
+             const dnnl::convolution_backward_weights::primitive_desc& bwpd) {
+  const memory::desc src_md = fpd.src_desc(), dst_md = fpd.dst_desc(), bias_md = fpd.bias_desc();
+  const memory::desc src_plain(src_md.dims(), kF32, Tag::nchw),
+      dst_plain(dst_md.dims(), kF32, Tag::nchw),
+      wei_plain(fpd.weights_desc().dims(), kF32, Tag::oihw);
+  auto user = [&](const memory::desc& md) { return memory(md, eng, DNNL_MEMORY_NONE); };
+  s.x = user(src_plain);
+  s.y = user(dst_plain);
+  s.dy = user(dst_plain);
+  s.dx = user(src_plain);
+  s.w = user(wei_plain);
+  s.b = user(bias_md);
+  s.dw = user(wei_plain);
+  s.xs = user(src_md);
+  s.ys = user(dst_md);
+  s.dys = user(dst_md);
+  s.dxs = user(bdpd.diff_src_desc());
+  s.wf = user(fpd.weights_desc());
+  s.wb = user(bdpd.weights_desc());
+  s.dwb = user(bwpd.diff_weights_desc());
+  s.db = user(bias_md);
+  s.scratch_fwd = user(fpd.scratchpad_desc());
+  s.scratch_bd = user(bdpd.scratchpad_desc());
+  s.scratch_bw = user(bwpd.scratchpad_desc());
+  s.scratch_floats = std::max({floats_of(fpd.scratchpad_desc()), floats_of(bdpd.scratchpad_desc()),
+                               floats_of(bwpd.scratchpad_desc())});
+  s.xs_floats = floats_of(src_md);
+  s.ys_floats = floats_of(dst_md);
+  s.dxs_floats = floats_of(bdpd.diff_src_desc());
+  s.wf_floats = floats_of(fpd.weights_desc());
+  s.wb_floats = floats_of(bdpd.weights_desc());
+  s.dwb_floats = floats_of(bwpd.diff_weights_desc());
+
+  s.x_in = dnnl::reorder(s.x, s.xs);
+  s.y_out = dnnl::reorder(s.ys, s.y);
+  s.dy_in = dnnl::reorder(s.dy, s.dys);
+  s.dx_out = dnnl::reorder(s.dxs, s.dx);
+  s.w_fwd = dnnl::reorder(s.w, s.wf);
+  s.w_bwd = dnnl::reorder(s.w, s.wb);
+  dnnl::post_ops sum;  // dW += the batch's gradient
+  sum.append_sum(1.0f);
+  dnnl::primitive_attr accumulate;
+  accumulate.set_post_ops(sum);
+  s.dw_out = dnnl::reorder(dnnl::reorder::primitive_desc(s.dwb, s.dw, accumulate));
+}
+
+}  // namespace
+
 std::unique_ptr<DnnlConvSet> DnnlConv::Impl::make(int64_t n) const {
   auto s = std::make_unique<DnnlConvSet>();
   s->n = n;
   const memory::dims src{n, g.c, g.h, g.w}, wei{oc, g.c, g.kh, g.kw}, bias{oc},
       dst{n, oc, g.oh(), g.ow()}, strides{g.stride, g.stride}, pad{g.pad, g.pad};
-  const memory::desc src_plain(src, kF32, Tag::nchw), dst_plain(dst, kF32, Tag::nchw),
-      wei_plain(wei, kF32, Tag::oihw), bias_md(bias, kF32, Tag::x), src_any(src, kF32, Tag::any),
+  const memory::desc bias_md(bias, kF32, Tag::x), src_any(src, kF32, Tag::any),
       dst_any(dst, kF32, Tag::any), wei_any(wei, kF32, Tag::any);
   dnnl::primitive_attr attr;
   attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
@@ -112,45 +166,7 @@ std::unique_ptr<DnnlConvSet> DnnlConv::Impl::make(int64_t n) const {
   s->bwd_data = dnnl::convolution_backward_data(bdpd);
   s->bwd_weights = dnnl::convolution_backward_weights(bwpd);
 
-  auto user = [&](const memory::desc& md) { return memory(md, eng, DNNL_MEMORY_NONE); };
-  s->x = user(src_plain);
-  s->y = user(dst_plain);
-  s->dy = user(dst_plain);
-  s->dx = user(src_plain);
-  s->w = user(wei_plain);
-  s->b = user(bias_md);
-  s->dw = user(wei_plain);
-  s->xs = user(src_md);
-  s->ys = user(dst_md);
-  s->dys = user(dst_md);
-  s->dxs = user(bdpd.diff_src_desc());
-  s->wf = user(fpd.weights_desc());
-  s->wb = user(bdpd.weights_desc());
-  s->dwb = user(bwpd.diff_weights_desc());
-  s->db = user(bias_md);
-  s->scratch_fwd = user(fpd.scratchpad_desc());
-  s->scratch_bd = user(bdpd.scratchpad_desc());
-  s->scratch_bw = user(bwpd.scratchpad_desc());
-  s->scratch_floats = std::max({floats_of(fpd.scratchpad_desc()), floats_of(bdpd.scratchpad_desc()),
-                                floats_of(bwpd.scratchpad_desc())});
-  s->xs_floats = floats_of(src_md);
-  s->ys_floats = floats_of(dst_md);
-  s->dxs_floats = floats_of(bdpd.diff_src_desc());
-  s->wf_floats = floats_of(fpd.weights_desc());
-  s->wb_floats = floats_of(bdpd.weights_desc());
-  s->dwb_floats = floats_of(bwpd.diff_weights_desc());
-
-  s->x_in = dnnl::reorder(s->x, s->xs);
-  s->y_out = dnnl::reorder(s->ys, s->y);
-  s->dy_in = dnnl::reorder(s->dy, s->dys);
-  s->dx_out = dnnl::reorder(s->dxs, s->dx);
-  s->w_fwd = dnnl::reorder(s->w, s->wf);
-  s->w_bwd = dnnl::reorder(s->w, s->wb);
-  dnnl::post_ops sum;  // dW += the batch's gradient
-  sum.append_sum(1.0f);
-  dnnl::primitive_attr accumulate;
-  accumulate.set_post_ops(sum);
-  s->dw_out = dnnl::reorder(dnnl::reorder::primitive_desc(s->dwb, s->dw, accumulate));
+  connect(*s, eng, fpd, bdpd, bwpd);
   return s;
 }
 
