@@ -24,12 +24,10 @@ using Tag = memory::format_tag;
 constexpr auto kF32 = memory::data_type::f32;
 constexpr size_t kMaxSets = 4;  // batch sizes whose primitives are kept
 
-bool im2col_forced() {
-  static const bool forced = [] {
-    const char* v = std::getenv("SCULPT_CONV");
-    return v && std::strcmp(v, "im2col") == 0;
-  }();
-  return forced;
+// SCULPT_CONV: "im2col" or "onednn" for every convolution, else (unset, "auto") the choice below.
+const char* forced_path() {
+  static const char* v = std::getenv("SCULPT_CONV");
+  return v ? v : "auto";
 }
 
 // Floats for a buffer of `md` (bytes rounded up).
@@ -38,7 +36,9 @@ size_t floats_of(const memory::desc& md) { return (md.get_size() + 3) / 4; }
 }  // namespace
 
 bool DnnlConv::preferred(const ConvGeometry& g, int64_t) {
-  return !im2col_forced() && g.c >= 8 && (g.kh > 1 || g.kw > 1);
+  if (std::strcmp(forced_path(), "im2col") == 0) return false;
+  if (std::strcmp(forced_path(), "onednn") == 0) return true;
+  return g.c >= 8 && (g.kh > 1 || g.kw > 1);
 }
 
 int64_t DnnlConv::scratch_floats(const ConvGeometry& g, int64_t out_c, int64_t max_batch) {

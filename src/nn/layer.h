@@ -102,14 +102,16 @@ class Layer {
 };
 
 // A layer of several inputs (add, concat). The model binds, runs and backpropagates it through
-// the *_inputs calls; the single-input ones throw. backward_inputs ADDS into each dxs[k] that is
-// not nullptr (the model zeroes them first), so two inputs may share one gradient buffer.
+// the *_inputs calls; the single-input ones throw. backward_inputs writes the gradient of input k
+// into dxs[k] where assign[k], else ADDS to it (another reader wrote it first); nullptr: not
+// wanted. Inputs go in order, so two inputs may share one gradient buffer.
 class MergeLayer : public Layer {
  public:
   using Layer::Layer;
   virtual Shape bind_inputs(const std::vector<Shape>& in) = 0;
   virtual void forward_inputs(const std::vector<const float*>& xs, float* y, int64_t n) = 0;
-  virtual void backward_inputs(const float* dy, const std::vector<float*>& dxs, int64_t n) = 0;
+  virtual void backward_inputs(const float* dy, const std::vector<float*>& dxs,
+                               const std::vector<char>& assign, int64_t n) = 0;
 
   Shape bind(const Shape& in) final;
   void forward(ParamStore&, const float*, float*, int64_t, const Pass&) final;

@@ -6,6 +6,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <utility>
 
 #include "core/error.h"
 #include "core/limits.h"
@@ -129,10 +130,7 @@ Model Model::build(std::vector<std::unique_ptr<Layer>> layers, const Shape& inpu
     SCULPT_CHECK(m.consumers_[i] > 0, ConfigError,
                  fmt::format("the output of layer '{}' is read by no layer", m.layers_[i]->name()),
                  "model.layers", "use it as an input of a later layer, or remove it");
-  m.summed_.assign(m.layers_.size(), 0);
-  for (size_t i = 0; i < m.layers_.size(); ++i)
-    for (const int j : inputs[i])
-      if (j >= 0) m.summed_[size_t(j)] = m.merges_[i] || m.consumers_[size_t(j)] > 1;
+  m.written_.assign(m.layers_.size(), 0);
   m.inputs_ = std::move(inputs);
   return m;
 }
@@ -234,25 +232,30 @@ void Model::backward(ParamStore& ps, const float* x, const float* dlogits, int64
 void Model::backward_graph(ParamStore& ps, const float* x, const float* dlogits, int64_t n,
                            size_t stop) {
   const size_t last = layers_.size() - 1;
-  for (size_t j = stop; j < last; ++j)
-    if (summed_[j]) std::fill_n(grads_[j].data(), n * numel(layers_[j]->out_shape()), 0.0f);
-  // Where the gradient of input j goes: nowhere below `stop` (nothing there trains).
-  const auto target = [&](int j) -> float* {
+  // The first gradient to reach a buffer (the readers run from the last) writes it; the
+  // others add to it. No buffer needs zeroing first.
+  std::fill(written_.begin(), written_.end(), 0);
+  const auto target = [&](int j) -> float* {  // nowhere below `stop` (nothing there trains)
     return j >= static_cast<int>(stop) ? grads_[size_t(j)].data() : nullptr;
   };
-  std::vector<float*> dxs;
+  const auto first = [&](int j) -> bool {  // and marks j written
+    return j >= 0 && !std::exchange(written_[size_t(j)], char{1});
+  };
   for (size_t i = last + 1; i-- > stop;) {
     const float* dy = i == last ? dlogits : grads_[i].data();
     if (MergeLayer* merge = merges_[i]) {
-      dxs.clear();
-      for (const int j : inputs_[i]) dxs.push_back(target(j));
-      merge->backward_inputs(dy, dxs, n);  // adds
+      merge_dxs_.clear();
+      merge_assign_.clear();
+      for (const int j : inputs_[i]) {
+        merge_dxs_.push_back(target(j));
+        merge_assign_.push_back(first(j));
+      }
+      merge->backward_inputs(dy, merge_dxs_, merge_assign_, n);
       continue;
     }
     const int j = inputs_[i][0];
     float* dst = target(j);
-    // backward writes dx: through the scratch when other readers of j add into dst too.
-    float* dx = dst && consumers_[size_t(j)] > 1 ? scratch_.data() : dst;
+    float* dx = dst && !first(j) ? scratch_.data() : dst;  // the scratch, when adding
     layers_[i]->backward(ps, j < 0 ? x : acts_[size_t(j)].data(), acts_[i].data(), dy, dx, n);
     if (dx != dst) {
       const int64_t size = n * numel(layers_[size_t(j)]->out_shape());

@@ -94,9 +94,11 @@ class Model {
   std::vector<std::vector<int>> inputs_;  // per layer; -1: the model input
   std::vector<int> consumers_;            // per layer: how many layers read its output
   std::vector<MergeLayer*> merges_;       // per layer: itself if it is a merge, else nullptr
-  // Per layer: its output's gradient is a sum (several readers, or a merge reading it), so
-  // backward zeroes that buffer first; a single plain reader writes it whole.
-  std::vector<char> summed_;
+  // Graph backward, per layer: whether its output's gradient buffer has been written yet;
+  // and a merge's input gradients with, for each, whether it writes (else adds).
+  std::vector<char> written_;
+  std::vector<float*> merge_dxs_;
+  std::vector<char> merge_assign_;
   bool chain_ = true;
   std::vector<AlignedVector<float>> acts_;   // acts_[i]: output of layer i, [max_batch, out_i]
   AlignedVector<float> grad_a_, grad_b_;     // chain: ping-pong buffers for dL/d(activation)

@@ -57,12 +57,18 @@ void Add::forward_inputs(const std::vector<const float*>& xs, float* y, int64_t 
   });
 }
 
-void Add::backward_inputs(const float* dy, const std::vector<float*>& dxs, int64_t n) {
+void Add::backward_inputs(const float* dy, const std::vector<float*>& dxs,
+                          const std::vector<char>& assign, int64_t n) {
   const int64_t size = n * numel(out_);
   for_range(size, [&](int64_t b, int64_t e) {
-    for (float* dx : dxs)
-      if (dx)
+    for (size_t k = 0; k < dxs.size(); ++k) {
+      float* dx = dxs[k];
+      if (!dx) continue;
+      if (assign[k])
+        std::copy(dy + b, dy + e, dx + b);
+      else
         for (int64_t i = b; i < e; ++i) dx[i] += dy[i];
+    }
   });
 }
 
@@ -104,13 +110,19 @@ void Concat::forward_inputs(const std::vector<const float*>& xs, float* y, int64
   }
 }
 
-void Concat::backward_inputs(const float* dy, const std::vector<float*>& dxs, int64_t n) {
+void Concat::backward_inputs(const float* dy, const std::vector<float*>& dxs,
+                             const std::vector<char>& assign, int64_t n) {
   const int64_t per = numel(out_);
   for (int64_t s = 0; s < n; ++s) {
     const float* ds = dy + s * per;
     for (size_t k = 0; k < dxs.size(); ++k) {
-      if (float* dx = dxs[k])
-        for (int64_t j = 0; j < widths_[k]; ++j) dx[s * widths_[k] + j] += ds[j];
+      if (float* dx = dxs[k]) {
+        float* d = dx + s * widths_[k];
+        if (assign[k])
+          std::copy(ds, ds + widths_[k], d);
+        else
+          for (int64_t j = 0; j < widths_[k]; ++j) d[j] += ds[j];
+      }
       ds += widths_[k];
     }
   }

@@ -20,7 +20,8 @@ class Add final : public MergeLayer {
   std::string describe() const override;
   Shape bind_inputs(const std::vector<Shape>& in) override;
   void forward_inputs(const std::vector<const float*>& xs, float* y, int64_t n) override;
-  void backward_inputs(const float* dy, const std::vector<float*>& dxs, int64_t n) override;
+  void backward_inputs(const float* dy, const std::vector<float*>& dxs,
+                       const std::vector<char>& assign, int64_t n) override;
 
  private:
   size_t inputs_ = 0;
@@ -34,7 +35,8 @@ class Concat final : public MergeLayer {
   std::string describe() const override;
   Shape bind_inputs(const std::vector<Shape>& in) override;
   void forward_inputs(const std::vector<const float*>& xs, float* y, int64_t n) override;
-  void backward_inputs(const float* dy, const std::vector<float*>& dxs, int64_t n) override;
+  void backward_inputs(const float* dy, const std::vector<float*>& dxs,
+                       const std::vector<char>& assign, int64_t n) override;
 
  private:
   std::vector<int64_t> widths_;  // values per sample of each input
