@@ -221,6 +221,26 @@ def activation_cases():
                [3, 5, 6], {}, lambda x: torch.flatten(F.adaptive_avg_pool2d(x, 1), 1), 38)
 
 
+def recurrent_cases():
+    """PyTorch's own LSTM kernel (what torch.nn.LSTM(batch_first=True) calls, one layer, zero
+    initial state) on our tensors, so the gate order and the two biases are torch's."""
+    from torch import _VF
+
+    def lstm(x, weight_ih, weight_hh, bias_ih, bias_hh):
+        zeros = torch.zeros(1, x.shape[0], weight_hh.shape[1], dtype=x.dtype)
+        return _VF.lstm(x, (zeros, zeros), [weight_ih, weight_hh, bias_ih, bias_hh], True, 1, 0.0,
+                        False, False, True)[0]
+
+    def lstm_case(fname, batch, steps, fin, hidden, seed):
+        layer_case(fname, {"type": "lstm", "name": "lstm1", "args": {"hidden": hidden}}, batch,
+                   [steps, fin], {"weight_ih": [4 * hidden, fin], "weight_hh": [4 * hidden, hidden],
+                                  "bias_ih": [4 * hidden], "bias_hh": [4 * hidden]},
+                   lstm, seed, x_scale=2.0)
+
+    lstm_case("lstm_small", 3, 5, 4, 3, 50)
+    lstm_case("lstm_wide", 2, 7, 3, 17, 51)  # a hidden width that is no SIMD multiple
+
+
 def loss_case(fname, registry_name, n, k, seed, make_targets, torch_loss):
     gen = torch.Generator().manual_seed(seed)
     logits = rand(gen, n, k, scale=3.0).requires_grad_(True)
@@ -656,6 +676,7 @@ def main():
     graph_case()
     batch_norm_cases()
     activation_cases()
+    recurrent_cases()
     loss_cases()
     optim_cases()
     optim_mlp_cases()

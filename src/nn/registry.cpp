@@ -17,6 +17,7 @@
 #include "nn/layers/flatten.h"
 #include "nn/layers/layer_norm.h"
 #include "nn/layers/linear.h"
+#include "nn/layers/lstm.h"
 #include "nn/layers/merge.h"
 #include "nn/layers/pool2d.h"
 
@@ -147,6 +148,14 @@ std::vector<LayerInfo> build_table() {
          return std::make_unique<LayerNorm>(name, eps);
        },
        {{{}, {11}}, {{}, {2, 3, 4}}}},
+      {"lstm",
+       "long short-term memory over a sequence [steps, features] -> [steps, hidden] (one layer "
+       "of torch's LSTM, batch_first; stack layers for more)",
+       {{"hidden", std::nullopt, "hidden units"}},
+       [](const std::string& name, const LayerArgs& a) -> std::unique_ptr<Layer> {
+         return std::make_unique<Lstm>(name, int_arg(a, "hidden", name, false));
+       },
+       {{{{"hidden", 3}}, {4, 5}}, {{{"hidden", 9}}, {2, 3}}}},
       {"add",
        "sum of its inputs, all of one shape (a residual connection); inputs = [...]",
        {},
