@@ -72,6 +72,14 @@ void Lstm::reset_state() {
   std::fill(c_last_.begin(), c_last_.end(), 0.0f);
 }
 
+void Lstm::set_state(const float* h, const float* c, int64_t n) {
+  SCULPT_CHECK(
+      n <= max_batch_, ConfigError,
+      fmt::format("layer '{}' (lstm): state of {} samples exceeds the reserved batch", name(), n));
+  std::copy_n(h, n * hidden_, h_last_.data());
+  std::copy_n(c, n * hidden_, c_last_.data());
+}
+
 // Step t of every sample: gates_ at t hold the pre-activations a; they become i, f, g, o, and
 // c_t (into cells_) and h_t (into y) follow.
 void Lstm::step_cells(int64_t n, int64_t t, float* y) {

@@ -38,6 +38,8 @@ class Lstm final : public Layer {
 
   void carry_state(bool on) { carry_ = on; }
   void reset_state();
+  // The state the next carried forward starts from: h and c [n, H] (n <= the reserved batch).
+  void set_state(const float* h, const float* c, int64_t n);
   int64_t hidden() const { return hidden_; }
   size_t weight_ih_index() const { return w_ih_; }
   size_t weight_hh_index() const { return w_hh_; }

@@ -1,0 +1,105 @@
+// The LSTM's carried state (truncated backpropagation through time): consecutive windows with
+// the state carried give the outputs of one long sequence, and the gradients of a window that
+// starts from a carried state match finite differences with that state held fixed. (Zero-state
+// gradients: the registry's finite-difference checks and the PyTorch goldens.)
+#include "nn/layers/lstm.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "../kernels/random_fill.h"
+
+namespace sculpt::nn {
+namespace {
+
+using sculpt::testing::expect_near_all;
+using sculpt::testing::random_vector;
+
+struct BoundLstm {
+  Lstm layer;
+  ParamStore ps;
+  BoundLstm(int64_t steps, int64_t in, int64_t hidden, int64_t max_batch) : layer("lstm1", hidden) {
+    layer.bind({steps, in});
+    layer.declare(ps);
+    ps.finalize();
+    layer.reserve(max_batch);
+  }
+};
+
+// Steps [part * len, (part + 1) * len) of each sample of x [n, steps, in]: [n, len, in].
+std::vector<float> window(const std::vector<float>& x, int64_t n, int64_t steps, int64_t in,
+                          int64_t part, int64_t len) {
+  std::vector<float> out;
+  for (int64_t s = 0; s < n; ++s) {
+    const auto* from = x.data() + (s * steps + part * len) * in;
+    out.insert(out.end(), from, from + len * in);
+  }
+  return out;
+}
+
+TEST(Lstm, CarriedStateContinuesTheSequence) {
+  constexpr int64_t n = 2, T = 6, I = 3, H = 5, half = T / 2;
+  BoundLstm whole(T, I, H, n), parts(half, I, H, n);
+  Rng rng(5);
+  whole.layer.init(whole.ps, rng);
+  std::copy(whole.ps.values().begin(), whole.ps.values().end(), parts.ps.values().begin());
+  const auto x = random_vector(n * T * I, rng, -2.0, 2.0);
+  std::vector<float> y(n * T * H);
+  whole.layer.forward(whole.ps, x.data(), y.data(), n, {Mode::kEval});
+
+  parts.layer.carry_state(true);
+  parts.layer.reset_state();
+  for (int64_t p = 0; p < 2; ++p) {
+    const auto xp = window(x, n, T, I, p, half);
+    std::vector<float> yp(n * half * H);
+    parts.layer.forward(parts.ps, xp.data(), yp.data(), n, {Mode::kTrain});
+    expect_near_all(yp, window(y, n, T, H, p, half), 1e-6, 1e-5, "window " + std::to_string(p));
+  }
+  // Without carrying, the second window starts from zero and differs.
+  parts.layer.carry_state(false);
+  const auto x1 = window(x, n, T, I, 1, half);
+  std::vector<float> y1(n * half * H);
+  parts.layer.forward(parts.ps, x1.data(), y1.data(), n, {Mode::kTrain});
+  EXPECT_GT(std::fabs(y1[0] - window(y, n, T, H, 1, half)[0]), 1e-4);
+}
+
+TEST(Lstm, GradientsFromACarriedStateMatchFiniteDifferences) {
+  constexpr int64_t n = 2, T = 3, I = 3, H = 2;
+  BoundLstm b(T, I, H, n);
+  Rng rng(9);
+  b.layer.init(b.ps, rng);
+  b.layer.carry_state(true);
+  const auto h0 = random_vector(n * H, rng), c0 = random_vector(n * H, rng);
+  const auto x = random_vector(n * T * I, rng, -2.0, 2.0);
+  const auto r = random_vector(n * T * H, rng);
+  std::vector<float> y(n * T * H), dx(x.size());
+  auto loss = [&] {
+    b.layer.set_state(h0.data(), c0.data(), n);
+    b.layer.forward(b.ps, x.data(), y.data(), n, {Mode::kTrain});
+    double l = 0.0;
+    for (size_t k = 0; k < y.size(); ++k) l += double{y[k]} * r[k];
+    return l;
+  };
+  loss();
+  b.ps.zero_grads();
+  b.layer.backward(b.ps, x.data(), y.data(), r.data(), dx.data(), n);
+  const std::vector<float> analytic(b.ps.grads().begin(), b.ps.grads().end());
+  const float h = 1e-2f;
+  for (size_t k = 0; k < analytic.size(); ++k) {
+    float& w = b.ps.values()[k];
+    const float keep = w;
+    w = keep + h;
+    const double up = loss();
+    w = keep - h;
+    const double down = loss();
+    w = keep;
+    const double numeric = (up - down) / (2.0 * h);
+    EXPECT_NEAR(analytic[k], numeric, 1e-3 + 5e-3 * std::fabs(numeric)) << "parameter " << k;
+  }
+}
+
+}  // namespace
+}  // namespace sculpt::nn
