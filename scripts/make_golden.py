@@ -222,8 +222,9 @@ def activation_cases():
 
 
 def recurrent_cases():
-    """PyTorch's own LSTM kernel (what torch.nn.LSTM(batch_first=True) calls, one layer, zero
-    initial state) on our tensors, so the gate order and the two biases are torch's."""
+    """Sequence layers: F.embedding, and PyTorch's own LSTM kernel (what
+    torch.nn.LSTM(batch_first=True) calls, one layer, zero initial state) on our tensors, so the
+    gate order and the two biases are torch's."""
     from torch import _VF
 
     def lstm(x, weight_ih, weight_hh, bias_ih, bias_hh):
@@ -237,6 +238,23 @@ def recurrent_cases():
                                   "bias_ih": [4 * hidden], "bias_hh": [4 * hidden]},
                    lstm, seed, x_scale=2.0)
 
+    # Embedding: token ids in, rows of the table out; ids take no gradient (dx is zero).
+    gen = torch.Generator().manual_seed(52)
+    batch, steps, vocab, dim = 3, 6, 7, 4
+    ids = torch.randint(0, vocab, (batch, steps), generator=gen)
+    weight = rand(gen, vocab, dim, scale=0.5).requires_grad_(True)
+    y = F.embedding(ids, weight)
+    dy = rand(gen, *y.shape)
+    y.backward(dy)
+    write("embedding", {
+        "kind": "layer",
+        "spec": {"type": "embedding", "name": "emb1", "args": {"vocab": vocab, "dim": dim}},
+        "batch": batch, "in_shape": [steps], "out_shape": [steps, dim],
+        "x": [float(v) for v in ids.reshape(-1).tolist()],
+        "params": {"emb1.weight": {"shape": [vocab, dim], "data": flat_in(weight.detach())}},
+        "y": flat_out(y), "dy": flat_in(dy), "dx": [0.0] * (batch * steps),
+        "grads": {"emb1.weight": flat_out(weight.grad)},
+    })
     lstm_case("lstm_small", 3, 5, 4, 3, 50)
     lstm_case("lstm_wide", 2, 7, 3, 17, 51)  # a hidden width that is no SIMD multiple
 

@@ -65,6 +65,9 @@ struct LayerTraits {
   std::optional<size_t> weight = std::nullopt, bias = std::nullopt;
   int64_t units = 0;
   const kernels::ConvGeometry* conv = nullptr;  // a convolution's geometry (after bind)
+  // > 0: the input holds token ids, whole numbers in [0, token_ids) (Embedding); the data are
+  // not standardised and no gradient flows into them.
+  int64_t token_ids = 0;
 };
 
 class Layer {

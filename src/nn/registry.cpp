@@ -14,6 +14,7 @@
 #include "nn/layers/batch_norm.h"
 #include "nn/layers/conv2d.h"
 #include "nn/layers/dropout.h"
+#include "nn/layers/embedding.h"
 #include "nn/layers/flatten.h"
 #include "nn/layers/layer_norm.h"
 #include "nn/layers/linear.h"
@@ -148,6 +149,14 @@ std::vector<LayerInfo> build_table() {
          return std::make_unique<LayerNorm>(name, eps);
        },
        {{{}, {11}}, {{}, {2, 3, 4}}}},
+      {"embedding",
+       "token ids [steps] -> their rows of a learned table [steps, dim] (torch's Embedding)",
+       {{"vocab", std::nullopt, "number of token ids"}, {"dim", std::nullopt, "values per token"}},
+       [](const std::string& name, const LayerArgs& a) -> std::unique_ptr<Layer> {
+         return std::make_unique<Embedding>(name, int_arg(a, "vocab", name, false),
+                                            int_arg(a, "dim", name, false));
+       },
+       {{{{"vocab", 7}, {"dim", 3}}, {5}}}},
       {"lstm",
        "long short-term memory over a sequence [steps, features] -> [steps, hidden] (one layer "
        "of torch's LSTM, batch_first; stack layers for more)",

@@ -72,12 +72,18 @@ TEST(LayerConformance, SamplesAreIndependentInEvalMode) {
       const int64_t n = 4, in = numel(ex.input), on = numel(out);
       layer->reserve(n);
       std::vector<float> x(size_t(n * in)), y(size_t(n * on)), y2(y.size());
-      for (auto& v : x) v = static_cast<float>(rng.uniform(-1, 1));
+      // Inputs: values, or token ids for a layer that reads them.
+      const auto ids = static_cast<uint64_t>(layer->traits().token_ids);
+      auto draw = [&](double spread) {
+        return ids > 0 ? static_cast<float>(rng.next_u64() % ids)
+                       : static_cast<float>(rng.uniform(-spread, spread));
+      };
+      for (auto& v : x) v = draw(1);
       const Pass pass{.mode = Mode::kEval, .key = 3};
       layer->forward(ps, x.data(), y.data(), n, pass);
       // Change every sample but #2: its output must not move. Then run it alone.
       for (int64_t i = 0; i < n * in; ++i)
-        if (i / in != 2) x[size_t(i)] = static_cast<float>(rng.uniform(-5, 5));
+        if (i / in != 2) x[size_t(i)] = draw(5);
       layer->forward(ps, x.data(), y2.data(), n, pass);
       std::vector<float> alone(static_cast<size_t>(on));
       layer->forward(ps, x.data() + 2 * in, alone.data(), 1, pass);
