@@ -222,9 +222,9 @@ def activation_cases():
 
 
 def recurrent_cases():
-    """Sequence layers: F.embedding, and PyTorch's own LSTM kernel (what
-    torch.nn.LSTM(batch_first=True) calls, one layer, zero initial state) on our tensors, so the
-    gate order and the two biases are torch's."""
+    """Sequence layers: F.embedding, and PyTorch's own LSTM and GRU kernels (what
+    torch.nn.LSTM / GRU(batch_first=True) call, one layer, zero initial state) on our tensors,
+    so the gate order and the two biases are torch's."""
     from torch import _VF
 
     def lstm(x, weight_ih, weight_hh, bias_ih, bias_hh):
@@ -257,6 +257,18 @@ def recurrent_cases():
     })
     lstm_case("lstm_small", 3, 5, 4, 3, 50)
     lstm_case("lstm_wide", 2, 7, 3, 17, 51)  # a hidden width that is no SIMD multiple
+
+    def gru(x, weight_ih, weight_hh, bias_ih, bias_hh):
+        zeros = torch.zeros(1, x.shape[0], weight_hh.shape[1], dtype=x.dtype)
+        return _VF.gru(x, zeros, [weight_ih, weight_hh, bias_ih, bias_hh], True, 1, 0.0, False,
+                       False, True)[0]
+
+    for fname, (batch, steps, fin, hidden, seed) in {"gru_small": (3, 5, 4, 3, 53),
+                                                      "gru_wide": (2, 7, 3, 17, 54)}.items():
+        layer_case(fname, {"type": "gru", "name": "gru1", "args": {"hidden": hidden}}, batch,
+                   [steps, fin], {"weight_ih": [3 * hidden, fin], "weight_hh": [3 * hidden, hidden],
+                                  "bias_ih": [3 * hidden], "bias_hh": [3 * hidden]},
+                   gru, seed, x_scale=2.0)
 
 
 def loss_case(fname, registry_name, n, k, seed, make_targets, torch_loss):

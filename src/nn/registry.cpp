@@ -16,6 +16,7 @@
 #include "nn/layers/dropout.h"
 #include "nn/layers/embedding.h"
 #include "nn/layers/flatten.h"
+#include "nn/layers/gru.h"
 #include "nn/layers/layer_norm.h"
 #include "nn/layers/linear.h"
 #include "nn/layers/lstm.h"
@@ -163,6 +164,14 @@ std::vector<LayerInfo> build_table() {
        {{"hidden", std::nullopt, "hidden units"}},
        [](const std::string& name, const LayerArgs& a) -> std::unique_ptr<Layer> {
          return std::make_unique<Lstm>(name, int_arg(a, "hidden", name, false));
+       },
+       {{{{"hidden", 3}}, {4, 5}}, {{{"hidden", 9}}, {2, 3}}}},
+      {"gru",
+       "gated recurrent unit over a sequence [steps, features] -> [steps, hidden] (one layer of "
+       "torch's GRU, batch_first; stack layers for more)",
+       {{"hidden", std::nullopt, "hidden units"}},
+       [](const std::string& name, const LayerArgs& a) -> std::unique_ptr<Layer> {
+         return std::make_unique<Gru>(name, int_arg(a, "hidden", name, false));
        },
        {{{{"hidden", 3}}, {4, 5}}, {{{"hidden", 9}}, {2, 3}}}},
       {"add",

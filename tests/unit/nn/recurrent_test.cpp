@@ -1,9 +1,7 @@
-// The LSTM's carried state (truncated backpropagation through time): consecutive windows with
-// the state carried give the outputs of one long sequence, and the gradients of a window that
-// starts from a carried state match finite differences with that state held fixed. (Zero-state
-// gradients: the registry's finite-difference checks and the PyTorch goldens.)
-#include "nn/layers/lstm.h"
-
+// The recurrent layers' carried state (truncated backpropagation through time): consecutive
+// windows with the state carried give the outputs of one long sequence, and the gradients of a
+// window that starts from a carried state match finite differences with that state held fixed.
+// (Zero-state gradients: the registry's finite-difference checks and the PyTorch goldens.)
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -11,6 +9,8 @@
 #include <vector>
 
 #include "../kernels/random_fill.h"
+#include "nn/layers/gru.h"
+#include "nn/layers/lstm.h"
 
 namespace sculpt::nn {
 namespace {
@@ -18,10 +18,12 @@ namespace {
 using sculpt::testing::expect_near_all;
 using sculpt::testing::random_vector;
 
-struct BoundLstm {
-  Lstm layer;
+template <class L>
+struct BoundRecurrent {
+  L layer;
   ParamStore ps;
-  BoundLstm(int64_t steps, int64_t in, int64_t hidden, int64_t max_batch) : layer("lstm1", hidden) {
+  BoundRecurrent(int64_t steps, int64_t in, int64_t hidden, int64_t max_batch)
+      : layer("rnn1", hidden) {
     layer.bind({steps, in});
     layer.declare(ps);
     ps.finalize();
@@ -40,9 +42,14 @@ std::vector<float> window(const std::vector<float>& x, int64_t n, int64_t steps,
   return out;
 }
 
-TEST(Lstm, CarriedStateContinuesTheSequence) {
+template <class L>
+class RecurrentLayer : public ::testing::Test {};
+using RecurrentLayers = ::testing::Types<Lstm, Gru>;
+TYPED_TEST_SUITE(RecurrentLayer, RecurrentLayers);
+
+TYPED_TEST(RecurrentLayer, CarriedStateContinuesTheSequence) {
   constexpr int64_t n = 2, T = 6, I = 3, H = 5, half = T / 2;
-  BoundLstm whole(T, I, H, n), parts(half, I, H, n);
+  BoundRecurrent<TypeParam> whole(T, I, H, n), parts(half, I, H, n);
   Rng rng(5);
   whole.layer.init(whole.ps, rng);
   std::copy(whole.ps.values().begin(), whole.ps.values().end(), parts.ps.values().begin());
@@ -66,18 +73,20 @@ TEST(Lstm, CarriedStateContinuesTheSequence) {
   EXPECT_GT(std::fabs(y1[0] - window(y, n, T, H, 1, half)[0]), 1e-4);
 }
 
-TEST(Lstm, GradientsFromACarriedStateMatchFiniteDifferences) {
+TYPED_TEST(RecurrentLayer, GradientsFromACarriedStateMatchFiniteDifferences) {
   constexpr int64_t n = 2, T = 3, I = 3, H = 2;
-  BoundLstm b(T, I, H, n);
+  BoundRecurrent<TypeParam> b(T, I, H, n);
   Rng rng(9);
   b.layer.init(b.ps, rng);
   b.layer.carry_state(true);
-  const auto h0 = random_vector(n * H, rng), c0 = random_vector(n * H, rng);
+  // h (and, for an LSTM, c) of each sample.
+  const int64_t parts = std::string(b.layer.kind()) == "lstm" ? 2 : 1;
+  const auto state = random_vector(n * parts * H, rng);
   const auto x = random_vector(n * T * I, rng, -2.0, 2.0);
   const auto r = random_vector(n * T * H, rng);
   std::vector<float> y(n * T * H), dx(x.size());
   auto loss = [&] {
-    b.layer.set_state(h0.data(), c0.data(), n);
+    b.layer.set_state(state.data(), n);
     b.layer.forward(b.ps, x.data(), y.data(), n, {Mode::kTrain});
     double l = 0.0;
     for (size_t k = 0; k < y.size(); ++k) l += double{y[k]} * r[k];
