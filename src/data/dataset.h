@@ -18,10 +18,11 @@ struct Dataset {
   Task task = Task::kClassification;
   Shape sample_shape;           // e.g. {1, 28, 28} or {n_features}
   Tensor x;                     // [N, sample_shape...]
-  std::vector<int32_t> labels;  // classification/binary: N labels in [0, num_classes)
+  std::vector<int32_t> labels;  // classification/binary: N * positions labels in [0, num_classes)
   Tensor y;                     // regression: [N, num_targets]
   int64_t num_classes = 0;      // classification: classes; binary: 2
   int64_t num_targets = 0;      // regression: targets per sample
+  int64_t positions = 1;        // labels per sample: the window length for next-token text
 
   int64_t size() const { return sample_shape.empty() ? 0 : x.size() / numel(sample_shape); }
   int64_t sample_size() const { return numel(sample_shape); }
