@@ -238,6 +238,10 @@ def recurrent_cases():
                                   "bias_ih": [4 * hidden], "bias_hh": [4 * hidden]},
                    lstm, seed, x_scale=2.0)
 
+    # Linear on a sequence: every step (torch's Linear on the last axis).
+    layer_case("linear_seq", {"type": "linear", "name": "fc1", "args": {"out": 4}}, 2, [3, 5],
+               {"weight": [4, 5], "bias": [4]}, lambda x, weight, bias: F.linear(x, weight, bias),
+               55)
     # Embedding: token ids in, rows of the table out; ids take no gradient (dx is zero).
     gen = torch.Generator().manual_seed(52)
     batch, steps, vocab, dim = 3, 6, 7, 4

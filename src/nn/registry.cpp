@@ -76,14 +76,14 @@ std::vector<LayerInfo> build_table() {
       {"padding", 0.0, "implicit padding on each side (at most kernel/2)"}};
   return {
       {"linear",
-       "fully connected: y = x W^T + b, W [out, in]",
+       "fully connected: y = x W^T + b, W [out, in]; on a sequence [steps, in], at every step",
        {{"out", std::nullopt, "output features"},
         {"in", 0.0, "input features (0: inferred from the previous layer)"}},
        [](const std::string& name, const LayerArgs& a) -> std::unique_ptr<Layer> {
          return std::make_unique<Linear>(name, int_arg(a, "out", name, false),
                                          int_arg(a, "in", name, true));
        },
-       {{{{"out", 3}}, {5}}, {{{"out", 1}}, {7}}}},
+       {{{{"out", 3}}, {5}}, {{{"out", 1}}, {7}}, {{{"out", 3}}, {4, 5}}}},
       {"conv2d",
        "2-D convolution over [C, H, W] with zero padding, W [out, in, k, k]",
        {{"out", std::nullopt, "output channels"},

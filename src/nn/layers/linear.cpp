@@ -18,17 +18,20 @@ std::string Linear::describe() const {
 }
 
 Shape Linear::bind(const Shape& in) {
-  SCULPT_CHECK(in.size() == 1, ShapeError,
-               fmt::format("layer '{}' (linear) expects a flat input [features] but receives {}",
+  SCULPT_CHECK(in.size() == 1 || in.size() == 2, ShapeError,
+               fmt::format("layer '{}' (linear) expects a flat input [features] or a sequence "
+                           "[steps, features] but receives {}",
                            name(), to_string(in)),
                "", "insert a flatten layer before it");
-  SCULPT_CHECK(in_features_ == 0 || in[0] == in_features_, ShapeError,
-               fmt::format("layer '{}' (linear) expects {} input features but receives {}",
-                           name(), in_features_, to_string(in)),
+  const int64_t features = in.back();
+  SCULPT_CHECK(in_features_ == 0 || features == in_features_, ShapeError,
+               fmt::format("layer '{}' (linear) expects {} input features but receives {}", name(),
+                           in_features_, to_string(in)),
                "", "check the previous layer's output size, or drop the 'in' argument");
-  in_features_ = in[0];
+  in_features_ = features;
+  positions_ = in.size() == 2 ? in[0] : 1;
   in_ = in;
-  out_ = {out_features_};
+  out_ = in.size() == 2 ? Shape{in[0], out_features_} : Shape{out_features_};
   return out_;
 }
 
@@ -42,7 +45,8 @@ void Linear::init(ParamStore& ps, Rng& rng) {
   init_uniform_fan_in(ps.value(bias_), out_features_, in_features_, rng);
 }
 
-void Linear::forward(ParamStore& ps, const float* x, float* y, int64_t n, const Pass&) {
+void Linear::forward(ParamStore& ps, const float* x, float* y, int64_t samples, const Pass&) {
+  const int64_t n = samples * positions_;  // rows
   // y = b (every row), then y += x W^T: the bias rides on the gemm's beta = 1.
   kernels::fill_rows(y, ps.value(bias_), n, out_features_);
   kernels::gemm(/*trans_a=*/false, /*trans_b=*/true, n, out_features_, in_features_, 1.0f, x,
@@ -50,7 +54,8 @@ void Linear::forward(ParamStore& ps, const float* x, float* y, int64_t n, const 
 }
 
 void Linear::backward(ParamStore& ps, const float* x, const float*, const float* dy, float* dx,
-                      int64_t n) {
+                      int64_t samples) {
+  const int64_t n = samples * positions_;  // rows
   // dW [out, in] += dy^T [out, n] x [n, in]
   kernels::gemm(/*trans_a=*/true, /*trans_b=*/false, out_features_, in_features_, n, 1.0f, dy,
                 out_features_, x, in_features_, 1.0f, ps.grad(weight_), in_features_);

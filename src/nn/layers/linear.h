@@ -1,4 +1,8 @@
 // Linear (fully connected): y = x W^T + b with W [out, in], b [out]; x [n, in], y [n, out].
+// On a sequence [steps, in] it applies to every position, as torch's Linear on its last axis:
+// [steps, in] -> [steps, out]. Its units are then not a flat layer's, so it states no unit
+// traits (the pruner and the runtime treat it as an opaque layer; its weight still prunes
+// unstructured).
 #pragma once
 
 #include <cstdint>
@@ -14,6 +18,7 @@ class Linear : public Layer {
 
   std::string_view kind() const override { return "linear"; }
   LayerTraits traits() const override {
+    if (in_.size() == 2) return {};  // a sequence
     return {.weight = weight_, .bias = bias_, .units = out_features_};
   }
   std::string describe() const override;
@@ -31,6 +36,7 @@ class Linear : public Layer {
 
  private:
   int64_t out_features_, in_features_;
+  int64_t positions_ = 1;  // rows per sample: the steps of a sequence input
   size_t weight_ = 0, bias_ = 0;
 };
 
