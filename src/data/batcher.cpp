@@ -24,7 +24,7 @@ Batcher::Batcher(const Dataset& ds, int64_t batch_size, Rng* rng)
   if (ds.task == Task::kRegression) {
     y_.resize(static_cast<size_t>(rows * ds.num_targets));
   } else {
-    labels_.resize(static_cast<size_t>(rows));
+    labels_.resize(static_cast<size_t>(rows * ds.positions));
   }
 }
 
@@ -56,6 +56,7 @@ bool Batcher::next(Batch& b) {
   const int64_t ss = ds_.sample_size();
   const int64_t nt = ds_.num_targets;
   const bool regression = ds_.task == Task::kRegression;
+  const int64_t pos = ds_.positions;
   const float* src_x = ds_.x.data();
   for (int64_t i = 0; i < count; ++i) {
     const int64_t s = order_[static_cast<size_t>(cursor_ + i)];
@@ -64,7 +65,7 @@ bool Batcher::next(Batch& b) {
       std::memcpy(y_.data() + i * nt, ds_.y.data() + s * nt,
                   static_cast<size_t>(nt) * sizeof(float));
     } else {
-      labels_[static_cast<size_t>(i)] = ds_.labels[static_cast<size_t>(s)];
+      std::copy_n(ds_.labels.data() + s * pos, pos, labels_.data() + i * pos);
     }
   }
   cursor_ += count;
@@ -72,6 +73,7 @@ bool Batcher::next(Batch& b) {
   b.labels = regression ? nullptr : labels_.data();
   b.y = regression ? y_.data() : nullptr;
   b.n = count;
+  b.positions = pos;
   return true;
 }
 

@@ -14,9 +14,11 @@ namespace sculpt::data {
 
 struct Batch {
   const float* x = nullptr;         // [n, sample...]
-  const int32_t* labels = nullptr;  // [n] (classification/binary) or nullptr
+  const int32_t* labels = nullptr;  // [n, positions] (classification/binary) or nullptr
   const float* y = nullptr;         // [n, k] (regression) or nullptr
   int64_t n = 0;
+  int64_t positions = 1;  // labels per sample (next-token text: the window length)
+  int64_t rows() const { return n * positions; }  // predictions the batch's labels score
 };
 
 class Batcher {

@@ -14,18 +14,19 @@ EvalResult evaluate(nn::Model& model, ParamStore& ps, loss::Loss& loss, const da
   if (ds.size() == 0) return r;
   data::Batcher batcher(ds, std::min(batch_size, model.max_batch()), /*rng=*/nullptr);
   batcher.start_epoch();
-  const int64_t k = model.outputs();
+  const int64_t k = model.outputs() / ds.positions;  // logits per row
   double loss_sum = 0.0;
   int64_t correct = 0;
   data::Batch b;
   while (batcher.next(b)) {
     const float* logits = model.forward(ps, b.x, b.n, {.mode = nn::Mode::kEval});
-    loss_sum += loss.forward(logits, {.labels = b.labels, .values = b.y}, b.n, k, nullptr) * b.n;
+    loss_sum += loss.forward(logits, {.labels = b.labels, .values = b.y}, b.rows(), k, nullptr) *
+                static_cast<double>(b.n);
     correct += count_correct(logits, b, k, ds.task);
     r.samples += b.n;
   }
   r.loss = loss_sum / static_cast<double>(r.samples);
-  r.accuracy = static_cast<double>(correct) / static_cast<double>(r.samples);
+  r.accuracy = static_cast<double>(correct) / static_cast<double>(r.samples * ds.positions);
   return r;
 }
 

@@ -39,13 +39,14 @@ loss::Targets targets_of(const data::Batch& b) { return {.labels = b.labels, .va
 void begin_step(StepParts& s) { s.params.zero_grads(); }
 
 MicroResult accumulate(StepParts& s, const data::Batch& batch, double weight, uint64_t key) {
-  const int64_t k = s.model.outputs();
+  // Logits per row: a sequence model scores `positions` rows per sample.
+  const int64_t rows = batch.rows(), k = s.model.outputs() / batch.positions;
   MicroResult m;
   const float* logits =
       s.model.forward(s.params, batch.x, batch.n, {.mode = nn::Mode::kTrain, .key = key});
-  m.loss = s.loss.forward(logits, targets_of(batch), batch.n, k, s.dlogits);
+  m.loss = s.loss.forward(logits, targets_of(batch), rows, k, s.dlogits);
   m.correct = count_correct(logits, batch, k, s.task);
-  if (weight != 1.0) kernels::scale(s.dlogits, batch.n * k, static_cast<float>(weight));
+  if (weight != 1.0) kernels::scale(s.dlogits, rows * k, static_cast<float>(weight));
   s.model.backward(s.params, batch.x, s.dlogits, batch.n);
   return m;
 }
@@ -117,7 +118,7 @@ StepResult train_step(StepParts& s, const data::Batch& batch, int64_t step, uint
 int64_t count_correct(const float* logits, const data::Batch& b, int64_t k, data::Task task) {
   if (task == data::Task::kRegression || !b.labels) return 0;
   int64_t correct = 0;
-  for (int64_t i = 0; i < b.n; ++i) {
+  for (int64_t i = 0; i < b.rows(); ++i) {
     const float* row = logits + i * k;
     int64_t pred = 0;
     if (task == data::Task::kBinary) {

@@ -49,10 +49,14 @@ Trainer::Trainer(RecipeConfig recipe)
   SCULPT_CHECK(train.size() > 0, DataError, "the training set is empty", recipe_.source,
                "check data.path and data.limit_train");
   model_ = nn::Model::build(model_spec(recipe_.model, train.outputs()), train.sample_shape);
-  SCULPT_CHECK(model_.outputs() == train.outputs(), ShapeError,
-               "the model produces " + std::to_string(model_.outputs()) +
-                   " outputs but the data needs " + std::to_string(train.outputs()),
-               "model", "make the last layer's `out` equal the number of classes/targets");
+  SCULPT_CHECK(
+      model_.outputs() == train.outputs() * train.positions, ShapeError,
+      "the model produces " + std::to_string(model_.outputs()) + " outputs but the data needs " +
+          (train.positions > 1
+               ? fmt::format("{} ({} per position of {})", train.outputs() * train.positions,
+                             train.outputs(), train.positions)
+               : std::to_string(train.outputs())),
+      "model", "make the last layer's `out` equal the number of classes/targets");
   model_.declare(params_);
   params_.finalize();
   model_.init(params_, ctx_.init_rng);
@@ -195,7 +199,8 @@ void Trainer::epoch_summary(const EpochProgress& p, EpochEvent& ev) const {
                                       std::sqrt(p.tensor_sums[t] / double(p.sampled_steps)));
   ev.step = step_;
   ev.train_loss = p.loss_sum / static_cast<double>(p.samples);
-  ev.train_acc = static_cast<double>(p.correct) / static_cast<double>(p.samples);
+  ev.train_acc =
+      static_cast<double>(p.correct) / static_cast<double>(p.samples * splits_.train.positions);
   ev.samples_per_s = static_cast<double>(p.samples) / ev.seconds;
   ev.sparsity = sparsity();
 }

@@ -119,6 +119,27 @@ TEST(DataBatcher, RegressionTargetsFollowTheirSamples) {
   EXPECT_EQ(ids, iota_vec(31));
 }
 
+TEST(DataBatcher, SequenceLabelsFollowTheirSamples) {
+  Dataset ds = numbered(9);
+  ds.positions = 3;  // sample i has labels 3i, 3i+1, 3i+2
+  ds.labels.clear();
+  for (int32_t i = 0; i < 27; ++i) ds.labels.push_back(i);
+  Rng rng(4);
+  Batcher b(ds, 4, &rng);
+  Batch batch;
+  int64_t seen = 0;
+  while (b.next(batch)) {
+    EXPECT_EQ(batch.positions, 3);
+    EXPECT_EQ(batch.rows(), batch.n * 3);
+    for (int64_t i = 0; i < batch.n; ++i) {
+      const auto s = static_cast<int32_t>(batch.x[2 * i]);
+      for (int32_t j = 0; j < 3; ++j) EXPECT_EQ(batch.labels[3 * i + j], 3 * s + j);
+    }
+    seen += batch.n;
+  }
+  EXPECT_EQ(seen, 9);
+}
+
 TEST(DataBatcher, ReusesItsBuffersAcrossBatches) {
   const Dataset ds = numbered(40);
   Rng rng(2);
