@@ -3,8 +3,8 @@
 #include "data/csv.h"
 
 #include <algorithm>
-#include <charconv>
 #include <cfloat>
+#include <charconv>
 #include <cmath>
 #include <set>
 #include <string_view>
@@ -167,9 +167,8 @@ void append_row(CsvTable& tab, std::string_view line, int64_t no, const std::str
     line.remove_prefix(std::min(pos + 1, line.size()));
     float v;
     if (const Cell got = parse_number(cell, v); got != Cell::kOk) {
-      const std::string what = got == Cell::kOutOfRange
-                                   ? "is outside float's range (3.4e38)"
-                                   : "has non-numeric value";
+      const std::string what =
+          got == Cell::kOutOfRange ? "is outside float's range (3.4e38)" : "has non-numeric value";
       throw DataError(column_label(tab.names, size_t(c)) + " " + what + " '" + excerpt(cell) + "'",
                       fmt::format("{}:{}", where, no),
                       "cells must be finite numbers; impute or drop missing values");

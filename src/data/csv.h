@@ -38,9 +38,9 @@ CsvTable read_csv_table(const std::string& path, const std::string& header = "au
 CsvTable parse_csv_table(std::string_view text, const std::string& where,
                          const std::string& header = "auto");
 
-// Reads `path` (at most kMaxCsvBytes, core/limits.h). Blank lines are skipped; quotes around a cell are stripped (no quoted commas).
-// Throws IoError when the file cannot be read; ConfigError for bad options (naming
-// data.target / data.header / data.task, with a did-you-mean hint); DataError
+// Reads `path` (at most kMaxCsvBytes, core/limits.h). Blank lines are skipped; quotes around a cell
+// are stripped (no quoted commas). Throws IoError when the file cannot be read; ConfigError for bad
+// options (naming data.target / data.header / data.task, with a did-you-mean hint); DataError
 // "<file>:<line>: ..." for non-numeric or non-finite cells, ragged rows, targets that do not
 // fit the task, and for empty files. Line numbers are 1-based and count the header line.
 Dataset load_csv(const std::string& path, const CsvOptions& options);

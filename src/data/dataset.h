@@ -8,6 +8,7 @@
 
 #include "core/shape.h"
 #include "core/tensor.h"
+#include "data/vocabulary.h"
 
 namespace sculpt::data {
 
@@ -49,6 +50,7 @@ struct Splits {
   // space the model sees, i.e. after normalisation: y = x'.true_weights + true_bias + noise.
   std::vector<float> true_weights;
   float true_bias = 0.0f;
+  Vocabulary vocabulary;  // text only: token ids <-> characters or bytes
 };
 
 }  // namespace sculpt::data

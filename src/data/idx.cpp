@@ -176,7 +176,8 @@ uint64_t checked_payload(const Shape& dims, const ByteSource& src, uint64_t head
     throw DataError(fmt::format("truncated or corrupt: header declares {} bytes of data, more "
                                 "than a {}-byte gzip file can hold",
                                 total, src.file_size()),
-                    path, "the file is incomplete or not an IDX file; reinstall or download it again");
+                    path,
+                    "the file is incomplete or not an IDX file; reinstall or download it again");
   }
   return total;
 }

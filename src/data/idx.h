@@ -25,9 +25,9 @@ struct IdxArray {
 // gives the number of dims). Throws IoError "cannot open <path>" (with `missing_hint` as hint)
 // when it cannot be opened; DataError naming the file for a wrong magic (found vs expected),
 // an implausible header (more than 2^31 items, a dims product over kMaxTensorNumel of
-// core/limits.h or more than the file can hold) and truncated data (expected vs read, including zlib's message).
-// max_items > 0 reads only the first max_items items (dims[0] is then the number read); the
-// header is still checked against the whole file.
+// core/limits.h or more than the file can hold) and truncated data (expected vs read, including
+// zlib's message). max_items > 0 reads only the first max_items items (dims[0] is then the number
+// read); the header is still checked against the whole file.
 IdxArray read_idx(const std::string& path, uint32_t expected_magic,
                   const std::string& missing_hint = {}, int64_t max_items = 0);
 // The same checks on a whole file image in memory (plain or gzip); errors name `where`.

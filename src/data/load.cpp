@@ -9,6 +9,7 @@
 #include "data/idx.h"
 #include "data/split.h"
 #include "data/synthetic.h"
+#include "data/text.h"
 
 namespace sculpt::data {
 
@@ -82,6 +83,22 @@ Splits load_synthetic_splits(const DataConfig& cfg, Rng& rng) {
   return s;
 }
 
+Splits load_text_splits(const DataConfig& cfg) {
+  const TextOptions o{
+      .vocabulary = cfg.vocabulary == "byte" ? TextVocabulary::kByte : TextVocabulary::kChar,
+      .steps = cfg.steps,
+      .stride = cfg.stride,
+      .val_fraction = cfg.val_fraction,
+      .test_fraction = cfg.test_fraction};
+  TextSplits t = load_text(cfg.path, o);
+  Splits s;
+  s.train = std::move(t.train);
+  s.val = std::move(t.val);
+  s.test = std::move(t.test);
+  s.vocabulary = std::move(t.vocabulary);
+  return s;
+}
+
 // Weights that produce the same y from normalised inputs: x = std * x' + mean, so
 // x.w + b = x'.(std * w) + (b + mean * sum(w)).
 void express_in_normalised_space(Splits& s) {
@@ -101,7 +118,10 @@ Splits load_splits(const DataConfig& cfg, Rng& rng) {
                "data.limit_train");
 
   Splits s;
-  if (cfg.source == DataSource::kCsv)
+  const bool text = cfg.source == DataSource::kText;
+  if (text)
+    s = load_text_splits(cfg);
+  else if (cfg.source == DataSource::kCsv)
     s = load_csv_splits(cfg, rng);
   else if (synthetic(cfg.source))
     s = load_synthetic_splits(cfg, rng);
@@ -114,9 +134,11 @@ Splits load_splits(const DataConfig& cfg, Rng& rng) {
   if (cfg.limit_test > 0 && s.test.size() > cfg.limit_test) {
     s.test = take_first(s.test, cfg.limit_test);
   }
-  std::tie(s.train, s.val) = split_off(s.train, cfg.val_fraction, rng);
-  s.train.name = train_name;
-  s.val.name = train_name.substr(0, train_name.rfind('/')) + "/val";
+  if (!text) {  // text: split by position already
+    std::tie(s.train, s.val) = split_off(s.train, cfg.val_fraction, rng);
+    s.train.name = train_name;
+    s.val.name = train_name.substr(0, train_name.rfind('/')) + "/val";
+  }
   SCULPT_CHECK(s.train.size() > 0, ConfigError,
                fmt::format("the training split of {} is empty", train_name), "data",
                "lower data.val_fraction / data.test_fraction or raise data.limit_train");
@@ -133,7 +155,7 @@ Splits load_splits(const DataConfig& cfg, Rng& rng) {
                                  cfg.test_fraction)
                    : "give the test data more samples");
 
-  if (cfg.normalize == Normalize::kStandard) {
+  if (cfg.normalize == Normalize::kStandard && !text) {  // token ids stay ids
     const Normalizer norm = fit_standard(s.train);
     for (Dataset* d : {&s.train, &s.val, &s.test}) apply(norm, *d);
     s.norm_mean = norm.mean;

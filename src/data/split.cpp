@@ -18,7 +18,8 @@ Dataset subset(const Dataset& ds, std::span<const int64_t> indices, const std::s
   out.sample_shape = ds.sample_shape;
   out.num_classes = ds.num_classes;
   out.num_targets = ds.num_targets;
-  const int64_t n = static_cast<int64_t>(indices.size());
+  out.positions = ds.positions;
+  const int64_t n = static_cast<int64_t>(indices.size()), pos = ds.positions;
   const int64_t ss = ds.sample_size();
   Shape xs{n};
   xs.insert(xs.end(), ds.sample_shape.begin(), ds.sample_shape.end());
@@ -27,7 +28,7 @@ Dataset subset(const Dataset& ds, std::span<const int64_t> indices, const std::s
   if (regression)
     out.y = Tensor(Shape{n, ds.num_targets});
   else
-    out.labels.resize(static_cast<size_t>(n));
+    out.labels.resize(static_cast<size_t>(n * pos));
   for (int64_t i = 0; i < n; ++i) {
     const int64_t s = indices[static_cast<size_t>(i)];
     SCULPT_DCHECK(s >= 0 && s < ds.size());
@@ -36,7 +37,7 @@ Dataset subset(const Dataset& ds, std::span<const int64_t> indices, const std::s
       std::memcpy(out.y.data() + i * ds.num_targets, ds.y.data() + s * ds.num_targets,
                   static_cast<size_t>(ds.num_targets) * 4);
     } else {
-      out.labels[static_cast<size_t>(i)] = ds.labels[static_cast<size_t>(s)];
+      std::copy_n(ds.labels.data() + s * pos, pos, out.labels.data() + i * pos);
     }
   }
   return out;

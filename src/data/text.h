@@ -11,10 +11,9 @@
 #include <vector>
 
 #include "data/dataset.h"
+#include "data/vocabulary.h"
 
 namespace sculpt::data {
-
-enum class TextVocabulary { kChar, kByte };
 
 struct TextOptions {
   TextVocabulary vocabulary = TextVocabulary::kChar;
@@ -22,25 +21,6 @@ struct TextOptions {
   int64_t stride = 0;          // between window starts; 0: steps (windows do not overlap)
   double val_fraction = 0.1;   // of all tokens, before the test part
   double test_fraction = 0.1;  // of all tokens, at the end
-};
-
-// Token ids <-> text. kChar: the sorted code points of the training text; kByte: 0..255.
-class Vocabulary {
- public:
-  Vocabulary() = default;
-  Vocabulary(TextVocabulary kind, std::vector<char32_t> chars)
-      : kind_(kind), chars_(std::move(chars)) {}
-  TextVocabulary kind() const { return kind_; }
-  int64_t size() const { return kind_ == TextVocabulary::kByte ? 256 : int64_t(chars_.size()); }
-  const std::vector<char32_t>& chars() const { return chars_; }
-  // The ids of `text`; a DataError naming `what` and the first character outside the
-  // vocabulary (or the byte offset of invalid UTF-8).
-  std::vector<int32_t> encode(const std::string& text, const std::string& what) const;
-  std::string decode(const std::vector<int32_t>& ids) const;
-
- private:
-  TextVocabulary kind_ = TextVocabulary::kChar;
-  std::vector<char32_t> chars_;  // kChar: id -> code point
 };
 
 struct TextSplits {

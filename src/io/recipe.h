@@ -19,13 +19,14 @@
 namespace sculpt {
 
 // The choice fields of [data] and [train] (core/fields.h: Choice).
-enum class DataSource { kFashionMnist, kIdx, kCsv, kSyntheticLinear, kSyntheticBlobs };
+enum class DataSource { kFashionMnist, kIdx, kCsv, kSyntheticLinear, kSyntheticBlobs, kText };
 inline constexpr Choice<DataSource> kDataSources[] = {
     {DataSource::kFashionMnist, "fashion-mnist"},
     {DataSource::kIdx, "idx"},
     {DataSource::kCsv, "csv"},
     {DataSource::kSyntheticLinear, "synthetic-linear"},
-    {DataSource::kSyntheticBlobs, "synthetic-blobs"}};
+    {DataSource::kSyntheticBlobs, "synthetic-blobs"},
+    {DataSource::kText, "text"}};
 constexpr std::span<const Choice<DataSource>> choices_of(DataSource) { return kDataSources; }
 inline bool synthetic(DataSource s) {
   return s == DataSource::kSyntheticLinear || s == DataSource::kSyntheticBlobs;
@@ -59,6 +60,10 @@ struct DataConfig {
   int64_t features = 8;
   double noise = 0.1;
   double separation = 4.0;  // blobs: distance between class centres in units of sigma
+  // text
+  std::string vocabulary = "char";  // char (Unicode code points) | byte
+  int64_t steps = 64;               // tokens per window
+  int64_t stride = 0;               // between window starts (0: steps)
 
   static const std::vector<Field<DataConfig>>& fields();
 };

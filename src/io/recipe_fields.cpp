@@ -10,7 +10,11 @@ const std::vector<Field<DataConfig>>& DataConfig::fields() {
   using C = DataConfig;
   static const std::vector<Field<C>> f = {
       {"source", &C::source, "where samples come from"},
-      {"path", &C::path, {}, "idx: directory of the four IDX files (.gz or not); csv: the file"},
+      {"path",
+       &C::path,
+       {},
+       "idx: directory of the four IDX files (.gz or not); csv: the file; text: a UTF-8 file or "
+       "a directory of them"},
       {"test_path", &C::test_path, {}, "csv: separate test file (empty: carve test_fraction)"},
       {"target",
        &C::target,
@@ -25,7 +29,7 @@ const std::vector<Field<DataConfig>>& DataConfig::fields() {
       {"val_fraction", &C::val_fraction, half_open(0, 1),
        "fraction of the training set held out for validation"},
       {"test_fraction", &C::test_fraction, half_open(0, 1),
-       "csv/synthetic without a test file: fraction carved out for test"},
+       "csv/synthetic without a test file: fraction carved out for test; text: the last tokens"},
       {"normalize", &C::normalize,
        "standard: subtract mean, divide by std (measured on the train split)"},
       {"limit_train", &C::limit_train, at_least(0),
@@ -36,6 +40,12 @@ const std::vector<Field<DataConfig>>& DataConfig::fields() {
       {"noise", &C::noise, at_least(0), "synthetic-linear: std of the noise added to targets"},
       {"separation", &C::separation, at_least(0),
        "synthetic-blobs: distance between class centres, in units of sigma"},
+      {"vocabulary",
+       &C::vocabulary,
+       {"char", "byte"},
+       "text: tokens are the characters (code points) of the training text, or all 256 bytes"},
+      {"steps", &C::steps, at_least(1), "text: tokens per window (the sequence length)"},
+      {"stride", &C::stride, at_least(0), "text: tokens between window starts (0: steps)"},
   };
   return f;
 }

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <fstream>
 #include <numeric>
 
 #include "core/error.h"
@@ -112,6 +113,35 @@ TEST(DataLoad, UnknownSourceOrNormalizeSuggestsTheClosestName) {
       EXPECT_NE(std::string(e.what()).find(want), std::string::npos) << e.what();
     }
   }
+}
+
+TEST(DataLoad, TextSplitsByPositionKeepsIdsAndLimitsWholeWindows) {
+  testing::TempDir dir;
+  std::string text;
+  for (int i = 0; i < 100; ++i) text += "the cat sat. ";  // 1300 characters
+  std::ofstream(dir.file("t.txt")) << text;
+  DataConfig cfg;
+  cfg.source = DataSource::kText;
+  cfg.path = dir.file("t.txt");
+  cfg.steps = 10;
+  cfg.val_fraction = 0.1;
+  cfg.test_fraction = 0.2;
+  cfg.limit_train = 50;
+  Rng rng(1);
+  const Splits s = load_splits(cfg, rng);
+  EXPECT_EQ(s.vocabulary.size(), 8);  // ' ', '.', a, c, e, h, s, t
+  EXPECT_EQ(s.train.size(), 50);
+  EXPECT_EQ(s.val.size(), (130 - 11) / 10 + 1);  // tokens [910, 1040), windows 10 apart
+  EXPECT_EQ(s.test.size(), (260 - 11) / 10 + 1);
+  EXPECT_EQ(s.train.positions, 10);
+  ASSERT_EQ(s.train.labels.size(), 500u);
+  // Not standardised: whole ids; each window's labels are its inputs shifted by one.
+  for (int64_t w = 0; w < s.train.size(); ++w)
+    for (int64_t j = 0; j + 1 < 10; ++j) {
+      EXPECT_EQ(s.train.x[w * 10 + j + 1], float(s.train.labels[size_t(w * 10 + j)]));
+      EXPECT_EQ(s.train.x[w * 10 + j], std::floor(s.train.x[w * 10 + j]));
+    }
+  EXPECT_EQ(s.vocabulary.decode({int32_t(s.val.x[0])}), std::string(1, text[910]));
 }
 
 TEST(DataLoad, RejectsBadFractions) {

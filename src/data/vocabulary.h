@@ -1,0 +1,31 @@
+// The vocabulary of text data: token ids <-> text (implemented in text.cpp).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace sculpt::data {
+
+enum class TextVocabulary { kChar, kByte };
+
+// Token ids <-> text. kChar: the sorted code points of the training text; kByte: 0..255.
+class Vocabulary {
+ public:
+  Vocabulary() = default;
+  Vocabulary(TextVocabulary kind, std::vector<char32_t> chars)
+      : kind_(kind), chars_(std::move(chars)) {}
+  TextVocabulary kind() const { return kind_; }
+  int64_t size() const { return kind_ == TextVocabulary::kByte ? 256 : int64_t(chars_.size()); }
+  const std::vector<char32_t>& chars() const { return chars_; }
+  // The ids of `text`; a DataError naming `what` and the first character outside the
+  // vocabulary (or the byte offset of invalid UTF-8).
+  std::vector<int32_t> encode(const std::string& text, const std::string& what) const;
+  std::string decode(const std::vector<int32_t>& ids) const;
+
+ private:
+  TextVocabulary kind_ = TextVocabulary::kChar;
+  std::vector<char32_t> chars_;  // kChar: id -> code point
+};
+
+}  // namespace sculpt::data
