@@ -93,22 +93,24 @@ void check_export(train::Trainer& t, const infer::ExportModel& written, const Ex
         "please report this with the checkpoint");
     return;
   }
-  const std::vector<int32_t> p_got = infer::classes_of(got.data(), n, k);
-  const std::vector<int32_t> p_want = infer::classes_of(want.data(), n, k);
+  // A sequence model predicts at every position of a window: rows of k logits.
+  const int64_t rows = n * test.positions, per_row = k / test.positions;
+  const std::vector<int32_t> p_got = infer::classes_of(got.data(), rows, per_row);
+  const std::vector<int32_t> p_want = infer::classes_of(want.data(), rows, per_row);
   int64_t same = 0;
-  for (int64_t i = 0; i < n; ++i) same += p_got[size_t(i)] == p_want[size_t(i)];
+  for (int64_t i = 0; i < rows; ++i) same += p_got[size_t(i)] == p_want[size_t(i)];
   fmt::print(
-      "check:    {} test samples: the same prediction on {}, max |logit difference| "
+      "check:    {} test {}: the same prediction on {}, max |logit difference| "
       "{:.2g}\n",
-      n, same, max_diff);
+      rows, test.positions > 1 ? "predictions (every position)" : "samples", same, max_diff);
   const double acc = accuracy(p_got, test), acc_ck = accuracy(p_want, test);
   fmt::print("accuracy: {:.2f}% (checkpoint {:.2f}%, change {:+.2f} points)\n", 100 * acc,
              100 * acc_ck, 100 * (acc - acc_ck));
   // fp32 must reproduce the checkpoint; fp16 rounding may flip a few close calls.
-  SCULPT_CHECK(a.fp16 || (max_diff <= 1e-4 && same == n), NumericError,
+  SCULPT_CHECK(a.fp16 || (max_diff <= 1e-4 && same == rows), NumericError,
                fmt::format("the export does not reproduce the checkpoint (max logit difference "
                            "{:.3g}, {} of {} predictions equal)",
-                           max_diff, same, n),
+                           max_diff, same, rows),
                out, "please report this with the checkpoint");
 }
 
