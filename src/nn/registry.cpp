@@ -38,6 +38,20 @@ int64_t int_arg(const LayerArgs& a, const char* key, const std::string& layer, b
   return static_cast<int64_t>(v);
 }
 
+// A positive integer argument whose 0 the trainer replaces with the data's size before the
+// model is built (train::resolve_for_data); a 0 that reaches the layer had no data to take it
+// from.
+int64_t resolved_arg(const LayerArgs& a, const char* key, const std::string& layer,
+                     const char* where) {
+  const int64_t v = int_arg(a, key, layer, true);
+  SCULPT_CHECK(v > 0, ConfigError,
+               fmt::format("layer '{}': {} = 0 takes the size from the data, which only {} of a "
+                           "recipe's model can do",
+                           layer, key, where),
+               "", fmt::format("give {} a positive value", key));
+  return v;
+}
+
 template <class Pool>
 std::unique_ptr<Layer> make_pool(const std::string& name, const LayerArgs& a) {
   const int64_t k = int_arg(a, "kernel", name, false);
@@ -77,10 +91,10 @@ std::vector<LayerInfo> build_table() {
   return {
       {"linear",
        "fully connected: y = x W^T + b, W [out, in]; on a sequence [steps, in], at every step",
-       {{"out", std::nullopt, "output features"},
+       {{"out", std::nullopt, "output features (0 on the last layer: the data's classes)"},
         {"in", 0.0, "input features (0: inferred from the previous layer)"}},
        [](const std::string& name, const LayerArgs& a) -> std::unique_ptr<Layer> {
-         return std::make_unique<Linear>(name, int_arg(a, "out", name, false),
+         return std::make_unique<Linear>(name, resolved_arg(a, "out", name, "the last layer"),
                                          int_arg(a, "in", name, true));
        },
        {{{{"out", 3}}, {5}}, {{{"out", 1}}, {7}}, {{{"out", 3}}, {4, 5}}}},
@@ -152,9 +166,10 @@ std::vector<LayerInfo> build_table() {
        {{{}, {11}}, {{}, {2, 3, 4}}}},
       {"embedding",
        "token ids [steps] -> their rows of a learned table [steps, dim] (torch's Embedding)",
-       {{"vocab", std::nullopt, "number of token ids"}, {"dim", std::nullopt, "values per token"}},
+       {{"vocab", 0.0, "number of token ids (0: the data's vocabulary)"},
+        {"dim", std::nullopt, "values per token"}},
        [](const std::string& name, const LayerArgs& a) -> std::unique_ptr<Layer> {
-         return std::make_unique<Embedding>(name, int_arg(a, "vocab", name, false),
+         return std::make_unique<Embedding>(name, resolved_arg(a, "vocab", name, "an embedding"),
                                             int_arg(a, "dim", name, false));
        },
        {{{{"vocab", 7}, {"dim", 3}}, {5}}}},

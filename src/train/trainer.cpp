@@ -34,6 +34,18 @@ void check_loss_fits(const std::string& loss, data::Task task) {
 
 }  // namespace
 
+nn::ModelSpec resolve_for_data(nn::ModelSpec spec, const data::Dataset& train) {
+  for (nn::LayerSpec& l : spec.layers)
+    if (l.type == "embedding" && l.args.emplace("vocab", 0.0).first->second == 0.0)
+      l.args["vocab"] = static_cast<double>(train.num_classes);
+  if (!spec.layers.empty()) {
+    nn::LayerSpec& last = spec.layers.back();
+    if (last.type == "linear" && last.args.count("out") && last.args["out"] == 0.0)
+      last.args["out"] = static_cast<double>(train.outputs());
+  }
+  return spec;
+}
+
 nn::ModelSpec model_spec(const ModelConfig& cfg, int64_t outputs) {
   if (cfg.name == "custom") return cfg.custom;
   return nn::builtin_model(cfg.name, outputs);
@@ -48,6 +60,10 @@ Trainer::Trainer(RecipeConfig recipe)
   const data::Dataset& train = splits_.train;
   SCULPT_CHECK(train.size() > 0, DataError, "the training set is empty", recipe_.source,
                "check data.path and data.limit_train");
+  // Sizes a recipe leaves to the data (vocab = 0, the last layer's out = 0) become numbers here;
+  // a resume, an export or a prune of the run reads the same data and gets the same ones.
+  if (recipe_.model.name == "custom")
+    recipe_.model.custom = resolve_for_data(std::move(recipe_.model.custom), train);
   model_ = nn::Model::build(model_spec(recipe_.model, train.outputs()), train.sample_shape);
   SCULPT_CHECK(
       model_.outputs() == train.outputs() * train.positions, ShapeError,

@@ -213,7 +213,7 @@ class Trainer {
   void check_tensors(const io::Checkpoint& ck, const std::string& where) const;
   void check_position(const TrainState& state, const std::string& where) const;
   RecipeConfig check_same_run(const io::Checkpoint& ck, const TrainState& state,
-                        const std::string& where) const;
+                              const std::string& where) const;
   void check_epochs_change(const RecipeConfig& saved, const std::string& where) const;
   // Copies the tensors "<prefix><param>" of ck into an arena-sized array (padding 0).
   void load_tensors(const io::Checkpoint& ck, const std::string& prefix,
@@ -238,6 +238,9 @@ std::string default_loss(data::Task task);
 // The layer list of the recipe's model: the custom layers, or the built-in one with `outputs`
 // logits.
 nn::ModelSpec model_spec(const ModelConfig& cfg, int64_t outputs);
+// A custom model's sizes left to the data: every embedding's vocab = 0 (or absent) becomes the
+// data's vocabulary, and the last layer's out = 0 (a linear) its classes or targets.
+nn::ModelSpec resolve_for_data(nn::ModelSpec spec, const data::Dataset& train);
 
 // The trainer's parameters and masks ("mask.<param>", when it has any) as an in-memory
 // checkpoint: what the next trainer, surgery or an export starts from.
