@@ -16,9 +16,10 @@ done
 # ocl-icd-opencl-dev: Debian's libdnnl-dev CMake config calls find_package(OpenCL), but the
 # package only Recommends it and we install with --no-install-recommends.
 # python3: the benchmark drivers (bench/run, bench/prune_quality) and the README-commands test.
+# fortunes: English text (/usr/share/games/fortunes) for recipes/char-lstm.toml.
 packages=(build-essential cmake ninja-build libdnnl-dev ocl-icd-opencl-dev libomp-dev libcli11-dev
           libtomlplusplus-dev nlohmann-json3-dev libfmt-dev zlib1g-dev libgtest-dev
-          dataset-fashion-mnist python3 "${extra[@]}")
+          dataset-fashion-mnist fortunes python3 "${extra[@]}")
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
