@@ -58,6 +58,7 @@ void run_eval(const EvalArgs& a) {
   fmt::print("data:     {} ({} samples)\n", a.split, r.samples);
   fmt::print("loss:     {:.6f}\n", r.loss);
   if (ds->task != data::Task::kRegression) fmt::print("accuracy: {:.2f}%\n", 100.0 * r.accuracy);
+  if (ds->positions > 1) fmt::print("text:     {}\n", sp.vocabulary.perplexity_text(r.loss));
 }
 
 }  // namespace

@@ -37,14 +37,16 @@ struct TrainArgs {
   bool force = false;
 };
 
-void print_summary(const train::EpochEvent& last, bool regression, int64_t params, double wall,
-                   double samples_per_s, const std::string& dir, bool checkpoint) {
+void print_summary(const train::EpochEvent& last, const data::Splits& sp, int64_t params,
+                   double wall, double samples_per_s, const std::string& dir, bool checkpoint) {
   fmt::print("\n== summary ==\n");
-  if (regression)
+  if (sp.train.task == data::Task::kRegression)
     fmt::print("test loss (mse): {:.6f}\n", last.test.loss);
   else
     fmt::print("test accuracy:   {:.2f}%  (loss {:.4f})\n", 100.0 * last.test.accuracy,
                last.test.loss);
+  if (sp.train.positions > 1)  // next-token text
+    fmt::print("test text:       {}\n", sp.vocabulary.perplexity_text(last.test.loss));
   fmt::print("parameters:      {}\n", params);
   fmt::print("wall time:       {:.1f} s\n", wall);
   fmt::print("samples/s:       {:.0f} (training)\n", samples_per_s);
@@ -134,7 +136,7 @@ int train_into(run::Run& r) {
       fmt::print(stderr, "; no checkpoint (output.checkpoint = false)\n");
     return 128 + out.stop_code;
   }
-  print_summary(out.last, regression, trainer.params().num_params(), out.wall_seconds,
+  print_summary(out.last, trainer.splits(), trainer.params().num_params(), out.wall_seconds,
                 out.samples_per_s, r.dir(), recipe.output.checkpoint);
   if (!trainer.masks().empty())
     fmt::print("\npruned to {:.1f}% sparsity:\n{}", 100.0 * trainer.sparsity(),

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 
 #include "core/error.h"
@@ -146,6 +147,11 @@ std::string Vocabulary::decode(const std::vector<int32_t>& ids) const {
       out += encode_utf8(chars_.at(static_cast<size_t>(id)));
   }
   return out;
+}
+
+std::string Vocabulary::perplexity_text(double loss) const {
+  return fmt::format("perplexity {:.3f}, {:.3f} bits per {}", std::exp(loss), loss / std::log(2.0),
+                     kind_ == TextVocabulary::kByte ? "byte" : "character");
 }
 
 TextSplits load_text(const std::string& path, const TextOptions& o) {

@@ -22,6 +22,8 @@ class Vocabulary {
   // vocabulary (or the byte offset of invalid UTF-8).
   std::vector<int32_t> encode(const std::string& text, const std::string& what) const;
   std::string decode(const std::vector<int32_t>& ids) const;
+  // "perplexity 5.123, 2.357 bits per character" (or byte) for a mean cross-entropy in nats.
+  std::string perplexity_text(double loss) const;
 
  private:
   TextVocabulary kind_ = TextVocabulary::kChar;

@@ -167,6 +167,10 @@ batch_size = 16
   CliResult e = run_cli("export --checkpoint " + run + " --out " + dir.file("m.sculpt"));
   ASSERT_EQ(e.code, 0) << e.output;
   EXPECT_NE(e.output.find("test predictions (every position)"), std::string::npos) << e.output;
+  // Perplexity exp(loss) and bits per character loss / ln 2, here near 1 and 0.
+  CliResult v = run_cli("eval --model " + run);
+  ASSERT_EQ(v.code, 0) << v.output;
+  EXPECT_NE(v.output.find("text:     perplexity 1.0"), std::string::npos) << v.output;
 }
 
 TEST(Training, LinearRegressionRecoversTheTrueWeights) {
