@@ -2,18 +2,13 @@
 // update (parallel over samples); backward through time per step.
 #include "nn/layers/gru.h"
 
-#include <cmath>
+#include <algorithm>
 
 #include "core/parallel.h"
+#include "kernels/fast_math.h"
 #include "kernels/gemm.h"
 
 namespace sculpt::nn {
-
-namespace {
-
-float gru_sigmoid(float a) { return 1.0f / (1.0f + std::exp(-a)); }
-
-}  // namespace
 
 int64_t Gru::scratch_floats(int64_t max_batch, int threads) const {
   const int64_t rows = mul_sat(max_batch, steps_);
@@ -49,10 +44,11 @@ void Gru::step_units(int64_t n, int64_t t, float* y) {
           float* hns = hn + (s * T + t) * h;
           float* ys = y + (s * T + t) * h;
           const float* hp = t == 0 ? h0 + s * h : ys - h;
+#pragma omp simd
           for (int64_t j = 0; j < h; ++j) {
-            const float r = gru_sigmoid(a[j] + g[j]);
-            const float z = gru_sigmoid(a[h + j] + g[h + j]);
-            const float nn = std::tanh(a[2 * h + j] + r * g[2 * h + j]);
+            const float r = kernels::sigmoid_fast(a[j] + g[j]);
+            const float z = kernels::sigmoid_fast(a[h + j] + g[h + j]);
+            const float nn = kernels::tanh_fast(a[2 * h + j] + r * g[2 * h + j]);
             a[j] = r;
             a[h + j] = z;
             a[2 * h + j] = nn;
@@ -100,6 +96,7 @@ void Gru::backward(ParamStore& ps, const float* x, const float* y, const float* 
             float* dax = dgx + row * g3;
             float* dah = dgh + row * g3;
             float* dh = dstate + s * h;
+#pragma omp simd
             for (int64_t j = 0; j < h; ++j) {
               const float r = a[j], z = a[h + j], nn = a[2 * h + j];
               const float dht = dys[j] + dh[j];

@@ -2,18 +2,13 @@
 // through time per step.
 #include "nn/layers/lstm.h"
 
-#include <cmath>
+#include <algorithm>
 
 #include "core/parallel.h"
+#include "kernels/fast_math.h"
 #include "kernels/gemm.h"
 
 namespace sculpt::nn {
-
-namespace {
-
-float lstm_sigmoid(float a) { return 1.0f / (1.0f + std::exp(-a)); }
-
-}  // namespace
 
 int64_t Lstm::scratch_floats(int64_t max_batch, int threads) const {
   const int64_t rows = mul_sat(max_batch, steps_);
@@ -44,17 +39,18 @@ void Lstm::step_cells(ParamStore& ps, int64_t n, int64_t t, float* y) {
           float* c = cells + (s * T + t) * h;
           float* ys = y + (s * T + t) * h;
           const float* cp = t == 0 ? c0 + s * width : c - h;
+#pragma omp simd
           for (int64_t j = 0; j < h; ++j) {
-            const float i = lstm_sigmoid(a[j] + b_hh[j]);
-            const float f = lstm_sigmoid(a[h + j] + b_hh[h + j]);
-            const float g = std::tanh(a[2 * h + j] + b_hh[2 * h + j]);
-            const float o = lstm_sigmoid(a[3 * h + j] + b_hh[3 * h + j]);
+            const float i = kernels::sigmoid_fast(a[j] + b_hh[j]);
+            const float f = kernels::sigmoid_fast(a[h + j] + b_hh[h + j]);
+            const float g = kernels::tanh_fast(a[2 * h + j] + b_hh[2 * h + j]);
+            const float o = kernels::sigmoid_fast(a[3 * h + j] + b_hh[3 * h + j]);
             a[j] = i;
             a[h + j] = f;
             a[2 * h + j] = g;
             a[3 * h + j] = o;
             c[j] = f * cp[j] + i * g;
-            ys[j] = o * std::tanh(c[j]);
+            ys[j] = o * kernels::tanh_fast(c[j]);
           }
         }
       },
@@ -94,9 +90,10 @@ void Lstm::backward(ParamStore& ps, const float* x, const float* y, const float*
             float* da = dact + r * g4;
             float* dh = dstate + s * width;
             float* dc = dh + h;
+#pragma omp simd
             for (int64_t j = 0; j < h; ++j) {
               const float i = a[j], f = a[h + j], g = a[2 * h + j], o = a[3 * h + j];
-              const float tc = std::tanh(c[j]);
+              const float tc = kernels::tanh_fast(c[j]);
               const float dht = dys[j] + dh[j];
               const float dct = dc[j] + dht * o * (1.0f - tc * tc);
               da[j] = dct * g * i * (1.0f - i);
