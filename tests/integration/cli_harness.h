@@ -80,6 +80,13 @@ inline bool have_fashion() {
   return std::filesystem::exists(std::string(kFashionDir) + "/train-images-idx3-ubyte.gz");
 }
 
+// Debian's fortunes (English text for the character models), which scripts/deps.sh installs.
+inline const char* kFortunesDir = "/usr/share/games/fortunes";
+
+inline bool have_fortunes() {
+  return std::filesystem::exists(std::string(kFortunesDir) + "/fortunes");
+}
+
 // Overrides for a quick Fashion-MNIST run: 5,000 training and 2,000 test images, no progress bar.
 inline const std::string kSmallFashion =
     " --set data.limit_train=5000 --set data.limit_test=2000 --set output.progress=none";
