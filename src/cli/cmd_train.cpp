@@ -104,6 +104,7 @@ int train_into(run::Run& r) {
   if (talk) print_plan(r);
   const bool regression = trainer.splits().train.task == data::Task::kRegression;
   report::Progress progress(recipe.output.progress, recipe.train.epochs, /*accuracy=*/!regression);
+  progress.set_positions(trainer.splits().train.positions);
   const bool clips = trainer.clips();
   train::TrainHooks hooks;
   hooks.on_step = [&](const train::StepEvent& e) {

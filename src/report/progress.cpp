@@ -23,7 +23,8 @@ ProgressMode resolve_progress_mode(std::string_view mode, bool is_tty) {
   if (mode == "bar") return ProgressMode::kBar;
   if (mode == "plain") return ProgressMode::kPlain;
   if (mode == "none") return ProgressMode::kNone;
-  throw ConfigError(fmt::format("output.progress must be one of auto | bar | plain | none, got \"{}\"", mode));
+  throw ConfigError(
+      fmt::format("output.progress must be one of auto | bar | plain | none, got \"{}\"", mode));
 }
 
 std::string format_eta(double seconds) {
@@ -44,7 +45,8 @@ std::string format_rate(double r) {
 void render_bar(std::string& out, const BarState& s) {
   auto it = std::back_inserter(out);
   fmt::format_to(it, "epoch {}/{} [", s.epoch, s.epochs);
-  const int64_t filled = s.steps > 0 ? std::clamp<int64_t>(kBarWidth * s.step / s.steps, 0, kBarWidth) : 0;
+  const int64_t filled =
+      s.steps > 0 ? std::clamp<int64_t>(kBarWidth * s.step / s.steps, 0, kBarWidth) : 0;
   out.append(size_t(filled), '#');
   out.append(size_t(kBarWidth - filled), '.');
   fmt::format_to(it, "] {}/{} loss {:.4g}", s.step, s.steps, s.loss);
@@ -123,7 +125,7 @@ void Progress::tick(int64_t epoch, int64_t step, int64_t steps, double loss, int
   s.steps = steps;
   s.lr = lr;
   s.loss = samples_ ? loss_sum_ / double(samples_) : 0.0;
-  if (accuracy_ && samples_) s.acc = double(correct_) / double(samples_);
+  if (accuracy_ && samples_) s.acc = double(correct_) / double(samples_ * positions_);
   if (clip_steps_ > 0) s.clip_rate = double(clipped_) / double(clip_steps_);
   s.samples_per_s = elapsed > 0 ? double(samples_) / elapsed : 0.0;
   const int64_t remaining = (steps - step) + (epochs_ - epoch) * steps;

@@ -31,7 +31,7 @@ struct BarState {
   double lr = 0.0;
   std::optional<double> clip_rate;  // fraction of the epoch's steps clipped, when clipping
   double samples_per_s = 0.0;
-  double eta_s = -1.0;            // whole run; negative: unknown
+  double eta_s = -1.0;  // whole run; negative: unknown
 };
 // "epoch 3/10 [#####.....] 234/469 loss 0.4123 acc 85.2% lr 0.1 clip 12% 61.2k samples/s ETA 0:42",
 // appended to `out` (so a caller can reuse one buffer).
@@ -41,8 +41,8 @@ std::string render_bar(const BarState& s);
 struct EpochSummary {
   int64_t epoch = 0, epochs = 0;
   double train_loss = 0.0;
-  std::optional<double> train_acc, val_acc, test_acc;    // classification
-  std::optional<double> val_loss, test_loss;             // shown when accuracies are absent
+  std::optional<double> train_acc, val_acc, test_acc;  // classification
+  std::optional<double> val_loss, test_loss;           // shown when accuracies are absent
   std::optional<double> clip_rate;  // fraction of the epoch's steps clipped, when clipping
   std::optional<double> sparsity;   // fraction of the weights pruned, when pruning
   double seconds = 0.0;
@@ -60,6 +60,8 @@ class Progress {
   ~Progress();
   Progress(const Progress&) = delete;
   Progress& operator=(const Progress&) = delete;
+  // Predictions per sample (a text window scores every position): accuracy is over them.
+  void set_positions(int64_t positions) { positions_ = positions; }
 
   // After every step: this batch's mean loss, correct predictions and size; `clipped` when a
   // clipper runs (whether it changed this step's gradients). Cheap.
@@ -76,12 +78,16 @@ class Progress {
     s.train_loss = e.train_loss;
     if (accuracy_) s.train_acc = e.train_acc;
     if (e.val.samples > 0) {
-      if (accuracy_) s.val_acc = e.val.accuracy;
-      else s.val_loss = e.val.loss;
+      if (accuracy_)
+        s.val_acc = e.val.accuracy;
+      else
+        s.val_loss = e.val.loss;
     }
     if (e.test.samples > 0) {
-      if (accuracy_) s.test_acc = e.test.accuracy;
-      else s.test_loss = e.test.loss;
+      if (accuracy_)
+        s.test_acc = e.test.accuracy;
+      else
+        s.test_loss = e.test.loss;
     }
     if constexpr (requires { e.clipped_steps; })
       if (clip_steps_ > 0 && e.steps > 0) s.clip_rate = double(e.clipped_steps) / double(e.steps);
@@ -105,13 +111,14 @@ class Progress {
   ProgressMode mode_;
   int64_t epochs_;
   bool accuracy_;
+  int64_t positions_ = 1;
   std::FILE* out_;
   // The current epoch's running sums.
   int64_t epoch_ = -1;
   double loss_sum_ = 0.0;
   int64_t correct_ = 0, samples_ = 0;
   int64_t clip_steps_ = 0, clipped_ = 0;  // steps with a clipper this epoch, and clipped ones
-  Clock::time_point mark_;         // construction or the last epoch_end: the next epoch's start
+  Clock::time_point mark_;  // construction or the last epoch_end: the next epoch's start
   Clock::time_point epoch_start_, last_draw_;
   double train_seconds_ = 0.0;
   size_t last_len_ = 0;     // bar: length of the line on screen, to blank leftovers

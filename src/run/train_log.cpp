@@ -15,6 +15,7 @@ StepLog::StepLog(report::MetricsWriter& out, const train::Trainer& trainer, bool
       regression_(regression),
       clips_(trainer.clips()),
       momentum_(trainer.schedule().cycles_momentum()),
+      positions_(trainer.splits().train.positions),
       every_(step_log_interval(trainer.total_steps(), trainer.clips())) {
   step_.event = "step";
   if (clips_) clip_norm_ = &step_.extra["clip_norm"];
@@ -29,10 +30,12 @@ void StepLog::operator()(const train::StepEvent& e) {
     out_.write(p);
   }
   if (e.step % every_ != 0) return;
-  const double acc = !regression_ && e.samples ? double(e.result.correct) / double(e.samples) : 0;
+  // Right predictions per position (text windows score every token).
+  const double acc =
+      !regression_ && e.samples ? double(e.result.correct) / double(e.samples * positions_) : 0;
   if (e.result.skipped) {
-    report::MetricsRecord r{.event = "skip", .step = e.step, .epoch = e.epoch,
-                            .loss = e.result.loss};
+    report::MetricsRecord r{
+        .event = "skip", .step = e.step, .epoch = e.epoch, .loss = e.result.loss};
     if (!regression_ && e.samples) r.train_acc = acc;
     out_.write(r);
     return;
@@ -40,8 +43,10 @@ void StepLog::operator()(const train::StepEvent& e) {
   step_.step = e.step;
   step_.epoch = e.epoch;
   step_.loss = e.result.loss;
-  if (!regression_ && e.samples) step_.train_acc = acc;
-  else step_.train_acc.reset();
+  if (!regression_ && e.samples)
+    step_.train_acc = acc;
+  else
+    step_.train_acc.reset();
   step_.lr = e.result.lr;
   step_.grad_norm = e.result.clip.norm_before;
   if (clips_) {

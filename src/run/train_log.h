@@ -28,6 +28,7 @@ class StepLog {
   report::MetricsWriter& out_;
   const train::Trainer& trainer_;
   bool regression_, clips_, momentum_;
+  int64_t positions_;  // predictions per sample
   int64_t every_;
   report::MetricsRecord step_;
   double* clip_norm_ = nullptr;

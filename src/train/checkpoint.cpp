@@ -211,6 +211,14 @@ void Trainer::restore(const io::Checkpoint& ck, const std::string& where) {
   if (state.plateau) schedule_->set_plateau_state(*state.plateau);
   clipper_->set_state(state.clip);
   restore_prune_tensors(ck);
+  // Right predictions are counted per position (a text window scores each of its tokens).
+  SCULPT_CHECK(!state.progress ||
+                   state.progress->correct <= state.progress->samples * splits_.train.positions,
+               DataError,
+               fmt::format("the epoch in progress counts {} right predictions in {} samples",
+                           state.progress ? state.progress->correct : 0,
+                           state.progress ? state.progress->samples : 0),
+               where, "resume from an intact checkpoint, e.g. the run's last.safetensors");
   resume_progress_ = state.progress;
 }
 

@@ -148,9 +148,10 @@ std::optional<EpochProgress> parse_epoch_progress(std::string_view text) {
     p.tensor_sums.push_back(*v);
   }
   // A step consumes at least one batch and is counted once; samples come in whole batches.
+  // (Right predictions are bounded by the samples times their positions: Trainer::restore.)
   if (p.batches < 1 || p.steps_in_epoch < 1 || p.steps_in_epoch > p.batches ||
-      p.steps + p.skipped != p.steps_in_epoch || p.correct > p.samples ||
-      p.clipped_steps > p.steps || p.sampled_steps > p.steps)
+      p.steps + p.skipped != p.steps_in_epoch || p.correct < 0 || p.clipped_steps > p.steps ||
+      p.sampled_steps > p.steps)
     return std::nullopt;
   return p;
 }

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 
 #include "core/error.h"
 #include "kernels/gemm.h"
@@ -14,7 +15,7 @@ namespace sculpt::nn {
 
 std::string Recurrent::describe() const {
   std::string kind_name(kind());
-  std::transform(kind_name.begin(), kind_name.end(), kind_name.begin(), ::toupper);
+  for (char& c : kind_name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return fmt::format("{} {}({} -> {}, {} steps)", name(), kind_name, in_features_, hidden_, steps_);
 }
 
@@ -62,7 +63,7 @@ void Recurrent::set_state(const float* state, int64_t n) {
   std::copy_n(state, n * parts_ * hidden_, state_last_.data());
 }
 
-bool Recurrent::start_state(int64_t n, const Pass& pass) {
+void Recurrent::start_state(int64_t n, const Pass& pass) {
   SCULPT_CHECK(
       n <= max_batch_, ConfigError,
       fmt::format("layer '{}' ({}): batch {} exceeds the reserved size", name(), kind(), n));
@@ -71,7 +72,6 @@ bool Recurrent::start_state(int64_t n, const Pass& pass) {
     std::copy_n(state_last_.data(), n * parts_ * hidden_, state0_.data());
   else
     std::fill_n(state0_.data(), n * parts_ * hidden_, 0.0f);
-  return carried_;
 }
 
 void Recurrent::keep_state(int64_t n, const float* y, const float* rest) {

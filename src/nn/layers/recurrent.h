@@ -42,8 +42,8 @@ class Recurrent : public Layer {
 
  protected:
   // Before a forward: state0_ from the carried state (a training batch with carry_state on) or
-  // zeros. Returns whether it may be nonzero.
-  bool start_state(int64_t n, const Pass& pass);
+  // zeros; carried_ says which.
+  void start_state(int64_t n, const Pass& pass);
   // After a training forward: the state after the last step, h from y and (LSTM) c from
   // `rest` [n, T, H], is what the next batch carries.
   void keep_state(int64_t n, const float* y, const float* rest);

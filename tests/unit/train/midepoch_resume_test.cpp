@@ -113,7 +113,7 @@ TEST_F(MidEpochResume, APositionBeyondTheEpochIsRefused) {
   EXPECT_EQ(p.steps_in_epoch, 3);
   EXPECT_EQ(p.samples, 96);
   EXPECT_EQ(ck.metadata.at("epoch"), "0");  // no epoch completed yet
-  p.batches = 15;                             // an epoch has 14
+  p.batches = 15;                           // an epoch has 14
   ck.metadata["epoch_progress"] = format_epoch_progress(p);
   Trainer other(parse_recipe(blobs_recipe(kNesterov), "test"));
   try {
@@ -151,10 +151,10 @@ TEST(EpochProgressText, RoundTripsExactlyAndMalformedTextIsRejected) {
        {std::string(), std::string("7 4 224"), good + " x", good + "  ", "-" + good,
         std::string("7 4 224 100 3 1 2 1 1 nan 0x0p+0 0x0p+0 0x0p+0"),
         std::string("7 4 224 100 3 1 2 1 1 inf 0x0p+0 0x0p+0 0x0p+0"),
-        std::string("0 0 0 0 0 0 0 0 0 0x0p+0 0x0p+0 0x0p+0 0x0p+0"),   // no step taken
+        std::string("0 0 0 0 0 0 0 0 0 0x0p+0 0x0p+0 0x0p+0 0x0p+0"),      // no step taken
         std::string("3 4 224 100 3 1 2 1 1 0x0p+0 0x0p+0 0x0p+0 0x0p+0"),  // steps > batches
         std::string("7 4 224 100 2 1 2 1 1 0x0p+0 0x0p+0 0x0p+0 0x0p+0"),  // 2 + 1 != 4
-        std::string("7 4 224 300 3 1 2 1 1 0x0p+0 0x0p+0 0x0p+0 0x0p+0")})  // correct > samples
+        std::string("7 4 224 -1 3 1 2 1 1 0x0p+0 0x0p+0 0x0p+0 0x0p+0")})  // correct < 0
     EXPECT_FALSE(parse_epoch_progress(bad).has_value()) << "accepted '" << bad << "'";
 }
 
