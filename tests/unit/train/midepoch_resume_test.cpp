@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -95,6 +96,39 @@ TEST_F(MidEpochResume, GradualPruningEqualsTheStraightRun) {
             "[prune]\nwhen = \"gradual\"\ncriterion = \"magnitude\"\nsparsity = 0.8\nstart = 0\n"
             "end = 2\nevery = 3\n",
         19);
+}
+
+// A character LSTM on text: right predictions are counted per position, so a mid-epoch
+// checkpoint holds more of them than samples, and the run still resumes exactly.
+TEST_F(MidEpochResume, ACharacterLstmEqualsTheStraightRun) {
+  std::string text;
+  for (int i = 0; i < 120; ++i) text += i % 3 ? "a cat sat. " : "the dog ran! ";
+  std::ofstream(path("text.txt")) << text;
+  const std::string recipe = R"([data]
+source = "text"
+path = ")" + path("text.txt") +
+                             R"("
+steps = 16
+[[model.layers]]
+type = "embedding"
+dim = 8
+[[model.layers]]
+type = "lstm"
+hidden = 16
+[[model.layers]]
+type = "linear"
+out = 0
+[optim]
+name = "adam"
+lr = 0.01
+[train]
+epochs = 2
+batch_size = 8
+seed = 3
+[output]
+progress = "none"
+)";
+  for (int64_t at : {5, 12}) check(recipe, at);
 }
 
 TEST_F(MidEpochResume, APositionBeyondTheEpochIsRefused) {
