@@ -17,7 +17,6 @@ class Vocabulary {
       : kind_(kind), chars_(std::move(chars)) {}
   TextVocabulary kind() const { return kind_; }
   int64_t size() const { return kind_ == TextVocabulary::kByte ? 256 : int64_t(chars_.size()); }
-  const std::vector<char32_t>& chars() const { return chars_; }
   // The ids of `text`; a DataError naming `what` and the first character outside the
   // vocabulary (or the byte offset of invalid UTF-8).
   std::vector<int32_t> encode(const std::string& text, const std::string& what) const;

@@ -24,8 +24,6 @@ class Embedding final : public Layer {
   void backward(ParamStore& ps, const float* x, const float* y, const float* dy, float* dx,
                 int64_t n) override;
 
-  int64_t vocab() const { return vocab_; }
-
  private:
   // The id at x[k], checked: a DataError naming the position when it is no id of the vocabulary.
   int64_t id_at(const float* x, int64_t k) const;

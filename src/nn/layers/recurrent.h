@@ -38,7 +38,6 @@ class Recurrent : public Layer {
   void reset_state();
   // The state the next carried forward starts from: [n, P*H] (n <= the reserved batch).
   void set_state(const float* state, int64_t n);
-  int64_t hidden() const { return hidden_; }
 
  protected:
   // Before a forward: state0_ from the carried state (a training batch with carry_state on) or
