@@ -65,7 +65,10 @@ void run_sensitivity(const SensitivityArgs& a) {
   fmt::print("{:<10}", "sparsity");
   for (double s : a.sparsities) fmt::print(" {:>6.0f}%", 100.0 * s);
   fmt::print("\n");
-  for (const prune::PrunableLayer& layer : t->prunable()) {
+  const std::vector<prune::PrunableLayer>& prunable = t->prunable();
+  for (size_t li = 0; li < prunable.size(); ++li) {
+    const prune::PrunableLayer& layer = prunable[li];
+    if (li > 0 && prunable[li - 1].name == layer.name) continue;  // weight_hh: swept with _ih
     report::Series series{.name = layer.name};
     fmt::print("{:<10}", layer.name);
     for (double s : a.sparsities) {

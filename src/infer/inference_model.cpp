@@ -107,7 +107,7 @@ void InferenceModel::Impl::build_graph(const infer::ExportModel& m, const Infere
       inputs.push_back(probe.inputs_of(i));
       const nn::LayerTraits t = probe.layer(i).traits();
       bool fits = false;
-      if (t.weight && t.bias) {
+      if (t.weight && t.bias && !t.sequence) {
         const std::string& w = names.entry(*t.weight).name;
         const auto it = std::find_if(m.tensors.begin(), m.tensors.end(),
                                      [&](const infer::ExportTensor& x) { return x.name == w; });
@@ -138,7 +138,7 @@ void InferenceModel::Impl::build_graph(const infer::ExportModel& m, const Infere
   for (size_t i = 0; i < graph->size(); ++i) {
     nn::Layer& l = graph->layer(i);
     const nn::LayerTraits t = l.traits();
-    if (!t.weight) continue;
+    if (!t.weight || t.sequence) continue;
     if (sparse[i]) static_cast<SparseLayer&>(l).prepare(params);
     const float* w = params.value(*t.weight);
     const int64_t size = params.entry(*t.weight).size;
@@ -220,8 +220,9 @@ void InferenceModel::Impl::plan_steps(const std::vector<Shape>& ins, const Infer
     s.out = numel(l.out_shape());
     s.layout = t.elementwise ? Layout::kAny : Layout::kSample;
     // A layer with prunable units is a linear map of its input (or a convolution, with a
-    // geometry): it gets the dense or sparse kernels here. Any other runs its own forward.
-    if (!t.weight || !t.bias) {
+    // geometry): it gets the dense or sparse kernels here. Any other (and a sequence layer) runs
+    // its own forward.
+    if (!t.weight || !t.bias || t.sequence) {
       if (!t.eval_identity) steps.push_back(std::move(s));
       continue;  // flatten and eval-mode dropout change no bytes
     }

@@ -65,6 +65,16 @@ struct LayerTraits {
   std::optional<size_t> weight = std::nullopt, bias = std::nullopt;
   int64_t units = 0;
   const kernels::ConvGeometry* conv = nullptr;  // a convolution's geometry (after bind)
+  // A recurrent layer: `gates` blocks of rows per unit (unit u owns rows u + k * units of the
+  // weight, k < gates), and a second weight [gates * units, units] (with its bias) over the
+  // previous step's output, which reads unit u through its column u.
+  int64_t gates = 1;
+  std::optional<size_t> recurrent_weight = std::nullopt, recurrent_bias = std::nullopt;
+  // The input and output are sequences [steps, features] with the units on the last axis
+  // (Embedding, LSTM, GRU, a Linear over steps); the runtime runs such a layer as it is.
+  bool sequence = false;
+  // The layer's spec argument holding its unit count, which surgery rewrites.
+  std::string_view units_arg = "out";
   // > 0: the input holds token ids, whole numbers in [0, token_ids) (Embedding); the data are
   // not standardised and no gradient flows into them.
   int64_t token_ids = 0;

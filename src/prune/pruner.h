@@ -22,8 +22,8 @@ class Pruner {
  public:
   // `seed` feeds the random criterion when cfg.seed is 0. Throws ConfigError for bad
   // combinations (validate) or layer names (candidates).
-  Pruner(const PruneConfig& cfg, Structure structure, const ParamStore& ps,
-         int64_t steps_per_epoch, int64_t total_steps, uint64_t seed);
+  Pruner(const PruneConfig& cfg, Structure structure, const ParamStore& ps, int64_t steps_per_epoch,
+         int64_t total_steps, uint64_t seed);
 
   const PruneConfig& config() const { return cfg_; }
   const std::vector<PrunableLayer>& layers() const { return structure_.layers; }

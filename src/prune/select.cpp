@@ -94,10 +94,13 @@ void select_n_m(const std::vector<PrunableLayer>& layers, const ParamStore& ps,
   }
 }
 
-// Whether unit u of layer p is already entirely pruned.
+// Whether unit u of layer p is already entirely pruned (every gate's row).
 bool dead(const PrunableLayer& p, const ParamStore& ps, const float* keep, int64_t u) {
-  const float* row = keep + ps.entry(p.weight).offset + u * p.fan_in;
-  return std::all_of(row, row + p.fan_in, [](float k) { return k == 0.0f; });
+  for (int64_t k = 0; k < p.gates; ++k) {
+    const float* row = keep + ps.entry(p.weight).offset + p.row_start(u, k);
+    if (!std::all_of(row, row + p.fan_in, [](float v) { return v == 0.0f; })) return false;
+  }
+  return true;
 }
 
 // Masks unit u of a channel group: its producers' weight rows and bias entries, its followers'
@@ -107,9 +110,10 @@ void kill_unit(const Structure& s, const ParamStore& ps, const ChannelGroup& g, 
                float* keep) {
   for (const size_t l : g.producers) {
     const PrunableLayer& p = s.layers[l];
-    float* row = keep + ps.entry(p.weight).offset + u * p.fan_in;
-    std::fill(row, row + p.fan_in, 0.0f);
-    if (p.bias) keep[ps.entry(*p.bias).offset + u] = 0.0f;
+    for (int64_t k = 0; k < p.gates; ++k) {
+      std::fill_n(keep + ps.entry(p.weight).offset + p.row_start(u, k), p.fan_in, 0.0f);
+      if (p.bias) keep[ps.entry(*p.bias).offset + k * p.units + u] = 0.0f;
+    }
   }
   for (const ChannelFollower& f : g.followers)
     for (const size_t t : f.params)
@@ -118,7 +122,7 @@ void kill_unit(const Structure& s, const ParamStore& ps, const ChannelGroup& g, 
   for (const ChannelReader& r : g.readers) {
     const PrunableLayer& q = s.layers[r.layer];
     float* w = keep + ps.entry(q.weight).offset;
-    for (int64_t o = 0; o < q.units; ++o)
+    for (int64_t o = 0; o < q.rows(); ++o)
       std::fill_n(w + o * q.fan_in + r.first + u * r.spatial, r.spatial, 0.0f);
   }
 }
@@ -144,9 +148,11 @@ void select_units(const Structure& s, const ParamStore& ps, const Candidates& ca
       bool all_dead = true;
       for (const size_t l : g.producers) {
         const PrunableLayer& p = s.layers[l];
-        const float* row = scores.data() + ps.entry(p.weight).offset + u * p.fan_in;
-        for (int64_t j = 0; j < p.fan_in; ++j) acc += l2 ? double(row[j]) * row[j] : row[j];
-        n += p.fan_in;
+        for (int64_t k = 0; k < p.gates; ++k) {
+          const float* row = scores.data() + ps.entry(p.weight).offset + p.row_start(u, k);
+          for (int64_t j = 0; j < p.fan_in; ++j) acc += l2 ? double(row[j]) * row[j] : row[j];
+        }
+        n += p.gates * p.fan_in;
         all_dead = all_dead && dead(p, ps, keep, u);
       }
       acc /= double(n);
@@ -182,6 +188,8 @@ void select_units(const Structure& s, const ParamStore& ps, const Candidates& ca
 
 Candidates candidates(const Structure& s, const ParamStore& ps, const PruneConfig& cfg) {
   const std::vector<PrunableLayer>& layers = s.layers;
+  SCULPT_CHECK(!layers.empty(), ConfigError, "the model has no layer with prunable weights",
+               "prune", "linear, conv2d, lstm and gru layers prune; embeddings and norms do not");
   auto known = [&](const std::string& name, const std::string& key) {
     const bool ok = std::any_of(layers.begin(), layers.end(),
                                 [&](const PrunableLayer& p) { return p.name == name; });
@@ -245,7 +253,7 @@ std::vector<LayerStats> layer_stats(const std::vector<PrunableLayer>& layers, co
   };
   for (const PrunableLayer& p : layers) {
     LayerStats s;
-    s.name = p.name;
+    s.name = p.label();
     const int64_t w_kept = kept(p.weight);
     s.params = ps.entry(p.weight).size + (p.bias ? ps.entry(*p.bias).size : 0);
     s.kept = w_kept + (p.bias ? kept(*p.bias) : 0);

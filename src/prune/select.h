@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "core/masks.h"
 #include "core/param_store.h"
 #include "prune/config.h"
-#include "core/masks.h"
 #include "prune/structure.h"
 
 namespace sculpt::prune {
@@ -41,13 +41,13 @@ void select(const Structure& s, ParamStore& ps, std::span<const float> scores,
 // weights are all pruned, and multiply-adds per sample kept (kept weights * out_spatial).
 struct LayerStats {
   std::string name;
-  int64_t params = 0, kept = 0;        // weight + bias entries
-  int64_t units = 0, dead_units = 0;   // units whose weight row is entirely pruned
-  int64_t flops = 0, flops_kept = 0;   // multiply-adds per sample
+  int64_t params = 0, kept = 0;       // weight + bias entries
+  int64_t units = 0, dead_units = 0;  // units whose weight rows are entirely pruned
+  int64_t flops = 0, flops_kept = 0;  // multiply-adds per sample
   double sparsity() const { return params ? 1.0 - double(kept) / double(params) : 0.0; }
 };
-std::vector<LayerStats> layer_stats(const std::vector<PrunableLayer>& layers,
-                                    const ParamStore& ps, const Masks& masks);
+std::vector<LayerStats> layer_stats(const std::vector<PrunableLayer>& layers, const ParamStore& ps,
+                                    const Masks& masks);
 // Fraction of all weight entries of the prunable layers that are pruned (biases excluded).
 double weight_sparsity(const std::vector<PrunableLayer>& layers, const ParamStore& ps,
                        const Masks& masks);

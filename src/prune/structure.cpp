@@ -1,7 +1,7 @@
 // Finds the layers with prunable units (by their traits) and their channel groups: one walk in
 // forward order that tracks, for every layer's output, which group each run of its first axis
-// comes from; `add` unites the groups it joins (union-find), and the groups are gathered at the
-// end.
+// comes from (the last axis of a sequence [steps, features]); `add` unites the groups it joins
+// (union-find), and the groups are gathered at the end.
 #include "prune/structure.h"
 
 #include <fmt/format.h>
@@ -26,6 +26,11 @@ using Runs = std::vector<Run>;
 
 int64_t first_axis(const Shape& s) { return s.empty() ? 1 : s[0]; }
 
+// The extent of the unit axis: the first, or a sequence's last.
+int64_t unit_axis(const Shape& s, bool sequence) {
+  return sequence && !s.empty() ? s.back() : first_axis(s);
+}
+
 class Walk {
  public:
   Walk(const nn::Model& model, const ParamStore& ps) : model_(model), ps_(ps) {}
@@ -33,6 +38,7 @@ class Walk {
   Structure run() {
     const Runs input = {{kNoGroup, first_axis(model_.input_shape()), 1}};
     outs_.resize(model_.size());
+    seq_.resize(model_.size());
     for (size_t i = 0; i < model_.size(); ++i) {
       std::vector<const Runs*> ins;
       std::vector<Shape> shapes;
@@ -40,7 +46,8 @@ class Walk {
         ins.push_back(k < 0 ? &input : &outs_[size_t(k)]);
         shapes.push_back(k < 0 ? model_.input_shape() : model_.layer(size_t(k)).out_shape());
       }
-      outs_[i] = visit(i, ins, shapes);
+      const int first = model_.inputs_of(i).front();
+      outs_[i] = visit(i, ins, shapes, first >= 0 && seq_[size_t(first)]);
     }
     for (const Run& r : outs_.back())  // the model's outputs are never removed
       if (r.group != kNoGroup) groups_[r.group].removable = false;
@@ -48,22 +55,28 @@ class Walk {
   }
 
  private:
-  Runs visit(size_t i, const std::vector<const Runs*>& ins, const std::vector<Shape>& shapes) {
+  // Layer i's output runs; `seq`: its (first) input is a sequence.
+  Runs visit(size_t i, const std::vector<const Runs*>& ins, const std::vector<Shape>& shapes,
+             bool seq) {
     const nn::Layer& layer = model_.layer(i);
     const nn::LayerTraits t = layer.traits();
-    if (t.weight) return produce(i, layer, t, *ins[0], shapes[0]);
-    if (t.stacks_channels) {
+    seq_[i] = t.sequence || (seq && t.keeps_channels);
+    if (t.weight) return produce(i, layer, t, *ins[0], shapes[0], seq);
+    if (t.stacks_channels && !seq) {
       Runs out;
       for (const Runs* in : ins) out.insert(out.end(), in->begin(), in->end());
       return out;
     }
-    const int64_t in_first = first_axis(shapes[0]), out_first = first_axis(layer.out_shape());
-    if (!t.keeps_channels || out_first % in_first != 0) {
+    const int64_t in_first = unit_axis(shapes[0], seq);
+    const int64_t out_first = unit_axis(layer.out_shape(), seq_[i]);
+    // A sequence's units stay the last axis only while the shape stays.
+    if (!t.keeps_channels || out_first % in_first != 0 || (seq && layer.out_shape() != shapes[0])) {
+      seq_[i] = t.sequence;
       for (const Runs* in : ins)
         freeze(*in, fmt::format("units kept: layer '{}' ({}) after it does not keep channels, "
                                 "so removing a unit cannot be followed to the layer that reads it",
                                 layer.name(), layer.kind()));
-      return {{kNoGroup, out_first, 1}};
+      return {{kNoGroup, unit_axis(layer.out_shape(), seq_[i]), 1}};
     }
     for (size_t k = 1; k < ins.size(); ++k) tie(layer, *ins[0], *ins[k]);
     Runs out = *ins[0];
@@ -79,23 +92,35 @@ class Walk {
     return out;
   }
 
-  // A layer with a weight: a new group of its units, and a reader of every group before it.
-  Runs produce(size_t i, const nn::Layer& layer, const nn::LayerTraits& t, const Runs& in,
-               const Shape& in_shape) {
+  // Weight entry `weight` of layer i as a PrunableLayer.
+  PrunableLayer part(size_t i, const nn::Layer& layer, const nn::LayerTraits& t, size_t weight,
+                     std::optional<size_t> bias) const {
     PrunableLayer p;
     p.name = layer.name();
     p.kind = std::string(layer.kind());
     p.layer_index = i;
-    p.weight = *t.weight;
-    p.bias = t.bias;
+    p.weight = weight;
+    p.bias = bias;
     p.units = t.units;
-    const ParamEntry& w = ps_.entry(p.weight);
-    SCULPT_CHECK(p.units > 0 && w.size % p.units == 0, ShapeError,
-                 fmt::format("layer '{}': weight {} has {} entries, not a multiple of {} units",
-                             p.name, w.name, w.size, p.units));
-    p.fan_in = w.size / p.units;
+    p.gates = t.gates;
+    p.sequence = t.sequence;
+    p.units_arg = std::string(t.units_arg);
+    const ParamEntry& w = ps_.entry(weight);
+    SCULPT_CHECK(p.rows() > 0 && w.size % p.rows() == 0, ShapeError,
+                 fmt::format("layer '{}': weight {} has {} entries, not a multiple of {} rows",
+                             p.name, w.name, w.size, p.rows()));
+    p.fan_in = w.size / p.rows();
     p.out_spatial = numel(layer.out_shape()) / p.units;
-    const int64_t in_first = first_axis(in_shape);
+    if (t.recurrent_weight) p.part = w.name.substr(w.name.rfind('.') + 1);
+    return p;
+  }
+
+  // A layer with a weight: a new group of its units, and a reader of every group before it. A
+  // recurrent layer's second weight is a second producer of the group, and reads it.
+  Runs produce(size_t i, const nn::Layer& layer, const nn::LayerTraits& t, const Runs& in,
+               const Shape& in_shape, bool seq) {
+    PrunableLayer p = part(i, layer, t, *t.weight, t.bias);
+    const int64_t in_first = unit_axis(in_shape, seq);
     const size_t me = layers_.size();
     int64_t at = 0;
     for (const Run& r : in) {
@@ -115,7 +140,14 @@ class Walk {
     groups_.push_back({.units = p.units, .producers = {me}});
     parent_.push_back(p.group);
     layers_.push_back(std::move(p));
-    return {{layers_.back().group, layers_.back().units, 1}};
+    if (t.recurrent_weight) {
+      PrunableLayer hh = part(i, layer, t, *t.recurrent_weight, t.recurrent_bias);
+      hh.group = layers_.back().group;
+      groups_[hh.group].producers.push_back(me + 1);
+      groups_[hh.group].readers.push_back({me + 1, 0, 1});
+      layers_.push_back(std::move(hh));
+    }
+    return {{layers_[me].group, layers_[me].units, 1}};
   }
 
   // `add` makes the channels of its inputs one: their groups are united, run by run.
@@ -185,6 +217,7 @@ class Walk {
     }
     for (ChannelGroup& g : s.groups) {
       if (g.producers.size() != 1 || g.readers.size() != 1 || !g.followers.empty()) continue;
+      if (s.layers[g.producers[0]].sequence) continue;  // the fold assumes [units, spatial]
       const size_t from = s.layers[g.producers[0]].layer_index;
       const size_t to = s.layers[g.readers[0].layer].layer_index;
       g.chain = true;
@@ -195,7 +228,8 @@ class Walk {
 
   const nn::Model& model_;
   const ParamStore& ps_;
-  std::vector<Runs> outs_;             // per layer: where its output's first axis comes from
+  std::vector<Runs> outs_;             // per layer: where its output's unit axis comes from
+  std::vector<bool> seq_;              // per layer: its output is a sequence
   std::vector<PrunableLayer> layers_;  // in forward order
   std::vector<ChannelGroup> groups_;   // one per prunable layer until gathered
   std::vector<size_t> parent_;         // union-find over groups_
@@ -209,7 +243,9 @@ Structure prunable_structure(const nn::Model& model, const ParamStore& ps) {
 
 std::string layer_names(const std::vector<PrunableLayer>& layers) {
   std::string s;
-  for (const auto& l : layers) s += (s.empty() ? "" : ", ") + l.name;
+  for (size_t i = 0; i < layers.size(); ++i)
+    if (i == 0 || layers[i].name != layers[i - 1].name)
+      s += (s.empty() ? "" : ", ") + layers[i].name;
   return s;
 }
 

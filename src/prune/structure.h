@@ -3,7 +3,11 @@
 // units can be removed together, as Torch-Pruning's dependency graph does.
 //
 // Every weight is viewed as a matrix [units, fan_in] (neurons = rows of a Linear weight
-// [out, in], channels = filters of a Conv2d weight [out, in, kh, kw]). A unit's output is
+// [out, in], channels = filters of a Conv2d weight [out, in, kh, kw]), or, for a recurrent layer,
+// [gates * units, fan_in] with unit u owning rows u + k * units: an LSTM (4 gates) or GRU (3) is
+// two such entries, weight_ih and weight_hh, producers of one group, and weight_hh also reads
+// the group (column u). On sequences [steps, features] the units are the last axis. A unit's
+// output is
 // followed forward through the layers that keep channels (activations, pooling, flatten,
 // dropout, BatchNorm) to the layers that read it:
 //   - a layer with a weight reads channel c through its weight columns
@@ -29,19 +33,28 @@
 namespace sculpt::prune {
 
 struct PrunableLayer {
-  std::string name;            // layer name: "fc1", "conv2"
-  std::string kind;            // "linear" | "conv2d"
+  std::string name;            // layer name: "fc1", "conv2", "lstm1"
+  std::string kind;            // "linear" | "conv2d" | "lstm" | "gru"
+  std::string part;            // a recurrent layer's "weight_ih" or "weight_hh"; else empty
   size_t layer_index = 0;      // position in the model
   size_t weight = 0;           // ParamStore entry of the weight
   std::optional<size_t> bias;  // ParamStore entry of the bias
-  int64_t units = 0;           // rows (Linear) or output channels (Conv2d)
-  int64_t fan_in = 0;          // weight entries per unit (in, or in_c * kh * kw)
+  int64_t units = 0;           // rows (Linear), output channels (Conv2d), hidden units
+  int64_t gates = 1;           // rows per unit (4 for LSTM, 3 for GRU)
+  int64_t fan_in = 0;          // weight entries per row (in, or in_c * kh * kw)
   int64_t out_spatial = 1;     // output positions per unit and sample (1 for Linear, H * W)
+  bool sequence = false;       // its output is [steps, units]
+  std::string units_arg;       // the spec argument of its unit count ("out", "hidden")
   size_t group = 0;            // its ChannelGroup
   std::string note;            // its group's note: why its units are kept, if so
 
-  // Multiply-adds per sample of the dense layer: units * fan_in * out_spatial.
-  int64_t flops() const { return units * fan_in * out_spatial; }
+  int64_t rows() const { return units * gates; }
+  // Where row k of unit u starts in the weight, in entries.
+  int64_t row_start(int64_t u, int64_t k) const { return (k * units + u) * fan_in; }
+  // Multiply-adds per sample of the dense layer: rows * fan_in * out_spatial.
+  int64_t flops() const { return rows() * fan_in * out_spatial; }
+  // "fc1", or "lstm1.weight_hh" for a part.
+  std::string label() const { return part.empty() ? name : name + "." + part; }
 };
 
 // A layer with a weight reading a group's channels: channel c is its weight columns
@@ -81,7 +94,7 @@ struct Structure {
 // The structure of `model`. Requires: model declared into ps.
 Structure prunable_structure(const nn::Model& model, const ParamStore& ps);
 
-// The names of prunable layers, for "unknown layer" messages: "fc1, fc2, fc3".
+// The names of prunable layers, each once, for "unknown layer" messages: "fc1, fc2, fc3".
 std::string layer_names(const std::vector<PrunableLayer>& layers);
 
 }  // namespace sculpt::prune

@@ -69,9 +69,11 @@ std::vector<int64_t> dead_units(const Structure& s, const ChannelGroup& g, const
   for (int64_t u = 0; u < g.units; ++u) {
     bool all = true;
     for (size_t k = 0; k < masks.size() && all; ++k) {
-      const int64_t fan_in = s.layers[g.producers[k]].fan_in;
-      const float* row = masks[k] + u * fan_in;
-      all = std::all_of(row, row + fan_in, [](float m) { return m == 0.0f; });
+      const PrunableLayer& p = s.layers[g.producers[k]];
+      for (int64_t gate = 0; gate < p.gates && all; ++gate) {
+        const float* row = masks[k] + p.row_start(u, gate);
+        all = std::all_of(row, row + p.fan_in, [](float m) { return m == 0.0f; });
+      }
     }
     if (all) dead.push_back(u);
   }
@@ -113,8 +115,8 @@ bool fold(const PrunableLayer& next, const nn::Model& model, const io::Checkpoin
   if (!conv && n != cols) return false;  // a Linear reads each idle value through one column
   const float* w = param(ck, ps, next.weight).data.data();
   const float* bias_mask = mask_of(ck, ps.entry(*next.bias));
-  std::vector<double> add(static_cast<size_t>(next.units), 0.0);
-  for (int64_t o = 0; o < next.units; ++o) {
+  std::vector<double> add(static_cast<size_t>(next.rows()), 0.0);
+  for (int64_t o = 0; o < next.rows(); ++o) {
     const float* wu = w + o * next.fan_in + u * cols;
     double s = 0.0;
     for (int64_t j = 0; j < cols; ++j) s += double(wu[j]) * double(conv ? a[0] : a[j]);
@@ -133,7 +135,7 @@ bool unread(const Structure& s, const ChannelGroup& g, const ParamStore& ps,
   for (const ChannelReader& r : g.readers) {
     const PrunableLayer& q = s.layers[r.layer];
     const float* w = param(ck, ps, q.weight).data.data();
-    for (int64_t o = 0; o < q.units; ++o) {
+    for (int64_t o = 0; o < q.rows(); ++o) {
       const float* wu = w + o * q.fan_in + r.first + u * r.spatial;
       if (!std::all_of(wu, wu + r.spatial, [](float v) { return v == 0.0f; })) return false;
     }
@@ -143,7 +145,9 @@ bool unread(const Structure& s, const ChannelGroup& g, const ParamStore& ps,
 
 std::string producer_names(const Structure& s, const ChannelGroup& g) {
   std::string out;
-  for (const size_t l : g.producers) out += (out.empty() ? "" : "+") + s.layers[l].name;
+  for (size_t k = 0; k < g.producers.size(); ++k)
+    if (k == 0 || s.layers[g.producers[k]].name != s.layers[g.producers[k - 1]].name)
+      out += (out.empty() ? "" : "+") + s.layers[g.producers[k]].name;
   return out;
 }
 
@@ -175,7 +179,7 @@ GroupPlan plan_group(nn::Model& model, ParamStore& ps, const Structure& s, const
   const PrunableLayer& next = s.layers[r.layer];
   const AlignedVector<float> idle = idle_outputs(model, ps, l, next, ck);
   const int64_t n = static_cast<int64_t>(idle.size()) / l.units;
-  plan.delta.assign(static_cast<size_t>(next.units), 0.0);
+  plan.delta.assign(static_cast<size_t>(next.rows()), 0.0);
   for (const int64_t u : dead) {
     const float* a = idle.data() + u * n;
     const bool silent =
@@ -212,7 +216,7 @@ std::vector<Keep> make_keeps(const ParamStore& ps, const Structure& s,
   std::vector<Keep> keeps(ps.count());
   for (size_t i = 0; i < ps.count(); ++i) keeps[i] = {ps.entry(i).size, 1, {}, {}, {}, {}, {}};
   for (const PrunableLayer& l : s.layers) {
-    keeps[l.weight].rows = l.units;
+    keeps[l.weight].rows = l.rows();
     keeps[l.weight].cols = l.fan_in;
   }
   for (Keep& k : keeps) {
@@ -224,8 +228,11 @@ std::vector<Keep> make_keeps(const ParamStore& ps, const Structure& s,
     const std::vector<int64_t>& removed = plans[gi].removed;
     if (removed.empty()) continue;
     for (const size_t l : g.producers) {
-      mark(keeps[s.layers[l].weight].row_gone, removed, 0, 1);
-      if (s.layers[l].bias) mark(keeps[*s.layers[l].bias].row_gone, removed, 0, 1);
+      const PrunableLayer& p = s.layers[l];
+      for (int64_t k = 0; k < p.gates; ++k) {  // a recurrent unit's row in every gate block
+        mark(keeps[p.weight].row_gone, removed, k * p.units, 1);
+        if (p.bias) mark(keeps[*p.bias].row_gone, removed, k * p.units, 1);
+      }
     }
     for (const ChannelFollower& f : g.followers)
       for (const size_t t : f.params) mark(keeps[t].row_gone, removed, f.first, f.spatial);
@@ -293,10 +300,11 @@ nn::ModelSpec resize_spec(nn::ModelSpec spec, const Structure& s,
   for (const PrunableLayer& l : s.layers) {
     nn::LayerSpec& ls = spec.layers[l.layer_index];
     const std::vector<int64_t>& removed = plans[l.group].removed;
-    if (!removed.empty()) {
+    const bool again = !changes.empty() && changes.back().layer == l.name;  // weight_hh
+    if (!removed.empty() && !again) {
       const int64_t after = l.units - static_cast<int64_t>(removed.size());
       changes.push_back({l.name, l.units, after});
-      ls.args["out"] = static_cast<double>(after);
+      ls.args[l.units_arg] = static_cast<double>(after);
     }
     // A Linear normally infers `in`; when the recipe spelled it out it must follow the cut.
     const Keep& k = keeps[l.weight];

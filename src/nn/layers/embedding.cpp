@@ -12,7 +12,7 @@
 
 namespace sculpt::nn {
 
-LayerTraits Embedding::traits() const { return {.token_ids = vocab_}; }
+LayerTraits Embedding::traits() const { return {.sequence = true, .token_ids = vocab_}; }
 
 std::string Embedding::describe() const {
   return fmt::format("{} Embedding({} tokens -> {}, {} steps)", name(), vocab_, dim_, steps_);

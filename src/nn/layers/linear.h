@@ -1,8 +1,6 @@
 // Linear (fully connected): y = x W^T + b with W [out, in], b [out]; x [n, in], y [n, out].
 // On a sequence [steps, in] it applies to every position, as torch's Linear on its last axis:
-// [steps, in] -> [steps, out]. Its units are then not a flat layer's, so it states no unit
-// traits (the pruner and the runtime treat it as an opaque layer; its weight still prunes
-// unstructured).
+// [steps, in] -> [steps, out]; its units are then the last axis (traits: sequence).
 #pragma once
 
 #include <cstdint>
@@ -18,8 +16,7 @@ class Linear : public Layer {
 
   std::string_view kind() const override { return "linear"; }
   LayerTraits traits() const override {
-    if (in_.size() == 2) return {};  // a sequence
-    return {.weight = weight_, .bias = bias_, .units = out_features_};
+    return {.weight = weight_, .bias = bias_, .units = out_features_, .sequence = in_.size() == 2};
   }
   std::string describe() const override;
   Shape bind(const Shape& in) override;

@@ -26,6 +26,17 @@ class Recurrent : public Layer {
  public:
   Recurrent(std::string name, int64_t hidden, int blocks, int state_parts)
       : Layer(std::move(name)), hidden_(hidden), blocks_(blocks), parts_(state_parts) {}
+  // The pruner's view: H units of G rows in weight_ih, and weight_hh reading them back.
+  LayerTraits traits() const override {
+    return {.weight = w_ih_,
+            .bias = b_ih_,
+            .units = hidden_,
+            .gates = blocks_,
+            .recurrent_weight = w_hh_,
+            .recurrent_bias = b_hh_,
+            .sequence = true,
+            .units_arg = "hidden"};
+  }
   std::string describe() const override;
   Shape bind(const Shape& in) override;
   void declare(ParamStore& ps) override;
