@@ -3,12 +3,12 @@
 #include "report/run_reader.h"
 
 #include <fmt/format.h>
+#include <toml++/toml.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-#include <toml++/toml.h>
 
 #include "core/error.h"
 #include "core/limits.h"
@@ -50,6 +50,7 @@ void read_recipe(const fs::path& path, RunData& run) {
   run.model = t["model"]["name"].value_or(std::string());
   run.clipper = t["clip"]["name"].value_or(std::string("none"));
   if (run.clipper == "global-norm") run.clip_limit = t["clip"]["max_norm"].value<double>();
+  run.text = t["data"]["source"].value_or(std::string()) == "text";
 }
 
 void read_sizes(const fs::path& dir, RunData& run) {
@@ -97,7 +98,8 @@ void read_sensitivity(const fs::path& path, RunData& run) {
     }
     ++bad;
   }
-  if (bad) run.notes.emplace_back(fmt::format("sensitivity.csv: {} unreadable line(s) left out", bad));
+  if (bad)
+    run.notes.emplace_back(fmt::format("sensitivity.csv: {} unreadable line(s) left out", bad));
 }
 
 }  // namespace
@@ -146,8 +148,8 @@ RunData read_run(const std::string& dir) {
       "give the directory of a run written by sculpt train or sculpt prune (it holds "
       "recipe.toml and metrics.jsonl)";
   if (!fs::is_directory(d, ec))
-    throw IoError(fs::exists(d, ec) ? "not a run directory (a file)" : "no such run directory",
-                  dir, hint);
+    throw IoError(fs::exists(d, ec) ? "not a run directory (a file)" : "no such run directory", dir,
+                  hint);
   const bool has_recipe = fs::exists(d / "recipe.toml", ec);
   const bool has_metrics = fs::exists(d / "metrics.jsonl", ec);
   if (!has_recipe && !has_metrics)
@@ -157,7 +159,8 @@ RunData read_run(const std::string& dir) {
   run.dir = dir;
   run.name = (d.filename().empty() ? d.parent_path() : d).filename().string();
   read_recipe(d / "recipe.toml", run);
-  if (const std::optional<std::string> text = slurp(d / "metrics.jsonl", "metrics log", kMaxMetricsBytes)) {
+  if (const std::optional<std::string> text =
+          slurp(d / "metrics.jsonl", "metrics log", kMaxMetricsBytes)) {
     ParsedMetrics m = parse_metrics(*text);
     run.records = std::move(m.records);
     run.notes.insert(run.notes.end(), m.notes.begin(), m.notes.end());

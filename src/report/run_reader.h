@@ -1,7 +1,8 @@
 // Reading a run directory back for reports: metrics.jsonl (a missing file, a torn last line or
 // garbage lines become notes, never errors: a run killed mid-write still has a report),
 // recipe.toml (its text and the few keys the charts need), the sizes of its checkpoint
-// (last.safetensors) and export files, and the layer sensitivity table of `sculpt prune sensitivity` when present.
+// (last.safetensors) and export files, and the layer sensitivity table of `sculpt prune
+// sensitivity` when present.
 #pragma once
 
 #include <cstdint>
@@ -25,11 +26,12 @@ struct SensitivityPoint {
 };
 
 struct RunData {
-  std::string dir, name;  // name: the directory's own name (a series' name in comparisons)
-  std::string recipe_text;          // recipe.toml as written ("" when absent)
-  std::string optimizer, model;     // [optim] name, [model] name ("" when unknown)
-  std::string clipper = "none";     // [clip] name
+  std::string dir, name;         // name: the directory's own name (a series' name in comparisons)
+  std::string recipe_text;       // recipe.toml as written ("" when absent)
+  std::string optimizer, model;  // [optim] name, [model] name ("" when unknown)
+  std::string clipper = "none";  // [clip] name
   std::optional<double> clip_limit;  // [clip] max_norm of the global-norm rule
+  bool text = false;                 // [data] source = "text": its loss is per token
   std::vector<MetricsRecord> records;
   std::vector<FileSize> files;
   std::vector<SensitivityPoint> sensitivity;

@@ -45,6 +45,14 @@ Pick extra_field(std::string key) {
   return [key = std::move(key)](const MetricsRecord& r) { return extra(r, key); };
 }
 
+// exp(loss): a text model's perplexity (its loss is the mean cross-entropy per token).
+Pick perplexity_of(std::optional<double> MetricsRecord::*m) {
+  return [m](const MetricsRecord& r) -> std::optional<double> {
+    if (!(r.*m)) return std::nullopt;
+    return std::exp(*(r.*m));
+  };
+}
+
 // The layers named in `key.<layer>` extras of a record, in the record's (sorted) order.
 std::vector<std::string> layer_names(const MetricsRecord& r, const std::string& key) {
   std::vector<std::string> names;
@@ -85,6 +93,32 @@ Series sparsity_series(const RunData& run, const std::string& layer, std::string
   Series s = collect(run, "prune", false, pick, name, 100.0);
   if (s.y.empty()) s = collect(run, "epoch", false, pick, std::move(name), 100.0);
   return s;
+}
+
+// Perplexity per epoch of the text runs (exp of the loss per token): per split for one run,
+// the validation curve of each run for several. Runs on other data have none.
+void add_perplexity_chart(const std::vector<RunData>& runs, std::vector<Chart>& charts) {
+  const auto curve = [](const RunData& run, std::optional<double> MetricsRecord::*m,
+                        std::string name) {
+    return run.text ? collect(run, "epoch", true, perplexity_of(m), std::move(name)) : Series{};
+  };
+  charts.push_back(chart(
+      runs,
+      {.id = "perplexity",
+       .title = "Perplexity per epoch",
+       .x_label = "epoch",
+       .y_label = "perplexity",
+       .log_y = true,
+       .x_integer = true},
+      runs.size() == 1 ? "exp(loss per token) over each epoch's training, and on the validation "
+                         "and test splits after it; log2 of it is the bits per token."
+                       : "Validation perplexity, exp(loss per token), one line per text run.",
+      [&](const RunData& run) {
+        return std::vector<Series>{curve(run, &MetricsRecord::loss, "train"),
+                                   curve(run, &MetricsRecord::val_loss, "val"),
+                                   curve(run, &MetricsRecord::test_loss, "test")};
+      },
+      [&](const RunData& run) { return curve(run, &MetricsRecord::val_loss, ""); }));
 }
 
 // Loss and accuracy per epoch, per split for one run; the learning rate.
@@ -129,6 +163,7 @@ void add_training_charts(const std::vector<RunData>& runs, std::vector<Chart>& c
         return s.y.empty() ? collect(run, "epoch", true, field(&MetricsRecord::val_acc), "", 100.0)
                            : s;
       }));
+  add_perplexity_chart(runs, charts);
   const auto lr = [](const RunData& run) {
     Series s = collect(run, "step", false, field(&MetricsRecord::lr), "learning rate");
     return s.y.empty() ? collect(run, "epoch", false, field(&MetricsRecord::lr), "learning rate")

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -75,6 +76,24 @@ TEST(RunReport, ChartsWithoutDataAreLeftOut) {
   EXPECT_EQ(find_chart(r, "sparsity"), nullptr);
   EXPECT_EQ(find_chart(r, "sensitivity"), nullptr);
   EXPECT_EQ(names(*find_chart(r, "grad-norm")), (std::vector<std::string>{"pre-clip norm"}));
+}
+
+TEST(RunReport, ATextRunHasAPerplexityChartOfItsLosses) {
+  RunData text = fake_run("chars", 3);
+  text.text = true;
+  const RunReport one = build_report({text});
+  const Chart* c = find_chart(one, "perplexity");
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(names(*c), (std::vector<std::string>{"train", "val", "test"}));
+  const Chart& loss = *find_chart(one, "loss");
+  for (size_t k = 0; k < 3; ++k)
+    for (size_t i = 0; i < loss.plot.series[k].y.size(); ++i)
+      EXPECT_DOUBLE_EQ(c->plot.series[k].y[i], std::exp(loss.plot.series[k].y[i]));
+  EXPECT_EQ(find_chart(build_report({fake_run("images", 3)}), "perplexity"), nullptr);
+  // Several runs: the validation curve of each text run; a run on other data has none.
+  const RunReport many = build_report({text, fake_run("images", 3)});
+  ASSERT_NE(find_chart(many, "perplexity"), nullptr);
+  EXPECT_EQ(names(*find_chart(many, "perplexity")), (std::vector<std::string>{"chars"}));
 }
 
 TEST(RunReport, SensitivityCurvesPerLayer) {
