@@ -1,7 +1,8 @@
 // Pruning end to end on Fashion-MNIST (a few thousand samples): gradual pruning during
 // `sculpt train` hits its target and logs it; `sculpt prune` prunes, fine-tunes and writes a run
 // that `sculpt eval` reproduces; surgery gives a smaller model with the same accuracy as the
-// masked one; `sculpt prune sensitivity` writes its table; bad input is one clear error.
+// masked one; `sculpt prune sensitivity` writes its table; bad input is one clear error. And a
+// character LSTM: hidden units removed with surgery, N:M on its gate matrices.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
@@ -36,8 +37,8 @@ class PruneCli : public ::testing::Test {
   static void SetUpTestSuite() {
     if (!have_fashion()) return;
     dir_ = new TempDir("prune");
-    const CliResult r = run_cli("train --recipe " + recipe_path("mlp.toml") + " --out " +
-                                dense() + kSmallFashion + " --set train.epochs=2");
+    const CliResult r = run_cli("train --recipe " + recipe_path("mlp.toml") + " --out " + dense() +
+                                kSmallFashion + " --set train.epochs=2");
     ASSERT_EQ(r.code, 0) << r.output;
   }
   static void TearDownTestSuite() {
@@ -45,7 +46,9 @@ class PruneCli : public ::testing::Test {
     dir_ = nullptr;
   }
   void SetUp() override {
-    SCULPT_REQUIRE(have_fashion(), "Fashion-MNIST is not installed (scripts/deps.sh installs dataset-fashion-mnist)");
+    SCULPT_REQUIRE(
+        have_fashion(),
+        "Fashion-MNIST is not installed (scripts/deps.sh installs dataset-fashion-mnist)");
   }
   static std::string dense() { return dir_->file("dense"); }
   static std::string out(const std::string& name) { return dir_->file(name); }
@@ -55,13 +58,14 @@ TempDir* PruneCli::dir_ = nullptr;
 
 TEST_F(PruneCli, GradualPruningDuringTrainingHitsItsTargetAndLogsIt) {
   const std::string run = out("gradual");
-  const CliResult r = run_cli("train --recipe " + recipe_path("prune-gradual.toml") + " --out " +
-                              run + kSmallFashion +
-                              " --set train.epochs=3 --set prune.unit=epoch --set prune.start=0 --set prune.end=2 "
-                              "--set prune.every=10 --set output.progress=plain");
+  const CliResult r = run_cli(
+      "train --recipe " + recipe_path("prune-gradual.toml") + " --out " + run + kSmallFashion +
+      " --set train.epochs=3 --set prune.unit=epoch --set prune.start=0 --set prune.end=2 "
+      "--set prune.every=10 --set output.progress=plain");
   ASSERT_EQ(r.code, 0) << r.output;
   EXPECT_NE(r.output.find("prune: gradual magnitude (unstructured, global) to 95%"),
-            std::string::npos) << r.output;
+            std::string::npos)
+      << r.output;
   EXPECT_NE(r.output.find("pruned to 95.0% sparsity"), std::string::npos) << r.output;
   double last = 0.0;
   int prunes = 0;
@@ -90,7 +94,8 @@ TEST_F(PruneCli, GradualPruningDuringTrainingHitsItsTargetAndLogsIt) {
 TEST_F(PruneCli, ResumeCannotStretchARampThatSpansTheRun) {
   const std::string run = out("span");
   const CliResult r = run_cli("train --recipe " + recipe_path("prune-gradual.toml") + " --out " +
-                              run + kSmallFashion + " --set train.epochs=2 --set prune.unit=epoch "
+                              run + kSmallFashion +
+                              " --set train.epochs=2 --set prune.unit=epoch "
                               "--set prune.start=0 --set prune.end=0 --set schedule.name=constant "
                               "--set schedule.unit=epoch --set schedule.warmup=0");
   ASSERT_EQ(r.code, 0) << r.output;
@@ -164,14 +169,92 @@ TEST_F(PruneCli, SensitivityWritesOneRowPerLayerAndSparsity) {
   EXPECT_TRUE(std::filesystem::exists(where + "/sensitivity.svg"));
 }
 
+// A character model of two stacked LSTMs: hidden units come out with their four gate rows,
+// surgery keeps the predictions, N:M reaches the gate matrices, the sensitivity sweeps each
+// recurrent layer once. No Fashion-MNIST needed.
+TEST(PruneText, HiddenUnitsOfStackedLstmsGoWithSurgeryAndNmReachesTheGates) {
+  TempDir dir("prune-text");
+  std::string text;
+  for (int i = 0; i < 200; ++i) text += "a stitch in time saves nine. ";
+  const std::string data = dir.write("text.txt", text);
+  const std::string recipe = dir.write("r.toml", R"([data]
+source = "text"
+steps = 16
+[[model.layers]]
+type = "embedding"
+dim = 8
+[[model.layers]]
+type = "lstm"
+name = "lstm1"
+hidden = 24
+[[model.layers]]
+type = "lstm"
+name = "lstm2"
+hidden = 16
+[[model.layers]]
+type = "linear"
+name = "out"
+out = 0
+[optim]
+name = "adam"
+lr = 0.02
+[train]
+epochs = 2
+batch_size = 16
+)");
+  const std::string dense = dir.file("dense");
+  const CliResult t =
+      run_cli("train -q --recipe " + recipe + " --set data.path=" + data + " --out " + dense);
+  ASSERT_EQ(t.code, 0) << t.output;
+  const std::string args = " --granularity neuron --scope layer --sparsity 0.5 --finetune-epochs 0";
+  const CliResult masked =
+      run_cli("prune --checkpoint " + dense + args + " --no-surgery --out " + dir.file("nm"));
+  ASSERT_EQ(masked.code, 0) << masked.output;
+  const CliResult cut = run_cli("prune --checkpoint " + dense + args + " --out " + dir.file("ns"));
+  ASSERT_EQ(cut.code, 0) << cut.output;
+  EXPECT_NE(cut.output.find("surgery: lstm1 24 -> 12 units"), std::string::npos) << cut.output;
+  EXPECT_NE(cut.output.find("surgery: lstm2 16 -> 8 units"), std::string::npos) << cut.output;
+  const nlohmann::json a = read_json(dir.file("nm") + "/prune.json");
+  const nlohmann::json b = read_json(dir.file("ns") + "/prune.json");
+  // embed 11x8; lstm1 4*12 rows of 8 + 12 inputs and two biases; lstm2 4*8 rows of 12 + 8;
+  // out v rows of 8 (v = 12 characters: 10 letters, the space and '.').
+  const int64_t v = 12;
+  EXPECT_EQ(b["pruned"]["params"].get<int64_t>(),
+            v * 8 + 48 * (8 + 12 + 2) + 32 * (12 + 8 + 2) + v * 8 + v);
+  EXPECT_EQ(a["pruned"]["test_acc"], b["pruned"]["test_acc"]);
+  // eval prints two decimals of a percent
+  EXPECT_NEAR(eval_accuracy(dir.file("ns")), b["pruned"]["test_acc"].get<double>(), 5e-5);
+
+  const CliResult nm = run_cli("prune --checkpoint " + dense +
+                               " --granularity n:m --finetune-epochs 0 --out " + dir.file("24"));
+  ASSERT_EQ(nm.code, 0) << nm.output;
+  EXPECT_NEAR(read_json(dir.file("24") + "/prune.json")["pruned"]["sparsity"].get<double>(), 0.5,
+              1e-9);
+  EXPECT_NE(nm.output.find("lstm2.weight_hh"), std::string::npos) << nm.output;
+
+  const CliResult sens = run_cli("prune sensitivity --checkpoint " + dense +
+                                 " --sparsities 0,0.9 --out " + dir.file("sens"));
+  ASSERT_EQ(sens.code, 0) << sens.output;
+  std::ifstream f(dir.file("sens") + "/sensitivity.csv");
+  std::string line, layers;
+  std::getline(f, line);
+  while (std::getline(f, line))  // layer,sparsity,...: the layers of the rows at sparsity 0
+    if (line.substr(line.find(',') + 1).starts_with("0,"))
+      layers += line.substr(0, line.find(',')) + " ";
+  EXPECT_EQ(layers, "lstm1 lstm2 out ");
+}
+
 TEST_F(PruneCli, BadInputIsOneClearError) {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"--sparsity 1.0", "--sparsity must be in [0, 1), got 1"},
       {"--sparsity -0.1", "--sparsity must be in [0, 1), got -0.1"},
       {"--granularity n:m --n 1 --m 3", "m = 3 does not divide the 784 inputs per unit of 'fc1'"},
-      {"--sparsity 0.5 --exclude fc9", "unknown layer 'fc9' (hint: prunable layers: fc1, fc2, fc3)"},
-      {"--max-drop 1 --set data.val_fraction=0", "--max-drop chooses the sparsity on the validation split"},
-      {"--sparsity 0.5 --threshold 0.1", "give exactly one of --sparsity, --threshold and --max-drop"},
+      {"--sparsity 0.5 --exclude fc9",
+       "unknown layer 'fc9' (hint: prunable layers: fc1, fc2, fc3)"},
+      {"--max-drop 1 --set data.val_fraction=0",
+       "--max-drop chooses the sparsity on the validation split"},
+      {"--sparsity 0.5 --threshold 0.1",
+       "give exactly one of --sparsity, --threshold and --max-drop"},
       {"--sparsity 0.5 --criterion magnitud", "did you mean 'magnitude'?"},
   };
   for (const auto& [args, message] : cases) {
@@ -182,8 +265,9 @@ TEST_F(PruneCli, BadInputIsOneClearError) {
     EXPECT_NE(r.output.find(message), std::string::npos) << r.output;
     EXPECT_FALSE(std::filesystem::exists(run));
   }
-  const CliResult recipe = run_cli("train --recipe " + recipe_path("prune-gradual.toml") +
-                                   " --out " + out("badr") + kSmallFashion + " --set prune.sparsity=1.5");
+  const CliResult recipe =
+      run_cli("train --recipe " + recipe_path("prune-gradual.toml") + " --out " + out("badr") +
+              kSmallFashion + " --set prune.sparsity=1.5");
   EXPECT_EQ(recipe.code, 2) << recipe.output;
   EXPECT_NE(recipe.output.find("prune.sparsity must be in [0, 1), got 1.5"), std::string::npos)
       << recipe.output;
