@@ -296,6 +296,11 @@ stops with the same message after `train.max_skips` skipped steps in a row. A ch
 never written from non-finite weights.
 
 MD
+  if [ -f docs/data/clip_charlstm.md ]; then  # from scripts/clip_table.py (8 trainings a seed)
+    printf '## Clipping a recurrent network: every rule on the character LSTM\n\n'
+    cat docs/data/clip_charlstm.md
+    echo
+  fi
   "$bin" list clippers --markdown
 } > docs/clipping.md
 echo "wrote docs/clipping.md"

@@ -1,0 +1,157 @@
+#!/usr/bin/python3
+"""Gradient clipping on the character LSTM: every rule against none, with Adam and with SGD.
+
+Every case is recipes/char-lstm.toml (2-layer LSTM 256 on Debian's fortunes, windows of 100
+characters, batch 64) with only [optim] and [clip] changed:
+  - Adam lr 2e-3, the recipe's optimizer: none, global-norm 1.0 (the recipe), AGC (lambda 0.01,
+    Brock et al.'s default), AutoClip (10th percentile of the past norms, Seetharaman et al.);
+  - SGD lr 20, the classic LSTM language-model setting (PyTorch's word_language_model example
+    clips the global norm at 0.25): none, global-norm 0.25, AGC 0.01, AutoClip 10.
+Each runs --epochs epochs per seed; the table gives the final validation and test perplexity
+(exp of the loss per character), the share of steps clipped and the largest pre-clip gradient
+norm. A run that stops on a non-finite loss or gradient (train.nonfinite = "stop") is reported
+as diverged, with the step.
+
+Usage: scripts/clip_table.py [--bin build/release/sculpt] [--epochs 2] [--seeds 42]
+                             [--threads 2] [--jobs 1]
+Writes docs/data/clip_charlstm.md (included in docs/clipping.md by scripts/make_docs.sh) and
+appends the raw records, one JSON object per run and a meta record, to
+bench/results/clip_charlstm.jsonl.
+"""
+import argparse
+import concurrent.futures as cf
+import datetime
+import json
+import math
+import os
+import shlex
+import statistics
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+RECIPE = os.path.join("recipes", "char-lstm.toml")
+RESULTS = os.path.join("bench", "results", "clip_charlstm.jsonl")
+TABLE = os.path.join("docs", "data", "clip_charlstm.md")
+
+ADAM = ["optim.name=adam", "optim.lr=0.002"]
+SGD = ["optim.name=sgd", "optim.lr=20"]
+# (optimizer label, clip label, --set overrides); [clip] is replaced by clip.name alone first.
+CASES = [(opt, clip, sets + c)
+         for opt, sets, limit in (("Adam 2e-3", ADAM, 1.0), ("SGD 20", SGD, 0.25))
+         for clip, c in (("none", ["clip.name=none"]),
+                         ("global-norm %g" % limit, ["clip.name=global-norm",
+                                                     "clip.max_norm=%g" % limit]),
+                         ("agc 0.01", ["clip.name=agc", "clip.clipping=0.01"]),
+                         ("autoclip p10", ["clip.name=autoclip", "clip.percentile=10"]))]
+
+
+def run(args, case, seed):
+    opt, clip, sets = case
+    out = tempfile.mkdtemp(prefix="clip-")
+    cmd = [args.bin, "train", "-q", "--recipe", RECIPE, "--out", out, "--force"]
+    for s in sets + ["train.epochs=%d" % args.epochs, "train.seed=%d" % seed,
+                     "train.threads=%d" % args.threads, "output.progress=none"]:
+        cmd += ["--set", s]
+    env = dict(os.environ, OMP_WAIT_POLICY="passive")
+    res = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
+    recs = []
+    path = os.path.join(out, "metrics.jsonl")
+    if os.path.exists(path):
+        with open(path) as f:
+            recs = [json.loads(line) for line in f if line.endswith("\n")]
+    steps = [r for r in recs if r.get("event") == "step"]
+    epochs = [r for r in recs if r.get("event") == "epoch"]
+    end = next((r for r in recs if r.get("event") == "end"), None)
+    rec = {"optimizer": opt, "clip": clip, "seed": seed, "epochs": args.epochs,
+           "cmd": "sculpt " + shlex.join(cmd[1:]), "exit": res.returncode,
+           "steps": steps[-1]["step"] if steps else 0,
+           "max_grad_norm": max((r["grad_norm"] for r in steps
+                                 if math.isfinite(r.get("grad_norm", math.nan))), default=None),
+           "clip_rate": (statistics.mean(r.get("clip_rate", 0.0) for r in epochs)
+                         if epochs else None)}
+    if end and res.returncode == 0:
+        rec.update({"val_loss": end["val_loss"], "test_loss": end["test_loss"],
+                    "time_s": round(end["time_s"], 1)})
+    else:
+        lines = (res.stdout + res.stderr).strip().splitlines()
+        rec["error"] = lines[-1] if lines else "exit %d" % res.returncode
+    subprocess.run(["rm", "-rf", out])
+    print("%-10s %-16s seed %d: %s" % (opt, clip, seed, (
+        "val ppl %.3f test ppl %.3f, clip rate %.2f, max norm %.3g" % (
+            math.exp(rec["val_loss"]), math.exp(rec["test_loss"]), rec["clip_rate"] or 0.0,
+            rec["max_grad_norm"] or 0.0)) if "val_loss" in rec else rec["error"]), flush=True)
+    return rec
+
+
+def cell(recs, key):
+    vals = [math.exp(r[key]) for r in recs if key in r and math.isfinite(r[key])]
+    if len(vals) < len(recs):
+        bad = [r for r in recs if key not in r or not math.isfinite(r[key])]
+        return "diverged (%d of %d seeds, by step %d)" % (len(bad), len(recs),
+                                                         max(r["steps"] for r in bad))
+    if len(vals) == 1:
+        return "%.3f" % vals[0]
+    return "%.3f ± %.3f" % (statistics.mean(vals), statistics.stdev(vals))
+
+
+def table(records, meta):
+    lines = [
+        "The character LSTM of `recipes/char-lstm.toml` (892,337 parameters, Debian's fortunes, "
+        "windows of 100 characters, batch 64), %d epoch%s, seed%s %s, with only the optimizer "
+        "and the clipping rule changed; measured %s at commit %s with `%s` (%d thread%s per "
+        "run, load %s at the start). Perplexity is exp of the loss per character (lower is "
+        "better); the clip rate is the mean share of each epoch's steps that the rule changed."
+        % (meta["epochs"], "" if meta["epochs"] == 1 else "s",
+           "" if len(meta["seeds"]) == 1 else "s", ", ".join(map(str, meta["seeds"])),
+           meta["date"], meta["commit"], meta["cmd"], meta["threads"],
+           "" if meta["threads"] == 1 else "s", meta["load_start"]),
+        "",
+        "| optimizer | clipping | val perplexity | test perplexity | steps clipped | largest "
+        "pre-clip norm |",
+        "|---|---|---|---|---|---|"]
+    for opt, clip, _ in CASES:
+        rs = [r for r in records if r["optimizer"] == opt and r["clip"] == clip]
+        if not rs:
+            continue
+        rate = [r["clip_rate"] for r in rs if r.get("clip_rate") is not None]
+        norm = [r["max_grad_norm"] for r in rs if r.get("max_grad_norm") is not None]
+        lines.append("| %s | %s | %s | %s | %s | %s |" % (
+            opt, clip, cell(rs, "val_loss"), cell(rs, "test_loss"),
+            "%.1f%%" % (100 * statistics.mean(rate)) if rate and clip != "none" else "—",
+            "%.3g" % max(norm) if norm else "—"))
+    return "\n".join(lines) + "\n"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--bin", default=os.path.join(ROOT, "build", "release", "sculpt"))
+    ap.add_argument("--epochs", type=int, default=2)
+    ap.add_argument("--seeds", default="42")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--jobs", type=int, default=1)
+    args = ap.parse_args()
+    seeds = [int(s) for s in args.seeds.split(",")]
+    load_start = "%.2f %.2f %.2f" % os.getloadavg()
+    with cf.ThreadPoolExecutor(args.jobs) as pool:
+        records = list(pool.map(lambda cs: run(args, *cs),
+                                [(c, s) for c in CASES for s in seeds]))
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                            text=True, cwd=ROOT).stdout.strip() or "?"
+    meta = {"meta": True, "date": datetime.date.today().isoformat(), "commit": commit,
+            "cmd": "scripts/clip_table.py" + ("" if len(sys.argv) < 2 else
+                                              " " + shlex.join(sys.argv[1:])),
+            "epochs": args.epochs, "seeds": seeds, "threads": args.threads, "jobs": args.jobs,
+            "load_start": load_start, "load_end": "%.2f %.2f %.2f" % os.getloadavg()}
+    with open(os.path.join(ROOT, RESULTS), "a") as f:
+        for r in records + [meta]:
+            f.write(json.dumps(r) + "\n")
+    with open(os.path.join(ROOT, TABLE), "w") as f:
+        f.write(table(records, meta))
+    print("wrote %s and %s" % (TABLE, RESULTS))
+
+
+if __name__ == "__main__":
+    main()
