@@ -81,6 +81,14 @@ void print_plan(const run::Run& r) {
     fmt::print("sculpt: run directory {}\n", r.dir());
   fmt::print("data: {} train, {} val, {} test samples of shape {}\n", sp.train.size(),
              sp.val.size(), sp.test.size(), to_string(sp.train.sample_shape));
+  if (recipe.train.tbptt) {
+    const int64_t streams = recipe.train.batch_size, length = sp.train.size() / streams;
+    fmt::print(
+        "tbptt: {} streams of {} consecutive windows, in order (never shuffled), the recurrent "
+        "state carried from batch to batch and zeroed at each epoch start; {} windows left over; "
+        "evaluation starts every window from zero\n",
+        streams, length, sp.train.size() - streams * length);
+  }
   fmt::print("model: {} ({} parameters, {} threads)\n{}", recipe.model.name,
              trainer.params().num_params(), trainer.threads(),
              trainer.model().summary(trainer.params()));

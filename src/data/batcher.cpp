@@ -1,5 +1,5 @@
 // Batcher: per-epoch shuffled order (Fisher-Yates via Rng::shuffle) and gathering of samples
-// into buffers sized once in the constructor.
+// into buffers sized once in the constructor; the stream order of truncated BPTT.
 #include "data/batcher.h"
 
 #include <algorithm>
@@ -37,17 +37,34 @@ void Batcher::start_epoch() {
   }
 }
 
+void Batcher::use_streams() {
+  const int64_t n = ds_.size(), streams = batch_, length = n / batch_;
+  SCULPT_CHECK(length >= 1, ConfigError,
+               fmt::format("train.tbptt cuts the {} training windows of {} into train.batch_size = "
+                           "{} streams, but there are fewer windows than streams",
+                           n, ds_.name, streams),
+               "train.batch_size", "use a smaller train.batch_size or a longer text");
+  order_.resize(static_cast<size_t>(streams * length));
+  for (int64_t k = 0; k < length; ++k)
+    for (int64_t s = 0; s < streams; ++s)
+      order_[static_cast<size_t>(k * streams + s)] = s * length + k;
+  rng_ = nullptr;  // the same order every epoch
+  streams_ = true;
+  cursor_ = 0;
+  started_ = false;
+}
+
 void Batcher::skip_to(int64_t samples) {
-  SCULPT_CHECK(
-      samples >= 0 && samples <= ds_.size(), ConfigError,
-      fmt::format("cannot resume at sample {} of an epoch of {} samples", samples, ds_.size()));
+  SCULPT_CHECK(samples >= 0 && samples <= samples_per_epoch(), ConfigError,
+               fmt::format("cannot resume at sample {} of an epoch of {} samples", samples,
+                           samples_per_epoch()));
   if (!started_) start_epoch();
   cursor_ = samples;
 }
 
 bool Batcher::next(Batch& b) {
   if (!started_) start_epoch();
-  const int64_t n = ds_.size();
+  const int64_t n = samples_per_epoch();
   if (cursor_ >= n) {
     b = Batch{};
     return false;

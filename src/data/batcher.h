@@ -1,6 +1,8 @@
 // Batcher: walks a dataset in mini-batches, shuffled each epoch with the run's RNG. Samples are
 // gathered into buffers allocated once, so next() never allocates. The last batch of an epoch
-// may be partial (as PyTorch's DataLoader with drop_last=False).
+// may be partial (as PyTorch's DataLoader with drop_last=False). In stream order (truncated
+// backpropagation through time over text windows) the samples are never shuffled: see
+// use_streams().
 #pragma once
 
 #include <cstdint>
@@ -35,8 +37,19 @@ class Batcher {
   bool next(Batch& b);
   // Resume: after start_epoch(), skips the first `samples` samples of the epoch's order.
   void skip_to(int64_t samples);
+  // Stream order, for truncated backpropagation through time: the N samples (consecutive text
+  // windows) are cut into B = batch_size contiguous streams of L = N / B samples, and batch k
+  // holds sample k of every stream (sample s * L + k in slot s), so slot s of batch k + 1
+  // continues slot s of batch k. Every epoch takes the same order (no rng is used); the last
+  // N - B * L samples are left out (no partial batch). ConfigError when N < B.
+  void use_streams();
+  bool streams() const { return streams_; }
 
-  int64_t batches_per_epoch() const { return ds_.size() / batch_ + (ds_.size() % batch_ != 0); }
+  // Samples an epoch visits: all of them, or B * L in stream order.
+  int64_t samples_per_epoch() const { return static_cast<int64_t>(order_.size()); }
+  int64_t batches_per_epoch() const {
+    return samples_per_epoch() / batch_ + (samples_per_epoch() % batch_ != 0);
+  }
   int64_t batch_size() const { return batch_; }
   // Position within the epoch, in samples (for resume).
   int64_t cursor() const { return cursor_; }
@@ -47,7 +60,7 @@ class Batcher {
   Rng* rng_;
   std::vector<int64_t> order_;
   int64_t cursor_ = 0;
-  bool started_ = false;
+  bool started_ = false, streams_ = false;
   AlignedVector<float> x_, y_;
   std::vector<int32_t> labels_;
 };

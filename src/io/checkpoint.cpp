@@ -221,7 +221,7 @@ TensorMismatch compare_tensors(const Checkpoint& ck, const std::vector<TensorSpe
 
 bool is_training_state(const std::string& name) {
   return name.starts_with("opt.") || name.starts_with("mask.") || name.starts_with("prune.") ||
-         name.starts_with("rewind.");
+         name.starts_with("rewind.") || name.starts_with("carry.");
 }
 
 void restore_params(ParamStore& ps, const Checkpoint& ck, const std::string& where) {

@@ -71,7 +71,8 @@ TensorMismatch compare_tensors(const Checkpoint& ck, const std::vector<TensorSpe
 
 // Whether a checkpoint tensor is training state rather than a parameter: optimizer state
 // "opt.<state>.<param>", masks "mask.<param>", a pruning criterion's statistic
-// "prune.stat.<param>" and lottery-ticket rewind weights "rewind.<param>".
+// "prune.stat.<param>", lottery-ticket rewind weights "rewind.<param>" and a recurrent layer's
+// carried state "carry.<layer>" (train.tbptt, inside an epoch).
 bool is_training_state(const std::string& name);
 
 // Copies every parameter of `ps` from `ck`. Training-state tensors (is_training_state) are

@@ -248,6 +248,32 @@ void check_key_depth(std::string_view text, const std::string& source) {
   }
 }
 
+// train.tbptt carries a recurrent layer's state from one text window to the next: it needs
+// text, a recurrent layer, and windows that follow each other (stride = steps).
+void check_tbptt_recipe(const RecipeConfig& r) {
+  if (!r.train.tbptt) return;
+  const std::string hint = "set train.tbptt = false, or see docs/recipes.md (train.tbptt)";
+  if (r.data.source != DataSource::kText)
+    throw ConfigError(fmt::format("train.tbptt needs text data (data.source = \"text\"), not "
+                                  "\"{}\"",
+                                  text_of(r.data.source)),
+                      r.source, hint);
+  const auto& layers = r.model.custom.layers;
+  const bool recurrent =
+      r.model.name == "custom" && std::any_of(layers.begin(), layers.end(), [](const auto& l) {
+        return l.type == "lstm" || l.type == "gru";
+      });
+  if (!recurrent)
+    throw ConfigError("train.tbptt needs a recurrent model: no lstm or gru layer in the model",
+                      r.source, "add a [[model.layers]] type = \"lstm\" (or \"gru\"), or " + hint);
+  if (r.data.stride != 0 && r.data.stride != r.data.steps)
+    throw ConfigError(fmt::format("train.tbptt carries the state from each window to the next, so "
+                                  "windows must follow each other: data.stride = {} with "
+                                  "data.steps = {}",
+                                  r.data.stride, r.data.steps),
+                      r.source, "set data.stride = 0 (windows of data.steps, end to end)");
+}
+
 }  // namespace
 
 void validate_recipe(const RecipeConfig& r) {
@@ -267,6 +293,7 @@ void validate_recipe(const RecipeConfig& r) {
   if (r.model.name == "custom" && r.model.custom.layers.empty())
     throw ConfigError("model.name = \"custom\" needs a [[model.layers]] list", r.source,
                       "add [[model.layers]] tables or pick a built-in model");
+  check_tbptt_recipe(r);
 }
 
 RecipeConfig parse_recipe(const std::string& toml_text, const std::string& source,

@@ -85,6 +85,9 @@ struct TrainConfig {
   NonFinite nonfinite = NonFinite::kStop;
   int64_t max_skips = 10;  // skip: stop after this many skipped steps in a row
   int64_t accumulate = 1;  // micro-batches (of batch_size) per optimizer step
+  // Truncated backpropagation through time: text windows in stream order (data::Batcher::
+  // use_streams), the recurrent state carried from each batch to the next.
+  bool tbptt = false;
 
   static const std::vector<Field<TrainConfig>>& fields();
 };

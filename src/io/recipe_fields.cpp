@@ -91,6 +91,9 @@ const std::vector<Field<TrainConfig>>& TrainConfig::fields() {
        "nonfinite = \"skip\": stop after this many skipped steps in a row"},
       {"accumulate", &C::accumulate, at_least(1),
        "micro-batches of batch_size whose gradients add up to one optimizer step"},
+      {"tbptt", &C::tbptt,
+       "text with a recurrent model: carry the state across consecutive windows (truncated "
+       "backpropagation through time); batch_size streams in order, never shuffled"},
   };
   return f;
 }

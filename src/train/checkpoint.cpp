@@ -46,6 +46,7 @@ void Trainer::save_checkpoint(const std::string& path) const {
       tensors.push_back({"opt." + s.name + "." + e.name, e.shape, s.data->data() + e.offset});
   }
   prune_tensors(tensors);
+  carry_tensors(tensors);
   std::map<std::string, std::string> meta{
       {"recipe", to_toml(recipe_)},
       {"model", recipe_.model.name},
@@ -84,6 +85,7 @@ TrainState Trainer::check_checkpoint(const io::Checkpoint& ck, const std::string
   check_position(state, where);
   const RecipeConfig saved = check_same_run(ck, state, where);
   check_epochs_change(saved, where);
+  check_carry(ck, state, where);
   return state;
 }
 
@@ -97,9 +99,12 @@ void Trainer::check_tensors(const io::Checkpoint& ck, const std::string& where) 
       expected.push_back({"opt." + s.name + "." + e.name, e.shape});
   }
   expect_prune_tensors(ck, expected, where);
-  // A criterion statistic this run does not use (e.g. fine-tuning after movement pruning).
-  const io::TensorMismatch mismatch = io::compare_tensors(
-      ck, expected, [](const std::string& name) { return name.starts_with("prune.stat."); });
+  // A criterion statistic this run does not use (e.g. fine-tuning after movement pruning); the
+  // carried recurrent state (train.tbptt) is checked by check_carry.
+  const io::TensorMismatch mismatch =
+      io::compare_tensors(ck, expected, [](const std::string& name) {
+        return name.starts_with("prune.stat.") || name.starts_with("carry.");
+      });
   auto is_state = [](const std::string& n) { return n.starts_with("opt."); };
   const bool state_differs =
       std::any_of(mismatch.missing.begin(), mismatch.missing.end(), is_state) ||
@@ -211,6 +216,7 @@ void Trainer::restore(const io::Checkpoint& ck, const std::string& where) {
   if (state.plateau) schedule_->set_plateau_state(*state.plateau);
   clipper_->set_state(state.clip);
   restore_prune_tensors(ck);
+  restore_carry(ck, state);
   // Right predictions are counted per position (a text window scores each of its tokens).
   SCULPT_CHECK(!state.progress ||
                    state.progress->correct <= state.progress->samples * splits_.train.positions,

@@ -86,6 +86,7 @@ Trainer::Trainer(RecipeConfig recipe)
   loss_ = loss::make_loss(loss);
   optimizer_ = optim::make_optimizer(recipe_.optim, params_);
   batcher_ = std::make_unique<data::Batcher>(train, recipe_.train.batch_size, &ctx_.data_rng);
+  setup_tbptt();  // train.tbptt: stream order (fewer batches), before the step arithmetic
   // Step arithmetic (schedules, pruning ramps, checkpoints) must not overflow.
   SCULPT_CHECK(recipe_.train.epochs <= kMaxSteps / steps_per_epoch(), ConfigError,
                fmt::format("train.epochs = {} of {} steps each is more than the limit of 2^40 "
@@ -156,10 +157,11 @@ EpochEvent Trainer::train_epoch(const TrainHooks& hooks) {
   epoch_rng_ = ctx_.data_rng.state();
   in_epoch_ = true;
   prune_at_start();
+  start_carry();  // train.tbptt: zero, or a mid-epoch checkpoint's state
   const auto t0 = Clock::now();
   batcher_->start_epoch();
   if (resume_progress_)
-    batcher_->skip_to(std::min(p.batches * batcher_->batch_size(), splits_.train.size()));
+    batcher_->skip_to(std::min(p.batches * batcher_->batch_size(), batcher_->samples_per_epoch()));
   resume_progress_.reset();
   se.step_in_epoch = p.steps_in_epoch;
   while (true) {
@@ -281,11 +283,13 @@ int64_t Trainer::train_steps(int64_t max_steps, const sched::Schedule& schedule,
                              const std::function<bool(const StepResult&)>& keep_going) {
   StepParts parts = step_parts(schedule);
   batcher_->start_epoch();
+  start_carry();
   int64_t done = 0;
   while (done < max_steps) {
     const StepResult r = step_batches(parts, *batcher_, step_);
     if (r.batches == 0) {  // the training set is never empty (the constructor checks)
       batcher_->start_epoch();
+      start_carry();
       continue;
     }
     if (!r.skipped) ++step_;

@@ -28,6 +28,10 @@
 #include "train/evaluate.h"
 #include "train/step.h"
 
+namespace sculpt::nn {
+class Recurrent;
+}
+
 namespace sculpt::train {
 
 struct StepEvent {
@@ -218,6 +222,18 @@ class Trainer {
   // Copies the tensors "<prefix><param>" of ck into an arena-sized array (padding 0).
   void load_tensors(const io::Checkpoint& ck, const std::string& prefix,
                     AlignedVector<float>& dst) const;
+  // Truncated backpropagation through time (train.tbptt; trainer_tbptt.cpp): the recurrent
+  // layers whose state is carried from batch to batch, in model order (empty without tbptt).
+  std::vector<nn::Recurrent*> carried_;
+  std::vector<std::vector<float>> resume_carry_;  // a mid-epoch checkpoint's, for train_epoch
+  void setup_tbptt();                             // from the constructor: stream order, carry on
+  void set_carry(bool on);                        // off while pruning criteria score batches
+  void start_carry();  // epoch start: zero, or resume_carry_ after a restore
+  // Checkpoints inside an epoch hold each carried state as "carry.<layer>" [batch_size, P*H].
+  void carry_tensors(std::vector<io::NamedTensor>& out) const;
+  void check_carry(const io::Checkpoint& ck, const TrainState& state,
+                   const std::string& where) const;
+  void restore_carry(const io::Checkpoint& ck, const TrainState& state);
   std::unique_ptr<data::Batcher> batcher_;
   AlignedVector<float> dlogits_;
   uint64_t dropout_key_ = 0;

@@ -29,11 +29,13 @@ void Trainer::score_batches(prune::Pruner& pruner, const data::Dataset& ds, int6
   StepParts parts = step_parts(*schedule_);
   data::Batcher batcher(ds, recipe_.train.batch_size, nullptr);
   data::Batch b;
+  set_carry(false);  // scoring batches are independent windows (train.tbptt)
   for (int64_t i = 0; i < batches && batcher.next(b); ++i) {
     begin_step(parts);
     accumulate(parts, b, 1.0, dropout_key(dropout_key_, step_, i));
     pruner.observe(params_);
   }
+  set_carry(true);
   params_.zero_grads();
 }
 

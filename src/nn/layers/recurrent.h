@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 
 #include "core/tensor.h"
@@ -49,6 +50,9 @@ class Recurrent : public Layer {
   void reset_state();
   // The state the next carried forward starts from: [n, P*H] (n <= the reserved batch).
   void set_state(const float* state, int64_t n);
+  // The state the next carried forward starts from: [max_batch, P*H], P*H = state_width().
+  std::span<const float> state() const { return state_last_; }
+  int64_t state_width() const { return parts_ * hidden_; }
 
  protected:
   // Before a forward: state0_ from the carried state (a training batch with carry_state on) or

@@ -1,14 +1,18 @@
 // Batcher: coverage of every sample once per epoch, shuffling by the rng, partial last batch,
-// regression targets, buffer reuse and the batch-size check.
+// regression targets, buffer reuse and the batch-size check; the stream order of truncated BPTT
+// (slot s of batch k + 1 continues slot s of batch k, on numbered samples and on real text).
 #include "data/batcher.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <fstream>
 #include <numeric>
 #include <vector>
 
 #include "core/error.h"
+#include "data/text.h"
+#include "data_test_util.h"
 
 namespace sculpt::data {
 namespace {
@@ -201,6 +205,85 @@ TEST(DataBatcher, EmptyDatasetHasNoBatches) {
   Batch batch;
   EXPECT_EQ(b.batches_per_epoch(), 0);
   EXPECT_FALSE(b.next(batch));
+}
+
+// 23 samples in 4 streams of 5: batch k holds samples k, 5 + k, 10 + k, 15 + k; the last 3
+// samples are left out; every epoch the same order, and the rng is never drawn from.
+TEST(DataBatcher, StreamOrderContinuesEachSlotFromBatchToBatch) {
+  const Dataset ds = numbered(23);
+  Rng rng(8);
+  const auto before = rng.state();
+  Batcher b(ds, 4, &rng);
+  b.use_streams();
+  EXPECT_TRUE(b.streams());
+  EXPECT_EQ(b.samples_per_epoch(), 20);
+  EXPECT_EQ(b.batches_per_epoch(), 5);
+  for (int epoch = 0; epoch < 2; ++epoch) {
+    std::vector<int64_t> sizes;
+    const std::vector<int64_t> ids = epoch_order(b, ds, &sizes);
+    EXPECT_EQ(sizes, std::vector<int64_t>(5, 4));
+    ASSERT_EQ(ids.size(), 20u);
+    for (int64_t k = 0; k < 5; ++k)
+      for (int64_t s = 0; s < 4; ++s) {
+        EXPECT_EQ(ids[size_t(k * 4 + s)], s * 5 + k) << "batch " << k << " slot " << s;
+        if (k > 0) EXPECT_EQ(ids[size_t(k * 4 + s)], ids[size_t((k - 1) * 4 + s)] + 1);
+      }
+  }
+  EXPECT_EQ(rng.state(), before);
+  // A resume lands on the same batch.
+  b.start_epoch();
+  b.skip_to(8);
+  Batch batch;
+  ASSERT_TRUE(b.next(batch));
+  EXPECT_EQ(batch.x[0], 2.0f);
+  EXPECT_EQ(batch.x[2 * 3], 17.0f);
+  EXPECT_THROW(b.skip_to(21), ConfigError);  // beyond the 20 an epoch visits
+}
+
+TEST(DataBatcher, StreamOrderNeedsAWindowPerStream) {
+  const Dataset ds = numbered(5);
+  Batcher b(ds, 8, nullptr);
+  try {
+    b.use_streams();
+    FAIL() << "5 samples cut into 8 streams";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("train.batch_size = 8 streams"), std::string::npos)
+        << e.what();
+  }
+}
+
+// On text windows of `steps` tokens end to end, a stream is the text read on: the first input
+// of slot s in batch k + 1 is the last label of slot s in batch k. Shuffled, it is not.
+TEST(DataBatcher, StreamsOfTextWindowsReadTheTextOn) {
+  testing::TempDir dir;
+  std::string text;
+  for (int i = 0; i < 400; ++i) text += static_cast<char>('a' + (i * 7 + i / 26) % 26);
+  std::ofstream(dir.file("t.txt"), std::ios::binary) << text;
+  const TextSplits t = load_text(dir.file("t.txt"), {.steps = 6, .val_fraction = 0.1});
+  const int64_t steps = 6, batch = 5;
+  auto continued = [&](Batcher& b) {
+    int64_t kept = 0, pairs = 0;
+    std::vector<float> last_label(batch, -1.0f);
+    Batch bt;
+    b.start_epoch();
+    for (bool first = true; b.next(bt); first = false)
+      for (int64_t s = 0; s < bt.n; ++s) {
+        if (!first) {
+          ++pairs;
+          kept += bt.x[s * steps] == last_label[size_t(s)];
+        }
+        last_label[size_t(s)] = static_cast<float>(bt.labels[s * steps + steps - 1]);
+      }
+    return std::pair(kept, pairs);
+  };
+  Batcher streams(t.train, batch, nullptr);
+  streams.use_streams();
+  const auto [kept, pairs] = continued(streams);
+  EXPECT_EQ(pairs, (t.train.size() / batch - 1) * batch);
+  EXPECT_EQ(kept, pairs);
+  Rng rng(1);
+  Batcher shuffled(t.train, batch, &rng);
+  EXPECT_LT(continued(shuffled).first, pairs / 2);
 }
 
 }  // namespace

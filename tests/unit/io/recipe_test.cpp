@@ -165,6 +165,36 @@ TEST(Recipe, FractionsMustLeaveTrainingSamples) {
             std::string::npos);
 }
 
+// train.tbptt carries a recurrent state from window to window: text, a recurrent layer and
+// windows end to end, or a ConfigError saying which is missing.
+TEST(Recipe, TbpttNeedsTextARecurrentLayerAndConsecutiveWindows) {
+  const std::string lstm =
+      "[[model.layers]]\ntype = \"embedding\"\ndim = 4\n[[model.layers]]\ntype = \"lstm\"\n"
+      "hidden = 8\n[[model.layers]]\ntype = \"linear\"\nout = 0\n";
+  const std::string text = "[data]\nsource = \"text\"\nsteps = 16\n";
+  const std::string on = "[train]\ntbptt = true\n";
+  EXPECT_TRUE(parse_recipe(text + lstm + on, "r.toml").train.tbptt);
+  EXPECT_FALSE(parse_recipe(text + lstm, "r.toml").train.tbptt);
+  EXPECT_NO_THROW(parse_recipe(text + "stride = 16\n" + lstm + on, "r.toml"));
+  EXPECT_EQ(parse_error(lstm + on).message(),
+            "train.tbptt needs text data (data.source = \"text\"), not \"fashion-mnist\"");
+  const std::string no_rnn =
+      "[[model.layers]]\ntype = \"embedding\"\ndim = 4\n[[model.layers]]\ntype = \"linear\"\n"
+      "out = 0\n";
+  const ConfigError e = parse_error(text + no_rnn + on);
+  EXPECT_NE(e.message().find("no lstm or gru layer"), std::string::npos) << e.message();
+  EXPECT_NE(e.hint().find("type = \"lstm\""), std::string::npos) << e.hint();
+  const ConfigError overlap = parse_error(text + "stride = 8\n" + lstm + on);
+  EXPECT_NE(overlap.message().find("data.stride = 8 with data.steps = 16"), std::string::npos)
+      << overlap.message();
+  EXPECT_EQ(overlap.hint(), "set data.stride = 0 (windows of data.steps, end to end)");
+  // The same through --set, and the usual type error.
+  EXPECT_EQ(parse_error(text + lstm, {"train.tbptt=true", "data.stride=3"}).hint(), overlap.hint());
+  EXPECT_EQ(parse_error(text + lstm + "[train]\ntbptt = \"yes\"\n").message(),
+            "train.tbptt must be true or false, got string \"yes\"");
+  EXPECT_EQ(parse_error(text + lstm + "[train]\ntbpt = true\n").hint(), "did you mean 'tbptt'?");
+}
+
 TEST(Recipe, BadChoiceListsChoicesAndSuggests) {
   const ConfigError e = parse_error("[data]\nnormalize = \"standrd\"\n");
   EXPECT_EQ(e.message(), "data.normalize must be one of standard | none, got \"standrd\"");

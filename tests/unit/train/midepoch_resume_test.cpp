@@ -131,6 +131,46 @@ progress = "none"
   for (int64_t at : {5, 12}) check(recipe, at);
 }
 
+// The same with train.tbptt and two recurrent layers: the state each carries into the next batch
+// travels in the checkpoint ("carry.<layer>") and the resumed epoch starts from it.
+TEST_F(MidEpochResume, ATbpttCharacterModelEqualsTheStraightRun) {
+  std::string text;
+  for (int i = 0; i < 150; ++i) text += i % 3 ? "a cat sat. " : "the dog ran! ";
+  std::ofstream(path("text.txt")) << text;
+  const std::string recipe = R"([data]
+source = "text"
+path = ")" + path("text.txt") +
+                             R"("
+steps = 12
+[[model.layers]]
+type = "embedding"
+dim = 8
+[[model.layers]]
+type = "lstm"
+hidden = 16
+[[model.layers]]
+type = "dropout"
+p = 0.1
+[[model.layers]]
+type = "gru"
+hidden = 12
+[[model.layers]]
+type = "linear"
+out = 0
+[optim]
+name = "adam"
+lr = 0.01
+[train]
+epochs = 2
+batch_size = 8
+seed = 3
+tbptt = true
+[output]
+progress = "none"
+)";
+  for (int64_t at : {4, 12, 17}) check(recipe, at);  // 12 steps an epoch
+}
+
 TEST_F(MidEpochResume, APositionBeyondTheEpochIsRefused) {
   Trainer first(parse_recipe(blobs_recipe(kNesterov), "test"));
   EXPECT_THROW(first.run({.on_step =
