@@ -1,7 +1,8 @@
 // `sculpt bench CASE`: the in-binary half of ./bench/run. Runs a reference workload (PEERS.md)
-// after a warm-up and prints its throughput (training cases), its time per optimizer step
-// (optim-* cases) or per clipping call (clip-global-norm); bench/run pairs it with the PyTorch
-// peer.
+// after a warm-up and prints its throughput (training cases: train-mlp, train-lenet5,
+// train-resnet and train-lstm, the character LSTM of recipes/char-lstm.toml on a fixed slice of
+// Debian's fortunes), its time per optimizer step (optim-* cases) or per clipping call
+// (clip-global-norm); bench/run pairs it with the PyTorch peer.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -36,17 +37,80 @@ struct BenchArgs {
   int threads = 2;
   int reps = 1;
   bool json = false;
-  std::string data = DataConfig{}.path;
+  std::string data;  // empty: the case's own (Fashion-MNIST; train-lstm: kFortunes)
 };
+
+// --data, or `fallback` when it was not given.
+std::string data_path(const BenchArgs& a, const std::string& fallback) {
+  return a.data.empty() ? fallback : a.data;
+}
 
 // Workloads A (MLP) and B (LeNet-5) of PEERS.md, and resnet-small, with the foundation's
 // optimizer: SGD lr 0.1 (LeNet 0.05), momentum 0.9, Nesterov, weight decay 5e-4, batch 128, all
 // 60,000 training images (469 steps an epoch; resnet-small kResnetSamples).
 constexpr int64_t kResnetSamples = 12800;
+
+// train-lstm: recipes/char-lstm.toml's model, data and optimizer (keep the two in step):
+// embedding 64, LSTM 256, dropout 0.2, LSTM 256, Linear to the character vocabulary; windows of
+// 100 characters (stride 100), batch 64, Adam lr 2e-3, global-norm clipping at 1.0. An epoch is
+// the first kLstmWindows training windows (20 steps), so that a repetition takes seconds: a step
+// is about 34 GFLOP of GEMMs (the peer used about 1 s of CPU a step), and bench/run runs two
+// epochs in each of its six sides a repetition.
+constexpr const char* kFortunes = "/usr/share/games/fortunes";
+constexpr int64_t kLstmWindows = 1280;
+constexpr const char* kCharLstm = R"(
+[data]
+source = "text"
+vocabulary = "char"
+steps = 100
+val_fraction = 0.05
+test_fraction = 0.05
+[[model.layers]]
+type = "embedding"
+name = "embed"
+dim = 64
+[[model.layers]]
+type = "lstm"
+name = "lstm1"
+hidden = 256
+[[model.layers]]
+type = "dropout"
+p = 0.2
+[[model.layers]]
+type = "lstm"
+name = "lstm2"
+hidden = 256
+[[model.layers]]
+type = "linear"
+name = "out"
+out = 0
+[optim]
+name = "adam"
+lr = 2e-3
+[clip]
+name = "global-norm"
+max_norm = 1.0
+[train]
+batch_size = 64
+seed = 42
+)";
+
+RecipeConfig lstm_recipe(const BenchArgs& a) {
+  RecipeConfig r = parse_recipe(kCharLstm, "bench " + a.name);
+  r.data.path = data_path(a, kFortunes);
+  r.data.limit_train = kLstmWindows;
+  r.data.limit_test = 1;
+  r.train.threads = a.threads;
+  r.train.epochs = 1 + a.reps;
+  r.output.progress = "none";
+  return r;
+}
+
 RecipeConfig bench_recipe(const BenchArgs& a) {
+  if (a.name == "train-lstm") return lstm_recipe(a);
   RecipeConfig r;
   r.source = "bench " + a.name;
-  r.data.path = a.data;
+  r.data.path = data_path(a, DataConfig{}.path);
   r.data.val_fraction = 0.0;
   r.data.limit_test = 1;
   r.optim.set("lr", 0.1).set("momentum", 0.9).set("nesterov", true).set("weight_decay", 5e-4);
@@ -67,7 +131,7 @@ RecipeConfig bench_recipe(const BenchArgs& a) {
   } else {
     throw ConfigError(
         "unknown benchmark case '" + a.name + "'", "bench",
-        "cases: train-mlp, train-lenet5, train-resnet, optim-adam, optim-sgd-nesterov, "
+        "cases: train-mlp, train-lenet5, train-resnet, train-lstm, optim-adam, optim-sgd-nesterov, "
         "clip-global-norm, infer, infer-mlp-b1, infer-mlp-b256, "
         "infer-sparse95-b1, infer-sparse95-b256, infer-trained95-b1, "
         "infer-trained95-b256, infer-lenet90-b1, infer-lenet90-b256, "
@@ -240,23 +304,51 @@ int run_optim_bench(const BenchArgs& a) {
   return 0;
 }
 
-int run_bench(const BenchArgs& a) {
-  SCULPT_CHECK(a.reps >= 1, ConfigError, "--reps must be >= 1", "bench");
-  if (is_infer_case(a.name))
-    return run_infer_bench({a.name, a.model, a.batches, a.threads, a.reps, a.json, a.data});
-  if (a.name == "optim-adam" || a.name == "optim-sgd-nesterov") return run_optim_bench(a);
-  if (a.name == "clip-global-norm") return run_clip_bench(a);
+// The train-* cases: one warm-up epoch, then `reps` timed epochs of the same Trainer; samples/s
+// (a sample of train-lstm is one window: also tokens/s) and the last epoch's mean training loss,
+// which bench/run sets beside the peer's to show the two sides did the same work.
+int run_train_bench(const BenchArgs& a) {
   train::Trainer trainer(bench_recipe(a));
   trainer.train_epoch({});  // warm-up: page faults, oneDNN kernel selection, caches
   std::vector<double> rates;
-  for (int i = 0; i < a.reps; ++i) rates.push_back(trainer.train_epoch({}).samples_per_s);
+  double loss = 0.0;
+  for (int i = 0; i < a.reps; ++i) {
+    const train::EpochEvent ev = trainer.train_epoch({});
+    rates.push_back(ev.samples_per_s);
+    loss = ev.train_loss;
+  }
+  SCULPT_CHECK(std::isfinite(loss), Error,
+               fmt::format("the {} benchmark ended with a non-finite loss", a.name), "bench");
+  const data::Dataset& train = trainer.splits().train;
+  const double positions = static_cast<double>(train.positions);
   if (a.json) {
-    print_json(a, "samples/s", "samples_per_s", rates, {{"threads", trainer.threads()}});
+    nlohmann::json fields{{"threads", trainer.threads()},
+                          {"samples", train.size()},
+                          {"batch", trainer.recipe().train.batch_size},
+                          {"params", trainer.params().num_params()},
+                          {"train_loss", loss}};
+    if (train.positions > 1) {
+      fields["tokens_per_sample"] = train.positions;
+      fields["tokens_per_s"] = median_of(rates) * positions;
+      fields["vocab"] = trainer.splits().vocabulary.size();
+    }
+    print_json(a, "samples/s", "samples_per_s", rates, std::move(fields));
   } else {
-    fmt::print("{}: {:.0f} samples/s (median of {}, {} threads)\n", a.name, median_of(rates),
-               a.reps, trainer.threads());
+    fmt::print("{}: {:.0f} samples/s", a.name, median_of(rates));
+    if (train.positions > 1) fmt::print(" ({:.0f} tokens/s)", median_of(rates) * positions);
+    fmt::print(" (median of {}, {} threads; train loss {:.4f})\n", a.reps, trainer.threads(), loss);
   }
   return 0;
+}
+
+int run_bench(const BenchArgs& a) {
+  SCULPT_CHECK(a.reps >= 1, ConfigError, "--reps must be >= 1", "bench");
+  if (is_infer_case(a.name))
+    return run_infer_bench(
+        {a.name, a.model, a.batches, a.threads, a.reps, a.json, data_path(a, DataConfig{}.path)});
+  if (a.name == "optim-adam" || a.name == "optim-sgd-nesterov") return run_optim_bench(a);
+  if (a.name == "clip-global-norm") return run_clip_bench(a);
+  return run_train_bench(a);
 }
 
 }  // namespace
@@ -265,7 +357,8 @@ void add_bench(CLI::App& app) {
   const auto [sub, args] = add_verb<BenchArgs>(
       app, "bench", "Run a benchmark case (the Sculpt half of ./bench/run)", run_bench);
   sub->add_option("case", args->name,
-                  "train-mlp | train-lenet5 | train-resnet | optim-adam | optim-sgd-nesterov | "
+                  "train-mlp | train-lenet5 | train-resnet | train-lstm | optim-adam | "
+                  "optim-sgd-nesterov | "
                   "clip-global-norm "
                   "| infer (with --model) | infer-mlp-b1 | infer-mlp-b256 | infer-sparse95-b1 | "
                   "infer-sparse95-b256 | infer-trained95-b1 | infer-trained95-b256 | "
@@ -281,8 +374,9 @@ void add_bench(CLI::App& app) {
       ->capture_default_str();
   sub->add_option("--data", args->data,
                   "Fashion-MNIST directory (train-*: training images; infer-trained95-*, "
-                  "infer-lenet90-*: test images)")
-      ->capture_default_str();
+                  "infer-lenet90-*: test images; default " +
+                      DataConfig{}.path + "); train-lstm: the text file or directory (default " +
+                      kFortunes + ")");
   sub->add_flag("--json", args->json, "Print one JSON line");
 }
 
