@@ -67,7 +67,7 @@ void Recurrent::start_state(int64_t n, const Pass& pass) {
   SCULPT_CHECK(
       n <= max_batch_, ConfigError,
       fmt::format("layer '{}' ({}): batch {} exceeds the reserved size", name(), kind(), n));
-  carried_ = carry_ && pass.mode == Mode::kTrain;
+  carried_ = pass.mode == Mode::kTrain ? carry_ : stream_;
   if (carried_)
     std::copy_n(state_last_.data(), n * parts_ * hidden_, state0_.data());
   else
