@@ -193,16 +193,9 @@ void report(const InferArgs& a, const infer::InferenceModel& m, const Inputs& in
 }
 
 void run_infer(const InferArgs& a) {
-  if (a.generate.prompt) {
-    SCULPT_CHECK(a.input.empty(), ConfigError, "--prompt and --input do not go together",
-                 "--prompt",
-                 "--prompt continues text with a text model; --input runs a model on "
-                 "IDX or CSV data");
-    return run_generate(a.model, a.generate, a.threads);
-  }
-  SCULPT_CHECK(!a.input.empty(), ConfigError, "no input: give --input or --prompt", "--input",
-               "--input FILE runs the model on IDX images or CSV rows; --prompt TEXT continues "
-               "text with a text model");
+  if (a.generate.prompt) return run_generate(a.model, a.generate, a.threads);
+  // A usage error, as CLI11 reports a missing option (--prompt is the other way to run).
+  if (a.input.empty()) throw CLI::RequiredError("--input");
   SCULPT_CHECK(a.batch >= 1, ConfigError, "--batch must be at least 1", "--batch");
   set_threads(a.threads, "--threads");
   if (!a.out.empty())
@@ -239,7 +232,8 @@ void add_infer(CLI::App& app) {
       "prompt with a text model (--prompt)",
       run_infer);
   sub->add_option("model,--model,-m", args->model, "Export file (sculpt export)")->required();
-  sub->add_option("--input,-i", args->input, "IDX images (.gz or not) or a CSV file");
+  CLI::Option* input =
+      sub->add_option("--input,-i", args->input, "IDX images (.gz or not) or a CSV file");
   sub->add_option("--labels", args->labels,
                   "IDX labels (default: the *-labels-idx1-* file next to the images, if any)");
   sub->add_option("--target", args->target,
@@ -255,8 +249,10 @@ void add_infer(CLI::App& app) {
   add_force_flag(sub, args->force);
   GenerateArgs& g = args->generate;
   sub->add_option("--prompt,-p", g.prompt,
-                  "Text model: the text to continue; prints it and the generated text");
-  sub->add_option("--tokens,-n", g.tokens, "With --prompt: tokens (characters) to generate")
+                  "Text model: the text to continue; prints it and the generated text")
+      ->excludes(input);
+  sub->add_option("--tokens,-n", g.tokens,
+                  "With --prompt: tokens to generate (characters, or bytes for a byte model)")
       ->capture_default_str();
   sub->add_option("--temperature", g.temperature,
                   "With --prompt: sample from softmax(logits / T); 0: the likeliest token")

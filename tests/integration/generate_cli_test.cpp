@@ -119,8 +119,8 @@ TEST_F(GenerateCli, BadInputsAreOneClearErrorEach) {
     EXPECT_NE(r.output.find("--temperature"), std::string::npos) << r.output;
   }
   expect_error(run_cli("infer " + model() + " --prompt 'the ' --input x.csv"), 2,
-               "--prompt and --input do not go together");
-  expect_error(run_cli("infer " + model()), 2, "give --input or --prompt");
+               "usage error: --input excludes --prompt");
+  expect_error(run_cli("infer " + model()), 2, "usage error: --input is required");
   // A model that is not a text model (a CSV classifier's export).
   const std::string csv_model = std::string(SCULPT_SOURCE_DIR) + "/fuzz/corpus/export/dense.sculpt";
   expect_error(run_cli("infer " + csv_model + " --prompt 'the '"), 2,
