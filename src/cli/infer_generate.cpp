@@ -30,7 +30,9 @@ infer::GenerateOptions checked_generate_options(const GenerateArgs& a) {
                fmt::format("--temperature must be a finite number >= 0, got {}", a.temperature),
                "--temperature",
                "1 samples the model's own distribution, lower is more conservative, 0 greedy");
-  return {.tokens = a.tokens, .temperature = a.temperature, .seed = a.seed};
+  SCULPT_CHECK(a.seed >= 0, ConfigError, fmt::format("--seed must be >= 0, got {}", a.seed),
+               "--seed", "any non-negative integer; the same seed gives the same text");
+  return {.tokens = a.tokens, .temperature = a.temperature, .seed = uint64_t(a.seed)};
 }
 
 }  // namespace

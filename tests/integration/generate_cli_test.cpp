@@ -113,6 +113,7 @@ TEST_F(GenerateCli, BadInputsAreOneClearErrorEach) {
   expect_error(generate("the ", "--tokens 0"), 2, "--tokens must be in [1, 1,048,576], got 0");
   expect_error(generate("the ", "--tokens 2000000"), 2, "--tokens must be in");
   expect_error(generate("the ", "--temperature -1"), 2, "--temperature must be a finite number");
+  expect_error(generate("the ", "--seed -1"), 2, "--seed must be >= 0, got -1");
   for (const char* t : {"nan", "inf"}) {
     const CliResult r = generate("the ", std::string("--temperature ") + t);
     EXPECT_EQ(r.code, 2) << r.output;
