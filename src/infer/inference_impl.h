@@ -35,7 +35,8 @@ struct InferenceModel::Impl {
   };
 
   infer::ExportHeader header;
-  std::string where;  // the file, for errors after loading
+  std::string where;    // the file, for errors after loading
+  std::string kernels;  // InferenceOptions::kernels, for the stepper
   std::vector<std::unique_ptr<nn::Layer>> layers;
   ParamStore params;
   std::vector<Step> steps;

@@ -29,6 +29,7 @@ void InferenceModel::Impl::build(const infer::ExportModel& m, const InferenceOpt
   SCULPT_CHECK(o.max_batch >= 1, ConfigError, "max_batch must be at least 1", "max_batch");
   header = m.header;
   this->where = where;
+  kernels = o.kernels;
   max_batch = o.max_batch;
   input_size = numel(header.input);
   const bool is_graph = std::any_of(header.spec.layers.begin(), header.spec.layers.end(),

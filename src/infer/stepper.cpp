@@ -4,9 +4,12 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "core/error.h"
 #include "core/limits.h"
 #include "infer/inference_impl.h"
+#include "sparse/csr.h"
 
 namespace sculpt::infer {
 
@@ -29,9 +32,25 @@ nn::Model one_position_model(const ExportHeader& h, const std::string& where) {
   }
 }
 
+// a += W x on the CSR kernel: spmv with `a` as its bias writes a + W x into a buffer of the
+// layer's gate rows (the kernel's output may not alias its inputs), then back.
+class CsrGateProduct final : public nn::GateProduct {
+ public:
+  explicit CsrGateProduct(sparse::Csr csr) : csr_(std::move(csr)), sum_(size_t(csr_.rows)) {}
+  void add_product(const float* x, float* a) const override {
+    sparse::spmv(csr_, x, a, sum_.data(), sparse::Act::kNone);
+    std::copy(sum_.begin(), sum_.end(), a);
+  }
+
+ private:
+  sparse::Csr csr_;
+  mutable AlignedVector<float> sum_;
+};
+
 }  // namespace
 
-Stepper::Stepper(const ExportHeader& h, const ParamStore& params, const std::string& where)
+Stepper::Stepper(const ExportHeader& h, const ParamStore& params, const std::string& where,
+                 const std::string& kernels)
     : model_(one_position_model(h, where)) {
   // Declared in the same order with the same shapes, the layers' parameter indices are those
   // of `params`: the steps run on the window model's own weights. A layer whose parameters
@@ -57,6 +76,25 @@ Stepper::Stepper(const ExportHeader& h, const ParamStore& params, const std::str
       r->stream_state(true);
       recurrent_.push_back(r);
     }
+  plan_sparse_gates(params, kernels);
+}
+
+void Stepper::plan_sparse_gates(const ParamStore& params, const std::string& kernels) {
+  const auto product = [&](const std::string& name) -> const nn::GateProduct* {
+    const std::optional<size_t> i = params.find(name);
+    if (!i || kernels == "dense") return nullptr;
+    const ParamEntry& e = params.entry(*i);
+    const float* w = params.value(*i);
+    const int64_t nnz = e.size - std::count(w, w + e.size, 0.0f);
+    if (kernels != "sparse" && double(nnz) > kAutoSparseLinear * double(e.size)) return nullptr;
+    products_.push_back(std::make_unique<CsrGateProduct>(
+        sparse::csr_from_dense(w, e.shape[0], e.size / e.shape[0])));
+    return products_.back().get();
+  };
+  for (nn::Recurrent* r : recurrent_) {
+    const nn::GateProduct* ih = product(r->name() + ".weight_ih");
+    r->set_gate_products(ih, product(r->name() + ".weight_hh"));
+  }
 }
 
 void Stepper::start() {
@@ -79,7 +117,7 @@ std::span<const float> Stepper::feed(ParamStore& params, std::span<const int32_t
 }
 
 Stepper& InferenceModel::Impl::stepper_for_generation() {
-  if (!stepper) stepper = std::make_unique<Stepper>(header, params, where);
+  if (!stepper) stepper = std::make_unique<Stepper>(header, params, where, kernels);
   return *stepper;
 }
 

@@ -25,6 +25,14 @@
 
 namespace sculpt::nn {
 
+// A gate matrix's product at batch 1 as another runtime computes it (src/infer: CSR kernels for
+// a pruned weight): a += W x over the layer's G*H gate rows.
+class GateProduct {
+ public:
+  virtual ~GateProduct() = default;
+  virtual void add_product(const float* x, float* a) const = 0;
+};
+
 class Recurrent : public Layer {
  public:
   Recurrent(std::string name, int64_t hidden, int blocks, int state_parts)
@@ -52,6 +60,12 @@ class Recurrent : public Layer {
   // Eval forwards continue from the state the last one left (training batches are unaffected).
   void stream_state(bool on) { stream_ = on; }
   void reset_state();
+  // Forwards of one sample and one step compute W_ih x and W_hh h with these instead of the
+  // dense GEMMs (nullptr: the GEMM). Not owned.
+  void set_gate_products(const GateProduct* ih, const GateProduct* hh) {
+    ih_product_ = ih;
+    hh_product_ = hh;
+  }
   // The state the next carried forward starts from: [n, P*H] (n <= the reserved batch).
   void set_state(const float* state, int64_t n);
   // The state the next carried forward starts from: [max_batch, P*H], P*H = state_width().
@@ -83,6 +97,7 @@ class Recurrent : public Layer {
   bool carry_ = false, stream_ = false;
   bool carried_ = false;  // the last forward started from state0_
   int64_t max_batch_ = 0;
+  const GateProduct *ih_product_ = nullptr, *hh_product_ = nullptr;
   AlignedVector<float> state0_;      // [max_batch, P*H]: the state the last forward started from
   AlignedVector<float> state_last_;  // [max_batch, P*H]: the state the last forward left
   AlignedVector<float> dstate_;      // [max_batch, P*H]: backward's gradient into step t - 1

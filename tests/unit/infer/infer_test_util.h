@@ -83,12 +83,14 @@ inline nn::ModelSpec mlp_spec(int64_t outputs = 10) {
 
 // A character model over windows of `steps` token ids: embedding -> `cell` (lstm or gru) ->
 // dropout -> `cell` -> a linear layer per position, `vocab` logits each; its vocabulary is the
-// letters from 'a', and its inputs are token ids (no standardisation).
-inline RefNet make_text_net(const std::string& cell, int64_t vocab, int64_t steps, uint64_t seed) {
+// letters from 'a', and its inputs are token ids (no standardisation). Weight matrices lose
+// entries with probability `sparsity`, as make_net's.
+inline RefNet make_text_net(const std::string& cell, int64_t vocab, int64_t steps, uint64_t seed,
+                            double sparsity = 0.0) {
   const nn::ModelSpec spec{{L("embedding", {{"vocab", double(vocab)}, {"dim", 5}}),
                             L(cell, {{"hidden", 8}}), L("dropout", {{"p", 0.3}}),
                             L(cell, {{"hidden", 6}}), L("linear", {{"out", double(vocab)}})}};
-  RefNet r = make_net(spec, {steps}, 0.0, seed);
+  RefNet r = make_net(spec, {steps}, sparsity, seed);
   ExportHeader& h = r.ex.header;
   h.norm_mean = 0.0f;
   h.norm_std = 1.0f;

@@ -1,7 +1,8 @@
 // Generation one token at a time (infer/stepper.h through InferenceModel::start/feed/step): the
 // logits of each step equal the window forward's at that position, for stacked LSTMs and GRUs
 // with dropout between them and a linear layer per position, also past the window's length;
-// start() begins again from zero; models that are not text models and bad ids are refused.
+// start() begins again from zero; pruned gate matrices on the CSR kernels give the same logits;
+// models that are not text models and bad ids are refused.
 #include "infer/stepper.h"
 
 #include <gtest/gtest.h>
@@ -87,6 +88,26 @@ TEST_P(StepperTest, StartBeginsAgainFromZero) {
   m.feed(b);
   m.start();
   EXPECT_EQ(vec(m.feed(a)), fresh);
+}
+
+// Pruned gate matrices on the CSR kernels (batch 1) against the trainer's dense window forward.
+TEST_P(StepperTest, SparseGateMatricesGiveTheDenseLogits) {
+  auto net = make_text_net(GetParam(), kStepVocab, kStepWindow, 7, /*sparsity=*/0.8);
+  const std::vector<float> x = random_tokens(1, kStepWindow, kStepVocab, 10);
+  const std::vector<float> want = net.logits(x, 1);
+  for (const std::string kernels : {"dense", "sparse", "auto"}) {
+    Stepper s(net.ex.header, net.ps, "test", kernels);
+    EXPECT_EQ(s.sparse_gates(), kernels == "dense" ? 0 : 4) << kernels;
+    s.start();
+    for (int64_t t = 0; t < kStepWindow; ++t) {
+      const int32_t token = int32_t(x[size_t(t)]);
+      expect_logits_near(s.feed(net.ps, {&token, 1}), want.data() + t * kStepVocab, kStepVocab,
+                         fmt::format("{} kernels, step {}", kernels, t));
+    }
+  }
+  // Dense weights stay on the GEMMs under auto.
+  auto dense = make_text_net(GetParam(), kStepVocab, kStepWindow, 7);
+  EXPECT_EQ(Stepper(dense.ex.header, dense.ps, "test", "auto").sparse_gates(), 0);
 }
 
 INSTANTIATE_TEST_SUITE_P(Cells, StepperTest, ::testing::Values("lstm", "gru"));

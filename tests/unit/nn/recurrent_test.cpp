@@ -108,6 +108,42 @@ TYPED_TEST(RecurrentLayer, StreamedEvalStateRunsTheSequenceOneStepAtATime) {
   EXPECT_GT(std::fabs(fresh[0] - window(y, n, T, H, 1, 1)[0]), 1e-4);
 }
 
+// A gate product (what src/infer supplies for pruned gate matrices) replaces both GEMMs of a
+// one-sample, one-step forward: here a plain matrix-vector loop that counts its calls.
+struct CountingProduct final : GateProduct {
+  const float* w;
+  int64_t rows, cols;
+  mutable int calls = 0;
+  CountingProduct(const float* w, int64_t rows, int64_t cols) : w(w), rows(rows), cols(cols) {}
+  void add_product(const float* x, float* a) const override {
+    ++calls;
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t c = 0; c < cols; ++c) a[r] += w[r * cols + c] * x[c];
+  }
+};
+
+TYPED_TEST(RecurrentLayer, GateProductsReplaceTheGemmsOfOneStep) {
+  constexpr int64_t T = 4, I = 3, H = 5;
+  BoundRecurrent<TypeParam> whole(T, I, H, 1), step(1, I, H, 1);
+  Rng rng(13);
+  whole.layer.init(whole.ps, rng);
+  std::copy(whole.ps.values().begin(), whole.ps.values().end(), step.ps.values().begin());
+  const auto x = random_vector(T * I, rng, -2.0, 2.0);
+  std::vector<float> y(T * H), yt(H);
+  whole.layer.forward(whole.ps, x.data(), y.data(), 1, {Mode::kEval});
+  const int64_t g = step.ps.entry(0).shape[0];
+  const CountingProduct ih(step.ps.value(0), g, I), hh(step.ps.value(1), g, H);
+  step.layer.set_gate_products(&ih, &hh);
+  step.layer.stream_state(true);
+  step.layer.reset_state();
+  for (int64_t t = 0; t < T; ++t) {
+    step.layer.forward(step.ps, x.data() + t * I, yt.data(), 1, {Mode::kEval});
+    expect_near_all(yt, window(y, 1, T, H, t, 1), 1e-6, 1e-5, "step " + std::to_string(t));
+  }
+  EXPECT_EQ(ih.calls, T);
+  EXPECT_EQ(hh.calls, T);  // the first step too: the streamed state is zero, not skipped
+}
+
 TYPED_TEST(RecurrentLayer, GradientsFromACarriedStateMatchFiniteDifferences) {
   constexpr int64_t n = 2, T = 3, I = 3, H = 2;
   BoundRecurrent<TypeParam> b(T, I, H, n);
