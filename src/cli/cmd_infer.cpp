@@ -193,7 +193,12 @@ void report(const InferArgs& a, const infer::InferenceModel& m, const Inputs& in
 }
 
 void run_infer(const InferArgs& a) {
-  if (a.generate.prompt) return run_generate(a.model, a.generate, a.threads);
+  if (a.generate.prompt) {
+    GenerateArgs g = a.generate;
+    g.kernels = a.kernels;
+    g.threads = a.threads;
+    return run_generate(a.model, g);
+  }
   // A usage error, as CLI11 reports a missing option (--prompt is the other way to run).
   if (a.input.empty()) throw CLI::RequiredError("--input");
   SCULPT_CHECK(a.batch >= 1, ConfigError, "--batch must be at least 1", "--batch");
@@ -241,7 +246,9 @@ void add_infer(CLI::App& app) {
                   "features (name or index; -1: the last)")
       ->capture_default_str();
   sub->add_option("--batch,-b", args->batch, "Samples per forward pass")->capture_default_str();
-  sub->add_option("--kernels", args->kernels, "auto | dense | sparse")
+  sub->add_option("--kernels", args->kernels,
+                  "auto | dense | sparse (linear and convolution layers; with --prompt the "
+                  "recurrent gate matrices)")
       ->check(CLI::IsMember({"auto", "dense", "sparse"}))
       ->capture_default_str();
   sub->add_option("--threads,-t", args->threads, "Threads (default: all cores)");

@@ -37,9 +37,9 @@ infer::GenerateOptions checked_generate_options(const GenerateArgs& a) {
 
 }  // namespace
 
-void run_generate(const std::string& model, const GenerateArgs& a, int threads) {
+void run_generate(const std::string& model, const GenerateArgs& a) {
   const infer::GenerateOptions options = checked_generate_options(a);
-  set_threads(threads, "--threads");
+  set_threads(a.threads, "--threads");
   const infer::ExportModel exported = infer::read_export(model);
   SCULPT_CHECK(exported.header.vocabulary.has_value(), ConfigError,
                fmt::format("{} has no vocabulary: --prompt needs a text model", model), "--prompt",
@@ -48,7 +48,7 @@ void run_generate(const std::string& model, const GenerateArgs& a, int threads) 
                "data with --input");
   const data::Vocabulary& vocab = *exported.header.vocabulary;
   const std::vector<int32_t> prompt = vocab.encode(*a.prompt, "--prompt");
-  infer::InferenceModel m = infer::InferenceModel::from_export(exported, {.max_batch = 1}, model);
+  infer::InferenceModel m = infer::InferenceModel::from_export(exported, {a.kernels, 1}, model);
 
   using Clock = std::chrono::steady_clock;
   const auto t0 = Clock::now();
