@@ -65,6 +65,29 @@ name = "tiny"
 """
 
 
+# A character LSTM on a few lines of text: the export with a vocabulary.
+TEXT_RECIPE = """[data]
+source = "text"
+path = "{text}"
+steps = 8
+[[model.layers]]
+type = "embedding"
+dim = 4
+[[model.layers]]
+type = "lstm"
+hidden = 6
+[[model.layers]]
+type = "linear"
+out = 0
+[train]
+epochs = 1
+batch_size = 8
+[output]
+dir = "{runs}"
+name = "text"
+"""
+
+
 def train_and_export(sculpt, work):
     csv = work / "tiny.csv"
     write(csv, tiny_csv())
@@ -77,12 +100,17 @@ def train_and_export(sculpt, work):
     run("export", "-c", rundir, "-o", work / "dense.sculpt", "--format", "dense")
     run("export", "-c", rundir, "-o", work / "csr-fp16.sculpt", "--format", "sparse", "--fp16")
     run("export", "-c", work / "pruned", "-o", work / "bitmask.sculpt")
+    write(work / "text.txt", "the cat sat on the mat, the dog sat on the log. " * 20)
+    write(work / "text.toml", TEXT_RECIPE.format(text=work / "text.txt", runs=work / "text-runs"))
+    run("train", "-q", "--recipe", work / "text.toml")
+    run("export", "-c", next((work / "text-runs").iterdir()), "-o", work / "text.sculpt")
     return {
         "checkpoint": (rundir / "checkpoints" / "last.safetensors").read_bytes(),
         "pruned": (work / "pruned" / "checkpoints" / "last.safetensors").read_bytes(),
         "dense": (work / "dense.sculpt").read_bytes(),
         "csr": (work / "csr-fp16.sculpt").read_bytes(),
         "bitmask": (work / "bitmask.sculpt").read_bytes(),
+        "text": (work / "text.sculpt").read_bytes(),
     }
 
 
@@ -225,7 +253,14 @@ def checkpoint_files(ck, pruned):
     return seeds, bad
 
 
-def export_files(dense, csr, bitmask):
+def damaged_vocabulary(text):
+    """The text model's export with its vocabulary's symbols out of order (a valid checksum)."""
+    header, data = export_parts(text)
+    header["vocabulary"]["symbols"] = header["vocabulary"]["symbols"][::-1]
+    return export_bytes(header, data)
+
+
+def export_files(dense, csr, bitmask, text):
     header, data = export_parts(dense)
     bad = {"truncated.sculpt": dense[: len(dense) // 2],
            "wrong-magic.sculpt": b"SCULPTXX" + dense[8:],
@@ -249,15 +284,18 @@ def export_files(dense, csr, bitmask):
     h["surprise"] = 1
     h["data_bytes"] = 1e300
     bad["float-size.sculpt"] = export_bytes(h, data)
-    seeds = {"dense.sculpt": dense, "csr-fp16.sculpt": csr, "bitmask.sculpt": bitmask}
+    bad["vocabulary.sculpt"] = damaged_vocabulary(text)
+    seeds = {"dense.sculpt": dense, "csr-fp16.sculpt": csr, "bitmask.sculpt": bitmask,
+             "text-lstm.sculpt": text}
     seeds.update({k: bad[k] for k in ("newer-version.sculpt", "huge-shape.sculpt")})
     return seeds, bad
 
 
-def model_export_files(dense, csr, bitmask):
+def model_export_files(dense, csr, bitmask, text):
     """Headers of exports (the JSON the model is built from), and a few layer lists more."""
     seeds = {name + ".json": json.dumps(export_parts(b)[0]).encode()
-             for name, b in (("dense", dense), ("csr-fp16", csr), ("bitmask", bitmask))}
+             for name, b in (("dense", dense), ("csr-fp16", csr), ("bitmask", bitmask),
+                             ("text-lstm", text))}
     base = {"format": "sculpt-model", "version": 1, "task": "classification",
             "normalize": {"mean": 0.25, "std": 0.5}, "input_format": "idx", "info": {},
             "tensors": [], "data_bytes": 0}
@@ -342,10 +380,10 @@ def main():
     store("csv", *csv_files())
     store("recipe", *recipe_files())
     store("checkpoint", *checkpoint_files(made["checkpoint"], made["pruned"]))
-    store("export", *export_files(made["dense"], made["csr"], made["bitmask"]))
+    exports = (made["dense"], made["csr"], made["bitmask"], made["text"])
+    store("export", *export_files(*exports))
     # Model targets: seeds only (their hostile inputs are tested through the files above).
-    store("model_export", *model_export_files(made["dense"], made["csr"], made["bitmask"]),
-          bad_tests=False)
+    store("model_export", *model_export_files(*exports), bad_tests=False)
     store("model_recipe", *model_recipe_files(made["checkpoint"]), bad_tests=False)
 
 

@@ -2,9 +2,11 @@
 // tensor data): the header decoded as decode_export decodes it, the layers made, bound and
 // declared with every size limit checked before any allocation (kMaxTensorNumel per layer
 // output and parameter, kMaxModelParams, kMaxActivationFloats for a batch of one). A small
-// enough model is then built for real, as infer::InferenceModel::from_export builds it from the file
-// (zero weights: every Linear and Conv2d runs on the sparse kernels), and runs one sample.
+// enough model is then built for real, as infer::InferenceModel::from_export builds it from the
+// file (zero weights: every Linear and Conv2d runs on the sparse kernels), and runs one sample; a
+// text model (a header with a vocabulary) also generates two tokens, one step at a time.
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -34,9 +36,15 @@ void build_model(std::string_view json) {
   if (params.num_params() > kBuildParams || plan.reserve_floats(1, 1) > kBuildFloats) return;
   for (const ParamEntry& e : params.entries())
     m.tensors.push_back({e.name, e.shape, std::vector<float>(size_t(e.size), 0.0f)});
-  infer::InferenceModel model = infer::InferenceModel::from_export(m, {.kernels = "auto", .max_batch = 1}, where);
+  infer::InferenceModel model =
+      infer::InferenceModel::from_export(m, {.kernels = "auto", .max_batch = 1}, where);
   const std::vector<float> logits = model.predict(std::vector<float>(size_t(model.input_size())));
   if (int64_t(logits.size()) != model.outputs()) std::abort();
+  if (!m.header.vocabulary) return;
+  model.start();  // ConfigError when its layers do not run position by position
+  const std::span<const float> step = model.step(0);
+  if (int64_t(step.size()) != m.header.vocabulary->size()) std::abort();
+  model.step(1 % int32_t(step.size()));
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 // images or CSV rows. With labels (an IDX labels file, found next to the images or given, or a
 // CSV column beyond the model's features) it prints the accuracy (or the mean squared error);
 // without, the predictions, one line per sample (also written to --out as CSV).
+// `sculpt infer M --prompt TEXT [--tokens N] [--temperature T] [--seed S]` generates text with a
+// text model instead (infer_generate.cpp).
 #include <fmt/format.h>
 
 #include <chrono>
@@ -14,6 +16,7 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "cli/infer_generate.h"
 #include "cli/output_guard.h"
 #include "cli/verb.h"
 #include "core/error.h"
@@ -39,6 +42,7 @@ struct InferArgs {
   int64_t batch = 256;
   int threads = 0;
   bool force = false;
+  GenerateArgs generate;
 };
 
 struct Inputs {
@@ -189,6 +193,14 @@ void report(const InferArgs& a, const infer::InferenceModel& m, const Inputs& in
 }
 
 void run_infer(const InferArgs& a) {
+  if (a.generate.prompt) {
+    GenerateArgs g = a.generate;
+    g.kernels = a.kernels;
+    g.threads = a.threads;
+    return run_generate(a.model, g);
+  }
+  // A usage error, as CLI11 reports a missing option (--prompt is the other way to run).
+  if (a.input.empty()) throw CLI::RequiredError("--input");
   SCULPT_CHECK(a.batch >= 1, ConfigError, "--batch must be at least 1", "--batch");
   set_threads(a.threads, "--threads");
   if (!a.out.empty())
@@ -220,9 +232,13 @@ void run_infer(const InferArgs& a) {
 
 void add_infer(CLI::App& app) {
   const auto [sub, args] = add_verb<InferArgs>(
-      app, "infer", "Run an exported model on IDX images or CSV rows", run_infer);
-  sub->add_option("--model,-m", args->model, "Export file (sculpt export)")->required();
-  sub->add_option("--input,-i", args->input, "IDX images (.gz or not) or a CSV file")->required();
+      app, "infer",
+      "Run an exported model on IDX images or CSV rows (--input), or generate text from a "
+      "prompt with a text model (--prompt)",
+      run_infer);
+  sub->add_option("model,--model,-m", args->model, "Export file (sculpt export)")->required();
+  CLI::Option* input =
+      sub->add_option("--input,-i", args->input, "IDX images (.gz or not) or a CSV file");
   sub->add_option("--labels", args->labels,
                   "IDX labels (default: the *-labels-idx1-* file next to the images, if any)");
   sub->add_option("--target", args->target,
@@ -230,12 +246,26 @@ void add_infer(CLI::App& app) {
                   "features (name or index; -1: the last)")
       ->capture_default_str();
   sub->add_option("--batch,-b", args->batch, "Samples per forward pass")->capture_default_str();
-  sub->add_option("--kernels", args->kernels, "auto | dense | sparse")
+  sub->add_option("--kernels", args->kernels,
+                  "auto | dense | sparse (linear and convolution layers; with --prompt the "
+                  "recurrent gate matrices)")
       ->check(CLI::IsMember({"auto", "dense", "sparse"}))
       ->capture_default_str();
   sub->add_option("--threads,-t", args->threads, "Threads (default: all cores)");
   sub->add_option("--out,-o", args->out, "Write the predictions to this CSV file");
   add_force_flag(sub, args->force);
+  GenerateArgs& g = args->generate;
+  sub->add_option("--prompt,-p", g.prompt,
+                  "Text model: the text to continue; prints it and the generated text")
+      ->excludes(input);
+  sub->add_option("--tokens,-n", g.tokens,
+                  "With --prompt: tokens to generate (characters, or bytes for a byte model)")
+      ->capture_default_str();
+  sub->add_option("--temperature", g.temperature,
+                  "With --prompt: sample from softmax(logits / T); 0: the likeliest token")
+      ->capture_default_str();
+  sub->add_option("--seed", g.seed, "With --prompt: the sampling seed (same seed, same text)")
+      ->capture_default_str();
 }
 
 }  // namespace sculpt::cli

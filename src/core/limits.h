@@ -35,6 +35,11 @@ inline constexpr int64_t kMaxThreads = 256;
 // CPU run, and small enough that step arithmetic (and a double holding a step) stays exact.
 inline constexpr int64_t kMaxSteps = int64_t{1} << 40;
 
+// Most tokens one generation may produce (`sculpt infer --tokens`): about a megabyte of text,
+// far beyond a useful sample from a character model, and a bound on the time a typo can cost.
+inline constexpr int64_t kMaxGenerateTokens = int64_t{1} << 20;
+inline constexpr const char* kMaxGenerateText = "1,048,576";
+
 // Text inputs are read whole; these cap what a reader takes from a file, a pipe or a device.
 inline constexpr int64_t kMaxRecipeBytes = int64_t{1} << 20;  // 1 MiB
 inline constexpr int64_t kMaxCsvBytes = int64_t{1} << 28;     // 256 MiB

@@ -120,32 +120,57 @@ std::string encode_utf8(char32_t c) {
   return s;
 }
 
+namespace {
+
+// "the model knows ' !,.?abc...' (73 characters)": a vocabulary's characters, for a hint; a long
+// one is cut after the first 100. Control characters are shown as their escapes.
+std::string known_characters(const std::vector<char32_t>& chars) {
+  constexpr size_t kShown = 100;
+  std::string list;
+  for (size_t i = 0; i < chars.size() && i < kShown; ++i) {
+    if (chars[i] == U'\n')
+      list += "\\n";
+    else if (chars[i] == U'\t')
+      list += "\\t";
+    else if (chars[i] >= 0x20)
+      list += encode_utf8(chars[i]);
+  }
+  return fmt::format(
+      "the model knows '{}'{} ({} characters); a byte model (data.vocabulary = "
+      "\"byte\") takes any text",
+      list, chars.size() > kShown ? "..." : "", chars.size());
+}
+
+}  // namespace
+
 std::vector<int32_t> Vocabulary::encode(const std::string& text, const std::string& what) const {
   std::vector<int32_t> ids;
   if (kind_ == TextVocabulary::kByte) {
     for (const char ch : text) ids.push_back(static_cast<unsigned char>(ch));
     return ids;
   }
-  for (const char32_t c : decode_utf8(text, what)) {
+  const std::vector<char32_t> code_points = decode_utf8(text, what);
+  for (size_t i = 0; i < code_points.size(); ++i) {
+    const char32_t c = code_points[i];
     const auto it = std::lower_bound(chars_.begin(), chars_.end(), c);
     SCULPT_CHECK(it != chars_.end() && *it == c, DataError,
-                 fmt::format("{} has the character '{}' (U+{:04X}), which the model's vocabulary "
-                             "of {} characters does not",
-                             what, encode_utf8(c), static_cast<uint32_t>(c), chars_.size()),
-                 "", "use only characters of the training text");
+                 fmt::format("{} has the character '{}' (U+{:04X}) at position {} (counting "
+                             "characters from 0), which the model's vocabulary does not have",
+                             what, encode_utf8(c), static_cast<uint32_t>(c), i),
+                 "", known_characters(chars_));
     ids.push_back(static_cast<int32_t>(it - chars_.begin()));
   }
   return ids;
 }
 
+std::string Vocabulary::token_text(int32_t id) const {
+  if (kind_ == TextVocabulary::kByte) return std::string(1, static_cast<char>(id));
+  return encode_utf8(chars_.at(static_cast<size_t>(id)));
+}
+
 std::string Vocabulary::decode(const std::vector<int32_t>& ids) const {
   std::string out;
-  for (const int32_t id : ids) {
-    if (kind_ == TextVocabulary::kByte)
-      out += static_cast<char>(id);
-    else
-      out += encode_utf8(chars_.at(static_cast<size_t>(id)));
-  }
+  for (const int32_t id : ids) out += token_text(id);
   return out;
 }
 

@@ -11,6 +11,7 @@
 
 #include "core/error.h"
 #include "core/limits.h"
+#include "data/text.h"
 #include "infer/export_detail.h"
 #include "infer/export_format.h"
 #include "sparse/half.h"
@@ -164,6 +165,41 @@ ExportTensor decode_tensor(const json& jt, std::string_view data, uint64_t& expe
   return t;
 }
 
+// The vocabulary of a text model: its kind, a char vocabulary's symbols (UTF-8, strictly
+// ascending code points), and its size against the model: input [steps], outputs steps x size.
+data::Vocabulary decode_vocabulary(const json& v, const ExportHeader& h, const std::string& where) {
+  const auto fail = [&](const std::string& msg) {
+    throw DataError("the vocabulary " + msg, where, "the file is damaged; export the model again");
+  };
+  if (!v.is_object() || !v.at("kind").is_string()) fail("is not an object with a kind");
+  const std::string kind = v.at("kind").get<std::string>();
+  data::Vocabulary out(data::TextVocabulary::kByte, {});
+  if (kind == "char") {
+    const json& symbols = v.at("symbols");
+    if (!symbols.is_string()) fail("symbols are not a string");
+    std::vector<char32_t> chars;
+    try {
+      chars = data::decode_utf8(symbols.get<std::string>(), "its symbol string");
+    } catch (const DataError& e) {
+      fail("is damaged: " + e.message());
+    }
+    if (chars.empty()) fail("has no symbols");
+    for (size_t i = 1; i < chars.size(); ++i)
+      if (chars[i] <= chars[i - 1])
+        fail(fmt::format("symbols are not in code-point order (U+{:04X} after U+{:04X})",
+                         uint32_t(chars[i]), uint32_t(chars[i - 1])));
+    out = data::Vocabulary(data::TextVocabulary::kChar, std::move(chars));
+  } else if (kind != "byte" || v.contains("symbols")) {
+    fail(kind == "byte" ? "of bytes lists symbols" : "kind '" + kind + "' is not char or byte");
+  }
+  if (h.input.size() != 1 || h.outputs != mul_sat(h.input[0], out.size()))
+    fail(
+        fmt::format("of {} symbols does not fit the model: input [{}], {} outputs (a text model "
+                    "predicts one of its symbols at each input position)",
+                    out.size(), fmt::join(h.input, ", "), h.outputs));
+  return out;
+}
+
 ExportHeader decode_header(const json& j, const std::string& where) {
   ExportHeader h;
   SCULPT_CHECK(j.at("format").get<std::string>() == "sculpt-model", DataError,
@@ -193,6 +229,7 @@ ExportHeader decode_header(const json& j, const std::string& where) {
     h.spec.layers.push_back(std::move(s));
   }
   h.info = j.at("info").get<std::map<std::string, std::string>>();
+  if (j.contains("vocabulary")) h.vocabulary = decode_vocabulary(j.at("vocabulary"), h, where);
   return h;
 }
 

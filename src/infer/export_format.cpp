@@ -12,6 +12,7 @@
 
 #include "core/error.h"
 #include "core/limits.h"
+#include "data/text.h"
 #include "infer/export_detail.h"
 #include "io/atomic_file.h"
 #include "sparse/half.h"
@@ -82,6 +83,14 @@ void encode_tensor(std::string& out, const ExportTensor& t, Encoding e, bool fp1
     if (v[i] != 0.0f) put_value(out, v[i], fp16);
 }
 
+// {"kind": "char", "symbols": "<the code points in order, as UTF-8>"} or {"kind": "byte"}.
+json vocabulary_json(const data::Vocabulary& v) {
+  if (v.kind() == data::TextVocabulary::kByte) return {{"kind", "byte"}};
+  std::string symbols;
+  for (const char32_t c : v.chars()) symbols += data::encode_utf8(c);
+  return {{"kind", "char"}, {"symbols", symbols}};
+}
+
 json header_json(const ExportModel& m, const std::vector<StoredInfo>& stored, uint64_t data_bytes) {
   const ExportHeader& h = m.header;
   json layers = json::array();
@@ -105,17 +114,19 @@ json header_json(const ExportModel& m, const std::vector<StoredInfo>& stored, ui
     tensors.push_back(t);
     offset += s.bytes;
   }
-  return {{"format", "sculpt-model"},
-          {"version", kExportVersion},
-          {"input", h.input},
-          {"task", h.task},
-          {"outputs", h.outputs},
-          {"normalize", {{"mean", h.norm_mean}, {"std", h.norm_std}}},
-          {"input_format", h.input_format},
-          {"layers", layers},
-          {"info", h.info},
-          {"tensors", tensors},
-          {"data_bytes", data_bytes}};
+  json j = {{"format", "sculpt-model"},
+            {"version", kExportVersion},
+            {"input", h.input},
+            {"task", h.task},
+            {"outputs", h.outputs},
+            {"normalize", {{"mean", h.norm_mean}, {"std", h.norm_std}}},
+            {"input_format", h.input_format},
+            {"layers", layers},
+            {"info", h.info},
+            {"tensors", tensors},
+            {"data_bytes", data_bytes}};
+  if (h.vocabulary) j["vocabulary"] = vocabulary_json(*h.vocabulary);
+  return j;
 }
 
 }  // namespace

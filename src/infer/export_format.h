@@ -10,16 +10,20 @@
 //   csr      the tensor as a [shape[0], numel/shape[0]] matrix: u32 row pointers (rows + 1),
 //            column indices (u16 when the width is at most 65536, else u32), nnz values
 //   bitmask  ceil(numel/8) bytes, bit i (LSB first) set when entry i is stored, then nnz values
-// with values in fp32 or fp16. The CRC32 (zlib's) covers every byte before it.
+// with values in fp32 or fp16. The CRC32 (zlib's) covers every byte before it. A text model's
+// header also holds its vocabulary (token id <-> character or byte), for generation; the field
+// is optional, so it came without a version change (older readers ignore it).
 #pragma once
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/shape.h"
+#include "data/vocabulary.h"
 #include "nn/model.h"
 
 namespace sculpt::infer {
@@ -43,6 +47,9 @@ struct ExportHeader {
   float norm_mean = 0.0f, norm_std = 1.0f;
   std::string input_format;  // what the training data was: "idx" (pixels / 255) or "csv"
   std::map<std::string, std::string> info;  // provenance: source checkpoint, accuracy, ...
+  // A text model (input [steps] token ids, outputs steps x vocabulary size): its characters or
+  // bytes. Absent for every other model, and in exports written before it was stored.
+  std::optional<data::Vocabulary> vocabulary;
 };
 
 // One parameter tensor, decoded to fp32 (pruned entries are exact zeros).
@@ -83,7 +90,8 @@ EncodedExport encode_export(const ExportModel& m, const ExportOptions& options);
 
 // Decodes and validates a whole file image: magic, version (a newer one is refused by name),
 // declared sizes against the file size (truncation), the CRC32 (corruption), the header's
-// fields, and every tensor's encoding (row pointers, column indices in range and ascending,
+// fields, the vocabulary (kind, symbols valid UTF-8 in code-point order, its size against the
+// outputs), and every tensor's encoding (row pointers, column indices in range and ascending,
 // bit counts). Throws DataError naming `where` and the problem; nothing is returned unless
 // everything checks out. `stored`, when given, receives how each tensor was stored.
 ExportModel decode_export(std::string_view bytes, const std::string& where,

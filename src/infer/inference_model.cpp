@@ -9,64 +9,18 @@
 #include <omp.h>
 
 #include <algorithm>
-#include <optional>
 
 #include "core/error.h"
 #include "core/limits.h"
 #include "core/tensor.h"
+#include "infer/inference_impl.h"
 #include "infer/sparse_layer.h"
 #include "kernels/gemm.h"
 #include "kernels/im2col.h"
 #include "kernels/transpose.h"
-#include "nn/model.h"
 #include "nn/registry.h"
-#include "sparse/csr.h"
-#include "sparse/windowed.h"
 
 namespace sculpt::infer {
-
-struct InferenceModel::Impl {
-  enum class Layout { kSample, kFeature, kAny };
-
-  struct Step {
-    enum class Kind { kLayer, kSparseLinear, kSparseConv, kTranspose } kind = Kind::kLayer;
-    nn::Layer* layer = nullptr;  // kLayer
-    sparse::Csr csr;             // sparse kinds
-    sparse::Windowed windowed;   // a sparse Linear's batch-1 layout, when it is the faster one
-    const float* bias = nullptr;
-    const float* weight = nullptr;  // a dense Linear's [out, in]: batch 1 runs kernels::gemv
-    sparse::Act act = sparse::Act::kNone;
-    kernels::ConvGeometry geom;  // kSparseConv
-    int64_t in = 0, out = 0;     // per-sample sizes
-    Layout layout = Layout::kSample;
-  };
-
-  infer::ExportHeader header;
-  std::vector<std::unique_ptr<nn::Layer>> layers;
-  ParamStore params;
-  std::vector<Step> steps;
-  std::vector<InferenceLayer> info;
-  int64_t input_size = 0, max_batch = 0, widest = 0;
-  AlignedVector<float> buf_a, buf_b, cols;  // ping-pong activations; im2col per thread
-  int64_t col_size = 0;                     // floats per thread in `cols`
-  int col_threads = 1;                      // threads `cols` has room for (set at load)
-
-  // A graph (layers that name their inputs) runs as an nn::Model, its sparse Linear and Conv2d
-  // layers on SparseLayer; a chain runs the planned steps below.
-  std::optional<nn::Model> graph;
-
-  void build(const infer::ExportModel& m, const InferenceOptions& o, const std::string& where);
-  void build_graph(const infer::ExportModel& m, const InferenceOptions& o,
-                   const std::string& where);
-  // The parts of build, in order: the layers from the header's spec (their input shapes
-  // returned), the buffers' size against the limit, the tensors into the parameters, and the
-  // steps: which layers run on the dense or sparse kernels, with a ReLU fused.
-  std::vector<Shape> build_layers(const std::string& where);
-  void check_buffers(const std::string& where) const;
-  void load_tensors(const infer::ExportModel& m, const std::string& where);
-  void plan_steps(const std::vector<Shape>& ins, const InferenceOptions& o);
-  void run_step(const Step& s, const float* x, float* y, int64_t n);
-};
 
 void InferenceModel::Impl::build(const infer::ExportModel& m, const InferenceOptions& o,
                                  const std::string& where) {
@@ -74,6 +28,8 @@ void InferenceModel::Impl::build(const infer::ExportModel& m, const InferenceOpt
                "unknown kernels '" + o.kernels + "'", "kernels", "auto, dense or sparse");
   SCULPT_CHECK(o.max_batch >= 1, ConfigError, "max_batch must be at least 1", "max_batch");
   header = m.header;
+  this->where = where;
+  kernels = o.kernels;
   max_batch = o.max_batch;
   input_size = numel(header.input);
   const bool is_graph = std::any_of(header.spec.layers.begin(), header.spec.layers.end(),

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -69,6 +70,16 @@ class InferenceModel {
   // The predicted class per sample: argmax of the logits (binary: logit > 0). Regression
   // models have no classes (ConfigError).
   std::vector<int32_t> classify(const std::vector<float>& x);
+
+  // Generation with a text model (token ids in, a recurrent layer carrying the sequence;
+  // stepper.h): start() zeroes the state; feed() runs tokens one at a time, each from the state
+  // the one before left, and returns the logits after the last (valid until the next call; a
+  // first feed without start() starts from zero); step(t) feeds one. The logits are those
+  // predict() gives at the same position of a window holding the same tokens. ConfigError when
+  // the model is no text model, DataError for an id the embedding does not have.
+  void start();
+  std::span<const float> feed(std::span<const int32_t> tokens);
+  std::span<const float> step(int32_t token);
 
   const infer::ExportHeader& header() const;
   const Shape& input_shape() const;

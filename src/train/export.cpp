@@ -12,6 +12,7 @@ namespace {
 
 std::string input_format(DataSource source) {
   if (source == DataSource::kCsv) return "csv";
+  if (source == DataSource::kText) return "text";
   return synthetic(source) ? "raw" : "idx";
 }
 
@@ -41,6 +42,7 @@ ExportSource export_from_trainer(const Trainer& t, const std::string& source, bo
             {"recipe", to_toml(r)},
             {"epoch", std::to_string(t.epoch())},
             {"writer", "sculpt 0.1.0"}};
+  if (r.data.source == DataSource::kText) h.vocabulary = sp.vocabulary;
 
   // The parameter order of the (possibly smaller) model: what a loader declares.
   nn::Model small = nn::Model::build(h.spec, h.input);

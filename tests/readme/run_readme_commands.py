@@ -60,6 +60,15 @@ EXCLUDED = {
     "build/release/sculpt-infer-example":
         "names the built example binary in prose (it takes a model and images); the export "
         "integration test runs it",
+    "build/release/sculpt train -r recipes/char-lstm.toml --set train.epochs=1 "
+    "--set data.limit_train=10000 --out runs/char-lstm":
+        "a character LSTM on fortunes: minutes of training for one generation example; "
+        "GenerateCli (tests/integration/generate_cli_test.cpp) trains, exports and generates "
+        "from a small character model the same way",
+    "build/release/sculpt export --checkpoint runs/char-lstm":
+        "exports the char-lstm run above, which is not trained here",
+    "build/release/sculpt infer runs/char-lstm/model.sculpt*":
+        "generates from the char-lstm export above, which is not made here",
     "build/release/sculpt-train-example*":
         "the example binary, not the CLI this harness runs; the TrainExample integration test "
         "runs it with these arguments on a Fashion-MNIST subset",

@@ -70,7 +70,7 @@ void Gru::forward(ParamStore& ps, const float* x, float* y, int64_t n, const Pas
     project_state(ps, y, n, t, gh_.data(), g3);
     step_units(n, t, y);
   }
-  if (pass.mode == Mode::kTrain) keep_state(n, y, nullptr);
+  if (keeps_state(pass)) keep_state(n, y, nullptr);
 }
 
 void Gru::backward(ParamStore& ps, const float* x, const float* y, const float* dy, float* dx,

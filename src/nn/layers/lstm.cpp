@@ -65,7 +65,7 @@ void Lstm::forward(ParamStore& ps, const float* x, float* y, int64_t n, const Pa
     project_state(ps, y, n, t, act_.data() + t * g4, T * g4);
     step_cells(ps, n, t, y);
   }
-  if (pass.mode == Mode::kTrain) keep_state(n, y, cells_.data());
+  if (keeps_state(pass)) keep_state(n, y, cells_.data());
 }
 
 void Lstm::backward(ParamStore& ps, const float* x, const float* y, const float* dy, float* dx,

@@ -67,7 +67,7 @@ void Recurrent::start_state(int64_t n, const Pass& pass) {
   SCULPT_CHECK(
       n <= max_batch_, ConfigError,
       fmt::format("layer '{}' ({}): batch {} exceeds the reserved size", name(), kind(), n));
-  carried_ = carry_ && pass.mode == Mode::kTrain;
+  carried_ = pass.mode == Mode::kTrain ? carry_ : stream_;
   if (carried_)
     std::copy_n(state_last_.data(), n * parts_ * hidden_, state0_.data());
   else
@@ -86,6 +86,10 @@ void Recurrent::keep_state(int64_t n, const float* y, const float* rest) {
 void Recurrent::project_inputs(ParamStore& ps, const float* x, int64_t rows, float* a) const {
   const int64_t g = blocks_ * hidden_;
   const float* b_ih = ps.value(b_ih_);
+  if (rows == 1 && ih_product_) {
+    std::copy_n(b_ih, g, a);
+    return ih_product_->add_product(x, a);
+  }
   kernels::gemm(false, true, rows, g, in_features_, 1.0f, x, in_features_, ps.value(w_ih_),
                 in_features_, 0.0f, a, g);
   for (int64_t r = 0; r < rows; ++r)
@@ -98,6 +102,7 @@ void Recurrent::project_state(ParamStore& ps, const float* y, int64_t n, int64_t
   if (t == 0 && !carried_) return;  // h_0 = 0
   const float* hp = t == 0 ? state0_.data() : y + (t - 1) * h;
   const int64_t ldh = t == 0 ? parts_ * h : steps_ * h;
+  if (n == 1 && steps_ == 1 && hh_product_) return hh_product_->add_product(hp, a);
   kernels::gemm(false, true, n, g, h, 1.0f, hp, ldh, ps.value(w_hh_), h, 1.0f, a, lda);
 }
 

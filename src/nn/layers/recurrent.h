@@ -11,7 +11,9 @@
 // State: zero at the start of each batch, unless carry_state(true): then a training batch starts
 // from the state the previous training batch left in the same sample slot (truncated
 // backpropagation through time over consecutive windows; no gradient flows into the carried
-// state). Per sample the state is P*H values: h, then (LSTM) c.
+// state). With stream_state(true) an eval forward does the same: it starts from the state the
+// previous eval forward left and keeps its own (generation, one step at a time: infer/stepper.h).
+// Per sample the state is P*H values: h, then (LSTM) c.
 #pragma once
 
 #include <cstdint>
@@ -22,6 +24,14 @@
 #include "nn/layer.h"
 
 namespace sculpt::nn {
+
+// A gate matrix's product at batch 1 as another runtime computes it (src/infer: CSR kernels for
+// a pruned weight): a += W x over the layer's G*H gate rows.
+class GateProduct {
+ public:
+  virtual ~GateProduct() = default;
+  virtual void add_product(const float* x, float* a) const = 0;
+};
 
 class Recurrent : public Layer {
  public:
@@ -47,7 +57,15 @@ class Recurrent : public Layer {
   int64_t scratch_floats(int64_t max_batch, int threads) const override;
 
   void carry_state(bool on) { carry_ = on; }
+  // Eval forwards continue from the state the last one left (training batches are unaffected).
+  void stream_state(bool on) { stream_ = on; }
   void reset_state();
+  // Forwards of one sample and one step compute W_ih x and W_hh h with these instead of the
+  // dense GEMMs (nullptr: the GEMM). Not owned.
+  void set_gate_products(const GateProduct* ih, const GateProduct* hh) {
+    ih_product_ = ih;
+    hh_product_ = hh;
+  }
   // The state the next carried forward starts from: [n, P*H] (n <= the reserved batch).
   void set_state(const float* state, int64_t n);
   // The state the next carried forward starts from: [max_batch, P*H], P*H = state_width().
@@ -55,9 +73,11 @@ class Recurrent : public Layer {
   int64_t state_width() const { return parts_ * hidden_; }
 
  protected:
-  // Before a forward: state0_ from the carried state (a training batch with carry_state on) or
-  // zeros; carried_ says which.
+  // Before a forward: state0_ from the carried state (a training batch with carry_state on, an
+  // eval one with stream_state on) or zeros; carried_ says which.
   void start_state(int64_t n, const Pass& pass);
+  // Whether a forward of this pass keeps its last state for the next (keep_state).
+  bool keeps_state(const Pass& pass) const { return pass.mode == Mode::kTrain || stream_; }
   // After a training forward: the state after the last step, h from y and (LSTM) c from
   // `rest` [n, T, H], is what the next batch carries.
   void keep_state(int64_t n, const float* y, const float* rest);
@@ -74,8 +94,10 @@ class Recurrent : public Layer {
   int64_t hidden_, steps_ = 0, in_features_ = 0;
   int blocks_, parts_;  // G gate blocks; P parts of the state
   size_t w_ih_ = 0, w_hh_ = 0, b_ih_ = 0, b_hh_ = 0;
-  bool carry_ = false, carried_ = false;  // carried_: the last forward started from state0_
+  bool carry_ = false, stream_ = false;
+  bool carried_ = false;  // the last forward started from state0_
   int64_t max_batch_ = 0;
+  const GateProduct *ih_product_ = nullptr, *hh_product_ = nullptr;
   AlignedVector<float> state0_;      // [max_batch, P*H]: the state the last forward started from
   AlignedVector<float> state_last_;  // [max_batch, P*H]: the state the last forward left
   AlignedVector<float> dstate_;      // [max_batch, P*H]: backward's gradient into step t - 1

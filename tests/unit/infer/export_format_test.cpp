@@ -17,10 +17,23 @@ namespace sculpt::infer {
 namespace {
 
 using testing::make_net;
+using testing::make_text_net;
 using testing::mlp_spec;
 
 ExportModel sample(double sparsity, uint64_t seed = 1) {
   return make_net(mlp_spec(), {1, 6, 6}, sparsity, seed).ex;
+}
+
+// A character LSTM with its vocabulary (a newline, a space, an accented letter and a CJK one
+// among them, so the symbols take 1 to 3 UTF-8 bytes), half of each weight matrix zero.
+ExportModel text_sample() {
+  ExportModel m = make_text_net("lstm", 7, 5, 2).ex;
+  for (ExportTensor& t : m.tensors)
+    if (t.shape.size() >= 2)
+      for (size_t i = 0; i < t.values.size(); i += 2) t.values[i] = 0.0f;
+  m.header.vocabulary = data::Vocabulary(data::TextVocabulary::kChar,
+                                         {U'\n', U' ', U'a', U'b', U'z', U'\u00e9', U'\u6c34'});
+  return m;
 }
 
 float through_half(float v) { return sparse::half_to_float(sparse::float_to_half(v)); }
@@ -110,6 +123,68 @@ TEST(ExportFormat, KeepsTheHeader) {
   EXPECT_EQ(b.info, a.info);
 }
 
+TEST(ExportFormat, KeepsATextModelsVocabulary) {
+  const ExportModel chars = text_sample();
+  const ExportModel back = decode_export(encode_export(chars, {"auto", true}).bytes, "mem");
+  ASSERT_TRUE(back.header.vocabulary.has_value());
+  EXPECT_EQ(*back.header.vocabulary, *chars.header.vocabulary);
+  EXPECT_EQ(back.header.vocabulary->decode({6, 1, 5, 0}), "\u6c34 \u00e9\n");
+  // The header alone (what a model is built from) has it too.
+  const std::string bytes = encode_export(chars, {}).bytes;
+  uint32_t len;
+  std::memcpy(&len, bytes.data() + 12, 4);
+  EXPECT_EQ(decode_export_header(bytes.substr(16, len), "mem").vocabulary, chars.header.vocabulary);
+
+  ExportModel bytes_model = make_text_net("gru", 256, 3, 4).ex;
+  bytes_model.header.vocabulary = data::Vocabulary(data::TextVocabulary::kByte, {});
+  const ExportModel b = decode_export(encode_export(bytes_model, {}).bytes, "mem");
+  ASSERT_TRUE(b.header.vocabulary.has_value());
+  EXPECT_EQ(b.header.vocabulary->kind(), data::TextVocabulary::kByte);
+  EXPECT_EQ(b.header.vocabulary->size(), 256);
+  // Models without one (every export before vocabularies were stored) read as before.
+  EXPECT_FALSE(decode_export(encode_export(sample(0.5), {}).bytes, "mem").header.vocabulary);
+}
+
+TEST(ExportFormat, RejectsADamagedVocabularyWithAValidChecksum) {
+  const std::string file = encode_export(text_sample(), {"auto", false}).bytes;
+  ASSERT_EQ(error_of(with_header(file, [](nlohmann::json&) {})), "no error");
+  struct Case {
+    const char* expect;
+    void (*edit)(nlohmann::json&);
+  };
+  const Case cases[] = {
+      {"kind 'word' is not char or byte",
+       [](nlohmann::json& j) { j["vocabulary"]["kind"] = "word"; }},
+      {"not an object with a kind", [](nlohmann::json& j) { j["vocabulary"] = "abc"; }},
+      {"not an object with a kind", [](nlohmann::json& j) { j["vocabulary"]["kind"] = 3; }},
+      {"missing a field", [](nlohmann::json& j) { j["vocabulary"].erase("symbols"); }},
+      {"symbols are not a string",
+       [](nlohmann::json& j) {
+         j["vocabulary"]["symbols"] = {1, 2};
+       }},
+      {"has no symbols", [](nlohmann::json& j) { j["vocabulary"]["symbols"] = ""; }},
+      {"not in code-point order (U+0061 after U+0062)",
+       [](nlohmann::json& j) { j["vocabulary"]["symbols"] = "\n bazxy"; }},
+      {"not in code-point order",
+       [](nlohmann::json& j) { j["vocabulary"]["symbols"] = "\n aabzy"; }},
+      {"of 6 symbols does not fit the model",
+       [](nlohmann::json& j) { j["vocabulary"]["symbols"] = "\n abyz"; }},
+      {"of 256 symbols does not fit the model",
+       [](nlohmann::json& j) {
+         j["vocabulary"] = {{"kind", "byte"}};
+       }},
+      {"of bytes lists symbols", [](nlohmann::json& j) { j["vocabulary"]["kind"] = "byte"; }},
+      {"does not fit the model",
+       [](nlohmann::json& j) {
+         j["input"] = {5, 1};
+       }},
+  };
+  for (const Case& c : cases) {
+    const std::string msg = error_of(with_header(file, c.edit));
+    EXPECT_NE(msg.find(c.expect), std::string::npos) << "expected '" << c.expect << "': " << msg;
+  }
+}
+
 TEST(ExportFormat, AutoStoresEachTensorInItsSmallestEncoding) {
   ExportModel m = sample(0.0);
   m.tensors.resize(3);
@@ -151,26 +226,29 @@ TEST(ExportFormat, WideMatricesUse32BitColumnIndices) {
 
 TEST(ExportFormat, EveryTruncationIsAClearError) {
   const std::string file = encode_export(sample(0.9), {}).bytes;
-  for (size_t len = 0; len < file.size(); ++len) {
-    const std::string msg = error_of(std::string_view(file).substr(0, len));
-    ASSERT_NE(msg, "no error") << "length " << len;
-  }
+  for (const std::string& f : {file, encode_export(text_sample(), {}).bytes})
+    for (size_t len = 0; len < f.size(); ++len) {
+      const std::string msg = error_of(std::string_view(f).substr(0, len));
+      ASSERT_NE(msg, "no error") << "length " << len;
+    }
   EXPECT_NE(error_of(std::string_view(file).substr(0, file.size() - 100)).find("truncated"),
             std::string::npos);
 }
 
 TEST(ExportFormat, EveryFlippedByteIsCaught) {
-  const std::string file = encode_export(sample(0.9), {"auto", true}).bytes;
-  for (size_t i = 0; i < file.size(); ++i) {
-    std::string bad = file;
-    bad[i] = char(bad[i] ^ 0x20);
-    const std::string msg = error_of(bad);
-    ASSERT_NE(msg, "no error") << "byte " << i;
-    if (i >= 16 && i < file.size() - 4 && bad[i] != ' ')
-      EXPECT_TRUE(msg.find("CRC32") != std::string::npos || msg.find("truncated") != std::string::npos ||
-                  msg.find("trailing") != std::string::npos)
-          << "byte " << i << ": " << msg;
-  }
+  for (const std::string& file :
+       {encode_export(sample(0.9), {"auto", true}).bytes, encode_export(text_sample(), {}).bytes})
+    for (size_t i = 0; i < file.size(); ++i) {
+      std::string bad = file;
+      bad[i] = char(bad[i] ^ 0x20);
+      const std::string msg = error_of(bad);
+      ASSERT_NE(msg, "no error") << "byte " << i;
+      if (i >= 16 && i < file.size() - 4 && bad[i] != ' ')
+        EXPECT_TRUE(msg.find("CRC32") != std::string::npos ||
+                    msg.find("truncated") != std::string::npos ||
+                    msg.find("trailing") != std::string::npos)
+            << "byte " << i << ": " << msg;
+    }
 }
 
 TEST(ExportFormat, NamesWrongMagicAndFutureVersions) {
@@ -193,15 +271,19 @@ TEST(ExportFormat, RejectsHostileHeadersWithAValidChecksum) {
   const Case cases[] = {
       {"nnz", [](nlohmann::json& j) { j["tensors"][0]["nnz"] = 1 << 30; }},
       {"needs", [](nlohmann::json& j) { j["tensors"][0]["bytes"] = 4; }},
-      {"invalid shape", [](nlohmann::json& j) { j["tensors"][0]["shape"] = {-1, 36}; }},
       {"invalid shape",
-       [](nlohmann::json& j) { j["tensors"][0]["shape"] = {1 << 30, 1 << 30, 1 << 30}; }},
+       [](nlohmann::json& j) {
+         j["tensors"][0]["shape"] = {-1, 36};
+       }},
+      {"invalid shape",
+       [](nlohmann::json& j) {
+         j["tensors"][0]["shape"] = {1 << 30, 1 << 30, 1 << 30};
+       }},
       {"unknown encoding", [](nlohmann::json& j) { j["tensors"][0]["encoding"] = "zip"; }},
       {"unknown dtype", [](nlohmann::json& j) { j["tensors"][0]["dtype"] = "f64"; }},
       {"data starts at", [](nlohmann::json& j) { j["tensors"][1]["offset"] = 0; }},
       {"missing a field", [](nlohmann::json& j) { j.erase("tensors"); }},
-      {"the input has an invalid shape \"28x28\"",
-       [](nlohmann::json& j) { j["input"] = "28x28"; }},
+      {"the input has an invalid shape \"28x28\"", [](nlohmann::json& j) { j["input"] = "28x28"; }},
       {"unknown task", [](nlohmann::json& j) { j["task"] = "ranking"; }},
       {"normalisation", [](nlohmann::json& j) { j["normalize"]["std"] = 0.0; }},
       {"truncated", [](nlohmann::json& j) { j["data_bytes"] = 1ull << 40; }},
@@ -217,9 +299,13 @@ TEST(ExportFormat, RejectsHostileHeadersWithAValidChecksum) {
       {"normalize.std is not a finite float",
        [](nlohmann::json& j) { j["normalize"]["std"] = 1e300; }},
       {"invalid shape [1e+300,36]",
-       [](nlohmann::json& j) { j["tensors"][0]["shape"] = {1e300, 36}; }},
+       [](nlohmann::json& j) {
+         j["tensors"][0]["shape"] = {1e300, 36};
+       }},
       {"at most 2^31 entries",
-       [](nlohmann::json& j) { j["tensors"][0]["shape"] = {65536, 65536}; }},
+       [](nlohmann::json& j) {
+         j["tensors"][0]["shape"] = {65536, 65536};
+       }},
   };
   for (const Case& c : cases) {
     const std::string msg = error_of(with_header(file, c.edit));

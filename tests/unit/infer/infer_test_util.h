@@ -81,6 +81,34 @@ inline nn::ModelSpec mlp_spec(int64_t outputs = 10) {
            L("relu"), L("linear", {{"out", double(outputs)}})}};
 }
 
+// A character model over windows of `steps` token ids: embedding -> `cell` (lstm or gru) ->
+// dropout -> `cell` -> a linear layer per position, `vocab` logits each; its vocabulary is the
+// letters from 'a', and its inputs are token ids (no standardisation). Weight matrices lose
+// entries with probability `sparsity`, as make_net's.
+inline RefNet make_text_net(const std::string& cell, int64_t vocab, int64_t steps, uint64_t seed,
+                            double sparsity = 0.0) {
+  const nn::ModelSpec spec{{L("embedding", {{"vocab", double(vocab)}, {"dim", 5}}),
+                            L(cell, {{"hidden", 8}}), L("dropout", {{"p", 0.3}}),
+                            L(cell, {{"hidden", 6}}), L("linear", {{"out", double(vocab)}})}};
+  RefNet r = make_net(spec, {steps}, sparsity, seed);
+  ExportHeader& h = r.ex.header;
+  h.norm_mean = 0.0f;
+  h.norm_std = 1.0f;
+  h.input_format = "text";
+  std::vector<char32_t> chars;
+  for (int64_t i = 0; i < vocab; ++i) chars.push_back(char32_t(U'a' + i));
+  h.vocabulary = data::Vocabulary(data::TextVocabulary::kChar, std::move(chars));
+  return r;
+}
+
+// n windows of `steps` random token ids in [0, vocab), as floats (what predict() takes).
+inline std::vector<float> random_tokens(int64_t n, int64_t steps, int64_t vocab, uint64_t seed) {
+  Rng rng(seed);
+  std::vector<float> x(static_cast<size_t>(n * steps));
+  for (float& v : x) v = float(rng.below(uint64_t(vocab)));
+  return x;
+}
+
 inline nn::ModelSpec conv_spec() {
   return {{L("conv2d", {{"out", 6}, {"kernel", 5}, {"padding", 2}}), L("relu"),
            L("maxpool2d", {{"kernel", 2}}), L("conv2d", {{"out", 8}, {"kernel", 3}}), L("relu"),
