@@ -85,6 +85,13 @@ infer-lenet90-b256  the MLP of recipes/prune-gradual.toml at 95%, LeNet-5 at 90%
                     accuracy on the 10,000 test images (--data-dir), which ./bench/run checks
                     against Sculpt's. --weights csr makes the Linear layers CSR as above
                     (convolutions stay dense).
+infer-lstm-b1       one generated token of the character LSTM of recipes/char-lstm.toml
+infer-lstm80-b1     (nn.Embedding(113, 64), nn.LSTM(64, 256, num_layers=2, dropout=0.2),
+                    nn.Linear(256, 113); default init, seed 7, eval): model(token, h, c) with the
+                    state the last call returned, one token a call; infer-lstm80-b1 with 80% of
+                    every gate matrix and the output weight pruned by L1 magnitude (the LSTM
+                    still runs dense: torch has no sparse LSTM). --mode as above (the traced
+                    step for jit-*); prints the median tokens/s as samples/s.
 export-size-95      the bytes of torch.save(model.state_dict()) of the 95% model; --weights picks
                     how the three weight matrices are stored: dense (what a PyTorch user ships),
                     csr (CSR tensors, int64 indices, which torch.save supports), csr32 (CSR

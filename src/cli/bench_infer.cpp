@@ -2,7 +2,8 @@
 // export), the ./bench/run cases infer-mlp-b1/b256, infer-sparse95-b1/b256, export-size-95 and
 // export-size-95-fp16 on model A (the MLP 784-300-100-10 of PEERS.md), and
 // infer-trained95-b1/b256, infer-lenet90-b1/b256 on a trained and pruned export (--model) fed
-// Fashion-MNIST test images.
+// Fashion-MNIST test images, and infer-lstm-b1, infer-lstm80-b1: one generated token of the
+// character LSTM, dense and 80% pruned.
 #include "cli/bench_infer.h"
 
 #include <fmt/format.h>
@@ -11,6 +12,7 @@
 #include <array>
 #include <chrono>
 #include <cmath>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
@@ -25,6 +27,17 @@ namespace sculpt::cli {
 namespace {
 
 constexpr double kSparsity = 0.95;
+
+// Zeroes the smallest-magnitude `sparsity` fraction of v.
+void zero_smallest(std::vector<float>& v, double sparsity) {
+  std::vector<float> mag(v.size());
+  std::transform(v.begin(), v.end(), mag.begin(), [](float x) { return std::abs(x); });
+  const auto cut = size_t(std::llround(sparsity * double(v.size())));
+  std::nth_element(mag.begin(), mag.begin() + cut, mag.end());
+  const float threshold = mag[cut];
+  for (float& x : v)
+    if (std::abs(x) < threshold) x = 0.0f;
+}
 
 // Model A with PyTorch's default initialisation; with `sparsity` > 0 the smallest-magnitude
 // fraction of each weight matrix is zeroed (per layer, so every layer keeps 5%: 13,310 of the
@@ -47,18 +60,108 @@ infer::ExportModel model_a(double sparsity) {
   for (size_t i = 0; i < ps.count(); ++i) {
     const ParamEntry& e = ps.entry(i);
     std::vector<float> v(ps.value(i), ps.value(i) + e.size);
-    if (sparsity > 0.0 && e.shape.size() == 2) {
-      std::vector<float> mag(v.size());
-      std::transform(v.begin(), v.end(), mag.begin(), [](float x) { return std::abs(x); });
-      const auto cut = size_t(std::llround(sparsity * double(v.size())));
-      std::nth_element(mag.begin(), mag.begin() + cut, mag.end());
-      const float threshold = mag[cut];
-      for (float& x : v)
-        if (std::abs(x) < threshold) x = 0.0f;
-    }
+    if (sparsity > 0.0 && e.shape.size() == 2) zero_smallest(v, sparsity);
     m.tensors.push_back({e.name, e.shape, std::move(v)});
   }
   return m;
+}
+
+// infer-lstm-b1 and infer-lstm80-b1: the character LSTM of recipes/char-lstm.toml (embedding
+// 64, LSTM 256, dropout 0.2, LSTM 256, linear) over the 113 characters of Debian's fortunes,
+// initialised as training does (seed 7); lstm80 zeroes 80% of every gate matrix and of the
+// output layer's weight by magnitude (per matrix, as the 80% row of docs/pruning.md prunes).
+constexpr int64_t kLstmVocab = 113, kLstmSteps = 100;
+constexpr double kLstmSparsity = 0.8;
+
+bool is_lstm_case(const std::string& name) {
+  return name == "infer-lstm-b1" || name == "infer-lstm80-b1";
+}
+
+infer::ExportModel char_lstm(double sparsity) {
+  const auto layer = [](std::string type, std::map<std::string, double> args) {
+    return nn::LayerSpec{std::move(type), "", std::move(args), {}};
+  };
+  infer::ExportModel m;
+  infer::ExportHeader& h = m.header;
+  h.spec = {{layer("embedding", {{"vocab", kLstmVocab}, {"dim", 64}}),
+             layer("lstm", {{"hidden", 256}}), layer("dropout", {{"p", 0.2}}),
+             layer("lstm", {{"hidden", 256}}), layer("linear", {{"out", kLstmVocab}})}};
+  h.input = {kLstmSteps};
+  h.task = "classification";
+  h.outputs = kLstmSteps * kLstmVocab;
+  h.input_format = "text";
+  nn::Model model = nn::Model::build(h.spec, h.input);
+  ParamStore ps;
+  model.declare(ps);
+  ps.finalize();
+  Rng rng(7);
+  model.init(ps, rng);
+  for (size_t i = 0; i < model.size(); ++i) h.spec.layers[i].name = model.layer(i).name();
+  const std::string embedding = model.layer(0).name() + ".";
+  for (size_t i = 0; i < ps.count(); ++i) {
+    const ParamEntry& e = ps.entry(i);
+    std::vector<float> v(ps.value(i), ps.value(i) + e.size);
+    if (sparsity > 0.0 && e.shape.size() == 2 && !e.name.starts_with(embedding))
+      zero_smallest(v, sparsity);
+    m.tensors.push_back({e.name, e.shape, std::move(v)});
+  }
+  return m;
+}
+
+// The microseconds of one generated token (step(): the embedding, both LSTM steps from the
+// state the last one left, the output layer), for each of `reps` runs of 0.5 s after 0.3 s of
+// warm-up; the tokens fed cycle through the vocabulary.
+std::vector<double> time_steps(infer::InferenceModel& m, int reps) {
+  using Clock = std::chrono::steady_clock;
+  m.start();
+  int32_t token = 0;
+  float sink = 0.0f;
+  auto run_for = [&](double seconds) {
+    const auto t0 = Clock::now();
+    int64_t calls = 0;
+    double elapsed = 0.0;
+    do {
+      for (int i = 0; i < 8; ++i) {
+        sink += m.step(token)[0];
+        token = int32_t((token * 7 + 3) % kLstmVocab);
+      }
+      calls += 8;
+      elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
+    } while (elapsed < seconds);
+    return elapsed / double(calls) * 1e6;
+  };
+  run_for(0.3);
+  std::vector<double> us;
+  for (int i = 0; i < reps; ++i) us.push_back(run_for(0.5));
+  SCULPT_CHECK(std::isfinite(sink), DataError, "the generated logits are not finite", "bench");
+  return us;
+}
+
+// One generated token of the character LSTM on the dense kernels, and for lstm80 on `auto`
+// (the sparse gate kernels) as the figure.
+int run_lstm_case(const InferBenchArgs& a) {
+  const bool sparse = a.name == "infer-lstm80-b1";
+  const infer::ExportModel m = char_lstm(sparse ? kLstmSparsity : 0.0);
+  infer::InferenceModel dense = infer::InferenceModel::from_export(m, {"dense", 1}, a.name);
+  const double dense_us = median_of(time_steps(dense, a.reps));
+  infer::InferenceModel best = infer::InferenceModel::from_export(m, {"auto", 1}, a.name);
+  const std::vector<double> reps = sparse ? time_steps(best, a.reps) : std::vector<double>{};
+  const double us = sparse ? median_of(reps) : dense_us;
+  nlohmann::json j{
+      {"case", a.name},           {"unit", "samples/s"},         {"batch", 1},
+      {"threads", num_threads()}, {"params", best.num_params()}, {"nonzeros", best.nonzeros()},
+      {"us_per_token", us},       {"samples_per_s", 1e6 / us},   {"tokens_per_s", 1e6 / us}};
+  if (sparse) {
+    j["reps_us"] = reps;
+    j["dense_samples_per_s"] = 1e6 / dense_us;
+    j["vs_dense"] = dense_us / us;
+  }
+  if (a.json)
+    fmt::print("{}\n", j.dump());
+  else
+    fmt::print("{}: {:.1f} us per generated token ({:.0f} tokens/s){}\n", a.name, us, 1e6 / us,
+               sparse ? fmt::format("; dense {:.1f} us: {:.2f}x", dense_us, dense_us / us) : "");
+  return 0;
 }
 
 // The ./bench/run cases on a trained export given by --model.
@@ -71,8 +174,8 @@ bool is_trained_case(const std::string& name) {
 
 // The microseconds one predict() of `batch` samples of `x` (batch * input_size() values) takes,
 // for each of `reps` runs of 0.5 s after 0.3 s of warm-up.
-std::vector<double> time_predict(infer::InferenceModel& m, const std::vector<float>& x, int64_t batch,
-                                 int reps) {
+std::vector<double> time_predict(infer::InferenceModel& m, const std::vector<float>& x,
+                                 int64_t batch, int reps) {
   using Clock = std::chrono::steady_clock;
   std::vector<float> y(size_t(batch * m.outputs()));
   auto run_for = [&](double seconds) {
@@ -125,10 +228,10 @@ int run_size_case(const InferBenchArgs& a) {
                      {"fp16_vs_dense", double(dense) / double(fp16)}};
     fmt::print("{}\n", j.dump());
   } else {
-    fmt::print("{}: {} bytes ({}; {:.1f}x smaller than the dense fp32 export of {} bytes; fp32 "
-               "{} bytes, fp16 {} bytes)\n",
-               a.name, bytes, half ? "fp16" : "fp32", double(dense) / double(bytes), dense, fp32,
-               fp16);
+    fmt::print(
+        "{}: {} bytes ({}; {:.1f}x smaller than the dense fp32 export of {} bytes; fp32 "
+        "{} bytes, fp16 {} bytes)\n",
+        a.name, bytes, half ? "fp16" : "fp32", double(dense) / double(bytes), dense, fp32, fp16);
   }
   return 0;
 }
@@ -144,12 +247,12 @@ int run_trained_case(const InferBenchArgs& a) {
   const infer::ExportModel m = infer::read_export(a.model);
   infer::InferenceModel dense = infer::InferenceModel::from_export(m, {"dense", batch}, a.model);
   infer::InferenceModel best = infer::InferenceModel::from_export(m, {"auto", batch}, a.model);
-  const data::Dataset test = data::load_idx(a.data + "/t10k-images-idx3-ubyte.gz",
-                                            a.data + "/t10k-labels-idx1-ubyte.gz",
-                                            "fashion-mnist/test");
+  const data::Dataset test =
+      data::load_idx(a.data + "/t10k-images-idx3-ubyte.gz", a.data + "/t10k-labels-idx1-ubyte.gz",
+                     "fashion-mnist/test");
   SCULPT_CHECK(test.sample_size() == best.input_size(), ShapeError,
-               fmt::format("the test images have {} values, the model takes {}",
-                           test.sample_size(), best.input_size()),
+               fmt::format("the test images have {} values, the model takes {}", test.sample_size(),
+                           best.input_size()),
                a.model, "give a model trained on 28x28 images");
   SCULPT_CHECK(test.size() >= batch, DataError,
                fmt::format("{} test images, the batch is {}", test.size(), batch), a.data);
@@ -184,10 +287,10 @@ int run_trained_case(const InferBenchArgs& a) {
                      {"test_samples", test.size()}};
     fmt::print("{}\n", j.dump());
   } else {
-    fmt::print("{}: {:.1f} us per batch of {} ({:.0f} samples/s, kernels {}); dense {:.1f} us: "
-               "{:.2f}x; test accuracy {:.2f}%\n",
-               a.name, us, batch, double(batch) * 1e6 / us, kernels, dense_us, dense_us / us,
-               100.0 * acc);
+    fmt::print(
+        "{}: {:.1f} us per batch of {} ({:.0f} samples/s, kernels {}); dense {:.1f} us: "
+        "{:.2f}x; test accuracy {:.2f}%\n",
+        a.name, us, batch, double(batch) * 1e6 / us, kernels, dense_us, dense_us / us, 100.0 * acc);
   }
   return 0;
 }
@@ -199,8 +302,11 @@ int run_model_case(const InferBenchArgs& a) {
   const infer::ExportModel m = model_a(sparse ? kSparsity : 0.0);
   infer::InferenceModel dense = infer::InferenceModel::from_export(m, {"dense", batch}, a.name);
   const double dense_us = median_of(time_predict(dense, batch, a.reps));
-  nlohmann::json j{{"case", a.name}, {"unit", "samples/s"}, {"batch", batch},
-                   {"threads", num_threads()}, {"params", dense.num_params()}};
+  nlohmann::json j{{"case", a.name},
+                   {"unit", "samples/s"},
+                   {"batch", batch},
+                   {"threads", num_threads()},
+                   {"params", dense.num_params()}};
   double us = dense_us;
   if (sparse) {
     infer::InferenceModel sp = infer::InferenceModel::from_export(m, {"sparse", batch}, a.name);
@@ -231,8 +337,8 @@ int run_model_file(const InferBenchArgs& a) {
                "give a file written by `sculpt export`");
   const infer::ExportModel m = infer::read_export(a.model);
   fmt::print("model: {} ({} threads)\n", a.model, num_threads());
-  fmt::print("{:>6}  {:>14}  {:>14}  {:>8}  {:>16}\n", "batch", "dense us/batch",
-             "sparse us/batch", "speedup", "sparse samples/s");
+  fmt::print("{:>6}  {:>14}  {:>14}  {:>8}  {:>16}\n", "batch", "dense us/batch", "sparse us/batch",
+             "speedup", "sparse samples/s");
   nlohmann::json rows = nlohmann::json::array();
   for (int64_t b : a.batches) {
     SCULPT_CHECK(b >= 1, ConfigError, "batch sizes must be at least 1", "--batch");
@@ -259,7 +365,7 @@ double median_of(std::vector<double> v) {
 bool is_infer_case(const std::string& name) {
   return name == "infer" || name == "export-size-95" || name == "export-size-95-fp16" ||
          name == "infer-mlp-b1" || name == "infer-mlp-b256" || name == "infer-sparse95-b1" ||
-         name == "infer-sparse95-b256" || is_trained_case(name);
+         name == "infer-sparse95-b256" || is_trained_case(name) || is_lstm_case(name);
 }
 
 int run_infer_bench(const InferBenchArgs& a) {
@@ -268,6 +374,7 @@ int run_infer_bench(const InferBenchArgs& a) {
   if (a.name == "infer") return run_model_file(a);
   if (a.name == "export-size-95" || a.name == "export-size-95-fp16") return run_size_case(a);
   if (is_trained_case(a.name)) return run_trained_case(a);
+  if (is_lstm_case(a.name)) return run_lstm_case(a);
   return run_model_case(a);
 }
 

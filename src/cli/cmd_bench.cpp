@@ -134,7 +134,8 @@ RecipeConfig bench_recipe(const BenchArgs& a) {
         "cases: train-mlp, train-lenet5, train-resnet, train-lstm, optim-adam, optim-sgd-nesterov, "
         "clip-global-norm, infer, infer-mlp-b1, infer-mlp-b256, "
         "infer-sparse95-b1, infer-sparse95-b256, infer-trained95-b1, "
-        "infer-trained95-b256, infer-lenet90-b1, infer-lenet90-b256, "
+        "infer-trained95-b256, infer-lenet90-b1, infer-lenet90-b256, infer-lstm-b1, "
+        "infer-lstm80-b1, "
         "export-size-95, export-size-95-fp16");
   }
   return r;
@@ -363,6 +364,7 @@ void add_bench(CLI::App& app) {
                   "| infer (with --model) | infer-mlp-b1 | infer-mlp-b256 | infer-sparse95-b1 | "
                   "infer-sparse95-b256 | infer-trained95-b1 | infer-trained95-b256 | "
                   "infer-lenet90-b1 | infer-lenet90-b256 (these four with --model) | "
+                  "infer-lstm-b1 | infer-lstm80-b1 | "
                   "export-size-95 | export-size-95-fp16")
       ->required();
   sub->add_option("--model,-m", args->model,
