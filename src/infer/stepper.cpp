@@ -10,6 +10,7 @@
 #include "core/limits.h"
 #include "infer/inference_impl.h"
 #include "sparse/csr.h"
+#include "sparse/windowed.h"
 
 namespace sculpt::infer {
 
@@ -32,18 +33,25 @@ nn::Model one_position_model(const ExportHeader& h, const std::string& where) {
   }
 }
 
-// a += W x on the CSR kernel: spmv with `a` as its bias writes a + W x into a buffer of the
-// layer's gate rows (the kernel's output may not alias its inputs), then back.
+// a += W x on the sparse kernel: spmv with `a` as its bias writes a + W x into a buffer of the
+// layer's gate rows (the kernel's output may not alias its inputs), then back. On the batch-1
+// windowed layout where that is the faster one (as a sparse Linear at batch 1), else CSR.
 class CsrGateProduct final : public nn::GateProduct {
  public:
-  explicit CsrGateProduct(sparse::Csr csr) : csr_(std::move(csr)), sum_(size_t(csr_.rows)) {}
+  explicit CsrGateProduct(sparse::Csr csr) : csr_(std::move(csr)), sum_(size_t(csr_.rows)) {
+    if (sparse::windowed_is_fast()) windowed_ = sparse::windowed_from_csr(csr_);
+  }
   void add_product(const float* x, float* a) const override {
-    sparse::spmv(csr_, x, a, sum_.data(), sparse::Act::kNone);
+    if (windowed_.rows > 0)
+      sparse::spmv(windowed_, x, a, sum_.data(), sparse::Act::kNone);
+    else
+      sparse::spmv(csr_, x, a, sum_.data(), sparse::Act::kNone);
     std::copy(sum_.begin(), sum_.end(), a);
   }
 
  private:
   sparse::Csr csr_;
+  sparse::Windowed windowed_;
   mutable AlignedVector<float> sum_;
 };
 
