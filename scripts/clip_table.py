@@ -15,8 +15,8 @@ as diverged, with the step.
 Usage: scripts/clip_table.py [--bin build/release/sculpt] [--epochs 2] [--seeds 42]
                              [--threads 2] [--jobs 1]
 Writes docs/data/clip_charlstm.md (included in docs/clipping.md by scripts/make_docs.sh) and
-appends the raw records, one JSON object per run and a meta record, to
-bench/results/clip_charlstm.jsonl.
+appends the raw records to bench/results/clip_charlstm.jsonl: one JSON object per run as it
+ends (an interrupted study keeps them), then a meta record.
 """
 import argparse
 import concurrent.futures as cf
@@ -135,19 +135,27 @@ def main():
     args = ap.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
     load_start = "%.2f %.2f %.2f" % os.getloadavg()
-    with cf.ThreadPoolExecutor(args.jobs) as pool:
-        records = list(pool.map(lambda cs: run(args, *cs),
-                                [(c, s) for c in CASES for s in seeds]))
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
                             text=True, cwd=ROOT).stdout.strip() or "?"
+    # Each record is appended as its run ends, so an interrupted study keeps what it measured.
+    partial = os.path.join(ROOT, RESULTS)
+
+    def run_and_keep(case, seed):
+        rec = run(args, case, seed)
+        with open(partial, "a") as f:
+            f.write(json.dumps({**rec, "commit": commit}) + "\n")
+        return rec
+
+    with cf.ThreadPoolExecutor(args.jobs) as pool:
+        records = list(pool.map(lambda cs: run_and_keep(*cs),
+                                [(c, s) for c in CASES for s in seeds]))
     meta = {"meta": True, "date": datetime.date.today().isoformat(), "commit": commit,
             "cmd": "scripts/clip_table.py" + ("" if len(sys.argv) < 2 else
                                               " " + shlex.join(sys.argv[1:])),
             "epochs": args.epochs, "seeds": seeds, "threads": args.threads, "jobs": args.jobs,
             "load_start": load_start, "load_end": "%.2f %.2f %.2f" % os.getloadavg()}
-    with open(os.path.join(ROOT, RESULTS), "a") as f:
-        for r in records + [meta]:
-            f.write(json.dumps(r) + "\n")
+    with open(partial, "a") as f:
+        f.write(json.dumps(meta) + "\n")
     with open(os.path.join(ROOT, TABLE), "w") as f:
         f.write(table(records, meta))
     print("wrote %s and %s" % (TABLE, RESULTS))
