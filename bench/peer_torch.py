@@ -116,6 +116,8 @@ import numpy as np
 import torch
 import torch.nn as nn
 
+from peer_torch_lstm import TEXT_PATH, run_lstm  # the character LSTM's half of the peer
+
 from peer_torch_infer import (INFER_CASES, INFER_MODES, SIZE_CASES, WEIGHT_FORMS,
                               run_infer, run_size)
 
@@ -183,106 +185,9 @@ OPTIM_CASES = ("optim-adam", "optim-sgd-nesterov")
 CLIP_CASES = ("clip-global-norm",)
 # The same SGD as `sculpt bench` (src/cli/cmd_bench.cpp): lr 0.1, LeNet-5 0.05.
 LR = {"train-mlp": 0.1, "train-lenet5": 0.05, "train-resnet": 0.1}
-# Training images (train-lstm: windows) an epoch when --limit is not given (`sculpt bench`:
-# kResnetSamples, kLstmWindows).
-DEFAULT_LIMIT = {"train-resnet": 12800, "train-lstm": 1280}
-# train-lstm: recipes/char-lstm.toml (and `sculpt bench`'s copy of it, kCharLstm).
-TEXT_PATH = "/usr/share/games/fortunes"
-TEXT_STEPS, TEXT_VAL, TEXT_TEST = 100, 0.05, 0.05
-LSTM_BATCH, LSTM_EMBED, LSTM_HIDDEN, LSTM_DROPOUT, LSTM_LR, LSTM_CLIP = 64, 64, 256, 0.2, 2e-3, 1.0
-
-
-def load_text_windows(path, steps, val_fraction, test_fraction):
-    """Sculpt's load_text (src/data/text.cpp) with a character vocabulary: the training windows
-    (inputs [N, steps] and next-character labels, int64) and the vocabulary size. A directory
-    is its regular files (symlinks followed) other than *.dat and *.u8, concatenated in name
-    order; the vocabulary is the text's distinct code points in code-point order; the text is
-    split by position into train | val | test and the train part cut into windows `steps`
-    apart."""
-    if os.path.isdir(path):
-        files = sorted(e.path for e in os.scandir(path)
-                       if e.is_file() and os.path.splitext(e.name)[1] not in (".dat", ".u8"))
-    else:
-        files = [path]
-    raw = b"".join(open(f, "rb").read() for f in files)
-    text = raw.decode("utf-8")  # strict, as Sculpt's decoder
-    cps = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
-    chars = np.unique(cps)
-    ids = np.searchsorted(chars, cps).astype(np.int64)
-    total = len(ids)
-    test_len, val_len = int(total * test_fraction), int(total * val_fraction)
-    train_end = total - test_len - val_len
-    count = (train_end - steps - 1) // steps + 1 if train_end > steps else 0
-    at = np.arange(count)[:, None] * steps + np.arange(steps)[None, :]
-    return torch.from_numpy(ids[at]), torch.from_numpy(ids[at + 1]), len(chars)
-
-
-class CharLSTM(nn.Module):
-    """recipes/char-lstm.toml as a PyTorch user writes it: the fused two-layer nn.LSTM."""
-
-    def __init__(self, vocab):
-        super().__init__()
-        self.embed = nn.Embedding(vocab, LSTM_EMBED)
-        self.lstm = nn.LSTM(LSTM_EMBED, LSTM_HIDDEN, num_layers=2, dropout=LSTM_DROPOUT,
-                            batch_first=True)
-        self.out = nn.Linear(LSTM_HIDDEN, vocab)
-
-    def forward(self, x):
-        h, _ = self.lstm(self.embed(x))
-        return self.out(h)
-
-
-def run_lstm_epoch(model, opt, loss_fn, x, y):
-    """One shuffled epoch of train-lstm; returns the mean training loss of its steps."""
-    perm = torch.randperm(x.shape[0])
-    total, steps = 0.0, 0
-    for start in range(0, x.shape[0], LSTM_BATCH):
-        idx = perm[start:start + LSTM_BATCH]
-        xb, yb = x[idx], y[idx]
-        opt.zero_grad(set_to_none=True)
-        logits = model(xb)
-        loss = loss_fn(logits.reshape(-1, logits.shape[-1]), yb.reshape(-1))
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), LSTM_CLIP)
-        opt.step()
-        total += loss.item()
-        steps += 1
-    return total / steps
-
-
-def run_lstm(args):
-    """train-lstm: one warm-up epoch, then args.reps timed epochs; samples (windows) per s."""
-    torch.manual_seed(args.seed)
-    x, y, vocab = load_text_windows(args.text, TEXT_STEPS, TEXT_VAL, TEXT_TEST)
-    limit = args.limit or DEFAULT_LIMIT[args.case]
-    x, y = x[:limit].contiguous(), y[:limit].contiguous()
-    model = CharLSTM(vocab)
-    opt = torch.optim.Adam(model.parameters(), lr=LSTM_LR)
-    loss_fn = nn.CrossEntropyLoss()
-    run_lstm_epoch(model, opt, loss_fn, x, y)  # warm-up: allocator, BLAS kernels, caches
-    rates, loss = [], float("nan")
-    for _ in range(args.reps):
-        t0 = time.perf_counter()
-        loss = run_lstm_epoch(model, opt, loss_fn, x, y)
-        rates.append(x.shape[0] / (time.perf_counter() - t0))
-    rate = statistics.median(rates)
-    result = {
-        "case": args.case, "unit": "samples/s", "samples_per_s": rate,
-        "reps": [round(r, 1) for r in rates], "threads": args.threads, "batch": LSTM_BATCH,
-        "samples": int(x.shape[0]), "tokens_per_sample": TEXT_STEPS,
-        "tokens_per_s": rate * TEXT_STEPS, "vocab": vocab, "train_loss": round(loss, 4),
-        "params": sum(p.numel() for p in model.parameters()),
-        "torch": torch.__version__, "blas": blas_in_use(),
-        "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE", ""),
-    }
-    if args.json:
-        print(json.dumps(result), flush=True)
-    else:
-        print(f"{args.case}: {rate:.0f} samples/s, {rate * TEXT_STEPS:.0f} tokens/s (median of "
-              f"{args.reps}; reps {result['reps']}; threads {args.threads}; V {vocab}; "
-              f"train loss {loss:.4f}; blas {result['blas']})")
-    if not all(np.isfinite(rates)) or not np.isfinite(loss):
-        sys.exit(1)
+# Training images an epoch when --limit is not given (`sculpt bench`: kResnetSamples; train-lstm:
+# peer_torch_lstm.LSTM_WINDOWS).
+DEFAULT_LIMIT = {"train-resnet": 12800}
 
 
 def run_epoch(model, opt, loss_fn, x, y):

@@ -14,6 +14,8 @@ import numpy as np
 import torch
 import torch.nn as nn
 
+from peer_torch_lstm import run_lstm_step  # infer-lstm-b1, infer-lstm80-b1
+
 RANDOM_CASES = ("infer-mlp-b1", "infer-mlp-b256", "infer-sparse95-b1", "infer-sparse95-b256")
 # Trained and pruned models: the export given by --model (./bench/run trains them, see
 # TRAINED_MODELS there): the MLP of recipes/prune-gradual.toml (95%), LeNet-5 at 90%.
@@ -186,90 +188,6 @@ def test_accuracy(model, x, y):
         right = sum(int((model(x[i:i + 1000]).argmax(1) == y[i:i + 1000]).sum())
                     for i in range(0, x.shape[0], 1000))
     return right / x.shape[0]
-
-
-LSTM_VOCAB, LSTM_SPARSITY = 113, 0.8  # `sculpt bench`: kLstmVocab, kLstmSparsity
-
-
-class CharLstm(nn.Module):
-    """The character LSTM of recipes/char-lstm.toml as a PyTorch user writes it, one token per
-    call: (token [1, 1], h, c) -> (logits [1, V], h, c), the state passed in and out."""
-
-    def __init__(self, vocab):
-        super().__init__()
-        self.embed = nn.Embedding(vocab, 64)
-        self.lstm = nn.LSTM(64, 256, num_layers=2, dropout=0.2, batch_first=True)
-        self.out = nn.Linear(256, vocab)
-
-    def forward(self, token, h, c):
-        y, (h, c) = self.lstm(self.embed(token), (h, c))
-        return self.out(y[:, -1]), h, c
-
-
-def char_lstm(sparsity):
-    """PyTorch's default init (seed 7), eval mode; with sparsity > 0 every gate matrix and the
-    output weight pruned by L1 magnitude, each on its own (prune.l1_unstructured + remove)."""
-    import torch.nn.utils.prune as prune
-    torch.manual_seed(INFER_SEED)
-    model = CharLstm(LSTM_VOCAB).eval()
-    if sparsity > 0:
-        for module, names in ((model.lstm, [n for n, _ in model.lstm.named_parameters()
-                                            if n.startswith("weight_")]), (model.out, ["weight"])):
-            for name in names:
-                prune.l1_unstructured(module, name, amount=sparsity)
-                prune.remove(module, name)
-        model.lstm.flatten_parameters()
-    return model
-
-
-def run_lstm_step(args):
-    """One generated token of the character LSTM: embedding, both LSTM layers one step from the
-    state the last step left, the output layer. Dense either way (torch has no sparse LSTM)."""
-    if args.weights != "dense":
-        sys.exit(f"{args.case}: --weights {args.weights} does not apply (torch's LSTM is dense)")
-    model = char_lstm(LSTM_SPARSITY if args.case == "infer-lstm80-b1" else 0.0)
-    params = sum(p.numel() for p in model.parameters())
-    nonzeros = sum(int((p != 0).sum()) for p in model.parameters())
-    token = torch.zeros(1, 1, dtype=torch.long)
-    h, c = torch.zeros(2, 1, 256), torch.zeros(2, 1, 256)
-    step = model
-    if args.mode in ("jit-freeze", "jit-optimize"):
-        with torch.no_grad():
-            traced = torch.jit.trace(model, (token, h, c))
-            step = (torch.jit.freeze(traced) if args.mode == "jit-freeze"
-                    else torch.jit.optimize_for_inference(traced))
-    context = torch.inference_mode if args.mode == "inference" else torch.no_grad
-    state = {"h": h, "c": c, "t": 0}
-
-    def run_for(seconds):
-        calls, t0 = 0, time.perf_counter()
-        while True:
-            for _ in range(8):
-                token[0, 0] = state["t"]
-                logits, state["h"], state["c"] = step(token, state["h"], state["c"])
-                state["t"] = (state["t"] * 7 + 3) % LSTM_VOCAB
-            calls += 8
-            elapsed = time.perf_counter() - t0
-            if elapsed >= seconds:
-                return elapsed / calls * 1e6, logits
-
-    with context():
-        run_for(0.3)
-        runs = [run_for(0.5) for _ in range(args.reps)]
-    us = [u for u, _ in runs]
-    med = statistics.median(us)
-    result = {"case": args.case, "unit": "samples/s", "samples_per_s": 1e6 / med,
-              "tokens_per_s": 1e6 / med, "us_per_token": med, "reps_us": [round(u, 3) for u in us],
-              "batch": 1, "threads": args.threads, "params": params, "nonzeros": nonzeros,
-              "mode": args.mode, "weights": args.weights, "torch": torch.__version__,
-              "blas": blas_in_use()}
-    if args.json:
-        print(json.dumps(result), flush=True)
-    else:
-        print(f"{args.case}: {1e6 / med:.0f} tokens/s, {med:.1f} us per token (median of "
-              f"{args.reps}; mode {args.mode}; threads {args.threads})")
-    if not all(np.isfinite(us)) or not bool(torch.isfinite(runs[-1][1]).all()):
-        sys.exit(1)
 
 
 def run_infer(args):
