@@ -8,6 +8,7 @@ import os
 import statistics
 import sys
 import time
+import tomllib
 
 import numpy as np
 import torch
@@ -21,11 +22,31 @@ def blas_in_use():
     return probe()
 
 
-# train-lstm: recipes/char-lstm.toml (and `sculpt bench`'s copy of it, kCharLstm).
-TEXT_PATH = "/usr/share/games/fortunes"
+def read_char_lstm_recipe():
+    """recipes/char-lstm.toml, which `sculpt bench` builds in: the peer reads its sizes from the
+    same file, and stops on a recipe its CharLSTM does not model."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "recipes",
+                        "char-lstm.toml")
+    with open(path, "rb") as f:
+        r = tomllib.load(f)
+    layers = r["model"]["layers"]
+    modelled = ([l["type"] for l in layers] == ["embedding", "lstm", "dropout", "lstm", "linear"]
+                and layers[1]["hidden"] == layers[3]["hidden"] and layers[4].get("out") == 0
+                and r["optim"]["name"] == "adam" and set(r["optim"]) == {"name", "lr"}
+                and r["clip"]["name"] == "global-norm" and not r["train"].get("tbptt"))
+    if not modelled:
+        sys.exit(f"{path}: bench/peer_torch_lstm.py models embedding, lstm, dropout, lstm (the "
+                 "same hidden), linear, Adam (lr only), global-norm clipping and no tbptt; "
+                 "update it with the recipe")
+    d = r["data"]
+    return (d["path"], d["steps"], d["val_fraction"], d["test_fraction"], r["train"]["batch_size"],
+            layers[0]["dim"], layers[1]["hidden"], layers[2]["p"], r["optim"]["lr"],
+            r["clip"]["max_norm"])
+
+
+(TEXT_PATH, TEXT_STEPS, TEXT_VAL, TEXT_TEST, LSTM_BATCH, LSTM_EMBED, LSTM_HIDDEN, LSTM_DROPOUT,
+ LSTM_LR, LSTM_CLIP) = read_char_lstm_recipe()
 LSTM_WINDOWS = 1280  # training windows an epoch without --limit (`sculpt bench`: kLstmWindows)
-TEXT_STEPS, TEXT_VAL, TEXT_TEST = 100, 0.05, 0.05
-LSTM_BATCH, LSTM_EMBED, LSTM_HIDDEN, LSTM_DROPOUT, LSTM_LR, LSTM_CLIP = 64, 64, 256, 0.2, 2e-3, 1.0
 
 
 def load_text_windows(path, steps, val_fraction, test_fraction):

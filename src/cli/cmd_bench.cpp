@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "char_lstm_recipe.h"
 #include "cli/bench_infer.h"
 #include "cli/commands.h"
 #include "cli/verb.h"
@@ -37,7 +38,7 @@ struct BenchArgs {
   int threads = 2;
   int reps = 1;
   bool json = false;
-  std::string data;  // empty: the case's own (Fashion-MNIST; train-lstm: kFortunes)
+  std::string data;  // empty: the case's own (Fashion-MNIST; train-lstm: the recipe's)
 };
 
 // --data, or `fallback` when it was not given.
@@ -50,54 +51,17 @@ std::string data_path(const BenchArgs& a, const std::string& fallback) {
 // 60,000 training images (469 steps an epoch; resnet-small kResnetSamples).
 constexpr int64_t kResnetSamples = 12800;
 
-// train-lstm: recipes/char-lstm.toml's model, data and optimizer (keep the two in step):
-// embedding 64, LSTM 256, dropout 0.2, LSTM 256, Linear to the character vocabulary; windows of
-// 100 characters (stride 100), batch 64, Adam lr 2e-3, global-norm clipping at 1.0. An epoch is
+// train-lstm: recipes/char-lstm.toml as built in (char_lstm_recipe.h): embedding 64, LSTM 256,
+// dropout 0.2, LSTM 256, Linear to the character vocabulary; windows of 100 characters (stride
+// 100), batch 64, Adam lr 2e-3, global-norm clipping at 1.0 when this was written. An epoch is
 // the first kLstmWindows training windows (20 steps), so that a repetition takes seconds: a step
 // is about 34 GFLOP of GEMMs (the peer used about 1 s of CPU a step), and bench/run runs two
 // epochs in each of its six sides a repetition.
-constexpr const char* kFortunes = "/usr/share/games/fortunes";
 constexpr int64_t kLstmWindows = 1280;
-constexpr const char* kCharLstm = R"(
-[data]
-source = "text"
-vocabulary = "char"
-steps = 100
-val_fraction = 0.05
-test_fraction = 0.05
-[[model.layers]]
-type = "embedding"
-name = "embed"
-dim = 64
-[[model.layers]]
-type = "lstm"
-name = "lstm1"
-hidden = 256
-[[model.layers]]
-type = "dropout"
-p = 0.2
-[[model.layers]]
-type = "lstm"
-name = "lstm2"
-hidden = 256
-[[model.layers]]
-type = "linear"
-name = "out"
-out = 0
-[optim]
-name = "adam"
-lr = 2e-3
-[clip]
-name = "global-norm"
-max_norm = 1.0
-[train]
-batch_size = 64
-seed = 42
-)";
 
 RecipeConfig lstm_recipe(const BenchArgs& a) {
-  RecipeConfig r = parse_recipe(kCharLstm, "bench " + a.name);
-  r.data.path = data_path(a, kFortunes);
+  RecipeConfig r = parse_recipe(kCharLstmRecipe, "recipes/char-lstm.toml (bench " + a.name + ")");
+  r.data.path = data_path(a, r.data.path);
   r.data.limit_train = kLstmWindows;
   r.data.limit_test = 1;
   r.train.threads = a.threads;
@@ -378,7 +342,7 @@ void add_bench(CLI::App& app) {
                   "Fashion-MNIST directory (train-*: training images; infer-trained95-*, "
                   "infer-lenet90-*: test images; default " +
                       DataConfig{}.path + "); train-lstm: the text file or directory (default " +
-                      kFortunes + ")");
+                      parse_recipe(kCharLstmRecipe, "recipes/char-lstm.toml").data.path + ")");
   sub->add_flag("--json", args->json, "Print one JSON line");
 }
 

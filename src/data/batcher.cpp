@@ -37,17 +37,19 @@ void Batcher::start_epoch() {
   }
 }
 
-void Batcher::use_streams() {
-  const int64_t n = ds_.size(), streams = batch_, length = n / batch_;
+void Batcher::use_streams(bool keep_all) {
+  const int64_t n = ds_.size();
+  if (keep_all) batch_ = std::min(batch_, std::max<int64_t>(n, 1));
+  const int64_t streams = batch_, length = n / batch_, longer = keep_all ? n % batch_ : 0;
   SCULPT_CHECK(length >= 1, ConfigError,
                fmt::format("train.tbptt cuts the {} training windows of {} into train.batch_size = "
                            "{} streams, but there are fewer windows than streams",
                            n, ds_.name, streams),
                "train.batch_size", "use a smaller train.batch_size or a longer text");
-  order_.resize(static_cast<size_t>(streams * length));
-  for (int64_t k = 0; k < length; ++k)
-    for (int64_t s = 0; s < streams; ++s)
-      order_[static_cast<size_t>(k * streams + s)] = s * length + k;
+  order_.clear();
+  for (int64_t k = 0; k <= length; ++k)
+    for (int64_t s = 0; s < (k < length ? streams : longer); ++s)
+      order_.push_back(s * length + std::min(s, longer) + k);
   rng_ = nullptr;  // the same order every epoch
   streams_ = true;
   cursor_ = 0;

@@ -42,10 +42,13 @@ class Batcher {
   // holds sample k of every stream (sample s * L + k in slot s), so slot s of batch k + 1
   // continues slot s of batch k. Every epoch takes the same order (no rng is used); the last
   // N - B * L samples are left out (no partial batch). ConfigError when N < B.
-  void use_streams();
+  // With keep_all (evaluation) every sample is visited: B = min(batch_size, N) streams, the
+  // first N mod B of them one sample longer, so the last batch is partial and holds slots
+  // 0..N mod B - 1, which continue their streams as before.
+  void use_streams(bool keep_all = false);
   bool streams() const { return streams_; }
 
-  // Samples an epoch visits: all of them, or B * L in stream order.
+  // Samples an epoch visits: all of them, or B * L in stream order without keep_all.
   int64_t samples_per_epoch() const { return static_cast<int64_t>(order_.size()); }
   int64_t batches_per_epoch() const {
     return samples_per_epoch() / batch_ + (samples_per_epoch() % batch_ != 0);

@@ -17,7 +17,11 @@ struct EvalResult {
 };
 
 // Requires model.max_batch() >= min(batch_size, ds.size()). Allocates nothing per batch.
+// streams (text windows, a model trained with train.tbptt): the windows in stream order
+// (data::Batcher::use_streams, every window kept) and every recurrent layer continuing from the
+// state its stream's previous window left, zero at the start; the layers' carried state is
+// zero afterwards. Otherwise every window starts from zero.
 EvalResult evaluate(nn::Model& model, ParamStore& ps, loss::Loss& loss, const data::Dataset& ds,
-                    int64_t batch_size);
+                    int64_t batch_size, bool streams = false);
 
 }  // namespace sculpt::train

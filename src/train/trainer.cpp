@@ -223,10 +223,6 @@ void Trainer::epoch_summary(const EpochProgress& p, EpochEvent& ev) const {
   ev.sparsity = sparsity();
 }
 
-EvalResult Trainer::evaluate_split(const data::Dataset& ds) {
-  return evaluate(model_, params_, *loss_, ds, recipe_.train.eval_batch_size);
-}
-
 EpochEvent Trainer::run(const TrainHooks& hooks) {
   EpochEvent ev;
   while (epoch_ < recipe_.train.epochs) {

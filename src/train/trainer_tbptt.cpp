@@ -2,7 +2,9 @@
 // stream order (data::Batcher::use_streams), every recurrent layer's state carried from one
 // training batch to the next (zero at every epoch start; no gradient flows into it), and that
 // state in checkpoints taken inside an epoch, so a resumed epoch continues from it exactly.
-// Evaluation starts every window from zero (Mode::kEval never carries).
+// Evaluation then reads its windows as train.batch_size streams too, each window continuing from
+// the state the previous one of its stream left (as the model was trained), and leaves the
+// training carry as it found it; without train.tbptt every window starts from zero.
 #include <fmt/format.h>
 
 #include "core/error.h"
@@ -40,6 +42,18 @@ void Trainer::start_carry() {
       carried_[i]->set_state(resume_carry_[i].data(), batcher_->batch_size());
   }
   resume_carry_.clear();
+}
+
+EvalResult Trainer::evaluate_split(const data::Dataset& ds) {
+  if (carried_.empty()) return evaluate(model_, params_, *loss_, ds, recipe_.train.eval_batch_size);
+  // As many streams as training reads (train.batch_size), so they are as long as its streams.
+  const int64_t batch = recipe_.train.batch_size;
+  std::vector<std::vector<float>> carry;
+  for (const nn::Recurrent* r : carried_) carry.emplace_back(r->state().begin(), r->state().end());
+  const EvalResult result = evaluate(model_, params_, *loss_, ds, batch, /*streams=*/true);
+  for (size_t i = 0; i < carried_.size(); ++i)
+    carried_[i]->set_state(carry[i].data(), model_.max_batch());
+  return result;
 }
 
 void Trainer::carry_tensors(std::vector<io::NamedTensor>& out) const {

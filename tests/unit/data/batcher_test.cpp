@@ -240,6 +240,27 @@ TEST(DataBatcher, StreamOrderContinuesEachSlotFromBatchToBatch) {
   EXPECT_THROW(b.skip_to(21), ConfigError);  // beyond the 20 an epoch visits
 }
 
+// For evaluation every sample counts: 23 samples in 4 streams of 6, 6, 6 and 5 (starting at 0,
+// 6, 12, 18); the last batch holds slots 0..2. Fewer samples than streams: one stream each.
+TEST(DataBatcher, StreamOrderForEvaluationKeepsEverySample) {
+  const Dataset ds = numbered(23);
+  Batcher b(ds, 4, nullptr);
+  b.use_streams(/*keep_all=*/true);
+  EXPECT_EQ(b.samples_per_epoch(), 23);
+  std::vector<int64_t> sizes;
+  const std::vector<int64_t> ids = epoch_order(b, ds, &sizes);
+  EXPECT_EQ(sizes, (std::vector<int64_t>{4, 4, 4, 4, 4, 3}));
+  for (int64_t k = 0; k < 6; ++k)
+    for (int64_t s = 0; s < sizes[size_t(k)]; ++s)
+      EXPECT_EQ(ids[size_t(k * 4 + s)], s * 6 + k) << "batch " << k << " slot " << s;
+  const Dataset three = numbered(3);
+  Batcher few(three, 8, nullptr);
+  few.use_streams(true);
+  sizes.clear();
+  EXPECT_EQ(epoch_order(few, three, &sizes), (std::vector<int64_t>{0, 1, 2}));
+  EXPECT_EQ(sizes, std::vector<int64_t>{3});
+}
+
 TEST(DataBatcher, StreamOrderNeedsAWindowPerStream) {
   const Dataset ds = numbered(5);
   Batcher b(ds, 8, nullptr);

@@ -1,7 +1,8 @@
 // Truncated backpropagation through time (train.tbptt, src/train/trainer_tbptt.cpp): the
 // gradient of a window that starts from a carried state treats that state as a constant (and
-// differs from the one through it), evaluation starts every window from zero, mid-epoch
-// checkpoints hold the carried state ("carry.<layer>") and a wrong or missing one is refused.
+// differs from the one through it), evaluation reads each stream of windows as one long window,
+// mid-epoch checkpoints hold the carried state ("carry.<layer>") and a wrong or missing one is
+// refused.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -12,8 +13,10 @@
 #include "../kernels/random_fill.h"
 #include "core/error.h"
 #include "io/checkpoint.h"
+#include "loss/registry.h"
 #include "nn/layers/recurrent.h"
 #include "nn/model.h"
+#include "train/evaluate.h"
 #include "train/trainer.h"
 #include "unit/temp_dir_test.h"
 #include "unit/train/resume_fixtures.h"
@@ -23,20 +26,20 @@ namespace {
 
 using sculpt::testing::random_vector;
 
-// An embedding, an LSTM, a GRU and a linear layer over windows of T tokens, the recurrent
-// layers carrying their state. loss(b) = sum(logits(b) * r).
+// An embedding, an LSTM, a GRU and a linear layer over windows of `steps` tokens (T unless
+// given), the recurrent layers carrying their state. loss(b) = sum(logits(b) * r).
 struct CarriedModel {
   static constexpr int64_t n = 2, T = 4, V = 5;
   nn::Model model;
   ParamStore ps;
   std::vector<nn::Recurrent*> rnn;
   std::vector<float> r;
-  CarriedModel() {
+  explicit CarriedModel(int64_t steps = T) {
     const nn::ModelSpec spec{{{"embedding", "embed", {{"vocab", V}, {"dim", 3}}},
                               {"lstm", "lstm1", {{"hidden", 4}}},
                               {"gru", "gru2", {{"hidden", 3}}},
                               {"linear", "out", {{"out", V}}}}};
-    model = nn::Model::build(spec, {T});
+    model = nn::Model::build(spec, {steps});
     model.declare(ps);
     ps.finalize();
     Rng rng(11);
@@ -45,7 +48,7 @@ struct CarriedModel {
     for (size_t i = 0; i < model.size(); ++i)
       if (auto* l = dynamic_cast<nn::Recurrent*>(&model.layer(i))) rnn.push_back(l);
     for (nn::Recurrent* l : rnn) l->carry_state(true);
-    r = random_vector(n * T * V, rng);
+    r = random_vector(n * steps * V, rng);
   }
   double loss(const std::vector<float>& x) {
     const float* logits = model.forward(ps, x.data(), n, {.mode = nn::Mode::kTrain});
@@ -100,6 +103,41 @@ TEST(Tbptt, TheCarriedStateIsAConstantOfTheNextWindowsGradient) {
   }
   // Truncation is real: backpropagating through window 1 as well gives other gradients.
   EXPECT_GT(through_gap, 0.05);
+}
+
+// `count` windows of `steps` tokens cut end to end from one token sequence (next-token labels).
+data::Dataset windows(int64_t count, int64_t steps) {
+  const std::vector<float> tok = tokens(count * steps + 1, 3);
+  data::Dataset ds;
+  ds.sample_shape = {steps};
+  ds.positions = steps;
+  ds.num_classes = CarriedModel::V;
+  ds.x = Tensor({count, steps});
+  for (int64_t i = 0; i < count * steps; ++i) {
+    ds.x.data()[i] = tok[size_t(i)];
+    ds.labels.push_back(static_cast<int32_t>(tok[size_t(i) + 1]));
+  }
+  return ds;
+}
+
+// In stream order, 6 windows of T in 2 streams are 2 windows of 3T: each window continues from
+// the state its stream's previous one left, exactly as one forward over the longer window.
+TEST(Tbptt, StreamEvaluationReadsEachStreamAsOneLongWindow) {
+  CarriedModel shortw, longw(3 * CarriedModel::T);
+  ASSERT_EQ(shortw.ps.values().size(), longw.ps.values().size());
+  EXPECT_TRUE(
+      std::equal(shortw.ps.values().begin(), shortw.ps.values().end(), longw.ps.values().begin()));
+  const auto loss = loss::make_loss("cross-entropy");
+  const data::Dataset six = windows(6, CarriedModel::T), two = windows(2, 3 * CarriedModel::T);
+  const EvalResult zero = evaluate(shortw.model, shortw.ps, *loss, six, 2);
+  const EvalResult streamed = evaluate(shortw.model, shortw.ps, *loss, six, 2, /*streams=*/true);
+  const EvalResult whole = evaluate(longw.model, longw.ps, *loss, two, 2);
+  EXPECT_NEAR(streamed.loss, whole.loss, 1e-6 * whole.loss);
+  EXPECT_EQ(streamed.accuracy, whole.accuracy);
+  EXPECT_EQ(streamed.samples, 6);
+  EXPECT_GT(std::fabs(zero.loss - whole.loss), 1e-4);  // starting each window from zero differs
+  // Afterwards the layers start from zero again.
+  EXPECT_EQ(evaluate(shortw.model, shortw.ps, *loss, six, 2).loss, zero.loss);
 }
 
 class TbpttTrainer : public sculpt::testing::TempDirTest {
@@ -188,18 +226,22 @@ TEST_F(TbpttTrainer, EveryEpochStartsFromAZeroState) {
                          io::load_checkpoint(path("resumed.safetensors")));
 }
 
-// Evaluation starts every window from zero: a state carried by training does not change it.
-TEST_F(TbpttTrainer, EvaluationIgnoresTheCarriedState) {
+// Evaluation reads its windows as streams from a zero state: the state training carries neither
+// changes it nor is changed by it.
+TEST_F(TbpttTrainer, EvaluationKeepsTheTrainingCarryApart) {
   Trainer t(parse_recipe(recipe("name = \"sgd\"\nlr = 0"), "test"));
   const EvalResult before = t.evaluate_split(t.splits().val);
   int64_t steps = 0;
   t.train_steps(3, t.schedule(), [&](const StepResult&) { return ++steps < 3; });
   const auto* lstm = dynamic_cast<const nn::Recurrent*>(&t.model().layer(1));
   ASSERT_NE(lstm, nullptr);
-  EXPECT_NE(lstm->state()[0], 0.0f);  // training carries a state...
+  const std::vector<float> carry(lstm->state().begin(), lstm->state().end());
+  EXPECT_NE(carry[0], 0.0f);  // training carries a state...
   const EvalResult after = t.evaluate_split(t.splits().val);
-  EXPECT_EQ(before.loss, after.loss);  // ...that evaluation does not start from
+  EXPECT_EQ(before.loss, after.loss);  // ...that evaluation does not start from...
   EXPECT_EQ(before.accuracy, after.accuracy);
+  EXPECT_TRUE(std::equal(carry.begin(), carry.end(), lstm->state().begin()));  // ...nor changes
+  EXPECT_EQ(after.samples, t.splits().val.size());  // and every window is scored
 }
 
 }  // namespace
