@@ -14,7 +14,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from peer_torch_lstm import run_lstm_step  # infer-lstm-b1, infer-lstm80-b1
+from peer_torch_lstm import INFER_SEED, run_lstm_step  # infer-lstm-b1, infer-lstm80-b1
 
 RANDOM_CASES = ("infer-mlp-b1", "infer-mlp-b256", "infer-sparse95-b1", "infer-sparse95-b256")
 # Trained and pruned models: the export given by --model (./bench/run trains them, see
@@ -30,7 +30,6 @@ INFER_MODES = ("inference", "no-grad", "jit-freeze", "jit-optimize")
 # or with int32 ones, or as the CSR parts in plain tensors (int32 row pointers, int16 columns).
 WEIGHT_FORMS = ("dense", "csr", "csr32", "csr-parts-i16")
 SPARSITY = 0.95
-INFER_SEED = 7  # the seed `sculpt bench` initialises model A with (values differ, shapes do not)
 TIMED_INPUT_SEED = 11
 
 

@@ -26,7 +26,6 @@ class Pruner {
          int64_t total_steps, uint64_t seed);
 
   const PruneConfig& config() const { return cfg_; }
-  const std::vector<PrunableLayer>& layers() const { return structure_.layers; }
   const Criterion& criterion() const { return *criterion_; }
   // First and last step (in steps done) of the gradual ramp.
   int64_t begin_step() const { return t0_; }

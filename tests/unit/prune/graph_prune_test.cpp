@@ -16,6 +16,7 @@
 #include "prune/select.h"
 #include "prune/structure.h"
 #include "prune/surgery.h"
+#include "unit/prune/prune_test_net.h"
 
 // A named namespace: the unit tests are compiled in batches, where another file's anonymous
 // namespace has its own Net and kInput.
@@ -105,17 +106,6 @@ Masks prune_channels(Net& n, const Structure& s, double sparsity) {
   return masks;
 }
 
-io::Checkpoint checkpoint(const Net& n, const Masks& masks) {
-  io::Checkpoint ck;
-  for (size_t i = 0; i < n.ps.count(); ++i) {
-    const ParamEntry& e = n.ps.entry(i);
-    ck.tensors[e.name] = {e.shape, {n.ps.value(i), n.ps.value(i) + e.size}};
-    const float* k = masks.keep_data() + e.offset;
-    ck.tensors["mask." + e.name] = {e.shape, {k, k + e.size}};
-  }
-  return ck;
-}
-
 std::vector<float> eval(Net& n, const std::vector<float>& x, int64_t batch) {
   n.model.reserve(batch);
   const float* y = n.model.forward(n.ps, x.data(), batch, nn::Pass{});
@@ -125,7 +115,7 @@ std::vector<float> eval(Net& n, const std::vector<float>& x, int64_t batch) {
 // Surgery on the masked net; the smaller model must compute the same outputs in evaluation.
 SurgeryResult expect_surgery_keeps_outputs(Net& masked, const nn::ModelSpec& spec,
                                            const Masks& masks) {
-  SurgeryResult r = remove_dead_units(spec, kInput, checkpoint(masked, masks));
+  SurgeryResult r = remove_dead_units(spec, kInput, test_net::masked_checkpoint(masked.ps, masks));
   Net small{nn::Model::build(r.spec, kInput), {}};
   small.model.declare(small.ps);
   small.ps.finalize();
@@ -279,7 +269,8 @@ TEST(GraphPrune, AnEmptiedRowStillReadIsKeptWithANote) {
     std::fill_n(masks.keep().begin() + n.ps.entry(p.weight).offset + 2 * p.fan_in, p.fan_in, 0.0f);
   }
   masks.apply_to_weights(n.ps);
-  const SurgeryResult r = remove_dead_units(residual_spec(), kInput, checkpoint(n, masks));
+  const SurgeryResult r =
+      remove_dead_units(residual_spec(), kInput, test_net::masked_checkpoint(n.ps, masks));
   EXPECT_TRUE(r.changes.empty());
   ASSERT_EQ(r.notes.size(), 1u);
   EXPECT_NE(r.notes[0].find("stem+conv2 unit 2"), std::string::npos) << r.notes[0];

@@ -6,7 +6,9 @@
 #include <utility>
 #include <vector>
 
+#include "core/masks.h"
 #include "core/rng.h"
+#include "io/checkpoint.h"
 #include "nn/model.h"
 #include "prune/structure.h"
 
@@ -28,6 +30,18 @@ struct Net {
 inline const ChannelReader* sole_reader(const Structure& s, const PrunableLayer& p) {
   const ChannelGroup& g = s.groups[p.group];
   return g.removable && g.readers.size() == 1 ? &g.readers[0] : nullptr;
+}
+
+// The checkpoint of `ps`'s values with `masks` (mask.<name>), as surgery reads it.
+inline io::Checkpoint masked_checkpoint(const ParamStore& ps, const Masks& masks) {
+  io::Checkpoint ck;
+  for (size_t i = 0; i < ps.count(); ++i) {
+    const ParamEntry& e = ps.entry(i);
+    ck.tensors[e.name] = {e.shape, {ps.value(i), ps.value(i) + e.size}};
+    const float* k = masks.keep_data() + e.offset;
+    ck.tensors["mask." + e.name] = {e.shape, {k, k + e.size}};
+  }
+  return ck;
 }
 
 // 8x8 inputs, fc1 32 units reading 64 inputs each, fc2 16 reading 32, fc3 4 reading 16.

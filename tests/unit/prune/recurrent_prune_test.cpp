@@ -18,6 +18,7 @@
 #include "prune/select.h"
 #include "prune/structure.h"
 #include "prune/surgery.h"
+#include "unit/prune/prune_test_net.h"
 
 // A named namespace: the unit tests are compiled in batches.
 namespace sculpt::prune::recurrent_prune_test {
@@ -76,17 +77,6 @@ PruneConfig units_config() {
 int64_t kept_in_row(const ParamStore& ps, const Masks& m, const PrunableLayer& p, int64_t row) {
   const float* k = m.keep_data() + ps.entry(p.weight).offset + row * p.fan_in;
   return std::count(k, k + p.fan_in, 1.0f);
-}
-
-io::Checkpoint checkpoint(const Net& n, const Masks& masks) {
-  io::Checkpoint ck;
-  for (size_t i = 0; i < n.ps.count(); ++i) {
-    const ParamEntry& e = n.ps.entry(i);
-    ck.tensors[e.name] = {e.shape, {n.ps.value(i), n.ps.value(i) + e.size}};
-    const float* k = masks.keep_data() + e.offset;
-    ck.tensors["mask." + e.name] = {e.shape, {k, k + e.size}};
-  }
-  return ck;
 }
 
 std::vector<float> logits(Net& n, const std::vector<float>& ids, int64_t batch) {
@@ -152,7 +142,8 @@ TEST_P(RecurrentPrune, SurgeryRemovesHiddenUnitsAndKeepsTheOutputs) {
   Net masked = build(spec);
   const Structure s = prunable_structure(masked.model, masked.ps);
   const Masks m = prune_to(masked, s, units_config(), 0.5);
-  const SurgeryResult r = remove_dead_units(spec, kInput, checkpoint(masked, m));
+  const SurgeryResult r =
+      remove_dead_units(spec, kInput, test_net::masked_checkpoint(masked.ps, m));
   ASSERT_EQ(r.changes.size(), 2u);
   EXPECT_EQ(r.changes[0].layer, "rnn1");
   EXPECT_EQ(r.changes[0].after, 6);
