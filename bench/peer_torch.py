@@ -2,13 +2,15 @@
 # The PyTorch peer of ./bench/run: the same workloads as Sculpt's `sculpt bench CASE`, written the
 # way a PyTorch user would (see /work/shared/design/PEERS.md and docs/benchmarks.md).
 # Usage: /usr/bin/python3 bench/peer_torch.py CASE --threads 2 --reps 3 --json [--foreach]
-#        [--limit N] [--text PATH]
+#        [--limit N] [--batch B] [--text PATH]
 #        [--mode inference|no-grad|jit-freeze|jit-optimize]
 #        [--weights dense|csr|csr32|csr-parts-i16] [--model EXPORT] [--legacy-format]
 """PyTorch peer for Sculpt's benchmarks.
 
-train-mlp     model A: MLP 784-300-100-10, SGD lr 0.1 momentum 0.9 Nesterov wd 5e-4, batch 128,
-              cross-entropy, Fashion-MNIST train set (60,000), shuffled each epoch.
+train-mlp     model A: MLP 784-300-100-10, SGD lr 0.1 momentum 0.9 Nesterov wd 5e-4, batch 128
+              (--batch), cross-entropy, Fashion-MNIST train set (60,000), shuffled each epoch.
+train-mlp-wide 784-4096-4096-10 (ReLU), the same optimizer, the first 6,400 training images (as
+              `sculpt bench`: kWideSamples).
 train-lenet5  model B: LeNet-5 (conv 1->6 k5 p2, relu, maxpool 2; conv 6->16 k5, relu, maxpool 2;
               flatten 400; 400->120 relu; 120->84 relu; 84->10), same optimizer with lr 0.05
               (as `sculpt bench`), same batch.
@@ -120,6 +122,7 @@ from peer_torch_lstm import TEXT_PATH, run_lstm  # the character LSTM's half of 
 
 from peer_torch_infer import (INFER_CASES, INFER_MODES, SIZE_CASES, WEIGHT_FORMS,
                               run_infer, run_size)
+from peer_torch_step import CLIP_CASES, OPTIM_CASES, run_clip, run_optim  # workload E
 
 DATA_DIR = "/usr/share/datasets/fashion-mnist"
 MEAN, STD = 0.2860, 0.3530
@@ -145,6 +148,11 @@ def load_train(data_dir):
 def model_a():
     return nn.Sequential(nn.Flatten(), nn.Linear(784, 300), nn.ReLU(), nn.Linear(300, 100),
                          nn.ReLU(), nn.Linear(100, 10))
+
+
+def model_a_wide():
+    return nn.Sequential(nn.Flatten(), nn.Linear(784, 4096), nn.ReLU(), nn.Linear(4096, 4096),
+                         nn.ReLU(), nn.Linear(4096, 10))
 
 
 def model_b():
@@ -179,21 +187,20 @@ def model_c():
         nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(128, 10))
 
 
-CASES = {"train-mlp": model_a, "train-lenet5": model_b, "train-resnet": model_c}
+CASES = {"train-mlp": model_a, "train-mlp-wide": model_a_wide, "train-lenet5": model_b,
+         "train-resnet": model_c}
 TEXT_CASES = ("train-lstm",)
-OPTIM_CASES = ("optim-adam", "optim-sgd-nesterov")
-CLIP_CASES = ("clip-global-norm",)
 # The same SGD as `sculpt bench` (src/cli/cmd_bench.cpp): lr 0.1, LeNet-5 0.05.
-LR = {"train-mlp": 0.1, "train-lenet5": 0.05, "train-resnet": 0.1}
-# Training images an epoch when --limit is not given (`sculpt bench`: kResnetSamples; train-lstm:
-# peer_torch_lstm.LSTM_WINDOWS).
-DEFAULT_LIMIT = {"train-resnet": 12800}
+LR = {"train-mlp": 0.1, "train-mlp-wide": 0.1, "train-lenet5": 0.05, "train-resnet": 0.1}
+# Training images an epoch when --limit is not given (`sculpt bench`: kResnetSamples,
+# kWideSamples; train-lstm: peer_torch_lstm.LSTM_WINDOWS).
+DEFAULT_LIMIT = {"train-resnet": 12800, "train-mlp-wide": 6400}
 
 
-def run_epoch(model, opt, loss_fn, x, y):
+def run_epoch(model, opt, loss_fn, x, y, batch):
     perm = torch.randperm(x.shape[0])
-    for start in range(0, x.shape[0], BATCH):
-        idx = perm[start:start + BATCH]
+    for start in range(0, x.shape[0], batch):
+        idx = perm[start:start + batch]
         xb, yb = x[idx], y[idx]
         opt.zero_grad(set_to_none=True)
         loss = loss_fn(model(xb), yb)
@@ -215,108 +222,6 @@ def blas_in_use():
                     for p in blas) or "none"
 
 
-def make_optimizer(case, params, foreach):
-    """foreach None is what a user gets (in torch 1.13: the single-tensor loop on CPU)."""
-    kw = {} if foreach is None else {"foreach": foreach}
-    if case == "optim-adam":
-        return torch.optim.Adam(params, lr=1e-3, **kw)
-    return torch.optim.SGD(params, lr=0.01, momentum=0.9, nesterov=True, weight_decay=5e-4, **kw)
-
-
-def run_optim(args):
-    """Workload E: the time of one opt.step() over model A's parameters, fixed gradients."""
-    torch.manual_seed(args.seed)
-    params = []
-    for p in model_a().parameters():  # the same shapes (and order) as Sculpt's ParamStore
-        q = nn.Parameter(p.detach().clone())
-        q.grad = 0.01 * torch.randn_like(q)
-        params.append(q)
-    opt = make_optimizer(args.case, params, True if args.foreach else None)
-
-    def run_for(seconds):
-        """opt.step() in batches of 16 until `seconds` have passed: (us per step, steps)."""
-        steps, t0 = 0, time.perf_counter()
-        while True:
-            for _ in range(16):
-                opt.step()
-            steps += 16
-            elapsed = time.perf_counter() - t0
-            if elapsed >= seconds:
-                return elapsed / steps * 1e6, steps
-
-    run_for(0.3)  # warm-up: state allocation, allocator, OpenMP pool, caches
-    runs = [run_for(0.5) for _ in range(args.reps)]
-    us = [u for u, _ in runs]
-    ok = all(bool(torch.isfinite(p).all()) for p in params)
-    result = {
-        "case": args.case, "unit": "us/step", "us_per_step": statistics.median(us),
-        "reps": [round(u, 2) for u in us], "steps": [n for _, n in runs], "threads": args.threads,
-        "params": sum(p.numel() for p in params), "foreach": bool(args.foreach),
-        "torch": torch.__version__,
-    }
-    if args.json:
-        print(json.dumps(result), flush=True)
-    else:
-        print(f"{args.case}: {result['us_per_step']:.1f} us/step (median of {args.reps}; "
-              f"reps {result['reps']}; threads {args.threads}; foreach {bool(args.foreach)})")
-    if not ok or not all(np.isfinite(us)):
-        sys.exit(1)
-
-
-def clip_grad_norm_foreach(params, max_norm):
-    """clip_grad_norm_ (L2) the way torch >= 2.0 does it with foreach=True on CPU."""
-    grads = [p.grad for p in params if p.grad is not None]
-    norms = torch._foreach_norm(grads, 2.0)
-    total = torch.linalg.vector_norm(torch.stack(norms), 2.0)
-    coef = torch.clamp(max_norm / (total + 1e-6), max=1.0)
-    torch._foreach_mul_(grads, coef.item())
-    return total
-
-
-def run_clip(args):
-    """Workload E, clipping: the time of one clip_grad_norm_ call over model A's parameters."""
-    torch.manual_seed(args.seed)
-    params = []
-    for p in model_a().parameters():  # the same shapes (and order) as Sculpt's ParamStore
-        q = nn.Parameter(p.detach().clone())
-        q.grad = 0.01 * torch.randn_like(q)
-        params.append(q)
-    saved = [p.grad.clone() for p in params]
-    clip = clip_grad_norm_foreach if args.foreach else torch.nn.utils.clip_grad_norm_
-
-    def run_for(seconds):
-        """Restore, then time one call, until `seconds` have passed: (us per call, calls)."""
-        calls, timed, start = 0, 0.0, time.perf_counter()
-        while True:
-            for p, g in zip(params, saved):
-                p.grad.copy_(g)
-            t0 = time.perf_counter()
-            norm = clip(params, 1.0)
-            timed += time.perf_counter() - t0
-            calls += 1
-            if time.perf_counter() - start >= seconds:
-                return timed / calls * 1e6, calls, float(norm)
-
-    run_for(0.3)  # warm-up: allocator, OpenMP pool, caches
-    runs = [run_for(0.5) for _ in range(args.reps)]
-    us = [u for u, _, _ in runs]
-    after = float(torch.cat([p.grad.reshape(-1) for p in params]).norm())
-    result = {
-        "case": args.case, "unit": "us/call", "us_per_call": statistics.median(us),
-        "reps": [round(u, 2) for u in us], "calls": [n for _, n, _ in runs],
-        "threads": args.threads, "params": sum(p.numel() for p in params),
-        "norm_before": runs[-1][2], "norm_after": after, "foreach": bool(args.foreach),
-        "torch": torch.__version__,
-    }
-    if args.json:
-        print(json.dumps(result), flush=True)
-    else:
-        print(f"{args.case}: {result['us_per_call']:.1f} us/call (median of {args.reps}; "
-              f"reps {result['reps']}; threads {args.threads}; foreach {bool(args.foreach)})")
-    if abs(after - 1.0) > 1e-4 or not all(np.isfinite(us)):
-        sys.exit(1)
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("case", choices=sorted(CASES) + list(TEXT_CASES) + list(OPTIM_CASES) +
@@ -327,6 +232,8 @@ def main():
     ap.add_argument("--limit", type=int, default=0,
                     help="use only the first N training samples (smoke tests; 0 = all 60,000, "
                          "train-resnet 12,800; train-lstm: windows, 0 = 1,280)")
+    ap.add_argument("--batch", type=int, default=BATCH,
+                    help="train-* on images: the batch (default 128, as `sculpt bench`)")
     ap.add_argument("--data-dir", default=DATA_DIR)
     ap.add_argument("--text", default=TEXT_PATH,
                     help="train-lstm: the text file or directory (as Sculpt's data.path)")
@@ -378,15 +285,15 @@ def main():
                           weight_decay=5e-4)
     loss_fn = nn.CrossEntropyLoss()
 
-    run_epoch(model, opt, loss_fn, x, y)  # warm-up: allocator, BLAS/oneDNN kernels, caches
+    run_epoch(model, opt, loss_fn, x, y, args.batch)  # warm-up: allocator, BLAS/oneDNN kernels, caches
     rates, last_loss = [], 0.0
     for _ in range(args.reps):
         t0 = time.perf_counter()
-        last_loss = run_epoch(model, opt, loss_fn, x, y)
+        last_loss = run_epoch(model, opt, loss_fn, x, y, args.batch)
         rates.append(x.shape[0] / (time.perf_counter() - t0))
     result = {
         "case": args.case, "unit": "samples/s", "samples_per_s": statistics.median(rates),
-        "reps": [round(r, 1) for r in rates], "threads": args.threads, "batch": BATCH,
+        "reps": [round(r, 1) for r in rates], "threads": args.threads, "batch": args.batch,
         "samples": int(x.shape[0]), "final_loss": round(last_loss, 4),
         "torch": torch.__version__, "blas": blas_in_use(),
         "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE", ""),

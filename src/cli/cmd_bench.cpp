@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "char_lstm_recipe.h"
+#include "cli/bench_gemm.h"
 #include "cli/bench_infer.h"
 #include "cli/commands.h"
 #include "cli/verb.h"
@@ -33,8 +34,9 @@ namespace {
 
 struct BenchArgs {
   std::string name;
-  std::string model;                     // infer
-  std::vector<int64_t> batches{1, 256};  // infer
+  std::string model;             // infer
+  std::vector<int64_t> batches;  // infer (default 1 and 256); train-mlp*, gemm-bound-*
+                                 // (one, default 128)
   int threads = 2;
   int reps = 1;
   bool json = false;
@@ -46,10 +48,18 @@ std::string data_path(const BenchArgs& a, const std::string& fallback) {
   return a.data.empty() ? fallback : a.data;
 }
 
-// Workloads A (MLP) and B (LeNet-5) of PEERS.md, and resnet-small, with the foundation's
-// optimizer: SGD lr 0.1 (LeNet 0.05), momentum 0.9, Nesterov, weight decay 5e-4, batch 128, all
-// 60,000 training images (469 steps an epoch; resnet-small kResnetSamples).
-constexpr int64_t kResnetSamples = 12800;
+// The batch of a train or gemm-bound case: --batch (one value) or 128.
+int64_t train_batch(const BenchArgs& a) {
+  SCULPT_CHECK(a.batches.size() <= 1, ConfigError,
+               fmt::format("{} takes one --batch, got {}", a.name, a.batches.size()), "--batch");
+  return a.batches.empty() ? 128 : a.batches[0];
+}
+
+// Workloads A (MLP) and B (LeNet-5) of PEERS.md, the wide MLP (784-4096-4096-10) and
+// resnet-small, with the foundation's optimizer: SGD lr 0.1 (LeNet 0.05), momentum 0.9, Nesterov,
+// weight decay 5e-4, batch 128 (--batch), all 60,000 training images (469 steps an epoch;
+// resnet-small kResnetSamples, mlp-wide kWideSamples).
+constexpr int64_t kResnetSamples = 12800, kWideSamples = 6400;
 
 // train-lstm: recipes/char-lstm.toml as built in (char_lstm_recipe.h): embedding 64, LSTM 256,
 // dropout 0.2, LSTM 256, Linear to the character vocabulary; windows of 100 characters (stride
@@ -78,13 +88,18 @@ RecipeConfig bench_recipe(const BenchArgs& a) {
   r.data.val_fraction = 0.0;
   r.data.limit_test = 1;
   r.optim.set("lr", 0.1).set("momentum", 0.9).set("nesterov", true).set("weight_decay", 5e-4);
-  r.train.batch_size = 128;
+  r.train.batch_size = train_batch(a);
   r.train.eval_batch_size = 128;
   r.train.threads = a.threads;
   r.train.epochs = 1 + a.reps;
   r.output.progress = "none";
   if (a.name == "train-mlp") {
     r.model.name = "mlp";
+  } else if (a.name == "train-mlp-wide") {
+    // About 75x the MLP's work a sample: the first 6,400 images (50 steps) make an epoch.
+    r.model.name = "custom";
+    r.model.custom = bench_mlp_spec(a.name);
+    r.data.limit_train = kWideSamples;
   } else if (a.name == "train-lenet5") {
     r.model.name = "lenet5";
     r.optim.set("lr", 0.05);
@@ -93,14 +108,15 @@ RecipeConfig bench_recipe(const BenchArgs& a) {
     r.model.name = "resnet-small";
     r.data.limit_train = kResnetSamples;
   } else {
-    throw ConfigError(
-        "unknown benchmark case '" + a.name + "'", "bench",
-        "cases: train-mlp, train-lenet5, train-resnet, train-lstm, optim-adam, optim-sgd-nesterov, "
-        "clip-global-norm, infer, infer-mlp-b1, infer-mlp-b256, "
-        "infer-sparse95-b1, infer-sparse95-b256, infer-trained95-b1, "
-        "infer-trained95-b256, infer-lenet90-b1, infer-lenet90-b256, infer-lstm-b1, "
-        "infer-lstm80-b1, "
-        "export-size-95, export-size-95-fp16");
+    throw ConfigError("unknown benchmark case '" + a.name + "'", "bench",
+                      "cases: train-mlp, train-mlp-wide, train-lenet5, train-resnet, train-lstm, "
+                      "optim-adam, optim-sgd-nesterov, "
+                      "clip-global-norm, gemm-bound-mlp, gemm-bound-mlp-wide, infer, infer-mlp-b1, "
+                      "infer-mlp-b256, "
+                      "infer-sparse95-b1, infer-sparse95-b256, infer-trained95-b1, "
+                      "infer-trained95-b256, infer-lenet90-b1, infer-lenet90-b256, infer-lstm-b1, "
+                      "infer-lstm80-b1, "
+                      "export-size-95, export-size-95-fp16");
   }
   return r;
 }
@@ -309,8 +325,11 @@ int run_train_bench(const BenchArgs& a) {
 int run_bench(const BenchArgs& a) {
   SCULPT_CHECK(a.reps >= 1, ConfigError, "--reps must be >= 1", "bench");
   if (is_infer_case(a.name))
-    return run_infer_bench(
-        {a.name, a.model, a.batches, a.threads, a.reps, a.json, data_path(a, DataConfig{}.path)});
+    return run_infer_bench({a.name, a.model,
+                            a.batches.empty() ? std::vector<int64_t>{1, 256} : a.batches, a.threads,
+                            a.reps, a.json, data_path(a, DataConfig{}.path)});
+  if (is_gemm_bound_case(a.name))
+    return run_gemm_bound({a.name, train_batch(a), a.threads, a.reps, a.json});
   if (a.name == "optim-adam" || a.name == "optim-sgd-nesterov") return run_optim_bench(a);
   if (a.name == "clip-global-norm") return run_clip_bench(a);
   return run_train_bench(a);
@@ -322,7 +341,8 @@ void add_bench(CLI::App& app) {
   const auto [sub, args] = add_verb<BenchArgs>(
       app, "bench", "Run a benchmark case (the Sculpt half of ./bench/run)", run_bench);
   sub->add_option("case", args->name,
-                  "train-mlp | train-lenet5 | train-resnet | train-lstm | optim-adam | "
+                  "train-mlp | train-mlp-wide | train-lenet5 | train-resnet | train-lstm | "
+                  "gemm-bound-mlp | gemm-bound-mlp-wide | optim-adam | "
                   "optim-sgd-nesterov | "
                   "clip-global-norm "
                   "| infer (with --model) | infer-mlp-b1 | infer-mlp-b256 | infer-sparse95-b1 | "
@@ -333,7 +353,9 @@ void add_bench(CLI::App& app) {
       ->required();
   sub->add_option("--model,-m", args->model,
                   "infer, infer-trained95-*, infer-lenet90-*: an export file (sculpt export)");
-  sub->add_option("--batch,-b", args->batches, "infer: batch sizes")->capture_default_str();
+  sub->add_option("--batch,-b", args->batches,
+                  "infer: batch sizes (default 1 256); train-*, gemm-bound-*: the batch (default "
+                  "128)");
   sub->add_option("--threads,-t", args->threads, "Threads")->capture_default_str();
   sub->add_option("--reps", args->reps,
                   "Measured epochs (optim-*, clip-*: 0.5 s runs of steps) after the warm-up")
