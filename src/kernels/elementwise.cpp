@@ -117,20 +117,37 @@ float max_abs(const float* x, int64_t size) {
       [](float a, float c) { return (std::isnan(a) || std::isnan(c)) ? a + c : std::max(a, c); });
 }
 
+namespace {
+// Whether x[b, e) is finite: a float is NaN or infinite exactly when its exponent bits are all
+// ones. Testing the bits with an integer OR-reduction vectorises without relaxing
+// floating-point semantics.
+bool finite_range(const float* x, int64_t b, int64_t e) {
+  uint32_t bad = 0;
+#pragma omp simd reduction(| : bad)
+  for (int64_t i = b; i < e; ++i) {
+    uint32_t bits;
+    std::memcpy(&bits, x + i, sizeof bits);
+    bad |= static_cast<uint32_t>((bits & 0x7f800000u) == 0x7f800000u);
+  }
+  return bad == 0;
+}
+}  // namespace
+
 bool all_finite(const float* x, int64_t size) {
-  // A float is NaN or infinite exactly when its exponent bits are all ones. Testing the bits
-  // with an integer OR-reduction vectorises without relaxing floating-point semantics.
+  return reduce_range<int>(
+             size, 1, [&](int64_t b, int64_t e) { return finite_range(x, b, e) ? 1 : 0; },
+             [](int a, int c) { return a & c; }) == 1;
+}
+
+bool all_finite_then_mask(float* x, const float* keep, int64_t size) {
+  if (!keep) return all_finite(x, size);
   return reduce_range<int>(
              size, 1,
              [&](int64_t b, int64_t e) {
-               uint32_t bad = 0;
-#pragma omp simd reduction(| : bad)
-               for (int64_t i = b; i < e; ++i) {
-                 uint32_t bits;
-                 std::memcpy(&bits, x + i, sizeof bits);
-                 bad |= static_cast<uint32_t>((bits & 0x7f800000u) == 0x7f800000u);
-               }
-               return bad == 0 ? 1 : 0;
+               const bool ok = finite_range(x, b, e);
+#pragma omp simd
+               for (int64_t i = b; i < e; ++i) x[i] *= keep[i];
+               return ok ? 1 : 0;
              },
              [](int a, int c) { return a & c; }) == 1;
 }

@@ -15,17 +15,27 @@ namespace sculpt::optim {
 
 // Calls body(const TensorStep&, begin, end) for arena ranges [begin, end) covering every
 // unfrozen tensor exactly once. Ranges of one tensor never overlap; no barrier between tensors.
+// A tensor with a mask (TensorStep::mask, pruning) has its weights multiplied by it right after
+// the body wrote them, range by range while they are in the cache (frozen ones too: a pruned
+// weight is zero whether it trains or not).
 template <class Body>
-void fused_pass(const ParamStore& ps, const std::vector<TensorStep>& steps, Body&& body) {
+void fused_pass(ParamStore& ps, const std::vector<TensorStep>& steps, Body&& body) {
+  float* __restrict w = ps.values().data();
 #pragma omp parallel if (ps.arena_size() > kParallelThreshold)
   {
     const int64_t nt = omp_get_num_threads(), t = omp_get_thread_num();
     for (size_t i = 0; i < ps.count(); ++i) {
-      if (steps[i].frozen) continue;
+      const TensorStep& s = steps[i];
+      if (s.frozen && !s.mask) continue;
       const ParamEntry& e = ps.entry(i);
       const int64_t per = (e.size + 16 * nt - 1) / (16 * nt) * 16;
       const int64_t lo = std::min(e.size, t * per), hi = std::min(e.size, (t + 1) * per);
-      if (lo < hi) body(steps[i], e.offset + lo, e.offset + hi);
+      if (lo >= hi) continue;
+      if (!s.frozen) body(s, e.offset + lo, e.offset + hi);
+      if (!s.mask) continue;
+      const float* __restrict k = s.mask;
+#pragma omp simd
+      for (int64_t j = e.offset + lo; j < e.offset + hi; ++j) w[j] *= k[j];
     }
   }
 }

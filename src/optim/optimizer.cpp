@@ -25,13 +25,14 @@ void Optimizer::init(const ParamStore& ps, std::vector<TensorSettings> settings)
   start_state(ps);
 }
 
-void Optimizer::step(ParamStore& ps, double lr, int64_t step) {
+void Optimizer::step(ParamStore& ps, double lr, int64_t step, const Masks* masks) {
   const double multiplier = common_.lr > 0 ? lr / common_.lr : 0.0;
+  const float* keep = masks && !masks->empty() ? masks->keep_data() : nullptr;
   for (size_t i = 0; i < settings_.size(); ++i) {
     const TensorSettings& s = settings_[i];
     TensorStep& t = steps_[i];
     const double rate = lr * s.lr_scale;
-    t = TensorStep{.lr = rate, .frozen = s.frozen};
+    t = TensorStep{.lr = rate, .frozen = s.frozen, .mask = keep};
     if (common_.decay_style == DecayStyle::kL2)
       t.l2 = static_cast<float>(s.weight_decay);
     else if (common_.decay_style == DecayStyle::kDecoupled)

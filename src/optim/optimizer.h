@@ -69,6 +69,9 @@ struct TensorStep {
   float l2 = 0.0f;    // added to the gradient: g + l2 * w
   float keep = 1.0f;  // decoupled decay: w <- keep * w before the update
   bool frozen = false;
+  // The arena's keep mask (0/1, indexed like the arena) when pruning masks this tensor: the
+  // fused pass multiplies the updated weights by it. nullptr: no mask.
+  const float* mask = nullptr;
 };
 
 // An optimizer declares its state arrays and its momentum coefficient in its constructor
@@ -89,8 +92,9 @@ class Optimizer {
   // Requires: ps finalized.
   void init(const ParamStore& ps, std::vector<TensorSettings> settings = {});
   // One update of every unfrozen tensor from ps.grads(); `lr` is the scheduled rate, `step`
-  // counts updates from 0 (Adam's bias correction uses step + 1).
-  void step(ParamStore& ps, double lr, int64_t step);
+  // counts updates from 0 (Adam's bias correction uses step + 1). With non-empty `masks` the
+  // weights come out multiplied by them (masks.apply_to_weights, fused into the update's pass).
+  void step(ParamStore& ps, double lr, int64_t step, const Masks* masks = nullptr);
   // Zeroes every state entry whose mask is 0 (pruned weights keep no momentum).
   void on_mask_change(const Masks& masks);
   // The state arrays, for checkpoints (each the length of the arena), in the order declared.

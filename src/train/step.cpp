@@ -1,7 +1,7 @@
 // THE training step: read it top to bottom. Every stage is one call, in this order:
 //   zero grads -> (forward -> loss -> backward) per micro-batch, gradients adding up ->
-//   non-finite check -> mask grads -> clip -> learning rate (and momentum) -> optimizer ->
-//   mask weights.
+//   non-finite check and mask grads (one pass) -> clip -> learning rate (and momentum) ->
+//   optimizer and mask weights (one pass).
 // step_batches is that step over the next train.accumulate batches; pruning updates and
 // checkpoints hang off the trainer.
 #include "train/step.h"
@@ -57,15 +57,16 @@ StepResult finish_step(StepParts& s, double loss, double grad_scale, int64_t ste
   float* g = s.params.grads().data();
   if (grad_scale != 1.0) kernels::scale(g, s.params.arena_size(), static_cast<float>(grad_scale));
 
+  // The gradients are checked, then masked (pruned weights get none), in one pass.
   const bool loss_finite = std::isfinite(loss);
-  if (!loss_finite || !kernels::all_finite(g, s.params.arena_size())) {
+  const float* keep = s.masks.empty() ? nullptr : s.masks.keep_data();
+  if (!kernels::all_finite_then_mask(g, keep, s.params.arena_size()) || !loss_finite) {
     r.skipped = true;
     r.nonfinite = nonfinite_message(s.params, loss_finite);
     if (s.nonfinite == NonFinite::kSkip) return r;
     throw NumericError(r.nonfinite, "step " + std::to_string(step), kNonFiniteHint);
   }
 
-  s.masks.apply_to_grads(s.params);
   if (s.tensor_sumsq)
     for (size_t i = 0; i < s.params.count(); ++i)
       s.tensor_sumsq[i] = kernels::sum_squares(s.params.grad(i), s.params.entry(i).size);
@@ -73,8 +74,7 @@ StepResult finish_step(StepParts& s, double loss, double grad_scale, int64_t ste
   r.lr = s.schedule.at(step);
   if (s.momentum)
     r.momentum = *s.momentum = s.schedule.momentum_at(step).value_or(s.default_momentum);
-  s.optimizer.step(s.params, r.lr, step);
-  s.masks.apply_to_weights(s.params);
+  s.optimizer.step(s.params, r.lr, step, &s.masks);  // masks the weights in its pass
   return r;
 }
 
