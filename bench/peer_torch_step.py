@@ -20,6 +20,27 @@ def model_a():
     return build()
 
 
+def model_a_params(seed):
+    """Model A's parameters (the same shapes and order as Sculpt's ParamStore), each with a
+    fixed gradient N(0, 0.01^2)."""
+    torch.manual_seed(seed)
+    params = []
+    for p in model_a().parameters():
+        q = nn.Parameter(p.detach().clone())
+        q.grad = 0.01 * torch.randn_like(q)
+        params.append(q)
+    return params
+
+
+def report(args, result, key):
+    """Prints `result` as one JSON line (--json) or as text with its figure `key`."""
+    if args.json:
+        print(json.dumps(result), flush=True)
+        return
+    print(f"{args.case}: {result[key]:.1f} {result['unit']} (median of {args.reps}; "
+          f"reps {result['reps']}; threads {args.threads}; foreach {bool(args.foreach)})")
+
+
 def make_optimizer(case, params, foreach):
     """foreach None is what a user gets (in torch 1.13: the single-tensor loop on CPU)."""
     kw = {} if foreach is None else {"foreach": foreach}
@@ -30,12 +51,7 @@ def make_optimizer(case, params, foreach):
 
 def run_optim(args):
     """Workload E: the time of one opt.step() over model A's parameters, fixed gradients."""
-    torch.manual_seed(args.seed)
-    params = []
-    for p in model_a().parameters():  # the same shapes (and order) as Sculpt's ParamStore
-        q = nn.Parameter(p.detach().clone())
-        q.grad = 0.01 * torch.randn_like(q)
-        params.append(q)
+    params = model_a_params(args.seed)
     opt = make_optimizer(args.case, params, True if args.foreach else None)
 
     def run_for(seconds):
@@ -59,11 +75,7 @@ def run_optim(args):
         "params": sum(p.numel() for p in params), "foreach": bool(args.foreach),
         "torch": torch.__version__,
     }
-    if args.json:
-        print(json.dumps(result), flush=True)
-    else:
-        print(f"{args.case}: {result['us_per_step']:.1f} us/step (median of {args.reps}; "
-              f"reps {result['reps']}; threads {args.threads}; foreach {bool(args.foreach)})")
+    report(args, result, "us_per_step")
     if not ok or not all(np.isfinite(us)):
         sys.exit(1)
 
@@ -80,12 +92,7 @@ def clip_grad_norm_foreach(params, max_norm):
 
 def run_clip(args):
     """Workload E, clipping: the time of one clip_grad_norm_ call over model A's parameters."""
-    torch.manual_seed(args.seed)
-    params = []
-    for p in model_a().parameters():  # the same shapes (and order) as Sculpt's ParamStore
-        q = nn.Parameter(p.detach().clone())
-        q.grad = 0.01 * torch.randn_like(q)
-        params.append(q)
+    params = model_a_params(args.seed)
     saved = [p.grad.clone() for p in params]
     clip = clip_grad_norm_foreach if args.foreach else torch.nn.utils.clip_grad_norm_
 
@@ -113,10 +120,6 @@ def run_clip(args):
         "norm_before": runs[-1][2], "norm_after": after, "foreach": bool(args.foreach),
         "torch": torch.__version__,
     }
-    if args.json:
-        print(json.dumps(result), flush=True)
-    else:
-        print(f"{args.case}: {result['us_per_call']:.1f} us/call (median of {args.reps}; "
-              f"reps {result['reps']}; threads {args.threads}; foreach {bool(args.foreach)})")
+    report(args, result, "us_per_call")
     if abs(after - 1.0) > 1e-4 or not all(np.isfinite(us)):
         sys.exit(1)

@@ -52,7 +52,7 @@ class InferenceModel {
   // The class per sample: argmax of the logits (binary: logit > 0). ConfigError for regression.
   std::vector<int32_t> classify(const std::vector<float>& x);
 
-  // Text models (ConfigError for others, naming the model). Token ids of `text`: DataError
+  // Text models only (ConfigError for others). Token ids of `text`: DataError
   // naming the first character the vocabulary lacks, and its position.
   std::vector<int32_t> encode(const std::string& text) const;
   std::string decode(const std::vector<int32_t>& ids) const;  // ids in [0, vocabulary size)

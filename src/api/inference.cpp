@@ -28,6 +28,7 @@ std::vector<float> InferenceModel::predict(const std::vector<float>& x) {
 std::vector<int32_t> InferenceModel::classify(const std::vector<float>& x) {
   return impl_->model.classify(x);
 }
+
 namespace {
 
 const data::Vocabulary& vocabulary_of(const infer::InferenceModel& m) {
