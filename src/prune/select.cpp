@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include "core/error.h"
@@ -45,35 +46,104 @@ double layer_target(const std::map<std::string, double>& table, const std::strin
   return it == table.end() ? sparsity : it->second;
 }
 
+// A float's bits mapped to an unsigned key in the same order (-inf lowest; -0 taken as +0, which
+// compares equal to it; NaN never comes: scores of finite weights).
+uint32_t order_key(float v) {
+  v += 0.0f;  // -0 -> +0
+  uint32_t b;
+  std::memcpy(&b, &v, sizeof b);
+  return (b & 0x80000000u) ? ~b : (b | 0x80000000u);
+}
+
+// The key of the k-th lowest of `keys` (1 <= k <= size) and how many keys lie below it: a
+// histogram of the top 16 bits finds its bucket, one of the low 16 bits within that bucket the
+// key. Two passes and no sort.
+std::pair<uint32_t, int64_t> kth_key(const std::vector<uint32_t>& keys, int64_t k) {
+  std::vector<uint32_t> hist(size_t{1} << 16, 0);
+  for (const uint32_t key : keys) ++hist[key >> 16];
+  int64_t below = 0;
+  uint32_t high = 0;
+  for (; below + hist[high] < k; ++high) below += hist[high];
+  std::fill(hist.begin(), hist.end(), 0);
+  for (const uint32_t key : keys)
+    if ((key >> 16) == high) ++hist[key & 0xffffu];
+  uint32_t low = 0;
+  for (; below + hist[low] < k; ++low) below += hist[low];
+  return {(high << 16) | low, below};
+}
+
+// The k lowest entries of one ranking, pruned: entries of `ranges` (arena [begin, end), in tie
+// order: by layer, then arena index), each scoring scores[i], or -inf when already pruned. The
+// already pruned count toward k; of the rest, every entry below the cut (the score of the
+// lowest still needed) goes, then as many of those equal to it as are still needed, in tie
+// order: the same entries as sorting by (score, layer, index) and taking the first k.
+void prune_lowest(const std::vector<std::pair<int64_t, int64_t>>& ranges,
+                  std::span<const float> scores, int64_t k, float* keep) {
+  if (k <= 0) return;
+  int64_t size = 0;
+  for (const auto& [b, e] : ranges) size += e - b;
+  std::vector<uint32_t> keys(
+      static_cast<size_t>(size));  // the live entries' keys, packed without branches
+  int64_t live = 0;
+  for (const auto& [b, e] : ranges)
+    for (int64_t i = b; i < e; ++i) {
+      keys[size_t(live)] = order_key(scores[size_t(i)]);
+      live += keep[i] != 0.0f;
+    }
+  const int64_t need = k - (size - live);
+  if (need <= 0) return;
+  keys.resize(size_t(live));
+  uint32_t cut = ~0u;  // need == live: every live entry goes
+  int64_t ties = 0;
+  if (need < live) {
+    const auto [c, below] = kth_key(keys, need);
+    cut = c;
+    ties = need - below;
+  }
+  for (const auto& [b, e] : ranges)
+    for (int64_t i = b; i < e; ++i) {
+      const uint32_t key = order_key(scores[size_t(i)]);
+      const bool alive = keep[i] != 0.0f;
+      if (alive && key == cut && ties > 0) {
+        keep[i] = 0.0f;
+        --ties;
+      }
+      keep[i] = alive && key < cut ? 0.0f : keep[i];
+    }
+}
+
 // Unstructured: items are the candidate entries themselves.
 void select_entries(const std::vector<PrunableLayer>& layers, const ParamStore& ps,
                     const Candidates& cand, std::span<const float> scores, const PruneConfig& cfg,
                     double sparsity, float* keep) {
   const auto table = parse_layer_table(cfg.layers, "prune.layers");
-  std::vector<std::vector<Item>> groups(cfg.scope == prune::Scope::kGlobal ? 1 : layers.size());
+  const bool global = cfg.scope == prune::Scope::kGlobal;
+  // Each ranking's arena ranges in tie order (a layer's tensors by arena offset) and its size.
+  std::vector<std::vector<std::pair<int64_t, int64_t>>> groups(global ? 1 : layers.size());
+  std::vector<int64_t> sizes(groups.size(), 0);
   for (size_t l = 0; l < layers.size(); ++l) {
+    std::vector<std::pair<int64_t, int64_t>> own;
     auto add = [&](size_t tensor) {
       const ParamEntry& e = ps.entry(tensor);
-      auto& items = groups[cfg.scope == prune::Scope::kGlobal ? 0 : l];
-      for (int64_t i = e.offset; i < e.offset + e.size; ++i)
-        items.push_back({keep[i] == 0.0f ? kPruned : scores[size_t(i)], i, l});
+      own.emplace_back(e.offset, e.offset + e.size);
+      sizes[global ? 0 : l] += e.size;
     };
     if (cand.weight[l]) add(layers[l].weight);
     if (cand.bias[l]) add(*layers[l].bias);
+    std::sort(own.begin(), own.end());
+    auto& g = groups[global ? 0 : l];
+    g.insert(g.end(), own.begin(), own.end());
   }
-  for (auto& items : groups) {
-    if (items.empty()) continue;
+  for (size_t g = 0; g < groups.size(); ++g) {
+    if (sizes[g] == 0) continue;
     if (cfg.threshold >= 0.0) {
-      for (const Item& it : items)
-        if (it.score <= cfg.threshold) keep[it.index] = 0.0f;
+      for (const auto& [b, e] : groups[g])
+        for (int64_t i = b; i < e; ++i)
+          if ((keep[i] == 0.0f ? kPruned : scores[size_t(i)]) <= cfg.threshold) keep[i] = 0.0f;
       continue;
     }
-    const double s = cfg.scope == prune::Scope::kGlobal
-                         ? sparsity
-                         : layer_target(table, layers[items.front().layer].name, sparsity);
-    const int64_t k = count_for(s, int64_t(items.size()));
-    lowest(items, k);
-    for (int64_t i = 0; i < k; ++i) keep[items[size_t(i)].index] = 0.0f;
+    const double s = global ? sparsity : layer_target(table, layers[g].name, sparsity);
+    prune_lowest(groups[g], scores, count_for(s, sizes[g]), keep);
   }
 }
 

@@ -485,6 +485,50 @@ TEST(PruneConformance, MasksAreMonotone) {
   }
 }
 
+// Unstructured selection against its definition, the first k of every candidate sorted by
+// (score, layer, arena index), with already-pruned entries scoring -inf: scores drawn from five
+// values (ties everywhere), a mask half grown by an earlier selection, biases included, both
+// scopes and several targets.
+TEST(PruneConformance, UnstructuredSelectionIsTheSortedDefinition) {
+  for (const char* scope : {"global", "layer"})
+    for (const double s : {0.1, 0.37, 0.5, 0.9}) {
+      SCOPED_TRACE(fmt::format("{} {}", scope, s));
+      Net net = build();
+      PruneConfig cfg;
+      cfg.scope = std::string(scope) == "global" ? Scope::kGlobal : Scope::kLayer;
+      cfg.biases = true;
+      Rng rng(5);
+      std::vector<float> sc(size_t(net.ps.arena_size()));
+      for (float& v : sc) v = 0.25f * float(rng.below(5));
+      run_select(net, sc, cfg, s / 2);  // an earlier, smaller selection
+      for (float& v : sc) v = 0.25f * float(rng.below(5));
+      std::vector<float> want = net.whole_mask();
+      struct Entry {
+        float score;
+        size_t layer;
+        int64_t index;
+      };
+      std::vector<std::vector<Entry>> groups(cfg.scope == Scope::kGlobal ? 1 : net.layers.size());
+      for (size_t l = 0; l < net.layers.size(); ++l)
+        for (const size_t t : {net.layers[l].weight, *net.layers[l].bias}) {
+          const ParamEntry& e = net.ps.entry(t);
+          for (int64_t i = e.offset; i < e.offset + e.size; ++i)
+            groups[cfg.scope == Scope::kGlobal ? 0 : l].push_back(
+                {want[size_t(i)] == 0.0f ? -std::numeric_limits<float>::infinity() : sc[size_t(i)],
+                 l, i});
+        }
+      for (auto& g : groups) {
+        std::sort(g.begin(), g.end(), [](const Entry& a, const Entry& b) {
+          return std::tie(a.score, a.layer, a.index) < std::tie(b.score, b.layer, b.index);
+        });
+        const int64_t k = target_count(s, int64_t(g.size()));
+        for (int64_t j = 0; j < k; ++j) want[size_t(g[size_t(j)].index)] = 0.0f;
+      }
+      run_select(net, sc, cfg, s);
+      EXPECT_EQ(net.whole_mask(), want);
+    }
+}
+
 // scope = layer with a per-layer table: each listed layer gets its own target, the rest the
 // default.
 TEST(PruneConformance, PerLayerSparsitiesOverrideTheDefault) {
