@@ -139,14 +139,14 @@ bool all_finite(const float* x, int64_t size) {
              [](int a, int c) { return a & c; }) == 1;
 }
 
-bool all_finite_then_mask(float* x, const float* keep, int64_t size) {
+bool all_finite_then_mask(float* x, const uint8_t* keep, int64_t size) {
   if (!keep) return all_finite(x, size);
   return reduce_range<int>(
              size, 1,
              [&](int64_t b, int64_t e) {
                const bool ok = finite_range(x, b, e);
 #pragma omp simd
-               for (int64_t i = b; i < e; ++i) x[i] *= keep[i];
+               for (int64_t i = b; i < e; ++i) x[i] *= static_cast<float>(keep[i]);
                return ok ? 1 : 0;
              },
              [](int a, int c) { return a & c; }) == 1;

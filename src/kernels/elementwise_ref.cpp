@@ -56,10 +56,10 @@ bool all_finite_reference(const float* x, int64_t size) {
   return true;
 }
 
-bool all_finite_then_mask_reference(float* x, const float* keep, int64_t size) {
+bool all_finite_then_mask_reference(float* x, const uint8_t* keep, int64_t size) {
   const bool finite = all_finite_reference(x, size);
   if (keep)
-    for (int64_t i = 0; i < size; ++i) x[i] *= keep[i];
+    for (int64_t i = 0; i < size; ++i) x[i] *= keep[i] ? 1.0f : 0.0f;
   return finite;
 }
 

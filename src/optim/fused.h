@@ -33,9 +33,9 @@ void fused_pass(ParamStore& ps, const std::vector<TensorStep>& steps, Body&& bod
       if (lo >= hi) continue;
       if (!s.frozen) body(s, e.offset + lo, e.offset + hi);
       if (!s.mask) continue;
-      const float* __restrict k = s.mask;
+      const uint8_t* __restrict k = s.mask;
 #pragma omp simd
-      for (int64_t j = e.offset + lo; j < e.offset + hi; ++j) w[j] *= k[j];
+      for (int64_t j = e.offset + lo; j < e.offset + hi; ++j) w[j] *= static_cast<float>(k[j]);
     }
   }
 }

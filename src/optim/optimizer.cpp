@@ -27,7 +27,7 @@ void Optimizer::init(const ParamStore& ps, std::vector<TensorSettings> settings)
 
 void Optimizer::step(ParamStore& ps, double lr, int64_t step, const Masks* masks) {
   const double multiplier = common_.lr > 0 ? lr / common_.lr : 0.0;
-  const float* keep = masks && !masks->empty() ? masks->keep_data() : nullptr;
+  const uint8_t* keep = masks && !masks->empty() ? masks->bytes() : nullptr;
   for (size_t i = 0; i < settings_.size(); ++i) {
     const TensorSettings& s = settings_[i];
     TensorStep& t = steps_[i];

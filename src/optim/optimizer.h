@@ -69,9 +69,9 @@ struct TensorStep {
   float l2 = 0.0f;    // added to the gradient: g + l2 * w
   float keep = 1.0f;  // decoupled decay: w <- keep * w before the update
   bool frozen = false;
-  // The arena's keep mask (0/1, indexed like the arena) when pruning masks this tensor: the
-  // fused pass multiplies the updated weights by it. nullptr: no mask.
-  const float* mask = nullptr;
+  // The arena's keep mask (Masks::bytes(), indexed like the arena) when pruning masks this
+  // tensor: the fused pass multiplies the updated weights by it. nullptr: no mask.
+  const uint8_t* mask = nullptr;
 };
 
 // An optimizer declares its state arrays and its momentum coefficient in its constructor

@@ -59,7 +59,7 @@ StepResult finish_step(StepParts& s, double loss, double grad_scale, int64_t ste
 
   // The gradients are checked, then masked (pruned weights get none), in one pass.
   const bool loss_finite = std::isfinite(loss);
-  const float* keep = s.masks.empty() ? nullptr : s.masks.keep_data();
+  const uint8_t* keep = s.masks.empty() ? nullptr : s.masks.bytes();
   if (!kernels::all_finite_then_mask(g, keep, s.params.arena_size()) || !loss_finite) {
     r.skipped = true;
     r.nonfinite = nonfinite_message(s.params, loss_finite);

@@ -84,8 +84,8 @@ TEST(Elementwise, FiniteCheckThenMaskMatchesReference) {
   Rng rng(12);
   const int64_t n = 2 * kParallelThreshold + 5;
   const auto keep = random_vector(size_t(n), rng, 0, 1);
-  std::vector<float> mask(keep.size());
-  for (size_t i = 0; i < keep.size(); ++i) mask[i] = keep[i] < 0.5f ? 0.0f : 1.0f;
+  std::vector<uint8_t> mask(keep.size());
+  for (size_t i = 0; i < keep.size(); ++i) mask[i] = keep[i] < 0.5f ? 0 : 1;
   for (int64_t at : {int64_t{-1}, int64_t{0}, n / 2, n - 1}) {
     auto got = random_vector(size_t(n), rng, -3, 3);
     if (at >= 0) got[size_t(at)] = std::nanf("");
