@@ -13,7 +13,7 @@ norm. A run that stops on a non-finite loss or gradient (train.nonfinite = "stop
 as diverged, with the step.
 
 Usage: scripts/clip_table.py [--bin build/release/sculpt] [--epochs 2] [--seeds 42]
-                             [--threads 2] [--jobs 1]
+                             [--threads 2] [--jobs 1] [--table-only]
 Writes docs/data/clip_charlstm.md (included in docs/clipping.md by scripts/make_docs.sh) and
 appends the raw records to bench/results/clip_charlstm.jsonl: one JSON object per run as it
 ends (an interrupted study keeps them), then a meta record.
@@ -108,20 +108,45 @@ def table(records, meta):
            meta["date"], meta["commit"], meta["cmd"], meta["threads"],
            "" if meta["threads"] == 1 else "s", meta["load_start"]),
         "",
-        "| optimizer | clipping | val perplexity | test perplexity | steps clipped | largest "
-        "pre-clip norm |",
-        "|---|---|---|---|---|---|"]
+        "| optimizer | clipping | seeds | val perplexity | test perplexity | steps clipped | "
+        "largest pre-clip norm |",
+        "|---|---|---|---|---|---|---|"]
     for opt, clip, _ in CASES:
         rs = [r for r in records if r["optimizer"] == opt and r["clip"] == clip]
         if not rs:
             continue
         rate = [r["clip_rate"] for r in rs if r.get("clip_rate") is not None]
         norm = [r["max_grad_norm"] for r in rs if r.get("max_grad_norm") is not None]
-        lines.append("| %s | %s | %s | %s | %s | %s |" % (
-            opt, clip, cell(rs, "val_loss"), cell(rs, "test_loss"),
+        lines.append("| %s | %s | %d | %s | %s | %s | %s |" % (
+            opt, clip, len(rs), cell(rs, "val_loss"), cell(rs, "test_loss"),
             "%.1f%%" % (100 * statistics.mean(rate)) if rate and clip != "none" else "—",
             "%.3g" % max(norm) if norm else "—"))
     return "\n".join(lines) + "\n"
+
+
+def table_only(args):
+    """The table from the stored records of args.epochs epochs: the latest of each case and
+    seed; the meta line from the records themselves."""
+    latest = {}
+    with open(os.path.join(ROOT, RESULTS)) as f:
+        for line in f:
+            r = json.loads(line)
+            if not r.get("meta") and r.get("epochs") == args.epochs:
+                latest[(r["optimizer"], r["clip"], r["seed"])] = r
+    records = list(latest.values())
+    if not records:
+        sys.exit("clip_table: no records of %d epochs in %s" % (args.epochs, RESULTS))
+    seeds = sorted({r["seed"] for r in records})
+    threads = {int(c.split("train.threads=")[1].split()[0]) for c in (r["cmd"] for r in records)}
+    meta = {"date": datetime.date.today().isoformat(),
+            "commit": ",".join(sorted({r.get("commit", "?") for r in records})),
+            "cmd": "scripts/clip_table.py --epochs %d --seeds %s --threads %d" % (
+                args.epochs, ",".join(map(str, seeds)), max(threads)),
+            "epochs": args.epochs, "seeds": seeds, "threads": max(threads),
+            "load_start": "not recorded"}
+    with open(os.path.join(ROOT, TABLE), "w") as f:
+        f.write(table(records, meta))
+    print("wrote %s from %d records" % (TABLE, len(records)))
 
 
 def main():
@@ -132,7 +157,13 @@ def main():
     ap.add_argument("--seeds", default="42")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--jobs", type=int, default=1)
+    ap.add_argument("--table-only", action="store_true",
+                    help="run nothing: write the table from the records of --epochs epochs "
+                         "already in bench/results/clip_charlstm.jsonl (the latest per case and "
+                         "seed), e.g. of a study still running")
     args = ap.parse_args()
+    if args.table_only:
+        return table_only(args)
     seeds = [int(s) for s in args.seeds.split(",")]
     load_start = "%.2f %.2f %.2f" % os.getloadavg()
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,

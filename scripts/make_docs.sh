@@ -264,7 +264,8 @@ same bits.
 ## Telemetry
 
 With a clipper (any `name` but `none`) every step is logged in `metrics.jsonl` (without one,
-every 50th):
+about 500 steps of the run, at most 50 apart); the run report charts them
+([reports.md](reports.md)):
 
 ```json
 {"event":"step","step":12,"epoch":1,"loss":1.19,"lr":0.05,"grad_norm":8.47,"clipped":1,"clip_norm":1.0}
@@ -300,6 +301,10 @@ MD
     printf '## Clipping a recurrent network: every rule on the character LSTM\n\n'
     cat docs/data/clip_charlstm.md
     echo
+    if [ -f docs/data/clip_charlstm_notes.md ]; then  # written by hand from the table
+      cat docs/data/clip_charlstm_notes.md
+      echo
+    fi
   fi
   "$bin" list clippers --markdown
 } > docs/clipping.md
