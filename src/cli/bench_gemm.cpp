@@ -41,7 +41,9 @@ std::vector<GemmLayer> gemm_layers(const nn::ModelSpec& spec, int64_t batch) {
   for (size_t i = 0; i < model.size(); ++i) {
     if (model.layer(i).kind() != "linear") continue;
     const Shape& w = ps.entry(*model.layer(i).traits().weight).shape;  // [out, in]
-    GemmLayer g{.in = w[1], .out = w[0]};
+    GemmLayer g;
+    g.in = w[1];
+    g.out = w[0];
     g.w = random_buffer(g.out * g.in, rng);
     g.dw = AlignedVector<float>(g.w.size(), 0.0f);
     g.x = random_buffer(batch * g.in, rng);
