@@ -13,7 +13,7 @@ norm. A run that stops on a non-finite loss or gradient (train.nonfinite = "stop
 as diverged, with the step.
 
 Usage: scripts/clip_table.py [--bin build/release/sculpt] [--epochs 2] [--seeds 42]
-                             [--threads 2] [--jobs 1] [--table-only]
+                             [--threads 2] [--jobs 1] [--only CASES] [--table-only]
 Writes docs/data/clip_charlstm.md (included in docs/clipping.md by scripts/make_docs.sh) and
 appends the raw records to bench/results/clip_charlstm.jsonl: one JSON object per run as it
 ends (an interrupted study keeps them), then a meta record.
@@ -157,6 +157,9 @@ def main():
     ap.add_argument("--seeds", default="42")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--jobs", type=int, default=1)
+    ap.add_argument("--only", default="",
+                    help="run only these cases: comma-separated 'optimizer/clipping' labels as "
+                         "in the table, e.g. 'SGD 20/agc 0.01,SGD 20/autoclip p10'")
     ap.add_argument("--table-only", action="store_true",
                     help="run nothing: write the table from the records of --epochs epochs "
                          "already in bench/results/clip_charlstm.jsonl (the latest per case and "
@@ -165,6 +168,12 @@ def main():
     if args.table_only:
         return table_only(args)
     seeds = [int(s) for s in args.seeds.split(",")]
+    only = [c for c in args.only.split(",") if c]
+    unknown = [c for c in only if c not in ["%s/%s" % (o, k) for o, k, _ in CASES]]
+    if unknown:
+        ap.error("unknown case(s) %s; cases: %s" % (", ".join(unknown), ", ".join(
+            "%s/%s" % (o, k) for o, k, _ in CASES)))
+    cases = [c for c in CASES if not only or "%s/%s" % (c[0], c[1]) in only]
     load_start = "%.2f %.2f %.2f" % os.getloadavg()
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
                             text=True, cwd=ROOT).stdout.strip() or "?"
@@ -179,7 +188,7 @@ def main():
 
     with cf.ThreadPoolExecutor(args.jobs) as pool:
         records = list(pool.map(lambda cs: run_and_keep(*cs),
-                                [(c, s) for c in CASES for s in seeds]))
+                                [(c, s) for c in cases for s in seeds]))
     meta = {"meta": True, "date": datetime.date.today().isoformat(), "commit": commit,
             "cmd": "scripts/clip_table.py" + ("" if len(sys.argv) < 2 else
                                               " " + shlex.join(sys.argv[1:])),
@@ -187,6 +196,8 @@ def main():
             "load_start": load_start, "load_end": "%.2f %.2f %.2f" % os.getloadavg()}
     with open(partial, "a") as f:
         f.write(json.dumps(meta) + "\n")
+    if only:  # a part of the study: the table of every stored record
+        return table_only(args)
     with open(os.path.join(ROOT, TABLE), "w") as f:
         f.write(table(records, meta))
     print("wrote %s and %s" % (TABLE, RESULTS))
