@@ -82,8 +82,8 @@ void prune_lowest(const std::vector<std::pair<int64_t, int64_t>>& ranges,
   if (k <= 0) return;
   int64_t size = 0;
   for (const auto& [b, e] : ranges) size += e - b;
-  std::vector<uint32_t> keys(
-      static_cast<size_t>(size));  // the live entries' keys, packed without branches
+  // The live entries' keys, packed without branches.
+  std::vector<uint32_t> keys(static_cast<size_t>(size));
   int64_t live = 0;
   for (const auto& [b, e] : ranges)
     for (int64_t i = b; i < e; ++i) {
