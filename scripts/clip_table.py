@@ -91,6 +91,8 @@ def cell(recs, key):
         bad = [r for r in recs if key not in r or not math.isfinite(r[key])]
         return "diverged (%d of %d seeds, by step %d)" % (len(bad), len(recs),
                                                          max(r["steps"] for r in bad))
+    if max(vals) > 1000:  # no learning: a mean of such numbers says nothing
+        return "not learning (%s)" % ", ".join("%.2g" % v for v in vals)
     if len(vals) == 1:
         return "%.3f" % vals[0]
     return "%.3f ± %.3f" % (statistics.mean(vals), statistics.stdev(vals))
