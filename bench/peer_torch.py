@@ -110,7 +110,6 @@ import argparse
 import gzip
 import json
 import os
-import statistics
 import sys
 import time
 
@@ -118,7 +117,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from peer_torch_lstm import TEXT_PATH, run_lstm  # the character LSTM's half of the peer
+from peer_torch_lstm import TEXT_PATH, run_lstm, train_record  # the character LSTM's half
 
 from peer_torch_infer import (INFER_CASES, INFER_MODES, SIZE_CASES, WEIGHT_FORMS,
                               run_infer, run_size)
@@ -295,14 +294,7 @@ def main():
         t0 = time.perf_counter()
         last_loss = run_epoch(model, opt, loss_fn, x, y, args.batch)
         rates.append(x.shape[0] / (time.perf_counter() - t0))
-    result = {
-        "case": args.case, "unit": "samples/s", "samples_per_s": statistics.median(rates),
-        "reps": [round(r, 1) for r in rates], "threads": args.threads, "batch": args.batch,
-        "samples": int(x.shape[0]), "train_loss": round(last_loss, 4),
-        "params": sum(p.numel() for p in model.parameters()),
-        "torch": torch.__version__, "blas": blas_in_use(),
-        "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE", ""),
-    }
+    result = train_record(args, rates, args.batch, x.shape[0], last_loss, model)
     if args.json:
         print(json.dumps(result), flush=True)
     else:

@@ -49,6 +49,19 @@ def read_char_lstm_recipe():
 LSTM_WINDOWS = 1280  # training windows an epoch without --limit (`sculpt bench`: kLstmWindows)
 
 
+def train_record(args, rates, batch, samples, loss, model):
+    """The JSON line of a train-* case, shared by every training peer: samples/s per rep and
+    their median, the work done (samples, batch, parameters) and the last epoch's mean loss."""
+    return {
+        "case": args.case, "unit": "samples/s", "samples_per_s": statistics.median(rates),
+        "reps": [round(r, 1) for r in rates], "threads": args.threads, "batch": batch,
+        "samples": int(samples), "train_loss": round(loss, 4),
+        "params": sum(p.numel() for p in model.parameters()),
+        "torch": torch.__version__, "blas": blas_in_use(),
+        "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE", ""),
+    }
+
+
 def load_text_windows(path, steps, val_fraction, test_fraction):
     """Sculpt's load_text (src/data/text.cpp) with a character vocabulary: the training windows
     (inputs [N, steps] and next-character labels, int64) and the vocabulary size. A directory
@@ -123,15 +136,9 @@ def run_lstm(args):
         loss = run_lstm_epoch(model, opt, loss_fn, x, y)
         rates.append(x.shape[0] / (time.perf_counter() - t0))
     rate = statistics.median(rates)
-    result = {
-        "case": args.case, "unit": "samples/s", "samples_per_s": rate,
-        "reps": [round(r, 1) for r in rates], "threads": args.threads, "batch": LSTM_BATCH,
-        "samples": int(x.shape[0]), "tokens_per_sample": TEXT_STEPS,
-        "tokens_per_s": rate * TEXT_STEPS, "vocab": vocab, "train_loss": round(loss, 4),
-        "params": sum(p.numel() for p in model.parameters()),
-        "torch": torch.__version__, "blas": blas_in_use(),
-        "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE", ""),
-    }
+    result = train_record(args, rates, LSTM_BATCH, x.shape[0], loss, model)
+    result.update({"tokens_per_sample": TEXT_STEPS, "tokens_per_s": rate * TEXT_STEPS,
+                   "vocab": vocab})
     if args.json:
         print(json.dumps(result), flush=True)
     else:
