@@ -14,6 +14,9 @@ train-mlp-wide 784-4096-4096-10 (ReLU), the same optimizer, the first 6,400 trai
 train-lenet5  model B: LeNet-5 (conv 1->6 k5 p2, relu, maxpool 2; conv 6->16 k5, relu, maxpool 2;
               flatten 400; 400->120 relu; 120->84 relu; 84->10), same optimizer with lr 0.05
               (as `sculpt bench`), same batch.
+train-cnn     the seed CNN of recipes/cnn.toml: conv 1->32 k3, relu; conv 32->64 k3, relu;
+              maxpool 2; flatten 9216; 9216->100 relu; 100->10; SGD lr 0.05 (as `sculpt bench`),
+              the first 6,400 training images. --channels-last as for train-resnet.
 train-resnet  resnet-small: conv 1->32 k3 p1, maxpool 2; three pre-activation residual blocks
               (BatchNorm2d, ReLU, conv 3x3; BatchNorm2d, ReLU, conv 3x3; plus the input, or a
               1x1 conv of the first ReLU's output when the block changes width or stride) of
@@ -179,6 +182,12 @@ class PreActBlock(nn.Module):
         return y + (self.short(a) if self.short is not None else x)
 
 
+def model_seed_cnn():
+    return nn.Sequential(
+        nn.Conv2d(1, 32, 3), nn.ReLU(), nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(9216, 100), nn.ReLU(), nn.Linear(100, 10))
+
+
 def model_c():
     return nn.Sequential(
         nn.Conv2d(1, 32, 3, padding=1), nn.MaxPool2d(2), PreActBlock(32, 32, 1),
@@ -187,13 +196,14 @@ def model_c():
 
 
 CASES = {"train-mlp": model_a, "train-mlp-wide": model_a_wide, "train-lenet5": model_b,
-         "train-resnet": model_c}
+         "train-cnn": model_seed_cnn, "train-resnet": model_c}
 TEXT_CASES = ("train-lstm",)
 # The same SGD as `sculpt bench` (src/cli/cmd_bench.cpp): lr 0.1, LeNet-5 0.05.
-LR = {"train-mlp": 0.1, "train-mlp-wide": 0.1, "train-lenet5": 0.05, "train-resnet": 0.1}
+LR = {"train-mlp": 0.1, "train-mlp-wide": 0.1, "train-lenet5": 0.05, "train-cnn": 0.05,
+      "train-resnet": 0.1}
 # Training images an epoch when --limit is not given (`sculpt bench`: kResnetSamples,
-# kWideSamples; train-lstm: peer_torch_lstm.LSTM_WINDOWS).
-DEFAULT_LIMIT = {"train-resnet": 12800, "train-mlp-wide": 6400}
+# kWideSamples, kCnnSamples; train-lstm: peer_torch_lstm.LSTM_WINDOWS).
+DEFAULT_LIMIT = {"train-resnet": 12800, "train-mlp-wide": 6400, "train-cnn": 6400}
 
 
 def run_epoch(model, opt, loss_fn, x, y, batch):
@@ -234,7 +244,8 @@ def main():
     ap.add_argument("--json", action="store_true", help="print one JSON line (default: text)")
     ap.add_argument("--limit", type=int, default=0,
                     help="use only the first N training samples (smoke tests; 0 = all 60,000, "
-                         "train-resnet 12,800; train-lstm: windows, 0 = 1,280)")
+                         "train-resnet 12,800, train-mlp-wide and train-cnn 6,400; "
+                         "train-lstm: windows, 0 = 1,280)")
     ap.add_argument("--batch", type=int, default=BATCH,
                     help="train-* on images: the batch (default 128, as `sculpt bench`)")
     ap.add_argument("--data-dir", default=DATA_DIR)

@@ -1,7 +1,7 @@
 // `sculpt bench CASE`: the in-binary half of ./bench/run. Runs a reference workload (PEERS.md)
 // after a warm-up and prints its throughput (training cases: train-mlp, train-lenet5,
-// train-resnet and train-lstm, the character LSTM of recipes/char-lstm.toml on a fixed slice of
-// Debian's fortunes), its time per optimizer step (optim-* cases) or per clipping call
+// train-cnn, train-resnet and train-lstm, the character LSTM of recipes/char-lstm.toml on a
+// fixed slice of Debian's fortunes), its time per optimizer step (optim-* cases) or per clipping call
 // (clip-global-norm); bench/run pairs it with the PyTorch peer.
 #include <fmt/format.h>
 
@@ -58,8 +58,8 @@ int64_t train_batch(const BenchArgs& a) {
 // Workloads A (MLP) and B (LeNet-5) of PEERS.md, the wide MLP (784-4096-4096-10) and
 // resnet-small, with the foundation's optimizer: SGD lr 0.1 (LeNet 0.05), momentum 0.9, Nesterov,
 // weight decay 5e-4, batch 128 (--batch), all 60,000 training images (469 steps an epoch;
-// resnet-small kResnetSamples, mlp-wide kWideSamples).
-constexpr int64_t kResnetSamples = 12800, kWideSamples = 6400;
+// resnet-small kResnetSamples, mlp-wide kWideSamples, seed-cnn kCnnSamples).
+constexpr int64_t kResnetSamples = 12800, kWideSamples = 6400, kCnnSamples = 6400;
 
 // train-lstm: recipes/char-lstm.toml as built in (char_lstm_recipe.h): embedding 64, LSTM 256,
 // dropout 0.2, LSTM 256, Linear to the character vocabulary; windows of 100 characters (stride
@@ -103,13 +103,20 @@ RecipeConfig bench_recipe(const BenchArgs& a) {
   } else if (a.name == "train-lenet5") {
     r.model.name = "lenet5";
     r.optim.set("lr", 0.05);
+  } else if (a.name == "train-cnn") {
+    // The seed CNN of recipes/cnn.toml (conv 32, conv 64, max-pool, fc 100): about 85x
+    // LeNet-5's work a sample, so the first 6,400 images (50 steps) make an epoch.
+    r.model.name = "seed-cnn";
+    r.optim.set("lr", 0.05);
+    r.data.limit_train = kCnnSamples;
   } else if (a.name == "train-resnet") {
     // About 10x LeNet-5's work a sample: the first 12,800 images (100 steps) make an epoch.
     r.model.name = "resnet-small";
     r.data.limit_train = kResnetSamples;
   } else {
     throw ConfigError("unknown benchmark case '" + a.name + "'", "bench",
-                      "cases: train-mlp, train-mlp-wide, train-lenet5, train-resnet, train-lstm, "
+                      "cases: train-mlp, train-mlp-wide, train-lenet5, train-cnn, train-resnet, "
+                      "train-lstm, "
                       "optim-adam, optim-sgd-nesterov, "
                       "clip-global-norm, gemm-bound-mlp, gemm-bound-mlp-wide, infer, infer-mlp-b1, "
                       "infer-mlp-b256, "
@@ -341,7 +348,7 @@ void add_bench(CLI::App& app) {
   const auto [sub, args] = add_verb<BenchArgs>(
       app, "bench", "Run a benchmark case (the Sculpt half of ./bench/run)", run_bench);
   sub->add_option("case", args->name,
-                  "train-mlp | train-mlp-wide | train-lenet5 | train-resnet | train-lstm | "
+                  "train-mlp | train-mlp-wide | train-lenet5 | train-cnn | train-resnet | train-lstm | "
                   "gemm-bound-mlp | gemm-bound-mlp-wide | optim-adam | "
                   "optim-sgd-nesterov | "
                   "clip-global-norm "

@@ -6,7 +6,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <cstring>
 #include <oneapi/dnnl/dnnl.hpp>
 #include <vector>
@@ -24,20 +23,14 @@ using Tag = memory::format_tag;
 constexpr auto kF32 = memory::data_type::f32;
 constexpr size_t kMaxSets = 4;  // batch sizes whose primitives are kept
 
-// SCULPT_CONV: "im2col" or "onednn" for every convolution, else (unset, "auto") the choice below.
-const char* forced_path() {
-  static const char* v = std::getenv("SCULPT_CONV");
-  return v ? v : "auto";
-}
-
 // Floats for a buffer of `md` (bytes rounded up).
 size_t floats_of(const memory::desc& md) { return (md.get_size() + 3) / 4; }
 
 }  // namespace
 
 bool DnnlConv::preferred(const ConvGeometry& g, int64_t) {
-  if (std::strcmp(forced_path(), "im2col") == 0) return false;
-  if (std::strcmp(forced_path(), "onednn") == 0) return true;
+  const char* forced = conv_path_override();
+  if (std::strcmp(forced, "auto") != 0) return std::strcmp(forced, "onednn") == 0;
   return g.c >= 8 && (g.kh > 1 || g.kw > 1);
 }
 

@@ -21,9 +21,9 @@ class DnnlConv {
  public:
   // Whether this geometry should take oneDNN's primitives: at least 8 input channels (a 1- or
   // 6-channel image pads to a whole 8- or 16-channel block) and a kernel wider than 1 (a 1x1
-  // convolution is one gemm already). SCULPT_CONV=im2col in the environment says no to all,
-  // SCULPT_CONV=onednn yes to all (the layer still keeps im2col where oneDNN has only its
-  // reference kernel).
+  // convolution is one gemm already). SCULPT_CONV=onednn in the environment says yes to all
+  // (the layer still keeps im2col where oneDNN has only its reference kernel), im2col or
+  // direct no to all.
   static bool preferred(const ConvGeometry& g, int64_t out_c);
   // Floats reserve(max_batch) allocates, saturating (an estimate before the primitives exist:
   // blocked copies of input and output padded to 16 channels, twice, and the weights twice).

@@ -3,9 +3,15 @@
 #include "kernels/im2col.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 
 namespace sculpt::kernels {
+
+const char* conv_path_override() {
+  static const char* v = std::getenv("SCULPT_CONV");
+  return v ? v : "auto";
+}
 
 namespace {
 

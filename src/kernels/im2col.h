@@ -18,6 +18,10 @@ struct ConvGeometry {
   int64_t col_cols() const { return oh() * ow(); }
 };
 
+// SCULPT_CONV in the environment: "im2col", "direct" or "onednn" runs every convolution that
+// path can run on it; unset or "auto" lets nn::Conv2d choose by geometry.
+const char* conv_path_override();
+
 // col [c*kh*kw, oh*ow]: row (ci, ki, kj), column (oy, ox) holds img[ci, oy*s - p + ki, ...]
 // (0 outside the image). Rows are `ld` floats apart (0: oh*ow), so the columns of several
 // images can sit side by side in one matrix [c*kh*kw, images * oh*ow].

@@ -62,6 +62,7 @@ void Conv2d::init(ParamStore& ps, Rng& rng) {
 }
 
 std::string Conv2d::path() const {
+  if (direct_) return "direct";
   return dnnl_ ? "oneDNN " + dnnl_->implementation() : std::string("im2col + gemm");
 }
 
@@ -71,6 +72,8 @@ int64_t Conv2d::group() const {
 }
 
 int64_t Conv2d::scratch_floats(int64_t max_batch, int threads) const {
+  if (!reference_ && kernels::DirectConv::preferred(g_))
+    return kernels::DirectConv::scratch_floats(g_, out_c_, threads);
   if (!reference_ && kernels::DnnlConv::preferred(g_, out_c_))
     return kernels::DnnlConv::scratch_floats(g_, out_c_, max_batch);
   const int64_t t = std::max(1, threads), cols = mul_sat(group(), g_.col_cols());
@@ -82,16 +85,21 @@ int64_t Conv2d::scratch_floats(int64_t max_batch, int threads) const {
 void Conv2d::reserve(int64_t max_batch) {
   threads_ = std::max(1, omp_get_max_threads());
   dnnl_.reset();
-  if (!reference_ && kernels::DnnlConv::preferred(g_, out_c_)) {
+  direct_.reset();
+  if (!reference_ && kernels::DirectConv::preferred(g_)) {
+    direct_ = std::make_unique<kernels::DirectConv>(g_, out_c_, threads_);
+  } else if (!reference_ && kernels::DnnlConv::preferred(g_, out_c_)) {
     try {
       dnnl_ = std::make_unique<kernels::DnnlConv>(g_, out_c_, max_batch);
-      col_ = {};
-      out_buf_ = {};
-      dw_part_ = {};
-      db_part_ = {};
-      return;
     } catch (const Error&) {  // only oneDNN's reference implementation: im2col is faster
     }
+  }
+  if (dnnl_ || direct_) {
+    col_ = {};
+    out_buf_ = {};
+    dw_part_ = {};
+    db_part_ = {};
+    return;
   }
   const int64_t cols = group() * g_.col_cols();
   col_.assign(static_cast<size_t>(threads_ * g_.col_rows() * cols), 0.0f);
@@ -144,6 +152,7 @@ void Conv2d::forward(ParamStore& ps, const float* x, float* y, int64_t n, const 
   const int64_t ohw = g_.col_cols(), ckk = g_.col_rows(), out_sz = out_c_ * ohw;
   const float* w = ps.value(weight_);
   const float* b = ps.value(bias_);
+  if (direct_) return direct_->forward(x, w, b, y, n);
   if (dnnl_) return dnnl_->forward(x, w, b, y, n);
   for_chunks(n, [&](int64_t first, int64_t count, int, float* col, float* out) {
     const float* src = columns(x, first, count, col);
@@ -172,6 +181,7 @@ void Conv2d::backward(ParamStore& ps, const float* x, const float*, const float*
   const int64_t in_sz = g_.c * g_.h * g_.w, ohw = g_.col_cols(), ckk = g_.col_rows();
   const int64_t out_sz = out_c_ * ohw, w_sz = out_c_ * ckk;
   const float* w = ps.value(weight_);
+  if (direct_) return direct_->backward(x, w, dy, dx, ps.grad(weight_), ps.grad(bias_), n);
   if (dnnl_) return dnnl_->backward(x, w, dy, dx, ps.grad(weight_), ps.grad(bias_), n);
   const int nt = threads_for((n + group() - 1) / group());
   if (nt > 1) {

@@ -4,7 +4,9 @@
 // spread over threads; per-thread column buffers and weight-gradient partials are sized in
 // reserve() and reduced in thread order (deterministic for a fixed thread count). Geometries
 // that oneDNN's direct kernels run faster (kernels::DnnlConv::preferred) go through its
-// primitives instead; im2col + gemm stays their reference twin (use_reference()).
+// primitives instead, those with few input channels through Sculpt's own direct kernels
+// (kernels::DirectConv::preferred); im2col + gemm stays the reference twin of both
+// (use_reference()).
 #pragma once
 
 #include <cstdint>
@@ -12,6 +14,7 @@
 #include <string>
 
 #include "core/tensor.h"
+#include "kernels/conv_direct.h"
 #include "kernels/conv_dnnl.h"
 #include "kernels/im2col.h"
 #include "nn/layer.h"
@@ -43,7 +46,7 @@ class Conv2d : public Layer {
   size_t bias_index() const { return bias_; }
   // Keeps this layer on im2col + gemm (the reference twin); takes effect at the next reserve().
   void use_reference(bool on) { reference_ = on; }
-  // What runs the convolution: "im2col + gemm" or "oneDNN <its implementations>".
+  // What runs the convolution: "im2col + gemm", "direct" or "oneDNN <its implementations>".
   std::string path() const;
 
  private:
@@ -65,12 +68,13 @@ class Conv2d : public Layer {
   kernels::ConvGeometry g_;
   size_t weight_ = 0, bias_ = 0;
   bool reference_ = false;
-  std::unique_ptr<kernels::DnnlConv> dnnl_;  // oneDNN's primitives, when they run this layer
-  int threads_ = 0;                          // per-thread buffers reserved
-  AlignedVector<float> col_;                 // [threads, c*k*k, group * oh*ow]
-  AlignedVector<float> out_buf_;             // [threads, out_c, group * oh*ow]: a chunk's Y or dY
-  AlignedVector<float> dw_part_;             // [threads - 1, out_c, c*k*k] (thread 0 adds in place)
-  AlignedVector<float> db_part_;             // [threads - 1, out_c]
+  std::unique_ptr<kernels::DnnlConv> dnnl_;      // oneDNN's primitives, when they run this layer
+  std::unique_ptr<kernels::DirectConv> direct_;  // the direct kernels, when they run it
+  int threads_ = 0;                              // per-thread buffers reserved
+  AlignedVector<float> col_;                     // [threads, c*k*k, group * oh*ow]
+  AlignedVector<float> out_buf_;  // [threads, out_c, group * oh*ow]: a chunk's Y or dY
+  AlignedVector<float> dw_part_;  // [threads - 1, out_c, c*k*k] (thread 0 adds in place)
+  AlignedVector<float> db_part_;  // [threads - 1, out_c]
 };
 
 }  // namespace sculpt::nn

@@ -1,0 +1,212 @@
+// DirectConv's AVX-512F kernels, compiled through target attributes and called only after the
+// run-time CPU check of DirectConv::supported(). Templates fix the register blocks (V vectors of
+// a row times OB output channels for the forward kernel, OB output channels times KW kernel
+// columns for the weight gradient); tables of instantiations pick one at run time.
+// Every load and store past a row's last column is masked: nothing outside the padded image,
+// the output row or the dY row is touched.
+#include "kernels/conv_direct_kernels.h"
+
+#if defined(__x86_64__)
+#include <algorithm>
+#include <array>
+#include <utility>
+
+#include "kernels/intrinsics.h"
+
+#define SCULPT_AVX512 __attribute__((target("avx512f")))
+
+namespace sculpt::kernels::detail {
+
+namespace {
+
+constexpr int kMaxV = 4;   // vectors of 16 columns in an output row
+constexpr int kMaxKw = 7;  // kernel columns
+// Output channels per forward block: OB*V accumulators, V inputs and a broadcast in 32 zmm.
+constexpr int fwd_block(int v) { return v == 1 ? 16 : v == 2 ? 12 : v == 3 ? 8 : 6; }
+// Output channels per weight-gradient block: OB*KW accumulators, OB dY vectors and an input.
+constexpr int wgrad_block(int kw) { return 26 / (kw + 1); }
+
+SCULPT_AVX512 inline __mmask16 tail_mask(int64_t lanes) {
+  return static_cast<__mmask16>((1u << lanes) - 1u);
+}
+
+// Output channels [0, OB) of s (w, b and y already offset to the block's first channel).
+template <int V, int OB>
+SCULPT_AVX512 void forward_block(const DirectShape& s, const float* xp, const float* w,
+                                 const float* b, float* y) {
+  const int64_t kk = s.kh * s.kw, ws = s.c * kk, plane = s.oh * s.ow;
+  const __mmask16 tail = tail_mask(s.ow - 16 * (V - 1));
+  for (int64_t oy = 0; oy < s.oh; ++oy) {
+    __m512 acc[OB][V];
+#pragma GCC unroll 16
+    for (int ob = 0; ob < OB; ++ob) {
+      const __m512 bv = b ? _mm512_set1_ps(b[ob]) : _mm512_setzero_ps();
+#pragma GCC unroll 4
+      for (int v = 0; v < V; ++v) acc[ob][v] = bv;
+    }
+    for (int64_t ci = 0; ci < s.c; ++ci) {
+      for (int64_t ky = 0; ky < s.kh; ++ky) {
+        const float* row = xp + (ci * s.hp + oy + ky) * s.wp;
+        const float* wr = w + ci * kk + ky * s.kw;
+        for (int64_t kx = 0; kx < s.kw; ++kx) {
+          __m512 in[V];
+#pragma GCC unroll 4
+          for (int v = 0; v < V; ++v)
+            in[v] = v + 1 < V ? _mm512_loadu_ps(row + kx + 16 * v)
+                              : _mm512_maskz_loadu_ps(tail, row + kx + 16 * v);
+#pragma GCC unroll 16
+          for (int ob = 0; ob < OB; ++ob) {
+            const __m512 wv = _mm512_set1_ps(wr[ob * ws + kx]);
+#pragma GCC unroll 4
+            for (int v = 0; v < V; ++v) acc[ob][v] = _mm512_fmadd_ps(wv, in[v], acc[ob][v]);
+          }
+        }
+      }
+    }
+#pragma GCC unroll 16
+    for (int ob = 0; ob < OB; ++ob) {
+      float* out = y + ob * plane + oy * s.ow;
+#pragma GCC unroll 4
+      for (int v = 0; v < V; ++v) {
+        if (v + 1 < V)
+          _mm512_storeu_ps(out + 16 * v, acc[ob][v]);
+        else
+          _mm512_mask_storeu_ps(out + 16 * v, tail, acc[ob][v]);
+      }
+    }
+  }
+}
+
+// dw [OB, c, kh, KW] (offset to the block) += the block's weight gradient over `count` images.
+template <int KW, int OB>
+SCULPT_AVX512 void weights_block(const DirectShape& s, const float* xp, int64_t x_stride,
+                                 const float* dy, int64_t dy_stride, int64_t count, float* dw) {
+  const int64_t kk = s.kh * KW, ws = s.c * kk, plane = s.oh * s.ow;
+  const int64_t nv = (s.ow + 15) / 16;
+  const __mmask16 tail = tail_mask(s.ow - 16 * (nv - 1));
+  for (int64_t ci = 0; ci < s.c; ++ci) {
+    for (int64_t ky = 0; ky < s.kh; ++ky) {
+      __m512 acc[OB][KW];
+#pragma GCC unroll 16
+      for (int ob = 0; ob < OB; ++ob)
+#pragma GCC unroll 8
+        for (int kx = 0; kx < KW; ++kx) acc[ob][kx] = _mm512_setzero_ps();
+      for (int64_t i = 0; i < count; ++i) {
+        const float* xi = xp + i * x_stride + (ci * s.hp + ky) * s.wp;
+        const float* di = dy + i * dy_stride;
+        for (int64_t oy = 0; oy < s.oh; ++oy) {
+          for (int64_t v = 0; v < nv; ++v) {
+            const __mmask16 m = v + 1 < nv ? static_cast<__mmask16>(0xFFFF) : tail;
+            __m512 d[OB];
+#pragma GCC unroll 16
+            for (int ob = 0; ob < OB; ++ob)
+              d[ob] = _mm512_maskz_loadu_ps(m, di + ob * plane + oy * s.ow + 16 * v);
+            const float* row = xi + oy * s.wp + 16 * v;
+#pragma GCC unroll 8
+            for (int kx = 0; kx < KW; ++kx) {
+              const __m512 xv = _mm512_maskz_loadu_ps(m, row + kx);
+#pragma GCC unroll 16
+              for (int ob = 0; ob < OB; ++ob) acc[ob][kx] = _mm512_fmadd_ps(d[ob], xv, acc[ob][kx]);
+            }
+          }
+        }
+      }
+#pragma GCC unroll 16
+      for (int ob = 0; ob < OB; ++ob)
+#pragma GCC unroll 8
+        for (int kx = 0; kx < KW; ++kx)
+          dw[ob * ws + ci * kk + ky * KW + kx] += _mm512_reduce_add_ps(acc[ob][kx]);
+    }
+  }
+}
+
+using ForwardFn = void (*)(const DirectShape&, const float*, const float*, const float*, float*);
+using WeightsFn = void (*)(const DirectShape&, const float*, int64_t, const float*, int64_t,
+                           int64_t, float*);
+
+// forward_block<V, 1..fwd_block(V)>, indexed by OB - 1.
+template <int V, int... I>
+constexpr std::array<ForwardFn, sizeof...(I)> forward_table(std::integer_sequence<int, I...>) {
+  return {&forward_block<V, I + 1>...};
+}
+template <int KW, int... I>
+constexpr std::array<WeightsFn, sizeof...(I)> weights_table(std::integer_sequence<int, I...>) {
+  return {&weights_block<KW, I + 1>...};
+}
+
+ForwardFn forward_fn(int64_t v, int64_t ob) {
+  static constexpr auto t1 = forward_table<1>(std::make_integer_sequence<int, fwd_block(1)>());
+  static constexpr auto t2 = forward_table<2>(std::make_integer_sequence<int, fwd_block(2)>());
+  static constexpr auto t3 = forward_table<3>(std::make_integer_sequence<int, fwd_block(3)>());
+  static constexpr auto t4 = forward_table<4>(std::make_integer_sequence<int, fwd_block(4)>());
+  switch (v) {
+    case 1:
+      return t1[ob - 1];
+    case 2:
+      return t2[ob - 1];
+    case 3:
+      return t3[ob - 1];
+    default:
+      return t4[ob - 1];
+  }
+}
+
+template <int KW>
+WeightsFn weights_fn_of(int64_t ob) {
+  static constexpr auto t = weights_table<KW>(std::make_integer_sequence<int, wgrad_block(KW)>());
+  return t[ob - 1];
+}
+
+WeightsFn weights_fn(int64_t kw, int64_t ob) {
+  switch (kw) {
+    case 1:
+      return weights_fn_of<1>(ob);
+    case 2:
+      return weights_fn_of<2>(ob);
+    case 3:
+      return weights_fn_of<3>(ob);
+    case 4:
+      return weights_fn_of<4>(ob);
+    case 5:
+      return weights_fn_of<5>(ob);
+    case 6:
+      return weights_fn_of<6>(ob);
+    default:
+      return weights_fn_of<kMaxKw>(ob);
+  }
+}
+
+}  // namespace
+
+void direct_forward_avx512(const DirectShape& s, const float* xp, const float* w, const float* b,
+                           float* y) {
+  const int64_t v = (s.ow + 15) / 16, block = fwd_block(static_cast<int>(v));
+  const int64_t ws = s.c * s.kh * s.kw, plane = s.oh * s.ow;
+  static_assert(kMaxV == 4);
+  for (int64_t o = 0; o < s.oc; o += block) {
+    const int64_t ob = std::min(block, s.oc - o);
+    forward_fn(v, ob)(s, xp, w + o * ws, b ? b + o : nullptr, y + o * plane);
+  }
+}
+
+void direct_weights_avx512(const DirectShape& s, const float* xp, int64_t x_stride, const float* dy,
+                           int64_t dy_stride, int64_t count, float* dw) {
+  const int64_t block = wgrad_block(static_cast<int>(s.kw));
+  const int64_t ws = s.c * s.kh * s.kw, plane = s.oh * s.ow;
+  for (int64_t o = 0; o < s.oc; o += block) {
+    const int64_t ob = std::min(block, s.oc - o);
+    weights_fn(s.kw, ob)(s, xp, x_stride, dy + o * plane, dy_stride, count, dw + o * ws);
+  }
+}
+
+}  // namespace sculpt::kernels::detail
+
+#else  // not x86-64: DirectConv::supported() is false and these are never called
+
+namespace sculpt::kernels::detail {
+void direct_forward_avx512(const DirectShape&, const float*, const float*, const float*, float*) {}
+void direct_weights_avx512(const DirectShape&, const float*, int64_t, const float*, int64_t,
+                           int64_t, float*) {}
+}  // namespace sculpt::kernels::detail
+
+#endif  // __x86_64__

@@ -1,0 +1,23 @@
+// The AVX-512 kernels of DirectConv (conv_direct_avx512.cpp), on one zero-padded image at a time:
+// callers check DirectConv::supported() (the CPU has AVX-512F) before calling them.
+#pragma once
+
+#include <cstdint>
+
+namespace sculpt::kernels::detail {
+
+// A stride-1 convolution of an image already padded: [c, hp, wp] in, [oc, oh, ow] out with
+// oh = hp - kh + 1, ow = wp - kw + 1 <= 64, kw <= 7.
+struct DirectShape {
+  int64_t c, hp, wp, kh, kw, oc, oh, ow;
+};
+
+// y [oc, oh, ow] = b (null: 0) + the convolution of xp [c, hp, wp] with w [oc, c, kh, kw].
+void direct_forward_avx512(const DirectShape& s, const float* xp, const float* w, const float* b,
+                           float* y);
+// dw [oc, c, kh, kw] += sum over `count` images of dY (x) xp: image i's padded input at
+// xp + i * x_stride, its dY [oc, oh, ow] at dy + i * dy_stride.
+void direct_weights_avx512(const DirectShape& s, const float* xp, int64_t x_stride, const float* dy,
+                           int64_t dy_stride, int64_t count, float* dw);
+
+}  // namespace sculpt::kernels::detail
