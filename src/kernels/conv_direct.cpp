@@ -151,13 +151,8 @@ void DirectConv::backward(const float* x, const float* w, const float* dy, float
       detail::direct_weights_avx512(s, xpad_.data() + t * chunk_ * x_slot_, x_slot_,
                                     dy + i * out_sz, out_sz, count, part);
     }
-    for (int64_t i = first; i < last; ++i)
-      for (int64_t o = 0; o < oc_; ++o) {
-        const float* d = dy + i * out_sz + o * ohw;
-        float sum = 0.0f;
-        for (int64_t p = 0; p < ohw; ++p) sum += d[p];
-        part[wsz + o] += sum;
-      }
+    if (last > first)
+      detail::direct_bias_avx512(dy + first * out_sz, oc_, ohw, last - first, part + wsz);
     if (!dx) return;
     float* slot = dypad_.data() + t * dy_slot_;
     for (int64_t i = first; i < last; ++i) {

@@ -21,8 +21,12 @@ namespace {
 
 constexpr int kMaxV = 4;   // vectors of 16 columns in an output row
 constexpr int kMaxKw = 7;  // kernel columns
-// Output channels per forward block: OB*V accumulators, V inputs and a broadcast in 32 zmm.
-constexpr int fwd_block(int v) { return v == 1 ? 16 : v == 2 ? 12 : v == 3 ? 8 : 6; }
+// Rows of one vector go two at a time (two input loads and OB broadcasts feed 2*OB FMAs, where
+// one row alone would load as often as it multiplies); wider rows one at a time.
+constexpr int fwd_rows(int v) { return v == 1 ? 2 : 1; }
+// Output channels per forward block: OB*R*V accumulators, R*V inputs and a broadcast in 32 zmm
+// (one-row remainders of two-row blocks use the same OB).
+constexpr int fwd_block(int v) { return v == 1 ? 12 : v == 2 ? 12 : v == 3 ? 8 : 6; }
 // Output channels per weight-gradient block: OB*KW accumulators, OB dY vectors and an input.
 constexpr int wgrad_block(int kw) { return 26 / (kw + 1); }
 
@@ -30,50 +34,56 @@ SCULPT_AVX512 inline __mmask16 tail_mask(int64_t lanes) {
   return static_cast<__mmask16>((1u << lanes) - 1u);
 }
 
-// Output channels [0, OB) of s (w, b and y already offset to the block's first channel).
-template <int V, int OB>
+// Output channels [0, OB) of s (w, b and y already offset to the block's first channel), output
+// rows [oy0, oy1) R at a time (oy1 - oy0 a multiple of R): R rows share each broadcast weight.
+template <int V, int OB, int R>
 SCULPT_AVX512 void forward_block(const DirectShape& s, const float* xp, const float* w,
-                                 const float* b, float* y) {
+                                 const float* b, float* y, int64_t oy0, int64_t oy1) {
   const int64_t kk = s.kh * s.kw, ws = s.c * kk, plane = s.oh * s.ow;
   const __mmask16 tail = tail_mask(s.ow - 16 * (V - 1));
-  for (int64_t oy = 0; oy < s.oh; ++oy) {
-    __m512 acc[OB][V];
+  for (int64_t oy = oy0; oy < oy1; oy += R) {
+    __m512 acc[OB][R * V];
 #pragma GCC unroll 16
     for (int ob = 0; ob < OB; ++ob) {
       const __m512 bv = b ? _mm512_set1_ps(b[ob]) : _mm512_setzero_ps();
 #pragma GCC unroll 4
-      for (int v = 0; v < V; ++v) acc[ob][v] = bv;
+      for (int v = 0; v < R * V; ++v) acc[ob][v] = bv;
     }
     for (int64_t ci = 0; ci < s.c; ++ci) {
       for (int64_t ky = 0; ky < s.kh; ++ky) {
         const float* row = xp + (ci * s.hp + oy + ky) * s.wp;
         const float* wr = w + ci * kk + ky * s.kw;
         for (int64_t kx = 0; kx < s.kw; ++kx) {
-          __m512 in[V];
+          __m512 in[R * V];
 #pragma GCC unroll 4
-          for (int v = 0; v < V; ++v)
-            in[v] = v + 1 < V ? _mm512_loadu_ps(row + kx + 16 * v)
-                              : _mm512_maskz_loadu_ps(tail, row + kx + 16 * v);
+          for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+            for (int v = 0; v < V; ++v) {
+              const float* at = row + r * s.wp + kx + 16 * v;
+              in[r * V + v] = v + 1 < V ? _mm512_loadu_ps(at) : _mm512_maskz_loadu_ps(tail, at);
+            }
 #pragma GCC unroll 16
           for (int ob = 0; ob < OB; ++ob) {
             const __m512 wv = _mm512_set1_ps(wr[ob * ws + kx]);
 #pragma GCC unroll 4
-            for (int v = 0; v < V; ++v) acc[ob][v] = _mm512_fmadd_ps(wv, in[v], acc[ob][v]);
+            for (int v = 0; v < R * V; ++v) acc[ob][v] = _mm512_fmadd_ps(wv, in[v], acc[ob][v]);
           }
         }
       }
     }
 #pragma GCC unroll 16
-    for (int ob = 0; ob < OB; ++ob) {
-      float* out = y + ob * plane + oy * s.ow;
+    for (int ob = 0; ob < OB; ++ob)
 #pragma GCC unroll 4
-      for (int v = 0; v < V; ++v) {
-        if (v + 1 < V)
-          _mm512_storeu_ps(out + 16 * v, acc[ob][v]);
-        else
-          _mm512_mask_storeu_ps(out + 16 * v, tail, acc[ob][v]);
+      for (int r = 0; r < R; ++r) {
+        float* out = y + ob * plane + (oy + r) * s.ow;
+#pragma GCC unroll 4
+        for (int v = 0; v < V; ++v) {
+          if (v + 1 < V)
+            _mm512_storeu_ps(out + 16 * v, acc[ob][r * V + v]);
+          else
+            _mm512_mask_storeu_ps(out + 16 * v, tail, acc[ob][r * V + v]);
+        }
       }
-    }
   }
 }
 
@@ -120,35 +130,45 @@ SCULPT_AVX512 void weights_block(const DirectShape& s, const float* xp, int64_t 
   }
 }
 
-using ForwardFn = void (*)(const DirectShape&, const float*, const float*, const float*, float*);
+using ForwardFn = void (*)(const DirectShape&, const float*, const float*, const float*, float*,
+                           int64_t, int64_t);
 using WeightsFn = void (*)(const DirectShape&, const float*, int64_t, const float*, int64_t,
                            int64_t, float*);
 
-// forward_block<V, 1..fwd_block(V)>, indexed by OB - 1.
-template <int V, int... I>
+// forward_block<V, 1..fwd_block(V), R>, indexed by OB - 1.
+template <int V, int R, int... I>
 constexpr std::array<ForwardFn, sizeof...(I)> forward_table(std::integer_sequence<int, I...>) {
-  return {&forward_block<V, I + 1>...};
+  return {&forward_block<V, I + 1, R>...};
 }
 template <int KW, int... I>
 constexpr std::array<WeightsFn, sizeof...(I)> weights_table(std::integer_sequence<int, I...>) {
   return {&weights_block<KW, I + 1>...};
 }
 
-ForwardFn forward_fn(int64_t v, int64_t ob) {
-  static constexpr auto t1 = forward_table<1>(std::make_integer_sequence<int, fwd_block(1)>());
-  static constexpr auto t2 = forward_table<2>(std::make_integer_sequence<int, fwd_block(2)>());
-  static constexpr auto t3 = forward_table<3>(std::make_integer_sequence<int, fwd_block(3)>());
-  static constexpr auto t4 = forward_table<4>(std::make_integer_sequence<int, fwd_block(4)>());
+template <int V, int R>
+ForwardFn forward_fn_of(int64_t ob) {
+  static constexpr auto t = forward_table<V, R>(std::make_integer_sequence<int, fwd_block(V)>());
+  return t[ob - 1];
+}
+
+// The kernel for rows of v vectors, ob channels, r rows at a time (fwd_rows(v) or 1).
+ForwardFn forward_fn(int64_t v, int64_t ob, int64_t r) {
   switch (v) {
     case 1:
-      return t1[ob - 1];
+      return r == 2 ? forward_fn_of<1, 2>(ob) : forward_fn_of<1, 1>(ob);
     case 2:
-      return t2[ob - 1];
+      return forward_fn_of<2, 1>(ob);
     case 3:
-      return t3[ob - 1];
+      return forward_fn_of<3, 1>(ob);
     default:
-      return t4[ob - 1];
+      return forward_fn_of<kMaxV, 1>(ob);
   }
+}
+
+// Blocks of at most `most` channels, as even as possible: 16 at most 12 is 8 + 8, not 12 + 4.
+int64_t even_block(int64_t channels, int64_t most) {
+  const int64_t blocks = (channels + most - 1) / most;
+  return (channels + blocks - 1) / blocks;
 }
 
 template <int KW>
@@ -178,20 +198,40 @@ WeightsFn weights_fn(int64_t kw, int64_t ob) {
 
 }  // namespace
 
+void direct_bias_avx512(const float* dy, int64_t channels, int64_t plane, int64_t count,
+                        float* db) {
+  const __mmask16 tail = tail_mask(plane % 16 == 0 ? 16 : plane % 16);
+  const int64_t whole = (plane - 1) / 16;  // vectors before the (possibly partial) last one
+  for (int64_t o = 0; o < channels; ++o) {
+    __m512 acc = _mm512_setzero_ps();
+    for (int64_t i = 0; i < count; ++i) {
+      const float* d = dy + (i * channels + o) * plane;
+      for (int64_t v = 0; v < whole; ++v) acc = _mm512_add_ps(acc, _mm512_loadu_ps(d + 16 * v));
+      acc = _mm512_add_ps(acc, _mm512_maskz_loadu_ps(tail, d + 16 * whole));
+    }
+    db[o] += _mm512_reduce_add_ps(acc);
+  }
+}
+
 void direct_forward_avx512(const DirectShape& s, const float* xp, const float* w, const float* b,
                            float* y) {
-  const int64_t v = (s.ow + 15) / 16, block = fwd_block(static_cast<int>(v));
-  const int64_t ws = s.c * s.kh * s.kw, plane = s.oh * s.ow;
+  const int64_t v = (s.ow + 15) / 16, r = fwd_rows(static_cast<int>(v));
+  const int64_t block = even_block(s.oc, fwd_block(static_cast<int>(v)));
+  const int64_t ws = s.c * s.kh * s.kw, plane = s.oh * s.ow, paired = s.oh - s.oh % r;
   static_assert(kMaxV == 4);
   for (int64_t o = 0; o < s.oc; o += block) {
     const int64_t ob = std::min(block, s.oc - o);
-    forward_fn(v, ob)(s, xp, w + o * ws, b ? b + o : nullptr, y + o * plane);
+    const float* wo = w + o * ws;
+    const float* bo = b ? b + o : nullptr;
+    float* yo = y + o * plane;
+    forward_fn(v, ob, r)(s, xp, wo, bo, yo, 0, paired);
+    if (paired < s.oh) forward_fn(v, ob, 1)(s, xp, wo, bo, yo, paired, s.oh);
   }
 }
 
 void direct_weights_avx512(const DirectShape& s, const float* xp, int64_t x_stride, const float* dy,
                            int64_t dy_stride, int64_t count, float* dw) {
-  const int64_t block = wgrad_block(static_cast<int>(s.kw));
+  const int64_t block = even_block(s.oc, wgrad_block(static_cast<int>(s.kw)));
   const int64_t ws = s.c * s.kh * s.kw, plane = s.oh * s.ow;
   for (int64_t o = 0; o < s.oc; o += block) {
     const int64_t ob = std::min(block, s.oc - o);
@@ -207,6 +247,7 @@ namespace sculpt::kernels::detail {
 void direct_forward_avx512(const DirectShape&, const float*, const float*, const float*, float*) {}
 void direct_weights_avx512(const DirectShape&, const float*, int64_t, const float*, int64_t,
                            int64_t, float*) {}
+void direct_bias_avx512(const float*, int64_t, int64_t, int64_t, float*) {}
 }  // namespace sculpt::kernels::detail
 
 #endif  // __x86_64__

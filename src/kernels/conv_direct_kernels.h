@@ -20,4 +20,7 @@ void direct_forward_avx512(const DirectShape& s, const float* xp, const float* w
 void direct_weights_avx512(const DirectShape& s, const float* xp, int64_t x_stride, const float* dy,
                            int64_t dy_stride, int64_t count, float* dw);
 
+// db [channels] += the sums of dY [count, channels, plane] over images and positions.
+void direct_bias_avx512(const float* dy, int64_t channels, int64_t plane, int64_t count, float* db);
+
 }  // namespace sculpt::kernels::detail
