@@ -1,8 +1,8 @@
 // `sculpt bench CASE`: the in-binary half of ./bench/run. Runs a reference workload (PEERS.md)
 // after a warm-up and prints its throughput (training cases: train-mlp, train-lenet5,
 // train-cnn, train-resnet and train-lstm, the character LSTM of recipes/char-lstm.toml on a
-// fixed slice of Debian's fortunes), its time per optimizer step (optim-* cases) or per clipping call
-// (clip-global-norm); bench/run pairs it with the PyTorch peer.
+// fixed slice of Debian's fortunes), its time per optimizer step (optim-* cases) or per
+// clipping call (clip-global-norm); bench/run pairs it with the PyTorch peer.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -348,8 +348,8 @@ void add_bench(CLI::App& app) {
   const auto [sub, args] = add_verb<BenchArgs>(
       app, "bench", "Run a benchmark case (the Sculpt half of ./bench/run)", run_bench);
   sub->add_option("case", args->name,
-                  "train-mlp | train-mlp-wide | train-lenet5 | train-cnn | train-resnet | train-lstm | "
-                  "gemm-bound-mlp | gemm-bound-mlp-wide | optim-adam | "
+                  "train-mlp | train-mlp-wide | train-lenet5 | train-cnn | train-resnet | "
+                  "train-lstm | gemm-bound-mlp | gemm-bound-mlp-wide | optim-adam | "
                   "optim-sgd-nesterov | "
                   "clip-global-norm "
                   "| infer (with --model) | infer-mlp-b1 | infer-mlp-b256 | infer-sparse95-b1 | "
