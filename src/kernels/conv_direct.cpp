@@ -8,18 +8,13 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/error.h"
 #include "core/limits.h"
 #include "kernels/conv_direct_kernels.h"
 
 namespace sculpt::kernels {
 
-namespace {
-
-// Floats of padded images and their dY a backward-weights chunk keeps (about 256 KiB: L2).
-constexpr int64_t kChunkFloats = int64_t{1} << 16;
-constexpr int64_t kMaxChunk = 16;
-
-bool has_avx512f() {
+bool detail::cpu_has_avx512f() {
 #if defined(__x86_64__)
   static const bool yes = [] {
     __builtin_cpu_init();
@@ -31,7 +26,13 @@ bool has_avx512f() {
 #endif
 }
 
-detail::DirectShape shape_of(const ConvGeometry& g, int64_t out_c) {
+namespace {
+
+// Floats of padded images and their dY a backward-weights chunk keeps (about 256 KiB: L2).
+constexpr int64_t kChunkFloats = int64_t{1} << 16;
+constexpr int64_t kMaxChunk = 16;
+
+detail::DirectShape shape_of(const ConvGeometry& g, int64_t out_c, bool relu = false) {
   return {.c = g.c,
           .hp = g.h + 2 * g.pad,
           .wp = g.w + 2 * g.pad,
@@ -39,7 +40,8 @@ detail::DirectShape shape_of(const ConvGeometry& g, int64_t out_c) {
           .kw = g.kw,
           .oc = out_c,
           .oh = g.oh(),
-          .ow = g.ow()};
+          .ow = g.ow(),
+          .relu = relu};
 }
 
 int64_t padded_floats(const ConvGeometry& g) {
@@ -69,7 +71,7 @@ void split(int64_t n, int nt, Body&& body) {
 }  // namespace
 
 bool DirectConv::supported(const ConvGeometry& g) {
-  return has_avx512f() && g.stride == 1 && g.kh == g.kw && g.kw <= 7 && g.pad < g.kh &&
+  return detail::cpu_has_avx512f() && g.stride == 1 && g.kh == g.kw && g.kw <= 7 && g.pad < g.kh &&
          g.ow() >= 1 && g.ow() <= 64 && g.w <= 64;
 }
 
@@ -83,19 +85,22 @@ int64_t DirectConv::scratch_floats(const ConvGeometry& g, int64_t out_c, int thr
   const int64_t q = g.kh - 1 - g.pad, t = std::max(1, threads);
   const int64_t dy_slot = mul_sat(out_c, mul_sat(g.oh() + 2 * q, g.ow() + 2 * q));
   const int64_t wsz = mul_sat(out_c, g.col_rows());
-  const int64_t per_thread =
-      add_sat(add_sat(mul_sat(kMaxChunk, padded_floats(g)), dy_slot), add_sat(wsz, out_c));
+  // A chunk's padded images and masked dY: kChunkFloats, or one image's when that is more.
+  const int64_t chunk =
+      std::max(kChunkFloats, add_sat(padded_floats(g), mul_sat(out_c, g.col_cols())));
+  const int64_t per_thread = add_sat(add_sat(chunk, dy_slot), add_sat(wsz, out_c));
   return add_sat(mul_sat(t, per_thread), wsz);
 }
 
-DirectConv::DirectConv(const ConvGeometry& g, int64_t out_c, int threads)
-    : g_(g), oc_(out_c), threads_(std::max(1, threads)) {
+DirectConv::DirectConv(const ConvGeometry& g, int64_t out_c, int threads, bool relu)
+    : g_(g), oc_(out_c), threads_(std::max(1, threads)), relu_(relu) {
   const int64_t q = g.kh - 1 - g.pad;
   gt_ = {.c = out_c, .h = g.oh(), .w = g.ow(), .kh = g.kh, .kw = g.kw, .stride = 1, .pad = q};
   x_slot_ = padded_floats(g);
   dy_slot_ = padded_floats(gt_);
   chunk_ = std::clamp<int64_t>(kChunkFloats / (x_slot_ + out_c * g.col_cols()), 1, kMaxChunk);
   xpad_.assign(static_cast<size_t>(threads_ * chunk_ * x_slot_), 0.0f);
+  if (relu) dymask_.assign(static_cast<size_t>(threads_ * chunk_ * out_c * g.col_cols()), 0.0f);
   dypad_.assign(static_cast<size_t>(threads_ * dy_slot_), 0.0f);
   wt_.assign(static_cast<size_t>(out_c * g.col_rows()), 0.0f);
   part_.assign(static_cast<size_t>(threads_ * (out_c * g.col_rows() + out_c)), 0.0f);
@@ -118,7 +123,7 @@ void DirectConv::pad_input(const float* x, int64_t i, int t, int64_t j) {
 }
 
 void DirectConv::forward(const float* x, const float* w, const float* b, float* y, int64_t n) {
-  const detail::DirectShape s = shape_of(g_, oc_);
+  const detail::DirectShape s = shape_of(g_, oc_, relu_);
   const int64_t out_sz = oc_ * g_.col_cols();
   split(n, threads_for(n), [&](int t, int64_t first, int64_t last) {
     const float* slot = xpad_.data() + t * chunk_ * x_slot_;
@@ -129,12 +134,13 @@ void DirectConv::forward(const float* x, const float* w, const float* b, float* 
   });
 }
 
-void DirectConv::backward(const float* x, const float* w, const float* dy, float* dx, float* dw,
-                          float* db, int64_t n) {
+void DirectConv::backward(const float* x, const float* w, const float* dy, const float* mask,
+                          float* dx, float* dw, float* db, int64_t n) {
   const detail::DirectShape s = shape_of(g_, oc_), st = shape_of(gt_, g_.c);
   const int64_t kk = g_.kh * g_.kw, wsz = oc_ * g_.c * kk, ohw = g_.col_cols();
   const int64_t out_sz = oc_ * ohw, in_sz = g_.c * g_.h * g_.w;
   const int64_t q = gt_.pad, hq = gt_.h + 2 * q, wq = gt_.w + 2 * q;
+  SCULPT_CHECK(!mask || relu_, Error, "DirectConv: a ReLU mask without a fused ReLU");
   if (dx) {  // wt[ci][o][ky][kx] = w[o][ci][kh-1-ky][kw-1-kx]
     for (int64_t o = 0; o < oc_; ++o)
       for (int64_t ci = 0; ci < g_.c; ++ci)
@@ -145,22 +151,29 @@ void DirectConv::backward(const float* x, const float* w, const float* dy, float
   split(n, nt, [&](int t, int64_t first, int64_t last) {
     float* part = part_.data() + t * (wsz + oc_);
     std::fill_n(part, wsz + oc_, 0.0f);
+    float* slot = dypad_.data() + t * dy_slot_;
     for (int64_t i = first; i < last; i += chunk_) {
       const int64_t count = std::min(chunk_, last - i);
+      // The chunk's dY, where the fused ReLU passed: masked into this thread's buffer.
+      const float* d = dy + i * out_sz;
+      if (mask) {
+        float* m = dymask_.data() + t * chunk_ * out_sz;
+        const float* y = mask + i * out_sz;
+        for (int64_t k = 0; k < count * out_sz; ++k) m[k] = y[k] > 0.0f ? d[k] : 0.0f;
+        d = m;
+      }
       for (int64_t j = 0; j < count; ++j) pad_input(x, i + j, t, j);
-      detail::direct_weights_avx512(s, xpad_.data() + t * chunk_ * x_slot_, x_slot_,
-                                    dy + i * out_sz, out_sz, count, part);
-    }
-    if (last > first)
-      detail::direct_bias_avx512(dy + first * out_sz, oc_, ohw, last - first, part + wsz);
-    if (!dx) return;
-    float* slot = dypad_.data() + t * dy_slot_;
-    for (int64_t i = first; i < last; ++i) {
-      for (int64_t o = 0; o < oc_; ++o)
-        for (int64_t y = 0; y < gt_.h; ++y)
-          std::memcpy(slot + (o * hq + y + q) * wq + q, dy + i * out_sz + (o * gt_.h + y) * gt_.w,
-                      static_cast<size_t>(gt_.w) * sizeof(float));
-      detail::direct_forward_avx512(st, slot, wt_.data(), nullptr, dx + i * in_sz);
+      detail::direct_weights_avx512(s, xpad_.data() + t * chunk_ * x_slot_, x_slot_, d, out_sz,
+                                    count, part);
+      detail::direct_bias_avx512(d, oc_, ohw, count, part + wsz);
+      if (!dx) continue;
+      for (int64_t j = 0; j < count; ++j) {
+        for (int64_t o = 0; o < oc_; ++o)
+          for (int64_t r = 0; r < gt_.h; ++r)
+            std::memcpy(slot + (o * hq + r + q) * wq + q, d + j * out_sz + (o * gt_.h + r) * gt_.w,
+                        static_cast<size_t>(gt_.w) * sizeof(float));
+        detail::direct_forward_avx512(st, slot, wt_.data(), nullptr, dx + (i + j) * in_sz);
+      }
     }
   });
   for (int t = 0; t < nt; ++t) {

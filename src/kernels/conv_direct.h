@@ -33,13 +33,15 @@ class DirectConv {
   // Floats a DirectConv for `threads` threads holds (saturating).
   static int64_t scratch_floats(const ConvGeometry& g, int64_t out_c, int threads);
 
-  DirectConv(const ConvGeometry& g, int64_t out_c, int threads);
+  // relu: forward writes max(y, 0) (a fused ReLU).
+  DirectConv(const ConvGeometry& g, int64_t out_c, int threads, bool relu = false);
 
   // x [n, c, h, w], w [oc, c, kh, kw], b [oc] -> y [n, oc, oh, ow] (written).
   void forward(const float* x, const float* w, const float* b, float* y, int64_t n);
-  // As Layer::backward: dx (may be null) is WRITTEN, dw and db are ADDED to.
-  void backward(const float* x, const float* w, const float* dy, float* dx, float* dw, float* db,
-                int64_t n);
+  // As Layer::backward: dx (may be null) is WRITTEN, dw and db are ADDED to. mask (null unless
+  // the ReLU is fused: the forward's y) zeroes dY where it is not positive.
+  void backward(const float* x, const float* w, const float* dy, const float* mask, float* dx,
+                float* dw, float* db, int64_t n);
 
  private:
   // Threads for n images (1 inside a parallel region).
@@ -51,12 +53,14 @@ class DirectConv {
   ConvGeometry gt_;  // backward-data: dY [oc, oh, ow] padded by k-1-p, out_c = c
   int64_t oc_;
   int threads_;
-  int64_t chunk_;               // images per backward-weights chunk
-  int64_t x_slot_, dy_slot_;    // floats of one padded image / padded dY
-  AlignedVector<float> xpad_;   // [threads, chunk_, x_slot_]
-  AlignedVector<float> dypad_;  // [threads, dy_slot_]
-  AlignedVector<float> wt_;     // [c, oc, kh, kw]: flipped, transposed weights
-  AlignedVector<float> part_;   // [threads, oc * c*kh*kw + oc]: dW, db partials
+  bool relu_;
+  int64_t chunk_;                // images per backward-weights chunk
+  int64_t x_slot_, dy_slot_;     // floats of one padded image / padded dY
+  AlignedVector<float> xpad_;    // [threads, chunk_, x_slot_]
+  AlignedVector<float> dypad_;   // [threads, dy_slot_]
+  AlignedVector<float> dymask_;  // [threads, chunk_, oc*oh*ow]: a chunk's masked dY (relu_)
+  AlignedVector<float> wt_;      // [c, oc, kh, kw]: flipped, transposed weights
+  AlignedVector<float> part_;    // [threads, oc * c*kh*kw + oc]: dW, db partials
 };
 
 }  // namespace sculpt::kernels

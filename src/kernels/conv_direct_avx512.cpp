@@ -71,6 +71,12 @@ SCULPT_AVX512 void forward_block(const DirectShape& s, const float* xp, const fl
         }
       }
     }
+    if (s.relu) {
+#pragma GCC unroll 16
+      for (int ob = 0; ob < OB; ++ob)
+#pragma GCC unroll 4
+        for (int v = 0; v < R * V; ++v) acc[ob][v] = _mm512_max_ps(acc[ob][v], _mm512_setzero_ps());
+    }
 #pragma GCC unroll 16
     for (int ob = 0; ob < OB; ++ob)
 #pragma GCC unroll 4
@@ -198,8 +204,8 @@ WeightsFn weights_fn(int64_t kw, int64_t ob) {
 
 }  // namespace
 
-void direct_bias_avx512(const float* dy, int64_t channels, int64_t plane, int64_t count,
-                        float* db) {
+SCULPT_AVX512 void direct_bias_avx512(const float* dy, int64_t channels, int64_t plane,
+                                      int64_t count, float* db) {
   const __mmask16 tail = tail_mask(plane % 16 == 0 ? 16 : plane % 16);
   const int64_t whole = (plane - 1) / 16;  // vectors before the (possibly partial) last one
   for (int64_t o = 0; o < channels; ++o) {
@@ -210,6 +216,23 @@ void direct_bias_avx512(const float* dy, int64_t channels, int64_t plane, int64_
       acc = _mm512_add_ps(acc, _mm512_maskz_loadu_ps(tail, d + 16 * whole));
     }
     db[o] += _mm512_reduce_add_ps(acc);
+  }
+}
+
+SCULPT_AVX512 void relu_mask_blocked16_avx512(const float* dy, const float* y, int64_t blocks,
+                                              int64_t plane, float* out) {
+  const __m512i lanes = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+  const __m512i index = _mm512_mullo_epi32(lanes, _mm512_set1_epi32(static_cast<int>(plane)));
+  const __m512 zero = _mm512_setzero_ps();
+  for (int64_t b = 0; b < blocks; ++b) {
+    const float* d = dy + b * 16 * plane;
+    const float* m = y + b * 16 * plane;
+    float* o = out + b * 16 * plane;
+    for (int64_t p = 0; p < plane; ++p) {
+      const __m512 yv = _mm512_i32gather_ps(index, m + p, 4);
+      const __mmask16 pass = _mm512_cmp_ps_mask(yv, zero, _CMP_GT_OQ);
+      _mm512_storeu_ps(o + 16 * p, _mm512_mask_i32gather_ps(zero, pass, index, d + p, 4));
+    }
   }
 }
 
@@ -248,6 +271,7 @@ void direct_forward_avx512(const DirectShape&, const float*, const float*, const
 void direct_weights_avx512(const DirectShape&, const float*, int64_t, const float*, int64_t,
                            int64_t, float*) {}
 void direct_bias_avx512(const float*, int64_t, int64_t, int64_t, float*) {}
+void relu_mask_blocked16_avx512(const float*, const float*, int64_t, int64_t, float*) {}
 }  // namespace sculpt::kernels::detail
 
 #endif  // __x86_64__

@@ -10,9 +10,11 @@ namespace sculpt::kernels::detail {
 // oh = hp - kh + 1, ow = wp - kw + 1 <= 64, kw <= 7.
 struct DirectShape {
   int64_t c, hp, wp, kh, kw, oc, oh, ow;
+  bool relu = false;  // the forward stores max(y, 0)
 };
 
-// y [oc, oh, ow] = b (null: 0) + the convolution of xp [c, hp, wp] with w [oc, c, kh, kw].
+// y [oc, oh, ow] = b (null: 0) + the convolution of xp [c, hp, wp] with w [oc, c, kh, kw]
+// (then max(y, 0) with s.relu).
 void direct_forward_avx512(const DirectShape& s, const float* xp, const float* w, const float* b,
                            float* y);
 // dw [oc, c, kh, kw] += sum over `count` images of dY (x) xp: image i's padded input at
@@ -22,5 +24,13 @@ void direct_weights_avx512(const DirectShape& s, const float* xp, int64_t x_stri
 
 // db [channels] += the sums of dY [count, channels, plane] over images and positions.
 void direct_bias_avx512(const float* dy, int64_t channels, int64_t plane, int64_t count, float* db);
+
+// Whether the CPU has AVX-512F (checked once).
+bool cpu_has_avx512f();
+
+// out [blocks, plane, 16] = dy where y > 0, else 0, from dy and y [blocks * 16, plane] (NCHW
+// with whole 16-channel blocks: oneDNN's nChw16c). AVX-512 gathers, 16 channels at a time.
+void relu_mask_blocked16_avx512(const float* dy, const float* y, int64_t blocks, int64_t plane,
+                                float* out);
 
 }  // namespace sculpt::kernels::detail

@@ -12,7 +12,9 @@
 
 #include "core/error.h"
 #include "core/limits.h"
+#include "core/parallel.h"
 #include "core/tensor.h"
+#include "kernels/conv_direct_kernels.h"
 
 namespace sculpt::kernels {
 
@@ -37,9 +39,35 @@ bool DnnlConv::preferred(const ConvGeometry& g, int64_t) {
 int64_t DnnlConv::scratch_floats(const ConvGeometry& g, int64_t out_c, int64_t max_batch) {
   auto pad16 = [](int64_t c) { return (c + 15) / 16 * 16; };
   const int64_t in = mul_sat(pad16(g.c), g.h * g.w), out = mul_sat(pad16(out_c), g.col_cols());
-  const int64_t acts = mul_sat(2 * max_batch, add_sat(in, out));
+  // Twice each blocked copy, and once more the output for a fused ReLU's masked dY.
+  const int64_t acts = add_sat(mul_sat(2 * max_batch, add_sat(in, out)), mul_sat(max_batch, out));
   return add_sat(acts, mul_sat(4 * pad16(out_c), pad16(g.c) * g.kh * g.kw));
 }
+
+namespace {
+
+// out [blocks, plane, 16] = dy where y > 0, else 0 (dy and y NCHW with whole 16-channel blocks),
+// over the threads: the AVX-512 gathers, or a plain loop on other CPUs.
+void relu_mask_to_blocked16(const float* dy, const float* y, int64_t blocks, int64_t plane,
+                            float* out) {
+  const bool avx512 = detail::cpu_has_avx512f();
+  for_range(
+      blocks,
+      [=](int64_t b0, int64_t b1) {
+        const int64_t at = b0 * 16 * plane;
+        if (avx512)
+          return detail::relu_mask_blocked16_avx512(dy + at, y + at, b1 - b0, plane, out + at);
+        for (int64_t b = b0; b < b1; ++b)
+          for (int64_t p = 0; p < plane; ++p)
+            for (int64_t c = 0; c < 16; ++c) {
+              const int64_t from = (b * 16 + c) * plane + p;
+              out[(b * plane + p) * 16 + c] = y[from] > 0.0f ? dy[from] : 0.0f;
+            }
+      },
+      blocks * 16 * plane);
+}
+
+}  // namespace
 
 // The primitives and reorders for one batch size; memory objects wrap the Impl's buffers or,
 // for the caller's arrays, get their handle at each call.
@@ -54,16 +82,19 @@ struct DnnlConvSet {
   memory scratch_fwd, scratch_bd, scratch_bw;
   size_t scratch_floats = 0;
   size_t xs_floats = 0, ys_floats = 0, dxs_floats = 0, wf_floats = 0, wb_floats = 0, dwb_floats = 0;
+  bool blocked16 = false;  // dY's blocked layout is nChw16c over whole blocks
 };
 
 struct DnnlConv::Impl {
   ConvGeometry g;
   int64_t oc = 0, max_batch = 0;
+  bool relu = false;
   dnnl::engine eng{dnnl::engine::kind::cpu, 0};
   dnnl::stream st{eng};
   std::vector<std::unique_ptr<DnnlConvSet>> sets;  // most recently used last
   AlignedVector<float> xs, ys, dxs, wf, wb, dwb, db, scratch;
-  const float* last_x = nullptr;  // the input whose blocked copy xs holds
+  AlignedVector<float> dy_masked;  // fused ReLU, dY not in whole 16-blocks: masked NCHW dY
+  const float* last_x = nullptr;   // the input whose blocked copy xs holds
   int64_t last_n = -1;
 
   std::unique_ptr<DnnlConvSet> make(int64_t n) const;
@@ -136,19 +167,31 @@ std::unique_ptr<DnnlConvSet> DnnlConv::Impl::make(int64_t n) const {
       dst_any(dst, kF32, Tag::any), wei_any(wei, kF32, Tag::any);
   dnnl::primitive_attr attr;
   attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
-
-  const dnnl::convolution_forward::primitive_desc fpd(
-      {dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct, src_any, wei_any,
-       bias_md, dst_any, strides, pad, pad},
-      attr, eng);
+  auto forward_pd = [&](const memory::desc& src_md, const memory::desc& wei_md,
+                        const memory::desc& dst_md, const dnnl::primitive_attr& a) {
+    return dnnl::convolution_forward::primitive_desc(
+        {dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct, src_md, wei_md,
+         bias_md, dst_md, strides, pad, pad},
+        a, eng);
+  };
+  // The backward primitives take a forward without post-ops as their hint; a fused ReLU's
+  // forward is the same convolution on the layouts that one chose, with the ReLU as a post-op.
+  const auto hint = forward_pd(src_any, wei_any, dst_any, attr);
+  dnnl::primitive_attr relu_attr;  // its own: a copy of `attr` would share its handle
+  relu_attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  dnnl::post_ops ops;
+  ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
+  relu_attr.set_post_ops(ops);
+  const auto fpd =
+      relu ? forward_pd(hint.src_desc(), hint.weights_desc(), hint.dst_desc(), relu_attr) : hint;
   // Both backward primitives take dY in the forward's blocked layout: one reorder serves both.
   const memory::desc src_md = fpd.src_desc(), dst_md = fpd.dst_desc();
   const dnnl::convolution_backward_data::primitive_desc bdpd(
       {dnnl::algorithm::convolution_direct, src_any, wei_any, dst_md, strides, pad, pad}, attr, eng,
-      fpd);
+      hint);
   const dnnl::convolution_backward_weights::primitive_desc bwpd(
       {dnnl::algorithm::convolution_direct, src_md, wei_any, bias_md, dst_md, strides, pad, pad},
-      attr, eng, fpd);
+      attr, eng, hint);
   for (const char* info : {fpd.impl_info_str(), bdpd.impl_info_str(), bwpd.impl_info_str()}) {
     SCULPT_CHECK(std::strncmp(info, "ref", 3) != 0, Error,
                  fmt::format("oneDNN has only its reference convolution ({}) for {}x{}x{} -> {} "
@@ -160,6 +203,7 @@ std::unique_ptr<DnnlConvSet> DnnlConv::Impl::make(int64_t n) const {
   s->bwd_weights = dnnl::convolution_backward_weights(bwpd);
 
   connect(*s, eng, fpd, bdpd, bwpd);
+  s->blocked16 = oc % 16 == 0 && dst_md == memory::desc(dst, kF32, Tag::nChw16c);
   return s;
 }
 
@@ -176,6 +220,7 @@ void DnnlConv::Impl::bind(DnnlConvSet& s) {
   grow(dwb, s.dwb_floats);
   grow(db, static_cast<size_t>(oc));
   grow(scratch, std::max<size_t>(s.scratch_floats, 1));
+  if (relu && !s.blocked16) grow(dy_masked, static_cast<size_t>(s.n * oc * g.col_cols()));
   s.xs.set_data_handle(xs.data());
   s.ys.set_data_handle(ys.data());
   s.dys.set_data_handle(ys.data());
@@ -220,10 +265,11 @@ void DnnlConv::Impl::run(const dnnl::primitive& p, std::initializer_list<dnnl_ex
                fmt::format("oneDNN convolution failed with status {}", static_cast<int>(status)));
 }
 
-DnnlConv::DnnlConv(const ConvGeometry& g, int64_t out_c, int64_t max_batch)
+DnnlConv::DnnlConv(const ConvGeometry& g, int64_t out_c, int64_t max_batch, bool relu)
     : impl_(std::make_unique<Impl>()) {
   impl_->g = g;
   impl_->oc = out_c;
+  impl_->relu = relu;
   impl_->max_batch = std::max<int64_t>(1, max_batch);
   impl_->set_for(impl_->max_batch);
 }
@@ -262,18 +308,32 @@ void DnnlConv::forward(const float* x, const float* w, const float* b, float* y,
   I.last_n = n;
 }
 
-void DnnlConv::backward(const float* x, const float* w, const float* dy, float* dx, float* dw,
-                        float* db, int64_t n) {
+void DnnlConv::backward(const float* x, const float* w, const float* dy, const float* mask,
+                        float* dx, float* dw, float* db, int64_t n) {
   if (n <= 0) return;
   Impl& I = *impl_;
+  SCULPT_CHECK(!mask || I.relu, Error, "DnnlConv: a ReLU mask without a fused ReLU");
   DnnlConvSet& s = I.set_for(n);
   s.x.set_data_handle(const_cast<float*>(x));
   s.w.set_data_handle(const_cast<float*>(w));
-  s.dy.set_data_handle(const_cast<float*>(dy));
   s.dw.set_data_handle(dw);
   if (x != I.last_x || n != I.last_n)  // not the preceding forward's input: copy it again
     I.run(s.x_in, {{DNNL_ARG_FROM, s.x.get()}, {DNNL_ARG_TO, s.xs.get()}});
-  I.run(s.dy_in, {{DNNL_ARG_FROM, s.dy.get()}, {DNNL_ARG_TO, s.dys.get()}});
+  const int64_t plane = I.g.col_cols();
+  if (mask && s.blocked16) {
+    relu_mask_to_blocked16(dy, mask, n * I.oc / 16, plane, I.ys.data());
+  } else {
+    if (mask) {  // the masked dY in NCHW first, then oneDNN's reorder
+      const int64_t size = n * I.oc * plane;
+      float* m = I.dy_masked.data();
+      for_range(size, [=](int64_t b, int64_t e) {
+        for (int64_t k = b; k < e; ++k) m[k] = mask[k] > 0.0f ? dy[k] : 0.0f;
+      });
+      dy = m;
+    }
+    s.dy.set_data_handle(const_cast<float*>(dy));
+    I.run(s.dy_in, {{DNNL_ARG_FROM, s.dy.get()}, {DNNL_ARG_TO, s.dys.get()}});
+  }
   I.run(s.bwd_weights, {{DNNL_ARG_SRC, s.xs.get()},
                         {DNNL_ARG_DIFF_DST, s.dys.get()},
                         {DNNL_ARG_DIFF_WEIGHTS, s.dwb.get()},

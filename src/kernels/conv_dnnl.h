@@ -26,12 +26,14 @@ class DnnlConv {
   // direct no to all.
   static bool preferred(const ConvGeometry& g, int64_t out_c);
   // Floats reserve(max_batch) allocates, saturating (an estimate before the primitives exist:
-  // blocked copies of input and output padded to 16 channels, twice, and the weights twice).
+  // blocked copies of input and output padded to 16 channels, twice, the weights twice, and
+  // the output once more for a fused ReLU's masked dY).
   static int64_t scratch_floats(const ConvGeometry& g, int64_t out_c, int64_t max_batch);
 
   // Makes the primitives for max_batch images; throws sculpt::Error when oneDNN has no fast
   // implementation for them (only its reference one), so the caller keeps im2col.
-  DnnlConv(const ConvGeometry& g, int64_t out_c, int64_t max_batch);
+  // relu: the forward applies max(y, 0) as a post-op (a fused ReLU).
+  DnnlConv(const ConvGeometry& g, int64_t out_c, int64_t max_batch, bool relu = false);
   ~DnnlConv();
   DnnlConv(const DnnlConv&) = delete;
   DnnlConv& operator=(const DnnlConv&) = delete;
@@ -39,9 +41,11 @@ class DnnlConv {
   // x [n, c, h, w], w [oc, c, kh, kw], b [oc] -> y [n, oc, oh, ow] (written). n <= max_batch.
   void forward(const float* x, const float* w, const float* b, float* y, int64_t n);
   // As Layer::backward: dx (may be null) is WRITTEN, dw and db are ADDED to. x is the input of
-  // the preceding forward call.
-  void backward(const float* x, const float* w, const float* dy, float* dx, float* dw, float* db,
-                int64_t n);
+  // the preceding forward call. mask (null unless the ReLU is fused: the forward's y) zeroes dY
+  // where it is not positive, in the same pass that reorders dY to the blocked layout when that
+  // is 16-channel blocks of whole blocks.
+  void backward(const float* x, const float* w, const float* dy, const float* mask, float* dx,
+                float* dw, float* db, int64_t n);
   // oneDNN's names of the forward, backward-data and backward-weights implementations.
   std::string implementation() const;
 

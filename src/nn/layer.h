@@ -103,6 +103,11 @@ class Layer {
   virtual void forward(ParamStore& ps, const float* x, float* y, int64_t n, const Pass& pass) = 0;
   virtual void backward(ParamStore& ps, const float* x, const float* y, const float* dy, float* dx,
                         int64_t n) = 0;
+  // A ReLU that reads this layer alone, applied by this layer: with `on`, forward writes
+  // max(y, 0) and backward takes the gradient of that output (masking it by y > 0 itself), so
+  // the model skips the ReLU layer and its pass over the activations. Called by Model::reserve
+  // before reserve(); returns whether the layer does it (by default it does not).
+  virtual bool fuse_relu(bool /*on*/) { return false; }
 
   const Shape& in_shape() const { return in_; }
   const Shape& out_shape() const { return out_; }

@@ -175,11 +175,12 @@ void Model::reserve(int64_t max_batch) {
                "use a smaller batch (train.batch_size, train.eval_batch_size, --batch) "
                "or smaller layers");
   max_batch_ = max_batch;
+  fuse_relus();
   acts_.resize(layers_.size());
   int64_t widest = numel(input_);
   for (size_t i = 0; i < layers_.size(); ++i) {
     const int64_t out = numel(layers_[i]->out_shape());
-    acts_[i].assign(static_cast<size_t>(max_batch * out), 0.0f);
+    acts_[i].assign(fused(i) ? 0 : static_cast<size_t>(max_batch * out), 0.0f);
     widest = std::max(widest, out);
     layers_[i]->reserve(max_batch);
   }
@@ -193,22 +194,33 @@ void Model::reserve(int64_t max_batch) {
   scratch_.assign(static_cast<size_t>(max_batch * widest), 0.0f);
 }
 
+void Model::fuse_relus() {
+  fused_.assign(layers_.size(), 0);
+  if (!chain_) return;
+  for (size_t i = 1; i < layers_.size(); ++i) {
+    // A fused ReLU's output is its predecessor's buffer: a ReLU of a ReLU cannot alias both.
+    const bool candidate = layers_[i]->traits().relu && feeds_next_only(i - 1) && !fused(i - 1);
+    fused_[i] = layers_[i - 1]->fuse_relu(candidate) && candidate;
+  }
+}
+
 const float* Model::forward(ParamStore& ps, const float* x, int64_t n, const Pass& pass) {
   SCULPT_CHECK(n >= 1 && n <= max_batch_, ShapeError,
                fmt::format("batch of {} samples but the model reserved {}", n, max_batch_), "",
                "call reserve() with the largest batch size");
-  const auto output = [&](int j) -> const float* { return j < 0 ? x : acts_[size_t(j)].data(); };
+  const auto output = [&](int j) -> const float* { return j < 0 ? x : act(size_t(j)); };
   std::vector<const float*> xs;
   for (size_t i = 0; i < layers_.size(); ++i) {
+    if (fused(i)) continue;  // its predecessor applied it
     if (MergeLayer* merge = merges_[i]) {
       xs.clear();
       for (const int j : inputs_[i]) xs.push_back(output(j));
       merge->forward_inputs(xs, acts_[i].data(), n);
     } else {
-      layers_[i]->forward(ps, output(inputs_[i][0]), acts_[i].data(), n, pass);
+      layers_[i]->forward(ps, output(inputs_[i][0]), act(i), n, pass);
     }
   }
-  return acts_.back().data();
+  return act(layers_.size() - 1);
 }
 
 void Model::backward(ParamStore& ps, const float* x, const float* dlogits, int64_t n) {
@@ -221,9 +233,10 @@ void Model::backward(ParamStore& ps, const float* x, const float* dlogits, int64
   float* bufs[2] = {grad_a_.data(), grad_b_.data()};
   int next = 0;
   for (size_t i = layers_.size(); i-- > stop;) {
-    const float* xin = i == 0 ? x : acts_[i - 1].data();
+    if (fused(i)) continue;  // dy passes to its predecessor, which masks it
+    const float* xin = i == 0 ? x : act(i - 1);
     float* dx = i == stop ? nullptr : bufs[next];
-    layers_[i]->backward(ps, xin, acts_[i].data(), dy, dx, n);
+    layers_[i]->backward(ps, xin, act(i), dy, dx, n);
     dy = dx;
     next ^= 1;
   }

@@ -81,6 +81,9 @@ class Model {
   }
   // Every layer reads the one before it and nothing else.
   bool is_chain() const { return chain_; }
+  // Layer i is a ReLU its predecessor applies (Layer::fuse_relu): forward and backward skip it
+  // and its output is the predecessor's. Decided by reserve(), in a chain.
+  bool fused(size_t i) const { return i < fused_.size() && fused_[i]; }
   // Multi-line summary: one line per layer with its output shape and parameter count, and its
   // inputs where it does not simply read the previous layer.
   std::string summary(const ParamStore& ps) const;
@@ -99,7 +102,13 @@ class Model {
   std::vector<char> written_;
   std::vector<float*> merge_dxs_;
   std::vector<char> merge_assign_;
+  // Asks each layer followed by a ReLU that reads it alone to apply that ReLU (chains only).
+  void fuse_relus();
+  // Layer i's output: acts_[i], or its predecessor's when layer i is a fused ReLU.
+  float* act(size_t i) { return acts_[fused(i) ? i - 1 : i].data(); }
+
   bool chain_ = true;
+  std::vector<char> fused_;                  // per layer: a ReLU its predecessor applies
   std::vector<AlignedVector<float>> acts_;   // acts_[i]: output of layer i, [max_batch, out_i]
   AlignedVector<float> grad_a_, grad_b_;     // chain: ping-pong buffers for dL/d(activation)
   std::vector<AlignedVector<float>> grads_;  // graph: grads_[i] = dL/d(acts_[i])

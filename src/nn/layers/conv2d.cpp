@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 
 #include "core/error.h"
 #include "kernels/gemm.h"
@@ -87,10 +88,10 @@ void Conv2d::reserve(int64_t max_batch) {
   dnnl_.reset();
   direct_.reset();
   if (!reference_ && kernels::DirectConv::preferred(g_)) {
-    direct_ = std::make_unique<kernels::DirectConv>(g_, out_c_, threads_);
+    direct_ = std::make_unique<kernels::DirectConv>(g_, out_c_, threads_, relu_);
   } else if (!reference_ && kernels::DnnlConv::preferred(g_, out_c_)) {
     try {
-      dnnl_ = std::make_unique<kernels::DnnlConv>(g_, out_c_, max_batch);
+      dnnl_ = std::make_unique<kernels::DnnlConv>(g_, out_c_, max_batch, relu_);
     } catch (const Error&) {  // only oneDNN's reference implementation: im2col is faster
     }
   }
@@ -161,28 +162,32 @@ void Conv2d::forward(ParamStore& ps, const float* x, float* y, int64_t n, const 
       float* yi = y + first * out_sz;
       for (int64_t oc = 0; oc < out_c_; ++oc) std::fill_n(yi + oc * ohw, ohw, b[oc]);
       kernels::gemm(false, false, out_c_, ohw, ckk, 1.0f, w, ckk, src, ohw, 1.0f, yi, ohw);
+      if (relu_)
+        for (int64_t p = 0; p < out_sz; ++p) yi[p] = std::max(yi[p], 0.0f);
       return;
     }
     // out [out_c, count * ohw], then each image's block to its place with the bias.
     kernels::gemm(false, false, out_c_, cols, ckk, 1.0f, w, ckk, src, cols, 0.0f, out, cols);
+    const float floor = relu_ ? 0.0f : -std::numeric_limits<float>::infinity();
     for (int64_t j = 0; j < count; ++j) {
       float* yi = y + (first + j) * out_sz;
       for (int64_t oc = 0; oc < out_c_; ++oc) {
         const float* o = out + oc * cols + j * ohw;
         float* d = yi + oc * ohw;
-        for (int64_t p = 0; p < ohw; ++p) d[p] = o[p] + b[oc];
+        for (int64_t p = 0; p < ohw; ++p) d[p] = std::max(o[p] + b[oc], floor);
       }
     }
   });
 }
 
-void Conv2d::backward(ParamStore& ps, const float* x, const float*, const float* dy, float* dx,
+void Conv2d::backward(ParamStore& ps, const float* x, const float* y, const float* dy, float* dx,
                       int64_t n) {
   const int64_t in_sz = g_.c * g_.h * g_.w, ohw = g_.col_cols(), ckk = g_.col_rows();
   const int64_t out_sz = out_c_ * ohw, w_sz = out_c_ * ckk;
   const float* w = ps.value(weight_);
-  if (direct_) return direct_->backward(x, w, dy, dx, ps.grad(weight_), ps.grad(bias_), n);
-  if (dnnl_) return dnnl_->backward(x, w, dy, dx, ps.grad(weight_), ps.grad(bias_), n);
+  const float* mask = relu_ ? y : nullptr;  // dY counts where the fused ReLU passed
+  if (direct_) return direct_->backward(x, w, dy, mask, dx, ps.grad(weight_), ps.grad(bias_), n);
+  if (dnnl_) return dnnl_->backward(x, w, dy, mask, dx, ps.grad(weight_), ps.grad(bias_), n);
   const int nt = threads_for((n + group() - 1) / group());
   if (nt > 1) {
     std::fill_n(dw_part_.data(), (nt - 1) * w_sz, 0.0f);
@@ -192,12 +197,20 @@ void Conv2d::backward(ParamStore& ps, const float* x, const float*, const float*
     float* dw = t == 0 ? ps.grad(weight_) : dw_part_.data() + (t - 1) * w_sz;
     float* db = t == 0 ? ps.grad(bias_) : db_part_.data() + (t - 1) * out_c_;
     const int64_t cols = count * ohw;
-    // dY [out_c, count * ohw]: the images' gradients side by side.
+    // dY [out_c, count * ohw]: the images' gradients side by side (where the fused ReLU
+    // passed).
     const float* dyg = dy + first * out_sz;
-    if (count > 1) {
+    if (count > 1 || mask) {
       for (int64_t j = 0; j < count; ++j)
-        for (int64_t oc = 0; oc < out_c_; ++oc)
-          std::copy_n(dy + (first + j) * out_sz + oc * ohw, ohw, out + oc * cols + j * ohw);
+        for (int64_t oc = 0; oc < out_c_; ++oc) {
+          const int64_t at = (first + j) * out_sz + oc * ohw;
+          float* o = out + oc * cols + j * ohw;
+          if (!mask) {
+            std::copy_n(dy + at, ohw, o);
+            continue;
+          }
+          for (int64_t p = 0; p < ohw; ++p) o[p] = mask[at + p] > 0.0f ? dy[at + p] : 0.0f;
+        }
       dyg = out;
     }
     const float* src = columns(x, first, count, col);

@@ -39,6 +39,12 @@ class Conv2d : public Layer {
   void forward(ParamStore& ps, const float* x, float* y, int64_t n, const Pass& pass) override;
   void backward(ParamStore& ps, const float* x, const float* y, const float* dy, float* dx,
                 int64_t n) override;
+  // Every path applies a following ReLU itself: oneDNN as a post-op and in its dY reorder, the
+  // direct kernels in their stores and their dY chunks, im2col in the bias pass.
+  bool fuse_relu(bool on) override {
+    relu_ = on;
+    return true;
+  }
 
   const kernels::ConvGeometry& geometry() const { return g_; }
   int64_t out_channels() const { return out_c_; }
@@ -68,6 +74,7 @@ class Conv2d : public Layer {
   kernels::ConvGeometry g_;
   size_t weight_ = 0, bias_ = 0;
   bool reference_ = false;
+  bool relu_ = false;                            // applies the following ReLU (fuse_relu)
   std::unique_ptr<kernels::DnnlConv> dnnl_;      // oneDNN's primitives, when they run this layer
   std::unique_ptr<kernels::DirectConv> direct_;  // the direct kernels, when they run it
   int threads_ = 0;                              // per-thread buffers reserved
