@@ -219,19 +219,58 @@ SCULPT_AVX512 void direct_bias_avx512(const float* dy, int64_t channels, int64_t
   }
 }
 
+namespace {
+
+// Transposes the 16x16 block r (row i: channel i, 16 positions) in place: r[j] becomes position
+// j's 16 channels. Pairs of rows interleave by floats, then by float pairs (each 128-bit lane of
+// u[4g + c] then holds position 4L + c of rows 4g..4g+3), then lanes gather across rows.
+SCULPT_AVX512 inline void transpose16(__m512 r[16]) {
+  __m512 t[16], u[16];
+  for (int i = 0; i < 16; i += 2) {
+    t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+    t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+  }
+  for (int g = 0; g < 16; g += 4) {
+    const __m512d a = _mm512_castps_pd(t[g]), b = _mm512_castps_pd(t[g + 1]),
+                  c = _mm512_castps_pd(t[g + 2]), d = _mm512_castps_pd(t[g + 3]);
+    u[g] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
+    u[g + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
+    u[g + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, d));
+    u[g + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, d));
+  }
+  for (int c = 0; c < 4; ++c) {
+    const __m512 x = _mm512_shuffle_f32x4(u[c], u[4 + c], 0x44);
+    const __m512 y = _mm512_shuffle_f32x4(u[c], u[4 + c], 0xEE);
+    const __m512 z = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0x44);
+    const __m512 w = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0xEE);
+    r[c] = _mm512_shuffle_f32x4(x, z, 0x88);
+    r[4 + c] = _mm512_shuffle_f32x4(x, z, 0xDD);
+    r[8 + c] = _mm512_shuffle_f32x4(y, w, 0x88);
+    r[12 + c] = _mm512_shuffle_f32x4(y, w, 0xDD);
+  }
+}
+
+}  // namespace
+
 SCULPT_AVX512 void relu_mask_blocked16_avx512(const float* dy, const float* y, int64_t blocks,
                                               int64_t plane, float* out) {
-  const __m512i lanes = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
-  const __m512i index = _mm512_mullo_epi32(lanes, _mm512_set1_epi32(static_cast<int>(plane)));
   const __m512 zero = _mm512_setzero_ps();
   for (int64_t b = 0; b < blocks; ++b) {
     const float* d = dy + b * 16 * plane;
     const float* m = y + b * 16 * plane;
     float* o = out + b * 16 * plane;
-    for (int64_t p = 0; p < plane; ++p) {
-      const __m512 yv = _mm512_i32gather_ps(index, m + p, 4);
-      const __mmask16 pass = _mm512_cmp_ps_mask(yv, zero, _CMP_GT_OQ);
-      _mm512_storeu_ps(o + 16 * p, _mm512_mask_i32gather_ps(zero, pass, index, d + p, 4));
+    // 16 positions at a time (the last group masked): mask 16 rows, transpose, store.
+    for (int64_t p = 0; p < plane; p += 16) {
+      const int64_t k = std::min<int64_t>(16, plane - p);
+      const __mmask16 in = tail_mask(k);
+      __m512 r[16];
+      for (int c = 0; c < 16; ++c) {
+        const __m512 yv = _mm512_maskz_loadu_ps(in, m + c * plane + p);
+        const __mmask16 pass = _mm512_cmp_ps_mask(yv, zero, _CMP_GT_OQ);
+        r[c] = _mm512_maskz_loadu_ps(pass, d + c * plane + p);
+      }
+      transpose16(r);
+      for (int64_t j = 0; j < k; ++j) _mm512_storeu_ps(o + 16 * (p + j), r[j]);
     }
   }
 }

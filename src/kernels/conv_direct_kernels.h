@@ -29,7 +29,7 @@ void direct_bias_avx512(const float* dy, int64_t channels, int64_t plane, int64_
 bool cpu_has_avx512f();
 
 // out [blocks, plane, 16] = dy where y > 0, else 0, from dy and y [blocks * 16, plane] (NCHW
-// with whole 16-channel blocks: oneDNN's nChw16c). AVX-512 gathers, 16 channels at a time.
+// with whole 16-channel blocks: oneDNN's nChw16c). 16x16 blocks transposed in registers.
 void relu_mask_blocked16_avx512(const float* dy, const float* y, int64_t blocks, int64_t plane,
                                 float* out);
 

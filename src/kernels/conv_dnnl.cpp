@@ -47,7 +47,7 @@ int64_t DnnlConv::scratch_floats(const ConvGeometry& g, int64_t out_c, int64_t m
 namespace {
 
 // out [blocks, plane, 16] = dy where y > 0, else 0 (dy and y NCHW with whole 16-channel blocks),
-// over the threads: the AVX-512 gathers, or a plain loop on other CPUs.
+// over the threads: AVX-512 transposes of 16x16 blocks, or a plain loop on other CPUs.
 void relu_mask_to_blocked16(const float* dy, const float* y, int64_t blocks, int64_t plane,
                             float* out) {
   const bool avx512 = detail::cpu_has_avx512f();

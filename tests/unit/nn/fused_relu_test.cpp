@@ -77,11 +77,12 @@ TEST(FusedRelu, EveryConvPathGivesTheConvolutionThenAReluExactly) {
   expect_fused_is_conv_then_relu({3, 9, 11, 4, 3, 0}, true, "im2col + gemm");
   if (kernels::DirectConv::supported({.c = 1, .h = 12, .w = 12, .kh = 5, .kw = 5, .pad = 2}))
     expect_fused_is_conv_then_relu({1, 12, 12, 6, 5, 2}, false, "direct");
-  // oneDNN: 32 filters (whole 16-blocks: dY masked in the gather that blocks it) and 24 (masked
+  // oneDNN: 32 filters (whole 16-blocks: dY masked as it is transposed into them) and 24 (masked
   // in NCHW, then oneDNN's reorder).
   const kernels::ConvGeometry one{.c = 16, .h = 8, .w = 8, .kh = 3, .kw = 3, .pad = 1};
   if (kernels::DnnlConv::preferred(one, 32) && !kernels::DirectConv::preferred(one)) {
     expect_fused_is_conv_then_relu({16, 8, 8, 32, 3, 1}, false, "oneDNN");
+    expect_fused_is_conv_then_relu({16, 6, 5, 32, 3, 1}, false, "oneDNN");  // 30 positions
     expect_fused_is_conv_then_relu({16, 7, 7, 24, 3, 1}, false, "oneDNN");
   }
 }
