@@ -9,6 +9,7 @@
 #if defined(__x86_64__)
 #include <algorithm>
 #include <array>
+#include <cstring>
 #include <utility>
 
 #include "kernels/intrinsics.h"
@@ -275,6 +276,79 @@ SCULPT_AVX512 void relu_mask_blocked16_avx512(const float* dy, const float* y, i
   }
 }
 
+SCULPT_AVX512 void blocked16_to_nchw_avx512(const float* in, int64_t blocks, int64_t plane,
+                                            float* out) {
+  for (int64_t b = 0; b < blocks; ++b) {
+    const float* from = in + b * 16 * plane;
+    float* to = out + b * 16 * plane;
+    for (int64_t p = 0; p < plane; p += 16) {
+      const int64_t k = std::min<int64_t>(16, plane - p);
+      __m512 r[16];
+      for (int64_t j = 0; j < 16; ++j)
+        r[j] = j < k ? _mm512_loadu_ps(from + 16 * (p + j)) : _mm512_setzero_ps();
+      transpose16(r);
+      const __mmask16 m = tail_mask(k);
+      for (int c = 0; c < 16; ++c) _mm512_mask_storeu_ps(to + c * plane + p, m, r[c]);
+    }
+  }
+}
+
+SCULPT_AVX512 void maxpool2x2_blocked16_avx512(const float* x, int64_t blocks, int64_t h, int64_t w,
+                                               float* y, uint16_t* arg) {
+  const int64_t oh = h / 2, ow = w / 2;
+  for (int64_t b = 0; b < blocks; ++b) {
+    const float* xb = x + b * h * w * 16;
+    for (int64_t py = 0; py < oh; ++py)
+      for (int64_t px = 0; px < ow; ++px) {
+        const float* at = xb + ((2 * py) * w + 2 * px) * 16;
+        const float* in[4] = {at, at + 16, at + w * 16, at + (w + 1) * 16};
+        // Scan order and rule of kernels::maxpool2d_forward: later values take over when
+        // greater, or NaN. The window position k of each lane's maximum: bit 0 in lo, bit 1 in hi.
+        __m512 best = _mm512_loadu_ps(in[0]);
+        __mmask16 lo = 0, hi = 0;
+        for (int k = 1; k < 4; ++k) {
+          const __m512 v = _mm512_loadu_ps(in[k]);
+          const __mmask16 take =
+              _mm512_cmp_ps_mask(v, best, _CMP_GT_OQ) | _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+          best = _mm512_mask_mov_ps(best, take, v);
+          lo = static_cast<__mmask16>((lo & ~take) | ((k & 1) ? take : 0));
+          hi = static_cast<__mmask16>((hi & ~take) | ((k & 2) ? take : 0));
+        }
+        const int64_t o = b * oh * ow + py * ow + px;
+        _mm512_storeu_ps(y + o * 16, best);
+        arg[2 * o] = lo;
+        arg[2 * o + 1] = hi;
+      }
+  }
+}
+
+SCULPT_AVX512 void maxunpool2x2_blocked16_avx512(const float* dy, const uint16_t* arg,
+                                                 int64_t blocks, int64_t h, int64_t w, float* dx) {
+  const int64_t oh = h / 2, ow = w / 2;
+  for (int64_t b = 0; b < blocks; ++b) {
+    float* db = dx + b * h * w * 16;
+    // A row or column no window covers (odd h or w) gets no gradient.
+    if (h % 2) std::memset(db + (h - 1) * w * 16, 0, static_cast<size_t>(w) * 16 * sizeof(float));
+    for (int64_t py = 0; py < oh; ++py) {
+      for (int64_t px = 0; px < ow; ++px) {
+        const int64_t o = b * oh * ow + py * ow + px;
+        const __m512 g = _mm512_loadu_ps(dy + o * 16);
+        const uint16_t lo = arg[2 * o], hi = arg[2 * o + 1];
+        const __mmask16 here[4] = {
+            static_cast<__mmask16>(~lo & ~hi), static_cast<__mmask16>(lo & ~hi),
+            static_cast<__mmask16>(~lo & hi), static_cast<__mmask16>(lo & hi)};
+        float* at = db + ((2 * py) * w + 2 * px) * 16;
+        float* out[4] = {at, at + 16, at + w * 16, at + (w + 1) * 16};
+        for (int k = 0; k < 4; ++k) _mm512_storeu_ps(out[k], _mm512_maskz_mov_ps(here[k], g));
+      }
+      if (w % 2) {
+        for (int64_t r = 0; r < 2; ++r)
+          _mm512_storeu_ps(db + ((2 * py + r) * w + w - 1) * 16, _mm512_setzero_ps());
+      }
+    }
+  }
+}
+
 void direct_forward_avx512(const DirectShape& s, const float* xp, const float* w, const float* b,
                            float* y) {
   const int64_t v = (s.ow + 15) / 16, r = fwd_rows(static_cast<int>(v));
@@ -311,6 +385,10 @@ void direct_weights_avx512(const DirectShape&, const float*, int64_t, const floa
                            int64_t, float*) {}
 void direct_bias_avx512(const float*, int64_t, int64_t, int64_t, float*) {}
 void relu_mask_blocked16_avx512(const float*, const float*, int64_t, int64_t, float*) {}
+void blocked16_to_nchw_avx512(const float*, int64_t, int64_t, float*) {}
+void maxpool2x2_blocked16_avx512(const float*, int64_t, int64_t, int64_t, float*, uint16_t*) {}
+void maxunpool2x2_blocked16_avx512(const float*, const uint16_t*, int64_t, int64_t, int64_t,
+                                   float*) {}
 }  // namespace sculpt::kernels::detail
 
 #endif  // __x86_64__

@@ -33,4 +33,15 @@ bool cpu_has_avx512f();
 void relu_mask_blocked16_avx512(const float* dy, const float* y, int64_t blocks, int64_t plane,
                                 float* out);
 
+// out [blocks * 16, plane] (NCHW) from in [blocks, plane, 16] (nChw16c).
+void blocked16_to_nchw_avx512(const float* in, int64_t blocks, int64_t plane, float* out);
+// 2x2 max-pooling with stride 2 of x [blocks, h, w, 16] into y [blocks, h/2, w/2, 16], with
+// arg [blocks, h/2, w/2, 2] the window position 0..3 (row-major) of each lane's maximum as two
+// 16-lane bit masks (bit 0, bit 1): the scan order and NaN rule of kernels::maxpool2d_forward.
+void maxpool2x2_blocked16_avx512(const float* x, int64_t blocks, int64_t h, int64_t w, float* y,
+                                 uint16_t* arg);
+// Its backward: dx [blocks, h, w, 16] is WRITTEN, dy at each window's maximum, 0 elsewhere.
+void maxunpool2x2_blocked16_avx512(const float* dy, const uint16_t* arg, int64_t blocks, int64_t h,
+                                   int64_t w, float* dx);
+
 }  // namespace sculpt::kernels::detail

@@ -39,7 +39,8 @@ bool DnnlConv::preferred(const ConvGeometry& g, int64_t) {
 int64_t DnnlConv::scratch_floats(const ConvGeometry& g, int64_t out_c, int64_t max_batch) {
   auto pad16 = [](int64_t c) { return (c + 15) / 16 * 16; };
   const int64_t in = mul_sat(pad16(g.c), g.h * g.w), out = mul_sat(pad16(out_c), g.col_cols());
-  // Twice each blocked copy, and once more the output for a fused ReLU's masked dY.
+  // Twice each blocked copy, and once more the output for a fused ReLU's masked dY or a fused
+  // pool's pooled quarter and its maxima.
   const int64_t acts = add_sat(mul_sat(2 * max_batch, add_sat(in, out)), mul_sat(max_batch, out));
   return add_sat(acts, mul_sat(4 * pad16(out_c), pad16(g.c) * g.kh * g.kw));
 }
@@ -94,13 +95,20 @@ struct DnnlConv::Impl {
   std::vector<std::unique_ptr<DnnlConvSet>> sets;  // most recently used last
   AlignedVector<float> xs, ys, dxs, wf, wb, dwb, db, scratch;
   AlignedVector<float> dy_masked;  // fused ReLU, dY not in whole 16-blocks: masked NCHW dY
-  const float* last_x = nullptr;   // the input whose blocked copy xs holds
+  // A fused 2x2 max-pool (pools): the pooled output in nChw16c, and each maximum's position.
+  bool pools = false;
+  AlignedVector<float> pooled;
+  std::vector<uint16_t> pool_arg;
+  const float* last_x = nullptr;  // the input whose blocked copy xs holds
   int64_t last_n = -1;
 
   std::unique_ptr<DnnlConvSet> make(int64_t n) const;
   DnnlConvSet& set_for(int64_t n);
   void bind(DnnlConvSet& s);
   void run(const dnnl::primitive& p, std::initializer_list<dnnl_exec_arg_t> args);
+  // The forward primitive on x (its blocked copy in xs, the output in ys), and with `pools` the
+  // pooling of ys into `pooled` and pool_arg.
+  void convolve(DnnlConvSet& s, const float* x, const float* w, const float* b, int64_t n);
 };
 
 namespace {
@@ -265,14 +273,23 @@ void DnnlConv::Impl::run(const dnnl::primitive& p, std::initializer_list<dnnl_ex
                fmt::format("oneDNN convolution failed with status {}", static_cast<int>(status)));
 }
 
-DnnlConv::DnnlConv(const ConvGeometry& g, int64_t out_c, int64_t max_batch, bool relu)
+DnnlConv::DnnlConv(const ConvGeometry& g, int64_t out_c, int64_t max_batch, bool relu, bool pool)
     : impl_(std::make_unique<Impl>()) {
   impl_->g = g;
   impl_->oc = out_c;
   impl_->relu = relu;
   impl_->max_batch = std::max<int64_t>(1, max_batch);
   impl_->set_for(impl_->max_batch);
+  // Pooling here needs whole 16-channel blocks and an AVX-512 CPU (the pooling kernels).
+  impl_->pools = pool && relu && impl_->sets.back()->blocked16 && detail::cpu_has_avx512f();
+  if (impl_->pools) {
+    const int64_t pooled = impl_->max_batch * out_c * (g.oh() / 2) * (g.ow() / 2);
+    impl_->pooled.assign(static_cast<size_t>(pooled), 0.0f);
+    impl_->pool_arg.assign(static_cast<size_t>(pooled / 16 * 2), 0);
+  }
 }
+
+bool DnnlConv::pools() const { return impl_->pools; }
 
 DnnlConv::~DnnlConv() = default;
 
@@ -292,20 +309,49 @@ void DnnlConv::forward(const float* x, const float* w, const float* b, float* y,
   if (n <= 0) return;
   Impl& I = *impl_;
   DnnlConvSet& s = I.set_for(n);
+  I.convolve(s, x, w, b, n);
+  if (I.pools) {  // the pooled blocks to NCHW
+    const int64_t blocks = n * I.oc / 16, plane = (I.g.oh() / 2) * (I.g.ow() / 2);
+    const float* pooled = I.pooled.data();
+    for_range(
+        blocks,
+        [=](int64_t b0, int64_t b1) {
+          detail::blocked16_to_nchw_avx512(pooled + b0 * 16 * plane, b1 - b0, plane,
+                                           y + b0 * 16 * plane);
+        },
+        blocks * 16 * plane);
+    return;
+  }
+  s.y.set_data_handle(y);
+  I.run(s.y_out, {{DNNL_ARG_FROM, s.ys.get()}, {DNNL_ARG_TO, s.y.get()}});
+}
+
+void DnnlConv::Impl::convolve(DnnlConvSet& s, const float* x, const float* w, const float* b,
+                              int64_t n) {
   s.x.set_data_handle(const_cast<float*>(x));
   s.w.set_data_handle(const_cast<float*>(w));
   s.b.set_data_handle(const_cast<float*>(b));
-  s.y.set_data_handle(y);
-  I.run(s.x_in, {{DNNL_ARG_FROM, s.x.get()}, {DNNL_ARG_TO, s.xs.get()}});
-  I.run(s.w_fwd, {{DNNL_ARG_FROM, s.w.get()}, {DNNL_ARG_TO, s.wf.get()}});
-  I.run(s.fwd, {{DNNL_ARG_SRC, s.xs.get()},
-                {DNNL_ARG_WEIGHTS, s.wf.get()},
-                {DNNL_ARG_BIAS, s.b.get()},
-                {DNNL_ARG_DST, s.ys.get()},
-                {DNNL_ARG_SCRATCHPAD, s.scratch_fwd.get()}});
-  I.run(s.y_out, {{DNNL_ARG_FROM, s.ys.get()}, {DNNL_ARG_TO, s.y.get()}});
-  I.last_x = x;
-  I.last_n = n;
+  run(s.x_in, {{DNNL_ARG_FROM, s.x.get()}, {DNNL_ARG_TO, s.xs.get()}});
+  run(s.w_fwd, {{DNNL_ARG_FROM, s.w.get()}, {DNNL_ARG_TO, s.wf.get()}});
+  run(s.fwd, {{DNNL_ARG_SRC, s.xs.get()},
+              {DNNL_ARG_WEIGHTS, s.wf.get()},
+              {DNNL_ARG_BIAS, s.b.get()},
+              {DNNL_ARG_DST, s.ys.get()},
+              {DNNL_ARG_SCRATCHPAD, s.scratch_fwd.get()}});
+  last_x = x;
+  last_n = n;
+  if (!pools) return;
+  const int64_t blocks = n * oc / 16, h = g.oh(), w2 = g.ow(), plane = (h / 2) * (w2 / 2);
+  const float* from = ys.data();
+  float* to = pooled.data();
+  uint16_t* arg = pool_arg.data();
+  for_range(
+      blocks,
+      [=](int64_t b0, int64_t b1) {
+        detail::maxpool2x2_blocked16_avx512(from + b0 * 16 * h * w2, b1 - b0, h, w2,
+                                            to + b0 * 16 * plane, arg + b0 * 2 * plane);
+      },
+      blocks * 16 * h * w2);
 }
 
 void DnnlConv::backward(const float* x, const float* w, const float* dy, const float* mask,
@@ -317,10 +363,28 @@ void DnnlConv::backward(const float* x, const float* w, const float* dy, const f
   s.x.set_data_handle(const_cast<float*>(x));
   s.w.set_data_handle(const_cast<float*>(w));
   s.dw.set_data_handle(dw);
-  if (x != I.last_x || n != I.last_n)  // not the preceding forward's input: copy it again
+  const bool stale = x != I.last_x || n != I.last_n;
+  SCULPT_CHECK(!(stale && I.pools), Error,
+               "DnnlConv: a fused max-pool's backward must follow the forward of its input");
+  if (stale)  // not the preceding forward's input: copy it again
     I.run(s.x_in, {{DNNL_ARG_FROM, s.x.get()}, {DNNL_ARG_TO, s.xs.get()}});
   const int64_t plane = I.g.col_cols();
-  if (mask && s.blocked16) {
+  if (I.pools) {
+    // dY of the pooled output, masked by the ReLU (a window's maximum passed it when the pooled
+    // value is positive), blocked, then scattered to each window's maximum.
+    const int64_t blocks = n * I.oc / 16, h = I.g.oh(), w2 = I.g.ow(), pp = (h / 2) * (w2 / 2);
+    float* dp = I.pooled.data();
+    float* to = I.ys.data();
+    const uint16_t* arg = I.pool_arg.data();
+    relu_mask_to_blocked16(dy, mask, blocks, pp, dp);
+    for_range(
+        blocks,
+        [=](int64_t b0, int64_t b1) {
+          detail::maxunpool2x2_blocked16_avx512(dp + b0 * 16 * pp, arg + b0 * 2 * pp, b1 - b0, h,
+                                                w2, to + b0 * 16 * h * w2);
+        },
+        blocks * 16 * h * w2);
+  } else if (mask && s.blocked16) {
     relu_mask_to_blocked16(dy, mask, n * I.oc / 16, plane, I.ys.data());
   } else {
     if (mask) {  // the masked dY in NCHW first, then oneDNN's reorder

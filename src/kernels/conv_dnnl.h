@@ -32,8 +32,16 @@ class DnnlConv {
 
   // Makes the primitives for max_batch images; throws sculpt::Error when oneDNN has no fast
   // implementation for them (only its reference one), so the caller keeps im2col.
-  // relu: the forward applies max(y, 0) as a post-op (a fused ReLU).
-  DnnlConv(const ConvGeometry& g, int64_t out_c, int64_t max_batch, bool relu = false);
+  // relu: the forward applies max(y, 0) as a post-op (a fused ReLU). pool (with relu): a 2x2
+  // max-pool with stride 2 follows, applied here when pools() says so: forward then writes the
+  // pooled output [n, oc, oh/2, ow/2], and backward takes its gradient, with the pooled output
+  // as the mask (the ReLU passed a window's maximum when the pooled value is positive).
+  DnnlConv(const ConvGeometry& g, int64_t out_c, int64_t max_batch, bool relu = false,
+           bool pool = false);
+  // Whether the max-pool asked for is applied here: the blocked layout is whole 16-channel
+  // blocks and the CPU has AVX-512 (the pooling runs on the blocked output, and only the pooled
+  // quarter is reordered to NCHW).
+  bool pools() const;
   ~DnnlConv();
   DnnlConv(const DnnlConv&) = delete;
   DnnlConv& operator=(const DnnlConv&) = delete;

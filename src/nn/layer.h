@@ -27,6 +27,7 @@
 #include "core/rng.h"
 #include "core/shape.h"
 #include "kernels/im2col.h"
+#include "kernels/pooling.h"
 
 namespace sculpt::nn {
 
@@ -64,7 +65,8 @@ struct LayerTraits {
   // [units, ...] and bias, and how many units. The pruner and the runtime rely on that form.
   std::optional<size_t> weight = std::nullopt, bias = std::nullopt;
   int64_t units = 0;
-  const kernels::ConvGeometry* conv = nullptr;  // a convolution's geometry (after bind)
+  const kernels::ConvGeometry* conv = nullptr;     // a convolution's geometry (after bind)
+  const kernels::PoolGeometry* maxpool = nullptr;  // a max-pool's window (after bind)
   // A recurrent layer: `gates` blocks of rows per unit (unit u owns rows u + k * units of the
   // weight, k < gates), and a second weight [gates * units, units] (with its bias) over the
   // previous step's output, which reads unit u through its column u.
@@ -108,6 +110,11 @@ class Layer {
   // the model skips the ReLU layer and its pass over the activations. Called by Model::reserve
   // before reserve(); returns whether the layer does it (by default it does not).
   virtual bool fuse_relu(bool /*on*/) { return false; }
+  // Then a max-pool that reads that ReLU alone, applied by this layer too (`pool`: its window;
+  // null: none): forward writes the pooled output, backward takes its gradient with the pooled
+  // output as y. Called after fuse_relu(true), and with null whenever there is none; returns
+  // whether the layer does it.
+  virtual bool fuse_maxpool(const kernels::PoolGeometry* /*pool*/) { return false; }
 
   const Shape& in_shape() const { return in_; }
   const Shape& out_shape() const { return out_; }

@@ -175,12 +175,12 @@ void Model::reserve(int64_t max_batch) {
                "use a smaller batch (train.batch_size, train.eval_batch_size, --batch) "
                "or smaller layers");
   max_batch_ = max_batch;
-  fuse_relus();
+  fuse_layers();
   acts_.resize(layers_.size());
   int64_t widest = numel(input_);
   for (size_t i = 0; i < layers_.size(); ++i) {
     const int64_t out = numel(layers_[i]->out_shape());
-    acts_[i].assign(fused(i) ? 0 : static_cast<size_t>(max_batch * out), 0.0f);
+    acts_[i].assign(end_[i] != i ? 0 : static_cast<size_t>(max_batch * out), 0.0f);
     widest = std::max(widest, out);
     layers_[i]->reserve(max_batch);
   }
@@ -194,13 +194,27 @@ void Model::reserve(int64_t max_batch) {
   scratch_.assign(static_cast<size_t>(max_batch * widest), 0.0f);
 }
 
-void Model::fuse_relus() {
-  fused_.assign(layers_.size(), 0);
-  if (!chain_) return;
-  for (size_t i = 1; i < layers_.size(); ++i) {
-    // A fused ReLU's output is its predecessor's buffer: a ReLU of a ReLU cannot alias both.
-    const bool candidate = layers_[i]->traits().relu && feeds_next_only(i - 1) && !fused(i - 1);
-    fused_[i] = layers_[i - 1]->fuse_relu(candidate) && candidate;
+void Model::fuse_layers() {
+  const size_t size = layers_.size();
+  fused_.assign(size, 0);
+  end_.resize(size);
+  for (size_t i = 0; i < size; ++i) end_[i] = i;
+  for (size_t i = 0; i < size; ++i) {
+    Layer& l = *layers_[i];
+    // A ReLU, then a max-pool, each reading the layer before it alone.
+    const auto reads_alone = [&](size_t j) { return chain_ && j < size && feeds_next_only(j - 1); };
+    const bool relu = reads_alone(i + 1) && layers_[i + 1]->traits().relu;
+    if (!(l.fuse_relu(relu) && relu)) {
+      l.fuse_maxpool(nullptr);
+      continue;
+    }
+    fused_[i + 1] = 1;
+    const kernels::PoolGeometry* pool =
+        reads_alone(i + 2) ? layers_[i + 2]->traits().maxpool : nullptr;
+    size_t last = i + 1;
+    if (l.fuse_maxpool(pool) && pool) fused_[last = i + 2] = 1;
+    for (size_t j = i; j <= last; ++j) end_[j] = last;
+    i = last;
   }
 }
 

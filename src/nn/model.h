@@ -81,8 +81,8 @@ class Model {
   }
   // Every layer reads the one before it and nothing else.
   bool is_chain() const { return chain_; }
-  // Layer i is a ReLU its predecessor applies (Layer::fuse_relu): forward and backward skip it
-  // and its output is the predecessor's. Decided by reserve(), in a chain.
+  // Layer i is applied by a layer before it (Layer::fuse_relu, fuse_maxpool): forward and
+  // backward skip it. Decided by reserve(), in a chain.
   bool fused(size_t i) const { return i < fused_.size() && fused_[i]; }
   // Multi-line summary: one line per layer with its output shape and parameter count, and its
   // inputs where it does not simply read the previous layer.
@@ -102,13 +102,15 @@ class Model {
   std::vector<char> written_;
   std::vector<float*> merge_dxs_;
   std::vector<char> merge_assign_;
-  // Asks each layer followed by a ReLU that reads it alone to apply that ReLU (chains only).
-  void fuse_relus();
-  // Layer i's output: acts_[i], or its predecessor's when layer i is a fused ReLU.
-  float* act(size_t i) { return acts_[fused(i) ? i - 1 : i].data(); }
+  // Asks each layer followed by a ReLU that reads it alone to apply that ReLU, and then a
+  // max-pool that reads the ReLU alone (chains only).
+  void fuse_layers();
+  // The buffer of layer i's group (a layer and those it applies): its last layer's output.
+  float* act(size_t i) { return acts_[end_[i]].data(); }
 
   bool chain_ = true;
-  std::vector<char> fused_;                  // per layer: a ReLU its predecessor applies
+  std::vector<char> fused_;                  // per layer: applied by a layer before it
+  std::vector<size_t> end_;                  // per layer: the last layer of its group
   std::vector<AlignedVector<float>> acts_;   // acts_[i]: output of layer i, [max_batch, out_i]
   AlignedVector<float> grad_a_, grad_b_;     // chain: ping-pong buffers for dL/d(activation)
   std::vector<AlignedVector<float>> grads_;  // graph: grads_[i] = dL/d(acts_[i])

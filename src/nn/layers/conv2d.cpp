@@ -14,6 +14,7 @@
 
 #include "core/error.h"
 #include "kernels/gemm.h"
+#include "kernels/pooling.h"
 #include "nn/layers/image_input.h"
 #include "nn/layers/init.h"
 
@@ -72,7 +73,21 @@ int64_t Conv2d::group() const {
   return std::max<int64_t>(1, (kGemmColumns + ohw - 1) / ohw);
 }
 
+bool Conv2d::fuse_maxpool(const kernels::PoolGeometry* pool) {
+  pool_.reset();
+  const bool two = pool && pool->k == 2 && pool->stride == 2 && pool->pad == 0;
+  const bool onednn = !reference_ && !kernels::DirectConv::preferred(g_) &&
+                      kernels::DnnlConv::preferred(g_, out_c_) && out_c_ % 16 == 0;
+  if (two && onednn && relu_) pool_ = *pool;
+  return pool_.has_value();
+}
+
 int64_t Conv2d::scratch_floats(int64_t max_batch, int threads) const {
+  return add_sat(path_scratch_floats(max_batch, threads),
+                 pool_ ? mul_sat(3 * max_batch, numel(out_)) : 0);  // pools_here()'s buffers
+}
+
+int64_t Conv2d::path_scratch_floats(int64_t max_batch, int threads) const {
   if (!reference_ && kernels::DirectConv::preferred(g_))
     return kernels::DirectConv::scratch_floats(g_, out_c_, threads);
   if (!reference_ && kernels::DnnlConv::preferred(g_, out_c_))
@@ -91,10 +106,15 @@ void Conv2d::reserve(int64_t max_batch) {
     direct_ = std::make_unique<kernels::DirectConv>(g_, out_c_, threads_, relu_);
   } else if (!reference_ && kernels::DnnlConv::preferred(g_, out_c_)) {
     try {
-      dnnl_ = std::make_unique<kernels::DnnlConv>(g_, out_c_, max_batch, relu_);
+      dnnl_ = std::make_unique<kernels::DnnlConv>(g_, out_c_, max_batch, relu_, pool_.has_value());
     } catch (const Error&) {  // only oneDNN's reference implementation: im2col is faster
     }
   }
+  const size_t pooled_here = pools_here() ? static_cast<size_t>(max_batch * numel(out_)) : 0;
+  conv_y_.assign(pooled_here, 0.0f);
+  conv_dy_.assign(pooled_here, 0.0f);
+  pool_arg_.assign(
+      pooled_here ? static_cast<size_t>(max_batch * out_c_ * pool_->oh() * pool_->ow()) : 0, 0);
   if (dnnl_ || direct_) {
     col_ = {};
     out_buf_ = {};
@@ -150,6 +170,19 @@ void Conv2d::for_chunks(int64_t n, Chunk&& chunk) {
 void Conv2d::forward(ParamStore& ps, const float* x, float* y, int64_t n, const Pass&) {
   SCULPT_CHECK(threads_ > 0, ConfigError,
                fmt::format("layer '{}' (conv2d): forward before reserve()", name()));
+  if (!pools_here()) return convolve(ps, x, y, n);
+  convolve(ps, x, conv_y_.data(), n);
+  kernels::maxpool2d_forward(conv_y_.data(), n, *pool_, y, pool_arg_.data());
+}
+
+void Conv2d::backward(ParamStore& ps, const float* x, const float* y, const float* dy, float* dx,
+                      int64_t n) {
+  if (!pools_here()) return convolve_backward(ps, x, y, dy, dx, n);
+  kernels::maxpool2d_backward(dy, pool_arg_.data(), n, *pool_, conv_dy_.data());
+  convolve_backward(ps, x, conv_y_.data(), conv_dy_.data(), dx, n);
+}
+
+void Conv2d::convolve(ParamStore& ps, const float* x, float* y, int64_t n) {
   const int64_t ohw = g_.col_cols(), ckk = g_.col_rows(), out_sz = out_c_ * ohw;
   const float* w = ps.value(weight_);
   const float* b = ps.value(bias_);
@@ -180,8 +213,8 @@ void Conv2d::forward(ParamStore& ps, const float* x, float* y, int64_t n, const 
   });
 }
 
-void Conv2d::backward(ParamStore& ps, const float* x, const float* y, const float* dy, float* dx,
-                      int64_t n) {
+void Conv2d::convolve_backward(ParamStore& ps, const float* x, const float* y, const float* dy,
+                               float* dx, int64_t n) {
   const int64_t in_sz = g_.c * g_.h * g_.w, ohw = g_.col_cols(), ckk = g_.col_rows();
   const int64_t out_sz = out_c_ * ohw, w_sz = out_c_ * ckk;
   const float* w = ps.value(weight_);

@@ -11,7 +11,9 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "core/tensor.h"
 #include "kernels/conv_direct.h"
@@ -36,6 +38,8 @@ class Conv2d : public Layer {
   void init(ParamStore& ps, Rng& rng) override;
   void reserve(int64_t max_batch) override;
   int64_t scratch_floats(int64_t max_batch, int threads) const override;
+  // The part of scratch_floats() the convolution's path takes.
+  int64_t path_scratch_floats(int64_t max_batch, int threads) const;
   void forward(ParamStore& ps, const float* x, float* y, int64_t n, const Pass& pass) override;
   void backward(ParamStore& ps, const float* x, const float* y, const float* dy, float* dx,
                 int64_t n) override;
@@ -45,6 +49,10 @@ class Conv2d : public Layer {
     relu_ = on;
     return true;
   }
+  // A 2x2 max-pool with stride 2 after the fused ReLU, where oneDNN will run the layer (it pools
+  // the blocked output, so only the pooled quarter is reordered to NCHW). Should oneDNN not take
+  // it after all, the layer pools its NCHW output with kernels::maxpool2d_* itself.
+  bool fuse_maxpool(const kernels::PoolGeometry* pool) override;
 
   const kernels::ConvGeometry& geometry() const { return g_; }
   int64_t out_channels() const { return out_c_; }
@@ -56,6 +64,13 @@ class Conv2d : public Layer {
   std::string path() const;
 
  private:
+  // The convolution (and fused ReLU) on the layer's path, into y [n, out_c, oh, ow].
+  void convolve(ParamStore& ps, const float* x, float* y, int64_t n);
+  // Its backward, y the output of convolve().
+  void convolve_backward(ParamStore& ps, const float* x, const float* y, const float* dy, float* dx,
+                         int64_t n);
+  // A fused max-pool that this layer applies to convolve()'s NCHW output itself.
+  bool pools_here() const { return pool_ && !(dnnl_ && dnnl_->pools()); }
   // 1x1 kernel, stride 1, no padding: the image already is its column matrix.
   bool direct() const { return g_.kh == 1 && g_.kw == 1 && g_.stride == 1 && g_.pad == 0; }
   // Output columns a GEMM should have at least: images per chunk = ceil(kGemmColumns / (oh*ow)).
@@ -75,6 +90,9 @@ class Conv2d : public Layer {
   size_t weight_ = 0, bias_ = 0;
   bool reference_ = false;
   bool relu_ = false;                            // applies the following ReLU (fuse_relu)
+  std::optional<kernels::PoolGeometry> pool_;    // and then this max-pool (fuse_maxpool)
+  AlignedVector<float> conv_y_, conv_dy_;        // pools_here(): [max_batch, out_c, oh, ow]
+  std::vector<int32_t> pool_arg_;                // pools_here(): the pooled maxima's positions
   std::unique_ptr<kernels::DnnlConv> dnnl_;      // oneDNN's primitives, when they run this layer
   std::unique_ptr<kernels::DirectConv> direct_;  // the direct kernels, when they run it
   int threads_ = 0;                              // per-thread buffers reserved

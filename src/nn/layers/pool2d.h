@@ -38,6 +38,7 @@ class MaxPool2d final : public Pool2d {
  public:
   MaxPool2d(std::string name, int64_t kernel, int64_t stride, int64_t padding = 0)
       : Pool2d(std::move(name), "maxpool2d", "MaxPool2d", kernel, stride, padding) {}
+  LayerTraits traits() const override { return {.keeps_channels = true, .maxpool = &g_}; }
   void reserve(int64_t max_batch) override;
   int64_t scratch_floats(int64_t max_batch, int) const override {
     return mul_sat(max_batch, numel(out_));  // argmax indices, 4 bytes each
