@@ -14,6 +14,7 @@
 #include "core/limits.h"
 #include "core/parallel.h"
 #include "core/tensor.h"
+#include "kernels/blocked16.h"
 #include "kernels/conv_direct_kernels.h"
 
 namespace sculpt::kernels {
@@ -44,31 +45,6 @@ int64_t DnnlConv::scratch_floats(const ConvGeometry& g, int64_t out_c, int64_t m
   const int64_t acts = add_sat(mul_sat(2 * max_batch, add_sat(in, out)), mul_sat(max_batch, out));
   return add_sat(acts, mul_sat(4 * pad16(out_c), pad16(g.c) * g.kh * g.kw));
 }
-
-namespace {
-
-// out [blocks, plane, 16] = dy where y > 0, else 0 (dy and y NCHW with whole 16-channel blocks),
-// over the threads: AVX-512 transposes of 16x16 blocks, or a plain loop on other CPUs.
-void relu_mask_to_blocked16(const float* dy, const float* y, int64_t blocks, int64_t plane,
-                            float* out) {
-  const bool avx512 = detail::cpu_has_avx512f();
-  for_range(
-      blocks,
-      [=](int64_t b0, int64_t b1) {
-        const int64_t at = b0 * 16 * plane;
-        if (avx512)
-          return detail::relu_mask_blocked16_avx512(dy + at, y + at, b1 - b0, plane, out + at);
-        for (int64_t b = b0; b < b1; ++b)
-          for (int64_t p = 0; p < plane; ++p)
-            for (int64_t c = 0; c < 16; ++c) {
-              const int64_t from = (b * 16 + c) * plane + p;
-              out[(b * plane + p) * 16 + c] = y[from] > 0.0f ? dy[from] : 0.0f;
-            }
-      },
-      blocks * 16 * plane);
-}
-
-}  // namespace
 
 // The primitives and reorders for one batch size; memory objects wrap the Impl's buffers or,
 // for the caller's arrays, get their handle at each call.
@@ -310,18 +286,8 @@ void DnnlConv::forward(const float* x, const float* w, const float* b, float* y,
   Impl& I = *impl_;
   DnnlConvSet& s = I.set_for(n);
   I.convolve(s, x, w, b, n);
-  if (I.pools) {  // the pooled blocks to NCHW
-    const int64_t blocks = n * I.oc / 16, plane = (I.g.oh() / 2) * (I.g.ow() / 2);
-    const float* pooled = I.pooled.data();
-    for_range(
-        blocks,
-        [=](int64_t b0, int64_t b1) {
-          detail::blocked16_to_nchw_avx512(pooled + b0 * 16 * plane, b1 - b0, plane,
-                                           y + b0 * 16 * plane);
-        },
-        blocks * 16 * plane);
-    return;
-  }
+  if (I.pools)  // the pooled blocks to NCHW
+    return blocked16_to_nchw(I.pooled.data(), n * I.oc / 16, (I.g.oh() / 2) * (I.g.ow() / 2), y);
   s.y.set_data_handle(y);
   I.run(s.y_out, {{DNNL_ARG_FROM, s.ys.get()}, {DNNL_ARG_TO, s.y.get()}});
 }
@@ -341,17 +307,7 @@ void DnnlConv::Impl::convolve(DnnlConvSet& s, const float* x, const float* w, co
   last_x = x;
   last_n = n;
   if (!pools) return;
-  const int64_t blocks = n * oc / 16, h = g.oh(), w2 = g.ow(), plane = (h / 2) * (w2 / 2);
-  const float* from = ys.data();
-  float* to = pooled.data();
-  uint16_t* arg = pool_arg.data();
-  for_range(
-      blocks,
-      [=](int64_t b0, int64_t b1) {
-        detail::maxpool2x2_blocked16_avx512(from + b0 * 16 * h * w2, b1 - b0, h, w2,
-                                            to + b0 * 16 * plane, arg + b0 * 2 * plane);
-      },
-      blocks * 16 * h * w2);
+  maxpool2x2_blocked16(ys.data(), n * oc / 16, g.oh(), g.ow(), pooled.data(), pool_arg.data());
 }
 
 void DnnlConv::backward(const float* x, const float* w, const float* dy, const float* mask,
@@ -373,17 +329,8 @@ void DnnlConv::backward(const float* x, const float* w, const float* dy, const f
     // dY of the pooled output, masked by the ReLU (a window's maximum passed it when the pooled
     // value is positive), blocked, then scattered to each window's maximum.
     const int64_t blocks = n * I.oc / 16, h = I.g.oh(), w2 = I.g.ow(), pp = (h / 2) * (w2 / 2);
-    float* dp = I.pooled.data();
-    float* to = I.ys.data();
-    const uint16_t* arg = I.pool_arg.data();
-    relu_mask_to_blocked16(dy, mask, blocks, pp, dp);
-    for_range(
-        blocks,
-        [=](int64_t b0, int64_t b1) {
-          detail::maxunpool2x2_blocked16_avx512(dp + b0 * 16 * pp, arg + b0 * 2 * pp, b1 - b0, h,
-                                                w2, to + b0 * 16 * h * w2);
-        },
-        blocks * 16 * h * w2);
+    relu_mask_to_blocked16(dy, mask, blocks, pp, I.pooled.data());
+    maxunpool2x2_blocked16(I.pooled.data(), I.pool_arg.data(), blocks, h, w2, I.ys.data());
   } else if (mask && s.blocked16) {
     relu_mask_to_blocked16(dy, mask, n * I.oc / 16, plane, I.ys.data());
   } else {
