@@ -307,6 +307,11 @@ void DnnlConv::Impl::convolve(DnnlConvSet& s, const float* x, const float* w, co
   last_x = x;
   last_n = n;
   if (!pools) return;
+  // Pooling was set up on the reserved batch's layout; another batch size must share it.
+  SCULPT_CHECK(s.blocked16, Error,
+               fmt::format("oneDNN chose another layout for a batch of {}: the fused max-pool "
+                           "needs 16-channel blocks",
+                           n));
   maxpool2x2_blocked16(ys.data(), n * oc / 16, g.oh(), g.ow(), pooled.data(), pool_arg.data());
 }
 
