@@ -7,6 +7,7 @@
 #include <numeric>
 
 #include "core/error.h"
+#include "core/parallel.h"
 
 namespace sculpt::data {
 
@@ -77,9 +78,20 @@ bool Batcher::next(Batch& b) {
   const bool regression = ds_.task == Task::kRegression;
   const int64_t pos = ds_.positions;
   const float* src_x = ds_.x.data();
+  const int64_t* order = order_.data() + cursor_;
+  float* dst_x = x_.data();
+  // The features gathered on every thread (a batch of 128 MNIST images is 400 KB: a serial
+  // copy left the other thread idle for about 3% of an MLP step).
+  for_range(
+      count,
+      [&](int64_t b, int64_t e) {
+        for (int64_t i = b; i < e; ++i)
+          std::memcpy(dst_x + i * ss, src_x + order[i] * ss,
+                      static_cast<size_t>(ss) * sizeof(float));
+      },
+      count * ss);
   for (int64_t i = 0; i < count; ++i) {
-    const int64_t s = order_[static_cast<size_t>(cursor_ + i)];
-    std::memcpy(x_.data() + i * ss, src_x + s * ss, static_cast<size_t>(ss) * sizeof(float));
+    const int64_t s = order[i];
     if (regression) {
       std::memcpy(y_.data() + i * nt, ds_.y.data() + s * nt,
                   static_cast<size_t>(nt) * sizeof(float));
