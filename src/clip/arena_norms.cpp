@@ -23,6 +23,24 @@ void ArenaNorms::measure(const float* g, bool with_max) {
   }
 }
 
+void ArenaNorms::mask_and_measure(float* g, const uint8_t* keep) {
+  const std::span<const Block> blocks = blocks_;
+#pragma omp parallel if (parallel())
+  {
+    const auto [lo, hi] = thread_share(blocks, arena_, omp_get_thread_num(), omp_get_num_threads());
+    for (size_t b = lo; b < hi; ++b) {
+      float* __restrict x = g + blocks[b].begin;
+      const int64_t n = blocks[b].end - blocks[b].begin;
+      if (keep) {
+        const uint8_t* __restrict k = keep + blocks[b].begin;
+#pragma omp simd
+        for (int64_t i = 0; i < n; ++i) x[i] *= static_cast<float>(k[i]);
+      }
+      sums_[b] = sum_squares<false>(x, n);  // the block is still in L1
+    }
+  }
+}
+
 BlockSums ArenaNorms::total() const {
   BlockSums out;
   for (const BlockSums& s : sums_) {

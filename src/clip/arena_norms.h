@@ -92,6 +92,10 @@ class ArenaNorms {
   void prepare(const ParamStore& ps);
   // Fills the sums of every block of `g` (the arena prepare() saw); max |g| too when asked.
   void measure(const float* g, bool with_max);
+  // The training step's pass: g <- g * keep (keep: one 0/1 byte per float, or null for no
+  // masks), then measure(g, false), block by block. A NaN or infinity anywhere in the blocks,
+  // masked or not, makes the total non-finite (a float squared in double cannot overflow).
+  void mask_and_measure(float* g, const uint8_t* keep);
   // Totals over all blocks, added in arena order.
   BlockSums total() const;
   // Per tensor (index = entry index), added in arena order; `out` is resized to `count`.

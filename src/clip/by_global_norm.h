@@ -19,8 +19,13 @@ class GlobalNormClipper final : public Clipper {
  public:
   explicit GlobalNormClipper(GlobalNormConfig cfg) : cfg_(std::move(cfg)) {}
   ClipReport apply(ParamStore& ps) override;
+  // The L2 norm from the step's measurement: one pass (the scaling) instead of two.
+  ClipReport apply_measured(ParamStore& ps, const ArenaNorms& measured) override;
 
  private:
+  float factor(const BlockSums& t) const;
+  static ClipReport report(double sumsq, float f);
+
   GlobalNormConfig cfg_;
   ArenaNorms norms_;
 };

@@ -52,6 +52,12 @@ class Clipper {
   // its limit (within float rounding); when it already was, the gradients are unchanged bit
   // for bit. The result does not depend on the thread count.
   virtual ClipReport apply(ParamStore& ps) = 0;
+  // The same, given `measured`: the sums of ps's gradients as they are now
+  // (ArenaNorms::mask_and_measure, prepared on ps), so a rule that needs no other pass before
+  // it acts can skip its own. By default the rule measures again.
+  virtual ClipReport apply_measured(ParamStore& ps, const ArenaNorms& /*measured*/) {
+    return apply(ps);
+  }
   // What the rule has learned from past steps (autoclip, quantile-per-layer: norms), for
   // checkpoints; empty for stateless rules. set_state(state()) restores the same behaviour.
   virtual std::vector<double> state() const { return {}; }
@@ -63,6 +69,7 @@ class Clipper {
 class NoClip final : public Clipper {
  public:
   ClipReport apply(ParamStore& ps) override;
+  ClipReport apply_measured(ParamStore& ps, const ArenaNorms& measured) override;
 
  private:
   ArenaNorms norms_;

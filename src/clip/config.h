@@ -20,8 +20,10 @@ struct ClipConfig {
 
   // For recipes built in code: r.clip.set("name", "global-norm").set("max_norm", 1.0).
   ClipConfig& set(std::string key, FieldValue value) {
-    if (key == "name") name = std::get<std::string>(value);
-    else options.set(std::move(key), std::move(value), "clip");
+    if (key == "name")
+      name = std::get<std::string>(value);
+    else
+      options.set(std::move(key), std::move(value), "clip");
     return *this;
   }
 };

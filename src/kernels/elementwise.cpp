@@ -98,10 +98,6 @@ double sum(const float* x, int64_t size) {
   return sum_of(x, size, [](float v) { return static_cast<double>(v); });
 }
 
-double sum_squares(const float* x, int64_t size) {
-  return sum_of(x, size, [](float v) { return static_cast<double>(v) * v; });
-}
-
 float max_abs(const float* x, int64_t size) {
   return reduce_range<float>(
       size, 0.0f,
@@ -136,19 +132,6 @@ bool finite_range(const float* x, int64_t b, int64_t e) {
 bool all_finite(const float* x, int64_t size) {
   return reduce_range<int>(
              size, 1, [&](int64_t b, int64_t e) { return finite_range(x, b, e) ? 1 : 0; },
-             [](int a, int c) { return a & c; }) == 1;
-}
-
-bool all_finite_then_mask(float* x, const uint8_t* keep, int64_t size) {
-  if (!keep) return all_finite(x, size);
-  return reduce_range<int>(
-             size, 1,
-             [&](int64_t b, int64_t e) {
-               const bool ok = finite_range(x, b, e);
-#pragma omp simd
-               for (int64_t i = b; i < e; ++i) x[i] *= static_cast<float>(keep[i]);
-               return ok ? 1 : 0;
-             },
              [](int a, int c) { return a & c; }) == 1;
 }
 

@@ -23,12 +23,8 @@ void scale(float* x, int64_t size, float f);
 
 // Reductions (accumulated in double).
 double sum(const float* x, int64_t size);
-double sum_squares(const float* x, int64_t size);
 float max_abs(const float* x, int64_t size);  // NaN if any element is NaN
 bool all_finite(const float* x, int64_t size);
-// all_finite(x) as x was, and x[i] *= keep[i] (0 or 1) in the same pass (keep == nullptr: no
-// multiply; a NaN under a 0 stays NaN, as with a float mask).
-bool all_finite_then_mask(float* x, const uint8_t* keep, int64_t size);
 
 // Reference twins.
 void fill_rows_reference(float* y, const float* row, int64_t n, int64_t f);
@@ -36,9 +32,7 @@ void add_rows_reference(float* y, const float* row, int64_t n, int64_t f);
 void column_sums_add_reference(const float* dy, int64_t n, int64_t f, float* db);
 void scale_reference(float* x, int64_t size, float f);
 double sum_reference(const float* x, int64_t size);
-double sum_squares_reference(const float* x, int64_t size);
 float max_abs_reference(const float* x, int64_t size);
 bool all_finite_reference(const float* x, int64_t size);
-bool all_finite_then_mask_reference(float* x, const uint8_t* keep, int64_t size);
 
 }  // namespace sculpt::kernels

@@ -35,12 +35,6 @@ double sum_reference(const float* x, int64_t size) {
   return acc;
 }
 
-double sum_squares_reference(const float* x, int64_t size) {
-  double acc = 0.0;
-  for (int64_t i = 0; i < size; ++i) acc += double{x[i]} * x[i];
-  return acc;
-}
-
 float max_abs_reference(const float* x, int64_t size) {
   float m = 0.0f;
   for (int64_t i = 0; i < size; ++i) {
@@ -54,13 +48,6 @@ bool all_finite_reference(const float* x, int64_t size) {
   for (int64_t i = 0; i < size; ++i)
     if (!std::isfinite(x[i])) return false;
   return true;
-}
-
-bool all_finite_then_mask_reference(float* x, const uint8_t* keep, int64_t size) {
-  const bool finite = all_finite_reference(x, size);
-  if (keep)
-    for (int64_t i = 0; i < size; ++i) x[i] *= keep[i] ? 1.0f : 0.0f;
-  return finite;
 }
 
 }  // namespace sculpt::kernels

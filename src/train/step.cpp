@@ -6,6 +6,7 @@
 // checkpoints hang off the trainer.
 #include "train/step.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/error.h"
@@ -57,20 +58,25 @@ StepResult finish_step(StepParts& s, double loss, double grad_scale, int64_t ste
   float* g = s.params.grads().data();
   if (grad_scale != 1.0) kernels::scale(g, s.params.arena_size(), static_cast<float>(grad_scale));
 
-  // The gradients are checked, then masked (pruned weights get none), in one pass.
+  // One pass masks the gradients (pruned weights get none) and measures them: a NaN or
+  // infinity anywhere makes the sum of squares non-finite. The clipper reuses the sums.
   const bool loss_finite = std::isfinite(loss);
-  const uint8_t* keep = s.masks.empty() ? nullptr : s.masks.bytes();
-  if (!kernels::all_finite_then_mask(g, keep, s.params.arena_size()) || !loss_finite) {
+  s.norms.prepare(s.params);
+  s.norms.mask_and_measure(g, s.masks.empty() ? nullptr : s.masks.bytes());
+  if (!std::isfinite(s.norms.total().sumsq) || !loss_finite) {
     r.skipped = true;
     r.nonfinite = nonfinite_message(s.params, loss_finite);
     if (s.nonfinite == NonFinite::kSkip) return r;
     throw NumericError(r.nonfinite, "step " + std::to_string(step), kNonFiniteHint);
   }
 
-  if (s.tensor_sumsq)
-    for (size_t i = 0; i < s.params.count(); ++i)
-      s.tensor_sumsq[i] = kernels::sum_squares(s.params.grad(i), s.params.entry(i).size);
-  r.clip = s.clipper.apply(s.params);
+  if (s.tensor_sumsq) {
+    std::fill_n(s.tensor_sumsq, s.params.count(), 0.0);
+    const auto sums = s.norms.sums();
+    for (size_t b = 0; b < sums.size(); ++b)
+      s.tensor_sumsq[s.norms.blocks()[b].tensor] += sums[b].sumsq;
+  }
+  r.clip = s.clipper.apply_measured(s.params, s.norms);
   r.lr = s.schedule.at(step);
   if (s.momentum)
     r.momentum = *s.momentum = s.schedule.momentum_at(step).value_or(s.default_momentum);

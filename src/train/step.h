@@ -43,6 +43,8 @@ struct StepParts {
   int64_t accumulate = 1;
   int64_t batch_size = 0;
   uint64_t dropout_seed = 0;
+  // The step's one pass over the gradients (mask, measure, and so check), reused every step.
+  clip::ArenaNorms norms{};
 };
 
 struct StepResult {
