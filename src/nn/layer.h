@@ -58,6 +58,9 @@ struct LayerTraits {
   bool elementwise = false;
   // Evaluation changes no bytes (flatten, dropout): the runtime skips the layer.
   bool eval_identity = false;
+  // Training changes no bytes either (flatten): a chain hands the input buffer on as the
+  // output and skips the layer both ways.
+  bool view = false;
   // y = max(x, 0): the sparse kernels fuse it into their store.
   bool relu = false;
   // A layer with prunable units, y = W x + b over its flattened input (Linear: rows) or a

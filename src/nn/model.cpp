@@ -180,7 +180,7 @@ void Model::reserve(int64_t max_batch) {
   int64_t widest = numel(input_);
   for (size_t i = 0; i < layers_.size(); ++i) {
     const int64_t out = numel(layers_[i]->out_shape());
-    acts_[i].assign(end_[i] != i ? 0 : static_cast<size_t>(max_batch * out), 0.0f);
+    acts_[i].assign(end_[i] != i || view_[i] ? 0 : static_cast<size_t>(max_batch * out), 0.0f);
     widest = std::max(widest, out);
     layers_[i]->reserve(max_batch);
   }
@@ -197,6 +197,8 @@ void Model::reserve(int64_t max_batch) {
 void Model::fuse_layers() {
   const size_t size = layers_.size();
   fused_.assign(size, 0);
+  view_.assign(size, 0);
+  for (size_t i = 0; i < size; ++i) view_[i] = chain_ && layers_[i]->traits().view;
   end_.resize(size);
   for (size_t i = 0; i < size; ++i) end_[i] = i;
   for (size_t i = 0; i < size; ++i) {
@@ -222,19 +224,18 @@ const float* Model::forward(ParamStore& ps, const float* x, int64_t n, const Pas
   SCULPT_CHECK(n >= 1 && n <= max_batch_, ShapeError,
                fmt::format("batch of {} samples but the model reserved {}", n, max_batch_), "",
                "call reserve() with the largest batch size");
-  const auto output = [&](int j) -> const float* { return j < 0 ? x : act(size_t(j)); };
   std::vector<const float*> xs;
   for (size_t i = 0; i < layers_.size(); ++i) {
-    if (fused(i)) continue;  // its predecessor applied it
+    if (fused(i) || view_[i]) continue;  // its predecessor applied it; or it changes nothing
     if (MergeLayer* merge = merges_[i]) {
       xs.clear();
-      for (const int j : inputs_[i]) xs.push_back(output(j));
+      for (const int j : inputs_[i]) xs.push_back(output(j, x));
       merge->forward_inputs(xs, acts_[i].data(), n);
     } else {
-      layers_[i]->forward(ps, output(inputs_[i][0]), act(i), n, pass);
+      layers_[i]->forward(ps, output(inputs_[i][0], x), act(i), n, pass);
     }
   }
-  return act(layers_.size() - 1);
+  return output(static_cast<int>(layers_.size()) - 1, x);
 }
 
 void Model::backward(ParamStore& ps, const float* x, const float* dlogits, int64_t n) {
@@ -247,8 +248,8 @@ void Model::backward(ParamStore& ps, const float* x, const float* dlogits, int64
   float* bufs[2] = {grad_a_.data(), grad_b_.data()};
   int next = 0;
   for (size_t i = layers_.size(); i-- > stop;) {
-    if (fused(i)) continue;  // dy passes to its predecessor, which masks it
-    const float* xin = i == 0 ? x : act(i - 1);
+    if (fused(i) || view_[i]) continue;  // dy passes on: to the layer that masks it, or as is
+    const float* xin = output(static_cast<int>(i) - 1, x);
     float* dx = i == stop ? nullptr : bufs[next];
     layers_[i]->backward(ps, xin, act(i), dy, dx, n);
     dy = dx;

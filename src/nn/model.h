@@ -107,10 +107,16 @@ class Model {
   void fuse_layers();
   // The buffer of layer i's group (a layer and those it applies): its last layer's output.
   float* act(size_t i) { return acts_[end_[i]].data(); }
+  // Layer j's output (j = -1: the model input x), looking through views in a chain.
+  const float* output(int j, const float* x) {
+    while (j >= 0 && view_[size_t(j)]) --j;
+    return j < 0 ? x : act(size_t(j));
+  }
 
   bool chain_ = true;
   std::vector<char> fused_;                  // per layer: applied by a layer before it
   std::vector<size_t> end_;                  // per layer: the last layer of its group
+  std::vector<char> view_;                   // per layer: a view in a chain (no buffer, no pass)
   std::vector<AlignedVector<float>> acts_;   // acts_[i]: output of layer i, [max_batch, out_i]
   AlignedVector<float> grad_a_, grad_b_;     // chain: ping-pong buffers for dL/d(activation)
   std::vector<AlignedVector<float>> grads_;  // graph: grads_[i] = dL/d(acts_[i])

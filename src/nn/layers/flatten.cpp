@@ -1,4 +1,4 @@
-// Flatten: a memcpy each way.
+// Flatten: a memcpy each way when run alone; in a chain the model skips it (LayerTraits::view).
 #include "nn/layers/flatten.h"
 
 #include <fmt/format.h>

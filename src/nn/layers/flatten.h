@@ -9,7 +9,9 @@ class Flatten : public Layer {
  public:
   explicit Flatten(std::string name) : Layer(std::move(name)) {}
   std::string_view kind() const override { return "flatten"; }
-  LayerTraits traits() const override { return {.keeps_channels = true, .eval_identity = true}; }
+  LayerTraits traits() const override {
+    return {.keeps_channels = true, .eval_identity = true, .view = true};
+  }
   std::string describe() const override;
   Shape bind(const Shape& in) override;
   void forward(ParamStore& ps, const float* x, float* y, int64_t n, const Pass& pass) override;
