@@ -55,21 +55,59 @@ void add_rows(float* y, const float* row, int64_t n, int64_t f) {
       n * f);
 }
 
+namespace {
+// Runs cols(b, e) over slices of the f columns: split across threads when the matrix is large
+// (each thread owns a slice of the bias gradient), whole when it is narrow.
+template <class Cols>
+void by_columns(int64_t n, int64_t f, Cols cols) {
+  if (f < 64) {
+    cols(int64_t{0}, f);
+  } else {
+    for_range(f, cols, n * f);
+  }
+}
+}  // namespace
+
 void column_sums_add(const float* dy, int64_t n, int64_t f, float* db) {
-  // Rows accumulate into db directly: vectorised over j, one pass over dy. Columns split
-  // across threads when the matrix is large (each thread owns a slice of db).
-  auto cols = [&](int64_t b, int64_t e) {
+  // Rows accumulate into db directly: vectorised over j, one pass over dy.
+  by_columns(n, f, [&](int64_t b, int64_t e) {
     for (int64_t i = 0; i < n; ++i) {
       const float* __restrict r = dy + i * f;
       float* __restrict d = db;
       for (int64_t j = b; j < e; ++j) d[j] += r[j];
     }
-  };
-  if (f < 64) {
-    cols(0, f);
-  } else {
-    for_range(f, cols, n * f);
-  }
+  });
+}
+
+void add_rows_relu(float* y, const float* row, int64_t n, int64_t f) {
+  for_range(
+      n,
+      [&](int64_t b, int64_t e) {
+        for (int64_t i = b; i < e; ++i) {
+          float* __restrict yi = y + i * f;
+          for (int64_t j = 0; j < f; ++j) {
+            const float v = yi[j] + row[j];
+            yi[j] = v > 0.0f ? v : 0.0f;
+          }
+        }
+      },
+      n * f);
+}
+
+void relu_backward_column_sums(const float* dy, const float* y, int64_t n, int64_t f, float* dx,
+                               float* db) {
+  by_columns(n, f, [&](int64_t b, int64_t e) {
+    for (int64_t i = 0; i < n; ++i) {
+      const float* __restrict g = dy + i * f;
+      const float* __restrict out = y + i * f;
+      float* __restrict d = dx + i * f;
+      float* __restrict sums = db;
+      for (int64_t j = b; j < e; ++j) {
+        d[j] = out[j] > 0.0f ? g[j] : 0.0f;
+        sums[j] += d[j];
+      }
+    }
+  });
 }
 
 void scale(float* x, int64_t size, float f) {

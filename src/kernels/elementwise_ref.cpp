@@ -25,6 +25,16 @@ void column_sums_add_reference(const float* dy, int64_t n, int64_t f, float* db)
   }
 }
 
+void add_rows_relu_reference(float* y, const float* row, int64_t n, int64_t f) {
+  for (int64_t i = 0; i < n * f; ++i) y[i] = std::max(y[i] + row[i % f], 0.0f);
+}
+
+void relu_backward_column_sums_reference(const float* dy, const float* y, int64_t n, int64_t f,
+                                         float* dx, float* db) {
+  for (int64_t i = 0; i < n * f; ++i) dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+  column_sums_add_reference(dx, n, f, db);
+}
+
 void scale_reference(float* x, int64_t size, float f) {
   for (int64_t i = 0; i < size; ++i) x[i] = x[i] * f;
 }

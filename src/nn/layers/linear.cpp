@@ -1,9 +1,10 @@
-// Linear: three sgemm calls (forward, dW, dx) plus a bias fill and a bias column-sum pass.
+// Linear: three sgemm calls (forward, dW, dx) plus a bias pass each way (with a fused ReLU).
 #include "nn/layers/linear.h"
 
 #include <fmt/format.h>
 
 #include "core/error.h"
+#include "core/limits.h"
 #include "kernels/elementwise.h"
 #include "kernels/gemm.h"
 #include "nn/layers/init.h"
@@ -45,21 +46,38 @@ void Linear::init(ParamStore& ps, Rng& rng) {
   init_uniform_fan_in(ps.value(bias_), out_features_, in_features_, rng);
 }
 
-void Linear::forward(ParamStore& ps, const float* x, float* y, int64_t samples, const Pass&) {
-  const int64_t n = samples * positions_;  // rows
-  // y = b (every row), then y += x W^T: the bias rides on the gemm's beta = 1.
-  kernels::fill_rows(y, ps.value(bias_), n, out_features_);
-  kernels::gemm(/*trans_a=*/false, /*trans_b=*/true, n, out_features_, in_features_, 1.0f, x,
-                in_features_, ps.value(weight_), in_features_, 1.0f, y, out_features_);
+void Linear::reserve(int64_t max_batch) {
+  dmasked_.assign(relu_ ? static_cast<size_t>(max_batch * positions_ * out_features_) : 0, 0.0f);
 }
 
-void Linear::backward(ParamStore& ps, const float* x, const float*, const float* dy, float* dx,
+int64_t Linear::scratch_floats(int64_t max_batch, int) const {
+  return relu_ ? mul_sat(mul_sat(max_batch, positions_), out_features_) : 0;
+}
+
+void Linear::forward(ParamStore& ps, const float* x, float* y, int64_t samples, const Pass&) {
+  const int64_t n = samples * positions_;  // rows
+  // y = x W^T, then the bias (and the fused ReLU) in one pass: the same bits either way.
+  kernels::gemm(/*trans_a=*/false, /*trans_b=*/true, n, out_features_, in_features_, 1.0f, x,
+                in_features_, ps.value(weight_), in_features_, 0.0f, y, out_features_);
+  if (relu_) {
+    kernels::add_rows_relu(y, ps.value(bias_), n, out_features_);
+  } else {
+    kernels::add_rows(y, ps.value(bias_), n, out_features_);
+  }
+}
+
+void Linear::backward(ParamStore& ps, const float* x, const float* y, const float* dy, float* dx,
                       int64_t samples) {
   const int64_t n = samples * positions_;  // rows
+  if (relu_) {                             // dY of the product: where the fused ReLU passed
+    kernels::relu_backward_column_sums(dy, y, n, out_features_, dmasked_.data(), ps.grad(bias_));
+    dy = dmasked_.data();
+  } else {
+    kernels::column_sums_add(dy, n, out_features_, ps.grad(bias_));
+  }
   // dW [out, in] += dy^T [out, n] x [n, in]
   kernels::gemm(/*trans_a=*/true, /*trans_b=*/false, out_features_, in_features_, n, 1.0f, dy,
                 out_features_, x, in_features_, 1.0f, ps.grad(weight_), in_features_);
-  kernels::column_sums_add(dy, n, out_features_, ps.grad(bias_));
   if (dx) {
     // dx [n, in] = dy [n, out] W [out, in]
     kernels::gemm(/*trans_a=*/false, /*trans_b=*/false, n, in_features_, out_features_, 1.0f, dy,

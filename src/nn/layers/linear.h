@@ -5,6 +5,7 @@
 
 #include <cstdint>
 
+#include "core/tensor.h"
 #include "nn/layer.h"
 
 namespace sculpt::nn {
@@ -22,9 +23,17 @@ class Linear : public Layer {
   Shape bind(const Shape& in) override;
   void declare(ParamStore& ps) override;
   void init(ParamStore& ps, Rng& rng) override;
+  void reserve(int64_t max_batch) override;
+  int64_t scratch_floats(int64_t max_batch, int threads) const override;
   void forward(ParamStore& ps, const float* x, float* y, int64_t n, const Pass& pass) override;
   void backward(ParamStore& ps, const float* x, const float* y, const float* dy, float* dx,
                 int64_t n) override;
+  // The bias pass after the product applies a following ReLU too; backward masks dY in its
+  // bias-gradient pass (kernels::add_rows_relu, relu_backward_column_sums).
+  bool fuse_relu(bool on) override {
+    relu_ = on;
+    return true;
+  }
 
   int64_t in_features() const { return in_features_; }
   int64_t out_features() const { return out_features_; }
@@ -35,6 +44,8 @@ class Linear : public Layer {
   int64_t out_features_, in_features_;
   int64_t positions_ = 1;  // rows per sample: the steps of a sequence input
   size_t weight_ = 0, bias_ = 0;
+  bool relu_ = false;             // applies the following ReLU (fuse_relu)
+  AlignedVector<float> dmasked_;  // fused ReLU: dY where the ReLU passed, [max_batch rows, out]
 };
 
 }  // namespace sculpt::nn

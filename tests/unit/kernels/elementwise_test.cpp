@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -45,6 +46,35 @@ TEST(Elementwise, RowKernelsMatchReference) {
     column_sums_add(dy.data(), n, f, db.data());
     column_sums_add_reference(dy.data(), n, f, db_ref.data());
     expect_near_all(db, db_ref, 1e-5 * std::sqrt(double(n)), 1e-5, "column_sums_add");
+  }
+}
+
+// Linear's fused bias + ReLU epilogue and its gradient: the bits of the passes apart (add_rows
+// then ReLU; ReLU's backward then column_sums_add) and the reference within rounding.
+TEST(Elementwise, FusedReluRowKernelsMatchThePassesApart) {
+  Rng rng(6);
+  for (auto [n, f] : {std::pair<int64_t, int64_t>{1, 1}, {3, 7}, {128, 300}, {257, 129}, {2, 65}}) {
+    const auto row = random_vector(size_t(f), rng), dy = random_vector(size_t(n * f), rng);
+    auto y = random_vector(size_t(n * f), rng);
+    auto apart = y, ref = y;
+    add_rows_relu(y.data(), row.data(), n, f);
+    add_rows(apart.data(), row.data(), n, f);
+    for (float& v : apart) v = v > 0.0f ? v : 0.0f;
+    add_rows_relu_reference(ref.data(), row.data(), n, f);
+    EXPECT_EQ(y, apart);
+    EXPECT_EQ(y, ref);
+    if (n * f > 100) ASSERT_GT(std::count(y.begin(), y.end(), 0.0f), 0);  // some units are off
+    std::vector<float> dx(y.size()), dx_ref(y.size()), masked(y.size());
+    auto db = random_vector(size_t(f), rng);
+    auto db_apart = db, db_ref = db;
+    relu_backward_column_sums(dy.data(), y.data(), n, f, dx.data(), db.data());
+    for (size_t i = 0; i < y.size(); ++i) masked[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+    column_sums_add(masked.data(), n, f, db_apart.data());
+    relu_backward_column_sums_reference(dy.data(), y.data(), n, f, dx_ref.data(), db_ref.data());
+    EXPECT_EQ(dx, masked);
+    EXPECT_EQ(dx, dx_ref);
+    EXPECT_EQ(db, db_apart);
+    expect_near_all(db, db_ref, 1e-5 * std::sqrt(double(n)), 1e-5, "relu_backward_column_sums");
   }
 }
 

@@ -1,8 +1,8 @@
-// A ReLU (and a 2x2 max-pool after it) applied by the convolution before it (Layer::fuse_relu,
-// fuse_maxpool): on every Conv2d path the fused layer gives exactly the unfused one followed by
-// a ReLU (and the pool), forward and backward; and a model fuses exactly the layers it should,
-// with the same logits and gradients as the model whose ReLUs are LeakyReLU(0), which no layer
-// fuses.
+// A ReLU (and a 2x2 max-pool after it) applied by the convolution or linear layer before it
+// (Layer::fuse_relu, fuse_maxpool): on every Conv2d path the fused layer gives exactly the
+// unfused one followed by a ReLU (and the pool), forward and backward; and a model fuses exactly
+// the layers it should, with the same logits and gradients as the model whose ReLUs are
+// LeakyReLU(0), which no layer fuses (Linear's kernels: tests/unit/kernels/elementwise_test.cpp).
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
@@ -143,8 +143,9 @@ ModelSpec model_with(const std::string& name, bool leaky) {
   return spec;
 }
 
-// The model fuses the layers `expected` (ReLUs after convolutions, and the max-pool after the
-// seed CNN's oneDNN convolution) and computes what the unfused one does, bit for bit.
+// The model fuses the layers `expected` (ReLUs after convolutions and linear layers, and the
+// max-pool after the seed CNN's oneDNN convolution) and computes what the unfused one does, bit
+// for bit.
 void expect_fused_model_is_the_same(const std::string& name, const std::vector<size_t>& expected) {
   Model fused = Model::build(model_with(name, false), {1, 28, 28}),
         plain = Model::build(model_with(name, true), {1, 28, 28});
@@ -180,9 +181,10 @@ void expect_fused_model_is_the_same(const std::string& name, const std::vector<s
       << name;
 }
 
-TEST(FusedRelu, AModelFusesTheLayersAfterConvolutionsAndComputesTheSame) {
-  expect_fused_model_is_the_same("lenet5", {1, 4});
-  expect_fused_model_is_the_same("seed-cnn", {1, 3, 4});
+TEST(FusedRelu, AModelFusesTheLayersAfterConvolutionsAndLinearsAndComputesTheSame) {
+  expect_fused_model_is_the_same("lenet5", {1, 4, 8, 10});
+  expect_fused_model_is_the_same("seed-cnn", {1, 3, 4, 7});
+  expect_fused_model_is_the_same("mlp", {2, 4});
 }
 
 }  // namespace
