@@ -16,6 +16,7 @@ void add_prune(CLI::App& app);  // with its `sensitivity` subcommand
 void add_export(CLI::App& app);
 void add_infer(CLI::App& app);
 void add_report(CLI::App& app);
+void add_info(CLI::App& app);
 
 // The end of a run: writes <dir>/report.html and prints its text summary. A report that
 // cannot be written is a warning on stderr: the run itself has succeeded.

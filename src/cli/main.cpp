@@ -9,6 +9,7 @@
 
 #include "cli/commands.h"
 #include "cli/signals.h"
+#include "core/cpu.h"
 #include "core/error.h"
 #include "core/suggest.h"
 
@@ -32,6 +33,7 @@ int main(int argc, char** argv) {
   sculpt::cli::add_export(app);
   sculpt::cli::add_infer(app);
   sculpt::cli::add_report(app);
+  sculpt::cli::add_info(app);
   try {
     // A mistyped verb: CLI11 would only say that a subcommand is required.
     std::vector<std::string> verbs;
@@ -50,6 +52,9 @@ int main(int argc, char** argv) {
       return 2;
     }
     app.parse(argc, argv);
+    // SCULPT_ISA checked before any work: a bad level is one clear error, not a throw from a
+    // kernel deep in a run.
+    sculpt::isa();
     return sculpt::cli::run_selected(app);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version

@@ -1,6 +1,7 @@
 // Thread splits of the nChw16c helpers: each thread takes whole 16-channel blocks.
 #include "kernels/blocked16.h"
 
+#include "core/cpu.h"
 #include "core/parallel.h"
 #include "kernels/conv_direct_kernels.h"
 
@@ -8,7 +9,7 @@ namespace sculpt::kernels {
 
 void relu_mask_to_blocked16(const float* dy, const float* y, int64_t blocks, int64_t plane,
                             float* out) {
-  const bool avx512 = detail::cpu_has_avx512f();
+  const bool avx512 = use_avx512();
   for_range(
       blocks,
       [=](int64_t b0, int64_t b1) {

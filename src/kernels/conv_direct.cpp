@@ -8,23 +8,12 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/cpu.h"
 #include "core/error.h"
 #include "core/limits.h"
 #include "kernels/conv_direct_kernels.h"
 
 namespace sculpt::kernels {
-
-bool detail::cpu_has_avx512f() {
-#if defined(__x86_64__)
-  static const bool yes = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") != 0;
-  }();
-  return yes;
-#else
-  return false;
-#endif
-}
 
 namespace {
 
@@ -70,9 +59,11 @@ void split(int64_t n, int nt, Body&& body) {
 
 }  // namespace
 
+bool DirectConv::available() { return use_avx512(); }
+
 bool DirectConv::supported(const ConvGeometry& g) {
-  return detail::cpu_has_avx512f() && g.stride == 1 && g.kh == g.kw && g.kw <= 7 && g.pad < g.kh &&
-         g.ow() >= 1 && g.ow() <= 64 && g.w <= 64;
+  return available() && g.stride == 1 && g.kh == g.kw && g.kw <= 7 && g.pad < g.kh && g.ow() >= 1 &&
+         g.ow() <= 64 && g.w <= 64;
 }
 
 bool DirectConv::preferred(const ConvGeometry& g) {

@@ -26,6 +26,8 @@ class DirectConv {
  public:
   // Stride 1, output rows (and, for backward-data, input rows) at most 64 wide, kernel width at
   // most 7, padding smaller than the kernel, and a CPU with AVX-512F.
+  // Whether the kernels run at sculpt::isa() (they need AVX-512).
+  static bool available();
   static bool supported(const ConvGeometry& g);
   // Whether nn::Conv2d should take this path: supported and fewer than 8 input channels, or
   // any supported geometry under SCULPT_CONV=direct (none under another SCULPT_CONV).

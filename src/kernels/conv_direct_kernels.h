@@ -25,9 +25,6 @@ void direct_weights_avx512(const DirectShape& s, const float* xp, int64_t x_stri
 // db [channels] += the sums of dY [count, channels, plane] over images and positions.
 void direct_bias_avx512(const float* dy, int64_t channels, int64_t plane, int64_t count, float* db);
 
-// Whether the CPU has AVX-512F (checked once).
-bool cpu_has_avx512f();
-
 // out [blocks, plane, 16] = dy where y > 0, else 0, from dy and y [blocks * 16, plane] (NCHW
 // with whole 16-channel blocks: oneDNN's nChw16c). 16x16 blocks transposed in registers.
 void relu_mask_blocked16_avx512(const float* dy, const float* y, int64_t blocks, int64_t plane,

@@ -10,12 +10,14 @@
 #include <oneapi/dnnl/dnnl.hpp>
 #include <vector>
 
+#include "core/cpu.h"
 #include "core/error.h"
 #include "core/limits.h"
 #include "core/parallel.h"
 #include "core/tensor.h"
 #include "kernels/blocked16.h"
 #include "kernels/conv_direct_kernels.h"
+#include "kernels/gemm.h"
 
 namespace sculpt::kernels {
 
@@ -250,14 +252,14 @@ void DnnlConv::Impl::run(const dnnl::primitive& p, std::initializer_list<dnnl_ex
 }
 
 DnnlConv::DnnlConv(const ConvGeometry& g, int64_t out_c, int64_t max_batch, bool relu, bool pool)
-    : impl_(std::make_unique<Impl>()) {
+    : impl_((apply_isa_to_onednn(), std::make_unique<Impl>())) {  // the cap before its engine
   impl_->g = g;
   impl_->oc = out_c;
   impl_->relu = relu;
   impl_->max_batch = std::max<int64_t>(1, max_batch);
   impl_->set_for(impl_->max_batch);
   // Pooling here needs whole 16-channel blocks and an AVX-512 CPU (the pooling kernels).
-  impl_->pools = pool && relu && impl_->sets.back()->blocked16 && detail::cpu_has_avx512f();
+  impl_->pools = pool && relu && impl_->sets.back()->blocked16 && use_avx512();
   if (impl_->pools) {
     const int64_t pooled = impl_->max_batch * out_c * (g.oh() / 2) * (g.ow() / 2);
     impl_->pooled.assign(static_cast<size_t>(pooled), 0.0f);

@@ -12,6 +12,7 @@ namespace sculpt::kernels {
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
           int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
   if (M <= 0 || N <= 0) return;
+  apply_isa_to_onednn();
   const dnnl_status_t st = dnnl_sgemm(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', M, N, K, alpha, A,
                                       lda, B, ldb, beta, C, ldc);
   if (st != dnnl_success) {
@@ -110,12 +111,10 @@ void gemv_scalar(const float* W, int64_t rows, int64_t cols, const float* x, con
 }
 
 std::vector<GemvVariant> detect_gemv_variants() {
-  __builtin_cpu_init();
   std::vector<GemvVariant> v;
-  if (__builtin_cpu_supports("avx512f")) v.push_back({"avx512", gemv_avx512});
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-    v.push_back({"avx2", gemv_avx2});
-  v.push_back({"scalar", gemv_scalar});
+  if (detected_isa() >= Isa::kAvx512) v.push_back({"avx512", gemv_avx512, Isa::kAvx512});
+  if (detected_isa() >= Isa::kAvx2) v.push_back({"avx2", gemv_avx2, Isa::kAvx2});
+  v.push_back({"scalar", gemv_scalar, Isa::kScalar});
   return v;
 }
 
@@ -126,9 +125,49 @@ const std::vector<GemvVariant>& gemv_variants() {
   return variants;
 }
 
+const GemvVariant& gemv_variant() {
+  const Isa level = isa();
+  for (const GemvVariant& v : gemv_variants())
+    if (v.level <= level) return v;
+  return gemv_variants().back();
+}
+
 void gemv(const float* W, int64_t rows, int64_t cols, const float* x, const float* bias, float* y) {
-  static const GemvFn best = gemv_variants().front().fn;
-  best(W, rows, cols, x, bias, y);
+  gemv_variant().fn(W, rows, cols, x, bias, y);
+}
+
+void apply_isa_to_onednn() {
+  static const bool applied = [] {
+    const Isa level = isa();
+    if (level < Isa::kAvx512)
+      dnnl_set_max_cpu_isa(level == Isa::kAvx2 ? dnnl_cpu_isa_avx2 : dnnl_cpu_isa_sse41);
+    return true;
+  }();
+  (void)applied;
+}
+
+std::string onednn_isa() {
+  apply_isa_to_onednn();
+  switch (dnnl_get_effective_cpu_isa()) {
+    case dnnl_cpu_isa_sse41:
+      return "sse41";
+    case dnnl_cpu_isa_avx:
+      return "avx";
+    case dnnl_cpu_isa_avx2:
+      return "avx2";
+    case dnnl_cpu_isa_avx2_vnni:
+      return "avx2_vnni";
+    case dnnl_cpu_isa_avx512_core:
+      return "avx512_core";
+    case dnnl_cpu_isa_avx512_core_vnni:
+      return "avx512_core_vnni";
+    case dnnl_cpu_isa_avx512_core_bf16:
+      return "avx512_core_bf16";
+    case dnnl_cpu_isa_avx512_core_amx:
+      return "avx512_core_amx";
+    default:
+      return fmt::format("oneDNN isa {:#x}", static_cast<int>(dnnl_get_effective_cpu_isa()));
+  }
 }
 
 }  // namespace sculpt::kernels

@@ -4,7 +4,10 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
+
+#include "core/cpu.h"
 
 namespace sculpt::kernels {
 
@@ -32,7 +35,17 @@ using GemvFn = void (*)(const float* W, int64_t rows, int64_t cols, const float*
 struct GemvVariant {
   const char* name;
   GemvFn fn;
+  Isa level;
 };
 const std::vector<GemvVariant>& gemv_variants();
+// The one gemv runs: the best of them at sculpt::isa().
+const GemvVariant& gemv_variant();
+
+// Caps oneDNN's kernels at sculpt::isa() (avx2: its AVX2 kernels; scalar: SSE4.1, its lowest;
+// avx512: no cap, AMX included), once, before its first kernel: every oneDNN call of ours runs
+// it first. A later set_isa() does not move oneDNN.
+void apply_isa_to_onednn();
+// The instruction set oneDNN's kernels use ("avx512_core_amx", "avx2", ...).
+std::string onednn_isa();
 
 }  // namespace sculpt::kernels

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "core/cpu.h"
 #include "core/parallel.h"
 #include "kernels/intrinsics.h"
 
@@ -81,7 +82,7 @@ void column_block(const float* x, int64_t rows, int64_t cols, int64_t c0, int64_
 
 void transpose_affine(const float* x, int64_t rows, int64_t cols, float shift, float scale,
                       float* y) {
-  static const bool avx512 = __builtin_cpu_supports("avx512f");
+  const bool avx512 = use_avx512();
   const int64_t tiles = (cols + kTile - 1) / kTile;
   if (rows * cols < kParallelThreshold || omp_in_parallel() || num_threads() == 1) {
     column_block(x, rows, cols, 0, tiles * kTile, shift, scale, y, avx512);
@@ -94,6 +95,8 @@ void transpose_affine(const float* x, int64_t rows, int64_t cols, float shift, f
     column_block(x, rows, cols, b * kTile, e * kTile, shift, scale, y, avx512);
   }
 }
+
+const char* transpose_isa() { return use_avx512() ? "avx512" : "portable"; }
 
 void affine(const float* x, int64_t size, float shift, float scale, float* y) {
   // No parallel construct at all for small sizes: even a one-thread region costs a call into

@@ -8,10 +8,13 @@
 namespace sculpt::kernels {
 
 // y [cols, rows] = ((x - shift) * scale)^T for x [rows, cols], both dense row-major. y must not
-// alias x. AVX-512 16x16 tiles when the CPU has them (checked at run time); OpenMP over column
+// alias x. AVX-512 16x16 tiles at sculpt::isa() avx512 (chosen at each call); OpenMP over column
 // tiles above kParallelThreshold elements.
 void transpose_affine(const float* x, int64_t rows, int64_t cols, float shift, float scale,
                       float* y);
+
+// The variant transpose_affine takes at sculpt::isa(): "avx512" (16x16 tiles) or "portable".
+const char* transpose_isa();
 
 // y[i] = (x[i] - shift) * scale. y may alias x.
 void affine(const float* x, int64_t size, float shift, float scale, float* y);

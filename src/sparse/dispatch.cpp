@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 
+#include "core/cpu.h"
 #include "core/error.h"
 #include "core/parallel.h"
 #include "sparse/kernels.h"
@@ -13,8 +14,6 @@
 namespace sculpt::sparse {
 
 namespace {
-
-enum class Isa { kScalar, kAvx2, kAvx512 };
 
 // Work (multiply-adds) per extra thread. An OpenMP fork/join measured ~3 us on the 2-core
 // development VM, about 12k spmv nonzeros or 600k spmm multiply-adds of AVX-512 work, so each
@@ -31,33 +30,15 @@ constexpr int64_t kWindowedParallelSlots = int64_t{1} << 13;
 // A row costs about this many nonzeros of work on top of its nonzeros (reduction, store).
 constexpr int64_t kRowCost = 4;
 
-Isa detect() {
-#if SCULPT_SPARSE_X86
-  __builtin_cpu_init();
-  // __builtin_cpu_supports also requires the OS to save the wider registers (XCR0).
-  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-      __builtin_cpu_supports("avx512vl"))
-    return Isa::kAvx512;
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return Isa::kAvx2;
-#endif
-  return Isa::kScalar;
-}
+// The x86 kernels are built only where SCULPT_SPARSE_X86 is set.
+Isa detected() { return SCULPT_SPARSE_X86 ? detected_isa() : Isa::kScalar; }
 
-Isa detected() {
-  static const Isa isa = detect();
-  return isa;
-}
-
-std::atomic<int> g_forced{-1};  // -1: use detected()
+std::atomic<int> g_forced{-1};  // -1: sculpt::isa() (SCULPT_ISA or the detected level)
 
 Isa current() {
   const int f = g_forced.load(std::memory_order_relaxed);
-  return f < 0 ? detected() : static_cast<Isa>(f);
+  return f < 0 ? std::min(detected(), isa()) : static_cast<Isa>(f);
 }
-
-// Indexed by Isa.
-constexpr const char* kIsaNames[] = {"scalar", "avx2", "avx512"};
-const char* isa_name(Isa isa) { return kIsaNames[static_cast<int>(isa)]; }
 
 // The kernels for the instruction set in use.
 struct Variants {
@@ -116,28 +97,18 @@ int threads_for(int64_t work, int64_t threshold) {
 
 }  // namespace
 
-const char* kernel_isa() { return isa_name(current()); }
+const char* kernel_isa() { return isa_name(current()).data(); }
 
-void force_kernel_isa(const std::string& isa) {
-  if (isa.empty()) {
+void force_kernel_isa(const std::string& name) {
+  if (name.empty()) {
     g_forced.store(-1);
     return;
   }
-  Isa want;
-  if (isa == "avx512")
-    want = Isa::kAvx512;
-  else if (isa == "avx2")
-    want = Isa::kAvx2;
-  else if (isa == "scalar")
-    want = Isa::kScalar;
-  else
-    throw ConfigError(fmt::format("unknown kernel instruction set '{}'", isa),
-                      "sparse::force_kernel_isa", "use avx512, avx2, scalar or \"\" for auto");
+  const Isa want = parse_isa(name, "sparse::force_kernel_isa");
   // Ordered by capability, so a lower level always runs where a higher one was detected.
-  SCULPT_CHECK(
-      want <= detected(), ConfigError,
-      fmt::format("this CPU cannot run the {} kernels (best: {})", isa, isa_name(detected())),
-      "sparse::force_kernel_isa");
+  SCULPT_CHECK(want <= detected(), ConfigError,
+               fmt::format("the sparse kernels were built without the {} variant", name),
+               "sparse::force_kernel_isa");
   g_forced.store(static_cast<int>(want));
 }
 

@@ -1,8 +1,7 @@
 // Bad input through the real CLI: one clear message naming the file/field/row, and the exit
 // code of its kind (2 usage/config, 3 data/IO), never a crash.
-#include <gtest/gtest.h>
-
 #include <fmt/format.h>
+#include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -76,7 +75,8 @@ TEST(BadInput, MissingDatasetFileIsAnIoErrorNamingThePath) {
 TEST(BadInput, TruncatedGzipIsADataErrorNamingTheFile) {
   IdxDir d;
   const std::string src = std::string(kFashionDir) + "/train-images-idx3-ubyte.gz";
-  SCULPT_REQUIRE(fs::exists(src), "Fashion-MNIST not installed (scripts/deps.sh installs dataset-fashion-mnist)");
+  SCULPT_REQUIRE(fs::exists(src),
+                 "Fashion-MNIST not installed (scripts/deps.sh installs dataset-fashion-mnist)");
   fs::remove(d.dir.file("train-images-idx3-ubyte"));
   std::ifstream in(src, std::ios::binary);
   std::string head(20000, '\0');
@@ -182,8 +182,9 @@ TEST(BadInput, UnknownOptimizerSuggestsTheClosest) {
 
 TEST(BadInput, ParameterGroupMatchingNothingListsTheParameters) {
   TempDir dir("groups");
-  const std::string recipe = dir.write(
-      "r.toml", "[data]\nlimit_train = 200\nlimit_test = 100\n[optim]\nname = \"adam\"\n"
+  const std::string recipe =
+      dir.write("r.toml",
+                "[data]\nlimit_train = 200\nlimit_test = 100\n[optim]\nname = \"adam\"\n"
                 "[[optim.groups]]\nparams = \"*.bais\"\nweight_decay = 0.0\n");
   CliResult r = run_cli("train -q --recipe " + recipe + " --out " + dir.file("run"));
   EXPECT_EQ(r.code, 2) << r.output;
@@ -191,7 +192,8 @@ TEST(BadInput, ParameterGroupMatchingNothingListsTheParameters) {
             std::string::npos)
       << r.output;
   EXPECT_NE(r.output.find("fc1.bias"), std::string::npos) << r.output;
-  EXPECT_FALSE(std::filesystem::exists(dir.file("run"))) << "no run dir for a run that cannot start";
+  EXPECT_FALSE(std::filesystem::exists(dir.file("run")))
+      << "no run dir for a run that cannot start";
 }
 
 // The list for schedules: T <= 0, milestones not increasing, plateau factor >= 1,
@@ -205,7 +207,8 @@ TEST(BadInput, BadScheduleValuesNameTheField) {
       {"[schedule]\nname = \"cosine\"\ntotal = -2\n", "schedule.total must be >= 0, got -2"},
       {"[schedule]\nname = \"multistep\"\nmilestones = [2, 1]\n",
        "schedule.milestones must increase, but 1 follows 2"},
-      {"[schedule]\n[schedule.plateau]\nfactor = 1.5\n", "schedule.plateau.factor must be in (0, 1)"},
+      {"[schedule]\n[schedule.plateau]\nfactor = 1.5\n",
+       "schedule.plateau.factor must be in (0, 1)"},
       {"[schedule]\nname = \"cosine\"\nwarmup = 3\n",
        "schedule.warmup = 3 epochs is not shorter than the run (2 epochs)"},
       {"[schedule]\nunit = \"epochs\"\n", "schedule.unit must be one of epoch | step | run"},
@@ -312,6 +315,34 @@ TEST(BadInput, UnknownVerbOrMissingRecipeIsAUsageError) {
   CliResult r = run_cli("train --recipe /nonexistent.toml");
   EXPECT_EQ(r.code, 3) << r.output;
   EXPECT_NE(r.output.find("/nonexistent.toml"), std::string::npos) << r.output;
+}
+
+// SCULPT_ISA: an unknown level, or one this CPU cannot run, is one usage error before any work
+// (never an illegal instruction); a lower level shows in `sculpt info`.
+TEST(BadInput, ABadInstructionSetLevelIsOneClearError) {
+  const auto with_isa = [](const std::string& level, const std::string& args) {
+    return run_cli_binary("SCULPT_ISA=" + level + " " + std::string(SCULPT_CLI), args);
+  };
+  CliResult r = with_isa("avx1024", "info");
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+  EXPECT_NE(r.output.find("unknown instruction-set level 'avx1024'"), std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("SCULPT_ISA"), std::string::npos) << r.output;
+  EXPECT_EQ(with_isa("avx1024", "list models").code, 2);  // every verb checks it first
+  const CliResult info = run_cli("info");
+  ASSERT_EQ(info.code, 0) << info.output;
+  if (info.output.find("up to avx512") == std::string::npos) {
+    r = with_isa("avx512", "info");
+    EXPECT_EQ(r.code, 2) << r.output;
+    EXPECT_NE(r.output.find("cannot run the avx512 kernels"), std::string::npos) << r.output;
+  }
+  if (info.output.find("up to scalar") == std::string::npos) {
+    r = with_isa("avx2", "info");
+    EXPECT_EQ(r.code, 0) << r.output;
+    EXPECT_NE(r.output.find("level: avx2"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("sparse                 avx2"), std::string::npos) << r.output;
+  }
 }
 
 }  // namespace

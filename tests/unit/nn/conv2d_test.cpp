@@ -112,7 +112,7 @@ TEST(Conv2d, OneDnnPathMatchesTheIm2colTwin) {
 // padding; LeNet-5's two convolutions and the seed CNN's first.
 TEST(Conv2d, DirectPathMatchesTheIm2colTwin) {
   if (!kernels::DirectConv::supported({.c = 1, .h = 8, .w = 8, .kh = 3, .kw = 3}))
-    GTEST_SKIP() << "no AVX-512F on this CPU: the direct kernels are not used";
+    GTEST_SKIP() << "below the avx512 level (this CPU, or SCULPT_ISA): no direct kernels";
   if (forced("im2col") || forced("onednn"))
     GTEST_SKIP() << "SCULPT_CONV=" << std::getenv("SCULPT_CONV") << ": direct is not taken";
   expect_paths_agree(
