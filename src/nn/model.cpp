@@ -204,7 +204,7 @@ void Model::fuse_layers() {
   for (size_t i = 0; i < size; ++i) {
     Layer& l = *layers_[i];
     // A ReLU, then a max-pool, each reading the layer before it alone.
-    const auto reads_alone = [&](size_t j) { return chain_ && j < size && feeds_next_only(j - 1); };
+    const auto reads_alone = [&](size_t j) { return j < size && feeds_next_only(j - 1); };
     const bool relu = reads_alone(i + 1) && layers_[i + 1]->traits().relu;
     if (!(l.fuse_relu(relu) && relu)) {
       l.fuse_maxpool(nullptr);
@@ -270,7 +270,10 @@ void Model::backward_graph(ParamStore& ps, const float* x, const float* dlogits,
     return j >= 0 && !std::exchange(written_[size_t(j)], char{1});
   };
   for (size_t i = last + 1; i-- > stop;) {
-    const float* dy = i == last ? dlogits : grads_[i].data();
+    if (fused(i)) continue;  // dY passes to the layer that applies it
+    // A layer and those it applies: the group's output and its gradient are the last one's.
+    const size_t out = end_[i];
+    const float* dy = out == last ? dlogits : grads_[out].data();
     if (MergeLayer* merge = merges_[i]) {
       merge_dxs_.clear();
       merge_assign_.clear();
@@ -284,7 +287,7 @@ void Model::backward_graph(ParamStore& ps, const float* x, const float* dlogits,
     const int j = inputs_[i][0];
     float* dst = target(j);
     float* dx = dst && !first(j) ? scratch_.data() : dst;  // the scratch, when adding
-    layers_[i]->backward(ps, j < 0 ? x : acts_[size_t(j)].data(), acts_[i].data(), dy, dx, n);
+    layers_[i]->backward(ps, j < 0 ? x : acts_[size_t(j)].data(), acts_[out].data(), dy, dx, n);
     if (dx != dst) {
       const int64_t size = n * numel(layers_[size_t(j)]->out_shape());
       for_range(size, [=](int64_t b, int64_t e) {

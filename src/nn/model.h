@@ -82,7 +82,7 @@ class Model {
   // Every layer reads the one before it and nothing else.
   bool is_chain() const { return chain_; }
   // Layer i is applied by a layer before it (Layer::fuse_relu, fuse_maxpool): forward and
-  // backward skip it. Decided by reserve(), in a chain.
+  // backward skip it. Decided by reserve(), where layer i reads its predecessor alone.
   bool fused(size_t i) const { return i < fused_.size() && fused_[i]; }
   // Multi-line summary: one line per layer with its output shape and parameter count, and its
   // inputs where it does not simply read the previous layer.
@@ -103,7 +103,7 @@ class Model {
   std::vector<float*> merge_dxs_;
   std::vector<char> merge_assign_;
   // Asks each layer followed by a ReLU that reads it alone to apply that ReLU, and then a
-  // max-pool that reads the ReLU alone (chains only).
+  // max-pool that reads the ReLU alone (chains and graphs).
   void fuse_layers();
   // The buffer of layer i's group (a layer and those it applies): its last layer's output.
   float* act(size_t i) { return acts_[end_[i]].data(); }

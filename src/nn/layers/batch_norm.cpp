@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 
 #include "core/error.h"
 #include "core/parallel.h"
@@ -107,25 +108,43 @@ void BatchNorm::forward(ParamStore& ps, const float* x, float* y, int64_t n, con
   const int64_t cs = channels_ * positions_, s = positions_;
   const double* mean = mean_.data();
   const double* rstd = rstd_.data();
-  for_range(
-      channels_,
-      [=](int64_t b, int64_t e) {
-        for (int64_t c = b; c < e; ++c) {
-          // (x - mu) r first, as torch: one value per channel then gives exactly beta.
-          const float mu = static_cast<float>(mean[c]), r = static_cast<float>(rstd[c]);
-          const float gc = gamma[c], bc = beta[c];
-          for (int64_t i = 0; i < n; ++i) {
-            const float* xs = x + i * cs + c * s;
-            float* ys = y + i * cs + c * s;
-            for (int64_t j = 0; j < s; ++j) ys[j] = gc * ((xs[j] - mu) * r) + bc;
+  const int64_t channels = channels_;
+  const auto normalise = [=](auto relu) {
+    for_range(
+        channels,
+        [=](int64_t b, int64_t e) {
+          for (int64_t c = b; c < e; ++c) {
+            // (x - mu) r first, as torch: one value per channel then gives exactly beta.
+            const float mu = static_cast<float>(mean[c]), r = static_cast<float>(rstd[c]);
+            const float gc = gamma[c], bc = beta[c];
+            for (int64_t i = 0; i < n; ++i) {
+              const float* xs = x + i * cs + c * s;
+              float* ys = y + i * cs + c * s;
+              for (int64_t j = 0; j < s; ++j) {
+                const float v = gc * ((xs[j] - mu) * r) + bc;
+                ys[j] = !relu || v > 0.0f ? v : 0.0f;  // ReLU's own test: NaN becomes 0
+              }
+            }
           }
-        }
-      },
-      n * cs);
+        },
+        n * cs);
+  };
+  if (relu_) {
+    normalise(std::true_type{});
+  } else {
+    normalise(std::false_type{});
+  }
 }
 
-void BatchNorm::backward(ParamStore& ps, const float* x, const float*, const float* dy, float* dx,
+void BatchNorm::backward(ParamStore& ps, const float* x, const float* y, const float* dy, float* dx,
                          int64_t n) {
+  if (relu_) return backward_masked(ps, x, y, dy, dx, n, std::true_type{});
+  backward_masked(ps, x, y, dy, dx, n, std::false_type{});
+}
+
+template <class Relu>
+void BatchNorm::backward_masked(ParamStore& ps, const float* x, const float* y, const float* dy,
+                                float* dx, int64_t n, Relu relu) {
   const float* gamma = ps.value(weight_);
   float* dgamma = ps.grad(weight_);
   float* dbeta = ps.grad(bias_);
@@ -142,11 +161,13 @@ void BatchNorm::backward(ParamStore& ps, const float* x, const float*, const flo
           for (int64_t i = 0; i < n; ++i) {
             const float* xs = x + i * cs + c * s;
             const float* ds = dy + i * cs + c * s;
+            const float* ys = y + i * cs + c * s;
             float part_dy = 0.0f, part_dy_xhat = 0.0f;
 #pragma omp simd reduction(+ : part_dy, part_dy_xhat)
             for (int64_t j = 0; j < s; ++j) {
-              part_dy += ds[j];
-              part_dy_xhat += ds[j] * ((xs[j] - mu) * r);
+              const float d = !relu || ys[j] > 0.0f ? ds[j] : 0.0f;  // the fused ReLU's dY
+              part_dy += d;
+              part_dy_xhat += d * ((xs[j] - mu) * r);
             }
             sum_dy += part_dy;
             sum_dy_xhat += part_dy_xhat;
@@ -161,10 +182,13 @@ void BatchNorm::backward(ParamStore& ps, const float* x, const float*, const flo
           for (int64_t i = 0; i < n; ++i) {
             const float* xs = x + i * cs + c * s;
             const float* ds = dy + i * cs + c * s;
+            const float* ys = y + i * cs + c * s;
             float* dxs = dx + i * cs + c * s;
 #pragma omp simd
-            for (int64_t j = 0; j < s; ++j)
-              dxs[j] = g * (ds[j] - mean_dy - (xs[j] - mu) * r * mean_dy_xhat);
+            for (int64_t j = 0; j < s; ++j) {
+              const float d = !relu || ys[j] > 0.0f ? ds[j] : 0.0f;
+              dxs[j] = g * (d - mean_dy - (xs[j] - mu) * r * mean_dy_xhat);
+            }
           }
         }
       },

@@ -36,11 +36,20 @@ class BatchNorm final : public Layer {
   void forward(ParamStore& ps, const float* x, float* y, int64_t n, const Pass& pass) override;
   void backward(ParamStore& ps, const float* x, const float* y, const float* dy, float* dx,
                 int64_t n) override;
+  // Stores max(y, 0), and masks dY by the output where it reads it: the bits of the layers apart.
+  bool fuse_relu(bool on) override {
+    relu_ = on;
+    return true;
+  }
 
  private:
   // Sets mean_ and rstd_ per channel from the batch (training, updating the running
   // statistics) or from the running statistics (evaluation).
   void statistics(ParamStore& ps, const float* x, int64_t n, bool training);
+  // backward, with dY masked by y > 0 where Relu is std::true_type (the fused ReLU).
+  template <class Relu>
+  void backward_masked(ParamStore& ps, const float* x, const float* y, const float* dy, float* dx,
+                       int64_t n, Relu relu);
 
   int dims_;
   double momentum_, eps_;
@@ -48,6 +57,7 @@ class BatchNorm final : public Layer {
   size_t weight_ = 0, bias_ = 0, running_mean_ = 0, running_var_ = 0;
   std::vector<double> mean_, rstd_;  // per channel, of the last forward
   bool trained_ = false;             // the last forward normalised by batch statistics
+  bool relu_ = false;                // applies the following ReLU (fuse_relu)
 };
 
 }  // namespace sculpt::nn

@@ -143,9 +143,9 @@ ModelSpec model_with(const std::string& name, bool leaky) {
   return spec;
 }
 
-// The model fuses the layers `expected` (ReLUs after convolutions and linear layers, and the
-// max-pool after the seed CNN's oneDNN convolution) and computes what the unfused one does, bit
-// for bit.
+// The model fuses the layers `expected` (ReLUs after convolutions, linear layers and BatchNorms,
+// in chains and graphs; and the max-pool after the seed CNN's oneDNN convolution) and computes
+// what the unfused one does, bit for bit.
 void expect_fused_model_is_the_same(const std::string& name, const std::vector<size_t>& expected) {
   Model fused = Model::build(model_with(name, false), {1, 28, 28}),
         plain = Model::build(model_with(name, true), {1, 28, 28});
@@ -185,6 +185,8 @@ TEST(FusedRelu, AModelFusesTheLayersAfterConvolutionsAndLinearsAndComputesTheSam
   expect_fused_model_is_the_same("lenet5", {1, 4, 8, 10});
   expect_fused_model_is_the_same("seed-cnn", {1, 3, 4, 7});
   expect_fused_model_is_the_same("mlp", {2, 4});
+  // A graph: every BatchNorm's ReLU (pre-activation blocks, and the head's), none after an add.
+  expect_fused_model_is_the_same("resnet-small", {3, 6, 10, 13, 18, 21, 26});
 }
 
 }  // namespace
