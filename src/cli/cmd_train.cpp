@@ -92,6 +92,12 @@ void print_plan(const run::Run& r) {
   fmt::print("model: {} ({} parameters, {} threads)\n{}", recipe.model.name,
              trainer.params().num_params(), trainer.threads(),
              trainer.model().summary(trainer.params()));
+  if (recipe.train.precision != Precision::kFp32) {
+    const auto& fp32 = trainer.fp32_layers();
+    fmt::print(
+        "precision: {}{}\n", trainer.precision_path(),
+        fp32.empty() ? "" : fmt::format("; in fp32 (no bf16 path): {}", fmt::join(fp32, ", ")));
+  }
   const sched::Schedule& sc = trainer.schedule();
   const int64_t last = trainer.total_steps() - 1;
   fmt::print(

@@ -11,6 +11,7 @@
 #include "clip/config.h"
 #include "core/fields.h"
 #include "core/options.h"
+#include "core/precision.h"
 #include "nn/model.h"
 #include "optim/config.h"
 #include "prune/config.h"
@@ -88,6 +89,8 @@ struct TrainConfig {
   // Truncated backpropagation through time: text windows in stream order (data::Batcher::
   // use_streams), the recurrent state carried from each batch to the next.
   bool tbptt = false;
+  // bf16: the products (Linear) in bfloat16 with fp32 accumulation; the rest stays fp32.
+  Precision precision = Precision::kFp32;
 
   static const std::vector<Field<TrainConfig>>& fields();
 };

@@ -89,6 +89,10 @@ const std::vector<Field<TrainConfig>>& TrainConfig::fields() {
        "on a NaN/inf loss or gradient: stop naming the tensor, or skip the step"},
       {"max_skips", &C::max_skips, at_least(1),
        "nonfinite = \"skip\": stop after this many skipped steps in a row"},
+      {"precision", &C::precision,
+       "bf16: the products of linear layers in bfloat16 (AMX or AVX-512 BF16 where the CPU has "
+       "them), fp32 accumulation; weights, optimizer state, loss, clipping and checkpoints "
+       "stay fp32, and layers without a bf16 path run in fp32 (named at the start)"},
       {"accumulate", &C::accumulate, at_least(1),
        "micro-batches of batch_size whose gradients add up to one optimizer step"},
       {"tbptt", &C::tbptt,

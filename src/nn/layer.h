@@ -24,6 +24,7 @@
 
 #include "core/limits.h"
 #include "core/param_store.h"
+#include "core/precision.h"
 #include "core/rng.h"
 #include "core/shape.h"
 #include "kernels/im2col.h"
@@ -118,6 +119,11 @@ class Layer {
   // output as y. Called after fuse_relu(true), and with null whenever there is none; returns
   // whether the layer does it.
   virtual bool fuse_maxpool(const kernels::PoolGeometry* /*pool*/) { return false; }
+  // Runs its products at precision `p` (bf16: operands rounded to bfloat16, fp32 accumulation;
+  // the weights themselves stay fp32). Called before reserve(); returns whether it does. A
+  // layer without weights has no products and says yes; one with weights and no bf16 path
+  // says no and keeps fp32.
+  virtual bool set_precision(Precision p) { return p == Precision::kFp32 || !traits().weight; }
 
   const Shape& in_shape() const { return in_; }
   const Shape& out_shape() const { return out_; }

@@ -194,6 +194,13 @@ void Model::reserve(int64_t max_batch) {
   scratch_.assign(static_cast<size_t>(max_batch * widest), 0.0f);
 }
 
+std::vector<std::string> Model::set_precision(Precision p) {
+  std::vector<std::string> fp32;
+  for (const auto& l : layers_)
+    if (!l->set_precision(p)) fp32.push_back(l->name());
+  return fp32;
+}
+
 void Model::fuse_layers() {
   const size_t size = layers_.size();
   fused_.assign(size, 0);

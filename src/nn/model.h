@@ -79,6 +79,9 @@ class Model {
     return i + 1 < layers_.size() && consumers_[i] == 1 &&
            inputs_[i + 1] == std::vector<int>{int(i)};
   }
+  // Runs every layer's products at `p` (Layer::set_precision) and returns the names of the
+  // layers with weights that keep fp32 (no such path). Before reserve().
+  std::vector<std::string> set_precision(Precision p);
   // Every layer reads the one before it and nothing else.
   bool is_chain() const { return chain_; }
   // Layer i is applied by a layer before it (Layer::fuse_relu, fuse_maxpool): forward and

@@ -11,6 +11,7 @@
 #include "core/fields.h"
 #include "core/limits.h"
 #include "loss/registry.h"
+#include "nn/layers/linear.h"
 
 namespace sculpt::train {
 
@@ -77,7 +78,9 @@ Trainer::Trainer(RecipeConfig recipe)
   params_.finalize();
   model_.init(params_, ctx_.init_rng);
   const int64_t max_batch = std::max(recipe_.train.batch_size, recipe_.train.eval_batch_size);
+  fp32_layers_ = model_.set_precision(recipe_.train.precision);
   model_.reserve(std::min(max_batch, std::max<int64_t>(train.size(), splits_.test.size())));
+  describe_precision();
   dlogits_.assign(static_cast<size_t>(model_.max_batch() * model_.outputs()), 0.0f);
 
   const std::string loss =
@@ -110,6 +113,16 @@ Trainer::Trainer(RecipeConfig recipe)
   tensor_sumsq_.assign(params_.count(), 0.0);
   dropout_key_ = ctx_.dropout_rng.next_u64();
   setup_pruning();
+}
+
+void Trainer::describe_precision() {
+  if (recipe_.train.precision == Precision::kFp32) return;
+  for (size_t i = 0; i < model_.size(); ++i)
+    if (const auto* linear = dynamic_cast<const nn::Linear*>(&model_.layer(i))) {
+      precision_path_ = "bf16 products on oneDNN " + linear->bf16_path(recipe_.train.batch_size);
+      return;
+    }
+  precision_path_ = "bf16 requested, but no layer has a bf16 path: all of it runs in fp32";
 }
 
 StepParts Trainer::step_parts(const sched::Schedule& schedule) {

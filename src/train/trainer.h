@@ -118,6 +118,10 @@ class Trainer {
   int64_t epoch() const { return epoch_; }
   int64_t step() const { return step_; }
   int threads() const { return ctx_.threads; }
+  // train.precision as it runs: "fp32", or the bf16 path oneDNN took for the first linear
+  // layer, and the layers that keep fp32 (no bf16 path).
+  const std::string& precision_path() const { return precision_path_; }
+  const std::vector<std::string>& fp32_layers() const { return fp32_layers_; }
 
   // Pruning (trainer_prune.cpp). The masks are empty until something is pruned; [prune]
   // with when != "none" prunes during training (train_epoch and run call it).
@@ -193,12 +197,15 @@ class Trainer {
   double* momentum_ = nullptr;  // the optimizer's coefficient, when the schedule cycles it
   double default_momentum_ = 0.0;
   std::unique_ptr<clip::Clipper> clipper_;
-  std::vector<double> tensor_sumsq_;  // per-tensor telemetry of a sampled step
+  std::vector<double> tensor_sumsq_;
+  std::string precision_path_ = "fp32";
+  std::vector<std::string> fp32_layers_;  // per-tensor telemetry of a sampled step
   Masks masks_;
   prune::Structure prunable_;
   std::unique_ptr<prune::Pruner> pruner_;  // [prune] when != "none"
   AlignedVector<float> rewind_;            // weights at prune.rewind_step
   void setup_pruning();                    // from the constructor
+  void describe_precision();               // from the constructor: precision_path_
   void prune_at_start();                   // when = "snip": before the first step
   void prune_at_end();  // when = "at-end": after the last epoch, before its evaluation
   // Sums a criterion's gradient statistic over `batches` batches of `ds` (no update).

@@ -7,6 +7,7 @@
 #include "core/limits.h"
 #include "kernels/elementwise.h"
 #include "kernels/gemm.h"
+#include "kernels/gemm_bf16.h"
 #include "nn/layers/init.h"
 
 namespace sculpt::nn {
@@ -47,18 +48,64 @@ void Linear::init(ParamStore& ps, Rng& rng) {
 }
 
 void Linear::reserve(int64_t max_batch) {
-  dmasked_.assign(relu_ ? static_cast<size_t>(max_batch * positions_ * out_features_) : 0, 0.0f);
+  const auto rows = static_cast<size_t>(max_batch * positions_);
+  dmasked_.assign(relu_ ? rows * static_cast<size_t>(out_features_) : 0, 0.0f);
+  xb_.assign(bf16_ ? rows * static_cast<size_t>(in_features_) : 0, 0);
+  wb_.assign(bf16_ ? static_cast<size_t>(out_features_ * in_features_) : 0, 0);
+  dyb_.assign(bf16_ ? rows * static_cast<size_t>(out_features_) : 0, 0);
 }
 
 int64_t Linear::scratch_floats(int64_t max_batch, int) const {
-  return relu_ ? mul_sat(mul_sat(max_batch, positions_), out_features_) : 0;
+  const int64_t rows = mul_sat(max_batch, positions_);
+  const int64_t masked = relu_ ? mul_sat(rows, out_features_) : 0;
+  // bf16 copies: two to a float.
+  const int64_t halves = bf16_ ? add_sat(mul_sat(rows, add_sat(in_features_, out_features_)),
+                                         mul_sat(out_features_, in_features_))
+                               : 0;
+  return add_sat(masked, halves / 2 + 1);
+}
+
+std::string Linear::bf16_path(int64_t samples) const {
+  const int64_t n = samples * positions_;
+  return kernels::gemm_bf16_implementation(false, true, n, out_features_, in_features_,
+                                           in_features_, in_features_, out_features_);
+}
+
+void Linear::product(ParamStore& ps, const float* x, float* y, int64_t n) {
+  if (!bf16_) {
+    kernels::gemm(/*trans_a=*/false, /*trans_b=*/true, n, out_features_, in_features_, 1.0f, x,
+                  in_features_, ps.value(weight_), in_features_, 0.0f, y, out_features_);
+    return;
+  }
+  kernels::to_bf16(x, n * in_features_, xb_.data());
+  kernels::to_bf16(ps.value(weight_), out_features_ * in_features_, wb_.data());
+  kernels::gemm_bf16(false, true, n, out_features_, in_features_, xb_.data(), in_features_,
+                     wb_.data(), in_features_, /*accumulate=*/false, y, out_features_);
+}
+
+void Linear::product_backward(ParamStore& ps, const float* x, const float* dy, float* dx,
+                              int64_t n) {
+  if (!bf16_) {
+    // dW [out, in] += dy^T [out, n] x [n, in]; dx [n, in] = dy [n, out] W [out, in]
+    kernels::gemm(/*trans_a=*/true, /*trans_b=*/false, out_features_, in_features_, n, 1.0f, dy,
+                  out_features_, x, in_features_, 1.0f, ps.grad(weight_), in_features_);
+    if (dx)
+      kernels::gemm(/*trans_a=*/false, /*trans_b=*/false, n, in_features_, out_features_, 1.0f, dy,
+                    out_features_, ps.value(weight_), in_features_, 0.0f, dx, in_features_);
+    return;
+  }
+  kernels::to_bf16(dy, n * out_features_, dyb_.data());  // x and W: as the forward rounded them
+  kernels::gemm_bf16(true, false, out_features_, in_features_, n, dyb_.data(), out_features_,
+                     xb_.data(), in_features_, /*accumulate=*/true, ps.grad(weight_), in_features_);
+  if (dx)
+    kernels::gemm_bf16(false, false, n, in_features_, out_features_, dyb_.data(), out_features_,
+                       wb_.data(), in_features_, /*accumulate=*/false, dx, in_features_);
 }
 
 void Linear::forward(ParamStore& ps, const float* x, float* y, int64_t samples, const Pass&) {
   const int64_t n = samples * positions_;  // rows
   // y = x W^T, then the bias (and the fused ReLU) in one pass: the same bits either way.
-  kernels::gemm(/*trans_a=*/false, /*trans_b=*/true, n, out_features_, in_features_, 1.0f, x,
-                in_features_, ps.value(weight_), in_features_, 0.0f, y, out_features_);
+  product(ps, x, y, n);
   if (relu_) {
     kernels::add_rows_relu(y, ps.value(bias_), n, out_features_);
   } else {
@@ -75,14 +122,7 @@ void Linear::backward(ParamStore& ps, const float* x, const float* y, const floa
   } else {
     kernels::column_sums_add(dy, n, out_features_, ps.grad(bias_));
   }
-  // dW [out, in] += dy^T [out, n] x [n, in]
-  kernels::gemm(/*trans_a=*/true, /*trans_b=*/false, out_features_, in_features_, n, 1.0f, dy,
-                out_features_, x, in_features_, 1.0f, ps.grad(weight_), in_features_);
-  if (dx) {
-    // dx [n, in] = dy [n, out] W [out, in]
-    kernels::gemm(/*trans_a=*/false, /*trans_b=*/false, n, in_features_, out_features_, 1.0f, dy,
-                  out_features_, ps.value(weight_), in_features_, 0.0f, dx, in_features_);
-  }
+  product_backward(ps, x, dy, dx, n);
 }
 
 }  // namespace sculpt::nn

@@ -34,6 +34,14 @@ class Linear : public Layer {
     relu_ = on;
     return true;
   }
+  // bf16: x, W and dY rounded to bfloat16 once per pass, the three products on
+  // kernels::gemm_bf16 (fp32 accumulation into y, dW and dx).
+  bool set_precision(Precision p) override {
+    bf16_ = p == Precision::kBf16;
+    return true;
+  }
+  // The oneDNN implementation of the bf16 forward product over `samples` samples.
+  std::string bf16_path(int64_t samples) const;
 
   int64_t in_features() const { return in_features_; }
   int64_t out_features() const { return out_features_; }
@@ -43,9 +51,16 @@ class Linear : public Layer {
  private:
   int64_t out_features_, in_features_;
   int64_t positions_ = 1;  // rows per sample: the steps of a sequence input
+  // y = x W^T, and its backward dW += dY^T x, dx = dY W (dx may be null): fp32 or bf16.
+  void product(ParamStore& ps, const float* x, float* y, int64_t n);
+  void product_backward(ParamStore& ps, const float* x, const float* dy, float* dx, int64_t n);
+
   size_t weight_ = 0, bias_ = 0;
   bool relu_ = false;             // applies the following ReLU (fuse_relu)
   AlignedVector<float> dmasked_;  // fused ReLU: dY where the ReLU passed, [max_batch rows, out]
+  bool bf16_ = false;             // products in bf16 (set_precision)
+  // bf16: x [rows, in] and W [out, in] as the last forward rounded them, and dY [rows, out].
+  AlignedVector<uint16_t> xb_, wb_, dyb_;
 };
 
 }  // namespace sculpt::nn

@@ -9,8 +9,11 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <string>
 #include <vector>
 
+#include "clip/clipper.h"
+#include "clip/config.h"
 #include "core/rng.h"
 
 namespace sculpt::clip {
@@ -98,6 +101,35 @@ TEST(ArenaNorms, MaskAndMeasureBitsDoNotDependOnTheThreadCount) {
   omp_set_num_threads(before);
   EXPECT_EQ(totals[0], totals[1]);
   EXPECT_EQ(totals[0], totals[2]);
+}
+
+// The rules that reuse the step's sums (none, global-norm) give what they give measuring
+// themselves, bit for bit, clipping or not; the others measure again.
+TEST(ArenaNorms, ApplyMeasuredIsApply) {
+  for (const char* rule : {"none", "global-norm", "value"}) {
+    for (double limit : {0.5, 1e6}) {
+      for (const char* norm : {"2", "inf"}) {
+        ClipConfig cfg;
+        cfg.set("name", rule);
+        if (std::string(rule) == "global-norm") cfg.set("max_norm", limit).set("norm_type", norm);
+        if (std::string(rule) == "value") cfg.set("max_value", limit / 100.0);
+        MaskedArena measured(11), plain(11);
+        ArenaNorms n;
+        n.prepare(measured.ps);
+        n.mask_and_measure(measured.ps.grads().data(), nullptr);
+        const ClipReport a = make_clipper(cfg)->apply_measured(measured.ps, n);
+        const ClipReport b = make_clipper(cfg)->apply(plain.ps);
+        const std::string what = std::string(rule) + " " + norm + " " + std::to_string(limit);
+        EXPECT_EQ(a.norm_before, b.norm_before) << what;
+        EXPECT_EQ(a.norm_after, b.norm_after) << what;
+        EXPECT_EQ(a.scale, b.scale) << what;
+        EXPECT_EQ(a.clipped, b.clipped) << what;
+        EXPECT_EQ(0, std::memcmp(measured.ps.grads().data(), plain.ps.grads().data(),
+                                 measured.keep.size() * sizeof(float)))
+            << what;
+      }
+    }
+  }
 }
 
 }  // namespace
