@@ -196,26 +196,30 @@ def model_c():
 
 
 CASES = {"train-mlp": model_a, "train-mlp-wide": model_a_wide, "train-lenet5": model_b,
-         "train-cnn": model_seed_cnn, "train-resnet": model_c}
+         "train-cnn": model_seed_cnn, "train-resnet": model_c,
+         # Mixed precision: the same models under torch.autocast("cpu", dtype=torch.bfloat16).
+         "train-mlp-bf16": model_a, "train-lenet5-bf16": model_b}
 TEXT_CASES = ("train-lstm",)
 # The same SGD as `sculpt bench` (src/cli/cmd_bench.cpp): lr 0.1, LeNet-5 0.05.
 LR = {"train-mlp": 0.1, "train-mlp-wide": 0.1, "train-lenet5": 0.05, "train-cnn": 0.05,
-      "train-resnet": 0.1}
+      "train-resnet": 0.1, "train-mlp-bf16": 0.1, "train-lenet5-bf16": 0.05}
 # Training images an epoch when --limit is not given (`sculpt bench`: kResnetSamples,
 # kWideSamples, kCnnSamples; train-lstm: peer_torch_lstm.LSTM_WINDOWS).
 DEFAULT_LIMIT = {"train-resnet": 12800, "train-mlp-wide": 6400, "train-cnn": 6400}
 
 
-def run_epoch(model, opt, loss_fn, x, y, batch):
+def run_epoch(model, opt, loss_fn, x, y, batch, bf16=False):
     """One shuffled epoch; returns its mean training loss per sample (as Sculpt's epoch line),
-    summed as a tensor so that no step waits for it."""
+    summed as a tensor so that no step waits for it. bf16: forward and loss under
+    torch.autocast("cpu", dtype=torch.bfloat16), the mixed precision PyTorch documents."""
     perm = torch.randperm(x.shape[0])
     total = torch.zeros(())
     for start in range(0, x.shape[0], batch):
         idx = perm[start:start + batch]
         xb, yb = x[idx], y[idx]
         opt.zero_grad(set_to_none=True)
-        loss = loss_fn(model(xb), yb)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            loss = loss_fn(model(xb), yb)
         loss.backward()
         opt.step()
         total += loss.detach() * idx.shape[0]
@@ -299,11 +303,12 @@ def main():
                           weight_decay=5e-4)
     loss_fn = nn.CrossEntropyLoss()
 
-    run_epoch(model, opt, loss_fn, x, y, args.batch)  # warm-up: allocator, BLAS/oneDNN kernels, caches
+    bf16 = args.case.endswith("-bf16")
+    run_epoch(model, opt, loss_fn, x, y, args.batch, bf16)  # warm-up: allocator, kernels, caches
     rates, last_loss = [], 0.0
     for _ in range(args.reps):
         t0 = time.perf_counter()
-        last_loss = run_epoch(model, opt, loss_fn, x, y, args.batch)
+        last_loss = run_epoch(model, opt, loss_fn, x, y, args.batch, bf16)
         rates.append(x.shape[0] / (time.perf_counter() - t0))
     result = train_record(args, rates, args.batch, x.shape[0], last_loss, model)
     if args.json:

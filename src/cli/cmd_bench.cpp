@@ -82,6 +82,16 @@ RecipeConfig lstm_recipe(const BenchArgs& a) {
 
 RecipeConfig bench_recipe(const BenchArgs& a) {
   if (a.name == "train-lstm") return lstm_recipe(a);
+  // train-mlp-bf16, train-lenet5-bf16: the case without the suffix, with train.precision bf16.
+  constexpr std::string_view kBf16 = "-bf16";
+  if (a.name.size() > kBf16.size() && a.name.ends_with(kBf16)) {
+    BenchArgs fp32 = a;
+    fp32.name = a.name.substr(0, a.name.size() - kBf16.size());
+    RecipeConfig r = bench_recipe(fp32);
+    r.source = "bench " + a.name;
+    r.train.precision = Precision::kBf16;
+    return r;
+  }
   RecipeConfig r;
   r.source = "bench " + a.name;
   r.data.path = data_path(a, DataConfig{}.path);
@@ -116,6 +126,7 @@ RecipeConfig bench_recipe(const BenchArgs& a) {
   } else {
     throw ConfigError("unknown benchmark case '" + a.name + "'", "bench",
                       "cases: train-mlp, train-mlp-wide, train-lenet5, train-cnn, train-resnet, "
+                      "train-mlp-bf16, train-lenet5-bf16, "
                       "train-lstm, "
                       "optim-adam, optim-sgd-nesterov, "
                       "clip-global-norm, gemm-bound-mlp, gemm-bound-mlp-wide, infer, infer-mlp-b1, "
@@ -314,7 +325,8 @@ int run_train_bench(const BenchArgs& a) {
                           {"samples", train.size()},
                           {"batch", trainer.recipe().train.batch_size},
                           {"params", trainer.params().num_params()},
-                          {"train_loss", loss}};
+                          {"train_loss", loss},
+                          {"precision", trainer.precision_path()}};
     if (train.positions > 1) {
       fields["tokens_per_sample"] = train.positions;
       fields["tokens_per_s"] = median_of(rates) * positions;
