@@ -1,7 +1,7 @@
 // `sculpt train --resume` end to end: 1 epoch + resume to 2 equals 2 epochs straight, bit for bit
 // in every checkpoint tensor (weights and optimizer state) and in the metrics' epoch records,
-// for SGD-Nesterov, Adam and a model with dropout; bad resume directories and forbidden changes
-// get one clear error and a non-zero exit, never a crash.
+// for SGD-Nesterov, Adam, bf16 products and a model with dropout; bad resume directories and
+// forbidden changes get one clear error and a non-zero exit, never a crash.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -128,6 +128,13 @@ TEST(Resume, SgdNesterovResumedEqualsStraightBitForBit) {
 TEST(Resume, AdamResumedEqualsStraightBitForBit) {
   SCULPT_REQUIRE(have_fashion(), "Fashion-MNIST not installed (scripts/deps.sh installs dataset-fashion-mnist)");
   straight_vs_resumed(recipe_path("mlp.toml"), " --set optim.name=adam --set optim.lr=0.001");
+}
+
+// train.precision = "bf16": the master weights and optimizer state are fp32, so a bf16 run
+// checkpoints and resumes exactly too.
+TEST(Resume, Bf16ResumedEqualsStraightBitForBit) {
+  SCULPT_REQUIRE(have_fashion(), "Fashion-MNIST not installed (scripts/deps.sh installs dataset-fashion-mnist)");
+  straight_vs_resumed(recipe_path("mlp.toml"), " --set train.precision=bf16");
 }
 
 // No built-in recipe has dropout: the MLP with a dropout layer, written here.

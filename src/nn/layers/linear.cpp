@@ -62,7 +62,7 @@ int64_t Linear::scratch_floats(int64_t max_batch, int) const {
   const int64_t halves = bf16_ ? add_sat(mul_sat(rows, add_sat(in_features_, out_features_)),
                                          mul_sat(out_features_, in_features_))
                                : 0;
-  return add_sat(masked, halves / 2 + 1);
+  return add_sat(masked, halves / 2 + halves % 2);
 }
 
 std::string Linear::bf16_path(int64_t samples) const {
