@@ -1,16 +1,14 @@
 // gemm_bf16 on oneDNN's matmul primitive, one cached primitive per shape (see gemm_bf16.h).
 #include "kernels/gemm_bf16.h"
 
-#include <fmt/format.h>
-
 #include <cstring>
 #include <map>
 #include <mutex>
 #include <oneapi/dnnl/dnnl.hpp>
+#include <optional>
 #include <tuple>
 #include <vector>
 
-#include "core/error.h"
 #include "core/parallel.h"
 #include "kernels/gemm.h"
 
@@ -29,8 +27,11 @@ struct Shape {
   }
 };
 
+// A shape's primitive, or none where oneDNN has no bf16 matmul at this instruction-set level
+// (below AVX-512): then the operands are widened to fp32 (exactly: a bf16 value is a float) and
+// multiplied by kernels::gemm, the same products accumulated in fp32.
 struct Product {
-  dnnl::matmul prim;
+  std::optional<dnnl::matmul> prim;
   memory a, b, c;
   std::string implementation;
 };
@@ -68,11 +69,10 @@ Product make(Cache& c, const Shape& s) {
   try {
     const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a, b, out), attr, c.eng);
     p.prim = dnnl::matmul(pd);
-    p.implementation = pd.impl_info_str();
-  } catch (const dnnl::error& e) {
-    throw Error(
-        fmt::format("oneDNN has no bf16 matmul for M={} N={} K={} ({})", s.M, s.N, s.K, e.what()),
-        "kernels::gemm_bf16", "run with train.precision = \"fp32\"");
+    p.implementation = std::string("oneDNN ") + pd.impl_info_str();
+  } catch (const dnnl::error&) {
+    p.implementation = "widened to fp32 for sgemm (oneDNN has no bf16 matmul at this level)";
+    return p;
   }
   p.a = memory(a, c.eng, DNNL_MEMORY_NONE);
   p.b = memory(b, c.eng, DNNL_MEMORY_NONE);
@@ -90,6 +90,26 @@ uint16_t round_bits(uint32_t bits) {
   const bool nan = (bits & 0x7fffffffu) > 0x7f800000u;
   const uint32_t rounded = (bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16;
   return static_cast<uint16_t>(nan ? (bits >> 16) | 0x40u : rounded);
+}
+
+// The stored [rows, cols] with row stride ld, widened to fp32: (rows - 1) ld + cols values.
+void widen(const bf16* x, int64_t rows, int64_t cols, int64_t ld, std::vector<float>& out) {
+  out.resize(static_cast<size_t>(rows > 0 ? (rows - 1) * ld + cols : 0));
+  float* o = out.data();
+  for_range(static_cast<int64_t>(out.size()), [=](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) o[i] = from_bf16(x[i]);
+  });
+}
+
+void widened_product(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const bf16* A,
+                     int64_t lda, const bf16* B, int64_t ldb, bool accumulate, float* C,
+                     int64_t ldc) {
+  static std::vector<float> a, b;  // under the cache's lock; grown once to the largest shape
+  // A is stored [M, K] ([K, M] when trans_a); B [K, N] ([N, K] when trans_b).
+  widen(A, trans_a ? K : M, trans_a ? M : K, lda, a);
+  widen(B, trans_b ? N : K, trans_b ? K : N, ldb, b);
+  gemm(trans_a, trans_b, M, N, K, 1.0f, a.data(), lda, b.data(), ldb, accumulate ? 1.0f : 0.0f, C,
+       ldc);
 }
 
 }  // namespace
@@ -116,10 +136,14 @@ void gemm_bf16(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, cons
   Cache& c = cache();
   const std::lock_guard<std::mutex> lock(c.mutex);
   Product& p = product(c, {trans_a, trans_b, accumulate, M, N, K, lda, ldb, ldc});
+  if (!p.prim) {
+    widened_product(trans_a, trans_b, M, N, K, A, lda, B, ldb, accumulate, C, ldc);
+    return;
+  }
   p.a.set_data_handle(const_cast<bf16*>(A));
   p.b.set_data_handle(const_cast<bf16*>(B));
   p.c.set_data_handle(C);
-  p.prim.execute(c.st, {{DNNL_ARG_SRC, p.a}, {DNNL_ARG_WEIGHTS, p.b}, {DNNL_ARG_DST, p.c}});
+  p.prim->execute(c.st, {{DNNL_ARG_SRC, p.a}, {DNNL_ARG_WEIGHTS, p.b}, {DNNL_ARG_DST, p.c}});
   c.st.wait();
 }
 
@@ -133,15 +157,9 @@ std::string gemm_bf16_implementation(bool trans_a, bool trans_b, int64_t M, int6
 void gemm_bf16_reference(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const bf16* A,
                          int64_t lda, const bf16* B, int64_t ldb, bool accumulate, float* C,
                          int64_t ldc) {
-  // The stored [rows, cols] with row stride ld, widened: (rows - 1) ld + cols values.
-  const auto widen = [](const bf16* x, int64_t rows, int64_t cols, int64_t ld) {
-    std::vector<float> out(static_cast<size_t>(rows > 0 ? (rows - 1) * ld + cols : 0));
-    for (size_t i = 0; i < out.size(); ++i) out[i] = from_bf16(x[i]);
-    return out;
-  };
-  // A is stored [M, K] ([K, M] when trans_a); B [K, N] ([N, K] when trans_b).
-  const std::vector<float> a = trans_a ? widen(A, K, M, lda) : widen(A, M, K, lda);
-  const std::vector<float> b = trans_b ? widen(B, N, K, ldb) : widen(B, K, N, ldb);
+  std::vector<float> a, b;
+  widen(A, trans_a ? K : M, trans_a ? M : K, lda, a);
+  widen(B, trans_b ? N : K, trans_b ? K : N, ldb, b);
   gemm_reference(trans_a, trans_b, M, N, K, 1.0f, a.data(), lda, b.data(), ldb,
                  accumulate ? 1.0f : 0.0f, C, ldc);
 }

@@ -119,7 +119,7 @@ void Trainer::describe_precision() {
   if (recipe_.train.precision == Precision::kFp32) return;
   for (size_t i = 0; i < model_.size(); ++i)
     if (const auto* linear = dynamic_cast<const nn::Linear*>(&model_.layer(i))) {
-      precision_path_ = "bf16 products on oneDNN " + linear->bf16_path(recipe_.train.batch_size);
+      precision_path_ = "bf16 products: " + linear->bf16_path(recipe_.train.batch_size);
       return;
     }
   precision_path_ = "bf16 requested, but no layer has a bf16 path: all of it runs in fp32";

@@ -40,7 +40,7 @@ class Linear : public Layer {
     bf16_ = p == Precision::kBf16;
     return true;
   }
-  // The oneDNN implementation of the bf16 forward product over `samples` samples.
+  // What runs the bf16 forward product over `samples` samples (gemm_bf16_implementation).
   std::string bf16_path(int64_t samples) const;
 
   int64_t in_features() const { return in_features_; }
