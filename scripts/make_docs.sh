@@ -207,6 +207,11 @@ clipping                            [clip]: the rule below, one report per step
 optimizer step                      lr from the schedule
 ```
 
+The check, the masks and the sums of squares are one pass over the gradient arena
+(`ArenaNorms::mask_and_measure`, src/clip/arena_norms.h: a NaN or infinity anywhere makes the
+sum non-finite); `none` (its telemetry) and `global-norm` with the L2 norm take the global norm
+from those sums instead of measuring again, the other rules measure what they need themselves.
+
 Clipping sees the gradient of the whole optimizer step, after accumulation, so a `max_norm`
 means the same with `accumulate = 1` or `N`. It runs on finite gradients only: a NaN or inf is
 caught before it (clipping cannot repair one: a NaN norm gives a NaN factor).
